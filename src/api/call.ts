@@ -1,0 +1,60 @@
+/**
+ * What both adapters do around every call: authenticate, give it a request id, run the
+ * core method, and turn any failure into a MetapixelError (unknown ones logged, then an
+ * opaque INTERNAL), so REST and gRPC report the same outcome for the same call.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Authenticator, Credentials } from '../core/auth';
+import type { CallContext } from '../core/context';
+import { Code, internal, isMetapixelError, type MetapixelError } from '../core/errors';
+import type { MethodTable } from './method-table';
+
+export interface CallObserver {
+  /** Called once per finished call with its outcome; used for metrics. */
+  (method: string, transport: 'rest' | 'grpc', codeName: string, seconds: number): void;
+}
+
+export class CallRunner {
+  constructor(
+    private readonly methods: MethodTable,
+    private readonly auth: Authenticator,
+    private readonly log: Logger,
+    private readonly observe: CallObserver = () => undefined,
+  ) {}
+
+  has(method: string): boolean {
+    return this.methods.has(method);
+  }
+
+  async run(
+    method: string,
+    transport: 'rest' | 'grpc',
+    request: unknown,
+    creds: Credentials,
+    requestId: string = randomUUID(),
+  ): Promise<unknown> {
+    const started = process.hrtime.bigint();
+    let outcome = 'OK';
+    try {
+      const handler = this.methods.get(method);
+      const principal = this.auth.authenticate(creds);
+      const ctx: CallContext = { principal, requestId };
+      return await handler(request, ctx);
+    } catch (e) {
+      const err = this.toError(e, method, requestId);
+      outcome = Code[err.code];
+      throw err;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.observe(method, transport, outcome, seconds);
+      this.log.info({ requestId, method, transport, code: outcome, ms: Math.round(seconds * 1000) }, 'call');
+    }
+  }
+
+  private toError(e: unknown, method: string, requestId: string): MetapixelError {
+    if (isMetapixelError(e)) return e;
+    this.log.error({ err: e, method, requestId }, 'unhandled error');
+    return internal(`Internal error (request id ${requestId}).`);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The gRPC adapter: every method of the served services gets one generic handler that
+ * reads credentials from metadata, runs the call through the shared CallRunner and maps
+ * a MetapixelError to its status code. Messages arrive already in the internal form.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import type { Credentials } from '../../core/auth';
+import { isMetapixelError } from '../../core/errors';
+import type { CallRunner } from '../call';
+
+export interface GrpcOptions {
+  definition: PackageDefinition;
+  services: string[];
+  runner: CallRunner;
+  maxMessageBytes: number;
+}
+
+export function createGrpcServer(opts: GrpcOptions): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': opts.maxMessageBytes,
+    'grpc.max_send_message_length': opts.maxMessageBytes,
+  });
+  const loaded = grpc.loadPackageDefinition(opts.definition);
+  for (const name of opts.services) {
+    const ctor = name.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], loaded) as grpc.ServiceClientConstructor;
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const [method, def] of Object.entries(ctor.service)) {
+      if (def.requestStream || def.responseStream) continue;
+      impl[method] = unaryHandler(`${name}/${def.path.split('/').pop()}`, opts.runner);
+    }
+    server.addService(ctor.service, impl);
+  }
+  return server;
+}
+
+function unaryHandler(method: string, runner: CallRunner): grpc.handleUnaryCall<unknown, unknown> {
+  return (call, callback) => {
+    const requestId = first(call.metadata, 'x-request-id');
+    runner
+      .run(method, 'grpc', call.request, credentials(call.metadata), requestId)
+      .then((res) => callback(null, res))
+      .catch((e: unknown) => {
+        const err = isMetapixelError(e) ? e : { code: grpc.status.INTERNAL, message: 'Internal error.' };
+        callback({ code: err.code as number, details: err.message, metadata: new grpc.Metadata() });
+      });
+  };
+}
+
+function first(md: grpc.Metadata, key: string): string | undefined {
+  const v = md.get(key)[0];
+  return v === undefined ? undefined : String(v);
+}
+
+function credentials(md: grpc.Metadata): Credentials {
+  const auth = first(md, 'authorization') ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(auth);
+  return { apiKey: first(md, 'x-goog-api-key'), bearerToken: m ? m[1].trim() : undefined };
+}
+
+export function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * The proto message shapes the core reads and returns: field names as the Vision protos
+ * define them (lowerCamelCase), enums as names, Timestamps as {seconds, nanos}. Both
+ * adapters produce and consume exactly these shapes, so they are the core's API contract.
+ */
+export interface Timestamp {
+  seconds: string;
+  nanos: number;
+}
+export interface VertexMsg {
+  x: number;
+  y: number;
+}
+export interface NormalizedVertexMsg {
+  x: number;
+  y: number;
+}
+export interface BoundingPolyMsg {
+  vertices?: VertexMsg[];
+  normalizedVertices?: NormalizedVertexMsg[];
+}
+export interface KeyValueMsg {
+  key: string;
+  value: string;
+}
+export interface StatusMsg {
+  code: number;
+  message: string;
+}
+export interface ProductSetMsg {
+  name?: string;
+  displayName?: string;
+  indexTime?: Timestamp | null;
+  indexError?: StatusMsg | null;
+}
+export interface ProductMsg {
+  name?: string;
+  displayName?: string;
+  description?: string;
+  productCategory?: string;
+  productLabels?: KeyValueMsg[];
+}
+export interface ReferenceImageMsg {
+  name?: string;
+  uri?: string;
+  boundingPolys?: BoundingPolyMsg[];
+}
+export interface FieldMaskMsg {
+  paths?: string[];
+}
+export interface ListRequest {
+  parent?: string;
+  name?: string;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export function toTimestamp(d: Date): Timestamp {
+  const ms = d.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return { seconds: String(seconds), nanos: (ms - seconds * 1000) * 1e6 };
+}

@@ -1,0 +1,125 @@
+/**
+ * Google's validation rules for Product Search resources, as stated in the Vision v1
+ * protos (product_search_service.proto). Each check throws INVALID_ARGUMENT naming the field.
+ */
+import { randomBytes } from 'node:crypto';
+import { invalidArgument } from '../core/errors';
+import type { KeyValue, PolyRecord, Vertex } from '../store/catalog-store';
+import type { BoundingPolyMsg, KeyValueMsg } from './messages';
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_TEXT_LENGTH = 4096;
+export const MAX_LABEL_BYTES = 128;
+export const MAX_LABELS_PER_PRODUCT = 500;
+export const MAX_POLYS_PER_IMAGE = 10;
+export const MIN_POLY_SHORT_SIDE_PX = 300;
+export const MAX_POLY_ASPECT = 4;
+
+/** Current categories, then the legacy ones Google still accepts (gcloud offers only those). */
+export const PRODUCT_CATEGORIES = [
+  'homegoods-v2',
+  'apparel-v2',
+  'toys-v2',
+  'packagedgoods-v1',
+  'general-v1',
+  'homegoods',
+  'apparel',
+  'toys',
+] as const;
+
+/** A caller-chosen id, or a server-assigned one when omitted. */
+export function resourceId(given: string | undefined, field: string): string {
+  if (!given) return randomBytes(8).toString('hex');
+  if (given.length > MAX_ID_LENGTH) throw invalidArgument(`${field} must be at most ${MAX_ID_LENGTH} characters.`);
+  if (given.includes('/')) throw invalidArgument(`${field} cannot contain the character "/".`);
+  return given;
+}
+
+export function requiredText(value: string | undefined, field: string): string {
+  if (!value) throw invalidArgument(`Missing required field: ${field}.`);
+  return optionalText(value, field);
+}
+
+export function optionalText(value: string | undefined, field: string): string {
+  const v = value ?? '';
+  if (v.length > MAX_TEXT_LENGTH) throw invalidArgument(`${field} must be at most ${MAX_TEXT_LENGTH} characters.`);
+  return v;
+}
+
+export function productCategory(value: string | undefined): string {
+  if (!value) throw invalidArgument('Missing required field: product_category.');
+  if (!(PRODUCT_CATEGORIES as readonly string[]).includes(value)) {
+    throw invalidArgument(`Invalid product_category "${value}": must be one of ${PRODUCT_CATEGORIES.join(', ')}.`);
+  }
+  return value;
+}
+
+export function labels(values: KeyValueMsg[] | undefined): KeyValue[] {
+  const list = values ?? [];
+  if (list.length > MAX_LABELS_PER_PRODUCT) {
+    throw invalidArgument(`A product can have at most ${MAX_LABELS_PER_PRODUCT} product_labels.`);
+  }
+  return list.map((kv, i) => {
+    for (const part of ['key', 'value'] as const) {
+      const s = kv[part] ?? '';
+      if (!s) throw invalidArgument(`product_labels[${i}].${part} must not be empty.`);
+      if (Buffer.byteLength(s, 'utf8') > MAX_LABEL_BYTES) {
+        throw invalidArgument(`product_labels[${i}].${part} must be at most ${MAX_LABEL_BYTES} bytes.`);
+      }
+    }
+    return { key: kv.key, value: kv.value };
+  });
+}
+
+export function imageUri(value: string | undefined): string {
+  if (!value) throw invalidArgument('Missing required field: reference_image.uri.');
+  if (value.length > MAX_TEXT_LENGTH) throw invalidArgument(`reference_image.uri must be at most ${MAX_TEXT_LENGTH} characters.`);
+  if (!/^gs:\/\/[^/]+\/.+/.test(value)) {
+    throw invalidArgument(`Invalid reference_image.uri "${value.slice(0, 200)}": expected gs://bucket/object.`);
+  }
+  return value;
+}
+
+/**
+ * Bounding polys of a reference image. Pixel polys are checked now (Google turns each into
+ * an axis-aligned rectangle whose short side must be >= 300 px, aspect no worse than 1:4);
+ * normalized polys are checked the same way once the image size is known, at ingestion.
+ */
+export function referencePolys(polys: BoundingPolyMsg[] | undefined): PolyRecord[] {
+  const list = polys ?? [];
+  if (list.length > MAX_POLYS_PER_IMAGE) {
+    throw invalidArgument(`reference_image.bounding_polys has ${list.length} polygons; at most ${MAX_POLYS_PER_IMAGE} are allowed.`);
+  }
+  return list.map((poly, i) => {
+    const field = `reference_image.bounding_polys[${i}]`;
+    const px = poly.vertices ?? [];
+    const norm = poly.normalizedVertices ?? [];
+    if (px.length && norm.length) throw invalidArgument(`${field}: give vertices or normalized_vertices, not both.`);
+    if (px.length) {
+      checkRectangle(px, 1, field);
+      return { vertices: px.map((v) => ({ x: v.x ?? 0, y: v.y ?? 0 })), normalized: false };
+    }
+    if (norm.length) {
+      if (norm.some((v) => (v.x ?? 0) < 0 || (v.x ?? 0) > 1 || (v.y ?? 0) < 0 || (v.y ?? 0) > 1)) {
+        throw invalidArgument(`${field}: normalized_vertices must lie in [0, 1].`);
+      }
+      return { vertices: norm.map((v) => ({ x: v.x ?? 0, y: v.y ?? 0 })), normalized: true };
+    }
+    throw invalidArgument(`${field} has no vertices.`);
+  });
+}
+
+/** The axis-aligned box of a polygon, checked against Google's size and aspect rules. */
+export function checkRectangle(vertices: Vertex[], scale: number, field: string, scaleY = scale): void {
+  const xs = vertices.map((v) => (v.x ?? 0) * scale);
+  const ys = vertices.map((v) => (v.y ?? 0) * scaleY);
+  const w = Math.max(...xs) - Math.min(...xs);
+  const h = Math.max(...ys) - Math.min(...ys);
+  const short = Math.min(w, h);
+  if (short < MIN_POLY_SHORT_SIDE_PX) {
+    throw invalidArgument(`${field}: the bounding rectangle's short side is ${Math.round(short)} px; it must be at least ${MIN_POLY_SHORT_SIDE_PX} px.`);
+  }
+  if (Math.max(w, h) > MAX_POLY_ASPECT * short) {
+    throw invalidArgument(`${field}: the bounding rectangle's aspect ratio is worse than 1:${MAX_POLY_ASPECT}.`);
+  }
+}

@@ -1,0 +1,27 @@
+/** Store records to the proto message shapes clients see. */
+import type { ProductRecord, ProductSetRecord, ReferenceImageRecord } from '../store/catalog-store';
+import type { BoundingPolyMsg, ProductMsg, ProductSetMsg, ReferenceImageMsg, Timestamp } from './messages';
+import { names } from './names';
+
+const EPOCH: Timestamp = { seconds: '0', nanos: 0 };
+
+export function productSetView(r: ProductSetRecord, indexTime: Timestamp = EPOCH): ProductSetMsg {
+  return { name: names.productSet({ ...r, productSet: r.id }), displayName: r.displayName, indexTime };
+}
+
+export function productView(r: ProductRecord): ProductMsg {
+  return {
+    name: names.product({ ...r, product: r.id }),
+    displayName: r.displayName,
+    description: r.description,
+    productCategory: r.productCategory,
+    productLabels: r.labels.map((l) => ({ key: l.key, value: l.value })),
+  };
+}
+
+export function referenceImageView(r: ReferenceImageRecord): ReferenceImageMsg {
+  const boundingPolys: BoundingPolyMsg[] = r.boundingPolys.map((p) =>
+    p.normalized ? { normalizedVertices: p.vertices } : { vertices: p.vertices.map((v) => ({ x: Math.round(v.x), y: Math.round(v.y) })) },
+  );
+  return { name: names.referenceImage({ ...r, product: r.productId, referenceImage: r.id }), uri: r.uri, boundingPolys };
+}

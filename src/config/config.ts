@@ -1,0 +1,78 @@
+/**
+ * The one typed, validated settings tree. Sources in order: defaults, then a JSON file
+ * named by METAPIXEL_CONFIG_FILE, then environment variables. Standard names (PORT,
+ * GRPC_PORT, MONGODB_URI, STORAGE_EMULATOR_HOST) are read as they are; the rest are
+ * METAPIXEL_*. Nothing else in the code base reads process.env. The table of settings is
+ * in README.md.
+ */
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+
+export interface Config {
+  host: string;
+  port: number;
+  grpcPort: number;
+  mongodbUri: string;
+  dataDir: string;
+  storageEmulatorHost: string;
+  apiKeys: string;
+  bearerTokens: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  maxRequestBytes: number;
+  maxSetsPerProduct: number;
+  jobConcurrency: number;
+  jobLeaseMs: number;
+  jobPollMs: number;
+  shutdownGraceMs: number;
+}
+
+/** setting -> [environment variable, default, JSON schema]. */
+const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
+  host: ['METAPIXEL_HOST', '0.0.0.0', { type: 'string', minLength: 1 }],
+  port: ['PORT', 8080, { type: 'integer', minimum: 0, maximum: 65535 }],
+  grpcPort: ['GRPC_PORT', 50051, { type: 'integer', minimum: 0, maximum: 65535 }],
+  mongodbUri: ['MONGODB_URI', '', { type: 'string' }],
+  dataDir: ['METAPIXEL_DATA_DIR', './data', { type: 'string', minLength: 1 }],
+  storageEmulatorHost: ['STORAGE_EMULATOR_HOST', '', { type: 'string' }],
+  apiKeys: ['METAPIXEL_API_KEYS', '', { type: 'string' }],
+  bearerTokens: ['METAPIXEL_BEARER_TOKENS', '', { type: 'string' }],
+  logLevel: ['METAPIXEL_LOG_LEVEL', 'info', { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }],
+  maxRequestBytes: ['METAPIXEL_MAX_REQUEST_BYTES', 10 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
+  maxSetsPerProduct: ['METAPIXEL_MAX_SETS_PER_PRODUCT', 100, { type: 'integer', minimum: 1 }],
+  jobConcurrency: ['METAPIXEL_JOB_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
+  jobLeaseMs: ['METAPIXEL_JOB_LEASE_MS', 30000, { type: 'integer', minimum: 500 }],
+  jobPollMs: ['METAPIXEL_JOB_POLL_MS', 1000, { type: 'integer', minimum: 50 }],
+  shutdownGraceMs: ['METAPIXEL_SHUTDOWN_GRACE_MS', 25000, { type: 'integer', minimum: 0 }],
+};
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(Object.entries(SETTINGS).map(([k, [, , s]]) => [k, s])),
+};
+
+/** The environment variable that sets each setting, for documentation and tests. */
+export const ENV_NAMES: Record<keyof Config, string> = Object.fromEntries(
+  Object.entries(SETTINGS).map(([k, [env]]) => [k, env]),
+) as Record<keyof Config, string>;
+
+export const DEFAULTS: Config = Object.fromEntries(Object.entries(SETTINGS).map(([k, [, d]]) => [k, d])) as unknown as Config;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const merged: Record<string, unknown> = { ...DEFAULTS };
+  const file = env.METAPIXEL_CONFIG_FILE;
+  if (file) Object.assign(merged, JSON.parse(readFileSync(file, 'utf8')) as object);
+  for (const [key, [name]] of Object.entries(SETTINGS)) {
+    if (env[name] !== undefined && env[name] !== '') merged[key] = env[name];
+  }
+  const ajv = new Ajv({ coerceTypes: true, allErrors: true });
+  const validate = ajv.compile(schema);
+  if (!validate(merged)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const key = e.instancePath.slice(1) as keyof Config;
+      return `${SETTINGS[key]?.[0] ?? (key || 'config')} ${e.message}`;
+    });
+    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(merged as unknown as Config);
+}

@@ -1,0 +1,149 @@
+/**
+ * Runs persisted operations. Workers claim an operation by taking its lease in the store,
+ * renew the lease while they work, and write progress with a handler-owned checkpoint.
+ * A process that dies (even kill -9) stops renewing; once the lease expires another worker
+ * (or the restarted process) claims the operation and the handler resumes from its last
+ * checkpoint. Handlers must be idempotent per checkpointed step.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Code, isMetapixelError } from '../core/errors';
+import type { CatalogStore, OperationRecord, StatusRecord } from '../store/catalog-store';
+import { opName } from './operations-service';
+
+export interface JobControl {
+  /** Aborted when the operation is cancelled, its lease is lost, or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Persists progress metadata and the resume point together. */
+  progress(metadata: unknown, checkpoint?: unknown): Promise<void>;
+}
+
+export interface JobHandler {
+  readonly kind: string;
+  /** Resolves with the operation's response (JSON-safe, `@type`-tagged). */
+  run(op: OperationRecord, ctl: JobControl): Promise<unknown>;
+}
+
+export interface JobRunnerOptions {
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+}
+
+type StopReason = 'cancelled' | 'lease-lost' | 'shutdown';
+
+export class JobRunner {
+  readonly owner = `worker-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly handlers: Map<string, JobHandler>;
+  private readonly running = new Map<string, Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private claiming = false;
+
+  constructor(
+    private readonly store: CatalogStore,
+    handlers: JobHandler[],
+    private readonly opts: JobRunnerOptions,
+    private readonly log: Logger,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.handlers = new Map(handlers.map((h) => [h.kind, h]));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.opts.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Claims and starts as many operations as capacity allows. */
+  wake(): void {
+    if (this.closed || this.claiming) return;
+    this.claiming = true;
+    this.fill()
+      .catch((err: unknown) => this.log.error({ err }, 'job claim failed'))
+      .finally(() => (this.claiming = false));
+  }
+
+  private async fill(): Promise<void> {
+    while (!this.closed && this.running.size < this.opts.concurrency) {
+      const op = await this.store.claimOperation(this.owner, this.clock(), this.opts.leaseMs);
+      if (!op) return;
+      const p = this.execute(op).finally(() => {
+        this.running.delete(op.id);
+        this.wake();
+      });
+      this.running.set(op.id, p);
+    }
+  }
+
+  private async execute(op: OperationRecord): Promise<void> {
+    const name = opName(op);
+    const abort = new AbortController();
+    let reason: StopReason | undefined;
+    const stop = (r: StopReason) => {
+      reason ??= r;
+      abort.abort(r);
+    };
+    this.stoppers.add(stop);
+    const heartbeat = setInterval(() => void this.heartbeat(op, stop), Math.max(50, this.opts.leaseMs / 3));
+    try {
+      if (op.cancelRequested) stop('cancelled');
+      const handler = this.handlers.get(op.kind);
+      if (!handler) throw Object.assign(new Error(`no handler for ${op.kind}`), { code: Code.UNIMPLEMENTED });
+      abort.signal.throwIfAborted();
+      const ctl: JobControl = {
+        signal: abort.signal,
+        progress: async (metadata, checkpoint) => {
+          await this.store.updateOperation(name, { metadata, checkpoint }, this.clock());
+        },
+      };
+      const response = await handler.run(op, ctl);
+      abort.signal.throwIfAborted();
+      await this.store.updateOperation(name, { done: true, response }, this.clock());
+      this.log.info({ operation: op.id, kind: op.kind }, 'operation done');
+    } catch (err) {
+      await this.fail(op, reason, err);
+    } finally {
+      clearInterval(heartbeat);
+      this.stoppers.delete(stop);
+      await this.store.releaseLease(name, this.owner).catch(() => undefined);
+    }
+  }
+
+  private readonly stoppers = new Set<(r: StopReason) => void>();
+
+  private async heartbeat(op: OperationRecord, stop: (r: StopReason) => void): Promise<void> {
+    try {
+      const name = opName(op);
+      if (!(await this.store.renewLease(name, this.owner, this.clock(), this.opts.leaseMs))) return stop('lease-lost');
+      const fresh = await this.store.getOperation(name);
+      if (fresh?.cancelRequested) stop('cancelled');
+    } catch (err) {
+      this.log.warn({ err, operation: op.id }, 'lease renewal failed');
+    }
+  }
+
+  private async fail(op: OperationRecord, reason: StopReason | undefined, err: unknown): Promise<void> {
+    if (reason === 'shutdown' || reason === 'lease-lost') {
+      this.log.info({ operation: op.id, reason }, 'operation paused; it resumes from its checkpoint');
+      return;
+    }
+    const error: StatusRecord =
+      reason === 'cancelled'
+        ? { code: Code.CANCELLED, message: 'Operation cancelled.' }
+        : isMetapixelError(err)
+          ? err.toStatus()
+          : { code: (err as { code?: number }).code ?? Code.INTERNAL, message: (err as Error).message ?? 'Internal error.' };
+    if (!reason && !isMetapixelError(err)) this.log.error({ err, operation: op.id }, 'operation failed');
+    await this.store.updateOperation(opName(op), { done: true, error }, this.clock());
+  }
+
+  /** Stops claiming, pauses running operations (they resume elsewhere or after restart). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const stop of this.stoppers) stop('shutdown');
+    await Promise.allSettled([...this.running.values()]);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * google.longrunning.Operations over the operations the store keeps. Operation ids are
+ * random and unguessable; names carry their project, and every call checks it.
+ */
+import { randomBytes } from 'node:crypto';
+import { failedPrecondition, invalidArgument, notFound } from '../core/errors';
+import type { CallContext } from '../core/context';
+import { names, type OperationName } from '../catalog/names';
+import { paginate } from '../catalog/page-token';
+import type { CatalogStore, OperationRecord } from '../store/catalog-store';
+import { toOperationMsg } from './operation-view';
+
+export interface NewOperation {
+  project: string;
+  location: string | null;
+  kind: string;
+  request: unknown;
+  metadata: unknown;
+}
+
+export class OperationsService {
+  constructor(
+    private readonly store: CatalogStore,
+    private readonly clock: () => Date = () => new Date(),
+    /** Nudged after an operation is queued so a worker picks it up without waiting a poll. */
+    private readonly onQueued: () => void = () => undefined,
+  ) {}
+
+  /** Persists a new operation; it is durable (and will run) once this resolves. */
+  async enqueue(op: NewOperation): Promise<OperationRecord> {
+    const now = this.clock();
+    const rec: OperationRecord = {
+      ...op,
+      id: randomBytes(12).toString('hex'),
+      done: false,
+      cancelRequested: false,
+      createTime: now,
+      updateTime: now,
+    };
+    await this.store.createOperation(rec);
+    this.onQueued();
+    return rec;
+  }
+
+  async getOperation(req: { name?: string }, ctx: CallContext) {
+    return toOperationMsg(await this.load(req.name, ctx));
+  }
+
+  async listOperations(req: { name?: string; filter?: string; pageSize?: number; pageToken?: string }, ctx: CallContext) {
+    const scope = parseCollection(req.name);
+    ctx.principal.assertProject(scope.project);
+    if (req.filter) throw invalidArgument('ListOperations does not support a filter.');
+    const page = await paginate(`operations:${req.name}`, req.pageSize, req.pageToken, (after, limit) =>
+      this.store.listOperations(scope, { after, limit }),
+    );
+    return { operations: page.items.map(toOperationMsg), nextPageToken: page.nextPageToken };
+  }
+
+  /** Asks a running operation to stop; it then ends with CANCELLED. A done one is left as it is. */
+  async cancelOperation(req: { name?: string }, ctx: CallContext) {
+    const rec = await this.load(req.name, ctx);
+    if (!rec.done) await this.store.updateOperation(opName(rec), { cancelRequested: true }, this.clock());
+    return {};
+  }
+
+  async deleteOperation(req: { name?: string }, ctx: CallContext) {
+    const rec = await this.load(req.name, ctx);
+    if (!rec.done) throw failedPrecondition('Only finished operations can be deleted; cancel it first.');
+    await this.store.deleteOperation(opName(rec));
+    return {};
+  }
+
+  private async load(name: string | undefined, ctx: CallContext): Promise<OperationRecord> {
+    const parsed = names.parseOperation(name);
+    ctx.principal.assertProject(parsed.project);
+    const rec = await this.store.getOperation(parsed);
+    if (!rec) throw notFound(`Operation ${name} not found.`);
+    return rec;
+  }
+}
+
+export const opName = (r: OperationRecord): OperationName => ({ project: r.project, location: r.location, operation: r.id });
+
+function parseCollection(name: string | undefined): { project: string; location: string | null } {
+  const m = /^projects\/([^/]+)(?:\/locations\/([^/]+))?$/.exec(name ?? '');
+  if (!m) throw invalidArgument(`Invalid name "${name ?? ''}": expected projects/*/locations/* or projects/*.`);
+  return { project: m[1], location: m[2] ?? null };
+}

@@ -1,0 +1,133 @@
+/**
+ * The composition root: builds every component from the config through constructors,
+ * starts REST and gRPC, and closes everything in reverse order. No other module holds
+ * process-wide state.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import pino, { type Logger } from 'pino';
+import { Authenticator, parseGrants } from './core/auth';
+import type { Config } from './config/config';
+import { CatalogService } from './catalog/catalog-service';
+import { openStore } from './store/open-store';
+import type { CatalogStore } from './store/catalog-store';
+import { OperationsService } from './jobs/operations-service';
+import { JobRunner } from './jobs/job-runner';
+import { CallRunner } from './api/call';
+import { MethodTable, OPERATIONS, PRODUCT_SEARCH } from './api/method-table';
+import { loadGrpcDefinition, loadRoot } from './api/proto/load';
+import { buildRoutes } from './api/rest/http-rules';
+import { createRestApp } from './api/rest/app';
+import { healthRouter } from './api/rest/health';
+import { bindGrpc, createGrpcServer } from './api/grpc/server';
+
+export interface RunningServer {
+  restPort: number;
+  grpcPort: number;
+  store: CatalogStore;
+  log: Logger;
+  /** Stops accepting, lets in-flight calls finish (up to the grace period), closes all. */
+  close(): Promise<void>;
+}
+
+export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations'];
+
+export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+  const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
+  if (auth.isOpen) log.warn('no API keys or bearer tokens configured: the server is open to every caller');
+
+  const store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
+  log.info({ store: store.kind }, 'store opened');
+
+  const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct });
+  let jobs: JobRunner | undefined;
+  const operations = new OperationsService(store, undefined, () => jobs?.wake());
+  jobs = new JobRunner(store, [], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
+
+  const methods = new MethodTable()
+    .addService(PRODUCT_SEARCH, catalog, {
+      CreateProductSet: 'createProductSet',
+      ListProductSets: 'listProductSets',
+      GetProductSet: 'getProductSet',
+      UpdateProductSet: 'updateProductSet',
+      DeleteProductSet: 'deleteProductSet',
+      CreateProduct: 'createProduct',
+      ListProducts: 'listProducts',
+      GetProduct: 'getProduct',
+      UpdateProduct: 'updateProduct',
+      DeleteProduct: 'deleteProduct',
+      CreateReferenceImage: 'createReferenceImage',
+      ListReferenceImages: 'listReferenceImages',
+      GetReferenceImage: 'getReferenceImage',
+      DeleteReferenceImage: 'deleteReferenceImage',
+      AddProductToProductSet: 'addProductToProductSet',
+      RemoveProductFromProductSet: 'removeProductFromProductSet',
+      ListProductsInProductSet: 'listProductsInProductSet',
+    })
+    .addService(OPERATIONS, operations, {
+      GetOperation: 'getOperation',
+      ListOperations: 'listOperations',
+      CancelOperation: 'cancelOperation',
+      DeleteOperation: 'deleteOperation',
+    });
+  const runner = new CallRunner(methods, auth, log);
+
+  let draining = false;
+  const rest = createRestApp({
+    routes: buildRoutes(loadRoot(), SERVED_SERVICES),
+    runner,
+    maxBodyBytes: config.maxRequestBytes,
+    extra: [healthRouter({ store: () => store.ping() }, () => draining)],
+  });
+  const httpServer = http.createServer(rest);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const grpcServer: grpc.Server = createGrpcServer({
+    definition: loadGrpcDefinition(),
+    services: SERVED_SERVICES,
+    runner,
+    maxMessageBytes: config.maxRequestBytes,
+  });
+  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort);
+  jobs.start();
+  const restPort = (httpServer.address() as AddressInfo).port;
+  log.info({ restPort, grpcPort }, 'metapixel listening');
+
+  return {
+    restPort,
+    grpcPort,
+    store,
+    log,
+    async close() {
+      draining = true;
+      await Promise.all([closeHttp(httpServer, config.shutdownGraceMs), closeGrpc(grpcServer, config.shutdownGraceMs)]);
+      await jobs!.close();
+      await store.close();
+      log.info('metapixel stopped');
+    },
+  };
+}
+
+function closeHttp(server: http.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function closeGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.forceShutdown(), graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Acceptance 2 of the catalog issue: the real gcloud CLI, pointed at the server as
+ * ../shared/facts/google-api.md describes, manages a catalog.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startTestServer, type TestServer } from '../support/server';
+
+const run = promisify(execFile);
+let server: TestServer;
+let configDir: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  configDir = mkdtempSync(path.join(os.tmpdir(), 'gcloud-'));
+});
+afterAll(async () => {
+  await server?.stop();
+  rmSync(configDir, { recursive: true, force: true });
+});
+
+async function gcloud(...args: string[]): Promise<string> {
+  const { stdout } = await run('gcloud', [...args, '--project', 'gc-proj', '--quiet'], {
+    env: {
+      ...process.env,
+      CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/`,
+      CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
+      CLOUDSDK_CONFIG: configDir,
+      CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+    },
+    timeout: 60000,
+  });
+  return stdout;
+}
+
+const PS = ['beta', 'ml', 'vision', 'product-search'];
+
+test('gcloud creates and lists a product set, a labelled product and a reference image, and updates labels', async () => {
+  await gcloud(...PS, 'product-sets', 'create', 'shoes', '--location', 'us-west1', '--display-name', 'Shoes');
+  const sets = JSON.parse(await gcloud(...PS, 'product-sets', 'list', '--location', 'us-west1', '--format', 'json'));
+  expect(sets).toEqual([expect.objectContaining({ name: 'projects/gc-proj/locations/us-west1/productSets/shoes', displayName: 'Shoes' })]);
+
+  await gcloud(...PS, 'products', 'create', 'runner', '--location', 'us-west1', '--display-name', 'Runner',
+    '--category', 'apparel', '--product-labels', 'color=red,style=running');
+  const products = JSON.parse(await gcloud(...PS, 'products', 'list', '--location', 'us-west1', '--format', 'json'));
+  expect(products).toHaveLength(1);
+  expect(products[0].productLabels).toEqual([{ key: 'color', value: 'red' }, { key: 'style', value: 'running' }]);
+
+  // Polygons go through a flags file, as gcloud's own help shows.
+  const flags = path.join(configDir, 'poly.yaml');
+  writeFileSync(flags, '- --bounding-polygon:\n    vertices:\n      - {x: 0, y: 0}\n      - {x: 0, y: 400}\n      - {x: 400, y: 0}\n      - {x: 400, y: 400}\n');
+  await gcloud(...PS, 'images', 'create', 'front', '--product', 'runner', '--location', 'us-west1',
+    '--storage-location', 'gs://catalog/runner.jpg', `--flags-file=${flags}`);
+  const images = JSON.parse(await gcloud(...PS, 'images', 'list', '--product', 'runner', '--location', 'us-west1', '--format', 'json'));
+  expect(images).toEqual([expect.objectContaining({ name: 'projects/gc-proj/locations/us-west1/products/runner/referenceImages/front', uri: 'gs://catalog/runner.jpg' })]);
+  expect(images[0].boundingPolys[0].vertices).toEqual([{}, { y: 400 }, { x: 400 }, { x: 400, y: 400 }]);
+
+  await gcloud(...PS, 'products', 'update', 'runner', '--location', 'us-west1', '--add-product-labels', 'size=9', '--remove-product-labels', 'style=running');
+  const updated = JSON.parse(await gcloud(...PS, 'products', 'describe', 'runner', '--location', 'us-west1', '--format', 'json'));
+  expect(updated.productLabels).toEqual([{ key: 'color', value: 'red' }, { key: 'size', value: '9' }]);
+
+  await gcloud(...PS, 'product-sets', 'add-product', 'shoes', '--product', 'runner', '--location', 'us-west1');
+  const inSet = JSON.parse(await gcloud(...PS, 'product-sets', 'list-products', '--product-set', 'shoes', '--location', 'us-west1', '--format', 'json'));
+  expect(inSet.map((p: { name: string }) => p.name)).toEqual(['projects/gc-proj/locations/us-west1/products/runner']);
+});
