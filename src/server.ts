@@ -78,6 +78,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     routes: buildRoutes(loadRoot(), SERVED_SERVICES),
     runner,
     maxBodyBytes: config.maxRequestBytes,
+    log,
     extra: [healthRouter({ store: () => store.ping() }, () => draining)],
   });
   const httpServer = http.createServer(rest);

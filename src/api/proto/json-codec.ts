@@ -118,7 +118,8 @@ function anyIn(json: unknown, at: string, root: protobuf.Root): Obj {
 /** Any values resolve against the root of the message that holds them. */
 function lookupAnyType(root: protobuf.Root, url: string): protobuf.Type | undefined {
   try {
-    return root.lookupType(url.slice(url.lastIndexOf('/') + 1));
+    const found = root.lookup(url.slice(url.lastIndexOf('/') + 1));
+    return found instanceof protobuf.Type ? found : undefined;
   } catch {
     return undefined;
   }
@@ -210,8 +211,9 @@ function durationOut(m: Obj): Json {
 }
 
 function anyOut(m: Obj, opts: JsonOutOptions, root: protobuf.Root): Json {
-  const url = String(m.typeUrl ?? '');
-  const inner = lookupAnyType(root, url);
+  // protobufjs' Any wrapper sets `type_url` even when fields are camelCased.
+  const url = String(m.typeUrl || m.type_url || '');
+  const inner = url ? lookupAnyType(root, url) : undefined;
   if (!inner) return {};
   const body = messageOut(inner, inner.decode(m.value as Uint8Array), opts);
   return WKT_OUT[inner.fullName] ? { '@type': url, value: body } : { '@type': url, ...(body as Obj as object) };

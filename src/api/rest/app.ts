@@ -6,6 +6,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import Ajv, { type ValidateFunction } from 'ajv';
 import type protobuf from 'protobufjs';
+import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Credentials } from '../../core/auth';
 import { internal, invalidArgument, isMetapixelError, notFound, MetapixelError, Code } from '../../core/errors';
@@ -23,6 +24,7 @@ export interface RestOptions {
   maxBodyBytes: number;
   /** Extra routers mounted before the API (health, metrics). */
   extra?: express.Router[];
+  log: Logger;
 }
 
 export function createRestApp(opts: RestOptions): express.Express {
@@ -55,6 +57,7 @@ async function handle(req: Request, res: Response, opts: RestOptions, validators
     const result = await opts.runner.run(route.method, 'rest', request, creds, requestId);
     res.status(200).json(toJson(route.responseType, result, { enumsAsInt: sys.enumsAsInt }));
   } catch (e) {
+    if (!isMetapixelError(e)) opts.log.error({ err: e, requestId, path: url.pathname }, 'REST adapter failure');
     sendError(res, isMetapixelError(e) ? e : internal(`Internal error (request id ${requestId}).`));
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * The inference port. Vision code talks to models only through `InferenceSession`, so
+ * tests can inject fakes and the runtime (onnxruntime-node today, see onnx-session.ts) can
+ * change without touching decoders or detectors.
+ */
+import { resourceExhausted, unavailable } from '../core/errors';
+
+/** A dense float32 tensor; `dims` multiply to `data.length`. */
+export interface Tensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+export interface InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  /** Releases native resources; `run` must not be called afterwards. */
+  close(): Promise<void>;
+}
+
+export interface InferenceQueueOptions {
+  /** Runs allowed at the same time on the wrapped session (default 1). */
+  concurrency?: number;
+  /** Runs allowed to wait; one more is refused with RESOURCE_EXHAUSTED (default 16). */
+  maxQueue?: number;
+}
+
+interface Waiter {
+  start: () => void;
+  fail: (e: Error) => void;
+}
+
+/**
+ * Serialises and bounds the runs of one session. Each ORT session already uses its
+ * intra-op threads; letting several requests run at once on 2 cores only makes each of
+ * them slower (measured 2-3x, models/README.md), so by default one run at a time, and a
+ * bounded wait list so overload becomes a fast RESOURCE_EXHAUSTED instead of latency.
+ */
+export class InferenceQueue implements InferenceSession {
+  private running = 0;
+  private readonly waiting: Waiter[] = [];
+  private closed = false;
+  private readonly concurrency: number;
+  private readonly maxQueue: number;
+
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly label: string,
+    opts: InferenceQueueOptions = {},
+  ) {
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.maxQueue = Math.max(0, opts.maxQueue ?? 16);
+  }
+
+  get inputNames(): readonly string[] { return this.session.inputNames; }
+  get outputNames(): readonly string[] { return this.session.outputNames; }
+
+  /** Runs in flight plus runs waiting, for metrics and tests. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+
+  async run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    await this.acquire();
+    try {
+      return await this.session.run(inputs);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Refuses queued runs, waits for nothing, and closes the wrapped session. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w.fail(unavailable(`${this.label} model is shutting down`));
+    await this.session.close();
+  }
+
+  private acquire(): Promise<void> {
+    if (this.closed) return Promise.reject(unavailable(`${this.label} model is shut down`));
+    if (this.running < this.concurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.maxQueue) {
+      return Promise.reject(resourceExhausted(
+        `${this.label} inference queue is full (${this.maxQueue} waiting); retry later`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      // `running` is handed over by release(), so it is not incremented here.
+      this.waiting.push({ start: resolve, fail: reject });
+    });
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next.start();
+    else this.running--;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Typed view of models/manifest.json. Only the fields the runtime needs are validated
+ * (input tensor, outputs, labels, the SSD/CenterNet decoding numbers); the rest of the
+ * manifest is provenance for humans. The ONNX bytes are checked against the manifest's
+ * sha256 when a model is loaded, so a swapped or truncated file fails at startup, not as
+ * silently wrong detections.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import Ajv from 'ajv';
+import { failedPrecondition, invalidArgument } from '../core/errors';
+
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+}
+
+export interface LabelEntry {
+  index: number;
+  /** The label string of the model itself ('Dog' for the SSD, 'dog' for CenterNet). */
+  name: string;
+  /** Open Images display name; null only for the SSD background class. */
+  open_images_name: string | null;
+  mid: string | null;
+}
+
+export interface SsdDecoding {
+  anchors: {
+    input_size: number[];
+    strides: number[];
+    min_scale: number;
+    max_scale: number;
+    aspect_ratios: number[];
+    interpolated_scale_aspect_ratio: number;
+    reduce_boxes_in_lowest_layer: boolean;
+  };
+  box_coder: { scales: { y: number; x: number; h: number; w: number } };
+  min_score: number;
+  nms: { iou_threshold: number; max_detections: number };
+}
+
+export interface CenterNetDecoding {
+  top_k: number;
+}
+
+export interface ModelEntry {
+  name: string;
+  file: string;
+  sha256: string;
+  kind: 'detector' | 'embedder';
+  input: TensorSpec;
+  outputs: TensorSpec[];
+  decoding?: Partial<SsdDecoding> & Partial<CenterNetDecoding>;
+  labels?: LabelEntry[];
+}
+
+const num = { type: 'number' } as const;
+const numArr = { type: 'array', items: num } as const;
+const tensorSchema = {
+  type: 'object',
+  required: ['name', 'shape'],
+  properties: { name: { type: 'string', minLength: 1 }, shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 } },
+} as const;
+
+// Hand-written rather than JSONSchemaType<ModelEntry>: that type cannot express the
+// partial decoding block shared by both detectors.
+const entrySchema = {
+  type: 'object',
+  required: ['name', 'file', 'sha256', 'kind', 'input', 'outputs'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    file: { type: 'string', pattern: '^[A-Za-z0-9_.-]+\\.onnx$' },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    kind: { enum: ['detector', 'embedder'] },
+    input: tensorSchema,
+    outputs: { type: 'array', items: tensorSchema, minItems: 1 },
+    decoding: {
+      type: 'object',
+      properties: {
+        anchors: {
+          type: 'object',
+          required: ['input_size', 'strides', 'min_scale', 'max_scale', 'aspect_ratios',
+            'interpolated_scale_aspect_ratio', 'reduce_boxes_in_lowest_layer'],
+          properties: {
+            input_size: numArr, strides: numArr, min_scale: num, max_scale: num, aspect_ratios: numArr,
+            interpolated_scale_aspect_ratio: num, reduce_boxes_in_lowest_layer: { type: 'boolean' },
+          },
+        },
+        box_coder: {
+          type: 'object', required: ['scales'],
+          properties: { scales: { type: 'object', required: ['x', 'y', 'w', 'h'], properties: { x: num, y: num, w: num, h: num } } },
+        },
+        min_score: num,
+        nms: { type: 'object', required: ['iou_threshold', 'max_detections'], properties: { iou_threshold: num, max_detections: { type: 'integer' } } },
+        top_k: { type: 'integer', minimum: 1 },
+      },
+    },
+    labels: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'name', 'open_images_name', 'mid'],
+        properties: {
+          index: { type: 'integer', minimum: 0 },
+          name: { type: 'string' },
+          open_images_name: { type: ['string', 'null'] },
+          mid: { type: ['string', 'null'], pattern: '^/m/[0-9a-z_]+$' },
+        },
+      },
+    },
+  },
+} as const;
+
+const manifestSchema = {
+  type: 'object',
+  required: ['models'],
+  properties: { models: { type: 'array', items: entrySchema } },
+} as const;
+
+export class ModelManifest {
+  private constructor(
+    /** Directory holding manifest.json and the ONNX files. */
+    readonly dir: string,
+    readonly models: readonly ModelEntry[],
+  ) {}
+
+  /** Parses and validates the manifest text (no file access besides `dir` bookkeeping). */
+  static parse(dir: string, json: string): ModelManifest {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validate = ajv.compile<{ models: ModelEntry[] }>(manifestSchema);
+    let data: unknown;
+    try {
+      data = JSON.parse(json);
+    } catch (e) {
+      throw invalidArgument(`models manifest is not JSON: ${(e as Error).message}`);
+    }
+    if (!validate(data)) {
+      const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
+      throw invalidArgument(`models manifest is invalid: ${why}`);
+    }
+    for (const m of data.models) checkLabels(m);
+    return new ModelManifest(dir, data.models);
+  }
+
+  static async load(dir: string): Promise<ModelManifest> {
+    return ModelManifest.parse(dir, await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  }
+
+  entry(name: string): ModelEntry {
+    const m = this.models.find((e) => e.name === name);
+    if (!m) throw failedPrecondition(`model ${name} is not in the manifest`);
+    return m;
+  }
+
+  /** Reads the ONNX file of `name` and checks its sha256; returns the verified bytes. */
+  async readVerified(name: string): Promise<{ entry: ModelEntry; bytes: Uint8Array }> {
+    const entry = this.entry(name);
+    const bytes = await readFile(path.join(this.dir, entry.file));
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== entry.sha256) {
+      throw failedPrecondition(`model file ${entry.file} has sha256 ${got}, manifest says ${entry.sha256}`);
+    }
+    return { entry, bytes };
+  }
+}
+
+/** Labels must be dense and in index order: decoders index them by class id. */
+function checkLabels(m: ModelEntry): void {
+  (m.labels ?? []).forEach((l, i) => {
+    if (l.index !== i) throw invalidArgument(`models manifest: ${m.name} label #${i} has index ${l.index}`);
+  });
+}
+
+/** Required SSD decoding block, or a clear error naming the missing piece. */
+export function ssdDecoding(m: ModelEntry): SsdDecoding {
+  const d = m.decoding;
+  if (!d?.anchors || !d.box_coder || d.min_score === undefined || !d.nms) {
+    throw invalidArgument(`models manifest: ${m.name} lacks SSD decoding parameters`);
+  }
+  return { anchors: d.anchors, box_coder: d.box_coder, min_score: d.min_score, nms: d.nms };
+}
+
