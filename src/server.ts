@@ -112,11 +112,14 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   };
 }
 
+/** Stops accepting; keep-alive connections are closed as soon as their call is answered. */
 function closeHttp(server: http.Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
-      clearTimeout(timer);
+      clearTimeout(force);
+      clearInterval(idle);
       resolve();
     });
     server.closeIdleConnections();
