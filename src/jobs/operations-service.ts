@@ -71,6 +71,11 @@ export class OperationsService {
   }
 
   private async load(name: string | undefined, ctx: CallContext): Promise<OperationRecord> {
+    // Google's legacy project-less forms are routed, but no Metapixel operation has such a
+    // name: names carry their project so that every lookup is scoped to a tenant.
+    if (/^(locations\/[^/]+\/)?operations\/[^/]+$/.test(name ?? '')) {
+      throw notFound(`Operation ${name} not found (Metapixel operations are named projects/*/locations/*/operations/*).`);
+    }
     const parsed = names.parseOperation(name);
     ctx.principal.assertProject(parsed.project);
     const rec = await this.store.getOperation(parsed);

@@ -51,6 +51,8 @@ export interface ModelEntry {
   kind: 'detector' | 'embedder';
   input: TensorSpec;
   outputs: TensorSpec[];
+  /** Human-readable; preprocess.ts recognises the scaling formula it starts with. */
+  preprocessing: { scaling: string; colour_order: string };
   decoding?: Partial<SsdDecoding> & Partial<CenterNetDecoding>;
   labels?: LabelEntry[];
 }
@@ -67,7 +69,7 @@ const tensorSchema = {
 // partial decoding block shared by both detectors.
 const entrySchema = {
   type: 'object',
-  required: ['name', 'file', 'sha256', 'kind', 'input', 'outputs'],
+  required: ['name', 'file', 'sha256', 'kind', 'input', 'outputs', 'preprocessing'],
   properties: {
     name: { type: 'string', minLength: 1 },
     file: { type: 'string', pattern: '^[A-Za-z0-9_.-]+\\.onnx$' },
@@ -75,6 +77,11 @@ const entrySchema = {
     kind: { enum: ['detector', 'embedder'] },
     input: tensorSchema,
     outputs: { type: 'array', items: tensorSchema, minItems: 1 },
+    preprocessing: {
+      type: 'object',
+      required: ['scaling', 'colour_order'],
+      properties: { scaling: { type: 'string' }, colour_order: { const: 'RGB' } },
+    },
     decoding: {
       type: 'object',
       properties: {

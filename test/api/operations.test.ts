@@ -64,3 +64,11 @@ test.each(TRANSPORTS)('GetOperation and ListOperations over %s', async (transpor
   await expectStatus(client.checkImportProductSetsProgress(`projects/other/locations/us-west1/operations/${running.id}`), 'NOT_FOUND');
   await client.close();
 });
+
+test('the legacy project-less operation paths answer NOT_FOUND', async () => {
+  for (const p of ['/v1/operations/abc', '/v1/locations/us-west1/operations/abc']) {
+    const res = await fetch(server.restUrl + p);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { status: string } }).error.status).toBe('NOT_FOUND');
+  }
+});
