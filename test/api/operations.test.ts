@@ -40,8 +40,8 @@ test.each(TRANSPORTS)('GetOperation and ListOperations over %s', async (transpor
   const op = await client.checkImportProductSetsProgress(name);
   expect(op.done).toBe(false);
   // The client decodes Any with numeric enums on gRPC and names on REST: both mean PROCESSING.
-  expect([1, 'PROCESSING']).toContain((op.metadata as { state: unknown }).state);
-  expect(Number((op.metadata as { submitTime: { seconds: string } }).submitTime.seconds)).toBe(1700000000);
+  expect([1, 'PROCESSING']).toContain((op.metadata as unknown as { state: unknown }).state);
+  expect(Number((op.metadata as unknown as { submitTime: { seconds: string } }).submitTime.seconds)).toBe(1700000000);
 
   const done = await client.checkImportProductSetsProgress(`projects/${project}/locations/us-west1/operations/${finished.id}`);
   expect(done.done).toBe(true);
@@ -51,8 +51,11 @@ test.each(TRANSPORTS)('GetOperation and ListOperations over %s', async (transpor
   // and Metapixel also serves it at GET /v1/projects/*/locations/*/operations.
   const expected = [name, `projects/${project}/locations/us-west1/operations/${finished.id}`].sort();
   if (transport === 'grpc') {
-    const [listed] = await client.operationsClient.listOperations({ name: `projects/${project}/locations/us-west1`, filter: '' }, { autoPaginate: false });
-    expect(listed.map((o) => o.name).sort()).toEqual(expected);
+    const listed = (await client.operationsClient.listOperations(
+      { name: `projects/${project}/locations/us-west1`, filter: '' } as never,
+      { autoPaginate: false },
+    )) as unknown as [{ name: string }[]];
+    expect(listed[0].map((o) => o.name).sort()).toEqual(expected);
   } else {
     const res = await fetch(`${server.restUrl}/v1/projects/${project}/locations/us-west1/operations`);
     const body = (await res.json()) as { operations: { name: string; metadata: { '@type': string } }[] };
