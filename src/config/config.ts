@@ -24,6 +24,15 @@ export interface Config {
   jobLeaseMs: number;
   jobPollMs: number;
   shutdownGraceMs: number;
+  maxImagesPerRequest: number;
+  maxImageBytes: number;
+  maxImagePixels: number;
+  maxDecodedImageSide: number;
+  minImageSide: number;
+  fetchTimeoutMs: number;
+  fetchMaxRedirects: number;
+  urlAllowList: string;
+  gcsDir: string;
 }
 
 /** setting -> [environment variable, default, JSON schema]. */
@@ -43,6 +52,15 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   jobLeaseMs: ['METAPIXEL_JOB_LEASE_MS', 30000, { type: 'integer', minimum: 500 }],
   jobPollMs: ['METAPIXEL_JOB_POLL_MS', 1000, { type: 'integer', minimum: 50 }],
   shutdownGraceMs: ['METAPIXEL_SHUTDOWN_GRACE_MS', 25000, { type: 'integer', minimum: 0 }],
+  maxImagesPerRequest: ['METAPIXEL_MAX_IMAGES_PER_REQUEST', 16, { type: 'integer', minimum: 1 }],
+  maxImageBytes: ['METAPIXEL_MAX_IMAGE_BYTES', 20 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
+  maxImagePixels: ['METAPIXEL_MAX_IMAGE_PIXELS', 100_000_000, { type: 'integer', minimum: 1 }],
+  maxDecodedImageSide: ['METAPIXEL_MAX_DECODED_SIDE', 2048, { type: 'integer', minimum: 64 }],
+  minImageSide: ['METAPIXEL_MIN_IMAGE_SIDE', 16, { type: 'integer', minimum: 1 }],
+  fetchTimeoutMs: ['METAPIXEL_FETCH_TIMEOUT_MS', 10000, { type: 'integer', minimum: 100 }],
+  fetchMaxRedirects: ['METAPIXEL_FETCH_MAX_REDIRECTS', 3, { type: 'integer', minimum: 0 }],
+  urlAllowList: ['METAPIXEL_URL_ALLOWLIST', '', { type: 'string' }],
+  gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
 };
 
 const schema = {

@@ -1,0 +1,73 @@
+/**
+ * Bytes -> oriented 8-bit sRGB pixels, with sharp. Defends against decompression bombs
+ * (the pixel count is checked from the header before any pixel is decoded), applies EXIF
+ * orientation, flattens alpha on white, converts CMYK / greyscale / 16-bit to 8-bit RGB,
+ * takes the first frame of animations, and downsizes very large images so that memory per
+ * image stays bounded (boxes are normalised, so this changes no result's coordinates).
+ */
+import sharp, { type Metadata } from 'sharp';
+import { invalidArgument } from '../core/errors';
+
+export interface DecodedImage {
+  /** Interleaved RGB, 3 bytes per pixel, row-major. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Size of the oriented original, before any downsizing (pixel polys refer to this). */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+export interface DecodeLimits {
+  /** Largest width × height accepted (header-checked before decoding). */
+  maxPixels: number;
+  /** Longest side kept after decoding; larger images are downsized. */
+  maxSide: number;
+  /** Smallest side accepted. */
+  minSide: number;
+}
+
+const FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff', 'jp2']);
+
+export class ImageDecoder {
+  constructor(private readonly limits: DecodeLimits) {}
+
+  async decode(bytes: Uint8Array): Promise<DecodedImage> {
+    if (bytes.length === 0) throw invalidArgument('Bad image data: the image is empty.');
+    const input = () => sharp(bytes, { limitInputPixels: false, failOn: 'error', pages: 1 });
+    let meta: Metadata;
+    try {
+      meta = await input().metadata();
+    } catch {
+      throw invalidArgument('Bad image data: not a supported image format (JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF).');
+    }
+    if (!meta.format || !FORMATS.has(meta.format) || !meta.width || !meta.height) {
+      throw invalidArgument(`Bad image data: unsupported format ${meta.format ?? 'unknown'}.`);
+    }
+    const pageHeight = meta.pageHeight ?? meta.height;
+    if (meta.width * pageHeight > this.limits.maxPixels) {
+      throw invalidArgument(`Image too large: ${meta.width}×${pageHeight} pixels exceeds the limit of ${this.limits.maxPixels} pixels.`);
+    }
+    // EXIF orientations 5–8 swap width and height.
+    const swap = (meta.orientation ?? 1) >= 5;
+    const originalWidth = swap ? pageHeight : meta.width;
+    const originalHeight = swap ? meta.width : pageHeight;
+    if (Math.min(originalWidth, originalHeight) < this.limits.minSide) {
+      throw invalidArgument(`Image too small: ${originalWidth}×${originalHeight}; each side must be at least ${this.limits.minSide} pixels.`);
+    }
+    try {
+      const { data, info } = await input()
+        .rotate()
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .resize({ width: this.limits.maxSide, height: this.limits.maxSide, fit: 'inside', withoutEnlargement: true })
+        .removeAlpha()
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels`);
+      return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, originalWidth, originalHeight };
+    } catch (e) {
+      throw invalidArgument(`Bad image data: the image could not be decoded (${(e as Error).message.slice(0, 120)}).`);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/** Image decoding: formats, orientation, colour spaces, and bad or hostile input. */
+import sharp from 'sharp';
+import { ImageDecoder } from '../../src/images/image-decoder';
+
+const decoder = new ImageDecoder({ maxPixels: 50_000_000, maxSide: 2048, minSide: 16 });
+
+const solid = (w: number, h: number, channels: 3 | 4 = 3) =>
+  sharp({ create: { width: w, height: h, channels, background: { r: 200, g: 30, b: 30, alpha: 0.5 } } });
+
+/** A PNG whose header claims huge dimensions: decoding it would need gigabytes. */
+function pngBomb(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(td.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    td.copy(out, 4);
+    out.writeUInt32BE(crc(td), td.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolour
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const rejects = async (bytes: Uint8Array, pattern: RegExp) => {
+  await expect(decoder.decode(bytes)).rejects.toMatchObject({ code: 3, message: expect.stringMatching(pattern) });
+};
+
+test('JPEG, PNG, WebP, GIF and AVIF decode to 8-bit RGB', async () => {
+  for (const fmt of ['jpeg', 'png', 'webp', 'gif', 'avif'] as const) {
+    const bytes = await solid(64, 48).toFormat(fmt).toBuffer();
+    const img = await decoder.decode(bytes);
+    expect({ fmt, w: img.width, h: img.height, len: img.data.length }).toEqual({ fmt, w: 64, h: 48, len: 64 * 48 * 3 });
+  }
+});
+
+test('EXIF orientation is applied', async () => {
+  const bytes = await solid(80, 40).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+  const img = await decoder.decode(bytes);
+  expect([img.width, img.height, img.originalWidth, img.originalHeight]).toEqual([40, 80, 40, 80]);
+});
+
+test('alpha is flattened on white, CMYK and 16-bit become 8-bit sRGB', async () => {
+  const rgba = await decoder.decode(await solid(32, 32, 4).png().toBuffer());
+  // 50 % red over white: the green channel is lifted towards 255.
+  expect(rgba.data[1]).toBeGreaterThan(120);
+  const cmyk = await decoder.decode(await solid(32, 32).toColourspace('cmyk').jpeg().toBuffer());
+  expect(cmyk.data.length).toBe(32 * 32 * 3);
+  expect(cmyk.data[0]).toBeGreaterThan(150);
+  const deep = await decoder.decode(await solid(32, 32).toColourspace('rgb16').png().toBuffer());
+  expect(deep.data.length).toBe(32 * 32 * 3);
+});
+
+test('very large images are downsized, keeping the original size on record', async () => {
+  const img = await decoder.decode(await solid(3000, 1500).jpeg().toBuffer());
+  expect([img.width, img.height, img.originalWidth, img.originalHeight]).toEqual([2048, 1024, 3000, 1500]);
+});
+
+test('bad and hostile input is INVALID_ARGUMENT, quickly', async () => {
+  const jpeg = await solid(64, 64).jpeg().toBuffer();
+  const started = Date.now();
+  await rejects(jpeg.subarray(0, jpeg.length / 2), /Bad image data/);
+  await rejects(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)), /Bad image data/);
+  await rejects(Buffer.alloc(0), /empty/);
+  await rejects(await solid(1, 1).png().toBuffer(), /too small/);
+  await rejects(pngBomb(30000, 30000), /too large: 30000×30000/);
+  expect(Date.now() - started).toBeLessThan(3000);
+});
