@@ -5,6 +5,8 @@ import type { CatalogStore } from '../../../src/store/catalog-store';
 export interface KnownGaps {
   /** Ids above U+FFFF sorted after U+E000..U+FFFF (code point vs UTF-16 order). */
   codePointOrder?: string;
+  /** Concurrent findOneAndUpdate calls on one document both match (not atomic). */
+  atomicClaim?: string;
 }
 
 export interface ContractContext {
