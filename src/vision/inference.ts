@@ -41,6 +41,8 @@ export class InferenceQueue implements InferenceSession {
   private running = 0;
   private readonly waiting: Waiter[] = [];
   private closed = false;
+  private onIdle: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
   private readonly concurrency: number;
   private readonly maxQueue: number;
 
@@ -70,10 +72,17 @@ export class InferenceQueue implements InferenceSession {
     }
   }
 
-  /** Refuses queued runs, waits for nothing, and closes the wrapped session. */
-  async close(): Promise<void> {
+  /** Fails waiting runs, lets running ones finish (releasing a native session under a
+   *  running inference is undefined behaviour), then closes the wrapped session. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.fail(unavailable(`${this.label} model is shutting down`));
+    if (this.running > 0) await new Promise<void>((resolve) => { this.onIdle = resolve; });
     await this.session.close();
   }
 
@@ -95,7 +104,11 @@ export class InferenceQueue implements InferenceSession {
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next.start();
-    else this.running--;
+    if (next) {
+      next.start();
+      return;
+    }
+    this.running--;
+    if (this.running === 0 && this.onIdle) this.onIdle();
   }
 }

@@ -53,7 +53,7 @@ export interface ModelEntry {
   outputs: TensorSpec[];
   /** Human-readable; preprocess.ts recognises the scaling formula it starts with. */
   preprocessing: { scaling: string; colour_order: string };
-  decoding?: Partial<SsdDecoding> & Partial<CenterNetDecoding>;
+  decoding?: Record<string, unknown>;
   labels?: LabelEntry[];
 }
 
@@ -65,8 +65,8 @@ const tensorSchema = {
   properties: { name: { type: 'string', minLength: 1 }, shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 } },
 } as const;
 
-// Hand-written rather than JSONSchemaType<ModelEntry>: that type cannot express the
-// partial decoding block shared by both detectors.
+// Plain schemas rather than JSONSchemaType<ModelEntry>: most manifest fields are
+// provenance we deliberately leave untyped, and each decoding block differs per model.
 const entrySchema = {
   type: 'object',
   required: ['name', 'file', 'sha256', 'kind', 'input', 'outputs', 'preprocessing'],
@@ -82,27 +82,8 @@ const entrySchema = {
       required: ['scaling', 'colour_order'],
       properties: { scaling: { type: 'string' }, colour_order: { const: 'RGB' } },
     },
-    decoding: {
-      type: 'object',
-      properties: {
-        anchors: {
-          type: 'object',
-          required: ['input_size', 'strides', 'min_scale', 'max_scale', 'aspect_ratios',
-            'interpolated_scale_aspect_ratio', 'reduce_boxes_in_lowest_layer'],
-          properties: {
-            input_size: numArr, strides: numArr, min_scale: num, max_scale: num, aspect_ratios: numArr,
-            interpolated_scale_aspect_ratio: num, reduce_boxes_in_lowest_layer: { type: 'boolean' },
-          },
-        },
-        box_coder: {
-          type: 'object', required: ['scales'],
-          properties: { scales: { type: 'object', required: ['x', 'y', 'w', 'h'], properties: { x: num, y: num, w: num, h: num } } },
-        },
-        min_score: num,
-        nms: { type: 'object', required: ['iou_threshold', 'max_detections'], properties: { iou_threshold: num, max_detections: { type: 'integer' } } },
-        top_k: { type: 'integer', minimum: 1 },
-      },
-    },
+    // Each decoder validates its own block (ssdDecoding, centerNetDecoding below).
+    decoding: { type: 'object' },
     labels: {
       type: 'array',
       items: {
@@ -179,12 +160,51 @@ function checkLabels(m: ModelEntry): void {
   });
 }
 
-/** Required SSD decoding block, or a clear error naming the missing piece. */
-export function ssdDecoding(m: ModelEntry): SsdDecoding {
-  const d = m.decoding;
-  if (!d?.anchors || !d.box_coder || d.min_score === undefined || !d.nms) {
-    throw invalidArgument(`models manifest: ${m.name} lacks SSD decoding parameters`);
+const ssdSchema = {
+  type: 'object',
+  required: ['anchors', 'box_coder', 'min_score', 'nms'],
+  properties: {
+    anchors: {
+      type: 'object',
+      required: ['input_size', 'strides', 'min_scale', 'max_scale', 'aspect_ratios',
+        'interpolated_scale_aspect_ratio', 'reduce_boxes_in_lowest_layer'],
+      properties: {
+        input_size: { ...numArr, minItems: 2, maxItems: 2 }, strides: { ...numArr, minItems: 1 }, min_scale: num, max_scale: num,
+        aspect_ratios: numArr, interpolated_scale_aspect_ratio: num, reduce_boxes_in_lowest_layer: { type: 'boolean' },
+      },
+    },
+    box_coder: {
+      type: 'object', required: ['scales'],
+      properties: { scales: { type: 'object', required: ['x', 'y', 'w', 'h'], properties: { x: num, y: num, w: num, h: num } } },
+    },
+    min_score: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+    nms: {
+      type: 'object', required: ['iou_threshold', 'max_detections'],
+      properties: { iou_threshold: num, max_detections: { type: 'integer', minimum: 1 } },
+    },
+  },
+} as const;
+
+const centerNetSchema = {
+  type: 'object',
+  required: ['top_k'],
+  properties: { top_k: { type: 'integer', minimum: 1 } },
+} as const;
+
+function validateBlock<T>(m: ModelEntry, schema: object, what: string): T {
+  const validate = new Ajv({ allErrors: true, strict: false }).compile<T>(schema);
+  const d = m.decoding ?? {};
+  if (!validate(d)) {
+    const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
+    throw invalidArgument(`models manifest: ${m.name} ${what} decoding is invalid: ${why}`);
   }
-  return { anchors: d.anchors, box_coder: d.box_coder, min_score: d.min_score, nms: d.nms };
+  return d;
 }
 
+export function ssdDecoding(m: ModelEntry): SsdDecoding {
+  return validateBlock<SsdDecoding>(m, ssdSchema, 'SSD');
+}
+
+export function centerNetDecoding(m: ModelEntry): CenterNetDecoding {
+  return validateBlock<CenterNetDecoding>(m, centerNetSchema, 'CenterNet');
+}

@@ -15,6 +15,7 @@ const f32 = Math.fround;
 export function ssdAnchors(o: SsdDecoding['anchors']): Anchor[] {
   const n = o.strides.length;
   const scaleAt = (i: number): number => (n === 1 ? f32((o.min_scale + o.max_scale) / 2) : f32(o.min_scale + (o.max_scale - o.min_scale) * i / (n - 1)));
+  // [height, width] as MediaPipe's input_size_height/width; the manifest's is square anyway.
   const [inH, inW] = o.input_size;
   const anchors: Anchor[] = [];
   for (let layer = 0; layer < n; layer++) {

@@ -1,0 +1,62 @@
+/**
+ * Builds the vision stack from a models directory: verified ONNX sessions, one
+ * InferenceQueue per model, the merged ObjectDetector and the Embedder. Not a singleton:
+ * the composition root (src/main.ts) calls this once and owns the result, and must call
+ * close() on shutdown.
+ */
+import { DEFAULT_CALIBRATIONS } from './calibration';
+import { Embedder } from './embedder';
+import { InferenceQueue, InferenceSession } from './inference';
+import { CenterNetDetector, SsdDetector } from './model-detectors';
+import { ModelManifest } from './model-manifest';
+import { ObjectDetector, ObjectDetectorOptions } from './object-detector';
+import { OnnxSession } from './onnx-session';
+
+export const SSD_MODEL = 'ssd_mobilenetv2_oidv4';
+export const CENTERNET_MODEL = 'centernet_mobilenetv3_coco';
+export const EMBEDDING_MODEL = 'mobilenetv2_140_embedding';
+
+export interface VisionModelsOptions {
+  /** ORT intra-op threads per session (default 1: the models may run side by side). */
+  intraOpNumThreads?: number;
+  /** Runs allowed to wait per model before RESOURCE_EXHAUSTED (default 16). */
+  maxQueue?: number;
+  warmUp?: boolean;
+  detector?: ObjectDetectorOptions;
+}
+
+export interface VisionModels {
+  objectDetector: ObjectDetector;
+  embedder: Embedder;
+  close(): Promise<void>;
+}
+
+export async function loadVisionModels(modelsDir: string, opts: VisionModelsOptions = {}): Promise<VisionModels> {
+  const manifest = await ModelManifest.load(modelsDir);
+  const sessionOpts = { intraOpNumThreads: opts.intraOpNumThreads ?? 1, warmUp: opts.warmUp ?? true };
+  const queues: InferenceSession[] = [];
+  const queued = async (name: string): Promise<InferenceSession> => {
+    const q = new InferenceQueue(await OnnxSession.load(manifest, name, sessionOpts), name, { maxQueue: opts.maxQueue });
+    queues.push(q);
+    return q;
+  };
+  try {
+    // Sequential on purpose: creating sessions in parallel gains nothing on 2 cores and
+    // makes a failure leave half-built sessions behind.
+    const ssd = new SsdDetector(await queued(SSD_MODEL), manifest.entry(SSD_MODEL));
+    const centerNet = new CenterNetDetector(await queued(CENTERNET_MODEL), manifest.entry(CENTERNET_MODEL));
+    const embedder = new Embedder(await queued(EMBEDDING_MODEL), manifest.entry(EMBEDDING_MODEL));
+    const objectDetector = new ObjectDetector([
+      { model: ssd, calibration: DEFAULT_CALIBRATIONS[SSD_MODEL] },
+      { model: centerNet, calibration: DEFAULT_CALIBRATIONS[CENTERNET_MODEL] },
+    ], opts.detector);
+    return {
+      objectDetector,
+      embedder,
+      close: async () => { for (const q of queues.reverse()) await q.close(); },
+    };
+  } catch (e) {
+    for (const q of queues) await q.close();
+    throw e;
+  }
+}

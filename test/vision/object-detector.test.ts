@@ -1,0 +1,53 @@
+/** Merging logic of ObjectDetector with fake models (the real ones: vision-models.e2e.test.ts). */
+import { Code } from '../../src/core/errors';
+import { RawDetection } from '../../src/vision/box';
+import { LabelMap } from '../../src/vision/labels';
+import { DetectorModel } from '../../src/vision/model-detectors';
+import { ModelEntry } from '../../src/vision/model-manifest';
+import { ObjectDetector } from '../../src/vision/object-detector';
+import { RgbImage } from '../../src/vision/preprocess';
+
+const IMG: RgbImage = { data: new Uint8Array(3), width: 1, height: 1 };
+const DOG = { index: 1, name: 'Dog', open_images_name: 'Dog', mid: '/m/0bt9lr' };
+const CAR = { index: 2, name: 'car', open_images_name: 'Car', mid: '/m/0k4j' };
+
+function fake(name: string, dets: RawDetection[]): DetectorModel & { thresholds: number[] } {
+  const entry = { name, labels: [{ index: 0, name: '???', open_images_name: null, mid: null }, DOG, CAR] } as unknown as ModelEntry;
+  const thresholds: number[] = [];
+  return {
+    name,
+    labels: LabelMap.fromManifest(entry),
+    thresholds,
+    detect: async (_img: RgbImage, min: number) => {
+      thresholds.push(min);
+      return dets.filter((d) => d.score >= min);
+    },
+  };
+}
+const det = (classIndex: number, score: number, x0: number, x1 = x0 + 0.2): RawDetection =>
+  ({ classIndex, score, box: { x0, y0: 0.1, x1, y1: 0.5 } });
+
+describe('ObjectDetector', () => {
+  test('maps to Open Images, calibrates, merges duplicates across models, sorts, clamps', async () => {
+    const a = fake('a', [det(1, 0.7, 0.1), det(2, 0.6, 0.5, 1.2), det(0, 0.99, 0)]);
+    // b's raw 0.45 becomes sigmoid(logit(0.45) + 1) = 0.69: beats nothing, merged into a's dog.
+    const b = fake('b', [det(1, 0.45, 0.12), det(2, 0.45, 0.0)]);
+    const od = new ObjectDetector([{ model: a }, { model: b, calibration: { scale: 1, shift: 1 } }]);
+    const got = await od.detect(IMG);
+    expect(got.map((o) => [o.name, o.mid, o.model])).toEqual([
+      ['Dog', '/m/0bt9lr', 'a'], ['Car', '/m/0k4j', 'b'], ['Car', '/m/0k4j', 'a']]);
+    expect(got[1].score).toBeCloseTo(1 / (1 + Math.exp(-(Math.log(0.45 / 0.55) + 1))), 9);
+    expect(got[2].box.x1).toBe(1); // clamped
+    expect(a.thresholds).toEqual([0.5]);
+    expect(b.thresholds[0]).toBeCloseTo(1 / (1 + Math.E), 9); // raw score that calibrates to 0.5
+  });
+
+  test('honours maxResults and minScore, validates them', async () => {
+    const od = new ObjectDetector([{ model: fake('a', [det(1, 0.9, 0), det(1, 0.8, 0.4), det(2, 0.3, 0)]) }]);
+    expect(await od.detect(IMG, { maxResults: 1 })).toHaveLength(1);
+    expect(await od.detect(IMG, { maxResults: 0 })).toEqual([]);
+    expect((await od.detect(IMG, { minScore: 0.2 })).map((o) => o.score)).toEqual([0.9, 0.8, 0.3]);
+    await expect(od.detect(IMG, { maxResults: -1 })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
+    await expect(od.detect(IMG, { minScore: 1 })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
+  });
+});
