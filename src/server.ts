@@ -4,6 +4,7 @@
  * process-wide state.
  */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
@@ -15,12 +16,19 @@ import type { CatalogStore } from './store/catalog-store';
 import { OperationsService } from './jobs/operations-service';
 import { JobRunner } from './jobs/job-runner';
 import { CallRunner } from './api/call';
-import { MethodTable, OPERATIONS, PRODUCT_SEARCH } from './api/method-table';
+import { IMAGE_ANNOTATOR, MethodTable, OPERATIONS, PRODUCT_SEARCH } from './api/method-table';
 import { loadGrpcDefinition, loadRoot } from './api/proto/load';
 import { buildRoutes } from './api/rest/http-rules';
 import { createRestApp } from './api/rest/app';
 import { healthRouter } from './api/rest/health';
 import { bindGrpc, createGrpcServer } from './api/grpc/server';
+import { HttpImageFetcher } from './images/http-fetch';
+import { GcsImageFetcher } from './images/gcs-fetch';
+import { ImageFetcher } from './images/image-fetcher';
+import { ImageDecoder } from './images/image-decoder';
+import { loadVisionModels } from './vision/vision-models';
+import { AnnotateService } from './vision/annotate-service';
+
 
 export interface RunningServer {
   restPort: number;
@@ -41,6 +49,29 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   log.info({ store: store.kind }, 'store opened');
 
   const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct });
+  const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
+  const vision = await loadVisionModels(modelsDir, {
+    intraOpNumThreads: config.onnxThreads,
+    maxQueue: config.inferenceQueue,
+    concurrency: config.inferenceConcurrency,
+    detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
+  });
+  log.info({ modelsDir }, 'vision models loaded');
+  const fetcher = new ImageFetcher(
+    new HttpImageFetcher({
+      timeoutMs: config.fetchTimeoutMs,
+      maxBytes: config.maxImageBytes,
+      maxRedirects: config.fetchMaxRedirects,
+      allowList: config.urlAllowList.split(',').map((s) => s.trim()).filter(Boolean),
+    }),
+    new GcsImageFetcher({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes }),
+    config.maxImageBytes,
+  );
+  const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
+  const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
+    maxImagesPerRequest: config.maxImagesPerRequest,
+    defaultMaxResults: config.defaultMaxResults,
+  }, log);
   let jobs: JobRunner | undefined;
   const operations = new OperationsService(store, undefined, () => jobs?.wake());
   jobs = new JobRunner(store, [], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
@@ -65,6 +96,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       RemoveProductFromProductSet: 'removeProductFromProductSet',
       ListProductsInProductSet: 'listProductsInProductSet',
     })
+    .addService(IMAGE_ANNOTATOR, annotator, { BatchAnnotateImages: 'batchAnnotateImages' })
     .addService(OPERATIONS, operations, {
       GetOperation: 'getOperation',
       ListOperations: 'listOperations',
@@ -106,6 +138,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       draining = true;
       await Promise.all([closeHttp(httpServer, config.shutdownGraceMs), closeGrpc(grpcServer, config.shutdownGraceMs)]);
       await jobs!.close();
+      await vision.close();
       await store.close();
       log.info('metapixel stopped');
     },

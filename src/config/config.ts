@@ -33,6 +33,13 @@ export interface Config {
   fetchMaxRedirects: number;
   urlAllowList: string;
   gcsDir: string;
+  modelsDir: string;
+  onnxThreads: number;
+  inferenceQueue: number;
+  inferenceConcurrency: number;
+  detectMirror: boolean;
+  minObjectScore: number;
+  defaultMaxResults: number;
 }
 
 /** setting -> [environment variable, default, JSON schema]. */
@@ -55,12 +62,19 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   maxImagesPerRequest: ['METAPIXEL_MAX_IMAGES_PER_REQUEST', 16, { type: 'integer', minimum: 1 }],
   maxImageBytes: ['METAPIXEL_MAX_IMAGE_BYTES', 20 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
   maxImagePixels: ['METAPIXEL_MAX_IMAGE_PIXELS', 100_000_000, { type: 'integer', minimum: 1 }],
-  maxDecodedImageSide: ['METAPIXEL_MAX_DECODED_SIDE', 2048, { type: 'integer', minimum: 64 }],
+  maxDecodedImageSide: ['METAPIXEL_MAX_DECODED_SIDE', 1024, { type: 'integer', minimum: 64 }],
   minImageSide: ['METAPIXEL_MIN_IMAGE_SIDE', 16, { type: 'integer', minimum: 1 }],
   fetchTimeoutMs: ['METAPIXEL_FETCH_TIMEOUT_MS', 10000, { type: 'integer', minimum: 100 }],
   fetchMaxRedirects: ['METAPIXEL_FETCH_MAX_REDIRECTS', 3, { type: 'integer', minimum: 0 }],
   urlAllowList: ['METAPIXEL_URL_ALLOWLIST', '', { type: 'string' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
+  modelsDir: ['METAPIXEL_MODELS_DIR', '', { type: 'string' }],
+  onnxThreads: ['METAPIXEL_ONNX_THREADS', 1, { type: 'integer', minimum: 1, maximum: 64 }],
+  inferenceQueue: ['METAPIXEL_INFERENCE_QUEUE', 32, { type: 'integer', minimum: 1 }],
+  inferenceConcurrency: ['METAPIXEL_INFERENCE_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
+  detectMirror: ['METAPIXEL_DETECT_MIRROR', true, { type: 'boolean' }],
+  minObjectScore: ['METAPIXEL_MIN_OBJECT_SCORE', 0.5, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }],
+  defaultMaxResults: ['METAPIXEL_DEFAULT_MAX_RESULTS', 10, { type: 'integer', minimum: 1 }],
 };
 
 const schema = {

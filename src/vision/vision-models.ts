@@ -21,6 +21,8 @@ export interface VisionModelsOptions {
   intraOpNumThreads?: number;
   /** Runs allowed to wait per model before RESOURCE_EXHAUSTED (default 16). */
   maxQueue?: number;
+  /** Runs of one model at once (default 2: one per core of the target machine). */
+  concurrency?: number;
   warmUp?: boolean;
   detector?: ObjectDetectorOptions;
 }
@@ -36,7 +38,7 @@ export async function loadVisionModels(modelsDir: string, opts: VisionModelsOpti
   const sessionOpts = { intraOpNumThreads: opts.intraOpNumThreads ?? 1, warmUp: opts.warmUp ?? true };
   const queues: InferenceSession[] = [];
   const queued = async (name: string): Promise<InferenceSession> => {
-    const q = new InferenceQueue(await OnnxSession.load(manifest, name, sessionOpts), name, { maxQueue: opts.maxQueue });
+    const q = new InferenceQueue(await OnnxSession.load(manifest, name, sessionOpts), name, { maxQueue: opts.maxQueue, concurrency: opts.concurrency ?? 2 });
     queues.push(q);
     return q;
   };

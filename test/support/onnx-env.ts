@@ -1,5 +1,5 @@
 /**
- * Import this (for its side effect) in any test file that reads onnxruntime-node outputs.
+ * Loaded for every test file by jest.config.js `setupFiles` (importing it again is harmless).
  *
  * jest runs each test file in its own vm realm, but onnxruntime-node's native addon
  * returns Float32Arrays of Node's main realm, which fail onnxruntime-common's

@@ -32,7 +32,7 @@ describe('ObjectDetector', () => {
     const a = fake('a', [det(1, 0.7, 0.1), det(2, 0.6, 0.5, 1.2), det(0, 0.99, 0)]);
     // b's raw 0.45 becomes sigmoid(logit(0.45) + 1) = 0.69: beats nothing, merged into a's dog.
     const b = fake('b', [det(1, 0.45, 0.12), det(2, 0.45, 0.0)]);
-    const od = new ObjectDetector([{ model: a }, { model: b, calibration: { scale: 1, shift: 1 } }]);
+    const od = new ObjectDetector([{ model: a }, { model: b, calibration: { scale: 1, shift: 1 } }], { mirror: false });
     const got = await od.detect(IMG);
     expect(got.map((o) => [o.name, o.mid, o.model])).toEqual([
       ['Dog', '/m/0bt9lr', 'a'], ['Car', '/m/0k4j', 'b'], ['Car', '/m/0k4j', 'a']]);
@@ -43,11 +43,30 @@ describe('ObjectDetector', () => {
   });
 
   test('honours maxResults and minScore, validates them', async () => {
-    const od = new ObjectDetector([{ model: fake('a', [det(1, 0.9, 0), det(1, 0.8, 0.4), det(2, 0.3, 0)]) }]);
+    const od = new ObjectDetector([{ model: fake('a', [det(1, 0.9, 0), det(1, 0.8, 0.4), det(2, 0.3, 0)]) }], { mirror: false });
     expect(await od.detect(IMG, { maxResults: 1 })).toHaveLength(1);
     expect(await od.detect(IMG, { maxResults: 0 })).toEqual([]);
     expect((await od.detect(IMG, { minScore: 0.2 })).map((o) => o.score)).toEqual([0.9, 0.8, 0.3]);
     await expect(od.detect(IMG, { maxResults: -1 })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
     await expect(od.detect(IMG, { minScore: 1 })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
+  });
+
+  test('mirror: runs the models on the flipped image too and maps those boxes back', async () => {
+    const seen: RgbImage[] = [];
+    const model = fake('a', []);
+    model.detect = async (img: RgbImage) => {
+      seen.push(img);
+      // Only the mirrored pass (red pixel moved to the right) finds the dog, at the left.
+      return img.data[3] === 255 ? [det(1, 0.8, 0.1, 0.3)] : [];
+    };
+    const img: RgbImage = { data: new Uint8Array([255, 0, 0, 0, 0, 255]), width: 2, height: 1 };
+    const found = await new ObjectDetector([{ model }]).detect(img);
+    expect(seen.map((i) => Array.from(i.data))).toEqual([[255, 0, 0, 0, 0, 255], [0, 0, 255, 255, 0, 0]]);
+    expect(found).toHaveLength(1);
+    expect(found[0].box.x0).toBeCloseTo(0.7);
+    expect(found[0].box.x1).toBeCloseTo(0.9);
+    seen.length = 0;
+    await new ObjectDetector([{ model }], { mirror: false }).detect(img);
+    expect(seen).toHaveLength(1);
   });
 });

@@ -1,0 +1,135 @@
+/**
+ * images:annotate (BatchAnnotateImages): each image is fetched, decoded and run through
+ * the requested features on its own, so one bad image answers its own `error` and never
+ * fails its neighbours. Request-level problems (too many images, a parent outside the
+ * caller's projects) fail the whole call, as Google's do.
+ */
+import type { Logger } from 'pino';
+import type { CallContext } from '../core/context';
+import { Code, internal, invalidArgument, isMetapixelError, MetapixelError } from '../core/errors';
+import type { StatusMsg } from '../catalog/messages';
+import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
+import type { ImageDecoder, DecodedImage } from '../images/image-decoder';
+import type { ObjectDetector } from './object-detector';
+
+export interface FeatureMsg {
+  type?: string;
+  maxResults?: number;
+  model?: string;
+}
+
+export interface AnnotateImageRequestMsg {
+  image?: ImageRef | null;
+  features?: FeatureMsg[];
+  imageContext?: unknown;
+}
+
+export interface LocalizedObjectMsg {
+  mid: string;
+  languageCode: string;
+  name: string;
+  score: number;
+  boundingPoly: { normalizedVertices: { x: number; y: number }[] };
+}
+
+export interface AnnotateImageResponseMsg {
+  localizedObjectAnnotations?: LocalizedObjectMsg[];
+  error?: StatusMsg;
+}
+
+/** A feature computed from one decoded image; PRODUCT_SEARCH plugs in here. */
+export interface FeatureHandler {
+  (img: DecodedImage, feature: FeatureMsg, request: AnnotateImageRequestMsg, ctx: CallContext): Promise<Partial<AnnotateImageResponseMsg>>;
+}
+
+export interface AnnotateLimits {
+  maxImagesPerRequest: number;
+  /** Objects returned when a feature sets no maxResults. */
+  defaultMaxResults: number;
+}
+
+export class AnnotateService {
+  private readonly features: Map<string, FeatureHandler>;
+
+  constructor(
+    private readonly fetcher: ImageFetcher,
+    private readonly decoder: ImageDecoder,
+    detector: ObjectDetector,
+    private readonly limits: AnnotateLimits,
+    private readonly log: Logger,
+    extraFeatures: Record<string, FeatureHandler> = {},
+  ) {
+    this.features = new Map<string, FeatureHandler>([
+      ['OBJECT_LOCALIZATION', (img, f) => localizeObjects(detector, img, f.maxResults || limits.defaultMaxResults)],
+      ...Object.entries(extraFeatures),
+    ]);
+  }
+
+  get supportedFeatures(): string[] {
+    return [...this.features.keys()];
+  }
+
+  async batchAnnotateImages(req: { requests?: AnnotateImageRequestMsg[]; parent?: string }, ctx: CallContext) {
+    checkParent(req.parent, ctx);
+    const requests = req.requests ?? [];
+    if (requests.length === 0) throw invalidArgument('No image requests: set requests[].');
+    if (requests.length > this.limits.maxImagesPerRequest) {
+      throw invalidArgument(`Too many images: ${requests.length} in one request; the limit is ${this.limits.maxImagesPerRequest}.`);
+    }
+    const responses = await Promise.all(requests.map((r) => this.annotateOne(r, ctx)));
+    return { responses };
+  }
+
+  async annotateOne(req: AnnotateImageRequestMsg, ctx: CallContext): Promise<AnnotateImageResponseMsg> {
+    try {
+      const features = req.features ?? [];
+      if (features.length === 0) throw invalidArgument(`No feature requested; supported features: ${this.supportedFeatures.join(', ')}.`);
+      const known = features.filter((f) => this.features.has(f.type ?? ''));
+      const unknown = features.filter((f) => !this.features.has(f.type ?? '')).map((f) => f.type || 'TYPE_UNSPECIFIED');
+      const img = known.length ? await this.decoder.decode(await this.fetcher.fetch(req.image)) : undefined;
+      const out: AnnotateImageResponseMsg = {};
+      for (const f of known) Object.assign(out, await this.features.get(f.type!)!(img!, f, req, ctx));
+      if (unknown.length) {
+        out.error = invalidArgument(
+          `Feature ${unknown.join(', ')} is not offered by Metapixel; supported features: ${this.supportedFeatures.join(', ')}.`,
+        ).toStatus();
+      }
+      return out;
+    } catch (e) {
+      return { error: this.toStatus(e) };
+    }
+  }
+
+  private toStatus(e: unknown): StatusMsg {
+    if (isMetapixelError(e)) return e.toStatus();
+    this.log.error({ err: e }, 'image annotation failed');
+    return internal('Internal error while processing this image.').toStatus();
+  }
+}
+
+async function localizeObjects(detector: ObjectDetector, img: DecodedImage, maxResults: number) {
+  const found = await detector.detect(img, { maxResults });
+  const localizedObjectAnnotations: LocalizedObjectMsg[] = found.map((o) => ({
+    mid: o.mid,
+    languageCode: 'en',
+    name: o.name,
+    score: o.score,
+    // Four vertices, clockwise from the top-left, as Google answers.
+    boundingPoly: {
+      normalizedVertices: [
+        { x: o.box.x0, y: o.box.y0 },
+        { x: o.box.x1, y: o.box.y0 },
+        { x: o.box.x1, y: o.box.y1 },
+        { x: o.box.x0, y: o.box.y1 },
+      ],
+    },
+  }));
+  return { localizedObjectAnnotations };
+}
+
+function checkParent(parent: string | undefined, ctx: CallContext): void {
+  if (!parent) return;
+  const m = /^projects\/([^/]+)(?:\/locations\/([^/]+))?$/.exec(parent);
+  if (!m) throw MetapixelError.of(Code.INVALID_ARGUMENT, `Invalid parent "${parent.slice(0, 200)}": expected projects/* or projects/*/locations/*.`);
+  ctx.principal.assertProject(m[1]);
+}
