@@ -1,39 +1,12 @@
 /** Image decoding: formats, orientation, colour spaces, and bad or hostile input. */
 import sharp from 'sharp';
 import { ImageDecoder } from '../../src/images/image-decoder';
+import { pngBomb } from '../support/png-bomb';
 
 const decoder = new ImageDecoder({ maxPixels: 50_000_000, maxSide: 2048, minSide: 16 });
 
 const solid = (w: number, h: number, channels: 3 | 4 = 3) =>
   sharp({ create: { width: w, height: h, channels, background: { r: 200, g: 30, b: 30, alpha: 0.5 } } });
-
-/** A PNG whose header claims huge dimensions: decoding it would need gigabytes. */
-function pngBomb(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf: Buffer) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(td.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    td.copy(out, 4);
-    out.writeUInt32BE(crc(td), td.length + 4);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // truecolour
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
-}
 
 const rejects = async (bytes: Uint8Array, pattern: RegExp) => {
   await expect(decoder.decode(bytes)).rejects.toMatchObject({ code: 3, message: expect.stringMatching(pattern) });
