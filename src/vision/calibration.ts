@@ -30,11 +30,7 @@ export interface ScoreCalibration {
 
 export const IDENTITY_CALIBRATION: ScoreCalibration = Object.freeze({ scale: 1, shift: 0 });
 
-/** Per-model calibration by manifest model name; unknown models get the identity. */
-export const DEFAULT_CALIBRATIONS: Readonly<Record<string, ScoreCalibration>> = Object.freeze({
-  ssd_mobilenetv2_oidv4: IDENTITY_CALIBRATION,
-  centernet_mobilenetv3_coco: Object.freeze({ scale: 1, shift: 0.36 }),
-});
+// Per-model calibrations live in models/manifest.json (`runtime.calibration`).
 
 const EPS = 1e-7;
 const logit = (p: number): number => {
@@ -68,7 +64,7 @@ export interface ScorePair {
  * The shift that aligns `other` with `reference` in logit space: the median of
  * logit(reference) - logit(other) (median, not mean, because a pair where one model is
  * simply wrong is common and should not drag the level). Used by
- * test/vision/fit-calibration.ts to produce DEFAULT_CALIBRATIONS.
+ * test/vision/fit-calibration.ts to produce the manifest's `runtime.calibration` values.
  */
 export function fitLogitShift(pairs: readonly ScorePair[]): ScoreCalibration {
   if (pairs.length === 0) throw new RangeError('no score pairs to fit');

@@ -55,6 +55,12 @@ export interface ModelEntry {
   preprocessing: { scaling: string; colour_order: string };
   decoding?: Record<string, unknown>;
   labels?: LabelEntry[];
+  /**
+   * How the server uses the model: which decoder reads its outputs and, for detectors,
+   * the score calibration onto the shared scale (calibration.ts). Adding a detector of a
+   * known decoder type is a manifest change, not a code change.
+   */
+  runtime: { decoder: 'ssd' | 'centernet' | 'embedding'; calibration?: { scale: number; shift: number } };
 }
 
 const num = { type: 'number' } as const;
@@ -69,8 +75,16 @@ const tensorSchema = {
 // provenance we deliberately leave untyped, and each decoding block differs per model.
 const entrySchema = {
   type: 'object',
-  required: ['name', 'file', 'sha256', 'kind', 'input', 'outputs', 'preprocessing'],
+  required: ['name', 'file', 'sha256', 'kind', 'input', 'outputs', 'preprocessing', 'runtime'],
   properties: {
+    runtime: {
+      type: 'object',
+      required: ['decoder'],
+      properties: {
+        decoder: { enum: ['ssd', 'centernet', 'embedding'] },
+        calibration: { type: 'object', required: ['scale', 'shift'], properties: { scale: num, shift: num } },
+      },
+    },
     name: { type: 'string', minLength: 1 },
     file: { type: 'string', pattern: '^[A-Za-z0-9_.-]+\\.onnx$' },
     sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },

@@ -4,17 +4,15 @@
  * the composition root (src/main.ts) calls this once and owns the result, and must call
  * close() on shutdown.
  */
-import { DEFAULT_CALIBRATIONS } from './calibration';
+import { failedPrecondition } from '../core/errors';
+import { IDENTITY_CALIBRATION } from './calibration';
 import { Embedder } from './embedder';
 import { InferenceQueue, InferenceSession } from './inference';
 import { CenterNetDetector, SsdDetector } from './model-detectors';
 import { ModelManifest } from './model-manifest';
-import { ObjectDetector, ObjectDetectorOptions } from './object-detector';
+import { CalibratedModel, ObjectDetector, ObjectDetectorOptions } from './object-detector';
 import { OnnxSession } from './onnx-session';
 
-export const SSD_MODEL = 'ssd_mobilenetv2_oidv4';
-export const CENTERNET_MODEL = 'centernet_mobilenetv3_coco';
-export const EMBEDDING_MODEL = 'mobilenetv2_140_embedding';
 
 export interface VisionModelsOptions {
   /** ORT intra-op threads per session (default 1: the models may run side by side). */
@@ -45,13 +43,20 @@ export async function loadVisionModels(modelsDir: string, opts: VisionModelsOpti
   try {
     // Sequential on purpose: creating sessions in parallel gains nothing on 2 cores and
     // makes a failure leave half-built sessions behind.
-    const ssd = new SsdDetector(await queued(SSD_MODEL), manifest.entry(SSD_MODEL));
-    const centerNet = new CenterNetDetector(await queued(CENTERNET_MODEL), manifest.entry(CENTERNET_MODEL));
-    const embedder = new Embedder(await queued(EMBEDDING_MODEL), manifest.entry(EMBEDDING_MODEL));
-    const objectDetector = new ObjectDetector([
-      { model: ssd, calibration: DEFAULT_CALIBRATIONS[SSD_MODEL] },
-      { model: centerNet, calibration: DEFAULT_CALIBRATIONS[CENTERNET_MODEL] },
-    ], opts.detector);
+    const detectors: CalibratedModel[] = [];
+    let embedder: Embedder | undefined;
+    for (const entry of manifest.models) {
+      const decoder = entry.runtime.decoder;
+      if (decoder === 'embedding') {
+        if (embedder) throw failedPrecondition(`models manifest: more than one embedder (${entry.name})`);
+        embedder = new Embedder(await queued(entry.name), entry);
+        continue;
+      }
+      const model = decoder === 'ssd' ? new SsdDetector(await queued(entry.name), entry) : new CenterNetDetector(await queued(entry.name), entry);
+      detectors.push({ model, calibration: entry.runtime.calibration ?? IDENTITY_CALIBRATION });
+    }
+    if (!embedder || detectors.length === 0) throw failedPrecondition('models manifest: needs at least one detector and one embedder');
+    const objectDetector = new ObjectDetector(detectors, opts.detector);
     return {
       objectDetector,
       embedder,

@@ -1,5 +1,11 @@
 import { iou } from '../../src/vision/box';
-import { calibrate, DEFAULT_CALIBRATIONS, fitLogitShift, IDENTITY_CALIBRATION, rawThreshold } from '../../src/vision/calibration';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { calibrate, fitLogitShift, IDENTITY_CALIBRATION, rawThreshold, type ScoreCalibration } from '../../src/vision/calibration';
+
+/** The shipped calibration of the CenterNet model, from the models manifest. */
+const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'models', 'manifest.json'), 'utf8')) as { models: { name: string; runtime: { calibration?: ScoreCalibration } }[] };
+const CENTERNET = manifest.models.find((m) => m.name === 'centernet_mobilenetv3_coco')!.runtime.calibration!;
 import { classAgnostic, nms } from '../../src/vision/nms';
 
 const box = (x0: number, y0: number, x1: number, y1: number) => ({ x0, y0, x1, y1 });
@@ -36,11 +42,11 @@ describe('nms', () => {
 describe('calibration', () => {
   test('identity and round trip', () => {
     expect(calibrate(IDENTITY_CALIBRATION, 0.37)).toBeCloseTo(0.37, 12);
-    const cn = DEFAULT_CALIBRATIONS.centernet_mobilenetv3_coco;
+    const cn = CENTERNET;
     for (const p of [0.05, 0.3, 0.5, 0.9]) expect(calibrate(cn, rawThreshold(cn, p))).toBeCloseTo(p, 9);
   });
   test('CenterNet raw scores are lifted, monotonically', () => {
-    const cn = DEFAULT_CALIBRATIONS.centernet_mobilenetv3_coco;
+    const cn = CENTERNET;
     expect(rawThreshold(cn, 0.5)).toBeCloseTo(0.411, 3);
     const xs = [0.01, 0.1, 0.3, 0.5, 0.7, 0.99].map((p) => calibrate(cn, p));
     expect([...xs].sort((p, q) => p - q)).toEqual(xs);
