@@ -1,0 +1,120 @@
+{{/* Chart name, truncated to 63 chars (DNS label). */}}
+{{- define "metapixel.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Fully qualified app name. */}}
+{{- define "metapixel.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "metapixel.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "metapixel.commonLabels" -}}
+helm.sh/chart: {{ include "metapixel.chart" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "metapixel.name" . }}
+{{- end -}}
+
+{{- define "metapixel.labels" -}}
+{{ include "metapixel.commonLabels" . }}
+{{ include "metapixel.selectorLabels" . }}
+{{- end -}}
+
+{{- define "metapixel.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "metapixel.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end -}}
+
+{{- define "metapixel.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "metapixel.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "metapixel.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the Secret holding API keys, bearer tokens and the external MongoDB URI. */}}
+{{- define "metapixel.secretName" -}}
+{{- default (include "metapixel.fullname" .) .Values.existingSecret -}}
+{{- end -}}
+
+{{/* "true" when a MongoDB store is configured (external or bundled). */}}
+{{- define "metapixel.usesMongo" -}}
+{{- if has .Values.mongodb.mode (list "external" "bundled") -}}true{{- end -}}
+{{- end -}}
+
+{{/* Bundled MongoDB: names, labels and the URI the server gets. */}}
+{{- define "metapixel.mongodb.fullname" -}}
+{{- printf "%s-mongodb" (include "metapixel.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "metapixel.mongodb.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "metapixel.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: mongodb
+{{- end -}}
+
+{{- define "metapixel.mongodb.labels" -}}
+{{ include "metapixel.commonLabels" . }}
+{{ include "metapixel.mongodb.selectorLabels" . }}
+{{- end -}}
+
+{{- define "metapixel.mongodb.host" -}}
+{{- printf "%s-0.%s-headless.%s.svc.%s:27017" (include "metapixel.mongodb.fullname" .) (include "metapixel.mongodb.fullname" .) .Release.Namespace .Values.clusterDomain -}}
+{{- end -}}
+
+{{- define "metapixel.mongodb.uri" -}}
+{{- printf "mongodb://%s/%s?replicaSet=%s" (include "metapixel.mongodb.host" .) .Values.mongodb.bundled.database .Values.mongodb.bundled.replicaSetName -}}
+{{- end -}}
+
+{{/*
+Checks that stop rendering on settings that cannot work. Included by the Deployment.
+*/}}
+{{- define "metapixel.validate" -}}
+{{- $mode := .Values.mongodb.mode -}}
+{{- if not (has $mode (list "none" "external" "bundled")) -}}
+{{- fail (printf "mongodb.mode must be none, external or bundled (got %q)" $mode) -}}
+{{- end -}}
+{{- if eq $mode "none" -}}
+{{- if gt (int .Values.replicaCount) 1 -}}
+{{- fail (printf "replicaCount is %d but the embedded SQLite store (mongodb.mode: none) supports exactly one replica: set mongodb.mode to external (or bundled for trials) to run several replicas" (int .Values.replicaCount)) -}}
+{{- end -}}
+{{- if .Values.autoscaling.enabled -}}
+{{- fail "autoscaling.enabled needs MongoDB: the embedded SQLite store (mongodb.mode: none) supports exactly one replica" -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $mode "external") (not .Values.mongodb.uri) (not .Values.existingSecret) -}}
+{{- fail "mongodb.mode external needs mongodb.uri or an existingSecret with a MONGODB_URI key" -}}
+{{- end -}}
+{{- if and .Values.mongodb.uri (ne $mode "external") -}}
+{{- fail "mongodb.uri is set but mongodb.mode is not external" -}}
+{{- end -}}
+{{- if ge (div (int64 .Values.config.shutdownGraceMs) 1000) (int64 .Values.terminationGracePeriodSeconds) -}}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed config.shutdownGraceMs (%v ms) or pods are killed mid-drain" .Values.terminationGracePeriodSeconds .Values.config.shutdownGraceMs) -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" -}}
+{{- end -}}
+{{- end -}}
