@@ -22,6 +22,7 @@ import { buildRoutes } from './api/rest/http-rules';
 import { createRestApp } from './api/rest/app';
 import { healthRouter } from './api/rest/health';
 import { bindGrpc, createGrpcServer } from './api/grpc/server';
+import { Metrics, type QueueLoad } from './api/metrics';
 import { HttpImageFetcher } from './images/http-fetch';
 import { GcsImageFetcher } from './images/gcs-fetch';
 import { ImageFetcher } from './images/image-fetcher';
@@ -50,12 +51,16 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct });
   const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
+  let queueLoad: () => QueueLoad[] = () => [];
+  const metrics = new Metrics(() => queueLoad());
   const vision = await loadVisionModels(modelsDir, {
+    onRun: metrics.observeInference,
     intraOpNumThreads: config.onnxThreads,
     maxQueue: config.inferenceQueue,
     concurrency: config.inferenceConcurrency,
     detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
   });
+  queueLoad = () => vision.load();
   log.info({ modelsDir }, 'vision models loaded');
   const fetcher = new ImageFetcher(
     new HttpImageFetcher({
@@ -103,7 +108,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       CancelOperation: 'cancelOperation',
       DeleteOperation: 'deleteOperation',
     });
-  const runner = new CallRunner(methods, auth, log);
+  const runner = new CallRunner(methods, auth, log, metrics.observeCall);
 
   let draining = false;
   const rest = createRestApp({
@@ -111,7 +116,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     runner,
     maxBodyBytes: config.maxRequestBytes,
     log,
-    extra: [healthRouter({ store: () => store.ping() }, () => draining)],
+    extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router()],
   });
   const httpServer = http.createServer(rest);
   await new Promise<void>((resolve, reject) => {

@@ -24,6 +24,8 @@ export interface InferenceQueueOptions {
   concurrency?: number;
   /** Runs allowed to wait; one more is refused with RESOURCE_EXHAUSTED (default 16). */
   maxQueue?: number;
+  /** Told the duration of every finished run of the wrapped session (for metrics). */
+  onRun?: (seconds: number) => void;
 }
 
 interface Waiter {
@@ -49,7 +51,7 @@ export class InferenceQueue implements InferenceSession {
   constructor(
     private readonly session: InferenceSession,
     private readonly label: string,
-    opts: InferenceQueueOptions = {},
+    private readonly opts: InferenceQueueOptions = {},
   ) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
     this.maxQueue = Math.max(0, opts.maxQueue ?? 16);
@@ -65,9 +67,11 @@ export class InferenceQueue implements InferenceSession {
 
   async run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     await this.acquire();
+    const started = performance.now();
     try {
       return await this.session.run(inputs);
     } finally {
+      this.opts.onRun?.((performance.now() - started) / 1000);
       this.release();
     }
   }

@@ -21,6 +21,8 @@ export interface VisionModelsOptions {
   maxQueue?: number;
   /** Runs of one model at once (default 2: one per core of the target machine). */
   concurrency?: number;
+  /** Told each model run's duration (metrics). */
+  onRun?: (model: string, seconds: number) => void;
   warmUp?: boolean;
   detector?: ObjectDetectorOptions;
 }
@@ -28,16 +30,22 @@ export interface VisionModelsOptions {
 export interface VisionModels {
   objectDetector: ObjectDetector;
   embedder: Embedder;
+  /** Runs in flight and waiting, per model (metrics). */
+  load(): { model: string; running: number; waiting: number }[];
   close(): Promise<void>;
 }
 
 export async function loadVisionModels(modelsDir: string, opts: VisionModelsOptions = {}): Promise<VisionModels> {
   const manifest = await ModelManifest.load(modelsDir);
   const sessionOpts = { intraOpNumThreads: opts.intraOpNumThreads ?? 1, warmUp: opts.warmUp ?? true };
-  const queues: InferenceSession[] = [];
+  const queues: { name: string; queue: InferenceQueue }[] = [];
   const queued = async (name: string): Promise<InferenceSession> => {
-    const q = new InferenceQueue(await OnnxSession.load(manifest, name, sessionOpts), name, { maxQueue: opts.maxQueue, concurrency: opts.concurrency ?? 2 });
-    queues.push(q);
+    const q = new InferenceQueue(await OnnxSession.load(manifest, name, sessionOpts), name, {
+      maxQueue: opts.maxQueue,
+      concurrency: opts.concurrency ?? 2,
+      onRun: opts.onRun && ((s) => opts.onRun!(name, s)),
+    });
+    queues.push({ name, queue: q });
     return q;
   };
   try {
@@ -60,10 +68,11 @@ export async function loadVisionModels(modelsDir: string, opts: VisionModelsOpti
     return {
       objectDetector,
       embedder,
-      close: async () => { for (const q of queues.reverse()) await q.close(); },
+      load: () => queues.map(({ name, queue }) => ({ model: name, ...queue.load })),
+      close: async () => { for (const { queue } of [...queues].reverse()) await queue.close(); },
     };
   } catch (e) {
-    for (const q of queues) await q.close();
+    for (const { queue } of queues) await queue.close();
     throw e;
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * Prometheus metrics, served at GET /metrics. The registry is built by the composition
+ * root and fed through callbacks (CallRunner's observer, the inference queues' onRun), so
+ * no core module imports prom-client.
+ */
+import express from 'express';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface QueueLoad {
+  model: string;
+  running: number;
+  waiting: number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly calls = new Counter({
+    name: 'metapixel_rpc_requests_total',
+    help: 'Finished API calls by RPC, transport and google.rpc status code.',
+    labelNames: ['method', 'transport', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly callSeconds = new Histogram({
+    name: 'metapixel_rpc_duration_seconds',
+    help: 'API call latency by RPC and transport.',
+    labelNames: ['method', 'transport'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly inferenceSeconds = new Histogram({
+    name: 'metapixel_inference_duration_seconds',
+    help: 'Time of one model run (excluding queueing), by model.',
+    labelNames: ['model'] as const,
+    buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64],
+    registers: [this.registry],
+  });
+
+  constructor(queueLoad: () => QueueLoad[] = () => []) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'metapixel_' });
+    new Gauge({
+      name: 'metapixel_inference_queue_depth',
+      help: 'Model runs in flight (state=running) and waiting (state=waiting), by model.',
+      labelNames: ['model', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const q of queueLoad()) {
+          this.set({ model: q.model, state: 'running' }, q.running);
+          this.set({ model: q.model, state: 'waiting' }, q.waiting);
+        }
+      },
+    });
+  }
+
+  /** CallRunner observer: one finished call. */
+  readonly observeCall = (method: string, transport: string, code: string, seconds: number): void => {
+    this.calls.inc({ method, transport, code });
+    this.callSeconds.observe({ method, transport }, seconds);
+  };
+
+  /** Inference queue observer: one finished model run. */
+  readonly observeInference = (model: string, seconds: number): void => {
+    this.inferenceSeconds.observe({ model }, seconds);
+  };
+
+  router(): express.Router {
+    const r = express.Router();
+    r.get('/metrics', async (_req, res) => {
+      res.set('content-type', this.registry.contentType).send(await this.registry.metrics());
+    });
+    return r;
+  }
+}
