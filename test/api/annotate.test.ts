@@ -3,11 +3,9 @@
  * REST, and `gcloud ml vision detect-objects`, on real photos. Expected boxes were measured
  * by hand on gridded renderings of the photos (pixels).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { gcloudFor } from '../support/gcloud';
 import { imageAnnotatorClient, TRANSPORTS } from '../support/clients';
 import { devImagesDir } from '../support/dev-images';
 import { startFakeGcs, type FakeGcs } from '../support/fake-gcs';
@@ -122,26 +120,13 @@ describe.each(TRANSPORTS)('ImageAnnotatorClient over %s', (transport) => {
 });
 
 test('gcloud ml vision detect-objects', async () => {
-  const configDir = mkdtempSync(path.join(os.tmpdir(), 'gcloud-'));
+  const gcloud = gcloudFor(server.restUrl, 'gc');
   try {
-    const { stdout } = await promisify(execFile)(
-      'gcloud',
-      ['ml', 'vision', 'detect-objects', path.join(devImagesDir(), 'darknet_dog.jpg'), '--project', 'gc', '--format', 'json'],
-      {
-        env: {
-          ...process.env,
-          CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/`,
-          CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
-          CLOUDSDK_CONFIG: configDir,
-          CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
-        },
-        timeout: 60000,
-      },
-    );
+    const stdout = await gcloud('ml', 'vision', 'detect-objects', path.join(devImagesDir(), 'darknet_dog.jpg'), '--format', 'json');
     const out = JSON.parse(stdout) as { responses: { localizedObjectAnnotations: Annotation[] }[] };
     const m = matches(out.responses[0].localizedObjectAnnotations, 'darknet_dog.jpg');
     expect(atLeastHalf(m)).toEqual({ Dog: 'IoU>=0.5', Bicycle: 'IoU>=0.5', Car: 'IoU>=0.5' });
   } finally {
-    rmSync(configDir, { recursive: true, force: true });
+    gcloud.cleanup();
   }
 });

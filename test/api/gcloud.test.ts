@@ -2,39 +2,22 @@
  * Acceptance 2 of the catalog issue: the real gcloud CLI, pointed at the server as
  * ../shared/facts/google-api.md describes, manages a catalog.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { gcloudFor, type GcloudRunner } from '../support/gcloud';
 import { startTestServer, type TestServer } from '../support/server';
 
-const run = promisify(execFile);
 let server: TestServer;
-let configDir: string;
+let gcloud: GcloudRunner;
 
 beforeAll(async () => {
   server = await startTestServer();
-  configDir = mkdtempSync(path.join(os.tmpdir(), 'gcloud-'));
+  gcloud = gcloudFor(server.restUrl, 'gc-proj');
 });
 afterAll(async () => {
   await server?.stop();
-  rmSync(configDir, { recursive: true, force: true });
+  gcloud?.cleanup();
 });
-
-async function gcloud(...args: string[]): Promise<string> {
-  const { stdout } = await run('gcloud', [...args, '--project', 'gc-proj', '--quiet'], {
-    env: {
-      ...process.env,
-      CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/`,
-      CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
-      CLOUDSDK_CONFIG: configDir,
-      CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
-    },
-    timeout: 60000,
-  });
-  return stdout;
-}
 
 const PS = ['beta', 'ml', 'vision', 'product-search'];
 
@@ -50,7 +33,7 @@ test('gcloud creates and lists a product set, a labelled product and a reference
   expect(products[0].productLabels).toEqual([{ key: 'color', value: 'red' }, { key: 'style', value: 'running' }]);
 
   // Polygons go through a flags file, as gcloud's own help shows.
-  const flags = path.join(configDir, 'poly.yaml');
+  const flags = path.join(gcloud.configDir, 'poly.yaml');
   writeFileSync(flags, '- --bounding-polygon:\n    vertices:\n      - {x: 0, y: 0}\n      - {x: 0, y: 400}\n      - {x: 400, y: 0}\n      - {x: 400, y: 400}\n');
   await gcloud(...PS, 'images', 'create', 'front', '--product', 'runner', '--location', 'us-west1',
     '--storage-location', 'gs://catalog/runner.jpg', `--flags-file=${flags}`);
