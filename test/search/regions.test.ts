@@ -1,0 +1,49 @@
+import { CATEGORY_CLASSES, classesForCategory, selectRegions } from '../../src/search/regions';
+
+const size = { width: 1000, height: 800 };
+const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({ name, score: 0.8, box: { x0, y0, x1, y1 } });
+
+test('given polygons win over detection and become clamped pixel rectangles', () => {
+  const regions = selectRegions(
+    [
+      { vertices: [{ x: 10, y: 20 }, { x: 500, y: 20 }, { x: 500, y: 900 }, { x: 10, y: 900 }], normalized: false },
+      { vertices: [{ x: 0.5, y: 0.1 }, { x: 1, y: 0.1 }, { x: 1, y: 0.9 }, { x: 0.5, y: 0.9 }], normalized: true },
+    ],
+    [det('Footwear', 0, 0, 0.5, 0.5)],
+    'apparel-v2',
+    size,
+  );
+  expect(regions).toEqual([
+    { box: { x0: 10, y0: 20, x1: 500, y1: 800 }, source: 'request' },
+    { box: { x0: 500, y0: 80, x1: 1000, y1: 720 }, source: 'request' },
+  ]);
+});
+
+test('normalized polygons are held to Google\'s size rules once the size is known', () => {
+  const tiny = { vertices: [{ x: 0, y: 0 }, { x: 0.1, y: 0.1 }], normalized: true };
+  expect(() => selectRegions([tiny], [], 'toys-v2', size)).toThrow(expect.objectContaining({ code: 3, message: expect.stringMatching(/at least 300 px/) }));
+});
+
+test('without polygons: the detected objects that fit the category, else the whole image', () => {
+  const dets = [det('Person', 0, 0, 1, 1), det('Footwear', 0.1, 0.5, 0.3, 0.9), det('Mug', 0.6, 0.6, 0.8, 0.8)];
+  expect(selectRegions([], dets, 'apparel', size)).toEqual([{ box: { x0: 100, y0: 400, x1: 300, y1: 720 }, source: 'detected' }]);
+  expect(selectRegions([], dets, 'homegoods-v2', size).map((r) => r.box)).toEqual([{ x0: 600, y0: 480, x1: 800, y1: 640 }]);
+  expect(selectRegions([], dets, 'general-v1', size)).toHaveLength(3);
+  expect(selectRegions([], [det('Person', 0, 0, 1, 1)], 'toys-v2', size)).toEqual([{ box: { x0: 0, y0: 0, x1: 1000, y1: 800 }, source: 'whole-image' }]);
+});
+
+test('every category Google accepts has a mapping; legacy ones follow their successors', () => {
+  for (const c of ['homegoods-v2', 'apparel-v2', 'toys-v2', 'packagedgoods-v1', 'general-v1']) expect(classesForCategory(c)).toBeDefined();
+  expect(classesForCategory('apparel')).toBe(classesForCategory('apparel-v2'));
+});
+
+test('every mapped class is a class the shipped detectors can report', () => {
+  const manifest = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'models', 'manifest.json'), 'utf8')) as {
+    models: { labels?: { open_images_name: string | null }[] }[];
+  };
+  const known = new Set(manifest.models.flatMap((m) => (m.labels ?? []).map((l) => l.open_images_name)));
+  for (const [category, classes] of Object.entries(CATEGORY_CLASSES)) {
+    if (classes === 'any') continue;
+    expect({ category, unknown: classes.filter((c) => !known.has(c)) }).toEqual({ category, unknown: [] });
+  }
+});
