@@ -29,6 +29,7 @@ import { ImageFetcher } from './images/image-fetcher';
 import { ImageDecoder } from './images/image-decoder';
 import { loadVisionModels } from './vision/vision-models';
 import { AnnotateService } from './vision/annotate-service';
+import { ReferenceImageIngestor } from './search/ingestor';
 
 
 export interface RunningServer {
@@ -49,7 +50,6 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
   log.info({ store: store.kind }, 'store opened');
 
-  const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct });
   const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
   let queueLoad: () => QueueLoad[] = () => [];
   const metrics = new Metrics(() => queueLoad());
@@ -73,6 +73,11 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
+  const catalog = new CatalogService(
+    store,
+    { maxSetsPerProduct: config.maxSetsPerProduct },
+    new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder),
+  );
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
     defaultMaxResults: config.defaultMaxResults,

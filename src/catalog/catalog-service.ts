@@ -5,7 +5,7 @@
  */
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
-import type { CatalogStore, ProductPatch, ReferenceImageRecord } from '../store/catalog-store';
+import type { CatalogStore, PolyRecord, ProductPatch, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
 import type { FieldMaskMsg, ListRequest, ProductMsg, ProductSetMsg, ReferenceImageMsg } from './messages';
 import { names, type LocationName, type ProductName } from './names';
 import { paginate } from './page-token';
@@ -22,12 +22,21 @@ export interface CatalogListener {
   referenceImageCreated?(rec: ReferenceImageRecord): void;
 }
 
+/**
+ * Computes a reference image's regions from its pixels (the vision pipeline implements
+ * it). Throws a MetapixelError when the image cannot be fetched, decoded or used.
+ */
+export interface ReferenceImageProcessor {
+  process(uri: string, polys: readonly PolyRecord[], category: string): Promise<RegionRecord[]>;
+}
+
 type Empty = Record<string, never>;
 
 export class CatalogService {
   constructor(
     private readonly store: CatalogStore,
     private readonly limits: CatalogLimits,
+    private readonly processor: ReferenceImageProcessor,
     private readonly clock: () => Date = () => new Date(),
     private readonly listener: CatalogListener = {},
   ) {}
@@ -139,19 +148,29 @@ export class CatalogService {
   ) {
     const product = this.authorized(names.parseProduct(req.parent, 'parent'), ctx);
     const ri = req.referenceImage ?? {};
+    const id = rules.resourceId(req.referenceImageId, 'reference_image_id');
+    const uri = rules.imageUri(ri.uri);
+    const boundingPolys = rules.referencePolys(ri.boundingPolys);
+    // Google answers INVALID_ARGUMENT (not NOT_FOUND) when the parent product is missing.
+    const productRec = await this.store.getProduct(product);
+    if (!productRec) throw invalidArgument(`Product ${req.parent} does not exist.`);
+    if (await this.store.getReferenceImage({ ...product, referenceImage: id })) {
+      throw alreadyExists(`ReferenceImage ${names.referenceImage({ ...product, referenceImage: id })} already exists.`);
+    }
+    // The pixels are processed before anything is stored: a created image is searchable
+    // at once, and an image that cannot be used fails the call and leaves nothing behind.
+    const regions = await this.processor.process(uri, boundingPolys, productRec.productCategory);
     const rec: ReferenceImageRecord = {
       project: product.project,
       location: product.location,
       productId: product.product,
-      id: rules.resourceId(req.referenceImageId, 'reference_image_id'),
-      uri: rules.imageUri(ri.uri),
-      boundingPolys: rules.referencePolys(ri.boundingPolys),
+      id,
+      uri,
+      boundingPolys,
       createTime: this.clock(),
-      state: 'PENDING',
-      regions: [],
+      state: 'READY',
+      regions,
     };
-    // Google answers INVALID_ARGUMENT (not NOT_FOUND) when the parent product is missing.
-    if (!(await this.store.getProduct(product))) throw invalidArgument(`Product ${req.parent} does not exist.`);
     if (!(await this.store.createReferenceImage(rec))) {
       throw alreadyExists(`ReferenceImage ${names.referenceImage({ ...product, referenceImage: rec.id })} already exists.`);
     }

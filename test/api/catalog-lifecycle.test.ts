@@ -3,11 +3,15 @@
  * gRPC and over the REST fallback, runs a full catalog life cycle and every error case.
  */
 import { expectStatus, productSearchClient, TRANSPORTS, type Transport } from '../support/clients';
-import { startTestServer, type TestServer } from '../support/server';
+import { patternJpeg, startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
+  server.gcs.put('bucket', 'shoe.jpg', await patternJpeg(1000, 1000, 1));
+  server.gcs.put('bucket', 'shoe2.jpg', await patternJpeg(640, 480, 2));
+  server.gcs.put('b', 'o.jpg', await patternJpeg(800, 1300, 3));
+  server.gcs.put('b', 'not-an-image.jpg', Buffer.from('hello'));
 });
 afterAll(async () => {
   await server?.stop();
@@ -108,9 +112,16 @@ describe.each(TRANSPORTS)('catalog life cycle over %s', (transport: Transport) =
     expect(img.name).toBe(`${product.name}/referenceImages/img-1`);
     expect(img.uri).toBe('gs://bucket/shoe.jpg');
     expect(img.boundingPolys?.[0].vertices).toHaveLength(4);
-    await client.createReferenceImage({ parent: product.name, referenceImage: { uri: 'gs://bucket/shoe2.jpg' } });
+    // Without polygons the server picks the regions; this pattern has no object in it, so
+    // the whole image is the one region.
+    const [chosen] = await client.createReferenceImage({ parent: product.name, referenceImage: { uri: 'gs://bucket/shoe2.jpg' } });
+    expect(chosen.boundingPolys).toEqual([{ vertices: [{ x: 0, y: 0 }, { x: 640, y: 0 }, { x: 640, y: 480 }, { x: 0, y: 480 }], normalizedVertices: [] }]);
     const [imgs] = await client.listReferenceImages({ parent: product.name });
     expect(imgs).toHaveLength(2);
+    // An image that cannot be read fails the call and stores nothing.
+    await expectStatus(client.createReferenceImage({ parent: product.name, referenceImageId: 'gone', referenceImage: { uri: 'gs://bucket/missing.jpg' } }), 'NOT_FOUND');
+    await expectStatus(client.createReferenceImage({ parent: product.name, referenceImageId: 'text', referenceImage: { uri: 'gs://b/not-an-image.jpg' } }), 'INVALID_ARGUMENT');
+    await expectStatus(client.getReferenceImage({ name: `${product.name}/referenceImages/gone` }), 'NOT_FOUND');
     const [gotImg] = await client.getReferenceImage({ name: img.name });
     expect(gotImg.uri).toBe('gs://bucket/shoe.jpg');
     await client.deleteReferenceImage({ name: img.name });

@@ -5,13 +5,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gcloudFor, type GcloudRunner } from '../support/gcloud';
-import { startTestServer, type TestServer } from '../support/server';
+import { patternJpeg, startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;
 let gcloud: GcloudRunner;
 
 beforeAll(async () => {
   server = await startTestServer();
+  server.gcs.put('catalog', 'runner.jpg', await patternJpeg(600, 600));
   gcloud = gcloudFor(server.restUrl, 'gc-proj');
 });
 afterAll(async () => {

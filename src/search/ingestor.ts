@@ -1,0 +1,49 @@
+/**
+ * Turns a reference image into its indexed regions: fetch (gs://), decode, choose the
+ * regions (regions.ts), embed each with the same pipeline query images use, and encode the
+ * embedding into its binary code when a hasher is configured. Runs inside
+ * CreateReferenceImage, so a created image is searchable at once and a failure is the
+ * call's error (nothing is stored); bulk imports run it from their job.
+ */
+import type { ReferenceImageProcessor } from '../catalog/catalog-service';
+import type { ImageFetcher } from '../images/image-fetcher';
+import type { ImageDecoder } from '../images/image-decoder';
+import type { PolyRecord, RegionRecord } from '../store/catalog-store';
+import type { Embedder } from '../vision/embedder';
+import type { ObjectDetector } from '../vision/object-detector';
+import { selectRegions } from './regions';
+
+/** Embedding -> binary code (bits/8 bytes, bit i = bit (i % 8) of byte (i / 8)). */
+export interface CodeEncoder {
+  readonly bits: number;
+  encode(embedding: Float32Array): Uint8Array;
+}
+
+export class ReferenceImageIngestor implements ReferenceImageProcessor {
+  constructor(
+    private readonly fetcher: ImageFetcher,
+    private readonly decoder: ImageDecoder,
+    private readonly detector: ObjectDetector,
+    private readonly embedder: Embedder,
+    private readonly encoder?: CodeEncoder,
+  ) {}
+
+  async process(uri: string, polys: readonly PolyRecord[], category: string): Promise<RegionRecord[]> {
+    const img = await this.decoder.decode(await this.fetcher.fetchUri(uri));
+    // Regions are kept in the pixels of the oriented original, as Google reports polygons.
+    const size = { width: img.originalWidth, height: img.originalHeight };
+    const detected = polys.length ? [] : await this.detector.detect(img);
+    const chosen = selectRegions(polys, detected, category, size);
+    const regions: RegionRecord[] = [];
+    for (const r of chosen) {
+      const box = { x0: r.box.x0 / size.width, y0: r.box.y0 / size.height, x1: r.box.x1 / size.width, y1: r.box.y1 / size.height };
+      const embedding = await this.embedder.embed(img, box);
+      regions.push({
+        ...r,
+        embedding: new Uint8Array(embedding.buffer, embedding.byteOffset, embedding.byteLength),
+        ...(this.encoder ? { code: this.encoder.encode(embedding) } : {}),
+      });
+    }
+    return regions;
+  }
+}
