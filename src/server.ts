@@ -30,6 +30,8 @@ import { ImageDecoder } from './images/image-decoder';
 import { loadVisionModels } from './vision/vision-models';
 import { AnnotateService } from './vision/annotate-service';
 import { ReferenceImageIngestor } from './search/ingestor';
+import { CatalogIndex } from './search/catalog-index';
+import { ProductSearch } from './search/product-search';
 
 
 export interface RunningServer {
@@ -73,15 +75,20 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
+  const index = new CatalogIndex(store, config.indexPollMs, log);
+  await index.start();
+  log.info({ sets: index.sizes().length }, 'search index built');
   const catalog = new CatalogService(
     store,
     { maxSetsPerProduct: config.maxSetsPerProduct },
     new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder),
+    index,
   );
+  const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
     defaultMaxResults: config.defaultMaxResults,
-  }, log);
+  }, log, { PRODUCT_SEARCH: productSearch.handle });
   let jobs: JobRunner | undefined;
   const operations = new OperationsService(store, undefined, () => jobs?.wake());
   jobs = new JobRunner(store, [], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
@@ -148,6 +155,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       draining = true;
       await Promise.all([closeHttp(httpServer, config.shutdownGraceMs), closeGrpc(grpcServer, config.shutdownGraceMs)]);
       await jobs!.close();
+      index.close();
       await vision.close();
       await store.close();
       log.info('metapixel stopped');

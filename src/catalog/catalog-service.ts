@@ -3,10 +3,11 @@
  * with Google's rules. Transport-free: both adapters call these methods with the proto
  * message shapes of src/catalog/messages.ts and a CallContext.
  */
+import { randomBytes } from 'node:crypto';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
-import type { CatalogStore, PolyRecord, ProductPatch, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
-import type { FieldMaskMsg, ListRequest, ProductMsg, ProductSetMsg, ReferenceImageMsg } from './messages';
+import type { CatalogStore, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
+import { toTimestamp, type FieldMaskMsg, type ListRequest, type ProductMsg, type ProductSetMsg, type ReferenceImageMsg } from './messages';
 import { names, type LocationName, type ProductName } from './names';
 import { paginate } from './page-token';
 import * as rules from './rules';
@@ -17,9 +18,11 @@ export interface CatalogLimits {
   maxSetsPerProduct: number;
 }
 
-/** Told about every change that search must see; the search index subscribes here. */
-export interface CatalogListener {
-  referenceImageCreated?(rec: ReferenceImageRecord): void;
+/** The local search index: rebuilds sets right after this process changed them. */
+export interface IndexRefresher {
+  refresh(scope: LocationName, setIds: readonly string[], stamp: string): Promise<void>;
+  /** When the index that search uses for the set was built (undefined: not indexed). */
+  indexTime(scope: LocationName, setId: string): Date | undefined;
 }
 
 /**
@@ -37,8 +40,8 @@ export class CatalogService {
     private readonly store: CatalogStore,
     private readonly limits: CatalogLimits,
     private readonly processor: ReferenceImageProcessor,
+    private readonly index?: IndexRefresher,
     private readonly clock: () => Date = () => new Date(),
-    private readonly listener: CatalogListener = {},
   ) {}
 
   // ---- product sets ----------------------------------------------------------------------
@@ -50,7 +53,8 @@ export class CatalogService {
     const now = this.clock();
     const rec = { ...scope, id, displayName, createTime: now, updateTime: now };
     if (!(await this.store.createProductSet(rec))) throw alreadyExists(`ProductSet ${names.productSet({ ...scope, productSet: id })} already exists.`);
-    return productSetView(rec);
+    await this.changed(scope, [id]);
+    return this.setView(rec);
   }
 
   async listProductSets(req: ListRequest, ctx: CallContext) {
@@ -58,14 +62,14 @@ export class CatalogService {
     const page = await paginate(`productSets:${names.location(scope)}`, req.pageSize, req.pageToken, (after, limit) =>
       this.store.listProductSets(scope, { after, limit }),
     );
-    return { productSets: page.items.map((r) => productSetView(r)), nextPageToken: page.nextPageToken };
+    return { productSets: page.items.map((r) => this.setView(r)), nextPageToken: page.nextPageToken };
   }
 
   async getProductSet(req: { name?: string }, ctx: CallContext) {
     const name = this.authorized(names.parseProductSet(req.name), ctx);
     const rec = await this.store.getProductSet(name);
     if (!rec) throw notFound(`ProductSet ${req.name} not found.`);
-    return productSetView(rec);
+    return this.setView(rec);
   }
 
   async updateProductSet(req: { productSet?: ProductSetMsg; updateMask?: FieldMaskMsg | null }, ctx: CallContext) {
@@ -76,12 +80,13 @@ export class CatalogService {
       : {};
     const rec = await this.store.updateProductSet(name, patch, this.clock());
     if (!rec) throw notFound(`ProductSet ${req.productSet?.name} not found.`);
-    return productSetView(rec);
+    return this.setView(rec);
   }
 
   async deleteProductSet(req: { name?: string }, ctx: CallContext): Promise<Empty> {
     const name = this.authorized(names.parseProductSet(req.name), ctx);
     if (!(await this.store.deleteProductSet(name))) throw notFound(`ProductSet ${req.name} not found.`);
+    await this.index?.refresh(name, [name.productSet], '');
     return {};
   }
 
@@ -131,12 +136,15 @@ export class CatalogService {
     if (paths.includes('product_labels')) patch.labels = rules.labels(p.productLabels);
     const rec = await this.store.updateProduct(name, patch, this.clock());
     if (!rec) throw notFound(`Product ${req.product?.name} not found.`);
+    await this.changed(name, await this.store.listSetsOfProduct(name));
     return productView(rec);
   }
 
   async deleteProduct(req: { name?: string }, ctx: CallContext): Promise<Empty> {
     const name = this.authorized(names.parseProduct(req.name), ctx);
+    const sets = await this.store.listSetsOfProduct(name);
     if (!(await this.store.deleteProduct(name))) throw notFound(`Product ${req.name} not found.`);
+    await this.changed(name, sets);
     return {};
   }
 
@@ -174,7 +182,7 @@ export class CatalogService {
     if (!(await this.store.createReferenceImage(rec))) {
       throw alreadyExists(`ReferenceImage ${names.referenceImage({ ...product, referenceImage: rec.id })} already exists.`);
     }
-    this.listener.referenceImageCreated?.(rec);
+    await this.changed(product, await this.store.listSetsOfProduct(product));
     return referenceImageView(rec);
   }
 
@@ -198,6 +206,7 @@ export class CatalogService {
   async deleteReferenceImage(req: { name?: string }, ctx: CallContext): Promise<Empty> {
     const name = this.authorized(names.parseReferenceImage(req.name), ctx);
     if (!(await this.store.deleteReferenceImage(name))) throw notFound(`ReferenceImage ${req.name} not found.`);
+    await this.changed(name, await this.store.listSetsOfProduct(name));
     return {};
   }
 
@@ -215,6 +224,7 @@ export class CatalogService {
       throw failedPrecondition(`Product ${req.product} is already in ${sets.length} product sets, the most allowed.`);
     }
     await this.store.addProductToSet(set, product.product);
+    await this.changed(set, [set.productSet]);
     return {};
   }
 
@@ -224,7 +234,7 @@ export class CatalogService {
     const [setRec, productRec] = await Promise.all([this.store.getProductSet(set), this.store.getProduct(product)]);
     if (!setRec) throw notFound(`ProductSet ${req.name} not found.`);
     if (!productRec) throw notFound(`Product ${req.product} not found.`);
-    await this.store.removeProductFromSet(set, product.product);
+    if (await this.store.removeProductFromSet(set, product.product)) await this.changed(set, [set.productSet]);
     return {};
   }
 
@@ -238,6 +248,23 @@ export class CatalogService {
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /**
+   * After a change search must see: a fresh stamp on the affected sets (every process
+   * rebuilds them on its next poll), and this process's index rebuilt before answering.
+   */
+  private async changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
+    if (setIds.length === 0) return;
+    const stamp = randomBytes(12).toString('base64url');
+    await this.store.touchProductSets(scope, setIds, stamp, this.clock());
+    await this.index?.refresh(scope, setIds, stamp);
+  }
+
+  /** indexTime tells what search sees: when this process last built the set's index. */
+  private setView(rec: ProductSetRecord) {
+    const t = this.index?.indexTime(rec, rec.id);
+    return productSetView(rec, t ? toTimestamp(t) : undefined);
+  }
 
   private scope(parent: string | undefined, ctx: CallContext): LocationName {
     return this.authorized(names.parseLocation(parent), ctx);

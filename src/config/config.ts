@@ -40,6 +40,7 @@ export interface Config {
   detectMirror: boolean;
   minObjectScore: number;
   defaultMaxResults: number;
+  indexPollMs: number;
 }
 
 /** setting -> [environment variable, default, JSON schema]. */
@@ -75,6 +76,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   detectMirror: ['METAPIXEL_DETECT_MIRROR', true, { type: 'boolean' }],
   minObjectScore: ['METAPIXEL_MIN_OBJECT_SCORE', 0.5, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }],
   defaultMaxResults: ['METAPIXEL_DEFAULT_MAX_RESULTS', 10, { type: 'integer', minimum: 1 }],
+  indexPollMs: ['METAPIXEL_INDEX_POLL_MS', 1000, { type: 'integer', minimum: 50 }],
 };
 
 const schema = {

@@ -41,6 +41,19 @@ export interface ProductSetRecord extends LocationName {
   updateTime: Date;
 }
 
+/**
+ * The index stamp of a product set: a fresh random value written after every change that
+ * search must see (memberships, reference images, labels of its products). Every server
+ * process polls the stamps and rebuilds the sets whose stamp moved, so processes sharing
+ * one store keep their indexes in step. Random values (not counters) cannot be lost to a
+ * racing increment: any write leaves a value no poller has seen.
+ */
+export interface ProductSetStamp extends LocationName {
+  id: string;
+  stamp: string;
+  stampTime: Date;
+}
+
 export interface ProductRecord extends LocationName {
   id: string;
   displayName: string;
@@ -124,6 +137,15 @@ export interface CatalogStore {
   updateProductSet(name: ProductSetName, patch: ProductSetPatch, now: Date): Promise<ProductSetRecord | null>;
   /** Deletes the set and its memberships; its products stay. */
   deleteProductSet(name: ProductSetName): Promise<boolean>;
+  /** Writes `stamp` on the named sets of one scope; ids that do not exist are skipped. */
+  touchProductSets(scope: LocationName, setIds: readonly string[], stamp: string, now: Date): Promise<void>;
+  /**
+   * The stamps of all product sets of every scope, ordered by (project, location, id),
+   * each by code point; `after` is the `${project}/${location}/${id}` key of the last stamp
+   * returned, and results are the sets whose tuple is strictly greater. A set never touched
+   * has stamp '' and stampTime at the epoch.
+   */
+  listProductSetStamps(page: Page): Promise<ProductSetStamp[]>;
 
   createProduct(rec: ProductRecord): Promise<boolean>;
   getProduct(name: ProductName): Promise<ProductRecord | null>;

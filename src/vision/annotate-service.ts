@@ -34,6 +34,8 @@ export interface LocalizedObjectMsg {
 
 export interface AnnotateImageResponseMsg {
   localizedObjectAnnotations?: LocalizedObjectMsg[];
+  /** Filled by the PRODUCT_SEARCH feature (src/search/product-search.ts). */
+  productSearchResults?: unknown;
   error?: StatusMsg;
 }
 

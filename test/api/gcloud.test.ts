@@ -49,4 +49,4 @@ test('gcloud creates and lists a product set, a labelled product and a reference
   await gcloud(...PS, 'product-sets', 'add-product', 'shoes', '--product', 'runner', '--location', 'us-west1');
   const inSet = JSON.parse(await gcloud(...PS, 'product-sets', 'list-products', '--product-set', 'shoes', '--location', 'us-west1', '--format', 'json'));
   expect(inSet.map((p: { name: string }) => p.name)).toEqual(['projects/gc-proj/locations/us-west1/products/runner']);
-});
+}, 240000);

@@ -8,6 +8,7 @@ import { catalogRecordCases } from './contract/records';
 import { operationCases } from './contract/operations';
 import { pagingCases } from './contract/paging';
 import { relationCases } from './contract/relations';
+import { stampCases } from './contract/stamps';
 import type { ContractContext, KnownGaps } from './contract/context';
 
 export type { KnownGaps } from './contract/context';
@@ -50,6 +51,7 @@ export function runStoreContract(
     catalogRecordCases(ctx);
     pagingCases(ctx);
     relationCases(ctx);
+    stampCases(ctx);
     operationCases(ctx);
   });
 }

@@ -3,10 +3,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SCHEMA_VERSION } from '../../src/store/sqlite/schema';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite/schema';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { runStoreContract } from './contract';
-import { operation } from './contract/fixtures';
+import { A, operation, productSet } from './contract/fixtures';
 import { OP, productId } from './support/durability-writer';
 
 let dir = '';
@@ -48,6 +48,31 @@ describe('SqliteStore', () => {
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     await expect(SqliteStore.open(file)).rejects.toThrow(/newer than this build supports/);
+  });
+
+  it('migrates a version-1 file: its product sets read as never touched, and can be touched', async () => {
+    const file = freshFile();
+    const raw = new Database(file);
+    raw.exec(MIGRATIONS[0]);
+    raw.pragma('user_version = 1');
+    const rec = productSet(A, 's1');
+    raw
+      .prepare('INSERT INTO product_sets VALUES (?, ?, ?, ?, ?, ?)')
+      .run(rec.project, rec.location, rec.id, rec.displayName, +rec.createTime, +rec.updateTime);
+    raw.close();
+    const store = await SqliteStore.open(file);
+    try {
+      expect(await store.getProductSet({ ...A, productSet: 's1' })).toEqual(rec);
+      expect(await store.listProductSetStamps({ limit: 10 })).toEqual([
+        { ...A, id: 's1', stamp: '', stampTime: new Date(0) },
+      ]);
+      await store.touchProductSets(A, ['s1'], 'x', new Date(1234));
+      expect(await store.listProductSetStamps({ limit: 10 })).toEqual([
+        { ...A, id: 's1', stamp: 'x', stampTime: new Date(1234) },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('two handles on one file see each other and never share a lease', async () => {

@@ -30,6 +30,10 @@ export function collectionsOf(db: Db): Collections {
  * also lacks).
  */
 export async function ensureIndexes(c: Collections): Promise<void> {
+  // On productSets this index also serves listProductSetStamps: its sort is exactly
+  // { project: 1, location: 1, id: 1 }, and each branch of its tuple cursor ($or in
+  // paging.ts afterTuple) is a range on a prefix of the index, so the branches merge in
+  // index order. (A second index on the same keys would be refused by MongoDB.)
   const scopeId = { project: 1, location: 1, id: 1 } as const;
   await Promise.all([
     c.productSets.createIndex(scopeId, { unique: true, name: 'scope_id' }),

@@ -11,12 +11,14 @@ import type {
   PolyRecord,
   ProductRecord,
   ProductSetRecord,
+  ProductSetStamp,
   ReferenceImageRecord,
   RegionRecord,
   StatusRecord,
 } from '../catalog-store';
 
-export interface ProductSetDoc {
+/** The fields product sets and products share. */
+interface CatalogDoc {
   _id: string;
   project: string;
   location: string;
@@ -26,7 +28,14 @@ export interface ProductSetDoc {
   updateTime: Date;
 }
 
-export interface ProductDoc extends ProductSetDoc {
+/** `indexStamp` / `indexStampTime` are written by touchProductSets; a set never touched
+ *  (or stored before stamps existed) lacks them and reads as stamp '' at the epoch. */
+export interface ProductSetDoc extends CatalogDoc {
+  indexStamp?: string;
+  indexStampTime?: Date;
+}
+
+export interface ProductDoc extends CatalogDoc {
   description: string;
   productCategory: string;
   labels: KeyValue[];
@@ -100,7 +109,7 @@ export const membershipId = (project: string, location: string, setId: string, p
 export const operationId = (project: string, location: string | null, id: string) =>
   `${project}/${location ?? ''}/${id}`;
 
-export function productSetFromDoc(d: ProductSetDoc): ProductSetRecord {
+export function productSetFromDoc(d: CatalogDoc): ProductSetRecord {
   return {
     project: d.project,
     location: d.location,
@@ -111,8 +120,24 @@ export function productSetFromDoc(d: ProductSetDoc): ProductSetRecord {
   };
 }
 
+/** A new set starts never touched: stamp '' at the epoch, written out explicitly. */
 export function productSetToDoc(rec: ProductSetRecord): ProductSetDoc {
-  return { _id: scopedId(rec.project, rec.location, rec.id), ...productSetFromDoc({ ...rec, _id: '' }) };
+  return {
+    _id: scopedId(rec.project, rec.location, rec.id),
+    ...productSetFromDoc({ ...rec, _id: '' }),
+    indexStamp: '',
+    indexStampTime: new Date(0),
+  };
+}
+
+export function productSetStampFromDoc(d: ProductSetDoc): ProductSetStamp {
+  return {
+    project: d.project,
+    location: d.location,
+    id: d.id,
+    stamp: d.indexStamp ?? '',
+    stampTime: d.indexStampTime ?? new Date(0),
+  };
 }
 
 export function productToDoc(rec: ProductRecord): ProductDoc {

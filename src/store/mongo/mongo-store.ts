@@ -19,6 +19,7 @@ import type {
   ProductRecord,
   ProductSetPatch,
   ProductSetRecord,
+  ProductSetStamp,
   ReferenceImageRecord,
 } from '../catalog-store';
 import { collectionsOf, ensureIndexes, isDuplicateKey, type Collections } from './collections';
@@ -27,16 +28,18 @@ import {
   imageId,
   productFromDoc,
   productSetFromDoc,
+  productSetStampFromDoc,
   productSetToDoc,
   productToDoc,
   referenceImageFromDoc,
   referenceImageToDoc,
   regionsToDocs,
   scopedId,
+  type ProductSetDoc,
 } from './documents';
 import { MongoMemberships } from './mongo-memberships';
 import { MongoOperations } from './mongo-operations';
-import { afterCursor, pageLimit } from './paging';
+import { afterCursor, afterTuple, pageLimit } from './paging';
 
 const AFTER = { returnDocument: 'after' } as const;
 
@@ -126,6 +129,29 @@ export class MongoStore implements CatalogStore {
     const deleted = (await this.c.productSets.deleteOne({ _id: setId(name) })).deletedCount === 1;
     if (deleted) await this.c.memberships.deleteMany(members);
     return deleted;
+  }
+
+  /** One updateMany by `_id` (ids of the scope only; missing ones match nothing). Leaves
+   *  displayName and updateTime alone. */
+  async touchProductSets(scope: LocationName, setIds: readonly string[], stamp: string, now: Date): Promise<void> {
+    if (setIds.length === 0) return;
+    const ids = [...new Set(setIds)].map((id) => scopedId(scope.project, scope.location, id));
+    await this.c.productSets.updateMany({ _id: { $in: ids } }, { $set: { indexStamp: stamp, indexStampTime: now } });
+  }
+
+  /** Ordered by the tuple (project, location, id), strictly after the tuple of `after`
+   *  (see afterTuple in paging.ts and SqliteStore.listProductSetStamps for the order). */
+  async listProductSetStamps(page: Page): Promise<ProductSetStamp[]> {
+    const limit = pageLimit(page);
+    if (limit === 0) return [];
+    // The projection only trims the reply (jongodb ignores it).
+    const projection = { project: 1, location: 1, id: 1, indexStamp: 1, indexStampTime: 1 };
+    const docs = await this.c.productSets
+      .find(afterTuple<ProductSetDoc>(page), { projection })
+      .sort({ project: 1, location: 1, id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(productSetStampFromDoc);
   }
 
   // ---- products -----------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { Filter } from 'mongodb';
 import type { Page } from '../catalog-store';
 
 /** A usable limit: MongoDB reads `limit(0)` as "no limit", so a non-positive (or
@@ -10,4 +11,22 @@ export function pageLimit(page: Page): number {
 export function afterCursor(page: Page): { $gt: string } {
   // Every id is non-empty, so '' sorts before all of them.
   return { $gt: page.after ?? '' };
+}
+
+/**
+ * The keyset condition of listProductSetStamps: documents whose (project, location, id)
+ * tuple is strictly greater than the one `after` splits into. `after` is a composite key
+ * `${project}/${location}/${id}` (none of the three contains '/'); missing segments read
+ * as '', which sorts before every real value, and no `after` means from the start.
+ * Paired with the sort { project: 1, location: 1, id: 1 }.
+ */
+export function afterTuple<T extends { project: string; location: string; id: string }>(page: Page): Filter<T> {
+  const [project = '', location = '', ...rest] = (page.after ?? '').split('/');
+  const id = rest.join('/');
+  const or = [
+    { project: { $gt: project } },
+    { project, location: { $gt: location } },
+    { project, location, id: { $gt: id } },
+  ];
+  return { $or: or } as Filter<T>;
 }

@@ -7,6 +7,7 @@ import type {
   OperationRecord,
   ProductRecord,
   ProductSetRecord,
+  ProductSetStamp,
   ReferenceImageRecord,
   RegionRecord,
   StatusRecord,
@@ -19,6 +20,15 @@ export interface ProductSetRow {
   display_name: string;
   create_time: number;
   update_time: number;
+}
+
+/** The stamp columns of product_sets (migration 2); never-touched sets hold '' and 0. */
+export interface ProductSetStampRow {
+  project: string;
+  location: string;
+  id: string;
+  index_stamp: string;
+  index_stamp_time: number;
 }
 
 export interface ProductRow extends ProductSetRow {
@@ -82,6 +92,16 @@ export function productSetFromRow(r: ProductSetRow): ProductSetRecord {
     displayName: r.display_name,
     createTime: new Date(r.create_time),
     updateTime: new Date(r.update_time),
+  };
+}
+
+export function productSetStampFromRow(r: ProductSetStampRow): ProductSetStamp {
+  return {
+    project: r.project,
+    location: r.location,
+    id: r.id,
+    stamp: r.index_stamp,
+    stampTime: new Date(r.index_stamp_time),
   };
 }
 

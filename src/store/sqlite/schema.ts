@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 1: initial schema.
   `
   CREATE TABLE product_sets (
@@ -81,6 +81,13 @@ const MIGRATIONS: readonly string[] = [
   );
   -- claimOperation scans pending operations oldest first; done ones never qualify.
   CREATE INDEX operations_pending ON operations (create_time, project, location, id) WHERE done = 0;
+  `,
+  // 2: product set index stamps (CatalogStore.touchProductSets / listProductSetStamps).
+  // Existing sets read as never touched: stamp '' at the epoch. listProductSetStamps scans
+  // the primary key (project, location, id), so it needs no index of its own.
+  `
+  ALTER TABLE product_sets ADD COLUMN index_stamp      TEXT    NOT NULL DEFAULT '';
+  ALTER TABLE product_sets ADD COLUMN index_stamp_time INTEGER NOT NULL DEFAULT 0; -- ms since epoch
   `,
 ];
 

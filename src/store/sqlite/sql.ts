@@ -33,3 +33,14 @@ export function pageParams(page: Page): { after: string; limit: number } {
   const limit = Number.isFinite(page.limit) && page.limit > 0 ? Math.floor(page.limit) : 0;
   return { after: page.after ?? '', limit };
 }
+
+/**
+ * The cursor of listProductSetStamps: `after` is a composite key
+ * `${project}/${location}/${id}`, split back into its tuple (ids, projects and locations
+ * never contain '/'). Missing segments read as '', which sorts before every real value:
+ * `after: 'p'` starts at project p's first set, and no `after` starts at the beginning.
+ */
+export function stampCursor(page: Page): { afterProject: string; afterLocation: string; afterId: string } {
+  const [afterProject = '', afterLocation = '', ...rest] = (page.after ?? '').split('/');
+  return { afterProject, afterLocation, afterId: rest.join('/') };
+}

@@ -18,20 +18,23 @@ import type {
   ProductRecord,
   ProductSetPatch,
   ProductSetRecord,
+  ProductSetStamp,
   ReferenceImageRecord,
 } from '../catalog-store';
 import {
   productFromRow,
   productSetFromRow,
+  productSetStampFromRow,
   referenceImageFromRow,
   regionsToJson,
   toJson,
   type ProductRow,
   type ProductSetRow,
+  type ProductSetStampRow,
   type ReferenceImageRow,
 } from './codec';
 import { ensureParentDir, openDatabase } from './database';
-import { pageParams, Sql } from './sql';
+import { pageParams, Sql, stampCursor } from './sql';
 import { SqliteOperations, type OperationScope } from './sqlite-operations';
 
 const setKey = (n: ProductSetName) => ({ project: n.project, location: n.location, id: n.productSet });
@@ -103,6 +106,33 @@ export class SqliteStore implements CatalogStore {
       this.db.stmt(`DELETE FROM memberships WHERE ${IN_SCOPE} AND set_id = @id`).run(key);
       return this.db.stmt(`DELETE FROM product_sets WHERE ${IN_SCOPE} AND id = @id`).run(key).changes === 1;
     });
+  }
+
+  /** One statement: the ids travel as one JSON array, so the statement is prepared once
+   *  whatever their number. Leaves displayName and updateTime alone. */
+  async touchProductSets(scope: LocationName, setIds: readonly string[], stamp: string, now: Date): Promise<void> {
+    if (setIds.length === 0) return;
+    const sql = `UPDATE product_sets SET index_stamp = @stamp, index_stamp_time = @now
+                 WHERE ${IN_SCOPE} AND id IN (SELECT value FROM json_each(@ids))`;
+    const params = { project: scope.project, location: scope.location, ids: JSON.stringify(setIds), stamp, now: +now };
+    this.db.stmt(sql).run(params);
+  }
+
+  /**
+   * Ordered by the tuple (project, location, id), each compared by code point (BINARY
+   * collation on UTF-8), strictly after the tuple `after` splits into (see stampCursor).
+   * This is the code-point order of `${project}/${location}/${id}` with '/' taken as
+   * sorting below every other character, not the plain order of the joined string: 'p1'
+   * comes before 'p1-x' here, whereas "p1-x/…" < "p1/…" since '-' < '/'. The row-value
+   * comparison is a range scan of the primary key.
+   */
+  async listProductSetStamps(page: Page): Promise<ProductSetStamp[]> {
+    const { limit } = pageParams(page);
+    const sql = `SELECT project, location, id, index_stamp, index_stamp_time FROM product_sets
+                 WHERE (project, location, id) > (@afterProject, @afterLocation, @afterId)
+                 ORDER BY project, location, id LIMIT @limit`;
+    const rows = this.db.stmt<ProductSetStampRow>(sql).all({ ...stampCursor(page), limit });
+    return rows.map(productSetStampFromRow);
   }
 
   private getSetRow(key: ReturnType<typeof setKey>): ProductSetRow | undefined {
