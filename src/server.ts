@@ -31,6 +31,7 @@ import { loadVisionModels } from './vision/vision-models';
 import { AnnotateService } from './vision/annotate-service';
 import { ReferenceImageIngestor } from './search/ingestor';
 import { CatalogIndex } from './search/catalog-index';
+import { ItqHasher } from './search/hasher';
 import { ProductSearch } from './search/product-search';
 
 
@@ -75,13 +76,14 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
+  const hasher = await ItqHasher.load(path.join(modelsDir, 'hashing'), config.codeBits);
   const index = new CatalogIndex(store, config.indexPollMs, log);
   await index.start();
   log.info({ sets: index.sizes().length }, 'search index built');
   const catalog = new CatalogService(
     store,
     { maxSetsPerProduct: config.maxSetsPerProduct },
-    new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder),
+    new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher),
     index,
   );
   const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);

@@ -41,6 +41,7 @@ export interface Config {
   minObjectScore: number;
   defaultMaxResults: number;
   indexPollMs: number;
+  codeBits: number;
 }
 
 /** setting -> [environment variable, default, JSON schema]. */
@@ -77,6 +78,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   minObjectScore: ['METAPIXEL_MIN_OBJECT_SCORE', 0.5, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }],
   defaultMaxResults: ['METAPIXEL_DEFAULT_MAX_RESULTS', 10, { type: 'integer', minimum: 1 }],
   indexPollMs: ['METAPIXEL_INDEX_POLL_MS', 1000, { type: 'integer', minimum: 50 }],
+  codeBits: ['METAPIXEL_CODE_BITS', 128, { type: 'integer', enum: [64, 128, 256] }],
 };
 
 const schema = {

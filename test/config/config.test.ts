@@ -1,0 +1,33 @@
+/** The settings tree: shipped defaults parse, env vars override, bad values stop the start. */
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULTS, ENV_NAMES, loadConfig } from '../../src/config/config';
+
+test('the shipped defaults are valid', () => {
+  expect(loadConfig({})).toEqual(DEFAULTS);
+});
+
+test('environment variables override, typed', () => {
+  const c = loadConfig({ PORT: '9000', METAPIXEL_CODE_BITS: '256', METAPIXEL_DETECT_MIRROR: 'false', MONGODB_URI: 'mongodb://x/db' });
+  expect([c.port, c.codeBits, c.detectMirror, c.mongodbUri]).toEqual([9000, 256, false, 'mongodb://x/db']);
+});
+
+test('a config file is read, and the environment wins over it', () => {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'c.json');
+  writeFileSync(file, JSON.stringify({ port: 7000, grpcPort: 7001 }));
+  const c = loadConfig({ METAPIXEL_CONFIG_FILE: file, GRPC_PORT: '7002' });
+  expect([c.port, c.grpcPort]).toEqual([7000, 7002]);
+});
+
+test('bad values are refused naming the variable', () => {
+  expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+  expect(() => loadConfig({ METAPIXEL_CODE_BITS: '100' })).toThrow(/METAPIXEL_CODE_BITS/);
+  expect(() => loadConfig({ METAPIXEL_LOG_LEVEL: 'loud' })).toThrow(/METAPIXEL_LOG_LEVEL/);
+});
+
+test('every setting has a documented environment variable in README.md', () => {
+  const readme = require('node:fs').readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8') as string;
+  const missing = Object.values(ENV_NAMES).filter((name) => !readme.includes('`' + name + '`'));
+  expect(missing).toEqual([]);
+});
