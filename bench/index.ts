@@ -1,0 +1,229 @@
+/**
+ * Exact Hamming k-NN throughput, latency and recall for the HammingIndex engines
+ * (src/search/hamming). One thread, fixed seeds, a warm-up, then one timed query at a time.
+ * Prints a table and one JSON line per configuration. See bench/README.md. Usage:
+ *   npx tsx bench/index.ts --synthetic 1000000 --bits 64 [--clustered] [--methods scan,mih]
+ *   npx tsx bench/index.ts --generate 10000000 --clustered --bits 64 --out-db db.bin --out-queries q.bin
+ *   npx tsx bench/index.ts --db db.bin --queries q.bin --bits 64 --k 10
+ * Code files are raw: n codes of bits/8 bytes back to back, bit i = bit i%8 of byte i/8.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { HammingHit, HammingIndex } from '../src/search/hamming/hamming-index';
+import { LinearScanIndex } from '../src/search/hamming/linear-scan';
+import { MultiIndexHashing } from '../src/search/hamming/mih';
+import type { KernelName } from '../src/search/hamming/scan-kernels';
+import { clusteredCodes, nearbyQueries, randomCodes } from '../test/search/hamming/codes';
+
+const { values: opt } = parseArgs({
+  options: {
+    db: { type: 'string' },
+    queries: { type: 'string' },
+    bits: { type: 'string', default: '64' },
+    k: { type: 'string', default: '10' },
+    synthetic: { type: 'string' },
+    generate: { type: 'string' },
+    clustered: { type: 'boolean', default: false },
+    centers: { type: 'string', default: '10000' },
+    flips: { type: 'string', default: '4' },
+    'query-flips': { type: 'string', default: '3' },
+    'out-db': { type: 'string' },
+    'out-queries': { type: 'string' },
+    nq: { type: 'string', default: '1000' },
+    warmup: { type: 'string', default: '100' },
+    methods: { type: 'string', default: 'scan,mih' },
+    kernel: { type: 'string', default: 'wasm' },
+    m: { type: 'string' },
+    'scan-fallback': { type: 'string' },
+    seed: { type: 'string', default: '42' },
+    rounds: { type: 'string', default: '1' },
+  },
+});
+
+const bits = Number(opt.bits);
+const bytes = bits / 8;
+const k = Number(opt.k);
+const seed = Number(opt.seed);
+const MB = 1024 * 1024;
+/** Present under `node --expose-gc` (tsx passes it on); makes grew_mb exclude garbage. */
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function makeData(n: number): { db: Uint8Array; queries: Uint8Array } {
+  const nq = Number(opt.nq) + Number(opt.warmup);
+  if (!opt.clustered) return { db: randomCodes(n, bits, seed), queries: randomCodes(nq, bits, seed + 1) };
+  const db = clusteredCodes(n, bits, Number(opt.centers), Number(opt.flips), seed);
+  return { db, queries: nearbyQueries(db, bits, nq, Number(opt['query-flips']), seed + 1) };
+}
+
+function loadData(): { db: Uint8Array; queries: Uint8Array; source: string } {
+  if (opt.db && opt.queries) {
+    const db = new Uint8Array(readFileSync(opt.db));
+    const queries = new Uint8Array(readFileSync(opt.queries));
+    if (db.length % bytes || queries.length % bytes) throw new Error(`File sizes are not multiples of ${bytes} bytes`);
+    return { db, queries, source: `${opt.db} + ${opt.queries}` };
+  }
+  const n = Number(opt.synthetic ?? opt.generate);
+  if (!Number.isInteger(n) || n <= 0) throw new Error('Give --db and --queries, or --synthetic N, or --generate N');
+  const data = makeData(n);
+  const kind = opt.clustered ? `clustered (${opt.centers} centers, <=${opt.flips} flips; queries <=${opt['query-flips']} flips)` : 'uniform';
+  return { ...data, source: `synthetic ${kind}, seed ${seed}` };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function makeIndex(method: string): HammingIndex {
+  if (method === 'scan') return new LinearScanIndex(bits, { kernel: opt.kernel as KernelName });
+  if (method === 'mih') {
+    return new MultiIndexHashing(bits, {
+      ...(opt.m ? { m: Number(opt.m) } : {}),
+      ...(opt['scan-fallback'] ? { scanFallback: Number(opt['scan-fallback']) } : {}),
+    });
+  }
+  throw new Error(`Unknown method ${method}`);
+}
+
+interface Row {
+  method: string;
+  bits: number;
+  n: number;
+  k: number;
+  threads: number;
+  qps: number;
+  p50_us: number;
+  p99_us: number;
+  recall_at_k: number;
+}
+
+function query(queries: Uint8Array, i: number): Uint8Array {
+  return queries.subarray(i * bytes, (i + 1) * bytes);
+}
+
+function recall(got: HammingHit[], truth: HammingHit[]): number {
+  if (truth.length === 0) return 1;
+  const want = new Set(truth.map((h) => h.id));
+  return got.filter((h) => want.has(h.id)).length / truth.length;
+}
+
+interface Data {
+  db: Uint8Array;
+  queries: Uint8Array;
+  ids: Uint32Array;
+  n: number;
+  warm: number;
+  nq: number;
+}
+
+const loadAvg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+function exactAnswers(d: Data): HammingHit[][] {
+  const oracle = new LinearScanIndex(bits);
+  oracle.add(d.ids, d.db);
+  return Array.from({ length: d.nq }, (_, i) => oracle.search(query(d.queries, d.warm + i), k));
+}
+
+/** Builds one index and times it; a function so the index is garbage before the next. */
+function benchMethod(method: string, d: Data, truth: HammingHit[][]): Row {
+  gc?.();
+  const before = process.memoryUsage();
+  const t0 = process.hrtime.bigint();
+  const index = makeIndex(method);
+  index.add(d.ids, d.db);
+  const buildS = Number(process.hrtime.bigint() - t0) / 1e9;
+  gc?.();
+  const mem = process.memoryUsage();
+  // JS heap + ArrayBuffer growth during the build; misses WASM memory, which index_mb
+  // (the index's own count) includes.
+  const grewMb = (mem.arrayBuffers + mem.heapUsed - before.arrayBuffers - before.heapUsed) / MB;
+  const indexMb = index.memoryBytes / MB;
+  for (let i = 0; i < d.warm; i++) index.search(query(d.queries, i), k);
+  index.resetStats();
+  const lat = new Float64Array(d.nq);
+  const results: HammingHit[][] = [];
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < d.nq; i++) {
+    const t = process.hrtime.bigint();
+    results.push(index.search(query(d.queries, d.warm + i), k));
+    lat[i] = Number(process.hrtime.bigint() - t) / 1000;
+  }
+  const totalS = Number(process.hrtime.bigint() - start) / 1e9;
+  if (truth.length === 0) truth.push(...results);
+  lat.sort();
+  const row: Row = {
+    method, bits, n: d.n, k, threads: 1,
+    qps: Math.round(d.nq / totalS),
+    p50_us: Math.round(percentile(lat, 50)),
+    p99_us: Math.round(percentile(lat, 99)),
+    recall_at_k: results.reduce((s, r, i) => s + recall(r, truth[i]), 0) / d.nq,
+  };
+  const s = index.stats;
+  console.log([method.padEnd(6), buildS.toFixed(2).padStart(7), indexMb.toFixed(0).padStart(8),
+    grewMb.toFixed(0).padStart(7), (mem.rss / MB).toFixed(0).padStart(6), String(row.qps).padStart(7), String(row.p50_us).padStart(7),
+    String(row.p99_us).padStart(7), row.recall_at_k.toFixed(4).padStart(9),
+    (s.codesScanned / s.searches).toFixed(0).padStart(12), (s.bucketsProbed / s.searches).toFixed(0).padStart(14),
+    ` ${loadAvg()}`].join(' '));
+  return row;
+}
+
+function main(): void {
+  const { db, queries, source } = loadData();
+  if (opt.generate) {
+    if (!opt['out-db'] || !opt['out-queries']) throw new Error('--generate needs --out-db and --out-queries');
+    writeFileSync(opt['out-db'], db);
+    writeFileSync(opt['out-queries'], queries);
+    console.log(`wrote ${db.length / bytes} codes to ${opt['out-db']}, ${queries.length / bytes} to ${opt['out-queries']}`);
+    return;
+  }
+  const n = db.length / bytes;
+  const warm = Math.min(Number(opt.warmup), Math.floor(queries.length / bytes / 2));
+  const d: Data = { db, queries, n, warm, nq: Math.min(Number(opt.nq), queries.length / bytes - warm),
+    ids: new Uint32Array(n).map((_, i) => i) };
+  console.log(`node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}` +
+    (gc ? '' : ' (no --expose-gc: grew_mb includes garbage)'));
+  console.log(`data: ${n} x ${bits}-bit codes, ${d.nq} timed queries after ${warm} warm-up, k=${k}; ${source}`);
+  const methods = opt.methods.split(',');
+  // Ground truth from the scan (itself checked against brute force in the tests); when
+  // scan runs first, its own answers are the truth and it scores 1 by definition.
+  const truth = methods[0] === 'scan' ? [] : exactAnswers(d);
+  console.log('method  build_s  index_mb  grew_mb  rss_mb  qps      p50_us  p99_us  recall@k  codes/query  buckets/query  load');
+  const rows = methods.map((method) => benchMethod(method, d, truth));
+  for (const row of rows) console.log(JSON.stringify(row));
+}
+
+/**
+ * --rounds R: R fresh processes (so one method's garbage and JIT state cannot bias the
+ * next), alternating the method order, then the median and spread per method.
+ */
+function runRounds(r: number): void {
+  const methods = opt.methods.split(',');
+  const rows = new Map<string, Row[]>(methods.map((m) => [m, []]));
+  for (let i = 0; i < r; i++) {
+    const order = i % 2 ? [...methods].reverse() : methods;
+    const args = [...process.execArgv, process.argv[1], ...process.argv.slice(2), '--rounds', '1', '--methods', order.join(',')];
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * MB });
+    if (child.status !== 0) throw new Error(`round ${i + 1} failed`);
+    for (const line of child.stdout.split('\n')) {
+      if (line.startsWith('{')) {
+        const row = JSON.parse(line) as Row;
+        rows.get(row.method)?.push(row);
+      } else if (line) console.log(`round ${i + 1}: ${line}`);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`median of ${r} rounds (qps min..max):`);
+  const summary: Row[] = [];
+  for (const [method, rs] of rows) {
+    const qps = rs.map((x) => x.qps);
+    const row: Row = { ...rs[0], qps: median(qps), p50_us: median(rs.map((x) => x.p50_us)),
+      p99_us: median(rs.map((x) => x.p99_us)), recall_at_k: Math.min(...rs.map((x) => x.recall_at_k)) };
+    console.log(`${method.padEnd(6)} qps ${row.qps} (${Math.min(...qps)}..${Math.max(...qps)}), p50 ${row.p50_us} us, p99 ${row.p99_us} us`);
+    summary.push(row);
+  }
+  for (const row of summary) console.log(JSON.stringify(row));
+}
+
+if (Number(opt.rounds) > 1 && !opt.generate) runRounds(Number(opt.rounds));
+else main();

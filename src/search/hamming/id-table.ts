@@ -1,0 +1,126 @@
+/**
+ * id -> slot map for up to tens of millions of uint32 ids, in two typed arrays (open
+ * addressing, linear probing, backward-shift deletion). A JS Map would cost several times
+ * the memory at 10 M entries and is capped near 2^24 entries.
+ */
+const EMPTY = -1;
+const MAX_LOAD = 0.75;
+
+export class IdTable {
+  private keys: Uint32Array;
+  /** Slot per key, or EMPTY. Slots are < 2^31 (typed-array length limits make that safe). */
+  private vals: Int32Array;
+  private shift: number;
+  private mask: number;
+  private count = 0;
+
+  constructor(expected = 16) {
+    const cap = capacityFor(expected);
+    this.keys = new Uint32Array(cap);
+    this.vals = new Int32Array(cap).fill(EMPTY);
+    this.shift = 32 - Math.log2(cap);
+    this.mask = cap - 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get memoryBytes(): number {
+    return this.keys.byteLength + this.vals.byteLength;
+  }
+
+  get(id: number): number {
+    const { keys, vals, mask } = this;
+    for (let h = this.home(id); ; h = (h + 1) & mask) {
+      if (vals[h] === EMPTY) return EMPTY;
+      if (keys[h] === id) return vals[h];
+    }
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== EMPTY;
+  }
+
+  /** Sets id -> slot (overwriting). */
+  set(id: number, slot: number): void {
+    if ((this.count + 1) > MAX_LOAD * this.keys.length) this.resize(capacityFor(this.count + 1));
+    this.place(id, slot, true);
+  }
+
+  /**
+   * Inserts ids[i] -> firstSlot + i. On a duplicate (already present or repeated in the
+   * batch) undoes this batch's inserts and returns the offending id; otherwise returns -1.
+   */
+  insertBatch(ids: Uint32Array, firstSlot: number): number {
+    if (this.count + ids.length > MAX_LOAD * this.keys.length) this.resize(capacityFor(this.count + ids.length));
+    for (let i = 0; i < ids.length; i++) {
+      if (!this.place(ids[i], firstSlot + i, false)) {
+        for (let j = 0; j < i; j++) this.delete(ids[j]);
+        return ids[i];
+      }
+    }
+    return -1;
+  }
+
+  delete(id: number): boolean {
+    const { keys, vals, mask } = this;
+    let h = this.home(id);
+    for (; ; h = (h + 1) & mask) {
+      if (vals[h] === EMPTY) return false;
+      if (keys[h] === id) break;
+    }
+    // Backward shift: pull later entries of the probe run into the hole, so lookups never
+    // need tombstones and the table does not degrade under churn.
+    let hole = h;
+    for (let j = (hole + 1) & mask; vals[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = this.home(keys[j]);
+      // j's entry may move to `hole` only if hole lies cyclically in [home, j).
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        keys[hole] = keys[j];
+        vals[hole] = vals[j];
+        hole = j;
+      }
+    }
+    vals[hole] = EMPTY;
+    this.count--;
+    return true;
+  }
+
+  private home(id: number): number {
+    return Math.imul(id, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** Returns false (and changes nothing) if id exists and overwrite is false. */
+  private place(id: number, slot: number, overwrite: boolean): boolean {
+    const { keys, vals, mask } = this;
+    let h = this.home(id);
+    for (; vals[h] !== EMPTY; h = (h + 1) & mask) {
+      if (keys[h] === id) {
+        if (!overwrite) return false;
+        vals[h] = slot;
+        return true;
+      }
+    }
+    keys[h] = id;
+    vals[h] = slot;
+    this.count++;
+    return true;
+  }
+
+  private resize(cap: number): void {
+    const { keys, vals } = this;
+    this.keys = new Uint32Array(cap);
+    this.vals = new Int32Array(cap).fill(EMPTY);
+    this.shift = 32 - Math.log2(cap);
+    this.mask = cap - 1;
+    this.count = 0;
+    for (let i = 0; i < keys.length; i++) if (vals[i] !== EMPTY) this.place(keys[i], vals[i], true);
+  }
+}
+
+function capacityFor(n: number): number {
+  let cap = 16;
+  while (cap * MAX_LOAD < n) cap *= 2;
+  return cap;
+}

@@ -1,0 +1,166 @@
+/**
+ * Storage plus threshold-scan kernel behind LinearScanIndex. Two engines with one
+ * contract, run through the same tests: a pure JS SWAR popcount and a WebAssembly module
+ * using i64.popcnt (hamming-kernel.wat). The kernel owns the code storage because the
+ * WASM kernel can only read codes that live in its own linear memory.
+ */
+import { popcount64 } from './popcount';
+import { HAMMING_KERNEL_WASM_BASE64 } from './wasm-kernel-bytes';
+
+export type KernelName = 'js' | 'wasm';
+export const KERNELS: readonly KernelName[] = ['js', 'wasm'];
+
+/** Codes per scan call; `out` holds this many (index, distance) pairs so it cannot overflow. */
+export const SCAN_CHUNK = 4096;
+
+export interface ScanKernel {
+  readonly name: KernelName;
+  /** Code words (32 bits each, wpc per code). Re-read after reserve: it may be replaced. */
+  readonly words: Int32Array;
+  /** Pairs written by scan: out[2j] = index relative to start, out[2j+1] = distance. */
+  readonly out: Int32Array;
+  /** Bytes of code storage held (for WASM, the whole linear memory). */
+  readonly memoryBytes: number;
+  /** Ensures room for `codes` codes, keeping existing words. */
+  reserve(codes: number): void;
+  setQuery(q: Int32Array): void;
+  /** Scans codes [start, start+n), n <= SCAN_CHUNK, writing those with distance <= thr. */
+  scan(start: number, n: number, thr: number): number;
+}
+
+export function makeKernel(name: KernelName, wpc: number): ScanKernel {
+  return name === 'wasm' ? new WasmKernel(wpc) : new JsKernel(wpc);
+}
+
+class JsKernel implements ScanKernel {
+  readonly name = 'js';
+  words: Int32Array = new Int32Array(0);
+  readonly out = new Int32Array(2 * SCAN_CHUNK);
+  private q: Int32Array = new Int32Array(0);
+
+  constructor(private readonly wpc: number) {}
+
+  get memoryBytes(): number {
+    return this.words.byteLength + this.out.byteLength;
+  }
+
+  reserve(codes: number): void {
+    if (codes * this.wpc <= this.words.length) return;
+    const next = new Int32Array(Math.max(codes, 2 * (this.words.length / this.wpc), 64) * this.wpc);
+    next.set(this.words);
+    this.words = next;
+  }
+
+  setQuery(q: Int32Array): void {
+    this.q = q;
+  }
+
+  scan(start: number, n: number, thr: number): number {
+    return this.wpc === 2
+      ? scan64(this.words, this.out, this.q, start, n, thr)
+      : scanWide(this.words, this.out, this.q, this.wpc, start, n, thr);
+  }
+}
+
+// Bound once at load: bundlers such as esbuild (tsx) turn `import { popcount64 }` into a
+// getter call per use, which V8 would not inline in the hot loop (measured 5x slower).
+const pc64 = popcount64;
+
+// Free functions rather than methods: V8 optimizes these loops far better when the typed
+// arrays and query words arrive as arguments/locals than when read through `this`.
+function scan64(words: Int32Array, out: Int32Array, q: Int32Array, start: number, n: number, thr: number): number {
+  const q0 = q[0];
+  const q1 = q[1];
+  let cnt = 0;
+  for (let i = 0, at = start * 2; i < n; i++, at += 2) {
+    const d = pc64(words[at] ^ q0, words[at + 1] ^ q1);
+    if (d <= thr) {
+      out[cnt++] = i;
+      out[cnt++] = d;
+    }
+  }
+  return cnt >> 1;
+}
+
+function scanWide(words: Int32Array, out: Int32Array, q: Int32Array, wpc: number, start: number, n: number, thr: number): number {
+  let cnt = 0;
+  for (let i = 0, at = start * wpc; i < n; i++, at += wpc) {
+    let d = 0;
+    for (let w = 0; w < wpc; w += 2) d += pc64(words[at + w] ^ q[w], words[at + w + 1] ^ q[w + 1]);
+    if (d <= thr) {
+      out[cnt++] = i;
+      out[cnt++] = d;
+    }
+  }
+  return cnt >> 1;
+}
+
+type ScanFn = (codes: number, n: number, q: number, thr: number, out: number) => number;
+
+// Linear memory layout: query at 0 (<= 32 bytes), out pairs at OUT_AT, codes from CODES_AT.
+const PAGE = 65536;
+const OUT_AT = 64;
+const CODES_AT = PAGE;
+let compiled: object | undefined;
+
+// The project's lib settings (ES2022, no DOM) carry no WebAssembly typings; these are the
+// few members used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+class WasmKernel implements ScanKernel {
+  readonly name = 'wasm';
+  words: Int32Array = new Int32Array(0);
+  out: Int32Array = new Int32Array(0);
+  private readonly memory: WasmMemory;
+  private readonly fn: ScanFn;
+  private readonly bytesPerCode: number;
+
+  constructor(private readonly wpc: number) {
+    // Synchronous compile is allowed in Node for any size and the module is < 1 KB.
+    compiled ??= new wasmApi.Module(Buffer.from(HAMMING_KERNEL_WASM_BASE64, 'base64'));
+    // One instance (own memory) per index, so indexes never share or alias code storage.
+    const inst = new wasmApi.Instance(compiled, {});
+    this.memory = inst.exports.memory as WasmMemory;
+    this.fn = inst.exports[`scan${wpc / 2}`] as ScanFn;
+    this.bytesPerCode = wpc * 4;
+    this.refreshViews(0);
+  }
+
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  reserve(codes: number): void {
+    const needed = CODES_AT + codes * this.bytesPerCode;
+    const have = this.memory.buffer.byteLength;
+    if (needed > have) {
+      // Grow geometrically: memory.grow copies nothing but detaches every view.
+      const target = Math.max(needed, Math.min(2 * have, 4 * 1024 * 1024 * 1024 - PAGE));
+      this.memory.grow(Math.ceil((target - have) / PAGE));
+    }
+    if (this.words.buffer !== this.memory.buffer || this.words.length < codes * this.wpc) this.refreshViews(codes);
+  }
+
+  setQuery(q: Int32Array): void {
+    new Int32Array(this.memory.buffer, 0, q.length).set(q);
+  }
+
+  scan(start: number, n: number, thr: number): number {
+    return this.fn(CODES_AT + start * this.bytesPerCode, n, 0, thr, OUT_AT);
+  }
+
+  private refreshViews(codes: number): void {
+    const buf = this.memory.buffer;
+    const room = Math.floor((buf.byteLength - CODES_AT) / 4);
+    this.words = new Int32Array(buf, CODES_AT, Math.max(room - (room % this.wpc), codes * this.wpc));
+    this.out = new Int32Array(buf, OUT_AT, 2 * SCAN_CHUNK);
+  }
+}

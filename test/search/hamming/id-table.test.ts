@@ -1,0 +1,31 @@
+import { IdTable } from '../../../src/search/hamming/id-table';
+import { rng } from './codes';
+
+describe('IdTable', () => {
+  it('agrees with a Map under random churn (backward-shift deletion keeps lookups right)', () => {
+    const table = new IdTable();
+    const model = new Map<number, number>();
+    const next = rng(1);
+    const mismatches = () => [...model].filter(([k, v]) => table.get(k) !== v).length;
+    for (let step = 0; step < 30_000; step++) {
+      // Small key space so probes collide and deletions shift runs often.
+      const id = step % 3 === 0 ? next() : next() % 5000;
+      if (next() % 3 === 0) expect(table.delete(id)).toBe(model.delete(id));
+      else (table.set(id, step), model.set(id, step));
+      if (step % 1000 === 0) expect(mismatches()).toBe(0);
+    }
+    expect(table.size).toBe(model.size);
+    expect(mismatches()).toBe(0);
+  });
+
+  it('rolls back a batch that contains a duplicate', () => {
+    const table = new IdTable();
+    expect(table.insertBatch(new Uint32Array([1, 2, 3]), 0)).toBe(-1);
+    expect(table.insertBatch(new Uint32Array([4, 5, 2, 6]), 3)).toBe(2);
+    expect([4, 5, 6].map((id) => table.has(id))).toEqual([false, false, false]);
+    expect(table.insertBatch(new Uint32Array([7, 7]), 3)).toBe(7);
+    expect(table.has(7)).toBe(false);
+    expect(table.size).toBe(3);
+    expect(table.get(0xffffffff)).toBe(-1);
+  });
+});

@@ -1,0 +1,83 @@
+import { LinearScanIndex } from '../../../src/search/hamming/linear-scan';
+import { MultiIndexHashing } from '../../../src/search/hamming/mih';
+import { clusteredCodes, nearbyQueries, randomCodes } from './codes';
+import { runHammingContract } from './contract';
+
+// Test data is small, so the default scan fallback would answer most searches; the probing
+// variants disable it to test the stopping rule. They cover the default split, an uneven
+// split (substrings straddle 32-bit words and have unequal lengths), and a tail that is
+// never folded in (pendingFraction 4: searches mix tables and tail).
+const probeOnly = { scanFallback: Infinity };
+runHammingContract('MultiIndexHashing (m = bits/16)', (bits) => new MultiIndexHashing(bits, probeOnly));
+runHammingContract('MultiIndexHashing (uneven m)', (bits) => new MultiIndexHashing(bits, { ...probeOnly, m: bits / 16 + 3 }));
+runHammingContract('MultiIndexHashing (lazy rebuild)', (bits) => new MultiIndexHashing(bits, { ...probeOnly, pendingFraction: 4 }));
+// Defaults: on this small data nearly every search ends in the kernel scan fallback.
+// (Both kernels pass the same suite in linear-scan.test.ts.)
+runHammingContract('MultiIndexHashing (defaults, scan fallback)', (bits) => new MultiIndexHashing(bits));
+
+describe('MultiIndexHashing', () => {
+  it('prunes: on clustered codes it computes a small fraction of the distances a scan does', () => {
+    const n = 100_000;
+    const codes = clusteredCodes(n, 64, 1000, 4, 1);
+    const ids = Array.from({ length: n }, (_, i) => i);
+    // Fallback off: this pins what probing alone costs.
+    const mih = new MultiIndexHashing(64, { scanFallback: Infinity });
+    const scan = new LinearScanIndex(64);
+    mih.add(ids, codes);
+    scan.add(ids, codes);
+    const queries = nearbyQueries(codes, 64, 50, 3, 2);
+    for (let q = 0; q < 50; q++) {
+      const query = queries.subarray(q * 8, (q + 1) * 8);
+      expect(mih.search(query, 10)).toEqual(scan.search(query, 10));
+    }
+    const { searches, codesScanned, bucketsProbed, candidatesChecked } = mih.stats;
+    expect(searches).toBe(50);
+    expect(codesScanned / searches).toBeLessThan(n / 50);
+    expect(candidatesChecked).toBeGreaterThanOrEqual(codesScanned);
+    // Radius 0 and 1 in 4 tables of 16 bits is 4 * (1 + 16) buckets; clustered queries
+    // should rarely need radius 2.
+    expect(bucketsProbed / searches).toBeLessThan(4 * (1 + 16 + 120));
+    expect(scan.stats.codesScanned).toBe(50 * n);
+  });
+
+  it('finds distant neighbours exactly when only far codes exist', () => {
+    const mih = new MultiIndexHashing(64, { scanFallback: Infinity });
+    const scan = new LinearScanIndex(64);
+    const codes = randomCodes(3000, 64, 3);
+    const ids = Array.from({ length: 3000 }, (_, i) => i);
+    mih.add(ids, codes);
+    scan.add(ids, codes);
+    const queries = randomCodes(10, 64, 4);
+    for (let q = 0; q < 10; q++) {
+      const query = queries.subarray(q * 8, (q + 1) * 8);
+      expect(mih.search(query, 10)).toEqual(scan.search(query, 10));
+    }
+  });
+
+  it('falls back to one scan when probing would cost more (uniform 256-bit codes)', () => {
+    const n = 20_000;
+    const codes = randomCodes(n, 256, 5);
+    const ids = Array.from({ length: n }, (_, i) => i);
+    const mih = new MultiIndexHashing(256);
+    const scan = new LinearScanIndex(256);
+    mih.add(ids, codes);
+    scan.add(ids, codes);
+    const queries = randomCodes(5, 256, 6);
+    for (let q = 0; q < 5; q++) {
+      const query = queries.subarray(q * 32, (q + 1) * 32);
+      expect(mih.search(query, 10)).toEqual(scan.search(query, 10));
+    }
+    // Probing stopped early (few entries fetched) and the kernel scanned every code once.
+    expect(mih.stats.codesScanned).toBeGreaterThanOrEqual(5 * n);
+    expect(mih.stats.codesScanned).toBeLessThan(5 * n + mih.stats.candidatesChecked + 1);
+    expect(mih.stats.candidatesChecked).toBeLessThanOrEqual((5 * n) / 256);
+  });
+
+  it('rejects substrings longer than its dense tables allow', () => {
+    expect(() => new MultiIndexHashing(64, { m: 3 })).toThrow(/m must/);
+    expect(() => new MultiIndexHashing(64, { m: 65 })).toThrow(/m must/);
+    expect(() => new MultiIndexHashing(64, { scanFallback: 0 })).toThrow(/scanFallback/);
+    expect(() => new MultiIndexHashing(64, { pendingFraction: -1 })).toThrow(/pendingFraction/);
+    expect(new MultiIndexHashing(64, { m: 5 }).substrings.map((s) => s.len)).toEqual([13, 13, 13, 13, 12]);
+  });
+});
