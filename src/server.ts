@@ -55,7 +55,8 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
   let queueLoad: () => QueueLoad[] = () => [];
-  const metrics = new Metrics(() => queueLoad());
+  let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
+  const metrics = new Metrics(() => queueLoad(), () => indexSizes());
   const vision = await loadVisionModels(modelsDir, {
     onRun: metrics.observeInference,
     intraOpNumThreads: config.onnxThreads,
@@ -77,8 +78,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
   const hasher = await ItqHasher.load(path.join(modelsDir, 'hashing'), config.codeBits);
-  const index = new CatalogIndex(store, config.indexPollMs, log);
+  const index = new CatalogIndex(store, hasher, config.indexPollMs, log);
   await index.start();
+  indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
   const catalog = new CatalogService(
     store,

@@ -35,8 +35,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(queueLoad: () => QueueLoad[] = () => []) {
+  constructor(queueLoad: () => QueueLoad[] = () => [], indexSizes: () => { set: string; regions: number; bytes: number }[] = () => []) {
     collectDefaultMetrics({ register: this.registry, prefix: 'metapixel_' });
+    for (const [name, help, field] of [
+      ['metapixel_index_regions', 'Regions in the search index, by product set.', 'regions'],
+      ['metapixel_index_bytes', 'Bytes of codes and embeddings held by the search index, by product set.', 'bytes'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['product_set'] as const,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const s of indexSizes()) this.set({ product_set: s.set }, s[field]);
+        },
+      });
+    }
     new Gauge({
       name: 'metapixel_inference_queue_depth',
       help: 'Model runs in flight (state=running) and waiting (state=waiting), by model.',

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { LocationName } from '../catalog/names';
 import type { CatalogStore, ProductRecord } from '../store/catalog-store';
 import { ProductSetIndex, type IndexedRegion } from './product-set-index';
+import type { Hasher } from './hasher';
 
 interface Entry {
   stamp: string;
@@ -29,6 +30,7 @@ export class CatalogIndex {
 
   constructor(
     private readonly store: CatalogStore,
+    private readonly hasher: Hasher,
     private readonly pollMs: number,
     private readonly log: Logger,
     private readonly clock: () => Date = () => new Date(),
@@ -48,9 +50,9 @@ export class CatalogIndex {
     return this.sets.get(keyOf(scope, setId))?.indexTime;
   }
 
-  /** Regions indexed per set, for metrics. */
-  sizes(): { set: string; regions: number }[] {
-    return [...this.sets.entries()].map(([set, e]) => ({ set, regions: e.index.size }));
+  /** Regions indexed and bytes held per set, for metrics. */
+  sizes(): { set: string; regions: number; bytes: number }[] {
+    return [...this.sets.entries()].map(([set, e]) => ({ set, regions: e.index.size, bytes: e.index.memoryBytes }));
   }
 
   /** Rebuilds the named sets now (after this process changed them and wrote `stamp`). */
@@ -88,7 +90,7 @@ export class CatalogIndex {
   }
 
   private async build(scope: LocationName, setId: string, stamp: string, key: string): Promise<void> {
-    const index = new ProductSetIndex();
+    const index = new ProductSetIndex(this.hasher);
     const set = { ...scope, productSet: setId };
     let after: string | undefined;
     for (;;) {
@@ -97,7 +99,7 @@ export class CatalogIndex {
       if (products.length < PAGE) break;
       after = products[products.length - 1].id;
     }
-    this.sets.set(key, { stamp, index, indexTime: this.clock() });
+    this.sets.set(key, { stamp, index: index.seal(), indexTime: this.clock() });
   }
 
   private async regionsOf(p: ProductRecord): Promise<IndexedRegion[]> {
@@ -108,7 +110,11 @@ export class CatalogIndex {
       for (const img of images) {
         if (img.state !== 'READY') continue;
         for (const r of img.regions) {
-          if (r.embedding) out.push({ productId: p.id, imageId: img.id, embedding: toFloat32(r.embedding) });
+          if (!r.embedding) continue;
+          const embedding = toFloat32(r.embedding);
+          // A stored code is a cache: re-encode when it was made for another code length.
+          const code = r.code && r.code.length * 8 === this.hasher.bits ? r.code : this.hasher.encode(embedding);
+          out.push({ productId: p.id, imageId: img.id, embedding, code });
         }
       }
       if (images.length < PAGE) break;

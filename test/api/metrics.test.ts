@@ -49,4 +49,6 @@ test('call counters, latency histograms, inference timings and queue depth are e
   expect(value(after, 'metapixel_inference_duration_seconds_count', ssd) - value(before, 'metapixel_inference_duration_seconds_count', ssd)).toBe(2);
   expect(after).toMatch(/metapixel_inference_queue_depth\{model="centernet_mobilenetv3_coco",state="waiting"\} 0/);
   expect(after).toMatch(/metapixel_process_resident_memory_bytes \d+/);
+  // The set created above is indexed (empty).
+  expect(after).toMatch(/metapixel_index_regions\{product_set="m\/l\/[0-9a-f]{16}"\} 0/);
 });
