@@ -62,6 +62,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     intraOpNumThreads: config.onnxThreads,
     maxQueue: config.inferenceQueue,
     concurrency: config.inferenceConcurrency,
+    workers: config.inferenceWorkers,
     detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
   });
   queueLoad = () => vision.load();

@@ -37,6 +37,7 @@ export interface Config {
   onnxThreads: number;
   inferenceQueue: number;
   inferenceConcurrency: number;
+  inferenceWorkers: number;
   detectMirror: boolean;
   minObjectScore: number;
   defaultMaxResults: number;
@@ -74,6 +75,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   onnxThreads: ['METAPIXEL_ONNX_THREADS', 1, { type: 'integer', minimum: 1, maximum: 64 }],
   inferenceQueue: ['METAPIXEL_INFERENCE_QUEUE', 32, { type: 'integer', minimum: 1 }],
   inferenceConcurrency: ['METAPIXEL_INFERENCE_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
+  inferenceWorkers: ['METAPIXEL_INFERENCE_WORKERS', 2, { type: 'integer', minimum: 0, maximum: 64 }],
   detectMirror: ['METAPIXEL_DETECT_MIRROR', true, { type: 'boolean' }],
   minObjectScore: ['METAPIXEL_MIN_OBJECT_SCORE', 0.5, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }],
   defaultMaxResults: ['METAPIXEL_DEFAULT_MAX_RESULTS', 10, { type: 'integer', minimum: 1 }],

@@ -12,6 +12,7 @@ import { CenterNetDetector, SsdDetector } from './model-detectors';
 import { ModelManifest } from './model-manifest';
 import { CalibratedModel, ObjectDetector, ObjectDetectorOptions } from './object-detector';
 import { OnnxSession } from './onnx-session';
+import { InferenceWorkerPool } from './worker-pool';
 
 
 export interface VisionModelsOptions {
@@ -23,6 +24,12 @@ export interface VisionModelsOptions {
   concurrency?: number;
   /** Told each model run's duration (metrics). */
   onRun?: (model: string, seconds: number) => void;
+  /**
+   * Inference worker threads, each with every model (default 2, one per core). 0 runs the
+   * models on the calling thread, which blocks it for every run (onnxruntime-node's run
+   * is synchronous) and so uses one core at most.
+   */
+  workers?: number;
   warmUp?: boolean;
   detector?: ObjectDetectorOptions;
 }
@@ -38,11 +45,22 @@ export interface VisionModels {
 export async function loadVisionModels(modelsDir: string, opts: VisionModelsOptions = {}): Promise<VisionModels> {
   const manifest = await ModelManifest.load(modelsDir);
   const sessionOpts = { intraOpNumThreads: opts.intraOpNumThreads ?? 1, warmUp: opts.warmUp ?? true };
+  const workers = opts.workers ?? 2;
+  const pool = workers > 0
+    ? await InferenceWorkerPool.start({
+        modelsDir,
+        models: manifest.models.map((m) => m.name),
+        intraOpNumThreads: sessionOpts.intraOpNumThreads,
+        workers,
+        io: new Map(manifest.models.map((m) => [m.name, { inputNames: [m.input.name], outputNames: m.outputs.map((o) => o.name) }])),
+      })
+    : undefined;
   const queues: { name: string; queue: InferenceQueue }[] = [];
   const queued = async (name: string): Promise<InferenceSession> => {
-    const q = new InferenceQueue(await OnnxSession.load(manifest, name, sessionOpts), name, {
+    const session = pool ? pool.session(name) : await OnnxSession.load(manifest, name, sessionOpts);
+    const q = new InferenceQueue(session, name, {
       maxQueue: opts.maxQueue,
-      concurrency: opts.concurrency ?? 2,
+      concurrency: opts.concurrency ?? Math.max(1, workers),
       onRun: opts.onRun && ((s) => opts.onRun!(name, s)),
     });
     queues.push({ name, queue: q });
@@ -69,10 +87,14 @@ export async function loadVisionModels(modelsDir: string, opts: VisionModelsOpti
       objectDetector,
       embedder,
       load: () => queues.map(({ name, queue }) => ({ model: name, ...queue.load })),
-      close: async () => { for (const { queue } of [...queues].reverse()) await queue.close(); },
+      close: async () => {
+        for (const { queue } of [...queues].reverse()) await queue.close();
+        await pool?.close();
+      },
     };
   } catch (e) {
     for (const { queue } of queues) await queue.close();
+    await pool?.close();
     throw e;
   }
 }

@@ -1,0 +1,112 @@
+/**
+ * A pool of inference worker threads (inference-worker.ts), each holding every model.
+ * `session(model)` is an InferenceSession that sends each run to the worker with the
+ * fewest runs in flight, so two cores run two models (or two images) at once while the
+ * main thread keeps serving requests.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { MetapixelError, unavailable } from '../core/errors';
+import type { InferenceSession, Tensor } from './inference';
+import type { WorkerInit, WorkerReply } from './inference-worker';
+
+interface Pending {
+  resolve: (out: Record<string, Tensor>) => void;
+  reject: (e: Error) => void;
+  cost: number;
+}
+
+class PoolWorker {
+  /** Input floats of the runs in flight: a proxy for the work queued on this worker, so a
+   *  512×512 CenterNet run weighs about three 300×300 SSD runs. */
+  inFlight = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  private constructor(readonly worker: Worker) {
+    worker.on('message', (msg: WorkerReply) => {
+      if (!('id' in msg)) return;
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      this.inFlight -= p.cost;
+      if ('error' in msg) p.reject(MetapixelError.of(msg.error.code, msg.error.message));
+      else p.resolve(msg.outputs);
+    });
+    worker.on('error', (e) => this.failAll(e));
+    worker.on('exit', () => this.failAll(unavailable('inference worker exited')));
+  }
+
+  static start(init: WorkerInit): Promise<PoolWorker> {
+    // Run from TypeScript sources (the tests), the worker is TypeScript too: it is loaded
+    // through tsx's CommonJS hook, since workers ignore the parent's --import loaders.
+    const ts = __filename.endsWith('.ts');
+    const file = path.join(__dirname, `inference-worker.${ts ? 'ts' : 'js'}`);
+    const worker = ts
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: init, execArgv: [] })
+      : new Worker(file, { workerData: init });
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: WorkerReply) => {
+        if ('type' in msg && msg.type === 'ready') resolve(new PoolWorker(worker));
+        else if ('type' in msg && msg.type === 'failed') reject(new Error(`inference worker failed to start: ${msg.message}`));
+        else return;
+        worker.off('message', onMessage);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  run(model: string, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const id = this.nextId++;
+    const cost = Object.values(inputs).reduce((n, t) => n + t.data.length, 0);
+    this.inFlight += cost;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, cost });
+      this.worker.postMessage({ id, model, inputs });
+    });
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    this.inFlight = 0;
+  }
+}
+
+export class InferenceWorkerPool {
+  private constructor(
+    private readonly workers: PoolWorker[],
+    private readonly io: Map<string, { inputNames: string[]; outputNames: string[] }>,
+  ) {}
+
+  static async start(init: WorkerInit & { workers: number; io: Map<string, { inputNames: string[]; outputNames: string[] }> }): Promise<InferenceWorkerPool> {
+    const { workers, io, ...workerInit } = init;
+    const started = await Promise.allSettled(Array.from({ length: workers }, () => PoolWorker.start(workerInit)));
+    const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(ok.map((w) => w.worker.terminate()));
+      throw failed.reason;
+    }
+    return new InferenceWorkerPool(ok, io);
+  }
+
+  session(model: string): InferenceSession {
+    const names = this.io.get(model) ?? { inputNames: [], outputNames: [] };
+    return {
+      inputNames: names.inputNames,
+      outputNames: names.outputNames,
+      run: (inputs) => this.leastBusy().run(model, inputs),
+      close: async () => undefined, // the pool owns the workers
+    };
+  }
+
+  private leastBusy(): PoolWorker {
+    return this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
