@@ -79,7 +79,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
   const hasher = await ItqHasher.load(path.join(modelsDir, 'hashing'), config.codeBits);
-  const index = new CatalogIndex(store, hasher, config.indexPollMs, log);
+  const index = new CatalogIndex(store, hasher, config.indexPollMs, log, undefined, metrics.observeIndexLag);
   await index.start();
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');

@@ -27,6 +27,12 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  private readonly indexLagSeconds = new Histogram({
+    name: 'metapixel_index_lag_seconds',
+    help: 'Ingestion lag: from a catalog change (by this or another process) to its being searchable in this process.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
   private readonly inferenceSeconds = new Histogram({
     name: 'metapixel_inference_duration_seconds',
     help: 'Time of one model run (excluding queueing), by model.',
@@ -71,6 +77,11 @@ export class Metrics {
   readonly observeCall = (method: string, transport: string, code: string, seconds: number): void => {
     this.calls.inc({ method, transport, code });
     this.callSeconds.observe({ method, transport }, seconds);
+  };
+
+  /** Search index observer: one set rebuilt after a change. */
+  readonly observeIndexLag = (seconds: number): void => {
+    this.indexLagSeconds.observe(Math.max(0, seconds));
   };
 
   /** Inference queue observer: one finished model run. */

@@ -34,6 +34,8 @@ export class CatalogIndex {
     private readonly pollMs: number,
     private readonly log: Logger,
     private readonly clock: () => Date = () => new Date(),
+    /** Told, per rebuild, the seconds from the change to its being searchable here. */
+    private readonly onIndexed: (lagSeconds: number) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -57,7 +59,8 @@ export class CatalogIndex {
 
   /** Rebuilds the named sets now (after this process changed them and wrote `stamp`). */
   async refresh(scope: LocationName, setIds: readonly string[], stamp: string): Promise<void> {
-    await Promise.all(setIds.map((id) => this.rebuild(scope, id, stamp)));
+    const changed = this.clock();
+    await Promise.all(setIds.map((id) => this.rebuild(scope, id, stamp, changed)));
   }
 
   /** One comparison of every set's stamp with the local index. */
@@ -74,7 +77,7 @@ export class CatalogIndex {
       for (const s of page) {
         const key = keyOf(s, s.id);
         seen.add(key);
-        if (this.sets.get(key)?.stamp !== s.stamp || !this.sets.has(key)) await this.rebuild(s, s.id, s.stamp);
+        if (this.sets.get(key)?.stamp !== s.stamp || !this.sets.has(key)) await this.rebuild(s, s.id, s.stamp, s.stampTime);
       }
       if (page.length < PAGE) break;
       after = keyOf(page[page.length - 1], page[page.length - 1].id);
@@ -82,9 +85,14 @@ export class CatalogIndex {
     for (const key of this.sets.keys()) if (!seen.has(key)) this.sets.delete(key);
   }
 
-  private rebuild(scope: LocationName, setId: string, stamp: string): Promise<void> {
+  private rebuild(scope: LocationName, setId: string, stamp: string, changed: Date): Promise<void> {
     const key = keyOf(scope, setId);
-    const next = (this.chains.get(key) ?? Promise.resolve()).then(() => this.build(scope, setId, stamp, key));
+    const next = (this.chains.get(key) ?? Promise.resolve())
+      .then(() => this.build(scope, setId, stamp, key))
+      // Sets never touched since start-up (epoch stamp time) have no change to measure.
+      .then(() => {
+        if (changed.getTime() > 0) this.onIndexed((this.clock().getTime() - changed.getTime()) / 1000);
+      });
     this.chains.set(key, next.catch(() => undefined));
     return next;
   }

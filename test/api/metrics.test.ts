@@ -51,4 +51,7 @@ test('call counters, latency histograms, inference timings and queue depth are e
   expect(after).toMatch(/metapixel_process_resident_memory_bytes \d+/);
   // The set created above is indexed (empty).
   expect(after).toMatch(/metapixel_index_regions\{product_set="m\/l\/[0-9a-f]{16}"\} 0/);
+  // Creating the set was one change made searchable: one ingestion-lag observation.
+  const lag = (t: string) => Number(/^metapixel_index_lag_seconds_count (\d+)/m.exec(t)?.[1] ?? 0);
+  expect(lag(after) - lag(before)).toBe(1);
 });
