@@ -1,0 +1,117 @@
+/**
+ * End-to-end product search through the REST API: ingestion rate (CreateReferenceImage on
+ * real photos and augmented copies of them), PRODUCT_SEARCH latency (p50/p95) with
+ * transformed queries, and the memory the index holds per region (from /metrics).
+ * Usage: npm run bench:search [-- --products 60 --queries 60]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { devImagesDir } from '../test/support/dev-images';
+import { startFakeGcs } from '../test/support/fake-gcs';
+import { freePort } from '../test/support/process';
+
+const { values } = parseArgs({ options: { products: { type: 'string', default: '60' }, queries: { type: 'string', default: '60' } } });
+const ROOT = path.resolve(__dirname, '..');
+const P = 'projects/bench/locations/eu';
+const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+
+/** Variant i of a photo: a different crop, tint and size, so every product is distinct. */
+async function variant(file: string, i: number): Promise<Buffer> {
+  const img = sharp(path.join(devImagesDir(), file));
+  const { width = 0, height = 0 } = await img.metadata();
+  const f = 0.75 + (i % 5) * 0.05;
+  return sharp(path.join(devImagesDir(), file))
+    .extract({ left: Math.round(width * (1 - f) * ((i * 7) % 3) / 2), top: Math.round(height * (1 - f) * ((i * 5) % 3) / 2), width: Math.round(width * f), height: Math.round(height * f) })
+    .modulate({ hue: (i * 37) % 360, brightness: 0.9 + (i % 3) * 0.1 })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
+async function main() {
+  const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  const gcs = await startFakeGcs();
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-search-'));
+  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
+    env: { ...process.env, PORT: String(port), GRPC_PORT: String(await freePort()), METAPIXEL_DATA_DIR: dataDir, METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1', STORAGE_EMULATOR_HOST: gcs.host },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}/v1`;
+  const call = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(url + p, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (!res.ok) throw new Error(`${method} ${p}: ${JSON.stringify(json).slice(0, 300)}`);
+    return json;
+  };
+  const metric = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return text.split('\n').filter((l) => l.startsWith(name)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+  };
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+      } catch {
+        /* starting */
+      }
+      if (i > 300) throw new Error('server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await call('POST', `/${P}/productSets?productSetId=s`, { displayName: 'S' });
+    const n = Number(values.products);
+    for (let i = 0; i < n; i++) gcs.put('b', `p${i}.jpg`, await variant(photos[i % photos.length], i));
+    const ingest: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await call('POST', `/${P}/products?productId=p${i}`, { displayName: `p${i}`, productCategory: 'general-v1' });
+      const a = performance.now();
+      await call('POST', `/${P}/products/p${i}/referenceImages`, { uri: `gs://b/p${i}.jpg` });
+      ingest.push(performance.now() - a);
+      await call('POST', `/${P}/productSets/s:addProduct`, { product: `${P}/products/p${i}` });
+    }
+    const catalogSeconds = (performance.now() - t0) / 1000;
+    const regions = await metric('metapixel_index_regions');
+    const bytes = await metric('metapixel_index_bytes');
+    const lat: number[] = [];
+    let hits = 0;
+    const nq = Number(values.queries);
+    for (let q = 0; q < nq; q++) {
+      const i = q % n;
+      const query = await sharp(await variant(photos[i % photos.length], i)).resize({ width: 400 }).modulate({ brightness: 1.1 }).jpeg({ quality: 50 }).toBuffer();
+      const a = performance.now();
+      const res = (await call('POST', '/images:annotate', {
+        requests: [{ image: { content: query.toString('base64') }, features: [{ type: 'PRODUCT_SEARCH', maxResults: 5 }], imageContext: { productSearchParams: { productSet: `${P}/productSets/s`, productCategories: ['general-v1'], boundingPoly: WHOLE } } }],
+      })) as { responses: { productSearchResults?: { results?: { product: { name: string } }[] } }[] };
+      lat.push(performance.now() - a);
+      if (res.responses[0].productSearchResults?.results?.[0]?.product.name.endsWith(`/p${i}`)) hits++;
+    }
+    ingest.sort((a, b) => a - b);
+    lat.sort((a, b) => a - b);
+    const row = {
+      bench: 'search', products: n, regions,
+      ingest_images_per_s: +(1000 / (ingest.reduce((s, x) => s + x, 0) / n)).toFixed(1), ingest_p50_ms: +pct(ingest, 50).toFixed(1),
+      catalog_build_s: +catalogSeconds.toFixed(1),
+      search_p50_ms: +pct(lat, 50).toFixed(1), search_p95_ms: +pct(lat, 95).toFixed(1), top1: `${hits}/${nq}`,
+      index_bytes_per_region: regions ? Math.round(bytes / regions) : 0,
+      node: process.version, cpus: os.cpus().length,
+    };
+    console.log('products regions  ingest img/s  ingest p50 ms  search p50 ms  search p95 ms  top-1   index bytes/region');
+    console.log(`${String(n).padStart(8)} ${String(regions).padStart(8)} ${String(row.ingest_images_per_s).padStart(13)} ${String(row.ingest_p50_ms).padStart(14)} ${String(row.search_p50_ms).padStart(14)} ${String(row.search_p95_ms).padStart(14)} ${row.top1.padStart(7)} ${String(row.index_bytes_per_region).padStart(20)}`);
+    console.log(JSON.stringify(row));
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('exit', r));
+    await gcs.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
