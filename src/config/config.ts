@@ -38,7 +38,7 @@ export interface Config {
   inferenceQueue: number;
   inferenceConcurrency: number;
   inferenceWorkers: number;
-  detectMirror: boolean;
+  detectMirror: 'always' | 'unsure' | 'never';
   minObjectScore: number;
   defaultMaxResults: number;
   indexPollMs: number;
@@ -76,7 +76,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   inferenceQueue: ['METAPIXEL_INFERENCE_QUEUE', 32, { type: 'integer', minimum: 1 }],
   inferenceConcurrency: ['METAPIXEL_INFERENCE_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
   inferenceWorkers: ['METAPIXEL_INFERENCE_WORKERS', 2, { type: 'integer', minimum: 0, maximum: 64 }],
-  detectMirror: ['METAPIXEL_DETECT_MIRROR', true, { type: 'boolean' }],
+  detectMirror: ['METAPIXEL_DETECT_MIRROR', 'unsure', { enum: ['always', 'unsure', 'never'] }],
   minObjectScore: ['METAPIXEL_MIN_OBJECT_SCORE', 0.5, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }],
   defaultMaxResults: ['METAPIXEL_DEFAULT_MAX_RESULTS', 10, { type: 'integer', minimum: 1 }],
   indexPollMs: ['METAPIXEL_INDEX_POLL_MS', 1000, { type: 'integer', minimum: 50 }],

@@ -9,8 +9,8 @@ test('the shipped defaults are valid', () => {
 });
 
 test('environment variables override, typed', () => {
-  const c = loadConfig({ PORT: '9000', METAPIXEL_CODE_BITS: '256', METAPIXEL_DETECT_MIRROR: 'false', MONGODB_URI: 'mongodb://x/db' });
-  expect([c.port, c.codeBits, c.detectMirror, c.mongodbUri]).toEqual([9000, 256, false, 'mongodb://x/db']);
+  const c = loadConfig({ PORT: '9000', METAPIXEL_CODE_BITS: '256', METAPIXEL_DETECT_MIRROR: 'never', MONGODB_URI: 'mongodb://x/db' });
+  expect([c.port, c.codeBits, c.detectMirror, c.mongodbUri]).toEqual([9000, 256, 'never', 'mongodb://x/db']);
 });
 
 test('a config file is read, and the environment wins over it', () => {

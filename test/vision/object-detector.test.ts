@@ -32,7 +32,7 @@ describe('ObjectDetector', () => {
     const a = fake('a', [det(1, 0.7, 0.1), det(2, 0.6, 0.5, 1.2), det(0, 0.99, 0)]);
     // b's raw 0.45 becomes sigmoid(logit(0.45) + 1) = 0.69: beats nothing, merged into a's dog.
     const b = fake('b', [det(1, 0.45, 0.12), det(2, 0.45, 0.0)]);
-    const od = new ObjectDetector([{ model: a }, { model: b, calibration: { scale: 1, shift: 1 } }], { mirror: false });
+    const od = new ObjectDetector([{ model: a }, { model: b, calibration: { scale: 1, shift: 1 } }], { mirror: 'never' });
     const got = await od.detect(IMG);
     expect(got.map((o) => [o.name, o.mid, o.model])).toEqual([
       ['Dog', '/m/0bt9lr', 'a'], ['Car', '/m/0k4j', 'b'], ['Car', '/m/0k4j', 'a']]);
@@ -43,7 +43,7 @@ describe('ObjectDetector', () => {
   });
 
   test('honours maxResults and minScore, validates them', async () => {
-    const od = new ObjectDetector([{ model: fake('a', [det(1, 0.9, 0), det(1, 0.8, 0.4), det(2, 0.3, 0)]) }], { mirror: false });
+    const od = new ObjectDetector([{ model: fake('a', [det(1, 0.9, 0), det(1, 0.8, 0.4), det(2, 0.3, 0)]) }], { mirror: 'never' });
     expect(await od.detect(IMG, { maxResults: 1 })).toHaveLength(1);
     expect(await od.detect(IMG, { maxResults: 0 })).toEqual([]);
     expect((await od.detect(IMG, { minScore: 0.2 })).map((o) => o.score)).toEqual([0.9, 0.8, 0.3]);
@@ -51,7 +51,7 @@ describe('ObjectDetector', () => {
     await expect(od.detect(IMG, { minScore: 1 })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
   });
 
-  test('mirror: runs the models on the flipped image too and maps those boxes back', async () => {
+  test("mirror 'always': runs the models on the flipped image too and maps those boxes back", async () => {
     const seen: RgbImage[] = [];
     const model = fake('a', []);
     model.detect = async (img: RgbImage) => {
@@ -60,13 +60,36 @@ describe('ObjectDetector', () => {
       return img.data[3] === 255 ? [det(1, 0.8, 0.1, 0.3)] : [];
     };
     const img: RgbImage = { data: new Uint8Array([255, 0, 0, 0, 0, 255]), width: 2, height: 1 };
-    const found = await new ObjectDetector([{ model }]).detect(img);
+    const found = await new ObjectDetector([{ model }], { mirror: 'always' }).detect(img);
     expect(seen.map((i) => Array.from(i.data))).toEqual([[255, 0, 0, 0, 0, 255], [0, 0, 255, 255, 0, 0]]);
     expect(found).toHaveLength(1);
     expect(found[0].box.x0).toBeCloseTo(0.7);
     expect(found[0].box.x1).toBeCloseTo(0.9);
     seen.length = 0;
-    await new ObjectDetector([{ model }], { mirror: false }).detect(img);
+    await new ObjectDetector([{ model }], { mirror: 'never' }).detect(img);
     expect(seen).toHaveLength(1);
+  });
+
+  test("mirror 'unsure' (default): a second look only when the first pass had a candidate just under the threshold", async () => {
+    const passes = (firstPass: RawDetection[]) => {
+      let calls = 0;
+      const model = fake('a', []);
+      model.detect = async (_img: RgbImage, min: number) => {
+        calls++;
+        // The second (mirrored) pass confirms the dog above the threshold.
+        return (calls === 1 ? firstPass : [det(1, 0.7, 0.5, 0.7)]).filter((d) => d.score >= min);
+      };
+      return { od: new ObjectDetector([{ model }]), calls: () => calls };
+    };
+    const unsure = passes([det(1, 0.4, 0.3, 0.5)]);
+    const found = await unsure.od.detect(IMG);
+    expect(unsure.calls()).toBe(2);
+    expect(found.map((o) => [o.name, o.score])).toEqual([['Dog', 0.7]]); // the 0.4 candidate itself is not reported
+    const sure = passes([det(1, 0.9, 0.3, 0.5)]);
+    expect((await sure.od.detect(IMG)).map((o) => o.score)).toEqual([0.9]);
+    expect(sure.calls()).toBe(1);
+    const nothing = passes([]);
+    expect(await nothing.od.detect(IMG)).toEqual([]);
+    expect(nothing.calls()).toBe(1);
   });
 });
