@@ -66,6 +66,7 @@ const T = {
     'projects/{project}/locations/{location}/operations/{operation}',
   ),
   projectOperation: new PathTemplate<'project' | 'operation'>('projects/{project}/operations/{operation}'),
+  project: new PathTemplate<'project'>('projects/{project}'),
 };
 
 function parse<K extends string>(t: PathTemplate<K>, field: string, kind: string, value: unknown) {
@@ -91,6 +92,17 @@ export const names = {
     const withProject = T.projectOperation.match(v);
     if (withProject) return { ...withProject, location: null };
     throw invalidArgument(`Invalid ${field} "${truncate(v)}": expected an operation resource name.`);
+  },
+
+  /** `projects/P` or `projects/P/locations/L` (annotate parents, operation collections). */
+  parseProjectScope(v: unknown, field: string): { project: string; location: string | null } {
+    if (typeof v === 'string') {
+      const withLocation = T.location.match(v);
+      if (withLocation) return withLocation;
+      const projectOnly = T.project.match(v);
+      if (projectOnly) return { ...projectOnly, location: null };
+    }
+    throw invalidArgument(`Invalid ${field} "${truncate(String(v ?? ''))}": expected projects/* or projects/*/locations/*.`);
   },
 
   location: (n: LocationName) => T.location.render(n),

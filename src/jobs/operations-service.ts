@@ -47,7 +47,7 @@ export class OperationsService {
   }
 
   async listOperations(req: { name?: string; filter?: string; pageSize?: number; pageToken?: string }, ctx: CallContext) {
-    const scope = parseCollection(req.name);
+    const scope = names.parseProjectScope(req.name, 'name');
     ctx.principal.assertProject(scope.project);
     if (req.filter) throw invalidArgument('ListOperations does not support a filter.');
     const page = await paginate(`operations:${req.name}`, req.pageSize, req.pageToken, (after, limit) =>
@@ -85,9 +85,3 @@ export class OperationsService {
 }
 
 export const opName = (r: OperationRecord): OperationName => ({ project: r.project, location: r.location, operation: r.id });
-
-function parseCollection(name: string | undefined): { project: string; location: string | null } {
-  const m = /^projects\/([^/]+)(?:\/locations\/([^/]+))?$/.exec(name ?? '');
-  if (!m) throw invalidArgument(`Invalid name "${name ?? ''}": expected projects/*/locations/* or projects/*.`);
-  return { project: m[1], location: m[2] ?? null };
-}

@@ -77,7 +77,7 @@ export class CatalogIndex {
       for (const s of page) {
         const key = keyOf(s, s.id);
         seen.add(key);
-        if (this.sets.get(key)?.stamp !== s.stamp || !this.sets.has(key)) await this.rebuild(s, s.id, s.stamp, s.stampTime);
+        if (this.sets.get(key)?.stamp !== s.stamp) await this.rebuild(s, s.id, s.stamp, s.stampTime);
       }
       if (page.length < PAGE) break;
       after = keyOf(page[page.length - 1], page[page.length - 1].id);

@@ -9,6 +9,7 @@
 import type { KeyValue, ProductRecord } from '../store/catalog-store';
 import { LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
+import { dot } from '../vision/embedder';
 
 export interface IndexedRegion {
   productId: string;
@@ -94,10 +95,4 @@ export class ProductSetIndex {
       .sort((a, b) => b.similarity - a.similarity || (a.region.productId < b.region.productId ? -1 : 1))
       .slice(0, k);
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }

@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
-import { Code, internal, invalidArgument, isMetapixelError, MetapixelError } from '../core/errors';
+import { internal, invalidArgument, isMetapixelError } from '../core/errors';
+import { names } from '../catalog/names';
 import type { StatusMsg } from '../catalog/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder, DecodedImage } from '../images/image-decoder';
@@ -131,7 +132,5 @@ async function localizeObjects(detector: ObjectDetector, img: DecodedImage, maxR
 
 function checkParent(parent: string | undefined, ctx: CallContext): void {
   if (!parent) return;
-  const m = /^projects\/([^/]+)(?:\/locations\/([^/]+))?$/.exec(parent);
-  if (!m) throw MetapixelError.of(Code.INVALID_ARGUMENT, `Invalid parent "${parent.slice(0, 200)}": expected projects/* or projects/*/locations/*.`);
-  ctx.principal.assertProject(m[1]);
+  ctx.principal.assertProject(names.parseProjectScope(parent, 'parent').project);
 }
