@@ -18,10 +18,17 @@ export interface JobControl {
   progress(metadata: unknown, checkpoint?: unknown): Promise<void>;
 }
 
+export type JobOutcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
 export interface JobHandler {
   readonly kind: string;
   /** Resolves with the operation's response (JSON-safe, `@type`-tagged). */
   run(op: OperationRecord, ctl: JobControl): Promise<unknown>;
+  /**
+   * The metadata written together with `done`, e.g. BatchOperationMetadata with its final
+   * state and end time. Without it the last progress metadata stays as it is.
+   */
+  finalMetadata?(op: OperationRecord, outcome: JobOutcome, now: Date): unknown;
 }
 
 export interface JobRunnerOptions {
@@ -100,7 +107,7 @@ export class JobRunner {
       };
       const response = await handler.run(op, ctl);
       abort.signal.throwIfAborted();
-      await this.store.updateOperation(name, { done: true, response }, this.clock());
+      await this.store.updateOperation(name, { done: true, response, ...this.final(op, 'SUCCEEDED') }, this.clock());
       this.log.info({ operation: op.id, kind: op.kind }, 'operation done');
     } catch (err) {
       await this.fail(op, reason, err);
@@ -136,7 +143,14 @@ export class JobRunner {
           ? err.toStatus()
           : { code: (err as { code?: number }).code ?? Code.INTERNAL, message: (err as Error).message ?? 'Internal error.' };
     if (!reason && !isMetapixelError(err)) this.log.error({ err, operation: op.id }, 'operation failed');
-    await this.store.updateOperation(opName(op), { done: true, error }, this.clock());
+    const outcome = reason === 'cancelled' ? 'CANCELLED' : 'FAILED';
+    await this.store.updateOperation(opName(op), { done: true, error, ...this.final(op, outcome) }, this.clock());
+  }
+
+  /** The handler's end-state metadata, as a patch (empty when it has none). */
+  private final(op: OperationRecord, outcome: JobOutcome): { metadata?: unknown } {
+    const handler = this.handlers.get(op.kind);
+    return handler?.finalMetadata ? { metadata: handler.finalMetadata(op, outcome, this.clock()) } : {};
   }
 
   /** Stops claiming, pauses running operations (they resume elsewhere or after restart). */
