@@ -123,6 +123,21 @@ export interface Page {
 
 export type ProductSetPatch = Partial<Pick<ProductSetRecord, 'displayName'>>;
 export type ProductPatch = Partial<Pick<ProductRecord, 'displayName' | 'description' | 'labels'>>;
+/** A replacement of the computed part of a reference image; `boundingPolys` only when given. */
+export type ReferenceImageResult = Pick<ReferenceImageRecord, 'state' | 'error' | 'regions'> &
+  Partial<Pick<ReferenceImageRecord, 'boundingPolys'>>;
+
+/**
+ * One chunk of an operation's per-item results (an import's per-line statuses). Results
+ * live apart from the operation record so that a 100k-line import never needs one huge
+ * document; they are assembled into the response when the operation is read.
+ */
+export interface OperationResultChunk {
+  chunk: number;
+  /** JSON-safe items, owned by the job handler. */
+  items: unknown[];
+}
+
 export type OperationPatch = Partial<
   Pick<OperationRecord, 'done' | 'metadata' | 'response' | 'error' | 'checkpoint' | 'cancelRequested'>
 >;
@@ -157,11 +172,9 @@ export interface CatalogStore {
   createReferenceImage(rec: ReferenceImageRecord): Promise<boolean>;
   getReferenceImage(name: ReferenceImageName): Promise<ReferenceImageRecord | null>;
   listReferenceImages(product: ProductName, page: Page): Promise<ReferenceImageRecord[]>;
-  /** Replaces the computed part of a reference image (state, error, regions). */
-  updateReferenceImageRegions(
-    name: ReferenceImageName,
-    result: Pick<ReferenceImageRecord, 'state' | 'error' | 'regions'>,
-  ): Promise<boolean>;
+  /** Replaces the computed part of a reference image (state, error, regions) and, when
+   *  given, its polygons (an import adding a region to an image). */
+  updateReferenceImageRegions(name: ReferenceImageName, result: ReferenceImageResult): Promise<boolean>;
   deleteReferenceImage(name: ReferenceImageName): Promise<boolean>;
 
   /** Idempotent. The caller checks that both exist. */
@@ -177,7 +190,13 @@ export interface CatalogStore {
   getOperation(name: OperationName): Promise<OperationRecord | null>;
   listOperations(scope: { project: string; location: string | null }, page: Page): Promise<OperationRecord[]>;
   updateOperation(name: OperationName, patch: OperationPatch, now: Date): Promise<OperationRecord | null>;
+  /** Deletes the operation and its result chunks. */
   deleteOperation(name: OperationName): Promise<boolean>;
+  /** Writes chunk `chunk` of the operation's results, replacing a chunk of that number
+   *  (a job resumed after a crash writes the same chunk again). */
+  putOperationResults(name: OperationName, chunk: number, items: readonly unknown[]): Promise<void>;
+  /** Chunks numbered strictly above `afterChunk` (-1: from the start), ascending, at most `limit`. */
+  listOperationResults(name: OperationName, afterChunk: number, limit: number): Promise<OperationResultChunk[]>;
   /**
    * Atomically takes the lease of one operation that is not done and whose lease is free
    * or expired at `now`, oldest first. Two workers never hold the same lease.

@@ -6,6 +6,7 @@
 import type { CatalogStore } from '../../src/store/catalog-store';
 import { catalogRecordCases } from './contract/records';
 import { operationCases } from './contract/operations';
+import { operationResultCases } from './contract/operation-results';
 import { pagingCases } from './contract/paging';
 import { relationCases } from './contract/relations';
 import { stampCases } from './contract/stamps';
@@ -53,5 +54,6 @@ export function runStoreContract(
     relationCases(ctx);
     stampCases(ctx);
     operationCases(ctx);
+    operationResultCases(ctx);
   });
 }

@@ -2,7 +2,7 @@
  * The MongoDB store's collections and their indexes.
  */
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { MembershipDoc, OperationDoc, ProductDoc, ProductSetDoc, ReferenceImageDoc } from './documents';
+import type { MembershipDoc, OperationDoc, OperationResultDoc, ProductDoc, ProductSetDoc, ReferenceImageDoc } from './documents';
 
 export interface Collections {
   productSets: Collection<ProductSetDoc>;
@@ -10,6 +10,7 @@ export interface Collections {
   referenceImages: Collection<ReferenceImageDoc>;
   memberships: Collection<MembershipDoc>;
   operations: Collection<OperationDoc>;
+  operationResults: Collection<OperationResultDoc>;
 }
 
 export function collectionsOf(db: Db): Collections {
@@ -19,6 +20,7 @@ export function collectionsOf(db: Db): Collections {
     referenceImages: db.collection<ReferenceImageDoc>('referenceImages'),
     memberships: db.collection<MembershipDoc>('memberships'),
     operations: db.collection<OperationDoc>('operations'),
+    operationResults: db.collection<OperationResultDoc>('operationResults'),
   };
 }
 
@@ -50,6 +52,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.operations.createIndex(scopeId, { unique: true, name: 'scope_id' }),
     // claimOperation: pending operations, oldest first.
     c.operations.createIndex({ done: 1, createTime: 1, _id: 1 }, { name: 'claim' }),
+    // listOperationResults: one operation's chunks in order.
+    c.operationResults.createIndex({ op: 1, chunk: 1 }, { unique: true, name: 'op_chunk' }),
   ]);
 }
 

@@ -92,10 +92,19 @@ export interface OperationDoc {
   updateTime: Date;
 }
 
+/** One chunk of an operation's results; `op` is the operation's `_id`, `items` JSON text
+ *  (handler-owned, like the operation's other JSON fields). */
+export interface OperationResultDoc {
+  _id: string;
+  op: string;
+  chunk: number;
+  items: string;
+}
+
 /** Copies only the two Status fields, whatever else the object carries. */
 export const copyStatus = (s: StatusRecord): StatusRecord => ({ code: s.code, message: s.message });
 
-const copyPoly = (p: PolyRecord): PolyRecord => ({
+export const copyPoly = (p: PolyRecord): PolyRecord => ({
   vertices: p.vertices.map(({ x, y }) => ({ x, y })),
   normalized: p.normalized,
 });

@@ -7,7 +7,7 @@
  * claims it or the owner releases it.
  */
 import type { OperationName } from '../../catalog/names';
-import type { OperationPatch, OperationRecord, Page } from '../catalog-store';
+import type { OperationPatch, OperationRecord, OperationResultChunk, Page } from '../catalog-store';
 import type { Collections } from './collections';
 import { copyStatus, operationFromDoc, operationId, operationToDoc, toJson, type OperationDoc } from './documents';
 import { afterCursor, pageLimit } from './paging';
@@ -48,8 +48,29 @@ export class MongoOperations {
     return d && operationFromDoc(d);
   }
 
+  /** The operation first, then its results: an interruption leaves only orphaned chunks,
+   *  which nothing reads (ids are random, never reused), never a done operation whose
+   *  response has lost part of its results. */
   async delete(name: OperationName): Promise<boolean> {
-    return (await this.c.operations.deleteOne({ _id: idOf(name) })).deletedCount === 1;
+    const deleted = (await this.c.operations.deleteOne({ _id: idOf(name) })).deletedCount === 1;
+    await this.c.operationResults.deleteMany({ op: idOf(name) });
+    return deleted;
+  }
+
+  async putResults(name: OperationName, chunk: number, items: readonly unknown[]): Promise<void> {
+    const op = idOf(name);
+    const _id = `${op}/${chunk}`;
+    await this.c.operationResults.replaceOne({ _id }, { op, chunk, items: JSON.stringify(items) }, { upsert: true });
+  }
+
+  async listResults(name: OperationName, afterChunk: number, limit: number): Promise<OperationResultChunk[]> {
+    if (!(limit > 0)) return [];
+    const docs = await this.c.operationResults
+      .find({ op: idOf(name), chunk: { $gt: afterChunk } })
+      .sort({ chunk: 1 })
+      .limit(Math.floor(limit))
+      .toArray();
+    return docs.map((d) => ({ chunk: d.chunk, items: JSON.parse(d.items) as unknown[] }));
   }
 
   async claim(owner: string, now: Date, leaseMs: number): Promise<OperationRecord | null> {

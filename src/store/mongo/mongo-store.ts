@@ -21,9 +21,11 @@ import type {
   ProductSetRecord,
   ProductSetStamp,
   ReferenceImageRecord,
+  ReferenceImageResult,
 } from '../catalog-store';
 import { collectionsOf, ensureIndexes, isDuplicateKey, type Collections } from './collections';
 import {
+  copyPoly,
   copyStatus,
   imageId,
   productFromDoc,
@@ -221,10 +223,7 @@ export class MongoStore implements CatalogStore {
     return docs.map(referenceImageFromDoc);
   }
 
-  async updateReferenceImageRegions(
-    name: ReferenceImageName,
-    result: Pick<ReferenceImageRecord, 'state' | 'error' | 'regions'>,
-  ): Promise<boolean> {
+  async updateReferenceImageRegions(name: ReferenceImageName, result: ReferenceImageResult): Promise<boolean> {
     const r = await this.c.referenceImages.updateOne(
       { _id: refImageId(name) },
       {
@@ -232,6 +231,7 @@ export class MongoStore implements CatalogStore {
           state: result.state,
           error: result.error ? copyStatus(result.error) : null,
           regions: regionsToDocs(result.regions),
+          ...(result.boundingPolys ? { boundingPolys: result.boundingPolys.map(copyPoly) } : {}),
         },
       },
     );
@@ -256,6 +256,10 @@ export class MongoStore implements CatalogStore {
   listOperations = (scope: { project: string; location: string | null }, page: Page) => this.ops.list(scope, page);
   updateOperation = (name: OperationName, patch: OperationPatch, now: Date) => this.ops.update(name, patch, now);
   deleteOperation = (name: OperationName) => this.ops.delete(name);
+  putOperationResults = (name: OperationName, chunk: number, items: readonly unknown[]) =>
+    this.ops.putResults(name, chunk, items);
+  listOperationResults = (name: OperationName, afterChunk: number, limit: number) =>
+    this.ops.listResults(name, afterChunk, limit);
   claimOperation = (owner: string, now: Date, leaseMs: number) => this.ops.claim(owner, now, leaseMs);
   renewLease = (name: OperationName, owner: string, now: Date, leaseMs: number) =>
     this.ops.renew(name, owner, now, leaseMs);

@@ -89,6 +89,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE product_sets ADD COLUMN index_stamp      TEXT    NOT NULL DEFAULT '';
   ALTER TABLE product_sets ADD COLUMN index_stamp_time INTEGER NOT NULL DEFAULT 0; -- ms since epoch
   `,
+  // 3: per-item results of operations, in chunks (putOperationResults / listOperationResults).
+  // location is '' for project-level operations, as in the operations table.
+  `
+  CREATE TABLE operation_results (
+    project  TEXT    NOT NULL,
+    location TEXT    NOT NULL,
+    id       TEXT    NOT NULL,
+    chunk    INTEGER NOT NULL,
+    items    TEXT    NOT NULL, -- JSON array
+    PRIMARY KEY (project, location, id, chunk)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,7 +6,7 @@
  * (in this process or another one on the same file) never take the same operation.
  */
 import type { OperationName } from '../../catalog/names';
-import type { OperationPatch, OperationRecord, Page } from '../catalog-store';
+import type { OperationPatch, OperationRecord, OperationResultChunk, Page } from '../catalog-store';
 import { operationFromRow, operationToRow, opLocation, toJson, type OperationRow } from './codec';
 import { pageParams, type Sql } from './sql';
 
@@ -55,7 +55,24 @@ export class SqliteOperations {
   }
 
   async delete(name: OperationName): Promise<boolean> {
-    return this.db.stmt(`DELETE FROM operations WHERE ${KEY}`).run(key(name)).changes === 1;
+    return this.db.tx(() => {
+      this.db.stmt(`DELETE FROM operation_results WHERE ${KEY}`).run(key(name));
+      return this.db.stmt(`DELETE FROM operations WHERE ${KEY}`).run(key(name)).changes === 1;
+    });
+  }
+
+  async putResults(name: OperationName, chunk: number, items: readonly unknown[]): Promise<void> {
+    const sql = `INSERT INTO operation_results (project, location, id, chunk, items)
+                 VALUES (@project, @location, @id, @chunk, @items)
+                 ON CONFLICT DO UPDATE SET items = excluded.items`;
+    this.db.stmt(sql).run({ ...key(name), chunk, items: JSON.stringify(items) });
+  }
+
+  async listResults(name: OperationName, afterChunk: number, limit: number): Promise<OperationResultChunk[]> {
+    if (!(limit > 0)) return [];
+    const sql = `SELECT chunk, items FROM operation_results WHERE ${KEY} AND chunk > @after ORDER BY chunk LIMIT @limit`;
+    const rows = this.db.stmt<{ chunk: number; items: string }>(sql).all({ ...key(name), after: afterChunk, limit: Math.floor(limit) });
+    return rows.map((r) => ({ chunk: r.chunk, items: JSON.parse(r.items) as unknown[] }));
   }
 
   /** Oldest first by createTime; ties broken by key so the order is total. */

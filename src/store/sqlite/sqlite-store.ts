@@ -20,6 +20,7 @@ import type {
   ProductSetRecord,
   ProductSetStamp,
   ReferenceImageRecord,
+  ReferenceImageResult,
 } from '../catalog-store';
 import {
   productFromRow,
@@ -233,17 +234,16 @@ export class SqliteStore implements CatalogStore {
     return rows.map(referenceImageFromRow);
   }
 
-  async updateReferenceImageRegions(
-    name: ReferenceImageName,
-    result: Pick<ReferenceImageRecord, 'state' | 'error' | 'regions'>,
-  ): Promise<boolean> {
-    const sql = `UPDATE reference_images SET state = @state, error = @error, regions = @regions
+  async updateReferenceImageRegions(name: ReferenceImageName, result: ReferenceImageResult): Promise<boolean> {
+    const sql = `UPDATE reference_images SET state = @state, error = @error, regions = @regions,
+                   bounding_polys = COALESCE(@boundingPolys, bounding_polys)
                  WHERE ${IN_SCOPE} AND product_id = @productId AND id = @id`;
     const params = {
       ...imageKey(name),
       state: result.state,
       error: toJson(result.error),
       regions: regionsToJson(result.regions),
+      boundingPolys: toJson(result.boundingPolys),
     };
     return this.db.stmt(sql).run(params).changes === 1;
   }
@@ -291,6 +291,10 @@ export class SqliteStore implements CatalogStore {
   listOperations = (scope: OperationScope, page: Page) => this.ops.list(scope, page);
   updateOperation = (name: OperationName, patch: OperationPatch, now: Date) => this.ops.update(name, patch, now);
   deleteOperation = (name: OperationName) => this.ops.delete(name);
+  putOperationResults = (name: OperationName, chunk: number, items: readonly unknown[]) =>
+    this.ops.putResults(name, chunk, items);
+  listOperationResults = (name: OperationName, afterChunk: number, limit: number) =>
+    this.ops.listResults(name, afterChunk, limit);
   claimOperation = (owner: string, now: Date, leaseMs: number) => this.ops.claim(owner, now, leaseMs);
   renewLease = (name: OperationName, owner: string, now: Date, leaseMs: number) =>
     this.ops.renew(name, owner, now, leaseMs);

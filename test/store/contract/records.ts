@@ -183,6 +183,19 @@ export function catalogRecordCases(ctx: ContractContext): void {
       expect(await ctx.store().getReferenceImage(imageName(A, 'p1', 'nope'))).toBeNull();
     });
 
+    it('updateReferenceImageRegions replaces the polygons too when given', async () => {
+      const poly = (x: number, normalized = false) => ({ vertices: [{ x, y: 0 }, { x: x + 1, y: 1 }], normalized });
+      const rec = image(A, 'p1', 'i1', { boundingPolys: [poly(1)], state: 'READY', regions: regions().slice(0, 1) });
+      await ctx.store().createReferenceImage(rec);
+      const grown = { state: 'READY' as const, regions: regions().slice(0, 2), boundingPolys: [poly(1), poly(0.5, true)] };
+      expect(await ctx.store().updateReferenceImageRegions(imageName(A, 'p1', 'i1'), grown)).toBe(true);
+      expect(await ctx.store().getReferenceImage(imageName(A, 'p1', 'i1'))).toEqual({ ...rec, ...grown });
+      // Without boundingPolys the stored ones stay.
+      const again = { state: 'READY' as const, regions: regions().slice(0, 1) };
+      expect(await ctx.store().updateReferenceImageRegions(imageName(A, 'p1', 'i1'), again)).toBe(true);
+      expect((await ctx.store().getReferenceImage(imageName(A, 'p1', 'i1')))?.boundingPolys).toEqual(grown.boundingPolys);
+    });
+
     it('delete removes it once and leaves its siblings', async () => {
       await ctx.store().createReferenceImage(image(A, 'p1', 'i1'));
       await ctx.store().createReferenceImage(image(A, 'p1', 'i2'));
