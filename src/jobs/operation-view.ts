@@ -6,10 +6,10 @@ import type { OperationRecord } from '../store/catalog-store';
  * Metadata and responses are stored as `{'@type': url, ...fields}`; protobufjs packs that
  * form into google.protobuf.Any for gRPC, and the REST codec renders it as proto3 JSON.
  */
-export function toOperationMsg(r: OperationRecord) {
+export function toOperationMsg(r: OperationRecord, response: unknown = r.response) {
   const name = names.operation({ project: r.project, location: r.location, operation: r.id });
   const base = { name, metadata: r.metadata ?? null, done: r.done };
   if (!r.done) return base;
   if (r.error) return { ...base, error: { code: r.error.code, message: r.error.message, details: [] } };
-  return { ...base, response: r.response ?? { '@type': 'type.googleapis.com/google.protobuf.Empty' } };
+  return { ...base, response: response ?? { '@type': 'type.googleapis.com/google.protobuf.Empty' } };
 }

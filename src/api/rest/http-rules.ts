@@ -53,7 +53,10 @@ export function buildRoutes(root: protobuf.Root, services: string[]): Route[] {
       for (const rule of rules) routes.push(compile(rule, `${serviceName}/${m.name}`, m));
     }
   }
-  return routes;
+  // A custom verb (`…/operations/*}:progress`) is matched before a bare template
+  // (`…/operations/*}`), whose last segment would otherwise take "ID:progress" as the ID.
+  const hasVerb = (r: Route) => /\}:[A-Za-z]\w*$/.test(r.template);
+  return routes.filter(hasVerb).concat(routes.filter((r) => !hasVerb(r)));
 }
 
 function rulesOf(m: protobuf.Method): RawRule[] {

@@ -1,0 +1,112 @@
+/**
+ * ImportProductSets throughput (reference images/s) on real photos, through the real
+ * @google-cloud/vision client over gRPC against the built server (dist/main.js) in its
+ * own process. Each variant imports N distinct images (crops and tints of the development
+ * photos, 800 px wide) in one CSV, timed from the RPC to the operation's end:
+ *   detect: no bounding-poly, so the detectors choose the regions (the common case);
+ *   polys:  a whole-image normalized bounding-poly on every line (detection skipped).
+ * A short warm-up import runs first. Prints a table and one JSON line per variant.
+ * Usage: npm run bench:import [-- --images 200 --variants detect,polys --concurrency 8]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { productSearchClient } from '../test/support/clients';
+import { devImagesDir } from '../test/support/dev-images';
+import { startFakeGcs } from '../test/support/fake-gcs';
+import { freePort } from '../test/support/process';
+
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '200' },
+    variants: { type: 'string', default: 'detect,polys' },
+    concurrency: { type: 'string', default: '' },
+    warmup: { type: 'string', default: '16' },
+  },
+});
+const ROOT = path.resolve(__dirname, '..');
+const WHOLE = '"0.0,0.0,1.0,0.0,1.0,1.0,0.0,1.0"';
+
+/** Variant i of a photo: its own crop, tint and JPEG, so every image is distinct. */
+async function variant(file: string, i: number): Promise<Buffer> {
+  const src = path.join(devImagesDir(), file);
+  const { width = 0, height = 0 } = await sharp(src).metadata();
+  const f = 0.8 + (i % 5) * 0.04;
+  return sharp(src)
+    .extract({ left: Math.round(width * (1 - f) * ((i * 7) % 3) / 2), top: Math.round(height * (1 - f) * ((i * 5) % 3) / 2), width: Math.round(width * f), height: Math.round(height * f) })
+    .modulate({ hue: (i * 37) % 360, brightness: 0.9 + (i % 3) * 0.1 })
+    .resize({ width: 800 })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
+async function main() {
+  const n = Number(values.images);
+  const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  const gcs = await startFakeGcs();
+  for (let i = 0; i < n; i++) gcs.put('bench', `v${i}.jpg`, await variant(photos[i % photos.length], i));
+  const ports = { restPort: await freePort(), grpcPort: await freePort() };
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-import-'));
+  const env: Record<string, string> = {
+    ...process.env, PORT: String(ports.restPort), GRPC_PORT: String(ports.grpcPort), METAPIXEL_DATA_DIR: dataDir,
+    METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1', STORAGE_EMULATOR_HOST: gcs.host,
+  } as Record<string, string>;
+  if (values.concurrency) env.METAPIXEL_IMPORT_CONCURRENCY = values.concurrency;
+  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const client = productSearchClient(ports, 'grpc');
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${ports.restPort}/readyz`)).ok) break;
+      } catch {
+        /* starting */
+      }
+      if (i > 600) throw new Error('server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    /** Imports lines [0, count) of the variant in project `project`; returns seconds and ok lines. */
+    const run = async (project: string, count: number, poly: string) => {
+      const lines = Array.from({ length: count }, (_, i) => `gs://bench/v${i}.jpg,,set,p${i},general-v1,,,${poly}`);
+      gcs.put('bench', `${project}.csv`, Buffer.from(lines.join('\n')));
+      const t0 = performance.now();
+      const [op] = await client.importProductSets({ parent: `projects/${project}/locations/eu`, inputConfig: { gcsSource: { csvFileUri: `gs://bench/${project}.csv` } } });
+      const [res] = await op.promise();
+      const seconds = (performance.now() - t0) / 1000;
+      const ok = res.statuses!.filter((s) => !s.code).length;
+      if (ok < count) console.error(`${project}: ${count - ok} lines failed, e.g. ${JSON.stringify(res.statuses!.find((s) => s.code))}`);
+      // Without a polygon the view lists the regions the detectors chose: one embedding each.
+      const regions = res.referenceImages!.reduce((sum, r) => sum + (r.boundingPolys?.length ?? 0), 0);
+      return { seconds, ok, regions };
+    };
+    await run('warmup', Math.min(n, Number(values.warmup)), '');
+    const rows = [];
+    for (const v of values.variants!.split(',')) {
+      const load1 = os.loadavg()[0];
+      const { seconds, ok, regions } = await run(`bench-${v}`, n, v === 'polys' ? WHOLE : '');
+      rows.push({
+        bench: 'import', variant: v, images: ok, regions, seconds: +seconds.toFixed(1), images_per_s: +(ok / seconds).toFixed(1),
+        concurrency: Number(values.concurrency || 8), load1_before: +load1.toFixed(2), load1_after: +os.loadavg()[0].toFixed(2),
+        node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model,
+      });
+    }
+    console.log('variant  images  regions  seconds  images/s  load1 before/after');
+    for (const r of rows) {
+      console.log(`${r.variant.padEnd(7)} ${String(r.images).padStart(7)} ${String(r.regions).padStart(8)} ${r.seconds.toFixed(1).padStart(8)} ${r.images_per_s.toFixed(1).padStart(9)}  ${r.load1_before} / ${r.load1_after}`);
+    }
+    for (const r of rows) console.log(JSON.stringify(r));
+  } finally {
+    await client.close();
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('exit', r));
+    await gcs.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

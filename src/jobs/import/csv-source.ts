@@ -1,0 +1,55 @@
+/**
+ * Opens an import CSV at gs:// as a byte stream (never read whole: a 100k-line file is
+ * streamed), from the Cloud Storage JSON API at STORAGE_EMULATOR_HOST or from
+ * METAPIXEL_GCS_DIR, as the image fetcher reads images.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Code, deadlineExceeded, failedPrecondition, MetapixelError, notFound } from '../../core/errors';
+import { jsonApiBase, localObjectPath, parseGsUri } from '../../images/gcs-fetch';
+
+export interface CsvSourceOptions {
+  emulatorHost: string;
+  localDir: string;
+  /** Until the response starts; reading the body afterwards has no deadline. */
+  timeoutMs: number;
+}
+
+/** A source of the CSV's bytes; tests and other stores of files can stand in for it. */
+export interface TextSource {
+  open(uri: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+}
+
+export class GcsTextSource implements TextSource {
+  constructor(private readonly opts: CsvSourceOptions) {}
+
+  async open(uri: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    const { bucket, object } = parseGsUri(uri);
+    const what = `gs://${bucket}/${object}`;
+    if (this.opts.localDir) {
+      const file = localObjectPath(this.opts.localDir, bucket, object);
+      const handle = await open(file, 'r').catch(() => {
+        throw notFound(`Cloud Storage object ${what} not found.`);
+      });
+      return createReadStream('', { fd: handle.fd, signal });
+    }
+    if (!this.opts.emulatorHost) {
+      throw failedPrecondition('gs:// URIs need STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
+    }
+    const url = `${jsonApiBase(this.opts.emulatorHost)}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
+    const headers = new AbortController();
+    const timer = setTimeout(() => headers.abort(), this.opts.timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.any([signal, headers.signal]) });
+    } catch (e) {
+      if (headers.signal.aborted) throw deadlineExceeded(`Timed out opening ${what}.`);
+      throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage is unreachable: ${(e as Error).message}.`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.status === 404) throw notFound(`Cloud Storage object ${what} not found.`);
+    if (!res.ok || !res.body) throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage answered HTTP ${res.status} for ${what}.`);
+    return res.body;
+  }
+}
