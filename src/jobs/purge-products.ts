@@ -1,0 +1,156 @@
+/**
+ * PurgeProducts: deletes every product of a product set, or every product in no set, as a
+ * persisted operation. The RPC validates and enqueues; `PurgeProductsJob` deletes page by
+ * page, checkpointing after each page so a crashed or paused run resumes where it stopped.
+ *
+ * Force: Google documents that `force` must be true "to actually perform the purge" and its
+ * samples say the service raises an error otherwise. Metapixel answers INVALID_ARGUMENT
+ * before creating any operation, so nothing is deleted (docs/api-behaviour.md).
+ */
+import { randomBytes } from 'node:crypto';
+import { invalidArgument, notFound } from '../core/errors';
+import type { CallContext } from '../core/context';
+import { names, type LocationName } from '../catalog/names';
+import { toTimestamp } from '../catalog/messages';
+import * as rules from '../catalog/rules';
+import type { IndexRefresher } from '../catalog/catalog-service';
+import type { CatalogStore, OperationRecord, ProductRecord } from '../store/catalog-store';
+import type { JobControl, JobHandler, JobOutcome } from './job-runner';
+import type { OperationsService } from './operations-service';
+import { toOperationMsg } from './operation-view';
+
+export const PURGE_PRODUCTS_KIND = 'purge-products';
+const METADATA_TYPE = 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata';
+const EMPTY = { '@type': 'type.googleapis.com/google.protobuf.Empty' };
+const PAGE = 100;
+
+export interface PurgeProductsRequestMsg {
+  parent?: string;
+  productSetPurgeConfig?: { productSetId?: string } | null;
+  deleteOrphanProducts?: boolean;
+  force?: boolean;
+}
+
+/** What the operation record keeps as its request: one target. */
+export type PurgeTarget = { productSetId: string } | { orphans: true };
+
+/**
+ * The resume point. `after`: the last product id of the last finished page. `touch`: the
+ * sets whose index stamps must move because this page deletes their products; it is
+ * written before the deletes, since once a product is gone its memberships can no longer
+ * be listed, and a crash between delete and touch would leave search serving it.
+ */
+interface PurgeCheckpoint {
+  after?: string;
+  deleted: number;
+  touch?: string[];
+}
+
+export class PurgeProductsService {
+  constructor(
+    private readonly store: CatalogStore,
+    private readonly operations: OperationsService,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async purgeProducts(req: PurgeProductsRequestMsg, ctx: CallContext) {
+    const scope = names.parseLocation(req.parent);
+    ctx.principal.assertProject(scope.project);
+    const target = purgeTarget(req);
+    if ('productSetId' in target && !(await this.store.getProductSet({ ...scope, productSet: target.productSetId }))) {
+      throw notFound(`ProductSet ${names.productSet({ ...scope, productSet: target.productSetId })} not found.`);
+    }
+    if (req.force !== true) {
+      throw invalidArgument('PurgeProducts cannot be undone: set force to true to delete the products. Nothing was deleted.');
+    }
+    const rec = await this.operations.enqueue({
+      ...scope,
+      kind: PURGE_PRODUCTS_KIND,
+      request: target,
+      metadata: { '@type': METADATA_TYPE, state: 'PROCESSING', submitTime: toTimestamp(this.clock()) },
+    });
+    return toOperationMsg(rec);
+  }
+}
+
+/** Exactly one target: a product set (with a valid id) or the orphans. */
+function purgeTarget(req: PurgeProductsRequestMsg): PurgeTarget {
+  const bySet = req.productSetPurgeConfig != null;
+  const orphans = req.deleteOrphanProducts === true;
+  if (bySet === orphans) {
+    throw invalidArgument('Exactly one of product_set_purge_config and delete_orphan_products (true) must be set.');
+  }
+  if (orphans) return { orphans: true };
+  const id = req.productSetPurgeConfig?.productSetId;
+  if (!id) throw invalidArgument('Missing required field: product_set_purge_config.product_set_id.');
+  return { productSetId: rules.resourceId(id, 'product_set_purge_config.product_set_id') };
+}
+
+export class PurgeProductsJob implements JobHandler {
+  readonly kind = PURGE_PRODUCTS_KIND;
+
+  constructor(
+    private readonly store: CatalogStore,
+    private readonly index?: IndexRefresher,
+    private readonly clock: () => Date = () => new Date(),
+    private readonly pageSize = PAGE,
+  ) {}
+
+  /** Pages end only at page boundaries: a cancel or shutdown lands between pages. */
+  async run(op: OperationRecord, ctl: JobControl): Promise<unknown> {
+    const scope: LocationName = { project: op.project, location: op.location ?? '' };
+    const target = op.request as PurgeTarget;
+    let cp: PurgeCheckpoint = (op.checkpoint as PurgeCheckpoint | undefined) ?? { deleted: 0 };
+    // A run that stopped inside a page: its deleted products may be gone from the sets
+    // already, so move the recorded stamps before redoing the page.
+    if (cp.touch?.length) await this.changed(scope, cp.touch);
+    for (;;) {
+      ctl.signal.throwIfAborted();
+      const page = await this.page(scope, target, cp.after);
+      if (page.scanned.length === 0) break;
+      const touch = [...new Set(page.victims.flatMap((v) => v.sets))].sort();
+      if (touch.length > 0) await ctl.progress(op.metadata, { ...cp, touch });
+      let deleted = cp.deleted;
+      for (const v of page.victims) {
+        // Idempotent: a product already gone (an earlier attempt, a concurrent delete) is skipped.
+        if (await this.store.deleteProduct({ ...scope, product: v.product.id })) deleted++;
+      }
+      await this.changed(scope, touch);
+      cp = { after: page.scanned[page.scanned.length - 1].id, deleted };
+      await ctl.progress(op.metadata, cp);
+      if (page.scanned.length < this.pageSize) break;
+    }
+    return EMPTY;
+  }
+
+  finalMetadata(op: OperationRecord, outcome: JobOutcome, now: Date): unknown {
+    const state = outcome === 'SUCCEEDED' ? 'SUCCESSFUL' : outcome;
+    return { ...(op.metadata as object), '@type': METADATA_TYPE, state, endTime: toTimestamp(now) };
+  }
+
+  /**
+   * One page of candidates and, for each product to delete, the sets it is in. Orphans
+   * take one set lookup per listed product (the store port has no "products in no set"
+   * query), so an orphan purge costs 1 + N store reads per page of N products.
+   */
+  private async page(scope: LocationName, target: PurgeTarget, after: string | undefined) {
+    const limit = this.pageSize;
+    const scanned: ProductRecord[] =
+      'productSetId' in target
+        ? await this.store.listProductsInSet({ ...scope, productSet: target.productSetId }, { after, limit })
+        : await this.store.listProducts(scope, { after, limit });
+    const withSets = await Promise.all(
+      scanned.map(async (product) => ({ product, sets: await this.store.listSetsOfProduct({ ...scope, product: product.id }) })),
+    );
+    const victims = 'productSetId' in target ? withSets : withSets.filter((v) => v.sets.length === 0);
+    return { scanned, victims };
+  }
+
+  /** As CatalogService does after a change: fresh stamps, then this process's index rebuilt. */
+  private async changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
+    if (setIds.length === 0) return;
+    const stamp = randomBytes(12).toString('base64url');
+    await this.store.touchProductSets(scope, setIds, stamp, this.clock());
+    await this.index?.refresh(scope, setIds, stamp);
+  }
+}

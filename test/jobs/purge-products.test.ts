@@ -1,0 +1,181 @@
+/**
+ * The PurgeProducts job on a real embedded store: it resumes from its page checkpoint
+ * after a crash without redoing finished pages, moves the index stamps of every affected
+ * set even when it crashed between deleting and stamping, stops between pages when
+ * cancelled, and deletes only the products in no set for an orphan purge.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { openStore } from '../../src/store/open-store';
+import type { CatalogStore, OperationRecord } from '../../src/store/catalog-store';
+import { OperationsService, opName } from '../../src/jobs/operations-service';
+import { JobRunner, type JobControl } from '../../src/jobs/job-runner';
+import { PURGE_PRODUCTS_KIND, PurgeProductsJob, type PurgeTarget } from '../../src/jobs/purge-products';
+import type { CallContext } from '../../src/core/context';
+
+const scope = { project: 'p', location: 'l' };
+const ctx: CallContext = { principal: { id: 't', assertProject: () => undefined }, requestId: 'r' };
+let dir: string;
+let store: CatalogStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-purge-'));
+  store = await openStore({ dataDir: dir });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const id = (prefix: string, i: number) => `${prefix}${String(i).padStart(2, '0')}`;
+
+async function product(pid: string, sets: string[]): Promise<void> {
+  const now = new Date();
+  await store.createProduct({ ...scope, id: pid, displayName: pid, description: '', productCategory: 'general-v1', labels: [], createTime: now, updateTime: now });
+  for (const s of sets) await store.addProductToSet({ ...scope, productSet: s }, pid);
+}
+
+async function set(sid: string): Promise<void> {
+  const now = new Date();
+  await store.createProductSet({ ...scope, id: sid, displayName: sid, createTime: now, updateTime: now });
+}
+
+async function remaining(): Promise<string[]> {
+  return (await store.listProducts(scope, { limit: 1000 })).map((p) => p.id);
+}
+
+async function stampOf(sid: string): Promise<string> {
+  return (await store.listProductSetStamps({ limit: 1000 })).find((s) => s.id === sid)!.stamp;
+}
+
+/** A persisted operation and a JobControl that writes progress as the runner does. */
+async function operation(target: PurgeTarget) {
+  const op = await new OperationsService(store).enqueue({ ...scope, kind: PURGE_PRODUCTS_KIND, request: target, metadata: { state: 'PROCESSING' } });
+  const abort = new AbortController();
+  const checkpoints: unknown[] = [];
+  const ctl: JobControl = {
+    signal: abort.signal,
+    progress: async (metadata, checkpoint) => {
+      checkpoints.push(checkpoint);
+      await store.updateOperation(opName(op), { metadata, checkpoint }, new Date());
+    },
+  };
+  const reload = async () => (await store.getOperation(opName(op))) as OperationRecord;
+  return { op, ctl, abort, checkpoints, reload };
+}
+
+/** The store with some methods replaced (the rest still reach the real store). */
+function wrap(overrides: Partial<CatalogStore>): CatalogStore {
+  return Object.assign(Object.create(store) as CatalogStore, overrides);
+}
+
+test('a crash after a page resumes from the checkpoint without re-listing finished pages', async () => {
+  await set('big');
+  for (let i = 0; i < 25; i++) await product(id('p', i), ['big']);
+  const { op, ctl, reload } = await operation({ productSetId: 'big' });
+  let pages = 0;
+  const crashing: JobControl = {
+    signal: ctl.signal,
+    progress: async (metadata, checkpoint) => {
+      await ctl.progress(metadata, checkpoint);
+      if ((checkpoint as { touch?: string[] }).touch === undefined && ++pages === 2) throw new Error('killed');
+    },
+  };
+  await expect(new PurgeProductsJob(store, undefined, undefined, 10).run(op, crashing)).rejects.toThrow('killed');
+  expect(await remaining()).toEqual(['p20', 'p21', 'p22', 'p23', 'p24']);
+  expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20 });
+
+  const afters: (string | undefined)[] = [];
+  const listing = wrap({ listProductsInSet: (s, page) => (afters.push(page.after), store.listProductsInSet(s, page)) });
+  const resumed = await reload();
+  await expect(new PurgeProductsJob(listing, undefined, undefined, 10).run(resumed, ctl)).resolves.toEqual({ '@type': 'type.googleapis.com/google.protobuf.Empty' });
+  expect(afters[0]).toBe('p19');
+  expect(await remaining()).toEqual([]);
+  expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25 });
+  // The set itself stays.
+  expect(await store.getProductSet({ ...scope, productSet: 'big' })).not.toBeNull();
+});
+
+test('a crash between deleting a page and stamping its sets is repaired on resume', async () => {
+  await set('big');
+  await set('other');
+  for (let i = 0; i < 15; i++) await product(id('p', i), i === 12 ? ['big', 'other'] : ['big']);
+  const { op, ctl, reload } = await operation({ productSetId: 'big' });
+  const otherBefore = await stampOf('other');
+  let touches = 0;
+  const failing = wrap({
+    touchProductSets: async (...args) => {
+      if (++touches === 2) throw new Error('killed before stamping');
+      return store.touchProductSets(...args);
+    },
+  });
+  await expect(new PurgeProductsJob(failing, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed before stamping');
+  // Page 2 (p10..p14, with p12 also in `other`) is deleted, but no stamp moved for it.
+  expect(await remaining()).toEqual([]);
+  expect(await stampOf('other')).toBe(otherBefore);
+  expect((await reload()).checkpoint).toMatchObject({ after: 'p09', touch: ['big', 'other'] });
+
+  const refreshed: string[][] = [];
+  const index = { refresh: async (_s: unknown, ids: readonly string[]) => void refreshed.push([...ids]), indexTime: () => undefined };
+  await new PurgeProductsJob(store, index, undefined, 10).run(await reload(), ctl);
+  expect(await stampOf('other')).not.toBe(otherBefore);
+  expect(refreshed[0]).toEqual(['big', 'other']);
+});
+
+test('a cancel lands between pages: the page in flight finishes, later pages are untouched', async () => {
+  await set('big');
+  for (let i = 0; i < 25; i++) await product(id('p', i), ['big']);
+  const { op, ctl, abort, reload } = await operation({ productSetId: 'big' });
+  let deletes = 0;
+  const cancelling = wrap({
+    deleteProduct: (name) => {
+      if (++deletes === 15) abort.abort('cancelled');
+      return store.deleteProduct(name);
+    },
+  });
+  await expect(new PurgeProductsJob(cancelling, undefined, undefined, 10).run(op, ctl)).rejects.toBe('cancelled');
+  expect(await remaining()).toEqual(['p20', 'p21', 'p22', 'p23', 'p24']);
+  expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20 });
+});
+
+test('an orphan purge deletes only products in no set, scanning every product once', async () => {
+  await set('keep');
+  for (let i = 0; i < 11; i++) await product(id('a', i), i % 3 === 0 ? ['keep'] : []);
+  const { op, ctl } = await operation({ orphans: true });
+  let lookups = 0;
+  const counting = wrap({ listSetsOfProduct: (name) => (lookups++, store.listSetsOfProduct(name)) });
+  await new PurgeProductsJob(counting, undefined, undefined, 4).run(op, ctl);
+  expect(await remaining()).toEqual(['a00', 'a03', 'a06', 'a09']);
+  expect(lookups).toBe(11);
+});
+
+test('through the JobRunner: CancelOperation ends a purge with CANCELLED metadata and an end time', async () => {
+  await set('big');
+  for (let i = 0; i < 40; i++) await product(id('p', i), ['big']);
+  const slow = wrap({ deleteProduct: async (name) => (await new Promise((r) => setTimeout(r, 15)), store.deleteProduct(name)) });
+  const runner = new JobRunner(store, [new PurgeProductsJob(slow, undefined, undefined, 5)], { concurrency: 1, leaseMs: 500, pollMs: 50 }, pino({ level: 'silent' }));
+  const ops = new OperationsService(store, { onQueued: () => runner.wake(), onCancelRequested: (n) => runner.cancelLocal(n) });
+  runner.start();
+  try {
+    const op = await ops.enqueue({ ...scope, kind: PURGE_PRODUCTS_KIND, request: { productSetId: 'big' }, metadata: { '@type': 'x', state: 'PROCESSING' } });
+    const name = `projects/p/locations/l/operations/${op.id}`;
+    const until = async (cond: () => Promise<boolean>) => {
+      for (let t = 0; !(await cond()); t++) {
+        if (t > 400) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    await until(async () => (await remaining()).length < 40);
+    await ops.cancelOperation({ name }, ctx);
+    await until(async () => (await store.getOperation(opName(op)))!.done);
+    const done = await store.getOperation(opName(op));
+    expect(done).toMatchObject({ error: { code: 1 }, metadata: { state: 'CANCELLED', endTime: { seconds: expect.any(String) } } });
+    const left = (await remaining()).length;
+    expect(left).toBeGreaterThan(0);
+    expect(left % 5).toBe(0);
+  } finally {
+    await runner.close();
+  }
+});
