@@ -19,6 +19,11 @@ export interface Principal {
   readonly id: string;
   /** Throws PERMISSION_DENIED unless this caller may use `project`. */
   assertProject(project: string): void;
+  /**
+   * The project a call without a project in it is billed to, as a Google API key belongs
+   * to one project: the first project listed for the credential. None for '*' and open.
+   */
+  readonly defaultProject?: string;
 }
 
 const OPEN: Principal = { id: 'anonymous', assertProject: () => undefined };
@@ -49,6 +54,7 @@ export class Authenticator {
     const id = byKey ? `key:${creds.apiKey!.slice(0, 4)}…` : `token:${creds.bearerToken!.slice(0, 4)}…`;
     return {
       id,
+      defaultProject: grant === '*' ? undefined : [...grant][0],
       assertProject(project: string) {
         if (grant !== '*' && !grant.has(project)) {
           throw permissionDenied(`Permission denied on resource project ${project}.`);

@@ -21,6 +21,20 @@ export function parseGsUri(uri: string): { bucket: string; object: string } {
   return { bucket: m[1], object: m[2] };
 }
 
+/** The Cloud Storage JSON API root at STORAGE_EMULATOR_HOST (a bare host:port means http). */
+export function jsonApiBase(emulatorHost: string): string {
+  const base = /^https?:\/\//.test(emulatorHost) ? emulatorHost : `http://${emulatorHost}`;
+  return base.replace(/\/$/, '');
+}
+
+/** DIR/bucket/object for METAPIXEL_GCS_DIR; a name escaping DIR is INVALID_ARGUMENT. */
+export function localObjectPath(localDir: string, bucket: string, object: string): string {
+  const root = path.resolve(localDir);
+  const file = path.resolve(root, bucket, object);
+  if (!file.startsWith(root + path.sep)) throw invalidArgument('Invalid Cloud Storage object name.');
+  return file;
+}
+
 export class GcsImageFetcher {
   constructor(private readonly limits: GcsLimits) {}
 
@@ -36,9 +50,7 @@ export class GcsImageFetcher {
   }
 
   private async readLocal(bucket: string, object: string): Promise<Buffer> {
-    const root = path.resolve(this.limits.localDir);
-    const file = path.resolve(root, bucket, object);
-    if (!file.startsWith(root + path.sep)) throw invalidArgument('Invalid Cloud Storage object name.');
+    const file = localObjectPath(this.limits.localDir, bucket, object);
     let handle;
     try {
       handle = await open(file, 'r');
@@ -55,8 +67,7 @@ export class GcsImageFetcher {
   }
 
   private async readJsonApi(bucket: string, object: string, signal?: AbortSignal): Promise<Buffer> {
-    const base = /^https?:\/\//.test(this.limits.emulatorHost) ? this.limits.emulatorHost : `http://${this.limits.emulatorHost}`;
-    const url = `${base.replace(/\/$/, '')}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
+    const url = `${jsonApiBase(this.limits.emulatorHost)}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
     const timeout = AbortSignal.timeout(this.limits.timeoutMs);
     let res: Response;
     try {

@@ -1,0 +1,77 @@
+/**
+ * Writes `gs://bucket/object` where GcsImageFetcher reads: a media upload through the Cloud
+ * Storage JSON API at STORAGE_EMULATOR_HOST, or a file under METAPIXEL_GCS_DIR. A write of
+ * the same object again replaces it, so a job that redoes a step after a crash is harmless.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { deadlineExceeded, failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable } from '../core/errors';
+import { jsonApiBase, localObjectPath, type GcsLimits } from './gcs-fetch';
+
+/** Cloud Storage caps object names at 1024 bytes of UTF-8. */
+export const MAX_OBJECT_NAME_BYTES = 1024;
+
+/**
+ * `gs://bucket/prefix` (the prefix may be empty or end in '/'), as an output destination.
+ * Bucket names follow Cloud Storage's rules: 3–222 of [a-z0-9._-], starting and ending
+ * with a letter or digit.
+ */
+export function parseGsPrefix(uri: unknown, field: string): { bucket: string; prefix: string } {
+  if (typeof uri !== 'string' || uri === '') throw invalidArgument(`Missing required field: ${field}.`);
+  const m = /^gs:\/\/([^/]*)(?:\/(.*))?$/s.exec(uri);
+  if (!m) throw invalidArgument(`Invalid ${field} "${uri.slice(0, 200)}": expected a Cloud Storage URI gs://bucket/prefix.`);
+  const [, bucket, prefix = ''] = m;
+  if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) {
+    throw invalidArgument(`Invalid ${field} "${uri.slice(0, 200)}": "${bucket.slice(0, 80)}" is not a valid bucket name.`);
+  }
+  if (/[\r\n\u0000]/.test(prefix)) throw invalidArgument(`Invalid ${field}: object names cannot contain line breaks or NUL.`);
+  return { bucket, prefix };
+}
+
+export class GcsWriter {
+  constructor(private readonly config: Pick<GcsLimits, 'emulatorHost' | 'localDir' | 'timeoutMs'>) {}
+
+  get configured(): boolean {
+    return Boolean(this.config.emulatorHost || this.config.localDir);
+  }
+
+  async write(bucket: string, object: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
+    if (Buffer.byteLength(object) > MAX_OBJECT_NAME_BYTES) throw invalidArgument(`Object name gs://${bucket}/${object.slice(0, 100)}… is too long.`);
+    if (this.config.localDir) return this.writeLocal(bucket, object, body);
+    if (this.config.emulatorHost) return this.upload(bucket, object, body, contentType, signal);
+    throw failedPrecondition('Writing to gs:// needs STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
+  }
+
+  /** Write then rename, so a reader never sees half a file. */
+  private async writeLocal(bucket: string, object: string, body: Buffer): Promise<void> {
+    const file = localObjectPath(this.config.localDir, bucket, object);
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    await writeFile(tmp, body);
+    await rename(tmp, file);
+  }
+
+  private async upload(bucket: string, object: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
+    const url = `${jsonApiBase(this.config.emulatorHost)}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(object)}`;
+    const timeout = AbortSignal.timeout(this.config.timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (e) {
+      if (timeout.aborted) throw deadlineExceeded(`Timed out writing gs://${bucket}/${object}.`);
+      if (signal?.aborted) throw e;
+      throw unavailable(`Cloud Storage is unreachable: ${(e as Error).message}.`);
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.ok) return;
+    if (res.status === 404) throw notFound(`Cloud Storage bucket ${bucket} not found.`);
+    if (res.status === 401 || res.status === 403) throw permissionDenied(`Cloud Storage refused the write to gs://${bucket}/${object} (HTTP ${res.status}).`);
+    if (res.status === 400) throw invalidArgument(`Cloud Storage rejected the object name gs://${bucket}/${object.slice(0, 200)}.`);
+    throw unavailable(`Cloud Storage answered HTTP ${res.status} writing gs://${bucket}/${object}.`);
+  }
+}
