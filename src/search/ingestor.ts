@@ -12,6 +12,7 @@ import type { PolyRecord, RegionRecord } from '../store/catalog-store';
 import type { Embedder } from '../vision/embedder';
 import type { ObjectDetector } from '../vision/object-detector';
 import { selectRegions } from './regions';
+import { embedRegion } from './region-embedding';
 
 /** Embedding -> binary code (bits/8 bytes, bit i = bit (i % 8) of byte (i / 8)). */
 export interface CodeEncoder {
@@ -36,8 +37,7 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
     const chosen = selectRegions(polys, detected, category, size);
     const regions: RegionRecord[] = [];
     for (const r of chosen) {
-      const box = { x0: r.box.x0 / size.width, y0: r.box.y0 / size.height, x1: r.box.x1 / size.width, y1: r.box.y1 / size.height };
-      const embedding = await this.embedder.embed(img, box);
+      const embedding = await embedRegion(this.embedder, img, r.box);
       regions.push({
         ...r,
         embedding: new Uint8Array(embedding.buffer, embedding.byteOffset, embedding.byteLength),

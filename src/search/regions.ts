@@ -52,11 +52,34 @@ export function selectRegions(
   if (polys.length > 0) return polys.slice(0, MAX_REGIONS).map((p, i) => ({ box: polyBox(p, size, i), source: 'request' as const }));
   const fits = classesForCategory(category);
   const chosen = detected.filter((d) => fits === 'any' || fits.includes(d.name)).slice(0, MAX_REGIONS);
-  if (chosen.length === 0) return [{ box: { x0: 0, y0: 0, x1: size.width, y1: size.height }, source: 'whole-image' }];
-  return chosen.map((d) => ({
-    box: clampPx({ x0: d.box.x0 * size.width, y0: d.box.y0 * size.height, x1: d.box.x1 * size.width, y1: d.box.y1 * size.height }, size),
-    source: 'detected' as const,
-  }));
+  if (chosen.length === 0) return [{ box: wholeImageBox(size), source: 'whole-image' }];
+  return chosen.map((d) => ({ box: detectedBox(d, size), source: 'detected' as const }));
+}
+
+/** A detected object's region in whole pixels of the image, as the index stores it. */
+export function detectedBox(d: DetectedRegion, size: ImageSize): RegionRecord['box'] {
+  return clampPx({ x0: d.box.x0 * size.width, y0: d.box.y0 * size.height, x1: d.box.x1 * size.width, y1: d.box.y1 * size.height }, size);
+}
+
+export function wholeImageBox(size: ImageSize): RegionRecord['box'] {
+  return { x0: 0, y0: 0, x1: size.width, y1: size.height };
+}
+
+/**
+ * The product category a class belongs to: the first narrower category that lists it (in
+ * CATEGORY_CLASSES order; e.g. Book is homegoods-v2 before packagedgoods-v1), else
+ * general-v1, which takes every class.
+ */
+export function categoryOfClass(name: string): string {
+  for (const [category, classes] of Object.entries(CATEGORY_CLASSES)) {
+    if (classes !== 'any' && classes.includes(name)) return category;
+  }
+  return 'general-v1';
+}
+
+/** A category as its current name (the legacy apparel/homegoods/toys mean their -v2). */
+export function canonicalCategory(category: string): string {
+  return LEGACY[category] ?? category;
 }
 
 /** A polygon's axis-aligned rectangle in pixels, clamped to the image. */

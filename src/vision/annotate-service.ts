@@ -6,12 +6,12 @@
  */
 import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
-import { internal, invalidArgument, isMetapixelError } from '../core/errors';
-import { names } from '../catalog/names';
+import { invalidArgument } from '../core/errors';
 import type { StatusMsg } from '../catalog/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder, DecodedImage } from '../images/image-decoder';
 import type { ObjectDetector } from './object-detector';
+import { checkImageBatch, imageErrorStatus } from './image-batch';
 
 export interface FeatureMsg {
   type?: string;
@@ -73,14 +73,17 @@ export class AnnotateService {
   }
 
   async batchAnnotateImages(req: { requests?: AnnotateImageRequestMsg[]; parent?: string }, ctx: CallContext) {
-    checkParent(req.parent, ctx);
-    const requests = req.requests ?? [];
-    if (requests.length === 0) throw invalidArgument('No image requests: set requests[].');
-    if (requests.length > this.limits.maxImagesPerRequest) {
-      throw invalidArgument(`Too many images: ${requests.length} in one request; the limit is ${this.limits.maxImagesPerRequest}.`);
-    }
+    const requests = this.checkBatch(req, ctx, this.limits.maxImagesPerRequest);
     const responses = await Promise.all(requests.map((r) => this.annotateOne(r, ctx)));
     return { responses };
+  }
+
+  /**
+   * The request-level checks of images:annotate, shared with images:asyncBatchAnnotate
+   * (which allows more images): the parent's project and the image count.
+   */
+  checkBatch(req: { requests?: AnnotateImageRequestMsg[]; parent?: string }, ctx: CallContext, maxImages: number): AnnotateImageRequestMsg[] {
+    return checkImageBatch(req, ctx, maxImages);
   }
 
   async annotateOne(req: AnnotateImageRequestMsg, ctx: CallContext): Promise<AnnotateImageResponseMsg> {
@@ -104,9 +107,7 @@ export class AnnotateService {
   }
 
   private toStatus(e: unknown): StatusMsg {
-    if (isMetapixelError(e)) return e.toStatus();
-    this.log.error({ err: e }, 'image annotation failed');
-    return internal('Internal error while processing this image.').toStatus();
+    return imageErrorStatus(e, this.log);
   }
 }
 
@@ -128,9 +129,4 @@ async function localizeObjects(detector: ObjectDetector, img: DecodedImage, maxR
     },
   }));
   return { localizedObjectAnnotations };
-}
-
-function checkParent(parent: string | undefined, ctx: CallContext): void {
-  if (!parent) return;
-  ctx.principal.assertProject(names.parseProjectScope(parent, 'parent').project);
 }

@@ -3,13 +3,28 @@
  * bit i is bit (i % 8) (least significant first) of byte floor(i / 8). The Hamming
  * index (src/search/hamming) relies on this layout, so every Hasher must use it.
  */
+import { createHash } from 'node:crypto';
+
 export interface Hasher {
   /** Code length in bits (a multiple of 8 for all shipped hashers). */
   readonly bits: number;
+  /** How the projections were made (reported with codes by images:encode). */
+  readonly method: HashMethod;
+  /** Short hex digest of the parameters: equal fingerprints give comparable codes. */
+  readonly fingerprint: string;
   /** Embedding dimensions the hasher accepts. */
   readonly dims: number;
   /** Packs sign(projection) of a unit-length embedding; bit = 1 when the value is > 0. */
   encode(embedding: Float32Array): Uint8Array;
+}
+
+export type HashMethod = 'itq' | 'pca-sign' | 'random-projection';
+
+/** Hex sha256 prefix of the projection parameters (mean/bias and rows). */
+export function paramsFingerprint(...parts: Float32Array[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+  return h.digest('hex').slice(0, 16);
 }
 
 /**

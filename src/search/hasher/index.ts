@@ -1,5 +1,5 @@
-export { encodeLinear, hammingDistance } from './hasher';
-export type { Hasher } from './hasher';
+export { encodeLinear, hammingDistance, paramsFingerprint } from './hasher';
+export type { Hasher, HashMethod } from './hasher';
 export { ItqHasher } from './itq-hasher';
 export { ITQ_FORMAT, readItqParams, sha256Hex } from './itq-params';
 export type { ItqParams } from './itq-params';

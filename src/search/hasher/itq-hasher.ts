@@ -5,12 +5,14 @@
  * training's cross-validation keeps no rotation (plain PCA signs); the file format and
  * this class are the same either way, and the header's `method` says which it is.
  */
-import { encodeLinear, Hasher } from './hasher';
+import { encodeLinear, Hasher, HashMethod, paramsFingerprint } from './hasher';
 import { ItqParams, readItqParams } from './itq-params';
 
 export class ItqHasher implements Hasher {
   readonly bits: number;
   readonly dims: number;
+  readonly method: HashMethod;
+  readonly fingerprint: string;
   private readonly rows: Float32Array;
   /** rows · mean per bit, so encode needs no centred copy of the embedding. */
   private readonly bias: Float32Array;
@@ -23,6 +25,8 @@ export class ItqHasher implements Hasher {
     this.bits = bits;
     this.dims = dims;
     this.rows = rows;
+    this.method = params.method ?? 'itq';
+    this.fingerprint = paramsFingerprint(mean, rows);
     this.bias = new Float32Array(bits);
     for (let j = 0; j < bits; j++) {
       let s = 0; // float64 sum: the bias must not drift with summation order

@@ -19,11 +19,13 @@ export interface ItqParams {
   mean: Float32Array;
   /** Row-major bits × dims: PCA basis times the learned rotation (maybe identity), one row per bit. */
   rows: Float32Array;
+  /** From the header's method.rotation: 'none' means training kept plain PCA signs. */
+  method?: 'itq' | 'pca-sign';
 }
 
 interface ManifestEntry { sha256: string; bytes: number }
 interface Manifest { files: Record<string, ManifestEntry> }
-interface Header { format: string; bits: number; dims: number; bin: string }
+interface Header { format: string; bits: number; dims: number; bin: string; method?: { rotation?: string } }
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -44,7 +46,8 @@ export async function readItqParams(dir: string, bits: number): Promise<ItqParam
   // Copy into an aligned buffer: the file's Buffer may sit at any offset of Node's pool.
   const all = new Float32Array(floats);
   new Uint8Array(all.buffer).set(bin);
-  return { bits, dims: header.dims, mean: all.subarray(0, header.dims), rows: all.subarray(header.dims) };
+  const method = header.method?.rotation === 'none' ? 'pca-sign' : 'itq';
+  return { bits, dims: header.dims, mean: all.subarray(0, header.dims), rows: all.subarray(header.dims), method };
 }
 
 async function readVerified(dir: string, name: string, manifest: Manifest): Promise<Uint8Array> {

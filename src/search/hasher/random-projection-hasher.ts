@@ -3,10 +3,12 @@
  * measured against. The Hamming distance of two codes estimates the angle between the
  * embeddings, with no training, so it is also the safe fallback when no ITQ params ship.
  */
-import { encodeLinear, Hasher } from './hasher';
+import { encodeLinear, Hasher, paramsFingerprint } from './hasher';
 import { SeededRandom } from './seeded-random';
 
 export class RandomProjectionHasher implements Hasher {
+  readonly method = 'random-projection' as const;
+  readonly fingerprint: string;
   private readonly rows: Float32Array;
   // Zero: embeddings are not centred here, so the hyperplanes pass through the origin.
   private readonly bias: Float32Array;
@@ -20,6 +22,7 @@ export class RandomProjectionHasher implements Hasher {
     this.rows = new Float32Array(bits * dims);
     for (let k = 0; k < this.rows.length; k++) this.rows[k] = rng.gaussian();
     this.bias = new Float32Array(bits);
+    this.fingerprint = paramsFingerprint(this.bias, this.rows);
   }
 
   encode(embedding: Float32Array): Uint8Array {

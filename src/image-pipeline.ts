@@ -1,0 +1,62 @@
+/**
+ * The image half of the composition root: vision models, fetcher, decoder and hasher,
+ * built from the config. The server (server.ts) and the local CLI (`metapixel encode`)
+ * both build them here, so codes made without a server are those a server would make.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config/config';
+import { HttpImageFetcher } from './images/http-fetch';
+import { GcsImageFetcher } from './images/gcs-fetch';
+import { ImageFetcher } from './images/image-fetcher';
+import { ImageDecoder } from './images/image-decoder';
+import { loadVisionModels, type VisionModels } from './vision/vision-models';
+import { ItqHasher } from './search/hasher';
+import { EncodeService } from './search/encode-service';
+
+export interface ImagePipeline {
+  modelsDir: string;
+  vision: VisionModels;
+  fetcher: ImageFetcher;
+  decoder: ImageDecoder;
+  hasher: ItqHasher;
+  /** Closes the inference workers. */
+  close(): Promise<void>;
+}
+
+export async function buildImagePipeline(
+  config: Readonly<Config>,
+  onRun?: (model: string, seconds: number) => void,
+): Promise<ImagePipeline> {
+  const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
+  // The hasher first: a bad code length fails before the models' worker threads start.
+  const hasher = await ItqHasher.load(path.join(modelsDir, 'hashing'), config.codeBits);
+  const vision = await loadVisionModels(modelsDir, {
+    onRun,
+    intraOpNumThreads: config.onnxThreads,
+    maxQueue: config.inferenceQueue,
+    concurrency: config.inferenceConcurrency,
+    workers: config.inferenceWorkers,
+    detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
+  });
+  const fetcher = new ImageFetcher(
+    new HttpImageFetcher({
+      timeoutMs: config.fetchTimeoutMs,
+      maxBytes: config.maxImageBytes,
+      maxRedirects: config.fetchMaxRedirects,
+      allowList: config.urlAllowList.split(',').map((s) => s.trim()).filter(Boolean),
+    }),
+    new GcsImageFetcher({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes }),
+    config.maxImageBytes,
+  );
+  const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
+  return { modelsDir, vision, fetcher, decoder, hasher, close: () => vision.close() };
+}
+
+/** images:encode over a pipeline; the server and `metapixel encode` both build it here. */
+export function buildEncodeService(p: ImagePipeline, config: Readonly<Config>, log: Logger): EncodeService {
+  return new EncodeService(p.fetcher, p.decoder, p.vision.objectDetector, p.vision.embedder, p.hasher, {
+    maxImagesPerRequest: config.maxImagesPerRequest,
+    defaultMaxResults: config.defaultMaxResults,
+  }, log);
+}
