@@ -4,7 +4,6 @@
  * process-wide state.
  */
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
@@ -15,23 +14,28 @@ import { openStore } from './store/open-store';
 import type { CatalogStore } from './store/catalog-store';
 import { OperationsService } from './jobs/operations-service';
 import { JobRunner } from './jobs/job-runner';
+import { PurgeProductsJob, PurgeProductsService } from './jobs/purge-products';
+import { ImportJob } from './jobs/import/import-job';
+import { ImportService } from './jobs/import/import-service';
+import { assembleImportResponse, IMPORT_KIND } from './jobs/import/import-format';
+import { GcsTextSource } from './jobs/import/csv-source';
+import { LineImporter } from './jobs/import/line-importer';
+import { ProgressService } from './jobs/progress';
 import { CallRunner } from './api/call';
-import { IMAGE_ANNOTATOR, MethodTable, OPERATIONS, PRODUCT_SEARCH } from './api/method-table';
-import { loadGrpcDefinition, loadRoot } from './api/proto/load';
+import { IMAGE_ANNOTATOR, IMAGE_ENCODER, JOBS, MethodTable, OPERATIONS, PRODUCT_SEARCH } from './api/method-table';
+import { loadGrpcDefinition, loadRoot, lookupType } from './api/proto/load';
+import { toJson } from './api/proto/json-codec';
 import { buildRoutes } from './api/rest/http-rules';
 import { createRestApp } from './api/rest/app';
 import { healthRouter } from './api/rest/health';
 import { bindGrpc, createGrpcServer } from './api/grpc/server';
 import { Metrics, type QueueLoad } from './api/metrics';
-import { HttpImageFetcher } from './images/http-fetch';
-import { GcsImageFetcher } from './images/gcs-fetch';
-import { ImageFetcher } from './images/image-fetcher';
-import { ImageDecoder } from './images/image-decoder';
-import { loadVisionModels } from './vision/vision-models';
 import { AnnotateService } from './vision/annotate-service';
+import { AsyncAnnotateJob, AsyncAnnotateService } from './vision/async-annotate';
+import { GcsWriter } from './images/gcs-writer';
+import { buildEncodeService, buildImagePipeline } from './image-pipeline';
 import { ReferenceImageIngestor } from './search/ingestor';
 import { CatalogIndex } from './search/catalog-index';
-import { ItqHasher } from './search/hasher';
 import { ProductSearch } from './search/product-search';
 
 
@@ -44,7 +48,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations'];
+export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations', 'metapixel.v1.ImageEncoder', 'metapixel.v1.Jobs'];
 
 export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
@@ -53,50 +57,46 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
   log.info({ store: store.kind }, 'store opened');
 
-  const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
   let queueLoad: () => QueueLoad[] = () => [];
   let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
   const metrics = new Metrics(() => queueLoad(), () => indexSizes());
-  const vision = await loadVisionModels(modelsDir, {
-    onRun: metrics.observeInference,
-    intraOpNumThreads: config.onnxThreads,
-    maxQueue: config.inferenceQueue,
-    concurrency: config.inferenceConcurrency,
-    workers: config.inferenceWorkers,
-    detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
-  });
+  const pipeline = await buildImagePipeline(config, metrics.observeInference);
+  const { vision, fetcher, decoder, hasher } = pipeline;
   queueLoad = () => vision.load();
-  log.info({ modelsDir }, 'vision models loaded');
-  const fetcher = new ImageFetcher(
-    new HttpImageFetcher({
-      timeoutMs: config.fetchTimeoutMs,
-      maxBytes: config.maxImageBytes,
-      maxRedirects: config.fetchMaxRedirects,
-      allowList: config.urlAllowList.split(',').map((s) => s.trim()).filter(Boolean),
-    }),
-    new GcsImageFetcher({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes }),
-    config.maxImageBytes,
-  );
-  const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
-  const hasher = await ItqHasher.load(path.join(modelsDir, 'hashing'), config.codeBits);
+  log.info({ modelsDir: pipeline.modelsDir }, 'vision models loaded');
   const index = new CatalogIndex(store, hasher, config.indexPollMs, log, undefined, metrics.observeIndexLag);
   await index.start();
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
-  const catalog = new CatalogService(
-    store,
-    { maxSetsPerProduct: config.maxSetsPerProduct },
-    new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher),
-    index,
-  );
+  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher);
+  const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
   const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
     defaultMaxResults: config.defaultMaxResults,
   }, log, { PRODUCT_SEARCH: productSearch.handle });
+  const encoder = buildEncodeService(pipeline, config, log);
+  const gcsWriter = new GcsWriter({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs });
+  const batchResponseType = lookupType('google.cloud.vision.v1.BatchAnnotateImagesResponse');
+  const asyncAnnotateJob = new AsyncAnnotateJob(annotator, gcsWriter, (msg) => JSON.stringify(toJson(batchResponseType, msg)), {
+    concurrency: config.inferenceConcurrency * 2,
+    retryDelaysMs: [250, 500, 1000, 2000, 4000],
+  });
   let jobs: JobRunner | undefined;
-  const operations = new OperationsService(store, undefined, () => jobs?.wake());
-  jobs = new JobRunner(store, [], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
+  const operations = new OperationsService(store, {
+    onQueued: () => jobs?.wake(),
+    onCancelRequested: (name) => jobs?.cancelLocal(name),
+    assemblers: { [IMPORT_KIND]: (rec) => assembleImportResponse(store, rec) },
+  });
+  const importJob = new ImportJob(
+    store,
+    new GcsTextSource({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs }),
+    new LineImporter(store, ingestor, { maxSetsPerProduct: config.maxSetsPerProduct, attempts: 4, retryDelayMs: 250 }),
+    index,
+    { concurrency: config.importConcurrency, chunkLines: 50, flushMs: 2000, touchMs: 5000, maxLineBytes: 1024 * 1024 },
+    log,
+  );
+  jobs = new JobRunner(store, [new PurgeProductsJob(store, index), asyncAnnotateJob, importJob], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
 
   const methods = new MethodTable()
     .addService(PRODUCT_SEARCH, catalog, {
@@ -118,7 +118,14 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       RemoveProductFromProductSet: 'removeProductFromProductSet',
       ListProductsInProductSet: 'listProductsInProductSet',
     })
+    .addService(PRODUCT_SEARCH, new PurgeProductsService(store, operations), { PurgeProducts: 'purgeProducts' })
+    .addService(PRODUCT_SEARCH, new ImportService(operations), { ImportProductSets: 'importProductSets' })
+    .addService(JOBS, new ProgressService(store), { GetOperationProgress: 'getOperationProgress' })
     .addService(IMAGE_ANNOTATOR, annotator, { BatchAnnotateImages: 'batchAnnotateImages' })
+    .addService(IMAGE_ENCODER, encoder, { EncodeImages: 'encodeImages' })
+    .addService(IMAGE_ANNOTATOR, new AsyncAnnotateService(annotator, operations, gcsWriter, config.defaultProject), {
+      AsyncBatchAnnotateImages: 'asyncBatchAnnotateImages',
+    })
     .addService(OPERATIONS, operations, {
       GetOperation: 'getOperation',
       ListOperations: 'listOperations',

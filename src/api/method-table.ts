@@ -34,3 +34,5 @@ export class MethodTable {
 export const PRODUCT_SEARCH = 'google.cloud.vision.v1.ProductSearch';
 export const IMAGE_ANNOTATOR = 'google.cloud.vision.v1.ImageAnnotator';
 export const OPERATIONS = 'google.longrunning.Operations';
+export const IMAGE_ENCODER = 'metapixel.v1.ImageEncoder';
+export const JOBS = 'metapixel.v1.Jobs';

@@ -23,6 +23,7 @@ export interface Config {
   jobConcurrency: number;
   jobLeaseMs: number;
   jobPollMs: number;
+  importConcurrency: number;
   shutdownGraceMs: number;
   maxImagesPerRequest: number;
   maxImageBytes: number;
@@ -33,6 +34,7 @@ export interface Config {
   fetchMaxRedirects: number;
   urlAllowList: string;
   gcsDir: string;
+  defaultProject: string;
   modelsDir: string;
   onnxThreads: number;
   inferenceQueue: number;
@@ -61,6 +63,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   jobConcurrency: ['METAPIXEL_JOB_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
   jobLeaseMs: ['METAPIXEL_JOB_LEASE_MS', 30000, { type: 'integer', minimum: 500 }],
   jobPollMs: ['METAPIXEL_JOB_POLL_MS', 1000, { type: 'integer', minimum: 50 }],
+  importConcurrency: ['METAPIXEL_IMPORT_CONCURRENCY', 8, { type: 'integer', minimum: 1, maximum: 256 }],
   shutdownGraceMs: ['METAPIXEL_SHUTDOWN_GRACE_MS', 25000, { type: 'integer', minimum: 0 }],
   maxImagesPerRequest: ['METAPIXEL_MAX_IMAGES_PER_REQUEST', 16, { type: 'integer', minimum: 1 }],
   maxImageBytes: ['METAPIXEL_MAX_IMAGE_BYTES', 20 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
@@ -71,6 +74,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   fetchMaxRedirects: ['METAPIXEL_FETCH_MAX_REDIRECTS', 3, { type: 'integer', minimum: 0 }],
   urlAllowList: ['METAPIXEL_URL_ALLOWLIST', '', { type: 'string' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
+  defaultProject: ['METAPIXEL_DEFAULT_PROJECT', 'default', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }],
   modelsDir: ['METAPIXEL_MODELS_DIR', '', { type: 'string' }],
   onnxThreads: ['METAPIXEL_ONNX_THREADS', 1, { type: 'integer', minimum: 1, maximum: 64 }],
   inferenceQueue: ['METAPIXEL_INFERENCE_QUEUE', 32, { type: 'integer', minimum: 1 }],

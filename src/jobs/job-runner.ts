@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Code, isMetapixelError } from '../core/errors';
+import type { OperationName } from '../catalog/names';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../store/catalog-store';
 import { opName } from './operations-service';
 
@@ -92,7 +93,7 @@ export class JobRunner {
       reason ??= r;
       abort.abort(r);
     };
-    this.stoppers.add(stop);
+    this.stoppers.set(op.id, stop);
     const heartbeat = setInterval(() => void this.heartbeat(op, stop), Math.max(50, this.opts.leaseMs / 3));
     try {
       if (op.cancelRequested) stop('cancelled');
@@ -113,12 +114,18 @@ export class JobRunner {
       await this.fail(op, reason, err);
     } finally {
       clearInterval(heartbeat);
-      this.stoppers.delete(stop);
+      this.stoppers.delete(op.id);
       await this.store.releaseLease(name, this.owner).catch(() => undefined);
     }
   }
 
-  private readonly stoppers = new Set<(r: StopReason) => void>();
+  /** Stop functions of the operations running here, by operation id. */
+  private readonly stoppers = new Map<string, (r: StopReason) => void>();
+
+  /** A cancel stored by this process: stop the operation now if it runs here. */
+  cancelLocal(name: OperationName): void {
+    this.stoppers.get(name.operation)?.('cancelled');
+  }
 
   private async heartbeat(op: OperationRecord, stop: (r: StopReason) => void): Promise<void> {
     try {
@@ -157,7 +164,7 @@ export class JobRunner {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    for (const stop of this.stoppers) stop('shutdown');
+    for (const stop of this.stoppers.values()) stop('shutdown');
     await Promise.allSettled([...this.running.values()]);
   }
 }

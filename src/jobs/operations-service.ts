@@ -18,13 +18,36 @@ export interface NewOperation {
   metadata: unknown;
 }
 
+/**
+ * Builds a done operation's response from results kept apart from its record (an
+ * import's per-line statuses live in result chunks; see CatalogStore.putOperationResults).
+ */
+export type ResponseAssembler = (rec: OperationRecord) => Promise<unknown>;
+
+export interface OperationsHooks {
+  clock?: () => Date;
+  /** Nudged after an operation is queued so a worker picks it up without waiting a poll. */
+  onQueued?: () => void;
+  /**
+   * Told after a cancel is stored, so a job running in this process stops at once; jobs
+   * running elsewhere see the flag at their next lease renewal.
+   */
+  onCancelRequested?: (name: OperationName) => void;
+  /** Per operation kind. */
+  assemblers?: Readonly<Record<string, ResponseAssembler>>;
+}
+
 export class OperationsService {
+  private readonly clock: () => Date;
+  private readonly assemblers: Readonly<Record<string, ResponseAssembler>>;
+
   constructor(
     private readonly store: CatalogStore,
-    private readonly clock: () => Date = () => new Date(),
-    /** Nudged after an operation is queued so a worker picks it up without waiting a poll. */
-    private readonly onQueued: () => void = () => undefined,
-  ) {}
+    private readonly hooks: OperationsHooks = {},
+  ) {
+    this.clock = hooks.clock ?? (() => new Date());
+    this.assemblers = hooks.assemblers ?? {};
+  }
 
   /** Persists a new operation; it is durable (and will run) once this resolves. */
   async enqueue(op: NewOperation): Promise<OperationRecord> {
@@ -38,12 +61,12 @@ export class OperationsService {
       updateTime: now,
     };
     await this.store.createOperation(rec);
-    this.onQueued();
+    this.hooks.onQueued?.();
     return rec;
   }
 
   async getOperation(req: { name?: string }, ctx: CallContext) {
-    return toOperationMsg(await this.load(req.name, ctx));
+    return this.view(await this.load(req.name, ctx));
   }
 
   async listOperations(req: { name?: string; filter?: string; pageSize?: number; pageToken?: string }, ctx: CallContext) {
@@ -53,13 +76,16 @@ export class OperationsService {
     const page = await paginate(`operations:${req.name}`, req.pageSize, req.pageToken, (after, limit) =>
       this.store.listOperations(scope, { after, limit }),
     );
-    return { operations: page.items.map(toOperationMsg), nextPageToken: page.nextPageToken };
+    return { operations: await Promise.all(page.items.map((r) => this.view(r))), nextPageToken: page.nextPageToken };
   }
 
   /** Asks a running operation to stop; it then ends with CANCELLED. A done one is left as it is. */
   async cancelOperation(req: { name?: string }, ctx: CallContext) {
     const rec = await this.load(req.name, ctx);
-    if (!rec.done) await this.store.updateOperation(opName(rec), { cancelRequested: true }, this.clock());
+    if (!rec.done) {
+      await this.store.updateOperation(opName(rec), { cancelRequested: true }, this.clock());
+      this.hooks.onCancelRequested?.(opName(rec));
+    }
     return {};
   }
 
@@ -68,6 +94,11 @@ export class OperationsService {
     if (!rec.done) throw failedPrecondition('Only finished operations can be deleted; cancel it first.');
     await this.store.deleteOperation(opName(rec));
     return {};
+  }
+
+  private async view(rec: OperationRecord) {
+    const assemble = this.assemblers[rec.kind];
+    return toOperationMsg(rec, rec.done && !rec.error && assemble ? await assemble(rec) : rec.response);
   }
 
   private async load(name: string | undefined, ctx: CallContext): Promise<OperationRecord> {

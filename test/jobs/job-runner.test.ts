@@ -90,7 +90,7 @@ test('cancel stops a running operation with CANCELLED; unknown kinds fail cleanl
     { concurrency: 2, leaseMs: 600, pollMs: 50 },
     silent,
   );
-  const ops = new OperationsService(store, undefined, () => runner.wake());
+  const ops = new OperationsService(store, { onQueued: () => runner.wake(), onCancelRequested: (n) => runner.cancelLocal(n) });
   runner.start();
   try {
     const op = await ops.enqueue({ project: 'p', location: 'l', kind: 'forever', request: {}, metadata: {} });

@@ -19,7 +19,9 @@ export interface GrpcOptions {
 export function createGrpcServer(opts: GrpcOptions): grpc.Server {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
-    'grpc.max_send_message_length': opts.maxMessageBytes,
+    // Requests are capped; answers are not: a finished import's operation carries one
+    // status per CSV line and can outgrow the request cap.
+    'grpc.max_send_message_length': -1,
   });
   const loaded = grpc.loadPackageDefinition(opts.definition);
   for (const name of opts.services) {

@@ -21,6 +21,8 @@ export const PROTO_FILES = [
   'google/cloud/vision/v1/product_search_service.proto',
   'google/cloud/vision/v1/image_annotator.proto',
   'google/longrunning/operations.proto',
+  'metapixel/v1/encode.proto',
+  'metapixel/v1/jobs.proto',
 ];
 
 /** The message shape both adapters hand to the core: what @grpc/proto-loader produces. */
