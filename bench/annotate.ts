@@ -3,9 +3,18 @@
  * Starts the built server (dist/main.js) in its own process on loopback, sends real
  * photos (base64 content) from N concurrent clients, and prints a table and one JSON line
  * per concurrency level. Usage: npm run bench:annotate [-- --requests 160 --levels 1,2,4,8]
+ * `--server FILE` runs another build, for back-to-back comparisons in the same conditions:
+ * e.g. dist/ copied to .cache/before/dist with protos, models, node_modules and
+ * package.json symlinked beside it (the server finds them from its parent directory).
+ * `--profile DIR` writes V8 CPU profiles of the server's threads (main and inference
+ * workers) there. Extra server environment (e.g. METAPIXEL_DETECT_MIRROR=never) passes through.
+ *
+ * Per level it also reports where the server's time went: CPU ms per image of the server's
+ * main thread and of all its threads (from /proc, Linux only), and per model the runs per
+ * image and the mean run time (from /metrics), so a change can be judged stage by stage.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +22,7 @@ import { devImagesDir } from '../test/support/dev-images';
 import { freePort } from '../test/support/process';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '160' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
+  options: { server: { type: 'string', default: 'dist/main.js' }, profile: { type: 'string' }, requests: { type: 'string', default: '160' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
 });
 const ROOT = path.resolve(__dirname, '..');
 
@@ -21,11 +30,44 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** CPU ms (user + system) of the process's main thread and of all its threads. */
+function cpuMs(pid: number): { main: number; all: number } | undefined {
+  const dir = `/proc/${pid}/task`;
+  if (!existsSync(dir)) return undefined;
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let main = 0;
+  let all = 0;
+  for (const tid of readdirSync(dir)) {
+    try {
+      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+      const f = readFileSync(`${dir}/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const ms = (Number(f[11]) + Number(f[12])) * tick;
+      all += ms;
+      if (Number(tid) === pid) main = ms;
+    } catch {
+      /* thread ended */
+    }
+  }
+  return { main, all };
+}
+
+/** Per model: [number of runs, total seconds] from the inference duration histogram. */
+async function modelRuns(url: string): Promise<Map<string, [number, number]>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, [number, number]>();
+  for (const m of text.matchAll(/^metapixel_inference_duration_seconds_(sum|count)\{model="([^"]+)"\} (\S+)$/gm)) {
+    const e = out.get(m[2]) ?? [0, 0];
+    e[m[1] === 'count' ? 0 : 1] = Number(m[3]);
+    out.set(m[2], e);
+  }
+  return out;
+}
+
 async function main() {
   const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).map((f) => readFileSync(path.join(devImagesDir(), f)).toString('base64'));
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-'));
-  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
+  const server = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : []), path.resolve(ROOT, values.server!)], {
     env: { ...process.env, PORT: String(port), GRPC_PORT: String(await freePort()), METAPIXEL_DATA_DIR: dataDir, METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -59,6 +101,8 @@ async function main() {
       const total = Number(values.requests);
       const latencies: number[] = [];
       let issued = 0;
+      const cpu0 = cpuMs(server.pid!);
+      const runs0 = await modelRuns(url);
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: clients }, async () => {
@@ -69,17 +113,27 @@ async function main() {
         }),
       );
       const seconds = (performance.now() - t0) / 1000;
+      const cpu1 = cpuMs(server.pid!);
+      const runs1 = await modelRuns(url);
+      const n = latencies.length;
+      const models = Object.fromEntries([...runs1].map(([model, [count, sum]]) => {
+        const [c0, s0] = runs0.get(model) ?? [0, 0];
+        return [model, { runs_per_image: +((count - c0) / n).toFixed(2), run_ms: +((1000 * (sum - s0)) / Math.max(1, count - c0)).toFixed(1) }];
+      }));
       latencies.sort((a, b) => a - b);
       rows.push({
         bench: 'annotate', feature: 'OBJECT_LOCALIZATION', clients, images: latencies.length,
         images_per_s: +(latencies.length / seconds).toFixed(1),
         p50_ms: +percentile(latencies, 50).toFixed(1), p90_ms: +percentile(latencies, 90).toFixed(1), p99_ms: +percentile(latencies, 99).toFixed(1),
+        server_cpu_ms_per_image: cpu0 && cpu1 ? { main_thread: +((cpu1.main - cpu0.main) / n).toFixed(1), all_threads: +((cpu1.all - cpu0.all) / n).toFixed(1) } : null,
+        models, loadavg: os.loadavg().map((v) => +v.toFixed(2)),
         node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model,
       });
     }
-    console.log('clients  images  images/s   p50 ms   p90 ms   p99 ms');
+    console.log('clients  images  images/s   p50 ms   p90 ms   p99 ms  cpu ms/img main/all  load');
     for (const r of rows) {
-      console.log(`${String(r.clients).padStart(7)} ${String(r.images).padStart(7)} ${r.images_per_s.toFixed(1).padStart(9)} ${r.p50_ms.toFixed(1).padStart(8)} ${r.p90_ms.toFixed(1).padStart(8)} ${r.p99_ms.toFixed(1).padStart(8)}`);
+      const cpu = r.server_cpu_ms_per_image ? `${r.server_cpu_ms_per_image.main_thread}/${r.server_cpu_ms_per_image.all_threads}` : '-';
+      console.log(`${String(r.clients).padStart(7)} ${String(r.images).padStart(7)} ${r.images_per_s.toFixed(1).padStart(9)} ${r.p50_ms.toFixed(1).padStart(8)} ${r.p90_ms.toFixed(1).padStart(8)} ${r.p99_ms.toFixed(1).padStart(8)}  ${cpu.padStart(18)}  ${r.loadavg[0]}`);
     }
     for (const r of rows) console.log(JSON.stringify(r));
   } finally {

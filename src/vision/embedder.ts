@@ -7,15 +7,18 @@ import { internal } from '../core/errors';
 import { Box } from './box';
 import { InferenceSession } from './inference';
 import { ModelEntry } from './model-manifest';
-import { cropRgb, InputSpec, inputSpec, RgbImage, toInputTensor } from './preprocess';
+import { cropRgb, InputSpec, inputSpec, resizeRgb, RgbImage, toInputTensor } from './preprocess';
 
 export class Embedder {
   private readonly input: InputSpec;
   private readonly outputName: string;
   readonly dimensions: number;
+  /** The model file's sha256: embeddings (and codes) of different models do not compare. */
+  readonly modelSha256: string;
 
   constructor(private readonly session: InferenceSession, entry: ModelEntry) {
     this.input = inputSpec(entry);
+    this.modelSha256 = entry.sha256;
     const out = entry.outputs[0];
     this.outputName = out.name;
     this.dimensions = out.shape[out.shape.length - 1];
@@ -24,7 +27,11 @@ export class Embedder {
   /** Unit-length embedding of `img`, or of the part inside `box` when given. */
   async embed(img: RgbImage, box?: Box): Promise<Float32Array> {
     const region = box ? cropRgb(img, box) : img;
-    const out = await this.session.run({ [this.input.name]: await toInputTensor(region, this.input) });
+    // Through a worker pool only the 224x224 8-bit pixels travel; the input tensor is made
+    // there with the same function (model-io.ts), so the embedding is the same bits.
+    const out = this.session.runPixels
+      ? await this.session.runPixels((await resizeRgb(region, this.input.width, this.input.height)).data)
+      : await this.session.run({ [this.input.name]: await toInputTensor(region, this.input) });
     const t = out[this.outputName];
     if (!t || t.data.length !== this.dimensions) throw internal(`embedder returned ${t?.data.length ?? 'no'} values, expected ${this.dimensions}`);
     return l2Normalize(t.data);

@@ -2,49 +2,81 @@
  * Worker-thread entry of the inference pool. onnxruntime-node runs a session synchronously
  * on the calling thread, so on the main thread every model run would block HTTP and gRPC
  * and the models could never use both cores at once; each worker holds its own sessions of
- * every model and runs one request at a time.
+ * every model and runs one request at a time. Requests with `pixels` are scaled into the
+ * input tensor here and, for detectors, decoded here (model-io.ts): 8-bit pixels in,
+ * detections out, instead of float tensors both ways (CenterNet's outputs are 5 MB).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { RawDetection } from './box';
+import type { Tensor } from './inference';
+import { InputSpec, inputSpec, OutputDecoder, outputDecoder, pixelsToTensor } from './model-io';
 import { ModelManifest } from './model-manifest';
 import { OnnxSession } from './onnx-session';
-import type { Tensor } from './inference';
 
 export interface WorkerInit {
   modelsDir: string;
   models: string[];
   intraOpNumThreads: number;
+  /** Models that also get a session with more intra-op threads, for runs sent with
+   *  `fast` when the machine has idle cores (worker-pool.ts decides). */
+  fast?: { models: string[]; threads: number };
 }
 
-export type WorkerRequest = { id: number; model: string; inputs: Record<string, Tensor> };
+export type WorkerRequest =
+  | { id: number; model: string; inputs: Record<string, Tensor> }
+  /** With minScore: decode and answer detections (detectors only); without: outputs. */
+  | { id: number; model: string; pixels: Uint8Array; minScore?: number; fast?: boolean };
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
   | { id: number; outputs: Record<string, Tensor> }
+  | { id: number; detections: RawDetection[] }
   | { id: number; error: { code: number; message: string } };
+
+interface LoadedModel {
+  session: OnnxSession;
+  fastSession?: OnnxSession;
+  input: InputSpec;
+  decode?: OutputDecoder;
+}
+
+async function handle(m: LoadedModel, req: WorkerRequest): Promise<WorkerReply> {
+  if ('inputs' in req) return { id: req.id, outputs: await m.session.run(req.inputs) };
+  const session = (req.fast && m.fastSession) || m.session;
+  const outputs = await session.run({ [m.input.name]: pixelsToTensor(req.pixels, m.input) });
+  if (req.minScore === undefined) return { id: req.id, outputs };
+  if (!m.decode) throw new Error(`model ${req.model} is not a detector`);
+  return { id: req.id, detections: m.decode(outputs, req.minScore) };
+}
 
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const port = parentPort!;
-  const sessions = new Map<string, OnnxSession>();
+  const models = new Map<string, LoadedModel>();
   try {
     const manifest = await ModelManifest.load(init.modelsDir);
-    for (const name of init.models) sessions.set(name, await OnnxSession.load(manifest, name, { intraOpNumThreads: init.intraOpNumThreads }));
+    for (const name of init.models) {
+      const entry = manifest.entry(name);
+      const session = await OnnxSession.load(manifest, name, { intraOpNumThreads: init.intraOpNumThreads });
+      const fastSession = init.fast?.models.includes(name)
+        ? await OnnxSession.load(manifest, name, { intraOpNumThreads: init.fast.threads, allowSpinning: false })
+        : undefined;
+      models.set(name, { session, fastSession, input: inputSpec(entry), decode: outputDecoder(entry) });
+    }
   } catch (e) {
     port.postMessage({ type: 'failed', message: (e as Error).message } satisfies WorkerReply);
     return;
   }
   port.on('message', (req: WorkerRequest | 'close') => {
     if (req === 'close') {
-      void Promise.all([...sessions.values()].map((s) => s.close())).then(() => port.close());
+      const sessions = [...models.values()].flatMap((m) => (m.fastSession ? [m.session, m.fastSession] : [m.session]));
+      void Promise.all(sessions.map((s) => s.close())).then(() => port.close());
       return;
     }
-    const session = sessions.get(req.model);
+    const m = models.get(req.model);
     const reply = (r: WorkerReply) => port.postMessage(r);
-    if (!session) return reply({ id: req.id, error: { code: 13, message: `model ${req.model} is not loaded` } });
-    session.run(req.inputs).then(
-      (outputs) => reply({ id: req.id, outputs }),
-      (e: Error & { code?: number }) => reply({ id: req.id, error: { code: e.code ?? 13, message: e.message } }),
-    );
+    if (!m) return reply({ id: req.id, error: { code: 13, message: `model ${req.model} is not loaded` } });
+    handle(m, req).then(reply, (e: Error & { code?: number }) => reply({ id: req.id, error: { code: e.code ?? 13, message: e.message } }));
   });
   port.postMessage({ type: 'ready' } satisfies WorkerReply);
 }

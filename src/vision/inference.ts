@@ -4,6 +4,7 @@
  * change without touching decoders or detectors.
  */
 import { resourceExhausted, unavailable } from '../core/errors';
+import type { RawDetection } from './box';
 
 /** A dense float32 tensor; `dims` multiply to `data.length`. */
 export interface Tensor {
@@ -15,6 +16,15 @@ export interface InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  /**
+   * Optional, for sessions that run elsewhere (worker-pool.ts): the same as `run` on the
+   * model's input tensor made from `pixels` (8-bit RGB already resized to the model's
+   * input; model-io.ts pixelsToTensor), so a quarter of the bytes travel.
+   */
+  runPixels?(pixels: Uint8Array): Promise<Record<string, Tensor>>;
+  /** Optional, for detectors: runPixels and the model's output decoder (model-io.ts) in one
+   *  step, so only the detections travel back. */
+  detectPixels?(pixels: Uint8Array, minScore: number): Promise<RawDetection[]>;
   /** Releases native resources; `run` must not be called afterwards. */
   close(): Promise<void>;
 }
@@ -47,6 +57,8 @@ export class InferenceQueue implements InferenceSession {
   private closing: Promise<void> | null = null;
   private readonly concurrency: number;
   private readonly maxQueue: number;
+  readonly runPixels?: (pixels: Uint8Array) => Promise<Record<string, Tensor>>;
+  readonly detectPixels?: (pixels: Uint8Array, minScore: number) => Promise<RawDetection[]>;
 
   constructor(
     private readonly session: InferenceSession,
@@ -55,6 +67,10 @@ export class InferenceQueue implements InferenceSession {
   ) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
     this.maxQueue = Math.max(0, opts.maxQueue ?? 16);
+    // Offered only when the wrapped session offers them, so callers can still tell.
+    const { runPixels, detectPixels } = session;
+    if (runPixels) this.runPixels = (pixels) => this.schedule(() => runPixels.call(session, pixels));
+    if (detectPixels) this.detectPixels = (pixels, min) => this.schedule(() => detectPixels.call(session, pixels, min));
   }
 
   get inputNames(): readonly string[] { return this.session.inputNames; }
@@ -65,11 +81,15 @@ export class InferenceQueue implements InferenceSession {
     return { running: this.running, waiting: this.waiting.length };
   }
 
-  async run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    return this.schedule(() => this.session.run(inputs));
+  }
+
+  private async schedule<T>(job: () => Promise<T>): Promise<T> {
     await this.acquire();
     const started = performance.now();
     try {
-      return await this.session.run(inputs);
+      return await job();
     } finally {
       this.opts.onRun?.((performance.now() - started) / 1000);
       this.release();

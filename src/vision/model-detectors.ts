@@ -1,17 +1,18 @@
 /**
  * The two detector models behind one small interface: whole image in, raw detections
  * (model class indices, raw scores, normalized boxes) out. Each owns its session (usually
- * an InferenceQueue around an OnnxSession) and its decoder; neither knows about the other
- * or about the shared vocabulary (object-detector.ts does the merging).
+ * an InferenceQueue around a worker-pool session or an OnnxSession) and its decoder;
+ * neither knows about the other or about the shared vocabulary (object-detector.ts does the
+ * merging). The image is resized here (sharp, off the JS thread); scaling into the input
+ * tensor and decoding happen next to the model when the session offers `detectPixels`
+ * (the worker pool), else here, with the same functions (model-io.ts).
  */
-import { internal } from '../core/errors';
 import { RawDetection } from './box';
-import { CenterNetDecoder } from './centernet-decoder';
-import { InferenceSession, Tensor } from './inference';
+import { InferenceSession } from './inference';
 import { LabelMap } from './labels';
-import { centerNetDecoding, ModelEntry, ssdDecoding } from './model-manifest';
-import { InputSpec, inputSpec, RgbImage, toInputTensor } from './preprocess';
-import { SsdDecoder } from './ssd-decoder';
+import { ModelEntry } from './model-manifest';
+import { InputSpec, inputSpec, OutputDecoder, outputDecoder, pixelsToTensor } from './model-io';
+import { resizeRgb, RgbImage } from './preprocess';
 
 export interface DetectorModel {
   readonly name: string;
@@ -20,60 +21,31 @@ export interface DetectorModel {
   detect(img: RgbImage, minRawScore: number): Promise<RawDetection[]>;
 }
 
-function output(out: Record<string, Tensor>, name: string, model: string): Float32Array {
-  const t = out[name];
-  if (!t) throw internal(`${model} returned no ${name} output`);
-  return t.data;
-}
-
-function outputShape(entry: ModelEntry, name: string): number[] {
-  const o = entry.outputs.find((x) => x.name === name);
-  if (!o) throw internal(`models manifest: ${entry.name} has no output ${name}`);
-  return o.shape;
-}
-
-export class SsdDetector implements DetectorModel {
+/** A detector of the manifest whose outputs `outputDecoder` knows how to read. */
+export class ManifestDetector implements DetectorModel {
   readonly name: string;
   readonly labels: LabelMap;
   private readonly input: InputSpec;
-  private readonly decoder: SsdDecoder;
+  private readonly decode: OutputDecoder;
 
   constructor(private readonly session: InferenceSession, entry: ModelEntry) {
     this.name = entry.name;
     this.labels = LabelMap.fromManifest(entry);
     this.input = inputSpec(entry);
-    this.decoder = new SsdDecoder(ssdDecoding(entry), this.labels.size);
-    const [, anchors, classes] = outputShape(entry, 'raw_scores');
-    if (anchors !== this.decoder.numAnchors || classes !== this.labels.size) {
-      throw internal(`models manifest: ${entry.name} raw_scores ${anchors}x${classes} vs ${this.decoder.numAnchors} anchors, ${this.labels.size} labels`);
-    }
+    const decode = outputDecoder(entry);
+    if (!decode) throw new TypeError(`model ${entry.name} is not a detector`);
+    this.decode = decode;
   }
 
   async detect(img: RgbImage, minRawScore: number): Promise<RawDetection[]> {
-    const out = await this.session.run({ [this.input.name]: await toInputTensor(img, this.input) });
-    return this.decoder.decode(output(out, 'raw_boxes', this.name), output(out, 'raw_scores', this.name), minRawScore);
+    const pixels = (await resizeRgb(img, this.input.width, this.input.height)).data;
+    if (this.session.detectPixels) return this.session.detectPixels(pixels, minRawScore);
+    return this.decode(await this.session.run({ [this.input.name]: pixelsToTensor(pixels, this.input) }), minRawScore);
   }
 }
 
-export class CenterNetDetector implements DetectorModel {
-  readonly name: string;
-  readonly labels: LabelMap;
-  private readonly input: InputSpec;
-  private readonly decoder: CenterNetDecoder;
+/** OIDv4 SSD (MediaPipe anchors and box coder, ssd-decoder.ts). */
+export class SsdDetector extends ManifestDetector {}
 
-  constructor(private readonly session: InferenceSession, entry: ModelEntry) {
-    this.name = entry.name;
-    this.labels = LabelMap.fromManifest(entry);
-    this.input = inputSpec(entry);
-    const [, gridH, gridW, numClasses] = outputShape(entry, 'heatmap');
-    if (numClasses !== this.labels.size) throw internal(`models manifest: ${entry.name} heatmap has ${numClasses} classes, ${this.labels.size} labels`);
-    this.decoder = new CenterNetDecoder({
-      gridH, gridW, numClasses, inputH: this.input.height, inputW: this.input.width, topK: centerNetDecoding(entry).top_k,
-    });
-  }
-
-  async detect(img: RgbImage, minRawScore: number): Promise<RawDetection[]> {
-    const out = await this.session.run({ [this.input.name]: await toInputTensor(img, this.input) });
-    return this.decoder.decode(output(out, 'heatmap', this.name), output(out, 'wh', this.name), minRawScore);
-  }
-}
+/** COCO CenterNet (heatmap peaks, centernet-decoder.ts). */
+export class CenterNetDetector extends ManifestDetector {}

@@ -10,42 +10,15 @@ import sharp from 'sharp';
 import { invalidArgument } from '../core/errors';
 import { Box } from './box';
 import { Tensor } from './inference';
-import { ModelEntry } from './model-manifest';
+import { InputSpec, pixelsToTensor } from './model-io';
+
+export { inputSpec, type InputSpec } from './model-io';
 
 /** Decoded 8-bit RGB, row-major, 3 bytes per pixel, no padding. */
 export interface RgbImage {
   data: Uint8Array;
   width: number;
   height: number;
-}
-
-export interface InputSpec {
-  name: string;
-  width: number;
-  height: number;
-  /** float32 value of each 8-bit channel value, as a 256-entry lookup table. */
-  lut: Float32Array;
-}
-
-/** The scaling formulas the manifest uses, keyed by how its `scaling` text starts. */
-const SCALINGS: readonly [string, (v: number) => number][] = [
-  ['float32 x / 127.5 - 1', (v) => v / 127.5 - 1],
-  ['float32 x / 255', (v) => v / 255],
-  ['none: float32 pixel values 0..255', (v) => v],
-];
-
-/** Input name, size and scaling of a model; fails for layouts or scalings not handled. */
-export function inputSpec(entry: ModelEntry): InputSpec {
-  const [n, h, w, c] = entry.input.shape;
-  if (entry.input.shape.length !== 4 || n !== 1 || c !== 3) {
-    throw invalidArgument(`model ${entry.name}: input shape ${entry.input.shape} is not [1,H,W,3]`);
-  }
-  const hit = SCALINGS.find(([prefix]) => entry.preprocessing.scaling.startsWith(prefix));
-  if (!hit) throw invalidArgument(`model ${entry.name}: unknown input scaling '${entry.preprocessing.scaling}'`);
-  const lut = new Float32Array(256);
-  // The same double-precision expression the parity recorder used, then rounded once.
-  for (let v = 0; v < 256; v++) lut[v] = hit[1](v);
-  return { name: entry.input.name, width: w, height: h, lut };
 }
 
 export function checkImage(img: RgbImage): void {
@@ -67,10 +40,7 @@ export async function resizeRgb(img: RgbImage, width: number, height: number): P
 
 /** The [1,H,W,3] float32 tensor `spec` wants for the whole image. */
 export async function toInputTensor(img: RgbImage, spec: InputSpec): Promise<Tensor> {
-  const small = await resizeRgb(img, spec.width, spec.height);
-  const data = new Float32Array(small.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = spec.lut[small.data[i]];
-  return { data, dims: [1, spec.height, spec.width, 3] };
+  return pixelsToTensor((await resizeRgb(img, spec.width, spec.height)).data, spec);
 }
 
 /**

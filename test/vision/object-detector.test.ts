@@ -92,4 +92,26 @@ describe('ObjectDetector', () => {
     expect(await nothing.od.detect(IMG)).toEqual([]);
     expect(nothing.calls()).toBe(1);
   });
+
+  test("mirror 'unsure': only the unsure model looks again; a candidate covered by a reported object of its class is not unsure", async () => {
+    const counted = (name: string, firstPass: RawDetection[], secondPass: RawDetection[]) => {
+      const model = fake(name, []);
+      const seen: number[] = [];
+      model.detect = async (img: RgbImage, min: number) => {
+        seen.push(img.data[0]);
+        return (seen.length === 1 ? firstPass : secondPass).filter((d) => d.score >= min);
+      };
+      return { model, seen };
+    };
+    // a: a sure dog and a weaker dog on the same place (NMS folds it in), so a is sure.
+    const a = counted('a', [det(1, 0.9, 0.3, 0.5), det(1, 0.4, 0.31, 0.5)], []);
+    // b: a car under the threshold that nothing covers; mirrored it reaches 0.6.
+    const b = counted('b', [det(2, 0.4, 0.6, 0.8)], [det(2, 0.6, 0.2, 0.4)]);
+    const img: RgbImage = { data: new Uint8Array([255, 0, 0, 0, 0, 255]), width: 2, height: 1 };
+    const found = await new ObjectDetector([{ model: a.model }, { model: b.model }]).detect(img);
+    expect(a.seen).toEqual([255]);
+    expect(b.seen).toEqual([255, 0]); // the second look is at the mirror image
+    expect(found.map((o) => [o.name, o.score])).toEqual([['Dog', 0.9], ['Car', 0.6]]);
+    expect(found[1].box.x0).toBeCloseTo(0.6);
+  });
 });

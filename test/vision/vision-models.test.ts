@@ -97,6 +97,20 @@ describe('Embedder', () => {
     expect(dot(q, shifted)).toBeGreaterThan(Math.max(dot(q, bike), dot(q, coffee)));
   });
 
+  test('the worker pool (pixels in, detections out) gives the same bits as the main-thread path', async () => {
+    const local = await loadVisionModels(MODELS_DIR, { workers: 0 });
+    try {
+      for (const box of [undefined, EXPECTED[0].box]) {
+        const [a, b] = [await models.embedder.embed(dog, box), await local.embedder.embed(dog, box)];
+        expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+      }
+      expect(await models.objectDetector.detect(dog, { minScore: 0.3, maxResults: 50 }))
+        .toEqual(await local.objectDetector.detect(dog, { minScore: 0.3, maxResults: 50 }));
+    } finally {
+      await local.close();
+    }
+  }, 30000);
+
   test('latency (logged, loosely bounded)', async () => {
     const detectMs = await timeMs(() => models.objectDetector.detect(dog), 3);
     const embedMs = await timeMs(() => models.embedder.embed(dog, EXPECTED[0].box), 3);
