@@ -19,7 +19,7 @@ import type { AnnotateImageRequestMsg, FeatureMsg } from '../vision/annotate-ser
 import type { Box } from '../vision/box';
 import type { CatalogIndex } from './catalog-index';
 import { labelPredicate, parseLabelFilter } from './label-filter';
-import { classesForCategory } from './regions';
+import { canonicalCategory, classesForCategory } from './regions';
 
 interface ProductSearchParamsMsg {
   productSet?: string;
@@ -50,7 +50,7 @@ export class ProductSearch {
     const entry = this.index.get(set, set.productSet);
     if (!entry) throw notFound(`ProductSet ${params.productSet} not found.`);
     const k = feature.maxResults || this.defaultMaxResults;
-    const sameCategory = (c: string) => canonical(c) === canonical(category);
+    const sameCategory = (c: string) => canonicalCategory(c) === canonicalCategory(category);
     const search = async (box?: Box) => {
       const hits = entry.index.searchProducts(await this.embedder.embed(img, box), k, (labels, c) => sameCategory(c) && accept(labels));
       return hits.map((h) => ({
@@ -77,7 +77,6 @@ export class ProductSearch {
   };
 }
 
-const canonical = (c: string) => ({ apparel: 'apparel-v2', homegoods: 'homegoods-v2', toys: 'toys-v2' } as Record<string, string>)[c] ?? c;
 
 function hasVertices(p: BoundingPolyMsg): boolean {
   return (p.vertices?.length ?? 0) > 0 || (p.normalizedVertices?.length ?? 0) > 0;
