@@ -26,6 +26,26 @@ export interface IndexRefresher {
 }
 
 /**
+ * After a change search must see: a fresh stamp on the affected sets (every process
+ * rebuilds them on its next poll), and, when `index` is given, this process's index
+ * rebuilt before the caller answers. Every writer (single calls, import, purge) goes
+ * through here.
+ */
+export async function moveIndexStamps(
+  store: CatalogStore,
+  scope: LocationName,
+  setIds: Iterable<string>,
+  now: Date,
+  index?: IndexRefresher,
+): Promise<void> {
+  const ids = [...setIds];
+  if (ids.length === 0) return;
+  const stamp = randomBytes(12).toString('base64url');
+  await store.touchProductSets(scope, ids, stamp, now);
+  await index?.refresh(scope, ids, stamp);
+}
+
+/**
  * Computes a reference image's regions from its pixels (the vision pipeline implements
  * it). Throws a MetapixelError when the image cannot be fetched, decoded or used.
  */
@@ -253,11 +273,8 @@ export class CatalogService {
    * After a change search must see: a fresh stamp on the affected sets (every process
    * rebuilds them on its next poll), and this process's index rebuilt before answering.
    */
-  private async changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
-    if (setIds.length === 0) return;
-    const stamp = randomBytes(12).toString('base64url');
-    await this.store.touchProductSets(scope, setIds, stamp, this.clock());
-    await this.index?.refresh(scope, setIds, stamp);
+  private changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
+    return moveIndexStamps(this.store, scope, setIds, this.clock(), this.index);
   }
 
   /** indexTime tells what search sees: when this process last built the set's index. */

@@ -7,13 +7,12 @@
  * samples say the service raises an error otherwise. Metapixel answers INVALID_ARGUMENT
  * before creating any operation, so nothing is deleted (docs/api-behaviour.md).
  */
-import { randomBytes } from 'node:crypto';
 import { invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
 import { names, type LocationName } from '../catalog/names';
 import { toTimestamp } from '../catalog/messages';
 import * as rules from '../catalog/rules';
-import type { IndexRefresher } from '../catalog/catalog-service';
+import { moveIndexStamps, type IndexRefresher } from '../catalog/catalog-service';
 import type { CatalogStore, OperationRecord, ProductRecord } from '../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from './job-runner';
 import type { OperationsService } from './operations-service';
@@ -146,11 +145,7 @@ export class PurgeProductsJob implements JobHandler {
     return { scanned, victims };
   }
 
-  /** As CatalogService does after a change: fresh stamps, then this process's index rebuilt. */
-  private async changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
-    if (setIds.length === 0) return;
-    const stamp = randomBytes(12).toString('base64url');
-    await this.store.touchProductSets(scope, setIds, stamp, this.clock());
-    await this.index?.refresh(scope, setIds, stamp);
+  private changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
+    return moveIndexStamps(this.store, scope, setIds, this.clock(), this.index);
   }
 }

@@ -13,9 +13,8 @@
  * the end with this process's index rebuilt before the operation is done. Rebuilding a
  * whole set per line would make an import quadratic.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { IndexRefresher } from '../../catalog/catalog-service';
+import { moveIndexStamps, type IndexRefresher } from '../../catalog/catalog-service';
 import type { LocationName } from '../../catalog/names';
 import { Code, isMetapixelError } from '../../core/errors';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
@@ -113,12 +112,8 @@ export class ImportJob implements JobHandler {
     });
   }
 
-  async touch(scope: LocationName, sets: Iterable<string>, refresh: boolean): Promise<void> {
-    const ids = [...sets];
-    if (ids.length === 0) return;
-    const stamp = randomBytes(12).toString('base64url');
-    await this.store.touchProductSets(scope, ids, stamp, this.clock());
-    if (refresh) await this.index?.refresh(scope, ids, stamp);
+  touch(scope: LocationName, sets: Iterable<string>, refresh: boolean): Promise<void> {
+    return moveIndexStamps(this.store, scope, sets, this.clock(), refresh ? this.index : undefined);
   }
 
   storeResults(op: OperationRecord, chunk: number, items: LineResult[]): Promise<void> {
