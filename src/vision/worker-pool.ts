@@ -85,8 +85,16 @@ class PoolWorker {
       else p.resolve('detections' in msg ? msg.detections : msg.outputs);
     });
     worker.on('error', (e) => this.failAll(e));
-    worker.on('exit', () => this.failAll(unavailable('inference worker exited')));
+    worker.on('exit', () => {
+      this.alive = false;
+      this.failAll(unavailable('inference worker exited'));
+      this.onExit?.();
+    });
   }
+
+  /** False once the thread has exited (crashed, out of memory, terminated). */
+  alive = true;
+  onExit?: () => void;
 
   static start(init: WorkerInit): Promise<PoolWorker> {
     // Run from TypeScript sources (the tests), the worker is TypeScript too: it is loaded
@@ -130,12 +138,34 @@ export class InferenceWorkerPool {
   private readonly running = new Map<string, number>();
   private readonly meter: ForeignLoadMeter | undefined;
 
+  private closing = false;
+
   private constructor(
     private readonly workers: PoolWorker[],
     private readonly io: Map<string, { inputNames: string[]; outputNames: string[] }>,
     private readonly fastModels: ReadonlySet<string>,
+    private readonly init: WorkerInit,
   ) {
     this.meter = fastModels.size ? new ForeignLoadMeter(500) : undefined;
+    for (const w of workers) this.watch(w);
+  }
+
+  /**
+   * A worker that dies (a native crash, out of memory) fails its runs with UNAVAILABLE
+   * and is replaced, so later calls neither hang on it nor lose a core for good.
+   */
+  private watch(w: PoolWorker): void {
+    w.onExit = () => {
+      if (this.closing) return;
+      PoolWorker.start(this.init).then(
+        (fresh) => {
+          if (this.closing) return void fresh.worker.terminate();
+          this.workers[this.workers.indexOf(w)] = fresh;
+          this.watch(fresh);
+        },
+        () => undefined, // the pool runs on with the workers it has left
+      );
+    };
   }
 
   static async start(init: WorkerInit & { workers: number; io: Map<string, { inputNames: string[]; outputNames: string[] }> }): Promise<InferenceWorkerPool> {
@@ -147,7 +177,7 @@ export class InferenceWorkerPool {
       await Promise.all(ok.map((w) => w.worker.terminate()));
       throw failed.reason;
     }
-    return new InferenceWorkerPool(ok, io, new Set(workerInit.fast?.models ?? []));
+    return new InferenceWorkerPool(ok, io, new Set(workerInit.fast?.models ?? []), workerInit);
   }
 
   session(model: string): InferenceSession {
@@ -180,10 +210,13 @@ export class InferenceWorkerPool {
   }
 
   private leastBusy(): PoolWorker {
-    return this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const alive = this.workers.filter((w) => w.alive);
+    if (alive.length === 0) throw unavailable('No inference worker is running (they are being restarted); retry shortly.');
+    return alive.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.meter?.stop();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }

@@ -11,7 +11,7 @@ import { jsonApiBase, localObjectPath, parseGsUri } from '../../images/gcs-fetch
 export interface CsvSourceOptions {
   emulatorHost: string;
   localDir: string;
-  /** Until the response starts; reading the body afterwards has no deadline. */
+  /** Until the response starts, and the longest pause between two chunks of the body. */
   timeoutMs: number;
 }
 
@@ -31,17 +31,19 @@ export class GcsTextSource implements TextSource {
       const handle = await open(file, 'r').catch(() => {
         throw notFound(`Cloud Storage object ${what} not found.`);
       });
-      return createReadStream('', { fd: handle.fd, signal });
+      // The stream takes over the FileHandle (and closes it), not just its number.
+      return createReadStream('', { fd: handle, signal });
     }
     if (!this.opts.emulatorHost) {
       throw failedPrecondition('gs:// URIs need STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
     }
     const url = `${jsonApiBase(this.opts.emulatorHost)}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
     const headers = new AbortController();
+    const stalled = new AbortController();
     const timer = setTimeout(() => headers.abort(), this.opts.timeoutMs);
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.any([signal, headers.signal]) });
+      res = await fetch(url, { signal: AbortSignal.any([signal, headers.signal, stalled.signal]) });
     } catch (e) {
       if (headers.signal.aborted) throw deadlineExceeded(`Timed out opening ${what}.`);
       throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage is unreachable: ${(e as Error).message}.`);
@@ -50,6 +52,25 @@ export class GcsTextSource implements TextSource {
     }
     if (res.status === 404) throw notFound(`Cloud Storage object ${what} not found.`);
     if (!res.ok || !res.body) throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage answered HTTP ${res.status} for ${what}.`);
-    return res.body;
+    return withStallTimeout(res.body, this.opts.timeoutMs, what, stalled);
+  }
+}
+
+/**
+ * The body may take long in all, but a pause of `ms` between two chunks fails the read
+ * (and aborts the request, which also ends the pending read).
+ */
+async function* withStallTimeout(body: AsyncIterable<Uint8Array>, ms: number, what: string, request: AbortController): AsyncIterable<Uint8Array> {
+  for (const it = body[Symbol.asyncIterator](); ; ) {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        request.abort();
+        reject(deadlineExceeded(`Reading ${what} stalled for ${ms} ms.`));
+      }, ms);
+    });
+    const next = await Promise.race([it.next(), stalled]).finally(() => clearTimeout(timer));
+    if (next.done) return;
+    yield next.value;
   }
 }

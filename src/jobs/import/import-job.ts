@@ -179,9 +179,16 @@ class ImportRun {
     // also when cancelled or shut down. Not when the lease was lost: another worker owns
     // the checkpoint now.
     while (this.inFlight.size > 0) await this.settled();
-    if (this.ctl.signal.reason !== 'lease-lost') await this.commit(true);
-    if (failure !== undefined) throw failure;
-    this.ctl.signal.throwIfAborted();
+    const leaseLost = this.ctl.signal.reason === 'lease-lost';
+    if (!leaseLost) await this.commit(true);
+    if (failure !== undefined || this.ctl.signal.aborted) {
+      // A cancelled or failed import is not resumed, so the sets its last lines changed
+      // must be stamped now or search would not see those lines. (A failing store may
+      // fail this too; the import's own error is the one to report.)
+      if (!leaseLost) await this.job.touch(this.scope, this.dirty, true).catch(() => undefined);
+      if (failure !== undefined) throw failure;
+      this.ctl.signal.throwIfAborted();
+    }
     for (const s of this.dirty) this.changed.add(s);
     await this.job.touch(this.scope, this.changed, true);
   }
@@ -212,6 +219,8 @@ class ImportRun {
   }
 
   private async flush(): Promise<void> {
+    // Another worker owns the operation and its checkpoint now: write nothing more.
+    if (this.ctl.signal.reason === 'lease-lost') return;
     const items = this.pending;
     const cp = this.cp;
     await this.job.storeResults(this.op, cp.chunks, items);
