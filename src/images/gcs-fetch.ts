@@ -29,9 +29,15 @@ export function jsonApiBase(emulatorHost: string): string {
 
 /** DIR/bucket/object for METAPIXEL_GCS_DIR; a name escaping DIR is INVALID_ARGUMENT. */
 export function localObjectPath(localDir: string, bucket: string, object: string): string {
-  const root = path.resolve(localDir);
-  const file = path.resolve(root, bucket, object);
-  if (!file.startsWith(root + path.sep)) throw invalidArgument('Invalid Cloud Storage object name.');
+  // A file path would fold '.', '..' and empty segments (gs://a/../b/x into bucket b), so
+  // names with them cannot be kept in a bucket directory: refused rather than aliased.
+  const bucketDir = path.resolve(localDir, bucket);
+  const segments = object.split('/');
+  if (bucket === '.' || bucket === '..' || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw invalidArgument(`Cloud Storage object name "${object.slice(0, 200)}" has '.', '..' or empty path segments, which METAPIXEL_GCS_DIR cannot store.`);
+  }
+  const file = path.resolve(bucketDir, object);
+  if (!file.startsWith(bucketDir + path.sep)) throw invalidArgument('Invalid Cloud Storage object name.');
   return file;
 }
 

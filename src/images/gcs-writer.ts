@@ -3,7 +3,7 @@
  * Storage JSON API at STORAGE_EMULATOR_HOST, or a file under METAPIXEL_GCS_DIR. A write of
  * the same object again replaces it, so a job that redoes a step after a crash is harmless.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deadlineExceeded, failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable } from '../core/errors';
 import { jsonApiBase, localObjectPath, type GcsLimits } from './gcs-fetch';
@@ -45,10 +45,17 @@ export class GcsWriter {
   /** Write then rename, so a reader never sees half a file. */
   private async writeLocal(bucket: string, object: string, body: Buffer): Promise<void> {
     const file = localObjectPath(this.config.localDir, bucket, object);
-    await mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-    await writeFile(tmp, body);
-    await rename(tmp, file);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(tmp, body);
+      await rename(tmp, file);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      // The file system's own error names a server path: say which object failed and why.
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      throw failedPrecondition(`Could not write gs://${bucket}/${object.slice(0, 200)} under METAPIXEL_GCS_DIR (${code}).`);
+    }
   }
 
   private async upload(bucket: string, object: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
