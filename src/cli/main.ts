@@ -33,6 +33,8 @@ export function buildProgram(): Command {
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
+    // Whatever a command did not handle itself is a local problem (a bad setting, models
+    // not found, an unreadable folder): exit status 1, as docs/cli.md lists.
     process.stderr.write(`metapixel: ${(err as Error).message ?? String(err)}\n`);
-    process.exit(2);
+    process.exit(1);
   });

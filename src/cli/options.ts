@@ -9,10 +9,11 @@ export function intOption(flags: string, description: string, min: number, max: 
   });
 }
 
-export function numberOption(flags: string, description: string, min: number, maxExclusive: number): Option {
+export function numberOption(flags: string, description: string, min: number, maxExclusive: number, minExclusive = false): Option {
   return new Option(flags, description).argParser((v: string) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n >= maxExclusive) throw new InvalidArgumentError(`expected a number in [${min}, ${maxExclusive}).`);
+    const low = minExclusive ? n <= min : n < min;
+    if (!Number.isFinite(n) || low || n >= maxExclusive) throw new InvalidArgumentError(`expected a number in ${minExclusive ? '(' : '['}${min}, ${maxExclusive}).`);
     return n;
   });
 }

@@ -34,9 +34,9 @@ export function encodeCommand(): Command {
     .argument('<inputs...>', 'image files, folders (searched recursively for .jpg .png .webp .gif .avif .heic .tif .jp2), or http(s):// and gs:// URLs')
     .addOption(intOption('--max-items <n>', `most items per image (1-${MAX_ITEMS}; default METAPIXEL_DEFAULT_MAX_RESULTS, 10)`, 1, MAX_ITEMS))
     .addOption(new Option('--category <category>', 'only items of classes that fit this product category (the regions the index keeps for it); default: every item').choices(PRODUCT_CATEGORIES))
-    .addOption(numberOption('--min-score <score>', 'leave out items scored below this (0-1; default METAPIXEL_MIN_OBJECT_SCORE, 0.5)', 0, 1))
+    .addOption(numberOption('--min-score <score>', 'leave out items scored below this (above 0, below 1; default METAPIXEL_MIN_OBJECT_SCORE, 0.5)', 0, 1, true))
     .addOption(new Option('--code-bits <bits>', 'code length (METAPIXEL_CODE_BITS, default 128); compare only codes of one length').choices(['64', '128', '256']))
-    .addOption(intOption('--concurrency <n>', 'images in flight at once', 1, 64).default(4))
+    .addOption(intOption('--concurrency <n>', 'images in flight at once (1-16: more only fills the inference queues)', 1, 16).default(4))
     .option('--no-progress', 'no progress bar, even on a terminal')
     .addHelpText('after', `
 Output (one line per image, input order):

@@ -72,13 +72,16 @@ async function runSearch(inputs: string[], opts: SearchCliOptions): Promise<numb
   try {
     for (let i = 0; i < inputs.length; i += BATCH) {
       const batch = inputs.slice(i, i + BATCH);
-      const requests = await Promise.all(
-        batch.map(async (input) => ({
-          image: isUrl(input) ? { source: { imageUri: input } } : { content: await fs.readFile(input) },
-          features: [{ type: 'PRODUCT_SEARCH' as const, ...(opts.maxResults ? { maxResults: opts.maxResults } : {}) }],
-          imageContext: { productSearchParams: { productSet, productCategories: [opts.category], ...(opts.filter ? { filter: opts.filter } : {}) } },
-        })),
-      );
+      const contents = await readLocal(batch);
+      if (typeof contents === 'string') {
+        process.stderr.write(`metapixel search: ${contents}\n`);
+        return EXIT.USAGE;
+      }
+      const requests = batch.map((input, j) => ({
+        image: isUrl(input) ? { source: { imageUri: input } } : { content: contents[j]! },
+        features: [{ type: 'PRODUCT_SEARCH' as const, ...(opts.maxResults ? { maxResults: opts.maxResults } : {}) }],
+        imageContext: { productSearchParams: { productSet, productCategories: [opts.category], ...(opts.filter ? { filter: opts.filter } : {}) } },
+      }));
       const [res] = await conn.imageAnnotator.batchAnnotateImages({ requests });
       (res.responses ?? []).forEach((r, j) => {
         const json = toJson(type, r) as AnnotateJson;
@@ -162,4 +165,13 @@ function box(poly: Poly | undefined): string {
   const ys = vs.map((v) => v.y ?? 0);
   const f = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
   return `box x ${f(Math.min(...xs))}-${f(Math.max(...xs))}, y ${f(Math.min(...ys))}-${f(Math.max(...ys))}`;
+}
+
+/** The local files' bytes (undefined for URLs), or why one could not be read: a local problem, not the server's. */
+async function readLocal(batch: string[]): Promise<(Buffer | undefined)[] | string> {
+  try {
+    return await Promise.all(batch.map((input) => (isUrl(input) ? undefined : fs.readFile(input))));
+  } catch (e) {
+    return `cannot read ${(e as NodeJS.ErrnoException).path ?? 'a file'}: ${(e as Error).message}.`;
+  }
 }
