@@ -120,7 +120,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     })
     .addService(PRODUCT_SEARCH, new PurgeProductsService(store, operations), { PurgeProducts: 'purgeProducts' })
     .addService(PRODUCT_SEARCH, new ImportService(operations), { ImportProductSets: 'importProductSets' })
-    .addService(JOBS, new ProgressService(store), { GetOperationProgress: 'getOperationProgress' })
+    .addService(JOBS, new ProgressService(operations), { GetOperationProgress: 'getOperationProgress' })
     .addService(IMAGE_ANNOTATOR, annotator, { BatchAnnotateImages: 'batchAnnotateImages' })
     .addService(IMAGE_ENCODER, encoder, { EncodeImages: 'encodeImages' })
     .addService(IMAGE_ANNOTATOR, new AsyncAnnotateService(annotator, operations, gcsWriter, config.defaultProject), {

@@ -101,7 +101,8 @@ export class OperationsService {
     return toOperationMsg(rec, rec.done && !rec.error && assemble ? await assemble(rec) : rec.response);
   }
 
-  private async load(name: string | undefined, ctx: CallContext): Promise<OperationRecord> {
+  /** The named operation, if the caller may see it (the one scoped lookup every view uses). */
+  async load(name: string | undefined, ctx: CallContext): Promise<OperationRecord> {
     // Google's legacy project-less forms are routed, but no Metapixel operation has such a
     // name: names carry their project so that every lookup is scoped to a tenant.
     if (/^(locations\/[^/]+\/)?operations\/[^/]+$/.test(name ?? '')) {

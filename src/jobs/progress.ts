@@ -5,10 +5,10 @@
  * progress step; this service reads it back with the operation's state.
  */
 import type { CallContext } from '../core/context';
-import { notFound } from '../core/errors';
 import { names } from '../catalog/names';
 import { toTimestamp } from '../catalog/messages';
-import type { CatalogStore, OperationRecord } from '../store/catalog-store';
+import type { OperationRecord } from '../store/catalog-store';
+import { opName, type OperationsService } from './operations-service';
 
 /** Counts a job reports as it goes; lines for imports (other jobs count their items). */
 export interface JobProgress {
@@ -21,13 +21,11 @@ export interface JobProgress {
 type State = 'QUEUED' | 'PROCESSING' | 'SUCCESSFUL' | 'FAILED' | 'CANCELLED';
 
 export class ProgressService {
-  constructor(private readonly store: CatalogStore) {}
+  constructor(private readonly operations: OperationsService) {}
 
   async getOperationProgress(req: { name?: string }, ctx: CallContext) {
-    const name = names.parseOperation(req.name);
-    ctx.principal.assertProject(name.project);
-    const rec = await this.store.getOperation(name);
-    if (!rec) throw notFound(`Operation ${req.name} not found.`);
+    const rec = await this.operations.load(req.name, ctx);
+    const name = opName(rec);
     const p = (rec.checkpoint as { progress?: Partial<JobProgress> } | undefined)?.progress ?? {};
     const processed = p.processedLines ?? 0;
     const failed = p.failedLines ?? 0;

@@ -13,6 +13,7 @@ import type { CallContext } from '../core/context';
 import type { Principal } from '../core/auth';
 import { failedPrecondition, invalidArgument, isMetapixelError, permissionDenied, Code } from '../core/errors';
 import { names } from '../catalog/names';
+import { toTimestamp, type Timestamp } from '../catalog/messages';
 import type { OperationRecord } from '../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from '../jobs/job-runner';
 import type { OperationsService } from '../jobs/operations-service';
@@ -40,7 +41,6 @@ export interface AsyncBatchAnnotateImagesRequestMsg {
   labels?: Record<string, string>;
 }
 
-type Timestamp = { seconds: string; nanos: number };
 type State = 'CREATED' | 'RUNNING' | 'DONE' | 'CANCELLED';
 
 /** The persisted job input: image bytes as base64 so the record stays plain JSON. */
@@ -77,7 +77,7 @@ export class AsyncAnnotateService {
       ? names.parseProjectScope(req.parent, 'parent')
       : { project: ctx.principal.defaultProject ?? this.defaultProject, location: null };
     ctx.principal.assertProject(scope.project);
-    const now = tsOf(this.clock());
+    const now = toTimestamp(this.clock());
     const stored: StoredRequest = { requests: requests.map(storeImage), outputConfig };
     const rec = await this.operations.enqueue({
       ...scope,
@@ -115,7 +115,7 @@ export class AsyncAnnotateJob implements JobHandler {
     const ctx: CallContext = { principal: operationPrincipal(op), requestId: `operation:${op.id}` };
     const created = createTimeOf(op);
     let next = (op.checkpoint as Checkpoint | undefined)?.nextBatch ?? 0;
-    await ctl.progress(metadataOf('RUNNING', created, tsOf(this.clock())), { nextBatch: next } satisfies Checkpoint);
+    await ctl.progress(metadataOf('RUNNING', created, toTimestamp(this.clock())), { nextBatch: next } satisfies Checkpoint);
     for (; next * batchSize < req.requests.length; next++) {
       ctl.signal.throwIfAborted();
       const first = next * batchSize;
@@ -123,14 +123,14 @@ export class AsyncAnnotateJob implements JobHandler {
       const responses = await mapLimit(batch, this.opts.concurrency, (r) => this.annotate(r, ctx, ctl.signal));
       const object = `${prefix}output-${first + 1}-to-${first + batch.length}.json`;
       await this.write(bucket, object, Buffer.from(this.encode({ responses })), ctl.signal);
-      await ctl.progress(metadataOf('RUNNING', created, tsOf(this.clock())), { nextBatch: next + 1 } satisfies Checkpoint);
+      await ctl.progress(metadataOf('RUNNING', created, toTimestamp(this.clock())), { nextBatch: next + 1 } satisfies Checkpoint);
     }
     return { '@type': RESPONSE_TYPE, outputConfig: req.outputConfig };
   }
 
   /** OperationMetadata has no failed state: a failed operation ends DONE with its error. */
   finalMetadata(op: OperationRecord, outcome: JobOutcome, now: Date): unknown {
-    return metadataOf(outcome === 'CANCELLED' ? 'CANCELLED' : 'DONE', createTimeOf(op), tsOf(now));
+    return metadataOf(outcome === 'CANCELLED' ? 'CANCELLED' : 'DONE', createTimeOf(op), toTimestamp(now));
   }
 
   /** Storage that is briefly unreachable is retried; other write errors fail the operation. */
@@ -210,13 +210,8 @@ function loadImage(r: StoredRequest['requests'][number]): AnnotateImageRequestMs
   return { ...r, image } as AnnotateImageRequestMsg;
 }
 
-function tsOf(d: Date): Timestamp {
-  const ms = d.getTime();
-  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
-}
-
 function createTimeOf(op: OperationRecord): Timestamp {
-  return (op.metadata as { createTime?: Timestamp } | null)?.createTime ?? tsOf(op.createTime);
+  return (op.metadata as { createTime?: Timestamp } | null)?.createTime ?? toTimestamp(op.createTime);
 }
 
 function metadataOf(state: State, createTime: Timestamp, updateTime: Timestamp) {
