@@ -123,10 +123,12 @@ export const statusName = (code: number | null | undefined) => STATUS_NAMES[code
  * failure carries a Node error code instead.
  */
 export function explainError(err: unknown, opts: ServerOptions): string {
-  const e = err as { code?: number | string; message?: string };
+  const e = err as { code?: number | string; message?: string; cause?: { code?: unknown } };
   const where = opts.endpoint;
-  if (typeof e.code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ETIMEDOUT)$/.test(e.code)) {
-    return `cannot reach the server at ${where} (${e.code}): is \`metapixel serve\` running there? Give its REST URL with --endpoint or METAPIXEL_ENDPOINT.`;
+  // Google's client puts the Node error code on the error; fetch puts it on its cause.
+  const netCode = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  if (netCode && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ETIMEDOUT)$/.test(netCode)) {
+    return `cannot reach the server at ${where} (${netCode}): is \`metapixel serve\` running there? Give its REST URL with --endpoint or METAPIXEL_ENDPOINT.`;
   }
   const body = googleError(e.message);
   if (!body) return e.message ?? String(err);

@@ -127,7 +127,8 @@ export class EncodeService {
   }
 
   private options(o: EncodeOptionsMsg): { maxItems: number; category: string; minScore?: number } {
-    const maxItems = o.maxItems || this.limits.defaultMaxResults;
+    // The server-wide default may be set above what one encode answers; it is capped here.
+    const maxItems = o.maxItems || Math.min(this.limits.defaultMaxResults, MAX_ITEMS);
     if (!Number.isInteger(maxItems) || maxItems < 0 || maxItems > MAX_ITEMS) {
       throw invalidArgument(`options.max_items must be between 0 and ${MAX_ITEMS}, got ${o.maxItems}.`);
     }
