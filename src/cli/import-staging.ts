@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/config';
+import { mapLimit } from '../core/concurrency';
 import { GcsWriter, parseGsPrefix } from '../images/gcs-writer';
 import { expandInputs, IMAGE_EXTENSIONS } from './inputs';
 
@@ -80,20 +81,15 @@ function csvField(s: string): string {
 
 /** Uploads each file, `concurrency` at a time; `onDone` after each. */
 export async function uploadFiles(writer: GcsWriter, bucket: string, lines: readonly PlannedLine[], concurrency: number, onDone: () => void): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < lines.length) {
-      const line = lines[next++];
-      const body = await fs.readFile(line.file).catch((e: Error) => {
-        throw new Error(`cannot read ${line.file}: ${e.message}`);
-      });
-      await writer.write(bucket, line.object, body, contentType(line.file)).catch((e: Error) => {
-        throw new Error(`uploading ${line.file} to gs://${bucket}/${line.object} failed: ${e.message}`);
-      });
-      onDone();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, lines.length) }, worker));
+  await mapLimit(lines, concurrency, async (line) => {
+    const body = await fs.readFile(line.file).catch((e: Error) => {
+      throw new Error(`cannot read ${line.file}: ${e.message}`);
+    });
+    await writer.write(bucket, line.object, body, contentType(line.file)).catch((e: Error) => {
+      throw new Error(`uploading ${line.file} to gs://${bucket}/${line.object} failed: ${e.message}`);
+    });
+    onDone();
+  });
 }
 
 /** Uploads a CSV under the staging prefix, named by its content; returns its gs:// URI. */

@@ -13,6 +13,7 @@ import type { CallContext } from '../core/context';
 import type { Principal } from '../core/auth';
 import { failedPrecondition, invalidArgument, isMetapixelError, permissionDenied, Code } from '../core/errors';
 import { names } from '../catalog/names';
+import { mapLimit } from '../core/concurrency';
 import { toTimestamp, type Timestamp } from '../catalog/messages';
 import type { OperationRecord } from '../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from '../jobs/job-runner';
@@ -218,16 +219,3 @@ function metadataOf(state: State, createTime: Timestamp, updateTime: Timestamp) 
   return { '@type': METADATA_TYPE, state, createTime, updateTime };
 }
 
-/** Maps with at most `limit` calls in flight, keeping the input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let i = 0;
-  const lane = async () => {
-    while (i < items.length) {
-      const k = i++;
-      out[k] = await fn(items[k]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return out;
-}
