@@ -4,7 +4,7 @@
  * message shapes of src/catalog/messages.ts and a CallContext.
  */
 import { randomBytes } from 'node:crypto';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../core/errors';
+import { alreadyExists, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
 import type { CatalogStore, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
 import { toTimestamp, type FieldMaskMsg, type ListRequest, type ProductMsg, type ProductSetMsg, type ReferenceImageMsg } from './messages';
@@ -240,9 +240,7 @@ export class CatalogService {
     if (!productRec) throw notFound(`Product ${req.product} not found.`);
     const sets = await this.store.listSetsOfProduct(product);
     if (sets.includes(set.productSet)) return {};
-    if (sets.length >= this.limits.maxSetsPerProduct) {
-      throw failedPrecondition(`Product ${req.product} is already in ${sets.length} product sets, the most allowed.`);
-    }
+    rules.roomForAnotherSet(req.product!, sets.length, this.limits.maxSetsPerProduct);
     await this.store.addProductToSet(set, product.product);
     await this.changed(set, [set.productSet]);
     return {};

@@ -3,7 +3,7 @@
  * protos (product_search_service.proto). Each check throws INVALID_ARGUMENT naming the field.
  */
 import { randomBytes } from 'node:crypto';
-import { invalidArgument } from '../core/errors';
+import { failedPrecondition, invalidArgument } from '../core/errors';
 import type { KeyValue, PolyRecord, Vertex } from '../store/catalog-store';
 import type { BoundingPolyMsg, KeyValueMsg } from './messages';
 
@@ -28,6 +28,11 @@ export const PRODUCT_CATEGORIES = [
 ] as const;
 
 /** A caller-chosen id, or a server-assigned one when omitted. */
+/** A product joins one more set only while it is in fewer than `max` (single calls and imports). */
+export function roomForAnotherSet(product: string, sets: number, max: number): void {
+  if (sets >= max) throw failedPrecondition(`Product ${product} is already in ${sets} product sets, the most allowed.`);
+}
+
 export function resourceId(given: string | undefined, field: string): string {
   if (!given) return randomBytes(8).toString('hex');
   if (given.length > MAX_ID_LENGTH) throw invalidArgument(`${field} must be at most ${MAX_ID_LENGTH} characters.`);

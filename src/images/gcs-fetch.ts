@@ -15,9 +15,9 @@ export interface GcsLimits {
   maxBytes: number;
 }
 
-export function parseGsUri(uri: string): { bucket: string; object: string } {
+export function parseGsUri(uri: string, field?: string): { bucket: string; object: string } {
   const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw invalidArgument(`Invalid Cloud Storage URI "${uri.slice(0, 200)}": expected gs://bucket/object.`);
+  if (!m) throw invalidArgument(`Invalid ${field ?? 'Cloud Storage URI'} "${uri.slice(0, 200)}": expected gs://bucket/object.`);
   return { bucket: m[1], object: m[2] };
 }
 

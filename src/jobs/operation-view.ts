@@ -1,6 +1,15 @@
 /** Operation records to google.longrunning.Operation messages. */
 import { names } from '../catalog/names';
+import { toTimestamp } from '../catalog/messages';
 import type { OperationRecord } from '../store/catalog-store';
+
+/** google.cloud.vision.v1.BatchOperationMetadata, the metadata of imports and purges. */
+export const BATCH_METADATA_TYPE = 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata';
+export type BatchState = 'PROCESSING' | 'SUCCESSFUL' | 'FAILED' | 'CANCELLED';
+
+export function batchMetadata(submitted: Date, state: BatchState, ended?: Date) {
+  return { '@type': BATCH_METADATA_TYPE, state, submitTime: toTimestamp(submitted), ...(ended ? { endTime: toTimestamp(ended) } : {}) };
+}
 
 /**
  * Metadata and responses are stored as `{'@type': url, ...fields}`; protobufjs packs that

@@ -16,10 +16,9 @@ import { moveIndexStamps, type IndexRefresher } from '../catalog/catalog-service
 import type { CatalogStore, OperationRecord, ProductRecord } from '../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from './job-runner';
 import type { OperationsService } from './operations-service';
-import { toOperationMsg } from './operation-view';
+import { BATCH_METADATA_TYPE, batchMetadata, toOperationMsg } from './operation-view';
 
 export const PURGE_PRODUCTS_KIND = 'purge-products';
-const METADATA_TYPE = 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata';
 const EMPTY = { '@type': 'type.googleapis.com/google.protobuf.Empty' };
 const PAGE = 100;
 
@@ -66,7 +65,7 @@ export class PurgeProductsService {
       ...scope,
       kind: PURGE_PRODUCTS_KIND,
       request: target,
-      metadata: { '@type': METADATA_TYPE, state: 'PROCESSING', submitTime: toTimestamp(this.clock()) },
+      metadata: batchMetadata(this.clock(), 'PROCESSING'),
     });
     return toOperationMsg(rec);
   }
@@ -124,7 +123,7 @@ export class PurgeProductsJob implements JobHandler {
 
   finalMetadata(op: OperationRecord, outcome: JobOutcome, now: Date): unknown {
     const state = outcome === 'SUCCEEDED' ? 'SUCCESSFUL' : outcome;
-    return { ...(op.metadata as object), '@type': METADATA_TYPE, state, endTime: toTimestamp(now) };
+    return { ...(op.metadata as object), '@type': BATCH_METADATA_TYPE, state, endTime: toTimestamp(now) };
   }
 
   /**

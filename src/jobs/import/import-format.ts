@@ -9,8 +9,7 @@ import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/ca
 import { opName } from '../operations-service';
 
 export const IMPORT_KIND = 'import-product-sets';
-const METADATA_TYPE = 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata';
-const RESPONSE_TYPE = 'type.googleapis.com/google.cloud.vision.v1.ImportProductSetsResponse';
+export const RESPONSE_TYPE = 'type.googleapis.com/google.cloud.vision.v1.ImportProductSetsResponse';
 const PAGE = 100;
 
 /** The operation's request as stored. */
@@ -23,12 +22,6 @@ export interface LineResult {
   s: StatusRecord;
   ri?: ReferenceImageMsg;
   set?: string;
-}
-
-export type BatchState = 'PROCESSING' | 'SUCCESSFUL' | 'FAILED' | 'CANCELLED';
-
-export function importMetadata(submitted: Date, state: BatchState, ended?: Date) {
-  return { '@type': METADATA_TYPE, state, submitTime: toTimestamp(submitted), ...(ended ? { endTime: toTimestamp(ended) } : {}) };
 }
 
 /**

@@ -25,7 +25,8 @@ import type { TextSource } from './csv-source';
 import { readLines, type RawLine } from './csv-lines';
 import { parseImportLine } from './import-line';
 import type { LineImporter } from './line-importer';
-import { IMPORT_KIND, importMetadata, type ImportRequest, type LineResult } from './import-format';
+import { batchMetadata } from '../operation-view';
+import { IMPORT_KIND, RESPONSE_TYPE, type ImportRequest, type LineResult } from './import-format';
 
 export interface ImportJobOptions {
   /** Lines imported at once. */
@@ -76,7 +77,7 @@ export class ImportJob implements JobHandler {
     const run = new ImportRun(this, op, ctl, scope, cp);
     await run.execute(await this.source.open(req.csvUri, ctl.signal));
     this.finished.set(op.id, { ok: run.cp.ok });
-    return { '@type': 'type.googleapis.com/google.cloud.vision.v1.ImportProductSetsResponse' };
+    return { '@type': RESPONSE_TYPE };
   }
 
   finalMetadata(op: OperationRecord, outcome: JobOutcome, now: Date): unknown {
@@ -84,7 +85,7 @@ export class ImportJob implements JobHandler {
     this.finished.delete(op.id);
     // Google: SUCCESSFUL when at least one line was imported, FAILED when none was.
     const state = outcome === 'CANCELLED' ? 'CANCELLED' : outcome === 'SUCCEEDED' && ok > 0 ? 'SUCCESSFUL' : 'FAILED';
-    return importMetadata(op.createTime, state, now);
+    return batchMetadata(op.createTime, state, now);
   }
 
   /** A first pass that only counts lines, so progress can show a total. */
@@ -96,7 +97,7 @@ export class ImportJob implements JobHandler {
 
   async save(op: OperationRecord, ctl: JobControl, cp: Checkpoint): Promise<void> {
     cp.progress = { totalLines: cp.total, processedLines: cp.lines, failedLines: cp.failed };
-    await ctl.progress(importMetadata(op.createTime, 'PROCESSING'), cp);
+    await ctl.progress(batchMetadata(op.createTime, 'PROCESSING'), cp);
   }
 
   importLine(scope: LocationName, raw: RawLine, signal: AbortSignal): Promise<LineResult> {

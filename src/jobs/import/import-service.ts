@@ -5,9 +5,10 @@
 import type { CallContext } from '../../core/context';
 import { invalidArgument } from '../../core/errors';
 import { names } from '../../catalog/names';
+import { parseGsUri } from '../../images/gcs-fetch';
 import type { OperationsService } from '../operations-service';
-import { toOperationMsg } from '../operation-view';
-import { IMPORT_KIND, importMetadata, type ImportRequest } from './import-format';
+import { batchMetadata, toOperationMsg } from '../operation-view';
+import { IMPORT_KIND, type ImportRequest } from './import-format';
 
 export interface ImportProductSetsRequestMsg {
   parent?: string;
@@ -25,9 +26,9 @@ export class ImportService {
     ctx.principal.assertProject(scope.project);
     const uri = req.inputConfig?.gcsSource?.csvFileUri;
     if (!uri) throw invalidArgument('Missing required field: input_config.gcs_source.csv_file_uri.');
-    if (!/^gs:\/\/[^/]+\/.+/.test(uri)) throw invalidArgument(`Invalid input_config.gcs_source.csv_file_uri "${uri.slice(0, 200)}": expected gs://bucket/object.`);
+    parseGsUri(uri, 'input_config.gcs_source.csv_file_uri');
     const request: ImportRequest = { csvUri: uri };
-    const rec = await this.operations.enqueue({ ...scope, kind: IMPORT_KIND, request, metadata: importMetadata(this.clock(), 'PROCESSING') });
+    const rec = await this.operations.enqueue({ ...scope, kind: IMPORT_KIND, request, metadata: batchMetadata(this.clock(), 'PROCESSING') });
     return toOperationMsg(rec);
   }
 }

@@ -53,9 +53,7 @@ export class LineImporter {
     const category = product ? product.productCategory : rules.productCategory(line.category);
     const sets = product ? await this.store.listSetsOfProduct(productName) : [];
     const join = !sets.includes(line.productSetId);
-    if (join && sets.length >= this.opts.maxSetsPerProduct) {
-      throw failedPrecondition(`Product ${names.product(productName)} is already in ${sets.length} product sets, the most allowed.`);
-    }
+    if (join) rules.roomForAnotherSet(names.product(productName), sets.length, this.opts.maxSetsPerProduct);
     const plan = planImage(product ? await this.store.getReferenceImage(imageName) : null, line, imageName);
     const regions =
       plan.kind === 'exists' ? [] : await this.process(line.uri, plan.kind === 'add' ? [plan.poly] : plan.polys, category, signal);
