@@ -73,17 +73,9 @@ export class AnnotateService {
   }
 
   async batchAnnotateImages(req: { requests?: AnnotateImageRequestMsg[]; parent?: string }, ctx: CallContext) {
-    const requests = this.checkBatch(req, ctx, this.limits.maxImagesPerRequest);
+    const requests = checkImageBatch(req, ctx, this.limits.maxImagesPerRequest);
     const responses = await Promise.all(requests.map((r) => this.annotateOne(r, ctx)));
     return { responses };
-  }
-
-  /**
-   * The request-level checks of images:annotate, shared with images:asyncBatchAnnotate
-   * (which allows more images): the parent's project and the image count.
-   */
-  checkBatch(req: { requests?: AnnotateImageRequestMsg[]; parent?: string }, ctx: CallContext, maxImages: number): AnnotateImageRequestMsg[] {
-    return checkImageBatch(req, ctx, maxImages);
   }
 
   async annotateOne(req: AnnotateImageRequestMsg, ctx: CallContext): Promise<AnnotateImageResponseMsg> {

@@ -21,6 +21,7 @@ import type { OperationsService } from '../jobs/operations-service';
 import { toOperationMsg } from '../jobs/operation-view';
 import { MAX_OBJECT_NAME_BYTES, parseGsPrefix, type GcsWriter } from '../images/gcs-writer';
 import type { AnnotateImageRequestMsg, AnnotateImageResponseMsg, AnnotateService } from './annotate-service';
+import { checkImageBatch } from './image-batch';
 
 export const ASYNC_ANNOTATE_KIND = 'async-batch-annotate-images';
 /** Google's limit for one images:asyncBatchAnnotate request (cloud.google.com/vision/docs/batch). */
@@ -66,7 +67,7 @@ export class AsyncAnnotateService {
   ) {}
 
   async asyncBatchAnnotateImages(req: AsyncBatchAnnotateImagesRequestMsg, ctx: CallContext) {
-    const requests = this.annotator.checkBatch(req, ctx, MAX_ASYNC_IMAGES);
+    const requests = checkImageBatch(req, ctx, MAX_ASYNC_IMAGES);
     const outputConfig = checkOutputConfig(req.outputConfig, requests.length);
     checkLabels(req.labels);
     if (!this.writer.configured) {

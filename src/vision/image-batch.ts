@@ -1,7 +1,8 @@
 /**
- * The rules every per-image batch call shares (images:annotate, images:encode): the
- * request-level checks that fail the whole call, as Google's do, and the mapping of one
- * image's failure to its own `error` so that it never fails its neighbours.
+ * The rules every per-image batch call shares (images:annotate, images:asyncBatchAnnotate,
+ * images:encode): the request-level checks that fail the whole call, as Google's do, and
+ * the mapping of one image's failure to its own `error` so that it never fails its
+ * neighbours.
  */
 import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';

@@ -67,12 +67,8 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'failed', message: (e as Error).message } satisfies WorkerReply);
     return;
   }
-  port.on('message', (req: WorkerRequest | 'close') => {
-    if (req === 'close') {
-      const sessions = [...models.values()].flatMap((m) => (m.fastSession ? [m.session, m.fastSession] : [m.session]));
-      void Promise.all(sessions.map((s) => s.close())).then(() => port.close());
-      return;
-    }
+  // No 'close' message: the pool terminates its workers, which frees their sessions.
+  port.on('message', (req: WorkerRequest) => {
     const m = models.get(req.model);
     const reply = (r: WorkerReply) => port.postMessage(r);
     if (!m) return reply({ id: req.id, error: { code: 13, message: `model ${req.model} is not loaded` } });

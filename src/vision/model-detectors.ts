@@ -44,8 +44,3 @@ export class ManifestDetector implements DetectorModel {
   }
 }
 
-/** OIDv4 SSD (MediaPipe anchors and box coder, ssd-decoder.ts). */
-export class SsdDetector extends ManifestDetector {}
-
-/** COCO CenterNet (heatmap peaks, centernet-decoder.ts). */
-export class CenterNetDetector extends ManifestDetector {}

@@ -8,7 +8,7 @@ import { failedPrecondition } from '../core/errors';
 import { IDENTITY_CALIBRATION } from './calibration';
 import { Embedder } from './embedder';
 import { InferenceQueue, InferenceSession } from './inference';
-import { CenterNetDetector, SsdDetector } from './model-detectors';
+import { ManifestDetector } from './model-detectors';
 import { ModelManifest } from './model-manifest';
 import { CalibratedModel, ObjectDetector, ObjectDetectorOptions } from './object-detector';
 import { OnnxSession } from './onnx-session';
@@ -90,7 +90,8 @@ export async function loadVisionModels(modelsDir: string, opts: VisionModelsOpti
         embedder = new Embedder(await queued(entry.name), entry);
         continue;
       }
-      const model = decoder === 'ssd' ? new SsdDetector(await queued(entry.name), entry) : new CenterNetDetector(await queued(entry.name), entry);
+      // The manifest's decoder (ssd, centernet) says how its outputs are read (model-io.ts).
+      const model = new ManifestDetector(await queued(entry.name), entry);
       detectors.push({ model, calibration: entry.runtime.calibration ?? IDENTITY_CALIBRATION });
     }
     if (!embedder || detectors.length === 0) throw failedPrecondition('models manifest: needs at least one detector and one embedder');

@@ -14,7 +14,7 @@ import { iou } from '../../src/vision/box';
 import { fitLogitShift, ScorePair } from '../../src/vision/calibration';
 import { cropRgb, RgbImage } from '../../src/vision/preprocess';
 import { ModelManifest } from '../../src/vision/model-manifest';
-import { CenterNetDetector, SsdDetector } from '../../src/vision/model-detectors';
+import { ManifestDetector } from '../../src/vision/model-detectors';
 import { OnnxSession } from '../../src/vision/onnx-session';
 import { devImagesDir, loadRgb } from '../support/dev-images';
 import { MODELS_DIR } from './parity-records';
@@ -37,8 +37,8 @@ const variants = (img: RgbImage): RgbImage[] => [img, flip(img),
 
 async function main(): Promise<void> {
   const manifest = await ModelManifest.load(MODELS_DIR);
-  const ssd = new SsdDetector(await OnnxSession.load(manifest, 'ssd_mobilenetv2_oidv4', { intraOpNumThreads: 2 }), manifest.entry('ssd_mobilenetv2_oidv4'));
-  const cn = new CenterNetDetector(await OnnxSession.load(manifest, 'centernet_mobilenetv3_coco', { intraOpNumThreads: 2 }), manifest.entry('centernet_mobilenetv3_coco'));
+  const ssd = new ManifestDetector(await OnnxSession.load(manifest, 'ssd_mobilenetv2_oidv4', { intraOpNumThreads: 2 }), manifest.entry('ssd_mobilenetv2_oidv4'));
+  const cn = new ManifestDetector(await OnnxSession.load(manifest, 'centernet_mobilenetv3_coco', { intraOpNumThreads: 2 }), manifest.entry('centernet_mobilenetv3_coco'));
   const pairs: ScorePair[] = [];
   const files = fs.readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
   for (const f of files) {
