@@ -41,6 +41,26 @@ export function localObjectPath(localDir: string, bucket: string, object: string
   return file;
 }
 
+/**
+ * GET of one object through the Cloud Storage JSON API at `emulatorHost`, failures mapped
+ * once for every reader: `deadline` firing is DEADLINE_EXCEEDED, any other network failure
+ * UNAVAILABLE, a missing object NOT_FOUND, another HTTP error UNAVAILABLE.
+ */
+export async function getJsonApiObject(emulatorHost: string, bucket: string, object: string, signals: AbortSignal[], deadline: AbortSignal): Promise<Response> {
+  const what = `gs://${bucket}/${object}`;
+  const url = `${jsonApiBase(emulatorHost)}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.any([...signals, deadline]) });
+  } catch (e) {
+    if (deadline.aborted) throw deadlineExceeded(`Timed out reading ${what}.`);
+    throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage is unreachable: ${(e as Error).message}.`);
+  }
+  if (res.status === 404) throw notFound(`Cloud Storage object ${what} not found.`);
+  if (!res.ok || !res.body) throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage answered HTTP ${res.status} for ${what}.`);
+  return res;
+}
+
 export class GcsImageFetcher {
   constructor(private readonly limits: GcsLimits) {}
 
@@ -73,17 +93,8 @@ export class GcsImageFetcher {
   }
 
   private async readJsonApi(bucket: string, object: string, signal?: AbortSignal): Promise<Buffer> {
-    const url = `${jsonApiBase(this.limits.emulatorHost)}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
-    const timeout = AbortSignal.timeout(this.limits.timeoutMs);
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    } catch (e) {
-      if (timeout.aborted) throw deadlineExceeded(`Timed out reading gs://${bucket}/${object}.`);
-      throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage is unreachable: ${(e as Error).message}.`);
-    }
-    if (res.status === 404) throw notFound(`Cloud Storage object gs://${bucket}/${object} not found.`);
-    if (!res.ok) throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage answered HTTP ${res.status} for gs://${bucket}/${object}.`);
+    // The deadline covers the whole read, body included: an image is read at once.
+    const res = await getJsonApiObject(this.limits.emulatorHost, bucket, object, signal ? [signal] : [], AbortSignal.timeout(this.limits.timeoutMs));
     const declared = Number(res.headers.get('content-length') ?? 0);
     if (declared > this.limits.maxBytes) throw invalidArgument(`The image is ${declared} bytes; the limit is ${this.limits.maxBytes}.`);
     const body = Buffer.from(await res.arrayBuffer());

@@ -5,8 +5,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Code, deadlineExceeded, failedPrecondition, MetapixelError, notFound } from '../../core/errors';
-import { jsonApiBase, localObjectPath, parseGsUri } from '../../images/gcs-fetch';
+import { deadlineExceeded, failedPrecondition, notFound } from '../../core/errors';
+import { getJsonApiObject, localObjectPath, parseGsUri } from '../../images/gcs-fetch';
 
 export interface CsvSourceOptions {
   emulatorHost: string;
@@ -37,22 +37,13 @@ export class GcsTextSource implements TextSource {
     if (!this.opts.emulatorHost) {
       throw failedPrecondition('gs:// URIs need STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
     }
-    const url = `${jsonApiBase(this.opts.emulatorHost)}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
+    // A CSV may take long in all: the deadline is for the answer to start, then each chunk
+    // must come within it (withStallTimeout).
     const headers = new AbortController();
     const stalled = new AbortController();
     const timer = setTimeout(() => headers.abort(), this.opts.timeoutMs);
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: AbortSignal.any([signal, headers.signal, stalled.signal]) });
-    } catch (e) {
-      if (headers.signal.aborted) throw deadlineExceeded(`Timed out opening ${what}.`);
-      throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage is unreachable: ${(e as Error).message}.`);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (res.status === 404) throw notFound(`Cloud Storage object ${what} not found.`);
-    if (!res.ok || !res.body) throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage answered HTTP ${res.status} for ${what}.`);
-    return withStallTimeout(res.body, this.opts.timeoutMs, what, stalled);
+    const res = await getJsonApiObject(this.opts.emulatorHost, bucket, object, [signal, stalled.signal], headers.signal).finally(() => clearTimeout(timer));
+    return withStallTimeout(res.body!, this.opts.timeoutMs, what, stalled);
   }
 }
 
