@@ -34,7 +34,6 @@ export async function buildImagePipeline(
   const vision = await loadVisionModels(modelsDir, {
     onRun,
     intraOpNumThreads: config.onnxThreads,
-    idleThreads: config.onnxIdleThreads,
     maxQueue: config.inferenceQueue,
     concurrency: config.inferenceConcurrency,
     workers: config.inferenceWorkers,

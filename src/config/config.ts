@@ -37,7 +37,6 @@ export interface Config {
   defaultProject: string;
   modelsDir: string;
   onnxThreads: number;
-  onnxIdleThreads: number;
   inferenceQueue: number;
   inferenceConcurrency: number;
   inferenceWorkers: number;
@@ -78,7 +77,6 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   defaultProject: ['METAPIXEL_DEFAULT_PROJECT', 'default', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }],
   modelsDir: ['METAPIXEL_MODELS_DIR', '', { type: 'string' }],
   onnxThreads: ['METAPIXEL_ONNX_THREADS', 1, { type: 'integer', minimum: 1, maximum: 64 }],
-  onnxIdleThreads: ['METAPIXEL_ONNX_IDLE_THREADS', 2, { type: 'integer', minimum: 1, maximum: 64 }],
   inferenceQueue: ['METAPIXEL_INFERENCE_QUEUE', 32, { type: 'integer', minimum: 1 }],
   inferenceConcurrency: ['METAPIXEL_INFERENCE_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
   inferenceWorkers: ['METAPIXEL_INFERENCE_WORKERS', 2, { type: 'integer', minimum: 0, maximum: 64 }],

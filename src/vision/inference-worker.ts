@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RawDetection } from './box';
 import type { Tensor } from './inference';
-import { InputSpec, inputSpec, OutputDecoder, outputDecoder, pixelsToTensor } from './model-io';
+import { InputSize, InputSpec, inputSpec, OutputDecoder, outputDecoder, pixelsToTensor } from './model-io';
 import { ModelManifest } from './model-manifest';
 import { OnnxSession } from './onnx-session';
 
@@ -17,15 +17,13 @@ export interface WorkerInit {
   modelsDir: string;
   models: string[];
   intraOpNumThreads: number;
-  /** Models that also get a session with more intra-op threads, for runs sent with
-   *  `fast` when the machine has idle cores (worker-pool.ts decides). */
-  fast?: { models: string[]; threads: number };
 }
 
 export type WorkerRequest =
   | { id: number; model: string; inputs: Record<string, Tensor> }
-  /** With minScore: decode and answer detections (detectors only); without: outputs. */
-  | { id: number; model: string; pixels: Uint8Array; minScore?: number; fast?: boolean };
+  /** With minScore: decode and answer detections (detectors only); without: outputs.
+   *  `size`: the input size of `pixels` when not the manifest's (model-io.ts inputSize). */
+  | { id: number; model: string; pixels: Uint8Array; size?: InputSize; minScore?: number };
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
@@ -35,18 +33,17 @@ export type WorkerReply =
 
 interface LoadedModel {
   session: OnnxSession;
-  fastSession?: OnnxSession;
   input: InputSpec;
   decode?: OutputDecoder;
 }
 
 async function handle(m: LoadedModel, req: WorkerRequest): Promise<WorkerReply> {
   if ('inputs' in req) return { id: req.id, outputs: await m.session.run(req.inputs) };
-  const session = (req.fast && m.fastSession) || m.session;
-  const outputs = await session.run({ [m.input.name]: pixelsToTensor(req.pixels, m.input) });
+  const size = req.size ?? m.input;
+  const outputs = await m.session.run({ [m.input.name]: pixelsToTensor(req.pixels, m.input, size) });
   if (req.minScore === undefined) return { id: req.id, outputs };
   if (!m.decode) throw new Error(`model ${req.model} is not a detector`);
-  return { id: req.id, detections: m.decode(outputs, req.minScore) };
+  return { id: req.id, detections: m.decode(outputs, req.minScore, size) };
 }
 
 async function main(): Promise<void> {
@@ -58,10 +55,7 @@ async function main(): Promise<void> {
     for (const name of init.models) {
       const entry = manifest.entry(name);
       const session = await OnnxSession.load(manifest, name, { intraOpNumThreads: init.intraOpNumThreads });
-      const fastSession = init.fast?.models.includes(name)
-        ? await OnnxSession.load(manifest, name, { intraOpNumThreads: init.fast.threads, allowSpinning: false })
-        : undefined;
-      models.set(name, { session, fastSession, input: inputSpec(entry), decode: outputDecoder(entry) });
+      models.set(name, { session, input: inputSpec(entry), decode: outputDecoder(entry) });
     }
   } catch (e) {
     port.postMessage({ type: 'failed', message: (e as Error).message } satisfies WorkerReply);

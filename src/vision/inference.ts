@@ -5,6 +5,7 @@
  */
 import { resourceExhausted, unavailable } from '../core/errors';
 import type { RawDetection } from './box';
+import type { InputSize } from './model-io';
 
 /** A dense float32 tensor; `dims` multiply to `data.length`. */
 export interface Tensor {
@@ -23,8 +24,9 @@ export interface InferenceSession {
    */
   runPixels?(pixels: Uint8Array): Promise<Record<string, Tensor>>;
   /** Optional, for detectors: runPixels and the model's output decoder (model-io.ts) in one
-   *  step, so only the detections travel back. */
-  detectPixels?(pixels: Uint8Array, minScore: number): Promise<RawDetection[]>;
+   *  step, so only the detections travel back. `size` is the input size of `pixels` (for
+   *  a model with free dims; model-io.ts inputSize). */
+  detectPixels?(pixels: Uint8Array, minScore: number, size: InputSize): Promise<RawDetection[]>;
   /** Releases native resources; `run` must not be called afterwards. */
   close(): Promise<void>;
 }
@@ -58,7 +60,7 @@ export class InferenceQueue implements InferenceSession {
   private readonly concurrency: number;
   private readonly maxQueue: number;
   readonly runPixels?: (pixels: Uint8Array) => Promise<Record<string, Tensor>>;
-  readonly detectPixels?: (pixels: Uint8Array, minScore: number) => Promise<RawDetection[]>;
+  readonly detectPixels?: (pixels: Uint8Array, minScore: number, size: InputSize) => Promise<RawDetection[]>;
 
   constructor(
     private readonly session: InferenceSession,
@@ -70,7 +72,7 @@ export class InferenceQueue implements InferenceSession {
     // Offered only when the wrapped session offers them, so callers can still tell.
     const { runPixels, detectPixels } = session;
     if (runPixels) this.runPixels = (pixels) => this.schedule(() => runPixels.call(session, pixels));
-    if (detectPixels) this.detectPixels = (pixels, min) => this.schedule(() => detectPixels.call(session, pixels, min));
+    if (detectPixels) this.detectPixels = (pixels, min, size) => this.schedule(() => detectPixels.call(session, pixels, min, size));
   }
 
   get inputNames(): readonly string[] { return this.session.inputNames; }

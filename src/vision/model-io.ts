@@ -15,10 +15,20 @@ import { SsdDecoder } from './ssd-decoder';
 
 export interface InputSpec {
   name: string;
+  /** The manifest's input size; for a model with free dims, the longer side's size. */
   width: number;
   height: number;
   /** float32 value of each 8-bit channel value, as a 256-entry lookup table. */
   lut: Float32Array;
+  /** Set for a model whose height and width are free (any multiples of this): each image
+   *  then gets its own input size, keeping its aspect ratio (inputSize). */
+  multiple?: number;
+}
+
+/** A model input's height and width in pixels. */
+export interface InputSize {
+  width: number;
+  height: number;
 }
 
 /** The scaling formulas the manifest uses, keyed by how its `scaling` text starts. */
@@ -39,27 +49,55 @@ export function inputSpec(entry: ModelEntry): InputSpec {
   const lut = new Float32Array(256);
   // The same double-precision expression the parity recorder used, then rounded once.
   for (let v = 0; v < 256; v++) lut[v] = hit[1](v);
-  return { name: entry.input.name, width: w, height: h, lut };
+  const multiple = entry.preprocessing.keep_aspect?.multiple;
+  if (multiple && (w % multiple || h % multiple)) {
+    throw invalidArgument(`model ${entry.name}: input ${w}x${h} is not a multiple of keep_aspect.multiple ${multiple}`);
+  }
+  return { name: entry.input.name, width: w, height: h, lut, ...(multiple ? { multiple } : {}) };
 }
 
-/** The [1,H,W,3] tensor of `pixels` (RGB, already spec.width x spec.height). */
-export function pixelsToTensor(pixels: Uint8Array, spec: InputSpec): Tensor {
-  if (pixels.length !== spec.width * spec.height * 3) {
-    throw invalidArgument(`${pixels.length} bytes are not a ${spec.width}x${spec.height} RGB input for ${spec.name}`);
+/**
+ * The input size for an image of `width` x `height`: the manifest's size, or, for a model
+ * with free dims, the image's aspect ratio with the longer side at the manifest's longer
+ * side and each side rounded to the nearest multiple (at least one). A 640x424 photo gets
+ * 512x352 instead of being stretched to 512x512: objects keep their shape, and the run
+ * costs a third less.
+ */
+export function inputSize(spec: InputSpec, width: number, height: number): InputSize {
+  const m = spec.multiple;
+  if (!m) return { width: spec.width, height: spec.height };
+  const scale = Math.max(spec.width, spec.height) / Math.max(width, height);
+  const side = (v: number) => Math.max(m, Math.round((v * scale) / m) * m);
+  return { width: side(width), height: side(height) };
+}
+
+/** The [1,H,W,3] tensor of `pixels` (RGB, already resized to `size`, by default the
+ *  manifest's). */
+export function pixelsToTensor(pixels: Uint8Array, spec: InputSpec, size: InputSize = spec): Tensor {
+  if (pixels.length !== size.width * size.height * 3) {
+    throw invalidArgument(`${pixels.length} bytes are not a ${size.width}x${size.height} RGB input for ${spec.name}`);
+  }
+  if (!spec.multiple && (size.width !== spec.width || size.height !== spec.height)) {
+    throw invalidArgument(`${spec.name} takes only ${spec.width}x${spec.height} inputs, not ${size.width}x${size.height}`);
   }
   const data = new Float32Array(pixels.length);
   const lut = spec.lut;
   for (let i = 0; i < data.length; i++) data[i] = lut[pixels[i]];
-  return { data, dims: [1, spec.height, spec.width, 3] };
+  return { data, dims: [1, size.height, size.width, 3] };
 }
 
-/** Model outputs -> detections with raw score >= minScore, best first. */
-export type OutputDecoder = (out: Record<string, Tensor>, minScore: number) => RawDetection[];
+/** Model outputs (for an input of `size`) -> detections with raw score >= minScore, best
+ *  first, boxes normalized to the input. */
+export type OutputDecoder = (out: Record<string, Tensor>, minScore: number, size: InputSize) => RawDetection[];
 
 function output(out: Record<string, Tensor>, name: string, model: string): Float32Array {
+  return outputTensor(out, name, model).data;
+}
+
+function outputTensor(out: Record<string, Tensor>, name: string, model: string): Tensor {
   const t = out[name];
   if (!t) throw internal(`${model} returned no ${name} output`);
-  return t.data;
+  return t;
 }
 
 function outputShape(entry: ModelEntry, name: string): number[] {
@@ -82,13 +120,16 @@ export function outputDecoder(entry: ModelEntry): OutputDecoder | undefined {
       return (out, min) => decoder.decode(output(out, 'raw_boxes', entry.name), output(out, 'raw_scores', entry.name), min);
     }
     case 'centernet': {
-      const input = inputSpec(entry);
-      const [, gridH, gridW, numClasses] = outputShape(entry, 'heatmap');
+      const [, , , numClasses] = outputShape(entry, 'heatmap');
       if (numClasses !== labels) throw internal(`models manifest: ${entry.name} heatmap has ${numClasses} classes, ${labels} labels`);
-      const decoder = new CenterNetDecoder({
-        gridH, gridW, numClasses, inputH: input.height, inputW: input.width, topK: centerNetDecoding(entry).top_k,
-      });
-      return (out, min) => decoder.decode(output(out, 'heatmap', entry.name), output(out, 'wh', entry.name), min);
+      const topK = centerNetDecoding(entry).top_k;
+      return (out, min, size) => {
+        // The grid is the run's own (input / stride), read from the output's dims.
+        const heat = outputTensor(out, 'heatmap', entry.name);
+        const [, gridH, gridW] = heat.dims;
+        const decoder = new CenterNetDecoder({ gridH, gridW, numClasses, inputH: size.height, inputW: size.width, topK });
+        return decoder.decode(heat.data, output(out, 'wh', entry.name), min);
+      };
     }
     default:
       return undefined;

@@ -51,8 +51,12 @@ export interface ModelEntry {
   kind: 'detector' | 'embedder';
   input: TensorSpec;
   outputs: TensorSpec[];
-  /** Human-readable; preprocess.ts recognises the scaling formula it starts with. */
-  preprocessing: { scaling: string; colour_order: string };
+  /**
+   * Human-readable, except: model-io.ts recognises the scaling formula `scaling` starts
+   * with, and `keep_aspect` marks a model with free height and width (multiples of
+   * `multiple`), which then gets each image at its own aspect ratio (model-io.ts inputSize).
+   */
+  preprocessing: { scaling: string; colour_order: string; keep_aspect?: { multiple: number } };
   decoding?: Record<string, unknown>;
   labels?: LabelEntry[];
   /**
@@ -94,7 +98,11 @@ const entrySchema = {
     preprocessing: {
       type: 'object',
       required: ['scaling', 'colour_order'],
-      properties: { scaling: { type: 'string' }, colour_order: { const: 'RGB' } },
+      properties: {
+        scaling: { type: 'string' },
+        colour_order: { const: 'RGB' },
+        keep_aspect: { type: 'object', required: ['multiple'], properties: { multiple: { type: 'integer', minimum: 1 } } },
+      },
     },
     // Each decoder validates its own block (ssdDecoding, centerNetDecoding below).
     decoding: { type: 'object' },

@@ -14,9 +14,6 @@ export interface OnnxSessionOptions {
   intraOpNumThreads?: number;
   /** One zero-input run after creation (default true). */
   warmUp?: boolean;
-  /** Whether idle intra-op threads spin-wait for work (ORT's default, true). Off for
-   *  sessions that may share the cores with other runs, where spinning only steals them. */
-  allowSpinning?: boolean;
 }
 
 export class OnnxSession implements InferenceSession {
@@ -33,7 +30,6 @@ export class OnnxSession implements InferenceSession {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
-      ...(opts.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     });
     const self = new OnnxSession(session, entry);
     self.checkNames();

@@ -1,7 +1,7 @@
 /**
  * From decoded pixels to model input tensors. Every model here wants the WHOLE image
- * stretched to its input size (no letterbox) as NHWC float32 RGB; they differ only in
- * size and value scaling. Resizing is sharp's bilinear ('linear' kernel, fit 'fill') on
+ * stretched to an input size (no letterbox) as NHWC float32 RGB: its fixed size, or for
+ * a model with free dims a size of the image's own aspect ratio (model-io.ts inputSize). Resizing is sharp's bilinear ('linear' kernel, fit 'fill') on
  * the raw pixels: exactly how the parity inputs were made, so the tensors are
  * bit-identical to models/parity/*.input.f32.gz (checked in test/vision/preprocess.test.ts).
  * Images are decoded elsewhere (e.g. sharp(...).removeAlpha().toColourspace('srgb').raw()).
@@ -63,4 +63,21 @@ export function cropRgb(img: RgbImage, box: Box): RgbImage {
     data.set(img.data.subarray(src, src + w * 3), y * w * 3);
   }
   return { data, width: w, height: h };
+}
+
+/** The image flipped left to right (RGB, 3 bytes per pixel). */
+export function mirrorImage(img: RgbImage): RgbImage {
+  const { width, height, data } = img;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * 3;
+    for (let x = 0; x < width; x++) {
+      const src = row + x * 3;
+      const dst = row + (width - 1 - x) * 3;
+      out[dst] = data[src];
+      out[dst + 1] = data[src + 1];
+      out[dst + 2] = data[src + 2];
+    }
+  }
+  return { width, height, data: out };
 }

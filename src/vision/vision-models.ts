@@ -30,14 +30,6 @@ export interface VisionModelsOptions {
    * is synchronous) and so uses one core at most.
    */
   workers?: number;
-  /**
-   * Intra-op threads of a second session of the slowest detector (the largest input) in
-   * each worker, used for a run when no other run of it is in flight and the machine has
-   * idle CPU (worker-pool.ts): a lone request's latency on a quiet machine. Default 2;
-   * not above intraOpNumThreads (or without workers) turns it off. The embedder never
-   * gets one, so its vectors are the same bits whatever the load.
-   */
-  idleThreads?: number;
   warmUp?: boolean;
   detector?: ObjectDetectorOptions;
 }
@@ -54,15 +46,11 @@ export async function loadVisionModels(modelsDir: string, opts: VisionModelsOpti
   const manifest = await ModelManifest.load(modelsDir);
   const sessionOpts = { intraOpNumThreads: opts.intraOpNumThreads ?? 1, warmUp: opts.warmUp ?? true };
   const workers = opts.workers ?? 2;
-  const idleThreads = opts.idleThreads ?? 2;
-  const inputPixels = (m: (typeof manifest.models)[number]) => m.input.shape.reduce((a, b) => a * b, 1);
-  const slowest = manifest.models.filter((m) => m.runtime.decoder !== 'embedding').sort((a, b) => inputPixels(b) - inputPixels(a))[0];
   const pool = workers > 0
     ? await InferenceWorkerPool.start({
         modelsDir,
         models: manifest.models.map((m) => m.name),
         intraOpNumThreads: sessionOpts.intraOpNumThreads,
-        fast: slowest && idleThreads > sessionOpts.intraOpNumThreads ? { models: [slowest.name], threads: idleThreads } : undefined,
         workers,
         io: new Map(manifest.models.map((m) => [m.name, { inputNames: [m.input.name], outputNames: m.outputs.map((o) => o.name) }])),
       })

@@ -3,16 +3,15 @@
  * `session(model)` is an InferenceSession that sends each run to the worker with the
  * fewest runs in flight, so two cores run two models (or two images) at once while the
  * main thread keeps serving requests. Runs carry 8-bit pixels and, for detectors, come
- * back as detections (inference-worker.ts). A lone run of the slowest detector on a quiet
- * machine uses that worker's multi-threaded twin session (`fast`, see track()).
+ * back as detections (inference-worker.ts).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { MetapixelError, unavailable } from '../core/errors';
 import type { RawDetection } from './box';
 import type { InferenceSession, Tensor } from './inference';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-worker';
+import type { InputSize } from './model-io';
 
 type Answer = Record<string, Tensor> | RawDetection[];
 
@@ -22,50 +21,7 @@ interface Pending {
   cost: number;
 }
 
-type Job = { inputs: Record<string, Tensor> } | { pixels: Uint8Array; minScore?: number; fast?: boolean };
-
-/**
- * The share of the machine's CPU time that other processes used over the last period
- * (/proc/stat less this process's own CPU time, workers included); 1 where /proc/stat
- * cannot be read. This process's own runs do not count: they are what the pool schedules.
- */
-class ForeignLoadMeter {
-  share = 1;
-  private last: { busy: number; total: number; own: number } | undefined;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(periodMs: number) {
-    this.timer = setInterval(() => this.sample(), periodMs);
-    this.timer.unref();
-    this.sample();
-  }
-
-  private sample(): void {
-    try {
-      // cpu  user nice system idle iowait irq softirq steal ... (in USER_HZ = 1/100 s)
-      const f = readFileSync('/proc/stat', 'latin1').slice(0, 256).split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-      const total = f.reduce((a, b) => a + b, 0);
-      const busy = total - f[3] - (f[4] ?? 0);
-      const { user, system } = process.cpuUsage();
-      const own = (user + system) / 10_000;
-      if (this.last && total > this.last.total) {
-        this.share = Math.max(0, (busy - this.last.busy - (own - this.last.own)) / (total - this.last.total));
-      }
-      this.last = { busy, total, own };
-    } catch {
-      this.share = 1;
-      this.stop();
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
-
-/** Share of the machine other processes may use while a lone run of a `fast` model still
- *  takes its multi-threaded session (a quarter: half a core of 2). */
-const FAST_MAX_FOREIGN_SHARE = 0.25;
+type Job = { inputs: Record<string, Tensor> } | { pixels: Uint8Array; size?: InputSize; minScore?: number };
 
 class PoolWorker {
   /** Input values of the runs in flight: a proxy for the work queued on this worker, so a
@@ -134,19 +90,13 @@ class PoolWorker {
 }
 
 export class InferenceWorkerPool {
-  /** Runs in flight per model, across the workers. */
-  private readonly running = new Map<string, number>();
-  private readonly meter: ForeignLoadMeter | undefined;
-
   private closing = false;
 
   private constructor(
     private readonly workers: PoolWorker[],
     private readonly io: Map<string, { inputNames: string[]; outputNames: string[] }>,
-    private readonly fastModels: ReadonlySet<string>,
     private readonly init: WorkerInit,
   ) {
-    this.meter = fastModels.size ? new ForeignLoadMeter(500) : undefined;
     for (const w of workers) this.watch(w);
   }
 
@@ -177,7 +127,7 @@ export class InferenceWorkerPool {
       await Promise.all(ok.map((w) => w.worker.terminate()));
       throw failed.reason;
     }
-    return new InferenceWorkerPool(ok, io, new Set(workerInit.fast?.models ?? []), workerInit);
+    return new InferenceWorkerPool(ok, io, workerInit);
   }
 
   session(model: string): InferenceSession {
@@ -187,26 +137,9 @@ export class InferenceWorkerPool {
       outputNames: names.outputNames,
       run: (inputs) => this.leastBusy().run(model, { inputs }) as Promise<Record<string, Tensor>>,
       runPixels: (pixels) => this.leastBusy().run(model, { pixels }) as Promise<Record<string, Tensor>>,
-      detectPixels: (pixels, minScore) => this.track(model, (fast) => this.leastBusy().run(model, { pixels, minScore, fast }) as Promise<RawDetection[]>),
+      detectPixels: (pixels, minScore, size) => this.leastBusy().run(model, { pixels, size, minScore }) as Promise<RawDetection[]>,
       close: async () => undefined, // the pool owns the workers
     };
-  }
-
-  /**
-   * Runs `job`, telling it whether to use the model's multi-threaded session: only when
-   * no other run of the model is in flight and other processes leave the cores free,
-   * i.e. for a lone request on a quiet machine. Under load the extra threads would only
-   * contend with the other worker and other processes (measured slower there).
-   */
-  private async track<T>(model: string, job: (fast: boolean) => Promise<T>): Promise<T> {
-    const others = this.running.get(model) ?? 0;
-    const fast = this.fastModels.has(model) && others === 0 && (this.meter?.share ?? 1) <= FAST_MAX_FOREIGN_SHARE;
-    this.running.set(model, others + 1);
-    try {
-      return await job(fast);
-    } finally {
-      this.running.set(model, (this.running.get(model) ?? 1) - 1);
-    }
   }
 
   private leastBusy(): PoolWorker {
@@ -217,7 +150,6 @@ export class InferenceWorkerPool {
 
   async close(): Promise<void> {
     this.closing = true;
-    this.meter?.stop();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }

@@ -2,10 +2,13 @@
 import { Code } from '../../src/core/errors';
 import { RawDetection } from '../../src/vision/box';
 import { LabelMap } from '../../src/vision/labels';
-import { DetectorModel } from '../../src/vision/model-detectors';
-import { ModelEntry } from '../../src/vision/model-manifest';
+import { DetectorModel, ManifestDetector } from '../../src/vision/model-detectors';
+import { InferenceSession } from '../../src/vision/inference';
+import { InputSize } from '../../src/vision/model-io';
+import { ModelEntry, ModelManifest } from '../../src/vision/model-manifest';
+import { MODELS_DIR } from './parity-records';
 import { ObjectDetector } from '../../src/vision/object-detector';
-import { RgbImage } from '../../src/vision/preprocess';
+import { mirrorImage, RgbImage } from '../../src/vision/preprocess';
 
 const IMG: RgbImage = { data: new Uint8Array(3), width: 1, height: 1 };
 const DOG = { index: 1, name: 'Dog', open_images_name: 'Dog', mid: '/m/0bt9lr' };
@@ -52,16 +55,16 @@ describe('ObjectDetector', () => {
   });
 
   test("mirror 'always': runs the models on the flipped image too and maps those boxes back", async () => {
-    const seen: RgbImage[] = [];
+    const seen: boolean[] = [];
     const model = fake('a', []);
-    model.detect = async (img: RgbImage) => {
-      seen.push(img);
-      // Only the mirrored pass (red pixel moved to the right) finds the dog, at the left.
-      return img.data[3] === 255 ? [det(1, 0.8, 0.1, 0.3)] : [];
+    model.detect = async (_img: RgbImage, _min: number, mirrored = false) => {
+      seen.push(mirrored);
+      // Only the mirrored pass finds the dog, at the left of the flipped image.
+      return mirrored ? [det(1, 0.8, 0.1, 0.3)] : [];
     };
     const img: RgbImage = { data: new Uint8Array([255, 0, 0, 0, 0, 255]), width: 2, height: 1 };
     const found = await new ObjectDetector([{ model }], { mirror: 'always' }).detect(img);
-    expect(seen.map((i) => Array.from(i.data))).toEqual([[255, 0, 0, 0, 0, 255], [0, 0, 255, 255, 0, 0]]);
+    expect(seen).toEqual([false, true]);
     expect(found).toHaveLength(1);
     expect(found[0].box.x0).toBeCloseTo(0.7);
     expect(found[0].box.x1).toBeCloseTo(0.9);
@@ -96,9 +99,9 @@ describe('ObjectDetector', () => {
   test("mirror 'unsure': only the unsure model looks again; a candidate covered by a reported object of its class is not unsure", async () => {
     const counted = (name: string, firstPass: RawDetection[], secondPass: RawDetection[]) => {
       const model = fake(name, []);
-      const seen: number[] = [];
-      model.detect = async (img: RgbImage, min: number) => {
-        seen.push(img.data[0]);
+      const seen: boolean[] = [];
+      model.detect = async (_img: RgbImage, min: number, mirrored = false) => {
+        seen.push(mirrored);
         return (seen.length === 1 ? firstPass : secondPass).filter((d) => d.score >= min);
       };
       return { model, seen };
@@ -109,9 +112,59 @@ describe('ObjectDetector', () => {
     const b = counted('b', [det(2, 0.4, 0.6, 0.8)], [det(2, 0.6, 0.2, 0.4)]);
     const img: RgbImage = { data: new Uint8Array([255, 0, 0, 0, 0, 255]), width: 2, height: 1 };
     const found = await new ObjectDetector([{ model: a.model }, { model: b.model }]).detect(img);
-    expect(a.seen).toEqual([255]);
-    expect(b.seen).toEqual([255, 0]); // the second look is at the mirror image
+    expect(a.seen).toEqual([false]);
+    expect(b.seen).toEqual([false, true]); // the second look is at the mirror image
     expect(found.map((o) => [o.name, o.score])).toEqual([['Dog', 0.9], ['Car', 0.6]]);
     expect(found[1].box.x0).toBeCloseTo(0.6);
+  });
+});
+
+describe('ManifestDetector', () => {
+  /** A session that records what the detector sends it and finds nothing. */
+  const recorder = () => {
+    const runs: { pixels: Uint8Array; size: InputSize }[] = [];
+    const session: InferenceSession = {
+      inputNames: ['image'],
+      outputNames: [],
+      run: async () => ({}),
+      detectPixels: async (pixels, _min, size) => {
+        runs.push({ pixels, size });
+        return [];
+      },
+      close: async () => undefined,
+    };
+    return { session, runs };
+  };
+  const photo = (width: number, height: number): RgbImage => {
+    const data = new Uint8Array(width * height * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i % 5) * 31) & 255;
+    return { data, width, height };
+  };
+
+  test('CenterNet (free dims) keeps the aspect ratio; the SSD gets its fixed size', async () => {
+    const manifest = await ModelManifest.load(MODELS_DIR);
+    const sizes = async (model: string, w: number, h: number) => {
+      const { session, runs } = recorder();
+      await new ManifestDetector(session, manifest.entry(model)).detect(photo(w, h), 0.5);
+      return runs[0].size;
+    };
+    expect(await sizes('centernet_mobilenetv3_coco', 640, 424)).toEqual({ width: 512, height: 352 });
+    expect(await sizes('centernet_mobilenetv3_coco', 300, 451)).toEqual({ width: 352, height: 512 });
+    expect(await sizes('centernet_mobilenetv3_coco', 2000, 20)).toEqual({ width: 512, height: 32 });
+    expect(await sizes('centernet_mobilenetv3_coco', 100, 100)).toEqual({ width: 512, height: 512 });
+    expect(await sizes('ssd_mobilenetv2_oidv4', 640, 424)).toEqual({ width: 300, height: 300 });
+  });
+
+  test('a mirrored look sends the same resized input flipped', async () => {
+    const manifest = await ModelManifest.load(MODELS_DIR);
+    const { session, runs } = recorder();
+    const detector = new ManifestDetector(session, manifest.entry('centernet_mobilenetv3_coco'));
+    const img = photo(64, 48);
+    await detector.detect(img, 0.5);
+    await detector.detect(img, 0.5, true);
+    const [plain, mirrored] = runs;
+    expect(mirrored.size).toEqual(plain.size);
+    expect(Buffer.from(mirrored.pixels).equals(Buffer.from(mirrorImage({ data: plain.pixels, ...plain.size }).data))).toBe(true);
+    expect(Buffer.from(mirrored.pixels).equals(Buffer.from(plain.pixels))).toBe(false);
   });
 });

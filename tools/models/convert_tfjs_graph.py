@@ -11,6 +11,13 @@ TensorFlow.js decodes them (float16 -> float32; uint8 affine: q * scale + min co
 double precision, then rounded to float32). Activations are NCHW inside the graph; the
 NHWC model input is transposed once, 4-D outputs are transposed back to NHWC.
 
+--free-hw M gives the ONNX input symbolic height and width (any multiples of M, e.g. 32 for
+a backbone of total stride 32) instead of the graph's fixed ones. Only a graph whose
+explicit SAME pads cannot depend on the size is accepted (every strided convolution sees
+a size divisible by its stride, so TF's pad total is k - stride whatever the size),
+ResizeBilinear must be an integer upsampling (written as Resize scales, not sizes), and
+the result is still shape-checked at the graph's own size before the dims are freed.
+
 Supported TF ops: Placeholder, Const, Identity, Conv2D, _FusedConv2D and
 (Fused)DepthwiseConv2dNative (fused BiasAdd / Relu / Relu6), Add, AddV2, Sub, Mul, Relu,
 Relu6, Sigmoid, Mean over H,W (keep_dims), AvgPool, ResizeBilinear (no align_corners, no
@@ -22,6 +29,7 @@ import json
 import os
 
 import numpy as np
+import onnx
 
 from onnx_builder import OnnxGraph, conv_out, same_pads, save
 
@@ -101,7 +109,7 @@ def short(name):
     return name
 
 
-def convert(model, weights, input_name, outputs, graph_name, doc):
+def convert(model, weights, input_name, outputs, graph_name, doc, free_hw=0):
     nodes = {n['name']: n for n in model['modelTopology']['node']}
     order, seen = [], set()
 
@@ -172,6 +180,13 @@ def convert(model, weights, input_name, outputs, graph_name, doc):
             _, sh, sw, _ = attr(n, 'strides')
             _, dh, dw, _ = attr(n, 'dilations', [1, 1, 1, 1])
             pad = attr(n, 'padding')
+            if free_hw and (sh, sw) != (1, 1):
+                # (Stride 1 SAME pads are k - 1 at any size.) A strided layer sees input/S
+                # for the input's total stride S so far, a multiple of M/S when the input is
+                # a multiple of M, so M/S must divide by the stride.
+                for size, full, st in ((h, in_shape[1], sh), (w, in_shape[2], sw)):
+                    if full % size or free_hw % ((full // size) * st):
+                        raise NotImplementedError('--free-hw %d: %s (input/%s, stride %d) could need other pads' % (free_hw, name, full / size, st))
             if pad == 'SAME':
                 pt, pb = same_pads(h, kh, sh, dh)
                 pl, pr = same_pads(w, kw, sw, dw)
@@ -256,10 +271,20 @@ def convert(model, weights, input_name, outputs, graph_name, doc):
                 raise NotImplementedError('ResizeBilinear mode')
             oh, ow = [int(v) for v in consts[ins[1]]]
             roi = g.const(base + '/roi', np.zeros((0,), np.float32))
-            scales = g.const(base + '/scales', np.zeros((0,), np.float32))
-            sizes = g.const(base + '/sizes', np.array([b, c, oh, ow], np.int64))
-            y = g.node('Resize', [x, roi, scales, sizes], base, mode='linear',
-                       coordinate_transformation_mode='asymmetric')
+            if free_hw:
+                # The same output at this size (asymmetric mode, exact integer factor), and
+                # the right one at any other.
+                fy, fx = oh // h, ow // w
+                if oh != fy * h or ow != fx * w:
+                    raise NotImplementedError('--free-hw: ResizeBilinear %dx%d -> %dx%d is not an integer upsampling' % (h, w, oh, ow))
+                scales = g.const(base + '/scales', np.array([1, 1, fy, fx], np.float32))
+                y = g.node('Resize', [x, roi, scales], base, mode='linear',
+                           coordinate_transformation_mode='asymmetric')
+            else:
+                scales = g.const(base + '/scales', np.zeros((0,), np.float32))
+                sizes = g.const(base + '/sizes', np.array([b, c, oh, ow], np.int64))
+                y = g.node('Resize', [x, roi, scales, sizes], base, mode='linear',
+                           coordinate_transformation_mode='asymmetric')
             val[name] = (y, [b, oh, ow, c], l)
             continue
         if op == 'ConcatV2':
@@ -281,7 +306,28 @@ def convert(model, weights, input_name, outputs, graph_name, doc):
         else:
             g.node('Identity', [x], onnx_name)
         outs.append((onnx_name, s))
-    return g.make_model([(input_name, in_shape)], outs, doc=doc)
+    model = g.make_model([(input_name, in_shape)], outs, doc=doc)
+    if free_hw:
+        if in_shape[1] % free_hw or in_shape[2] % free_hw:
+            raise NotImplementedError('--free-hw %d: the graph input is %s' % (free_hw, in_shape))
+        free_dims(model, input_name)
+    return model
+
+
+def free_dims(model, input_name):
+    """Input [N,H,W,C] -> [N,'height','width',C]; each 4-D output's H and W become
+    'height/S', 'width/S' for its stride S, as documentation (onnxruntime infers them)."""
+    ins = {vi.name: vi for vi in model.graph.input}
+    in_dims = ins[input_name].type.tensor_type.shape.dim
+    h, w = in_dims[1].dim_value, in_dims[2].dim_value
+    in_dims[1].dim_param, in_dims[2].dim_param = 'height', 'width'
+    for vi in model.graph.output:
+        d = vi.type.tensor_type.shape.dim
+        if len(d) == 4:
+            sy, sx = h // d[1].dim_value, w // d[2].dim_value
+            d[1].dim_param = 'height' if sy == 1 else 'height/%d' % sy
+            d[2].dim_param = 'width' if sx == 1 else 'width/%d' % sx
+    onnx.checker.check_model(model)
 
 
 def main():
@@ -293,11 +339,13 @@ def main():
     ap.add_argument('--input', default='image')
     ap.add_argument('--output', action='append', required=True, help='TF_TENSOR=ONNX_NAME')
     ap.add_argument('--doc', default='')
+    ap.add_argument('--free-hw', type=int, default=0, metavar='M',
+                    help='symbolic input height and width (multiples of M)')
     a = ap.parse_args()
     model = json.load(open(a.model_json))
     weights = load_weights(model, a.weights_dir)
     outputs = [tuple(o.split('=', 1)) for o in a.output]
-    data = save(convert(model, weights, a.input, outputs, a.name, a.doc), a.out)
+    data = save(convert(model, weights, a.input, outputs, a.name, a.doc, a.free_hw), a.out)
     print('wrote %s (%d bytes)' % (a.out, len(data)))
 
 
