@@ -6,7 +6,7 @@
  * `--server FILE` runs another build, for back-to-back comparisons in the same conditions:
  * e.g. dist/ copied to .cache/before/dist with protos, models, node_modules and
  * package.json symlinked beside it (the server finds them from its parent directory).
- * `--profile DIR` writes V8 CPU profiles of the server's threads (main and inference
+ * `--per-image` also prints each photo's own p50 per level. `--profile DIR` writes V8 CPU profiles of the server's threads (main and inference
  * workers) there. Extra server environment (e.g. METAPIXEL_DETECT_MIRROR=never) passes through.
  *
  * Per level it also reports where the server's time went: CPU ms per image of the server's
@@ -22,7 +22,7 @@ import { devImagesDir } from '../test/support/dev-images';
 import { freePort } from '../test/support/process';
 
 const { values } = parseArgs({
-  options: { server: { type: 'string', default: 'dist/main.js' }, profile: { type: 'string' }, requests: { type: 'string', default: '160' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
+  options: { server: { type: 'string', default: 'dist/main.js' }, profile: { type: 'string' }, 'per-image': { type: 'boolean', default: false }, requests: { type: 'string', default: '160' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
 });
 const ROOT = path.resolve(__dirname, '..');
 
@@ -64,7 +64,9 @@ async function modelRuns(url: string): Promise<Map<string, [number, number]>> {
 }
 
 async function main() {
-  const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).map((f) => readFileSync(path.join(devImagesDir(), f)).toString('base64'));
+  const names = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f));
+  const photos = names.map((f) => readFileSync(path.join(devImagesDir(), f)).toString('base64'));
+  const perImage = new Map<string, number[]>();
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-'));
   const server = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : []), path.resolve(ROOT, values.server!)], {
@@ -83,7 +85,8 @@ async function main() {
   }
   let next = 0;
   const annotate = async (): Promise<number> => {
-    const content = photos[next++ % photos.length];
+    const k = next++ % photos.length;
+    const content = photos[k];
     const t0 = performance.now();
     const res = await fetch(`${url}/v1/images:annotate`, {
       method: 'POST',
@@ -92,13 +95,17 @@ async function main() {
     });
     const body = (await res.json()) as { responses?: { error?: unknown }[] };
     if (!res.ok || body.responses?.[0]?.error) throw new Error(`annotate failed: ${JSON.stringify(body).slice(0, 300)}`);
-    return performance.now() - t0;
+    const ms = performance.now() - t0;
+    if (!perImage.has(names[k])) perImage.set(names[k], []);
+    perImage.get(names[k])!.push(ms);
+    return ms;
   };
   try {
     for (let i = 0; i < Number(values.warmup); i++) await annotate();
     const rows = [];
     for (const clients of values.levels!.split(',').map(Number)) {
       const total = Number(values.requests);
+      perImage.clear();
       const latencies: number[] = [];
       let issued = 0;
       const cpu0 = cpuMs(server.pid!);
@@ -121,6 +128,10 @@ async function main() {
         return [model, { runs_per_image: +((count - c0) / n).toFixed(2), run_ms: +((1000 * (sum - s0)) / Math.max(1, count - c0)).toFixed(1) }];
       }));
       latencies.sort((a, b) => a - b);
+      if (values['per-image']) {
+        // Which photos make up the percentiles (a photo's own p50 at this level).
+        console.log(`per image at ${clients} client(s): ${[...perImage].map(([f, v]) => `${f} ${percentile(v.sort((a, b) => a - b), 50).toFixed(0)}`).join(', ')}`);
+      }
       rows.push({
         bench: 'annotate', feature: 'OBJECT_LOCALIZATION', clients, images: latencies.length,
         images_per_s: +(latencies.length / seconds).toFixed(1),
