@@ -10,7 +10,10 @@ import { toTimestamp } from '../catalog/messages';
 import type { OperationRecord } from '../store/catalog-store';
 import { opName, type OperationsService } from './operations-service';
 
-/** Counts a job reports as it goes; lines for imports (other jobs count their items). */
+/**
+ * Counts a job reports as it goes, in its own items: CSV lines for an import, deleted
+ * products for PurgeProducts, images for AsyncBatchAnnotateImages.
+ */
 export interface JobProgress {
   /** Known once counted; absent before. */
   totalLines?: number;

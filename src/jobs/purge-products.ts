@@ -16,6 +16,7 @@ import { moveIndexStamps, type IndexRefresher } from '../catalog/catalog-service
 import type { CatalogStore, OperationRecord, ProductRecord } from '../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from './job-runner';
 import type { OperationsService } from './operations-service';
+import type { JobProgress } from './progress';
 import { BATCH_METADATA_TYPE, batchMetadata, toOperationMsg } from './operation-view';
 
 export const PURGE_PRODUCTS_KIND = 'purge-products';
@@ -42,7 +43,12 @@ interface PurgeCheckpoint {
   after?: string;
   deleted: number;
   touch?: string[];
+  /** For GetOperationProgress: the products deleted so far (no total is known ahead). */
+  progress?: JobProgress;
 }
+
+const checkpoint = (cp: Omit<PurgeCheckpoint, 'progress'>): PurgeCheckpoint =>
+  ({ ...cp, progress: { processedLines: cp.deleted, failedLines: 0 } });
 
 export class PurgeProductsService {
   constructor(
@@ -107,14 +113,14 @@ export class PurgeProductsJob implements JobHandler {
       const page = await this.page(scope, target, cp.after);
       if (page.scanned.length === 0) break;
       const touch = [...new Set(page.victims.flatMap((v) => v.sets))].sort();
-      if (touch.length > 0) await ctl.progress(op.metadata, { ...cp, touch });
+      if (touch.length > 0) await ctl.progress(op.metadata, checkpoint({ ...cp, touch }));
       let deleted = cp.deleted;
       for (const v of page.victims) {
         // Idempotent: a product already gone (an earlier attempt, a concurrent delete) is skipped.
         if (await this.store.deleteProduct({ ...scope, product: v.product.id })) deleted++;
       }
       await this.changed(scope, touch);
-      cp = { after: page.scanned[page.scanned.length - 1].id, deleted };
+      cp = checkpoint({ after: page.scanned[page.scanned.length - 1].id, deleted });
       await ctl.progress(op.metadata, cp);
       if (page.scanned.length < this.pageSize) break;
     }

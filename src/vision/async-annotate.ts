@@ -19,6 +19,7 @@ import type { OperationRecord } from '../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from '../jobs/job-runner';
 import type { OperationsService } from '../jobs/operations-service';
 import { toOperationMsg } from '../jobs/operation-view';
+import type { JobProgress } from '../jobs/progress';
 import { MAX_OBJECT_NAME_BYTES, parseGsPrefix, type GcsWriter } from '../images/gcs-writer';
 import type { AnnotateImageRequestMsg, AnnotateImageResponseMsg, AnnotateService } from './annotate-service';
 import { checkImageBatch } from './image-batch';
@@ -54,6 +55,10 @@ interface StoredRequest {
 interface Checkpoint {
   /** Index of the first batch not yet written. */
   nextBatch: number;
+  /** Images with an error in the batches written so far. */
+  failed?: number;
+  /** For GetOperationProgress, in images. */
+  progress?: JobProgress;
 }
 
 export class AsyncAnnotateService {
@@ -116,8 +121,14 @@ export class AsyncAnnotateJob implements JobHandler {
     const { bucket, prefix } = parseGsPrefix(gcsDestination.uri, 'outputConfig.gcsDestination.uri');
     const ctx: CallContext = { principal: operationPrincipal(op), requestId: `operation:${op.id}` };
     const created = createTimeOf(op);
-    let next = (op.checkpoint as Checkpoint | undefined)?.nextBatch ?? 0;
-    await ctl.progress(metadataOf('RUNNING', created, toTimestamp(this.clock())), { nextBatch: next } satisfies Checkpoint);
+    const saved = op.checkpoint as Checkpoint | undefined;
+    let next = saved?.nextBatch ?? 0;
+    let failed = saved?.failed ?? 0;
+    const total = req.requests.length;
+    const checkpoint = (nextBatch: number): Checkpoint => ({
+      nextBatch, failed, progress: { totalLines: total, processedLines: Math.min(total, nextBatch * batchSize), failedLines: failed },
+    });
+    await ctl.progress(metadataOf('RUNNING', created, toTimestamp(this.clock())), checkpoint(next));
     for (; next * batchSize < req.requests.length; next++) {
       ctl.signal.throwIfAborted();
       const first = next * batchSize;
@@ -125,7 +136,8 @@ export class AsyncAnnotateJob implements JobHandler {
       const responses = await mapLimit(batch, this.opts.concurrency, (r) => this.annotate(r, ctx, ctl.signal));
       const object = `${prefix}output-${first + 1}-to-${first + batch.length}.json`;
       await this.write(bucket, object, Buffer.from(this.encode({ responses })), ctl.signal);
-      await ctl.progress(metadataOf('RUNNING', created, toTimestamp(this.clock())), { nextBatch: next + 1 } satisfies Checkpoint);
+      failed += responses.filter((r) => r.error).length;
+      await ctl.progress(metadataOf('RUNNING', created, toTimestamp(this.clock())), checkpoint(next + 1));
     }
     return { '@type': RESPONSE_TYPE, outputConfig: req.outputConfig };
   }

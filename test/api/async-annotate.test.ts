@@ -64,6 +64,12 @@ describe.each(TRANSPORTS)('AsyncBatchAnnotateImages over %s', (transport) => {
     expect([3, 'DONE']).toContain(meta.state);
     expect(Number(meta.updateTime.seconds)).toBeGreaterThanOrEqual(Number(meta.createTime.seconds));
     expect(done.result).toMatchObject({ outputConfig });
+    // Metapixel's progress endpoint counts images: 3 answered, 1 of them an error.
+    const progress = (await (await fetch(`${server.restUrl}/v1/${operation.name}:progress`)).json()) as Record<string, unknown>;
+    expect(progress).toMatchObject({
+      name: operation.name, kind: 'async-batch-annotate-images', state: 'SUCCESSFUL', done: true,
+      totalLines: '3', totalKnown: true, processedLines: '3', succeededLines: '2', failedLines: '1',
+    });
     await client.close();
   });
 

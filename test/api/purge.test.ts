@@ -116,6 +116,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
 
     const polled = await client.checkPurgeProductsProgress(op.name!);
     expect(polled.done).toBe(true);
+    // Metapixel's progress endpoint counts the deleted products (no total is known ahead).
+    const progress = (await (await fetch(`${server.restUrl}/v1/${op.name}:progress`)).json()) as Record<string, unknown>;
+    expect(progress).toMatchObject({ kind: 'purge-products', state: 'SUCCESSFUL', done: true, processedLines: '2', succeededLines: '2' });
+    expect(progress.totalKnown ?? false).toBe(false);
   });
 
   test('an orphan purge deletes the products in no set only', async () => {

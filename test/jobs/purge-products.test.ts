@@ -85,7 +85,7 @@ test('a crash after a page resumes from the checkpoint without re-listing finish
   };
   await expect(new PurgeProductsJob(store, undefined, undefined, 10).run(op, crashing)).rejects.toThrow('killed');
   expect(await remaining()).toEqual(['p20', 'p21', 'p22', 'p23', 'p24']);
-  expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20 });
+  expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20, progress: { processedLines: 20, failedLines: 0 } });
 
   const afters: (string | undefined)[] = [];
   const listing = wrap({ listProductsInSet: (s, page) => (afters.push(page.after), store.listProductsInSet(s, page)) });
@@ -93,7 +93,7 @@ test('a crash after a page resumes from the checkpoint without re-listing finish
   await expect(new PurgeProductsJob(listing, undefined, undefined, 10).run(resumed, ctl)).resolves.toEqual({ '@type': 'type.googleapis.com/google.protobuf.Empty' });
   expect(afters[0]).toBe('p19');
   expect(await remaining()).toEqual([]);
-  expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25 });
+  expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25, progress: { processedLines: 25, failedLines: 0 } });
   // The set itself stays.
   expect(await store.getProductSet({ ...scope, productSet: 'big' })).not.toBeNull();
 });
@@ -137,7 +137,7 @@ test('a cancel lands between pages: the page in flight finishes, later pages are
   });
   await expect(new PurgeProductsJob(cancelling, undefined, undefined, 10).run(op, ctl)).rejects.toBe('cancelled');
   expect(await remaining()).toEqual(['p20', 'p21', 'p22', 'p23', 'p24']);
-  expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20 });
+  expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20, progress: { processedLines: 20, failedLines: 0 } });
 });
 
 test('an orphan purge deletes only products in no set, scanning every product once', async () => {
