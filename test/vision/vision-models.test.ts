@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Box, iou } from '../../src/vision/box';
 import { dot } from '../../src/vision/embedder';
-import { RgbImage } from '../../src/vision/preprocess';
+import { cropRgb, RgbImage } from '../../src/vision/preprocess';
 import { loadVisionModels, VisionModels } from '../../src/vision/vision-models';
 import { loadRgb } from '../support/dev-images';
 import { MODELS_DIR } from './parity-records';
@@ -72,6 +72,23 @@ describe('ObjectDetector merging on skimage_coffee.png', () => {
     const cups = low.filter((o) => o.name === 'Coffee cup');
     // Any two cups left after NMS overlap by at most 0.5.
     for (let i = 0; i < cups.length; i++) for (let j = i + 1; j < cups.length; j++) expect(iou(cups[i].box, cups[j].box)).toBeLessThanOrEqual(0.5);
+  });
+});
+
+describe('CenterNet at each image\'s own aspect ratio', () => {
+  test('a 8:3 crop (input 512x192) finds the car where it is in the crop', async () => {
+    const top = cropRgb(dog, { x0: 0, y0: 0, x1: 1, y1: 0.5 }); // 768x288
+    const car = EXPECTED[2].box;
+    const want = { ...car, y0: car.y0 * 2, y1: car.y1 * 2 };
+    const got = await models.objectDetector.detect(top);
+    expect(Math.max(0, ...got.filter((o) => o.name === 'Car').map((o) => iou(o.box, want)))).toBeGreaterThanOrEqual(0.5);
+  });
+
+  test('very wide and very tall strips (CenterNet inputs 512x32 and 32x512) run through the real models', async () => {
+    for (const box of [{ x0: 0, y0: 0.2, x1: 1, y1: 0.24 }, { x0: 0.3, y0: 0, x1: 0.33, y1: 1 }]) {
+      const got = await models.objectDetector.detect(cropRgb(dog, box), { minScore: 0.05, maxResults: 100 });
+      for (const { box: b } of got) expect(b.x0 >= 0 && b.y0 >= 0 && b.x1 <= 1 && b.y1 <= 1 && b.x0 <= b.x1 && b.y0 <= b.y1).toBe(true);
+    }
   });
 });
 
