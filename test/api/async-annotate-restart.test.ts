@@ -1,0 +1,80 @@
+/**
+ * AsyncBatchAnnotateImages survives a SIGKILL: a server killed after some output files are
+ * written resumes the operation after a restart on the same data, and the operation ends
+ * with every output file written once, each holding its own images' answers in order.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { imageAnnotatorClient } from '../support/clients';
+import { devImagesDir } from '../support/dev-images';
+import { startFakeGcs } from '../support/fake-gcs';
+import { spawnServer } from '../support/process';
+
+const PARENT = 'projects/crash/locations/eu';
+
+test('an async annotate killed with SIGKILL resumes after restart; every batch file is written once, in order', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-async-restart-'));
+  const gcs = await startFakeGcs();
+  try {
+    const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+    for (const f of photos) gcs.put('photos', f, readFileSync(path.join(devImagesDir(), f)));
+    // 36 images in batches of 3: long enough to be killed between two files.
+    const images = Array.from({ length: 36 }, (_, i) => (i === 7 ? 'absent.jpg' : photos[i % photos.length]));
+    const requests = images.map((f) => ({ image: { source: { imageUri: `gs://photos/${f}` } }, features: [{ type: 'OBJECT_LOCALIZATION' as const }] }));
+    const env = { METAPIXEL_DATA_DIR: dataDir, STORAGE_EMULATOR_HOST: gcs.host, METAPIXEL_JOB_LEASE_MS: '2000', METAPIXEL_LOG_LEVEL: 'warn' };
+
+    const first = await spawnServer(env, 60000);
+    const client = imageAnnotatorClient(first, 'grpc');
+    const [operation] = await client.asyncBatchAnnotateImages({ parent: PARENT, requests, outputConfig: { gcsDestination: { uri: 'gs://out/run-' }, batchSize: 3 } });
+    await client.close();
+    const name = operation.name!;
+    let processed = 0;
+    // At least two files written before the kill, so that a restart from scratch shows.
+    for (const deadline = Date.now() + 120000; processed < 6; ) {
+      const p = (await (await fetch(`${first.restUrl}/v1/${name}:progress`)).json()) as { processedLines?: string };
+      processed = Number(p.processedLines ?? 0);
+      if (Date.now() > deadline) throw new Error(`no progress:\n${first.output()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(processed).toBeLessThan(images.length);
+    const uploaded = (from: number) => gcs.requests.slice(from).filter((u) => u.startsWith('/upload/')).map((u) => new URL(u, 'http://x').searchParams.get('name')!);
+    const before = uploaded(0);
+    const killedAt = gcs.requests.length;
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.length).toBeLessThan(12);
+
+    const second = await spawnServer(env, 60000);
+    const again = imageAnnotatorClient(second, 'rest');
+    const resumed = await again.checkAsyncBatchAnnotateImagesProgress(name);
+    await resumed.promise();
+    const files = Array.from({ length: 12 }, (_, b) => `run-output-${3 * b + 1}-to-${3 * b + 3}.json`);
+    expect(gcs.list('out', 'run-')).toEqual([...files].sort());
+    // Each file holds its own three images' answers, in request order; the missing object
+    // is answered NOT_FOUND in its place (image 8, the second of file 3).
+    for (const [b, file] of files.entries()) {
+      const out = JSON.parse(Buffer.from(gcs.get('out', file)!).toString('utf8')) as { responses: { error?: { code: number }; localizedObjectAnnotations?: unknown[] }[] };
+      expect(out.responses).toHaveLength(3);
+      out.responses.forEach((r, k) => {
+        if (3 * b + k === 7) expect(r.error?.code).toBe(5);
+        else expect(r.error).toBeUndefined();
+      });
+    }
+    // The resumed run wrote the files not written before the kill, plus at most the last one
+    // written before it (written, but killed before its checkpoint; same name and content).
+    const after = uploaded(killedAt);
+    const rewritten = after.filter((f) => before.includes(f));
+    expect(rewritten.length === 0 || (rewritten.length === 1 && rewritten[0] === before[before.length - 1])).toBe(true);
+    expect(new Set([...before, ...after]).size).toBe(12);
+    const progress = (await (await fetch(`${second.restUrl}/v1/${name}:progress`)).json()) as Record<string, unknown>;
+    expect(progress).toMatchObject({ state: 'SUCCESSFUL', done: true, totalLines: '36', processedLines: '36', failedLines: '1' });
+    await again.close();
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  } finally {
+    await gcs.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 300000);
