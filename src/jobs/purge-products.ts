@@ -133,9 +133,8 @@ export class PurgeProductsJob implements JobHandler {
   }
 
   /**
-   * One page of candidates and, for each product to delete, the sets it is in. Orphans
-   * take one set lookup per listed product (the store port has no "products in no set"
-   * query), so an orphan purge costs 1 + N store reads per page of N products.
+   * One page of candidates and, for each product to delete, the sets it is in: two store
+   * reads per page (the products, then the sets of all of them at once).
    */
   private async page(scope: LocationName, target: PurgeTarget, after: string | undefined) {
     const limit = this.pageSize;
@@ -143,9 +142,8 @@ export class PurgeProductsJob implements JobHandler {
       'productSetId' in target
         ? await this.store.listProductsInSet({ ...scope, productSet: target.productSetId }, { after, limit })
         : await this.store.listProducts(scope, { after, limit });
-    const withSets = await Promise.all(
-      scanned.map(async (product) => ({ product, sets: await this.store.listSetsOfProduct({ ...scope, product: product.id }) })),
-    );
+    const setsOf = await this.store.listSetsOfProducts(scope, scanned.map((p) => p.id));
+    const withSets = scanned.map((product) => ({ product, sets: setsOf.get(product.id) ?? [] }));
     const victims = 'productSetId' in target ? withSets : withSets.filter((v) => v.sets.length === 0);
     return { scanned, victims };
   }

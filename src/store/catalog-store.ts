@@ -185,6 +185,9 @@ export interface CatalogStore {
   listProductsInSet(set: ProductSetName, page: Page): Promise<ProductRecord[]>;
   /** Ids of the sets that hold the product, ascending. */
   listSetsOfProduct(product: ProductName): Promise<string[]>;
+  /** listSetsOfProduct for many products of one location in one read (a page of products
+   *  in PurgeProducts); every id given is a key, [] for a product in no set. */
+  listSetsOfProducts(scope: LocationName, productIds: readonly string[]): Promise<Map<string, string[]>>;
 
   createOperation(rec: OperationRecord): Promise<void>;
   getOperation(name: OperationName): Promise<OperationRecord | null>;

@@ -140,15 +140,20 @@ test('a cancel lands between pages: the page in flight finishes, later pages are
   expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20, progress: { processedLines: 20, failedLines: 0 } });
 });
 
-test('an orphan purge deletes only products in no set, scanning every product once', async () => {
+test('an orphan purge deletes only products in no set, scanning every product once, one set lookup per page', async () => {
   await set('keep');
   for (let i = 0; i < 11; i++) await product(id('a', i), i % 3 === 0 ? ['keep'] : []);
   const { op, ctl } = await operation({ orphans: true });
-  let lookups = 0;
-  const counting = wrap({ listSetsOfProduct: (name) => (lookups++, store.listSetsOfProduct(name)) });
+  const lookups: string[][] = [];
+  const counting = wrap({
+    listSetsOfProduct: () => Promise.reject(new Error('one lookup per product')),
+    listSetsOfProducts: (scope, ids) => (lookups.push([...ids]), store.listSetsOfProducts(scope, ids)),
+  });
   await new PurgeProductsJob(counting, undefined, undefined, 4).run(op, ctl);
   expect(await remaining()).toEqual(['a00', 'a03', 'a06', 'a09']);
-  expect(lookups).toBe(11);
+  // Pages of 4 over the products left after each page's deletes: every product seen once.
+  expect(lookups.flat().sort()).toEqual(Array.from({ length: 11 }, (_, i) => id('a', i)));
+  expect(lookups.length).toBe(3);
 });
 
 test('through the JobRunner: CancelOperation ends a purge with CANCELLED metadata and an end time', async () => {

@@ -10,7 +10,7 @@
  * orphan is removed by whichever side finishes last; reads also skip any that a crash
  * left behind.
  */
-import type { ProductName, ProductSetName } from '../../catalog/names';
+import type { LocationName, ProductName, ProductSetName } from '../../catalog/names';
 import type { Page, ProductRecord } from '../catalog-store';
 import { isDuplicateKey, type Collections } from './collections';
 import { membershipId, productFromDoc, scopedId, type MembershipDoc } from './documents';
@@ -65,6 +65,24 @@ export class MongoMemberships {
       if (ms.length < want) break;
       after = ms[ms.length - 1].productId;
     }
+    return out;
+  }
+
+  /** listSets for many products of one location: two reads whatever their number. */
+  async listSetsOfMany(scope: LocationName, productIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map(productIds.map((id) => [id, [] as string[]]));
+    if (productIds.length === 0) return out;
+    const { project, location } = scope;
+    const ms = await this.c.memberships.find({ project, location, productId: { $in: [...productIds] } }).toArray();
+    if (ms.length === 0) return out;
+    const setIds = [...new Set(ms.map((m) => m.setId))];
+    const sets = await this.c.productSets
+      .find({ _id: { $in: setIds.map((id) => scopedId(project, location, id)) } }, { projection: { id: 1 } })
+      .toArray();
+    const live = new Set(sets.map((s) => s.id));
+    for (const m of ms) if (live.has(m.setId)) out.get(m.productId)?.push(m.setId);
+    // Ascending like listSets, by code unit (the order SQLite and MongoDB give strings).
+    for (const ids of out.values()) ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return out;
   }
 

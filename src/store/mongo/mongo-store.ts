@@ -248,6 +248,7 @@ export class MongoStore implements CatalogStore {
   removeProductFromSet = (set: ProductSetName, productId: string) => this.memberships.remove(set, productId);
   listProductsInSet = (set: ProductSetName, page: Page) => this.memberships.listProducts(set, page);
   listSetsOfProduct = (product: ProductName) => this.memberships.listSets(product);
+  listSetsOfProducts = (scope: LocationName, productIds: readonly string[]) => this.memberships.listSetsOfMany(scope, productIds);
 
   // ---- operations (see mongo-operations.ts) -------------------------------------------
 

@@ -284,6 +284,17 @@ export class SqliteStore implements CatalogStore {
     return this.db.stmt<string>(sql).pluck().all(productKey(product));
   }
 
+  async listSetsOfProducts(scope: LocationName, productIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map(productIds.map((id) => [id, [] as string[]]));
+    if (productIds.length === 0) return out;
+    const sql = `SELECT product_id, set_id FROM memberships
+                 WHERE ${IN_SCOPE} AND product_id IN (SELECT value FROM json_each(@ids))
+                 ORDER BY product_id, set_id`;
+    const rows = this.db.stmt<{ product_id: string; set_id: string }>(sql).all({ project: scope.project, location: scope.location, ids: JSON.stringify(productIds) });
+    for (const r of rows) out.get(r.product_id)?.push(r.set_id);
+    return out;
+  }
+
   // ---- operations (see sqlite-operations.ts) ------------------------------------------
 
   createOperation = (rec: OperationRecord) => this.ops.create(rec);

@@ -44,6 +44,10 @@ function membershipCases(ctx: ContractContext): void {
       expect(await ctx.store().listSetsOfProduct(productName(A, 'p1'))).toEqual(['S0', 's1', 's2']);
       expect(await ctx.store().listSetsOfProduct(productName(A, 'p2'))).toEqual(['s2']);
       expect(await ctx.store().listSetsOfProduct(productName(A, 'nope'))).toEqual([]);
+      // The same for many products in one read; every id asked for is a key.
+      const many = await ctx.store().listSetsOfProducts(A, ['p2', 'nope', 'p1']);
+      expect([...many.entries()].sort()).toEqual([['nope', []], ['p1', ['S0', 's1', 's2']], ['p2', ['s2']]]);
+      expect(await ctx.store().listSetsOfProducts(A, [])).toEqual(new Map());
     });
 
     it('listProductsInSet reflects product updates', async () => {
