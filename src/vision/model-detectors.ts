@@ -3,10 +3,10 @@
  * (model class indices, raw scores, normalized boxes) out. Each owns its session (usually
  * an InferenceQueue around a worker-pool session or an OnnxSession) and its decoder;
  * neither knows about the other or about the shared vocabulary (object-detector.ts does the
- * merging). The image is resized here (sharp, off the JS thread) to the model's input size
- * (a model with free dims gets the image's aspect ratio, model-io.ts inputSize); scaling into the input
- * tensor and decoding happen next to the model when the session offers `detectPixels`
- * (the worker pool), else here, with the same functions (model-io.ts).
+ * merging). The image is resized here (sharp, off the JS thread) to the model's input
+ * size (a model with free dims gets the image's aspect ratio, model-io.ts inputSize);
+ * scaling into the input tensor and decoding happen next to the model when the session
+ * offers `detectPixels` (the worker pool), else here, with the same functions (model-io.ts).
  */
 import { RawDetection } from './box';
 import { InferenceSession } from './inference';
