@@ -3,13 +3,13 @@
  * written resumes the operation after a restart on the same data, and the operation ends
  * with every output file written once, each holding its own images' answers in order.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { imageAnnotatorClient } from '../support/clients';
-import { devImagesDir } from '../support/dev-images';
 import { startFakeGcs } from '../support/fake-gcs';
 import { spawnServer } from '../support/process';
+import { killAfterProgress, progressOf, putDevPhotos } from '../support/restart';
 
 const PARENT = 'projects/crash/locations/eu';
 
@@ -17,8 +17,7 @@ test('an async annotate killed with SIGKILL resumes after restart; every batch f
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-async-restart-'));
   const gcs = await startFakeGcs();
   try {
-    const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
-    for (const f of photos) gcs.put('photos', f, readFileSync(path.join(devImagesDir(), f)));
+    const photos = putDevPhotos(gcs, 'photos');
     // 36 images in batches of 3: long enough to be killed between two files.
     const images = Array.from({ length: 36 }, (_, i) => (i === 7 ? 'absent.jpg' : photos[i % photos.length]));
     const requests = images.map((f) => ({ image: { source: { imageUri: `gs://photos/${f}` } }, features: [{ type: 'OBJECT_LOCALIZATION' as const }] }));
@@ -29,16 +28,8 @@ test('an async annotate killed with SIGKILL resumes after restart; every batch f
     const [operation] = await client.asyncBatchAnnotateImages({ parent: PARENT, requests, outputConfig: { gcsDestination: { uri: 'gs://out/run-' }, batchSize: 3 } });
     await client.close();
     const name = operation.name!;
-    let processed = 0;
     // At least two files written before the kill, so that a restart from scratch shows.
-    for (const deadline = Date.now() + 120000; processed < 6; ) {
-      const p = (await (await fetch(`${first.restUrl}/v1/${name}:progress`)).json()) as { processedLines?: string };
-      processed = Number(p.processedLines ?? 0);
-      if (Date.now() > deadline) throw new Error(`no progress:\n${first.output()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    first.child.kill('SIGKILL');
-    await first.exited;
+    const processed = await killAfterProgress(first, name, 6);
     expect(processed).toBeLessThan(images.length);
     const uploaded = (from: number) => gcs.requests.slice(from).filter((u) => u.startsWith('/upload/')).map((u) => new URL(u, 'http://x').searchParams.get('name')!);
     const before = uploaded(0);
@@ -68,8 +59,7 @@ test('an async annotate killed with SIGKILL resumes after restart; every batch f
     const rewritten = after.filter((f) => before.includes(f));
     expect(rewritten.length === 0 || (rewritten.length === 1 && rewritten[0] === before[before.length - 1])).toBe(true);
     expect(new Set([...before, ...after]).size).toBe(12);
-    const progress = (await (await fetch(`${second.restUrl}/v1/${name}:progress`)).json()) as Record<string, unknown>;
-    expect(progress).toMatchObject({ state: 'SUCCESSFUL', done: true, totalLines: '36', processedLines: '36', failedLines: '1' });
+    expect(await progressOf(second, name)).toMatchObject({ state: 'SUCCESSFUL', done: true, totalLines: '36', processedLines: '36', failedLines: '1' });
     await again.close();
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);

@@ -3,13 +3,13 @@
  * import resumes it after a restart on the same data, and the operation completes with
  * every line processed exactly once (one status per line, no duplicate reference image).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { productSearchClient } from '../support/clients';
-import { devImagesDir } from '../support/dev-images';
 import { startFakeGcs } from '../support/fake-gcs';
 import { spawnServer } from '../support/process';
+import { killAfterProgress, progressOf, putDevPhotos } from '../support/restart';
 
 const PARENT = 'projects/crash/locations/us-west1';
 
@@ -17,8 +17,7 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-import-restart-'));
   const gcs = await startFakeGcs();
   try {
-    const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
-    for (const f of photos) gcs.put('bucket', f, readFileSync(path.join(devImagesDir(), f)));
+    const photos = putDevPhotos(gcs, 'bucket');
     // No polygons (detection runs, so the import takes long enough to be killed in the
     // middle); ids given on most lines, derived from the URI on the last ones.
     const lines = Array.from({ length: 36 }, (_, i) => `gs://bucket/${photos[i % photos.length]},img-${i},set,p-${i % 9},general-v1,P${i % 9},,`);
@@ -32,15 +31,7 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     const [operation] = await client.importProductSets({ parent: PARENT, inputConfig: { gcsSource: { csvFileUri: 'gs://bucket/big.csv' } } });
     await client.close();
     const name = operation.name!;
-    let processed = 0;
-    for (const deadline = Date.now() + 120000; processed === 0; ) {
-      const p = (await (await fetch(`${first.restUrl}/v1/${name}:progress`)).json()) as { processedLines?: string };
-      processed = Number(p.processedLines ?? 0);
-      if (Date.now() > deadline) throw new Error(`no progress:\n${first.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    first.child.kill('SIGKILL');
-    await first.exited;
+    const processed = await killAfterProgress(first, name, 1);
     expect(processed).toBeLessThan(lines.length);
 
     const second = await spawnServer(env, 60000);
@@ -61,8 +52,7 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     expect(new Set(uris).size).toBe(uris.length);
     const [inSet] = await again.listProductsInProductSet({ name: `${PARENT}/productSets/set`, pageSize: 100 });
     expect(inSet).toHaveLength(10);
-    const progress = (await (await fetch(`${second.restUrl}/v1/${name}:progress`)).json()) as Record<string, unknown>;
-    expect(progress).toMatchObject({ state: 'SUCCESSFUL', totalLines: String(lines.length), processedLines: String(lines.length), failedLines: '1' });
+    expect(await progressOf(second, name)).toMatchObject({ state: 'SUCCESSFUL', totalLines: String(lines.length), processedLines: String(lines.length), failedLines: '1' });
     await again.close();
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
