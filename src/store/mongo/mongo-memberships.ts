@@ -68,6 +68,11 @@ export class MongoMemberships {
     return out;
   }
 
+  /** Set ids holding the product, ascending; memberships of deleted sets are skipped. */
+  async listSets(product: ProductName): Promise<string[]> {
+    return (await this.listSetsOfMany(product, [product.product])).get(product.product)!;
+  }
+
   /** listSets for many products of one location: two reads whatever their number. */
   async listSetsOfMany(scope: LocationName, productIds: readonly string[]): Promise<Map<string, string[]>> {
     const out = new Map(productIds.map((id) => [id, [] as string[]]));
@@ -75,32 +80,17 @@ export class MongoMemberships {
     const { project, location } = scope;
     const ms = await this.c.memberships.find({ project, location, productId: { $in: [...productIds] } }).toArray();
     if (ms.length === 0) return out;
+    // The projection only trims the reply: jongodb ignores projections and returns whole
+    // documents, which this code reads the same way.
     const setIds = [...new Set(ms.map((m) => m.setId))];
     const sets = await this.c.productSets
       .find({ _id: { $in: setIds.map((id) => scopedId(project, location, id)) } }, { projection: { id: 1 } })
       .toArray();
     const live = new Set(sets.map((s) => s.id));
     for (const m of ms) if (live.has(m.setId)) out.get(m.productId)?.push(m.setId);
-    // Ascending like listSets, by code unit (the order SQLite and MongoDB give strings).
+    // Ascending by code unit, the order MongoDB and SQLite give these ASCII ids.
     for (const ids of out.values()) ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return out;
-  }
-
-  /** Set ids holding the product, ascending; memberships of deleted sets are skipped. */
-  async listSets(product: ProductName): Promise<string[]> {
-    const { project, location } = product;
-    const ms = await this.c.memberships
-      .find({ project, location, productId: product.product })
-      .sort({ setId: 1 })
-      .toArray();
-    if (ms.length === 0) return [];
-    // The projection only trims the reply: jongodb ignores projections and returns whole
-    // documents, which this code reads the same way.
-    const sets = await this.c.productSets
-      .find({ _id: { $in: ms.map((m) => scopedId(project, location, m.setId)) } }, { projection: { id: 1 } })
-      .toArray();
-    const live = new Set(sets.map((s) => s.id));
-    return ms.map((m) => m.setId).filter((id) => live.has(id));
   }
 
   /** The products of these memberships, in membership order. */
