@@ -1,6 +1,6 @@
 /** Image decoding: formats, orientation, colour spaces, and bad or hostile input. */
 import sharp from 'sharp';
-import { ImageDecoder } from '../../src/images/image-decoder';
+import { ImageDecoder, isSrgbProfile } from '../../src/images/image-decoder';
 import { pngBomb } from '../support/png-bomb';
 
 const decoder = new ImageDecoder({ maxPixels: 50_000_000, maxSide: 2048, minSide: 16 });
@@ -35,6 +35,24 @@ test('alpha is flattened on white, CMYK and 16-bit become 8-bit sRGB', async () 
   expect(cmyk.data[0]).toBeGreaterThan(150);
   const deep = await decoder.decode(await solid(32, 32).toColourspace('rgb16').png().toBuffer());
   expect(deep.data.length).toBe(32 * 32 * 3);
+});
+
+test('embedded colour profiles: sRGB is taken as is, others are converted to sRGB', async () => {
+  const profileOf = async (b: Buffer) => (await sharp(b).metadata()).icc;
+  const tagged = (profile: string) => solid(16, 16).png().withIccProfile(profile).toBuffer();
+  const [srgb, p3, cmyk] = await Promise.all([tagged('srgb'), tagged('p3'), solid(16, 16).jpeg().withIccProfile('cmyk').toBuffer()]);
+  expect([isSrgbProfile(await profileOf(srgb)), isSrgbProfile(await profileOf(p3)), isSrgbProfile(await profileOf(cmyk))]).toEqual([true, false, false]);
+  expect(isSrgbProfile(undefined)).toBe(false);
+  expect(isSrgbProfile(Buffer.from('not an ICC profile at all, too short to parse'))).toBe(false);
+  // The pixels of the P3 file are P3 numbers; decoded, they are sRGB again (200, 30, 30).
+  const p3Pixels = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+  expect(Math.abs(p3Pixels[0] - 200) + Math.abs(p3Pixels[1] - 30)).toBeGreaterThan(10);
+  for (const bytes of [srgb, p3]) {
+    const img = await decoder.decode(bytes);
+    expect([...img.data.subarray(0, 3)].map((v, i) => Math.abs(v - [200, 30, 30][i]) <= 2)).toEqual([true, true, true]);
+  }
+  // Skipping sRGB -> sRGB changes no pixel: the same bytes as libvips' own conversion.
+  expect(Buffer.from((await decoder.decode(srgb)).data)).toEqual(await sharp(srgb).raw().toBuffer());
 });
 
 test('very large images are downsized, keeping the original size on record', async () => {
