@@ -2,7 +2,8 @@
  * OBJECT_LOCALIZATION throughput and latency through the REST API, as a client sees it.
  * Starts the built server (dist/main.js) in its own process on loopback, sends real
  * photos (base64 content) from N concurrent clients, and prints a table and one JSON line
- * per concurrency level. Usage: npm run bench:annotate [-- --requests 160 --levels 1,2,4,8]
+ * per concurrency level. Usage: npm run bench:annotate [-- --requests 160 --levels 1,2,4,8
+ * --repeat 1] (`--repeat N` runs the levels N times over and adds each level's median run).
  * `--server FILE` runs another build, for back-to-back comparisons in the same conditions:
  * e.g. dist/ copied to .cache/before/dist with protos, models, node_modules and
  * package.json symlinked beside it (the server finds them from its parent directory).
@@ -22,7 +23,7 @@ import { devImagesDir } from '../test/support/dev-images';
 import { freePort } from '../test/support/process';
 
 const { values } = parseArgs({
-  options: { server: { type: 'string', default: 'dist/main.js' }, profile: { type: 'string' }, 'per-image': { type: 'boolean', default: false }, requests: { type: 'string', default: '160' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
+  options: { server: { type: 'string', default: 'dist/main.js' }, profile: { type: 'string' }, 'per-image': { type: 'boolean', default: false }, requests: { type: 'string', default: '160' }, repeat: { type: 'string', default: '1' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
 });
 const ROOT = path.resolve(__dirname, '..');
 
@@ -107,7 +108,8 @@ async function main() {
   try {
     for (let i = 0; i < Number(values.warmup); i++) await annotate();
     const rows = [];
-    for (const clients of values.levels!.split(',').map(Number)) {
+    const levels = values.levels!.split(',').map(Number);
+    for (const clients of Array.from({ length: Number(values.repeat) }, () => levels).flat()) {
       const total = Number(values.requests);
       perImage.clear();
       const latencies: number[] = [];
@@ -149,6 +151,14 @@ async function main() {
     for (const r of rows) {
       const cpu = r.server_cpu_ms_per_image ? `${r.server_cpu_ms_per_image.main_thread}/${r.server_cpu_ms_per_image.all_threads}` : '-';
       console.log(`${String(r.clients).padStart(7)} ${String(r.images).padStart(7)} ${r.images_per_s.toFixed(1).padStart(9)} ${r.p50_ms.toFixed(1).padStart(8)} ${r.p90_ms.toFixed(1).padStart(8)} ${r.p99_ms.toFixed(1).padStart(8)}  ${cpu.padStart(18)}  ${r.loadavg[0]}`);
+    }
+    if (Number(values.repeat) > 1) {
+      // Runs on this VM vary by ±5 ms between minutes: the median run per level is the figure to quote.
+      for (const clients of levels) {
+        const mine = rows.filter((r) => r.clients === clients);
+        const mid = (v: number[]) => percentile(v.sort((a, b) => a - b), 50);
+        console.log(`${clients} client(s), ${mine.length} runs: median images/s ${mid(mine.map((r) => r.images_per_s))}, median p50 ${mid(mine.map((r) => r.p50_ms))} ms (p50 range ${Math.min(...mine.map((r) => r.p50_ms))}–${Math.max(...mine.map((r) => r.p50_ms))})`);
+      }
     }
     for (const r of rows) console.log(JSON.stringify(r));
   } finally {
