@@ -35,14 +35,17 @@ export type PurgeTarget = { productSetId: string } | { orphans: true };
 
 /**
  * The resume point. `after`: the last product id of the last finished page. `touch`: the
- * sets whose index stamps must move because this page deletes their products; it is
- * written before the deletes, since once a product is gone its memberships can no longer
+ * sets whose index stamps must move because this page deletes their products; it and
+ * `pending` are written before the deletes, since once a product is gone its memberships can no longer
  * be listed, and a crash between delete and touch would leave search serving it.
  */
 interface PurgeCheckpoint {
   after?: string;
   deleted: number;
   touch?: string[];
+  /** The products the page in progress deletes, recorded with `touch`: a resumed run counts
+   *  those already gone (the redone page no longer lists them). */
+  pending?: string[];
   /** For GetOperationProgress: the products deleted so far (no total is known ahead). */
   progress?: JobProgress;
 }
@@ -106,14 +109,16 @@ export class PurgeProductsJob implements JobHandler {
     const target = op.request as PurgeTarget;
     let cp: PurgeCheckpoint = (op.checkpoint as PurgeCheckpoint | undefined) ?? { deleted: 0 };
     // A run that stopped inside a page: its deleted products may be gone from the sets
-    // already, so move the recorded stamps before redoing the page.
+    // already, so move the recorded stamps before redoing the page, and count them.
     if (cp.touch?.length) await this.changed(scope, cp.touch);
+    if (cp.pending?.length) cp = { after: cp.after, deleted: cp.deleted + (await this.gone(scope, cp.pending)) };
     for (;;) {
       ctl.signal.throwIfAborted();
       const page = await this.page(scope, target, cp.after);
       if (page.scanned.length === 0) break;
       const touch = [...new Set(page.victims.flatMap((v) => v.sets))].sort();
-      if (touch.length > 0) await ctl.progress(op.metadata, checkpoint({ ...cp, touch }));
+      const pending = page.victims.map((v) => v.product.id);
+      if (pending.length > 0) await ctl.progress(op.metadata, checkpoint({ ...cp, touch, pending }));
       let deleted = cp.deleted;
       for (const v of page.victims) {
         // Idempotent: a product already gone (an earlier attempt, a concurrent delete) is skipped.
@@ -146,6 +151,12 @@ export class PurgeProductsJob implements JobHandler {
     const withSets = scanned.map((product) => ({ product, sets: setsOf.get(product.id) ?? [] }));
     const victims = 'productSetId' in target ? withSets : withSets.filter((v) => v.sets.length === 0);
     return { scanned, victims };
+  }
+
+  private async gone(scope: LocationName, ids: readonly string[]): Promise<number> {
+    let n = 0;
+    for (const product of ids) if (!(await this.store.getProduct({ ...scope, product }))) n++;
+    return n;
   }
 
   private changed(scope: LocationName, setIds: readonly string[]): Promise<void> {

@@ -98,6 +98,26 @@ test('a crash after a page resumes from the checkpoint without re-listing finish
   expect(await store.getProductSet({ ...scope, productSet: 'big' })).not.toBeNull();
 });
 
+test('a crash inside a page: on resume the products it deleted count once, and the count ends exact', async () => {
+  await set('big');
+  for (let i = 0; i < 25; i++) await product(id('p', i), ['big']);
+  const { op, ctl, reload } = await operation({ productSetId: 'big' });
+  let deletes = 0;
+  const dying = wrap({
+    deleteProduct: (name) => {
+      if (++deletes === 14) throw new Error('killed mid-page');
+      return store.deleteProduct(name);
+    },
+  });
+  await expect(new PurgeProductsJob(dying, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed mid-page');
+  // Page 2 had deleted p10..p12 when it died; its checkpoint still says 10 deleted.
+  expect(await remaining()).toEqual(Array.from({ length: 12 }, (_, i) => id('p', i + 13)));
+  expect((await reload()).checkpoint).toMatchObject({ after: 'p09', deleted: 10, pending: Array.from({ length: 10 }, (_, i) => id('p', i + 10)) });
+  await new PurgeProductsJob(store, undefined, undefined, 10).run(await reload(), ctl);
+  expect(await remaining()).toEqual([]);
+  expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25, progress: { processedLines: 25, failedLines: 0 } });
+});
+
 test('a crash between deleting a page and stamping its sets is repaired on resume', async () => {
   await set('big');
   await set('other');
