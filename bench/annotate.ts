@@ -14,18 +14,16 @@
  * main thread and of all its threads (from /proc, Linux only), and per model the runs per
  * image and the mean run time (from /metrics), so a change can be judged stage by stage.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { devImagesDir } from '../test/support/dev-images';
-import { freePort } from '../test/support/process';
+import { startBuiltServer } from './built-server';
 
 const { values } = parseArgs({
   options: { server: { type: 'string', default: 'dist/main.js' }, profile: { type: 'string' }, 'per-image': { type: 'boolean', default: false }, requests: { type: 'string', default: '160' }, repeat: { type: 'string', default: '1' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
 });
-const ROOT = path.resolve(__dirname, '..');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -73,22 +71,11 @@ async function main() {
     requests: [{ image: { content: readFileSync(path.join(devImagesDir(), f)).toString('base64') }, features: [{ type: 'OBJECT_LOCALIZATION' }] }],
   })));
   const perImage = new Map<string, number[]>();
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-'));
-  const server = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : []), path.resolve(ROOT, values.server!)], {
-    env: { ...process.env, PORT: String(port), GRPC_PORT: String(await freePort()), METAPIXEL_DATA_DIR: dataDir, METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const server = await startBuiltServer({
+    script: values.server,
+    nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      /* starting */
-    }
-    if (i > 300) throw new Error('server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { url } = server;
   let next = 0;
   const annotate = async (): Promise<number> => {
     const k = next++ % bodies.length;
@@ -114,7 +101,7 @@ async function main() {
       perImage.clear();
       const latencies: number[] = [];
       let issued = 0;
-      const cpu0 = cpuMs(server.pid!);
+      const cpu0 = cpuMs(server.child.pid!);
       const runs0 = await modelRuns(url);
       const t0 = performance.now();
       await Promise.all(
@@ -126,7 +113,7 @@ async function main() {
         }),
       );
       const seconds = (performance.now() - t0) / 1000;
-      const cpu1 = cpuMs(server.pid!);
+      const cpu1 = cpuMs(server.child.pid!);
       const runs1 = await modelRuns(url);
       const n = latencies.length;
       const models = Object.fromEntries([...runs1].map(([model, [count, sum]]) => {
@@ -162,9 +149,7 @@ async function main() {
     }
     for (const r of rows) console.log(JSON.stringify(r));
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.on('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

@@ -8,8 +8,7 @@
  * A short warm-up import runs first. Prints a table and one JSON line per variant.
  * Usage: npm run bench:import [-- --images 200 --variants detect,polys --concurrency 8]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +16,7 @@ import sharp from 'sharp';
 import { productSearchClient } from '../test/support/clients';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
-import { freePort } from '../test/support/process';
+import { startBuiltServer } from './built-server';
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +26,6 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '16' },
   },
 });
-const ROOT = path.resolve(__dirname, '..');
 const WHOLE = '"0.0,0.0,1.0,0.0,1.0,1.0,0.0,1.0"';
 
 /** Variant i of a photo: its own crop, tint and JPEG, so every image is distinct. */
@@ -48,25 +46,11 @@ async function main() {
   const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
   const gcs = await startFakeGcs();
   for (let i = 0; i < n; i++) gcs.put('bench', `v${i}.jpg`, await variant(photos[i % photos.length], i));
-  const ports = { restPort: await freePort(), grpcPort: await freePort() };
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-import-'));
-  const env: Record<string, string> = {
-    ...process.env, PORT: String(ports.restPort), GRPC_PORT: String(ports.grpcPort), METAPIXEL_DATA_DIR: dataDir,
-    METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1', STORAGE_EMULATOR_HOST: gcs.host,
-  } as Record<string, string>;
-  if (values.concurrency) env.METAPIXEL_IMPORT_CONCURRENCY = values.concurrency;
-  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const client = productSearchClient(ports, 'grpc');
+  const server = await startBuiltServer({
+    env: { STORAGE_EMULATOR_HOST: gcs.host, ...(values.concurrency ? { METAPIXEL_IMPORT_CONCURRENCY: values.concurrency } : {}) },
+  });
+  const client = productSearchClient(server, 'grpc');
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${ports.restPort}/readyz`)).ok) break;
-      } catch {
-        /* starting */
-      }
-      if (i > 600) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
     /** Imports lines [0, count) of the variant in project `project`; returns seconds and ok lines. */
     const run = async (project: string, count: number, poly: string) => {
       const lines = Array.from({ length: count }, (_, i) => `gs://bench/v${i}.jpg,,set,p${i},general-v1,,,${poly}`);
@@ -99,10 +83,8 @@ async function main() {
     for (const r of rows) console.log(JSON.stringify(r));
   } finally {
     await client.close();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.on('exit', r));
+    await server.stop();
     await gcs.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

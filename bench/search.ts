@@ -4,18 +4,16 @@
  * transformed queries, and the memory the index holds per region (from /metrics).
  * Usage: npm run bench:search [-- --products 60 --queries 60]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
-import { freePort } from '../test/support/process';
+import { startBuiltServer } from './built-server';
 
 const { values } = parseArgs({ options: { products: { type: 'string', default: '60' }, queries: { type: 'string', default: '60' } } });
-const ROOT = path.resolve(__dirname, '..');
 const P = 'projects/bench/locations/eu';
 const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
 const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -35,13 +33,8 @@ async function variant(file: string, i: number): Promise<Buffer> {
 async function main() {
   const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
   const gcs = await startFakeGcs();
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-search-'));
-  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
-    env: { ...process.env, PORT: String(port), GRPC_PORT: String(await freePort()), METAPIXEL_DATA_DIR: dataDir, METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1', STORAGE_EMULATOR_HOST: gcs.host },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}/v1`;
+  const server = await startBuiltServer({ env: { STORAGE_EMULATOR_HOST: gcs.host } });
+  const url = `${server.url}/v1`;
   const call = async (method: string, p: string, body?: unknown) => {
     const res = await fetch(url + p, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = (await res.json()) as Record<string, unknown>;
@@ -49,19 +42,10 @@ async function main() {
     return json;
   };
   const metric = async (name: string) => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const text = await (await fetch(`${server.url}/metrics`)).text();
     return text.split('\n').filter((l) => l.startsWith(name)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
   };
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
-      } catch {
-        /* starting */
-      }
-      if (i > 300) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
     await call('POST', `/${P}/productSets?productSetId=s`, { displayName: 'S' });
     const n = Number(values.products);
     for (let i = 0; i < n; i++) gcs.put('b', `p${i}.jpg`, await variant(photos[i % photos.length], i));
@@ -104,10 +88,8 @@ async function main() {
     console.log(`${String(n).padStart(8)} ${String(regions).padStart(8)} ${String(row.ingest_images_per_s).padStart(13)} ${String(row.ingest_p50_ms).padStart(14)} ${String(row.search_p50_ms).padStart(14)} ${String(row.search_p95_ms).padStart(14)} ${row.top1.padStart(7)} ${String(row.index_bytes_per_region).padStart(20)}`);
     console.log(JSON.stringify(row));
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.on('exit', r));
+    await server.stop();
     await gcs.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
