@@ -123,7 +123,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     .addService(JOBS, new ProgressService(operations), { GetOperationProgress: 'getOperationProgress' })
     .addService(IMAGE_ANNOTATOR, annotator, { BatchAnnotateImages: 'batchAnnotateImages' })
     .addService(IMAGE_ENCODER, encoder, { EncodeImages: 'encodeImages' })
-    .addService(IMAGE_ANNOTATOR, new AsyncAnnotateService(annotator, operations, gcsWriter, config.defaultProject), {
+    .addService(IMAGE_ANNOTATOR, new AsyncAnnotateService(operations, gcsWriter, config.defaultProject), {
       AsyncBatchAnnotateImages: 'asyncBatchAnnotateImages',
     })
     .addService(OPERATIONS, operations, {

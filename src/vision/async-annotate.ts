@@ -63,7 +63,6 @@ interface Checkpoint {
 
 export class AsyncAnnotateService {
   constructor(
-    private readonly annotator: AnnotateService,
     private readonly operations: OperationsService,
     private readonly writer: GcsWriter,
     /** Project of an operation whose request has no parent and whose caller implies none. */

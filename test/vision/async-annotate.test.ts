@@ -108,9 +108,8 @@ describe('the project of the operation', () => {
   let service: AsyncAnnotateService;
   beforeEach(async () => {
     store = await openStore({ dataDir: dir });
-    const annotator = new AnnotateService({} as never, {} as never, {} as never, { maxImagesPerRequest: 16, defaultMaxResults: 10 }, pino({ level: 'silent' }));
     const writer = new GcsWriter({ emulatorHost: '', localDir: dir, timeoutMs: 1000 });
-    service = new AsyncAnnotateService(annotator, new OperationsService(store), writer, 'fallback');
+    service = new AsyncAnnotateService(new OperationsService(store), writer, 'fallback');
   });
   afterEach(async () => store.close());
 

@@ -4,7 +4,6 @@
  * assembled from the result chunks when the operation is read.
  */
 import type { ReferenceImageMsg } from '../../catalog/messages';
-import { toTimestamp } from '../../catalog/messages';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
 import { opName } from '../operations-service';
 
