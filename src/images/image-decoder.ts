@@ -29,6 +29,8 @@ export interface DecodeLimits {
 }
 
 const FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff', 'jp2']);
+/** The pixel limit is checked against the header here, not by sharp; the first frame only. */
+const INPUT = { limitInputPixels: false, failOn: 'error', pages: 1 } as const;
 
 export class ImageDecoder {
   constructor(private readonly limits: DecodeLimits) {}
@@ -37,7 +39,7 @@ export class ImageDecoder {
     if (bytes.length === 0) throw invalidArgument('Bad image data: the image is empty.');
     let meta: Metadata;
     try {
-      meta = await sharp(bytes, { limitInputPixels: false, failOn: 'error', pages: 1 }).metadata();
+      meta = await sharp(bytes, INPUT).metadata();
     } catch {
       throw invalidArgument('Bad image data: not a supported image format (JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF).');
     }
@@ -56,7 +58,7 @@ export class ImageDecoder {
       throw invalidArgument(`Image too small: ${originalWidth}×${originalHeight}; each side must be at least ${this.limits.minSide} pixels.`);
     }
     try {
-      const { data, info } = await sharp(bytes, { limitInputPixels: false, failOn: 'error', pages: 1, ignoreIcc: isSrgbProfile(meta.icc) })
+      const { data, info } = await sharp(bytes, { ...INPUT, ignoreIcc: isSrgbProfile(meta.icc) })
         .rotate()
         .flatten({ background: '#ffffff' })
         .toColourspace('srgb')
@@ -72,15 +74,15 @@ export class ImageDecoder {
   }
 }
 
+// The IEC profile (HP/Microsoft, Apple, Android, ...) and libvips' own; not look-alikes
+// such as "sRGB-elle-V4-g10", whose tone curve is linear.
+const SRGB_DESCRIPTION = /^sRGB( IEC61966-2[.-]1( black scaled)?| built-in)?$/i;
+
 /**
  * True when an embedded ICC profile describes sRGB itself (most camera and web photos
  * carry one). Converting sRGB to sRGB is the identity, bit for bit, yet costs lcms
  * 4–7 ms per photo; other profiles (Display P3, Adobe RGB, CMYK) are still converted.
  */
-// The IEC profile (HP/Microsoft, Apple, Android, ...) and libvips' own; not look-alikes
-// such as "sRGB-elle-V4-g10", whose tone curve is linear.
-const SRGB_DESCRIPTION = /^sRGB( IEC61966-2[.-]1( black scaled)?| built-in)?$/i;
-
 export function isSrgbProfile(profile: Buffer | undefined): boolean {
   if (!profile) return false;
   try {

@@ -36,8 +36,9 @@ export type PurgeTarget = { productSetId: string } | { orphans: true };
 /**
  * The resume point. `after`: the last product id of the last finished page. `touch`: the
  * sets whose index stamps must move because this page deletes their products; it and
- * `pending` are written before the deletes, since once a product is gone its memberships can no longer
- * be listed, and a crash between delete and touch would leave search serving it.
+ * `pending` are written before the deletes, since once a product is gone its memberships
+ * can no longer be listed, and a crash between delete and touch would leave search
+ * serving it.
  */
 interface PurgeCheckpoint {
   after?: string;
