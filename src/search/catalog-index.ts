@@ -6,6 +6,7 @@
  * writes also call `refresh` at once, so its changes are searchable before it answers.
  * `indexTime` of a set is when the index that search uses was built.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LocationName } from '../catalog/names';
 import type { CatalogStore, ProductRecord } from '../store/catalog-store';
@@ -106,6 +107,8 @@ export class CatalogIndex {
       for (const p of products) index.addProduct(p, await this.regionsOf(p));
       if (products.length < PAGE) break;
       after = products[products.length - 1].id;
+      // The embedded store answers synchronously: let the server serve between pages.
+      await setImmediate();
     }
     this.sets.set(key, { stamp, index: index.seal(), indexTime: this.clock() });
   }
