@@ -7,6 +7,7 @@
  * samples say the service raises an error otherwise. Metapixel answers INVALID_ARGUMENT
  * before creating any operation, so nothing is deleted (docs/api-behaviour.md).
  */
+import { setImmediate } from 'node:timers/promises';
 import { invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
 import { names, type LocationName } from '../catalog/names';
@@ -22,6 +23,13 @@ import { BATCH_METADATA_TYPE, batchMetadata, toOperationMsg } from './operation-
 export const PURGE_PRODUCTS_KIND = 'purge-products';
 const EMPTY = { '@type': 'type.googleapis.com/google.protobuf.Empty' };
 const PAGE = 100;
+/**
+ * How often a running purge rebuilds this process's search index of the sets it empties.
+ * A rebuild reads the whole set, so one per page made a purge quadratic in the set's size;
+ * the stamps still move every page (other processes and crash recovery rely on them), and
+ * the last rebuild comes when the purge ends, so search drops the products at once then.
+ */
+const INDEX_REFRESH_MS = 1000;
 
 export interface PurgeProductsRequestMsg {
   parent?: string;
@@ -113,6 +121,34 @@ export class PurgeProductsJob implements JobHandler {
     // already, so move the recorded stamps before redoing the page, and count them.
     if (cp.touch?.length) await this.changed(scope, cp.touch);
     if (cp.pending?.length) cp = { after: cp.after, deleted: cp.deleted + (await this.gone(scope, cp.pending)) };
+    const stale = new Set<string>(); // sets whose index in this process lags their stamp
+    let refreshed = this.clock().getTime();
+    const refresh = async () => {
+      await this.changed(scope, [...stale]);
+      stale.clear();
+      refreshed = this.clock().getTime();
+    };
+    try {
+      await this.pages(op, ctl, scope, target, cp, async (touch) => {
+        touch.forEach((id) => stale.add(id));
+        if (this.clock().getTime() - refreshed >= INDEX_REFRESH_MS) await refresh();
+        else await this.changed(scope, touch, false);
+      });
+    } catch (e) {
+      // After a cancel, search must not serve the deleted products either. (After a
+      // failure the stamps have moved; the periodic index sync catches up.)
+      if (ctl.signal.aborted && stale.size) await refresh();
+      throw e;
+    }
+    if (stale.size) await refresh();
+    return EMPTY;
+  }
+
+  private async pages(
+    op: OperationRecord, ctl: JobControl, scope: LocationName, target: PurgeTarget, from: PurgeCheckpoint,
+    changed: (touch: string[]) => Promise<void>,
+  ): Promise<void> {
+    let cp = from;
     for (;;) {
       ctl.signal.throwIfAborted();
       const page = await this.page(scope, target, cp.after);
@@ -124,13 +160,16 @@ export class PurgeProductsJob implements JobHandler {
       for (const v of page.victims) {
         // Idempotent: a product already gone (an earlier attempt, a concurrent delete) is skipped.
         if (await this.store.deleteProduct({ ...scope, product: v.product.id })) deleted++;
+        // The embedded store answers synchronously: without a turn of the event loop per
+        // product, a purge of thousands would leave the server deaf (API, health checks)
+        // until it ends.
+        await setImmediate();
       }
-      await this.changed(scope, touch);
+      await changed(touch);
       cp = checkpoint({ after: page.scanned[page.scanned.length - 1].id, deleted });
       await ctl.progress(op.metadata, cp);
       if (page.scanned.length < this.pageSize) break;
     }
-    return EMPTY;
   }
 
   finalMetadata(op: OperationRecord, outcome: JobOutcome, now: Date): unknown {
@@ -160,7 +199,8 @@ export class PurgeProductsJob implements JobHandler {
     return n;
   }
 
-  private changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
-    return moveIndexStamps(this.store, scope, setIds, this.clock(), this.index);
+  /** Moves the sets' stamps; with `refresh`, also rebuilds this process's index of them. */
+  private changed(scope: LocationName, setIds: readonly string[], refresh = true): Promise<void> {
+    return moveIndexStamps(this.store, scope, setIds, this.clock(), refresh ? this.index : undefined);
   }
 }

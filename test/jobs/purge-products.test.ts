@@ -144,6 +144,28 @@ test('a crash between deleting a page and stamping its sets is repaired on resum
   expect(refreshed[0]).toEqual(['big', 'other']);
 });
 
+test('the index of the emptied sets is rebuilt at most once a second while the purge runs, and once at its end', async () => {
+  /** Purges 45 products in pages of 10 (5 pages); each page's stamp write takes `msPerPage`. */
+  const run = async (msPerPage: number) => {
+    await set('big');
+    for (let i = 0; i < 45; i++) await product(id('p', i), ['big']);
+    const { op, ctl } = await operation({ productSetId: 'big' });
+    let rebuilds = 0;
+    let stamps = 0;
+    let t = 0;
+    const index = { refresh: async () => void rebuilds++, indexTime: () => undefined };
+    const slowStamps = wrap({ touchProductSets: (...args) => ((t += msPerPage), stamps++, store.touchProductSets(...args)) });
+    await new PurgeProductsJob(slowStamps, index, () => new Date(t), 10).run(op, ctl);
+    expect(await remaining()).toEqual([]);
+    await store.deleteProductSet({ ...scope, productSet: 'big' });
+    return { rebuilds, stamps };
+  };
+  // A fast purge: the stamps move every page (5), one rebuild at the end (with its stamp).
+  expect(await run(1)).toEqual({ rebuilds: 1, stamps: 6 });
+  // A page a second: a rebuild on pages 2 and 4 (a second after the last), one at the end.
+  expect(await run(1000)).toEqual({ rebuilds: 3, stamps: 6 });
+});
+
 test('a cancel lands between pages: the page in flight finishes, later pages are untouched', async () => {
   await set('big');
   for (let i = 0; i < 25; i++) await product(id('p', i), ['big']);
