@@ -40,9 +40,12 @@ class PoolWorker {
       if ('error' in msg) p.reject(MetapixelError.of(msg.error.code, msg.error.message));
       else p.resolve('detections' in msg ? msg.detections : msg.outputs);
     });
-    // An uncaught exception in the worker ends it ('error', then 'exit'): its runs are
-    // UNAVAILABLE either way, so a client may retry, not an internal error.
-    worker.on('error', (e) => this.failAll(unavailable(`inference worker failed: ${e.message}`)));
+    // An uncaught exception in the worker ends it ('error', then 'exit'): from 'error' on it
+    // takes no new runs, and its runs are UNAVAILABLE, so a client may retry.
+    worker.on('error', (e) => {
+      this.alive = false;
+      this.failAll(unavailable(`inference worker failed: ${e.message}`));
+    });
     worker.on('exit', () => {
       this.alive = false;
       this.failAll(unavailable('inference worker exited'));
