@@ -3,27 +3,22 @@
  * written resumes the operation after a restart on the same data, and the operation ends
  * with every output file written once, each holding its own images' answers in order.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { imageAnnotatorClient } from '../support/clients';
 import { startFakeGcs } from '../support/fake-gcs';
-import { spawnServer } from '../support/process';
-import { killAfterProgress, progressOf, putDevPhotos } from '../support/restart';
+import { killAfterProgress, progressOf, putDevPhotos, restartScenario, stopGracefully } from '../support/restart';
 
 const PARENT = 'projects/crash/locations/eu';
 
 test('an async annotate killed with SIGKILL resumes after restart; every batch file is written once, in order', async () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-async-restart-'));
   const gcs = await startFakeGcs();
-  try {
+  await restartScenario('async-restart', async ({ start }) => {
     const photos = putDevPhotos(gcs, 'photos');
     // 36 images in batches of 3: long enough to be killed between two files.
     const images = Array.from({ length: 36 }, (_, i) => (i === 7 ? 'absent.jpg' : photos[i % photos.length]));
     const requests = images.map((f) => ({ image: { source: { imageUri: `gs://photos/${f}` } }, features: [{ type: 'OBJECT_LOCALIZATION' as const }] }));
-    const env = { METAPIXEL_DATA_DIR: dataDir, STORAGE_EMULATOR_HOST: gcs.host, METAPIXEL_JOB_LEASE_MS: '2000', METAPIXEL_LOG_LEVEL: 'warn' };
+    const env = { STORAGE_EMULATOR_HOST: gcs.host };
 
-    const first = await spawnServer(env, 60000);
+    const first = await start(env);
     const client = imageAnnotatorClient(first, 'grpc');
     const [operation] = await client.asyncBatchAnnotateImages({ parent: PARENT, requests, outputConfig: { gcsDestination: { uri: 'gs://out/run-' }, batchSize: 3 } });
     await client.close();
@@ -37,7 +32,7 @@ test('an async annotate killed with SIGKILL resumes after restart; every batch f
     expect(before.length).toBeGreaterThanOrEqual(2);
     expect(before.length).toBeLessThan(12);
 
-    const second = await spawnServer(env, 60000);
+    const second = await start(env);
     const again = imageAnnotatorClient(second, 'rest');
     const resumed = await again.checkAsyncBatchAnnotateImagesProgress(name);
     await resumed.promise();
@@ -61,10 +56,6 @@ test('an async annotate killed with SIGKILL resumes after restart; every batch f
     expect(new Set([...before, ...after]).size).toBe(12);
     expect(await progressOf(second, name)).toMatchObject({ state: 'SUCCESSFUL', done: true, totalLines: '36', processedLines: '36', failedLines: '1' });
     await again.close();
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-  } finally {
-    await gcs.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    await stopGracefully(second);
+  }).finally(() => gcs.close());
 }, 300000);

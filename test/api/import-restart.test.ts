@@ -3,20 +3,15 @@
  * import resumes it after a restart on the same data, and the operation completes with
  * every line processed exactly once (one status per line, no duplicate reference image).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { productSearchClient } from '../support/clients';
 import { startFakeGcs } from '../support/fake-gcs';
-import { spawnServer } from '../support/process';
-import { killAfterProgress, progressOf, putDevPhotos } from '../support/restart';
+import { killAfterProgress, progressOf, putDevPhotos, restartScenario, stopGracefully } from '../support/restart';
 
 const PARENT = 'projects/crash/locations/us-west1';
 
 test('an import killed with SIGKILL resumes after restart and ends with every line imported once', async () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-import-restart-'));
   const gcs = await startFakeGcs();
-  try {
+  await restartScenario('import-restart', async ({ start }) => {
     const photos = putDevPhotos(gcs, 'bucket');
     // No polygons (detection runs, so the import takes long enough to be killed in the
     // middle); ids given on most lines, derived from the URI on the last ones.
@@ -24,9 +19,9 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     photos.forEach((f) => lines.push(`gs://bucket/${f},,set,q,general-v1,Q,,`));
     lines.splice(10, 0, 'gs://bucket/absent.jpg,gone,set,p-0,general-v1,,,');
     gcs.put('bucket', 'big.csv', Buffer.from(lines.join('\n')));
-    const env = { METAPIXEL_DATA_DIR: dataDir, STORAGE_EMULATOR_HOST: gcs.host, METAPIXEL_JOB_LEASE_MS: '2000', METAPIXEL_LOG_LEVEL: 'warn' };
+    const env = { STORAGE_EMULATOR_HOST: gcs.host };
 
-    const first = await spawnServer(env, 60000);
+    const first = await start(env);
     const client = productSearchClient(first, 'grpc');
     const [operation] = await client.importProductSets({ parent: PARENT, inputConfig: { gcsSource: { csvFileUri: 'gs://bucket/big.csv' } } });
     await client.close();
@@ -34,7 +29,7 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     const processed = await killAfterProgress(first, name, 1);
     expect(processed).toBeLessThan(lines.length);
 
-    const second = await spawnServer(env, 60000);
+    const second = await start(env);
     const again = productSearchClient(second, 'rest');
     const resumed = await again.checkImportProductSetsProgress(name);
     const [response] = await resumed.promise();
@@ -54,10 +49,6 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     expect(inSet).toHaveLength(10);
     expect(await progressOf(second, name)).toMatchObject({ state: 'SUCCESSFUL', totalLines: String(lines.length), processedLines: String(lines.length), failedLines: '1' });
     await again.close();
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-  } finally {
-    await gcs.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    await stopGracefully(second);
+  }).finally(() => gcs.close());
 }, 300000);

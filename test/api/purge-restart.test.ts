@@ -6,13 +6,9 @@
  * starts: creating thousands of products through the API would take minutes, and a purge
  * of fewer ends before a kill can land inside it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { openStore } from '../../src/store/open-store';
 import { productSearchClient } from '../support/clients';
-import { spawnServer, type ServerProcess } from '../support/process';
-import { killAfterProgress, progressOf } from '../support/restart';
+import { killAfterProgress, progressOf, restartScenario, stopGracefully } from '../support/restart';
 
 const scope = { project: 'crash', location: 'us-east1' };
 const PARENT = `projects/${scope.project}/locations/${scope.location}`;
@@ -38,13 +34,9 @@ async function seed(dataDir: string): Promise<void> {
 }
 
 test('a purge killed with SIGKILL resumes after restart; the set ends empty, other products stay, the count is exact', async () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-purge-restart-'));
-  const servers: ServerProcess[] = [];
-  try {
+  await restartScenario('purge-restart', async ({ dataDir, start }) => {
     await seed(dataDir);
-    const env = { METAPIXEL_DATA_DIR: dataDir, METAPIXEL_JOB_LEASE_MS: '2000', METAPIXEL_LOG_LEVEL: 'warn' };
-    const first = await spawnServer(env, 60000);
-    servers.push(first);
+    const first = await start();
     const client = productSearchClient(first, 'grpc');
     const [operation] = await client.purgeProducts({ parent: PARENT, productSetPurgeConfig: { productSetId: 'big' }, force: true });
     await client.close();
@@ -52,8 +44,7 @@ test('a purge killed with SIGKILL resumes after restart; the set ends empty, oth
     const processed = await killAfterProgress(first, name, 300);
     expect(processed).toBeLessThan(SIZE);
 
-    const second = await spawnServer(env, 60000);
-    servers.push(second);
+    const second = await start();
     const again = productSearchClient(second, 'rest');
     const resumed = await again.checkPurgeProductsProgress(name);
     await resumed.promise();
@@ -67,10 +58,6 @@ test('a purge killed with SIGKILL resumes after restart; the set ends empty, oth
     expect(progress).toMatchObject({ state: 'SUCCESSFUL', done: true, processedLines: String(SIZE) });
     expect(progress.failedLines).toBeUndefined(); // zero, which proto3 JSON leaves out
     await again.close();
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-  } finally {
-    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    await stopGracefully(second);
+  });
 }, 300000);
