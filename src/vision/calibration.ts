@@ -13,7 +13,7 @@
  *   0.306) by test/vision/fit-calibration.ts as the median logit gap
  *   logit(ssd) - logit(centernet) over 51 pairs of detections of the same object (same
  *   Open Images MID, IoU >= 0.5, both raw scores >= 0.2) on the 12 development photos
- *   (/work/shared/tools/dev-images.sh) and 4 variants of each (flip, centre crop, left
+ *   (test/fixtures/dev-images) and 4 variants of each (flip, centre crop, left
  *   and right crops), with CenterNet given each image at its own aspect ratio (model-io.ts
  *   inputSize); the pairs come from only a few of the photos, so they are few and
  *   correlated. The two models' scores for the same object correlate weakly (r = 0.24),

@@ -10,7 +10,7 @@ export type Split = 'train' | 'heldout';
 export interface PhotoSource {
   /** File name in the photo cache; also the group name in dataset files. */
   id: string;
-  /** Debian package, or 'dev-images' for test/support/dev-images.ts (skimage + darknet). */
+  /** Debian package, or 'dev-images' for test/fixtures/dev-images (skimage + darknet). */
   pkg: string;
   /** Path inside the package (or the dev-images file name). */
   path: string;
@@ -25,7 +25,7 @@ const lomiri = (pkg: string, file: string, licence: string, copyright: string, s
 const mate = (file: string, copyright: string, split: Split = 'train'): PhotoSource =>
   ({ id: `mate_${file}`, pkg: 'mate-backgrounds', path: `${BG}/mate/nature/${file}`, licence: 'GPL-2+', copyright, split });
 const dev = (file: string, licence: string): PhotoSource =>
-  ({ id: file, pkg: 'dev-images', path: file, licence, copyright: 'see /work/shared/tools/dev-images.sh', split: 'heldout' });
+  ({ id: file, pkg: 'dev-images', path: file, licence, copyright: 'see test/fixtures/dev-images/MANIFEST.md', split: 'heldout' });
 
 const L16 = 'lomiri-wallpapers-16.04';
 const L20 = 'lomiri-wallpapers-20.04';

@@ -120,12 +120,7 @@ fi
 
 if [ "$parity" = 1 ]; then
   echo "== recording reference outputs (original runtimes)"
-  images=${DEV_IMAGES_DIR:-$work/images}
-  if [ ! -f "$images/darknet_dog.jpg" ]; then
-    dev="$root/../shared/tools/dev-images.sh"
-    [ -f "$dev" ] || { echo "set DEV_IMAGES_DIR (output of dev-images.sh)" >&2; exit 1; }
-    bash "$dev" "$images" >/dev/null
-  fi
+  images=${DEV_IMAGES_DIR:-$root/test/fixtures/dev-images}
   mkdir -p "$work/ref"
   cp "$tools/reference/package.json" "$tools/reference/package-lock.json" "$tools/reference/"*.mjs "$work/ref/" 2>/dev/null || true
   ( cd "$work/ref" && npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error )

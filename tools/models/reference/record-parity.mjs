@@ -3,7 +3,7 @@
 //   centernet_mobilenetv3_coco, mobilenetv2_140_embedding -> TensorFlow.js (@tensorflow/tfjs, cpu backend)
 // Usage: node record-parity.mjs WORK_DIR IMAGES_DIR OUT_DIR
 //   WORK_DIR holds ssd.tflite, centernet/{centernet.json,centernet.bin}, nsfw/{model.json,group1-*}
-//   (as laid out by convert-all.sh); IMAGES_DIR is the output of dev-images.sh.
+//   (as laid out by convert-all.sh); IMAGES_DIR holds the development photos (test/fixtures/dev-images).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
