@@ -49,7 +49,7 @@ export function inputSpec(entry: ModelEntry): InputSpec {
   const lut = new Float32Array(256);
   // The same double-precision expression the parity recorder used, then rounded once.
   for (let v = 0; v < 256; v++) lut[v] = hit[1](v);
-  const multiple = entry.preprocessing.keep_aspect?.multiple;
+  const multiple = entry.preprocessing.keep_aspect?.multiple ?? entry.preprocessing.free_hw?.multiple;
   if (multiple && (w % multiple || h % multiple)) {
     throw invalidArgument(`model ${entry.name}: input ${w}x${h} is not a multiple of keep_aspect.multiple ${multiple}`);
   }

@@ -54,9 +54,11 @@ export interface ModelEntry {
   /**
    * Human-readable, except: model-io.ts recognises the scaling formula `scaling` starts
    * with, and `keep_aspect` marks a model with free height and width (multiples of
-   * `multiple`), which then gets each image at its own aspect ratio (model-io.ts inputSize).
+   * `multiple`), which then gets each image at its own aspect ratio (model-io.ts inputSize);
+   * `free_hw` marks one whose height and width are free but which is fed its manifest size
+   * unless a caller asks for another (the embedder's feature map at 448x448).
    */
-  preprocessing: { scaling: string; colour_order: string; keep_aspect?: { multiple: number } };
+  preprocessing: { scaling: string; colour_order: string; keep_aspect?: { multiple: number }; free_hw?: { multiple: number } };
   decoding?: Record<string, unknown>;
   labels?: LabelEntry[];
   /**
@@ -102,6 +104,7 @@ const entrySchema = {
         scaling: { type: 'string' },
         colour_order: { const: 'RGB' },
         keep_aspect: { type: 'object', required: ['multiple'], properties: { multiple: { type: 'integer', minimum: 1 } } },
+        free_hw: { type: 'object', required: ['multiple'], properties: { multiple: { type: 'integer', minimum: 1 } } },
       },
     },
     // Each decoder validates its own block (ssdDecoding, centerNetDecoding below).

@@ -30,6 +30,8 @@ export interface DetectOptions {
   maxResults?: number;
   /** Calibrated score threshold (default: the detector's defaultMinScore). */
   minScore?: number;
+  /** The second look on the mirrored image, overriding the detector's own setting. */
+  mirror?: MirrorMode;
 }
 
 export interface ObjectDetectorOptions {
@@ -84,15 +86,16 @@ export class ObjectDetector {
     // costs one inference and no second resize. (Resizing the flipped image instead would
     // differ by a fraction of a pixel in where an enlarging resize samples; either is a
     // mirrored view, and this one is the same for the same image every time.)
-    const floor = this.mirror === 'unsure' ? Math.min(minScore, UNSURE_FLOOR) : minScore;
+    const mirror = opts.mirror ?? this.mirror;
+    const floor = mirror === 'unsure' ? Math.min(minScore, UNSURE_FLOOR) : minScore;
     const mirrored = (m: CalibratedModel) => this.runOne(m, img, minScore, true).then((found) => found.map(unmirror));
-    if (this.mirror === 'always') {
+    if (mirror === 'always') {
       const all = await Promise.all([...this.models.map((m) => this.runOne(m, img, minScore)), ...this.models.map(mirrored)]);
       return nms(all.flat(), this.iouThreshold, maxResults, (d) => d.mid);
     }
     const plain = await Promise.all(this.models.map((m) => this.runOne(m, img, floor)));
     let found = plain.flat();
-    if (this.mirror === 'unsure') {
+    if (mirror === 'unsure') {
       // A candidate is unsure when it is under the threshold and no reported object of its
       // class covers it (NMS would fold it into that object whatever its second score).
       // Only the models with one look again: a model with none has as little to gain from

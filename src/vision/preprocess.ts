@@ -30,6 +30,7 @@ export function checkImage(img: RgbImage): void {
 /** Stretch-resizes with sharp (bilinear), keeping 3 channels. */
 export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
   checkImage(img);
+  if (img.width === width && img.height === height) return img;
   const input = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length);
   const data = await sharp(input, { raw: { width: img.width, height: img.height, channels: 3 } })
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
@@ -80,4 +81,23 @@ export function mirrorImage(img: RgbImage): RgbImage {
     }
   }
   return { width, height, data: out };
+}
+
+/** The image turned a quarter clockwise (`clockwise`) or counter-clockwise. */
+export function rotateQuarter(img: RgbImage, clockwise: boolean): RgbImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(data.length);
+  // Output is h wide and w high; output (x, y) reads input (y, h-1-x) clockwise, (w-1-y, x) otherwise.
+  for (let y = 0; y < w; y++) {
+    for (let x = 0; x < h; x++) {
+      const sx = clockwise ? y : w - 1 - y;
+      const sy = clockwise ? h - 1 - x : x;
+      const src = (sy * w + sx) * 3;
+      const dst = (y * h + x) * 3;
+      out[dst] = data[src];
+      out[dst + 1] = data[src + 1];
+      out[dst + 2] = data[src + 2];
+    }
+  }
+  return { data: out, width: h, height: w };
 }

@@ -141,7 +141,7 @@ export class InferenceWorkerPool {
       inputNames: names.inputNames,
       outputNames: names.outputNames,
       run: (inputs) => this.leastBusy().run(model, { inputs }) as Promise<Record<string, Tensor>>,
-      runPixels: (pixels) => this.leastBusy().run(model, { pixels }) as Promise<Record<string, Tensor>>,
+      runPixels: (pixels, size) => this.leastBusy().run(model, { pixels, size }) as Promise<Record<string, Tensor>>,
       detectPixels: (pixels, minScore, size) => this.leastBusy().run(model, { pixels, size, minScore }) as Promise<RawDetection[]>,
       close: async () => undefined, // the pool owns the workers
     };

@@ -84,7 +84,9 @@ cd "$tools"
 "$PY" convert_tfjs_graph.py "$work/nsfw/model.json" "$work/nsfw" \
   "$work/out/mobilenetv2_140_embedding.onnx" --name mobilenetv2_140_embedding \
   --output 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze=embedding' \
-  --doc 'MobileNetV2 1.4 (TF-Hub imagenet/mobilenet_v2_140_224/feature_vector/4, fine-tuned by nsfw_model) from nsfwjs@4.4.0 dist/models/mobilenet_v2_mid; uint8-quantized weights dequantized to fp32; classifier head dropped. Input NHWC RGB x/255 224x224; embedding = 1792-d global-average-pooled feature_vector/SpatialSqueeze (not normalized).'
+  --output 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/MobilenetV2/Conv_1/Relu6=features' \
+  --free-hw 32 \
+  --doc 'MobileNetV2 1.4 (TF-Hub imagenet/mobilenet_v2_140_224/feature_vector/4, fine-tuned by nsfw_model) from nsfwjs@4.4.0 dist/models/mobilenet_v2_mid; uint8-quantized weights dequantized to fp32; classifier head dropped. Input NHWC RGB x/255, 224x224 (any multiple of 32 works); embedding = 1792-d global-average-pooled feature_vector/SpatialSqueeze (not normalized); features = the Conv_1 (Relu6) map it pools, NHWC [1, H/32, W/32, 1792].'
 
 echo "== sha256"
 names="ssd_mobilenetv2_oidv4 centernet_mobilenetv3_coco mobilenetv2_140_embedding"
