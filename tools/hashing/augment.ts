@@ -26,9 +26,9 @@ export const RECIPE = {
   encode: 'p=0.7 JPEG quality 30-95, else PNG',
 } as const;
 
-const raw = (img: RawRgb) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+export const raw = (img: RawRgb) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
 
-async function toRaw(s: Sharp): Promise<RawRgb> {
+export async function toRaw(s: Sharp): Promise<RawRgb> {
   const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
@@ -37,7 +37,7 @@ export async function loadRaw(file: string): Promise<RawRgb> {
   return toRaw(sharp(file).toColourspace('srgb'));
 }
 
-function crop(img: RawRgb, rng: SeededRandom, minArea: number): Sharp {
+export function crop(img: RawRgb, rng: SeededRandom, minArea: number): Sharp {
   const area = rng.uniform(minArea, 1);
   const aspect = Math.exp(rng.uniform(Math.log(0.75), Math.log(1.33)));
   const w = Math.max(16, Math.min(img.width, Math.round(img.width * Math.sqrt(area * aspect))));
@@ -45,8 +45,10 @@ function crop(img: RawRgb, rng: SeededRandom, minArea: number): Sharp {
   return raw(img).extract({ left: rng.int(img.width - w + 1), top: rng.int(img.height - h + 1), width: w, height: h });
 }
 
-async function rotate(img: RawRgb, rng: SeededRandom): Promise<RawRgb> {
-  const deg = rng.uniform(-12, 12);
+/** Rotated by uniform +-maxDeg degrees (at least minDeg either way when given). */
+export async function rotate(img: RawRgb, rng: SeededRandom, maxDeg = 12, minDeg = 0): Promise<RawRgb> {
+  // minDeg 0 draws exactly as training always did, so the trained hashers stay reproducible.
+  const deg = minDeg === 0 ? rng.uniform(-maxDeg, maxDeg) : (rng.next() < 0.5 ? -1 : 1) * rng.uniform(minDeg, maxDeg);
   const t = (Math.abs(deg) * Math.PI) / 180;
   // Scale of the biggest same-aspect rectangle that fits inside the rotated one.
   const s = 1 / (Math.cos(t) + Math.sin(t) * Math.max(img.width / img.height, img.height / img.width));
@@ -56,8 +58,8 @@ async function rotate(img: RawRgb, rng: SeededRandom): Promise<RawRgb> {
   return toRaw(raw(rotated).extract({ left: (rotated.width - w) >> 1, top: (rotated.height - h) >> 1, width: w, height: h }));
 }
 
-async function paste(obj: RawRgb, bg: RawRgb, rng: SeededRandom): Promise<RawRgb> {
-  const frac = rng.uniform(0.4, 0.8);
+export async function paste(obj: RawRgb, bg: RawRgb, rng: SeededRandom, minFrac = 0.4, maxFrac = 0.8): Promise<RawRgb> {
+  const frac = rng.uniform(minFrac, maxFrac);
   const s = Math.min((bg.width * frac) / obj.width, (bg.height * frac) / obj.height);
   const w = Math.max(16, Math.round(obj.width * s));
   const h = Math.max(16, Math.round(obj.height * s));
