@@ -1,8 +1,10 @@
 /**
  * End-to-end product search through the REST API: ingestion rate (CreateReferenceImage on
  * real photos and augmented copies of them), PRODUCT_SEARCH latency (p50/p95) with
- * transformed queries, and the memory the index holds per region (from /metrics).
- * Usage: npm run bench:search [-- --products 60 --queries 60]
+ * transformed queries, and the memory the index holds per region (from /metrics). Queries
+ * take the default path (no boundingPoly: detection, whole image, rotations, windows);
+ * --whole-poly searches the whole image as one given region instead.
+ * Usage: npm run bench:search [-- --products 60 --queries 60 --whole-poly --cpu-prof DIR]
  */
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +15,14 @@ import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
 import { startBuiltServer } from './built-server';
 
-const { values } = parseArgs({ options: { products: { type: 'string', default: '60' }, queries: { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: {
+    products: { type: 'string', default: '60' }, queries: { type: 'string', default: '60' },
+    // Query with a whole-image boundingPoly (one region, no detection) instead of the default path.
+    'whole-poly': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' }, // directory: the server writes a V8 CPU profile there
+  },
+});
 const P = 'projects/bench/locations/eu';
 const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
 const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -33,7 +42,10 @@ async function variant(file: string, i: number): Promise<Buffer> {
 async function main() {
   const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
   const gcs = await startFakeGcs();
-  const server = await startBuiltServer({ env: { STORAGE_EMULATOR_HOST: gcs.host } });
+  const server = await startBuiltServer({
+    env: { STORAGE_EMULATOR_HOST: gcs.host },
+    nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+  });
   const url = `${server.url}/v1`;
   const call = async (method: string, p: string, body?: unknown) => {
     const res = await fetch(url + p, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -69,7 +81,7 @@ async function main() {
       const query = await sharp(await variant(photos[i % photos.length], i)).resize({ width: 400 }).modulate({ brightness: 1.1 }).jpeg({ quality: 50 }).toBuffer();
       const a = performance.now();
       const res = (await call('POST', '/images:annotate', {
-        requests: [{ image: { content: query.toString('base64') }, features: [{ type: 'PRODUCT_SEARCH', maxResults: 5 }], imageContext: { productSearchParams: { productSet: `${P}/productSets/s`, productCategories: ['general-v1'], boundingPoly: WHOLE } } }],
+        requests: [{ image: { content: query.toString('base64') }, features: [{ type: 'PRODUCT_SEARCH', maxResults: 5 }], imageContext: { productSearchParams: { productSet: `${P}/productSets/s`, productCategories: ['general-v1'], ...(values['whole-poly'] ? { boundingPoly: WHOLE } : {}) } } }],
       })) as { responses: { productSearchResults?: { results?: { product: { name: string } }[] } }[] };
       lat.push(performance.now() - a);
       if (res.responses[0].productSearchResults?.results?.[0]?.product.name.endsWith(`/p${i}`)) hits++;

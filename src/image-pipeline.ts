@@ -12,6 +12,8 @@ import { ImageFetcher } from './images/image-fetcher';
 import { ImageDecoder } from './images/image-decoder';
 import { loadVisionModels, type VisionModels } from './vision/vision-models';
 import { ItqHasher } from './search/hasher';
+import { readItqParams } from './search/hasher/itq-params';
+import { CompactEmbeddingCodec } from './search/compact-embedding';
 import { EncodeService } from './search/encode-service';
 
 export interface ImagePipeline {
@@ -20,6 +22,8 @@ export interface ImagePipeline {
   fetcher: ImageFetcher;
   decoder: ImageDecoder;
   hasher: ItqHasher;
+  /** The index's compact re-rank data: projections onto the 256 leading PCA directions. */
+  rerankCodec: CompactEmbeddingCodec;
   /** Closes the inference workers. */
   close(): Promise<void>;
 }
@@ -31,6 +35,10 @@ export async function buildImagePipeline(
   const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
   // The hasher first: a bad code length fails before the models' worker threads start.
   const hasher = await ItqHasher.load(path.join(modelsDir, 'hashing'), config.codeBits);
+  // itq-256's rows are an orthonormal basis of the 256 leading PCA directions (rotated or not).
+  const rerankCodec = new CompactEmbeddingCodec(await readItqParams(path.join(modelsDir, 'hashing'), 256), [
+    await readItqParams(path.join(modelsDir, 'hashing'), config.codeBits),
+  ]);
   const vision = await loadVisionModels(modelsDir, {
     onRun,
     intraOpNumThreads: config.onnxThreads,
@@ -50,7 +58,7 @@ export async function buildImagePipeline(
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
-  return { modelsDir, vision, fetcher, decoder, hasher, close: () => vision.close() };
+  return { modelsDir, vision, fetcher, decoder, hasher, rerankCodec, close: () => vision.close() };
 }
 
 /** images:encode over a pipeline; the server and `metapixel encode` both build it here. */

@@ -61,10 +61,10 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
   const metrics = new Metrics(() => queueLoad(), () => indexSizes());
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
-  const { vision, fetcher, decoder, hasher } = pipeline;
+  const { vision, fetcher, decoder, hasher, rerankCodec } = pipeline;
   queueLoad = () => vision.load();
   log.info({ modelsDir: pipeline.modelsDir }, 'vision models loaded');
-  const index = new CatalogIndex(store, hasher, config.indexPollMs, log, undefined, metrics.observeIndexLag);
+  const index = new CatalogIndex(store, hasher, config.indexPollMs, log, undefined, metrics.observeIndexLag, rerankCodec);
   await index.start();
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');

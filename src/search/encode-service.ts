@@ -20,6 +20,7 @@ import { checkImageBatch, imageErrorStatus } from '../vision/image-batch';
 import type { Hasher, HashMethod } from './hasher';
 import { canonicalCategory, categoryOfClass, classesForCategory, detectedBox, wholeImageBox } from './regions';
 import { embedRegion, normalizedBox } from './region-embedding';
+import { smallView } from './region-proposals';
 
 export interface EncodeOptionsMsg {
   maxItems?: number;
@@ -56,6 +57,7 @@ export interface EncodedItemMsg {
 export interface EncodeImageResponseMsg {
   items?: EncodedItemMsg[];
   imageCode?: BinaryCodeMsg;
+  thumbnailCode?: BinaryCodeMsg;
   codeScheme?: CodeSchemeMsg;
   error?: StatusMsg;
 }
@@ -116,7 +118,8 @@ export class EncodeService {
         });
       }
       const imageCode = this.codeOf(await embedRegion(this.embedder, img, wholeImageBox(size)));
-      return { items, imageCode, codeScheme: this.scheme };
+      const thumbnailCode = this.codeOf(await this.embedder.embed(await smallView(img)));
+      return { items, imageCode, thumbnailCode, codeScheme: this.scheme };
     } catch (e) {
       return { error: imageErrorStatus(e, this.log) };
     }

@@ -11,7 +11,8 @@ import type { ImageDecoder } from '../images/image-decoder';
 import type { PolyRecord, RegionRecord } from '../store/catalog-store';
 import type { Embedder } from '../vision/embedder';
 import type { ObjectDetector } from '../vision/object-detector';
-import { selectRegions } from './regions';
+import { selectRegions, wholeImageBox } from './regions';
+import { smallView } from './region-proposals';
 import { embedRegion } from './region-embedding';
 
 /** Embedding -> binary code (bits/8 bytes, bit i = bit (i % 8) of byte (i / 8)). */
@@ -36,14 +37,16 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
     const detected = polys.length ? [] : await this.detector.detect(img);
     const chosen = selectRegions(polys, detected, category, size);
     const regions: RegionRecord[] = [];
-    for (const r of chosen) {
-      const embedding = await embedRegion(this.embedder, img, r.box);
+    const add = (r: Pick<RegionRecord, 'box' | 'source'>, embedding: Float32Array) =>
       regions.push({
         ...r,
         embedding: new Uint8Array(embedding.buffer, embedding.byteOffset, embedding.byteLength),
         ...(this.encoder ? { code: this.encoder.encode(embedding) } : {}),
       });
-    }
+    for (const r of chosen) add(r, await embedRegion(this.embedder, img, r.box));
+    // Without polygons the image is also indexed as a thumbnail, which low-resolution
+    // queries resemble far more than the sharp original (docs/search.md).
+    if (polys.length === 0) add({ box: wholeImageBox(size), source: 'thumbnail' }, await this.embedder.embed(await smallView(img)));
     return regions;
   }
 }

@@ -1,10 +1,14 @@
 /**
  * PRODUCT_SEARCH in images:annotate. With a boundingPoly, that region of the query image is
- * searched. Without one, the query's objects are detected; each object whose class fits
- * the searched category is one `productGroupedResults` entry, and `results` answers the
- * largest of them (the whole image when none fits), as Google does. Scores are the cosine
- * similarity of the unit-length embeddings, clamped to [0, 1]: the same number means the
- * same closeness in every query.
+ * searched. Without one, the query is searched through several regions at once
+ * (region-proposals.ts): the whole image, the detected objects that stand for products of
+ * the category, and a fixed set of windows; a product's score is its best pair of query
+ * region and indexed region, with matches through parts discounted (REGION_PENALTY), and
+ * `results` ranks products by it. Each object region is also one `productGroupedResults`
+ * entry of its own, as Google answers. Scores are the cosine similarity of the unit-length
+ * embeddings less those penalties, clamped to [0, 1]: the same number means the same
+ * closeness in every query (docs/search.md gives the threshold that separates matches from
+ * photos of nothing in the catalog).
  */
 import type { CallContext } from '../core/context';
 import { invalidArgument, notFound } from '../core/errors';
@@ -14,12 +18,28 @@ import { productView } from '../catalog/views';
 import { toTimestamp, type BoundingPolyMsg } from '../catalog/messages';
 import type { DecodedImage } from '../images/image-decoder';
 import type { Embedder } from '../vision/embedder';
+import { rotateQuarter } from '../vision/preprocess';
 import type { DetectedObject, ObjectDetector } from '../vision/object-detector';
 import type { AnnotateImageRequestMsg, FeatureMsg } from '../vision/annotate-service';
 import type { Box } from '../vision/box';
+import { mapLimit } from '../core/concurrency';
 import type { CatalogIndex } from './catalog-index';
 import { labelPredicate, parseLabelFilter } from './label-filter';
-import { canonicalCategory, classesForCategory } from './regions';
+import type { RegionHit } from './product-set-index';
+import { canonicalCategory } from './categories';
+import { reportedScore } from './score-scale';
+import {
+  categoryRegions, IntegralMap, pooledWindowBoxes, WHOLE_BOX, WINDOW_MAP_SIDE, type QueryRegion, type RegionKind,
+} from './region-proposals';
+
+/**
+ * Discount of a match made through a part of the query rather than the whole of it: a
+ * window or object of one photo resembles a whole other photo more often than two whole
+ * photos do (fitted on the dev split of the end-to-end eval, docs/search.md).
+ */
+export const REGION_PENALTY: Readonly<Record<RegionKind, number>> = { whole: 0, rotated: 0.08, object: 0, garment: 0, window: 0.04 };
+/** Query regions embedded at once per request: one request never floods the inference queue. */
+const EMBED_LANES = 2;
 
 interface ProductSearchParamsMsg {
   productSet?: string;
@@ -36,6 +56,28 @@ export class ProductSearch {
     private readonly defaultMaxResults: number,
   ) {}
 
+  /**
+   * The views of a query that need no detection, with their embeddings: the whole image,
+   * the image turned a quarter either way (a phone held sideways) and the windows pooled
+   * from the feature map.
+   */
+  private async views(img: DecodedImage): Promise<{ regions: QueryRegion[]; vectors: Float32Array[] }> {
+    // Turned after the stretch to the (square) input size: the same samples as stretching
+    // the turned image, for a 224x224 rotation instead of a full-size one.
+    const small = await this.embedder.toInputSize(img);
+    const [whole, ...rotated] = await mapLimit([small, rotateQuarter(small, true), rotateQuarter(small, false)], EMBED_LANES, (i) => this.embedder.embed(i));
+    const regions: QueryRegion[] = [{ kind: 'whole', box: WHOLE_BOX }, { kind: 'rotated', box: WHOLE_BOX }, { kind: 'rotated', box: WHOLE_BOX }];
+    const vectors = [whole, ...rotated];
+    if (!this.embedder.hasFeatureMap) return { regions, vectors };
+    const map = await this.embedder.featureMap(img, WINDOW_MAP_SIDE);
+    const integral = new IntegralMap(map);
+    for (const box of pooledWindowBoxes(map.h)) {
+      regions.push({ kind: 'window', box });
+      vectors.push(integral.pool(box));
+    }
+    return { regions, vectors };
+  }
+
   /** The annotate feature handler. */
   readonly handle = async (img: DecodedImage, feature: FeatureMsg, req: AnnotateImageRequestMsg, ctx: CallContext) => {
     const params = ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {}) as ProductSearchParamsMsg;
@@ -51,32 +93,41 @@ export class ProductSearch {
     if (!entry) throw notFound(`ProductSet ${params.productSet} not found.`);
     const k = feature.maxResults || this.defaultMaxResults;
     const sameCategory = (c: string) => canonicalCategory(c) === canonicalCategory(category);
-    const search = async (box?: Box) => {
-      const hits = entry.index.searchProducts(await this.embedder.embed(img, box), k, (labels, c) => sameCategory(c) && accept(labels));
-      return hits.map((h) => ({
+    const filter = (labels: Parameters<typeof accept>[0], c: string) => sameCategory(c) && accept(labels);
+    const answer = (hits: RegionHit[]) =>
+      hits.map((h) => ({
         product: productView(entry.index.product(h.region.productId)!),
-        score: Math.max(0, Math.min(1, h.similarity)),
+        score: reportedScore(h.similarity),
         image: names.referenceImage({ ...set, product: h.region.productId, referenceImage: h.region.imageId }),
       }));
-    };
+    const embed = (r: { box?: Box }) => this.embedder.embed(img, r.box);
 
     const indexTime = toTimestamp(entry.indexTime);
     if (params.boundingPoly && hasVertices(params.boundingPoly)) {
       const box = polyToBox(params.boundingPoly, img);
-      const results = await search(box);
+      const results = answer(entry.index.searchProducts(await embed({ box }), k, filter));
       return { productSearchResults: { indexTime, results, productGroupedResults: [{ boundingPoly: boxPoly(box), results, objectAnnotations: [] }] } };
     }
-    const fits = classesForCategory(category);
-    const objects = (await this.detector.detect(img)).filter((o) => fits === 'any' || fits.includes(o.name));
-    const groups = await Promise.all(
-      objects.map(async (o) => ({ boundingPoly: boxPoly(o.box), results: await search(o.box), objectAnnotations: [annotation(o)] })),
-    );
-    const main = largest(objects);
-    const results = main ? groups[objects.indexOf(main)].results : await search();
-    return { productSearchResults: { indexTime, results, productGroupedResults: groups } };
+    // Everything but the objects needs no detection: it is embedded while detection runs.
+    // Detection takes one look (no mirrored second look): objects are a few of the query's
+    // regions here, and the whole image and windows cover what a second look would add.
+    const [views, objects] = await Promise.all([this.views(img), this.detector.detect(img, { mirror: 'never' }).then((o) => categoryRegions(o, category))]);
+    const objectVectors = await mapLimit(objects, EMBED_LANES, embed);
+    const regions = [...views.regions, ...objects];
+    const vectors = [...views.vectors, ...objectVectors];
+    const results = answer(entry.index.searchProducts(regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind] })), k, filter));
+    const productGroupedResults = objects.map((r, i) => ({
+      boundingPoly: boxPoly(r.box),
+      results: answer(entry.index.searchProducts(objectVectors[i], k, filter)),
+      objectAnnotations: [annotation(r)],
+    }));
+    return { productSearchResults: { indexTime, results, productGroupedResults } };
   };
 }
 
+
+/** Open Images' Clothing, the name a person's garment region is annotated with. */
+const CLOTHING = { mid: '/m/09j2d', name: 'Clothing' };
 
 function hasVertices(p: BoundingPolyMsg): boolean {
   return (p.vertices?.length ?? 0) > 0 || (p.normalizedVertices?.length ?? 0) > 0;
@@ -98,11 +149,8 @@ function boxPoly(b: Box): BoundingPolyMsg {
   return { normalizedVertices: [{ x: b.x0, y: b.y0 }, { x: b.x1, y: b.y0 }, { x: b.x1, y: b.y1 }, { x: b.x0, y: b.y1 }] };
 }
 
-function annotation(o: DetectedObject) {
-  return { mid: o.mid, languageCode: 'en', name: o.name, score: o.score };
-}
-
-function largest(objects: DetectedObject[]): DetectedObject | undefined {
-  const area = (o: DetectedObject) => (o.box.x1 - o.box.x0) * (o.box.y1 - o.box.y0);
-  return objects.reduce<DetectedObject | undefined>((best, o) => (!best || area(o) > area(best) ? o : best), undefined);
+function annotation(r: QueryRegion & { object?: DetectedObject }) {
+  const o = r.object!;
+  const what = r.kind === 'garment' ? CLOTHING : { mid: o.mid, name: o.name };
+  return { ...what, languageCode: 'en', score: o.score };
 }

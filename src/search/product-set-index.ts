@@ -1,15 +1,18 @@
 /**
  * The in-memory index of one product set: every region of every reference image of its
- * products, each with its binary code and its embedding, and each product's labels.
+ * products, each with its binary code and its re-rank data, and each product's labels.
  * Search: the codes find the closest candidates by Hamming distance (an exact popcount
  * scan, or Multi-Index Hashing for large sets), the label filter is applied inside that
  * scan so a filtered product never takes a candidate's place, and the candidates are
- * re-ranked by the cosine of their stored embeddings, which is also the reported score.
+ * re-ranked by the cosine of their embeddings, which is also the reported score. With a
+ * CompactEmbeddingCodec (the server's case) the embeddings are held as int8 PCA projections
+ * (264 bytes a region) and the cosine is its approximation; without one, in float.
  */
-import type { KeyValue, ProductRecord } from '../store/catalog-store';
+import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
 import { dot } from '../vision/embedder';
+import type { CompactEmbeddingCodec, CompactVector, CompactVectors } from './compact-embedding';
 
 export interface IndexedRegion {
   productId: string;
@@ -18,12 +21,39 @@ export interface IndexedRegion {
   embedding: Float32Array;
   /** Its binary code, as the set's hasher makes it. */
   code: Uint8Array;
+  /** What a match through this region is discounted by (indexPenalty of its source). */
+  penalty?: number;
+  /** Its compact re-rank data when already made (the codec makes it otherwise). */
+  compact?: CompactVector;
+}
+
+/** One region of a query: its embedding and how much a match through it is discounted. */
+export interface QueryVector {
+  embedding: Float32Array;
+  penalty: number;
 }
 
 export interface RegionHit {
-  region: IndexedRegion;
-  /** Cosine similarity of the unit-length embeddings. */
+  region: RegionRef;
+  /** Cosine similarity of the unit-length embeddings, less the two regions' penalties. */
   similarity: number;
+  /** Which query vector made the match. */
+  query: number;
+}
+
+/**
+ * What a match through an indexed region costs, by where the region came from. A part of
+ * one photo the server chose (a detected object, a garment) resembles the whole of another
+ * more often than whole photos resemble each other, and a thumbnail resembles every blurry
+ * photo a little, so equal cosines through them are weaker evidence. Fitted on the dev
+ * split of the end-to-end eval (bench/e2e/tune-regions.ts, docs/search.md); the whole
+ * image and the caller's own polygons cost nothing.
+ */
+export const PARTIAL_PENALTY = 0.15;
+export const THUMBNAIL_PENALTY = 0.02;
+
+export function indexPenalty(source: RegionRecord['source']): number {
+  return source === 'detected' || source === 'garment' ? PARTIAL_PENALTY : source === 'thumbnail' ? THUMBNAIL_PENALTY : 0;
 }
 
 /** From this many regions on, Multi-Index Hashing beats the scan on real (clustered) codes. */
@@ -32,17 +62,37 @@ export const MIH_MIN_REGIONS = 200_000;
 const CANDIDATES_PER_RESULT = 20;
 const MIN_CANDIDATES = 200;
 
+/** What the index keeps of a region once sealed: where it comes from. */
+export interface RegionRef {
+  productId: string;
+  imageId: string;
+  penalty?: number;
+}
+
 export class ProductSetIndex {
-  private readonly regions: IndexedRegion[] = [];
+  private readonly regions: RegionRef[] = [];
   private readonly products = new Map<string, ProductRecord>();
+  private codes: Uint8Array[] = [];
+  /** Float embeddings (no codec), or compact vectors packed at seal. */
+  private floats: Float32Array[] = [];
+  private compact: CompactVector[] = [];
+  private packed?: CompactVectors;
   private hamming?: HammingIndex;
 
-  constructor(private readonly hasher: Hasher) {}
+  constructor(
+    private readonly hasher: Hasher,
+    private readonly codec?: CompactEmbeddingCodec,
+  ) {}
 
   addProduct(product: ProductRecord, regions: readonly IndexedRegion[]): void {
     if (this.hamming) throw new Error('ProductSetIndex is sealed');
     this.products.set(product.id, product);
-    this.regions.push(...regions);
+    for (const r of regions) {
+      this.regions.push({ productId: r.productId, imageId: r.imageId, ...(r.penalty ? { penalty: r.penalty } : {}) });
+      this.codes.push(r.code);
+      if (this.codec) this.compact.push(r.compact ?? this.codec.encode(r.embedding));
+      else this.floats.push(r.embedding);
+    }
   }
 
   /** Builds the Hamming index over every region added; the set is then read-only. */
@@ -51,8 +101,13 @@ export class ProductSetIndex {
     this.hamming = this.regions.length >= MIH_MIN_REGIONS ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
     const bytes = bits / 8;
     const codes = new Uint8Array(this.regions.length * bytes);
-    this.regions.forEach((r, i) => codes.set(r.code, i * bytes));
+    this.codes.forEach((c, i) => codes.set(c, i * bytes));
+    this.codes = [];
     this.hamming.add(Uint32Array.from(this.regions.keys()), codes);
+    if (this.codec) {
+      this.packed = this.codec.pack(this.compact);
+      this.compact = [];
+    }
     return this;
   }
 
@@ -60,17 +115,29 @@ export class ProductSetIndex {
     return this.regions.length;
   }
 
+  /** Codes, their index and the re-rank data (typed arrays; not the per-region ids). */
   get memoryBytes(): number {
-    return (this.hamming?.memoryBytes ?? 0) + this.regions.reduce((s, r) => s + r.embedding.byteLength, 0);
+    const rerank = this.packed && this.codec ? this.packed.scale.length * this.codec.bytesPerVector : this.floats.reduce((s, e) => s + e.byteLength, 0);
+    return (this.hamming?.memoryBytes ?? 0) + rerank;
   }
 
   product(id: string): ProductRecord | undefined {
     return this.products.get(id);
   }
 
-  /** The best region of each of the `k` best products, best first (ties: product id). */
-  searchProducts(query: Float32Array, k: number, accept: (labels: readonly KeyValue[], category: string) => boolean): RegionHit[] {
+  /**
+   * The `k` best products for a query of one or more regions, best first (ties: product
+   * id): a product's score is its best pair of query region and indexed region, the cosine
+   * less both penalties. Each query region takes its own nearest codes, re-ranked exactly.
+   */
+  searchProducts(
+    queries: Float32Array | readonly QueryVector[],
+    k: number,
+    accept: (labels: readonly KeyValue[], category: string) => boolean,
+  ): RegionHit[] {
     if (!this.hamming) throw new Error('ProductSetIndex is not sealed');
+    const hamming = this.hamming;
+    const list = queries instanceof Float32Array ? [{ embedding: queries, penalty: 0 }] : queries;
     const allowed = new Map<string, boolean>();
     const ok = (productId: string) => {
       let v = allowed.get(productId);
@@ -81,18 +148,31 @@ export class ProductSetIndex {
       }
       return v;
     };
-    const candidates = this.hamming.search(this.hasher.encode(query), Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT), {
-      filter: (id) => ok(this.regions[id].productId),
-    });
     const best = new Map<string, RegionHit>();
-    for (const c of candidates) {
-      const region = this.regions[c.id];
-      const similarity = dot(query, region.embedding);
-      const prev = best.get(region.productId);
-      if (!prev || similarity > prev.similarity) best.set(region.productId, { region, similarity });
-    }
+    list.forEach((q, qi) => {
+      const { code, cosine } = this.prepare(q.embedding);
+      const candidates = hamming.search(code, Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT), {
+        filter: (id) => ok(this.regions[id].productId),
+      });
+      for (const c of candidates) {
+        const region = this.regions[c.id];
+        const similarity = cosine(c.id) - q.penalty - (region.penalty ?? 0);
+        const prev = best.get(region.productId);
+        if (!prev || similarity > prev.similarity) best.set(region.productId, { region, similarity, query: qi });
+      }
+    });
     return [...best.values()]
       .sort((a, b) => b.similarity - a.similarity || (a.region.productId < b.region.productId ? -1 : 1))
       .slice(0, k);
+  }
+
+  /** The query's code, and its cosine with region i: exact in float, or the compact
+   *  approximation (whose projection also gives the code when the hash is its prefix). */
+  private prepare(query: Float32Array): { code: Uint8Array; cosine: (i: number) => number } {
+    const { codec, packed } = this;
+    if (!codec || !packed) return { code: this.hasher.encode(query), cosine: (i) => dot(query, this.floats[i]) };
+    const prepared = codec.prepare(query);
+    const code = codec.prefixCodeBits.has(this.hasher.bits) ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(query);
+    return { code, cosine: (i) => codec.similarity(prepared, packed, i) };
   }
 }

@@ -2,31 +2,17 @@
  * Which regions of a reference image get indexed. Given polygons win (Google: "if it is
  * specified, detection is ALWAYS skipped"): each becomes its axis-aligned rectangle, and
  * normalized ones are checked against Google's size rules now that the image size is
- * known. Without polygons, the detector's objects of classes that fit the product's
- * category are used; when none fits, the whole image is one region. (Google answers
- * INVALID_ARGUMENT in that case; a self-hosted catalog keeps the image searchable instead.)
+ * known. Without polygons the image is indexed by the whole image, always first, then by
+ * the regions that stand for products of its category (region-proposals.ts: the detected
+ * objects whose class fits, and for apparel the garments of each person). The whole image
+ * keeps anything the detectors have no name for searchable, and matches a query of the
+ * same photo however the detectors read either.
  */
 import { checkRectangle } from '../catalog/rules';
 import type { PolyRecord, RegionRecord } from '../store/catalog-store';
+import { categoryRegions } from './region-proposals';
 
-/** Product category -> the Open Images classes (our detectors' vocabulary) that fit it. */
-export const CATEGORY_CLASSES: Readonly<Record<string, readonly string[] | 'any'>> = {
-  'apparel-v2': ['Footwear', 'Boot', 'High heels', 'Handbag', 'Backpack', 'Tie', 'Suitcase', 'Umbrella'],
-  'homegoods-v2': [
-    'Chair', 'Table', 'Desk', 'Kitchen & dining room table', 'Couch', 'Bed', 'Bench', 'Mug', 'Coffee cup', 'Bowl',
-    'Wine glass', 'Vase', 'Clock', 'Houseplant', 'Fork', 'Knife', 'Spoon', 'Toaster', 'Microwave oven', 'Oven',
-    'Refrigerator', 'Sink', 'Toilet', 'Television', 'Computer monitor', 'Book',
-  ],
-  'toys-v2': ['Teddy bear', 'Kite', 'Ball', 'Flying disc', 'Skateboard', 'Bicycle', 'Car', 'Airplane', 'Boat', 'Train'],
-  'packagedgoods-v1': ['Bottle', 'Box', 'Book', 'Mug', 'Coffee cup', 'Wine glass'],
-  'general-v1': 'any',
-};
-// The legacy categories mean what their -v2 successors mean.
-const LEGACY: Record<string, string> = { apparel: 'apparel-v2', homegoods: 'homegoods-v2', toys: 'toys-v2' };
-
-export function classesForCategory(category: string): readonly string[] | 'any' {
-  return CATEGORY_CLASSES[LEGACY[category] ?? category] ?? 'any';
-}
+export { CATEGORY_CLASSES, canonicalCategory, categoryOfClass, classesForCategory } from './categories';
 
 export interface DetectedRegion {
   name: string;
@@ -50,36 +36,20 @@ export function selectRegions(
   size: ImageSize,
 ): Pick<RegionRecord, 'box' | 'source'>[] {
   if (polys.length > 0) return polys.slice(0, MAX_REGIONS).map((p, i) => ({ box: polyBox(p, size, i), source: 'request' as const }));
-  const fits = classesForCategory(category);
-  const chosen = detected.filter((d) => fits === 'any' || fits.includes(d.name)).slice(0, MAX_REGIONS);
-  if (chosen.length === 0) return [{ box: wholeImageBox(size), source: 'whole-image' }];
-  return chosen.map((d) => ({ box: detectedBox(d, size), source: 'detected' as const }));
+  const parts = categoryRegions(detected, category).slice(0, MAX_REGIONS - 1);
+  return [
+    { box: wholeImageBox(size), source: 'whole-image' as const },
+    ...parts.map((r) => ({ box: detectedBox(r, size), source: r.kind === 'garment' ? ('garment' as const) : ('detected' as const) })),
+  ];
 }
 
-/** A detected object's region in whole pixels of the image, as the index stores it. */
-export function detectedBox(d: DetectedRegion, size: ImageSize): RegionRecord['box'] {
+/** A normalized box as the index stores it: whole pixels of the image. */
+export function detectedBox(d: { box: DetectedRegion['box'] }, size: ImageSize): RegionRecord['box'] {
   return clampPx({ x0: d.box.x0 * size.width, y0: d.box.y0 * size.height, x1: d.box.x1 * size.width, y1: d.box.y1 * size.height }, size);
 }
 
 export function wholeImageBox(size: ImageSize): RegionRecord['box'] {
   return { x0: 0, y0: 0, x1: size.width, y1: size.height };
-}
-
-/**
- * The product category a class belongs to: the first narrower category that lists it (in
- * CATEGORY_CLASSES order; e.g. Book is homegoods-v2 before packagedgoods-v1), else
- * general-v1, which takes every class.
- */
-export function categoryOfClass(name: string): string {
-  for (const [category, classes] of Object.entries(CATEGORY_CLASSES)) {
-    if (classes !== 'any' && classes.includes(name)) return category;
-  }
-  return 'general-v1';
-}
-
-/** A category as its current name (the legacy apparel/homegoods/toys mean their -v2). */
-export function canonicalCategory(category: string): string {
-  return LEGACY[category] ?? category;
 }
 
 /** A polygon's axis-aligned rectangle in pixels, clamped to the image. */

@@ -68,8 +68,8 @@ export interface ProductRecord extends LocationName {
 export interface RegionRecord {
   /** Axis-aligned box in pixels of the (EXIF-oriented) image. */
   box: { x0: number; y0: number; x1: number; y1: number };
-  /** Where the box came from: the caller's poly, the detector, or the whole image. */
-  source: 'request' | 'detected' | 'whole-image';
+  /** Where the box came from: the caller's poly, a detected object, a detected person's garment, or the whole image. */
+  source: 'request' | 'detected' | 'garment' | 'whole-image' | 'thumbnail';
   /** Binary code, bits/8 bytes, bit i = bit (i % 8) of byte (i / 8). */
   code?: Uint8Array;
   /** L2-normalised float32 embedding, little-endian bytes. */

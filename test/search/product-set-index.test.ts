@@ -1,5 +1,5 @@
-/** ProductSetIndex: Hamming candidates, filter inside the scan, cosine re-rank. */
-import { ProductSetIndex, type IndexedRegion } from '../../src/search/product-set-index';
+/** ProductSetIndex: Hamming candidates, filter inside the scan, cosine re-rank, max over query regions. */
+import { indexPenalty, ProductSetIndex, type IndexedRegion } from '../../src/search/product-set-index';
 import { RandomProjectionHasher, SeededRandom } from '../../src/search/hasher';
 import type { ProductRecord } from '../../src/store/catalog-store';
 
@@ -63,4 +63,44 @@ test('an index must be sealed before search and is read-only after', () => {
   index.seal();
   expect(index.searchProducts(unit(), 3, () => true)).toEqual([]);
   expect(() => index.addProduct(product('x', 'red'), [])).toThrow(/sealed/);
+});
+
+describe('several query regions', () => {
+  const { index, all } = build(25, 3);
+  // Every third region a server-chosen part of its image, every fifth a thumbnail.
+  const partialIndex = new ProductSetIndex(hasher);
+  const byProduct = new Map<string, typeof all>();
+  for (const r of all) byProduct.set(r.productId, [...(byProduct.get(r.productId) ?? []), r]);
+  const marked = all.map((r, i) => ({ ...r, penalty: indexPenalty(i % 3 === 1 ? 'detected' : i % 5 === 2 ? 'thumbnail' : 'whole-image') }));
+  for (const [id] of byProduct) partialIndex.addProduct(product(id, 'red'), marked.filter((r) => r.productId === id));
+  partialIndex.seal();
+
+  /** Brute force: a product's score is its best (query region, indexed region) pair. */
+  function oracle(queries: { embedding: Float32Array; penalty: number }[], regions: typeof marked, k: number) {
+    const best = new Map<string, number>();
+    for (const q of queries) {
+      for (const r of regions) {
+        const s = cos(q.embedding, r.embedding) - q.penalty - r.penalty;
+        best.set(r.productId, Math.max(best.get(r.productId) ?? -9, s));
+      }
+    }
+    return [...best.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k);
+  }
+
+  test('max over query-region x indexed-region pairs, with both penalties, equals brute force', () => {
+    for (let t = 0; t < 15; t++) {
+      const queries = [{ embedding: unit(), penalty: 0 }, { embedding: unit(), penalty: 0.02 }, { embedding: unit(), penalty: 0.04 }];
+      const got = partialIndex.searchProducts(queries, 6, () => true);
+      const want = oracle(queries, marked, 6);
+      expect(got.map((h) => h.region.productId)).toEqual(want.map(([id]) => id));
+      got.forEach((h, i) => expect(h.similarity).toBeCloseTo(want[i][1], 5));
+    }
+  });
+
+  test('a single vector is the same as one region without penalty; the hit says which query region matched', () => {
+    const q = all[10].embedding;
+    expect(index.searchProducts(q, 5, () => true)).toEqual(index.searchProducts([{ embedding: q, penalty: 0 }], 5, () => true));
+    const hits = index.searchProducts([{ embedding: unit(), penalty: 0.5 }, { embedding: q, penalty: 0 }], 1, () => true);
+    expect(hits[0]).toMatchObject({ query: 1, region: { productId: all[10].productId } });
+  });
 });

@@ -1,4 +1,4 @@
-import { CATEGORY_CLASSES, classesForCategory, selectRegions } from '../../src/search/regions';
+import { CATEGORY_CLASSES, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/search/regions';
 
 const size = { width: 1000, height: 800 };
 const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({ name, score: 0.8, box: { x0, y0, x1, y1 } });
@@ -24,17 +24,39 @@ test('normalized polygons are held to Google\'s size rules once the size is know
   expect(() => selectRegions([tiny], [], 'toys-v2', size)).toThrow(expect.objectContaining({ code: 3, message: expect.stringMatching(/at least 300 px/) }));
 });
 
-test('without polygons: the detected objects that fit the category, else the whole image', () => {
+test('without polygons: the whole image first, then the objects that fit the category and, for apparel, the garments of each person', () => {
+  const whole = { box: { x0: 0, y0: 0, x1: 1000, y1: 800 }, source: 'whole-image' };
   const dets = [det('Person', 0, 0, 1, 1), det('Footwear', 0.1, 0.5, 0.3, 0.9), det('Mug', 0.6, 0.6, 0.8, 0.8)];
-  expect(selectRegions([], dets, 'apparel', size)).toEqual([{ box: { x0: 100, y0: 400, x1: 300, y1: 720 }, source: 'detected' }]);
-  expect(selectRegions([], dets, 'homegoods-v2', size).map((r) => r.box)).toEqual([{ x0: 600, y0: 480, x1: 800, y1: 640 }]);
-  expect(selectRegions([], dets, 'general-v1', size)).toHaveLength(3);
-  expect(selectRegions([], [det('Person', 0, 0, 1, 1)], 'toys-v2', size)).toEqual([{ box: { x0: 0, y0: 0, x1: 1000, y1: 800 }, source: 'whole-image' }]);
+  expect(selectRegions([], dets, 'apparel', size)).toEqual([
+    whole,
+    { box: { x0: 0, y0: 120, x1: 1000, y1: 480 }, source: 'garment' }, // upper body: 15-60 % of the figure
+    { box: { x0: 0, y0: 360, x1: 1000, y1: 800 }, source: 'garment' }, // lower body: 45-100 %
+    { box: { x0: 0, y0: 0, x1: 1000, y1: 800 }, source: 'garment' }, // the whole figure
+    { box: { x0: 100, y0: 400, x1: 300, y1: 720 }, source: 'detected' },
+  ]);
+  expect(selectRegions([], dets, 'homegoods-v2', size).map((r) => r.box)).toEqual([whole.box, { x0: 600, y0: 480, x1: 800, y1: 640 }]);
+  expect(selectRegions([], dets, 'general-v1', size)).toHaveLength(4);
+  expect(selectRegions([], [det('Person', 0, 0, 1, 1)], 'toys-v2', size)).toEqual([whole]);
+  expect(selectRegions([], [], 'general-v1', size)).toEqual([whole]);
 });
 
-test('every category Google accepts has a mapping; legacy ones follow their successors', () => {
-  for (const c of ['homegoods-v2', 'apparel-v2', 'toys-v2', 'packagedgoods-v1', 'general-v1']) expect(classesForCategory(c)).toBeDefined();
+test('at most MAX_REGIONS regions per reference image, the whole image always among them', () => {
+  const many = Array.from({ length: 30 }, (_, i) => det('Mug', i / 40, 0, i / 40 + 0.2, 0.2));
+  const regions = selectRegions([], many, 'general-v1', size);
+  expect(regions).toHaveLength(MAX_REGIONS);
+  expect(regions[0].source).toBe('whole-image');
+});
+
+test('every category Google accepts has its own mapping; legacy ones follow their successors', () => {
+  expect(classesForCategory('general-v1')).toBe('any');
+  for (const c of ['homegoods-v2', 'apparel-v2', 'toys-v2', 'packagedgoods-v1']) {
+    const classes = classesForCategory(c);
+    expect(Array.isArray(classes) && classes.length > 0).toBe(true);
+  }
   expect(classesForCategory('apparel')).toBe(classesForCategory('apparel-v2'));
+  expect(classesForCategory('homegoods')).toBe(classesForCategory('homegoods-v2'));
+  expect(classesForCategory('toys')).toBe(classesForCategory('toys-v2'));
+  expect(classesForCategory('no-such-category')).toBe('any');
 });
 
 test('every mapped class is a class the shipped detectors can report', () => {
