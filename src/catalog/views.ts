@@ -21,14 +21,15 @@ export function productView(r: ProductRecord): ProductMsg {
 
 /**
  * Polygons as the caller gave them; when none were given, the regions the server chose
- * (detected objects, or the whole image), as pixel rectangles.
+ * (the whole image, then detected objects and garments), as pixel rectangles. The
+ * thumbnail view is the whole image again, so it is not repeated.
  */
 export function referenceImageView(r: ReferenceImageRecord): ReferenceImageMsg {
   const boundingPolys: BoundingPolyMsg[] = r.boundingPolys.length
     ? r.boundingPolys.map((p) =>
         p.normalized ? { normalizedVertices: p.vertices } : { vertices: p.vertices.map((v) => ({ x: Math.round(v.x), y: Math.round(v.y) })) },
       )
-    : r.regions.map(({ box }) => ({
+    : r.regions.filter((g) => g.source !== 'thumbnail').map(({ box }) => ({
         vertices: [
           { x: box.x0, y: box.y0 },
           { x: box.x1, y: box.y0 },

@@ -16,7 +16,7 @@ import { startTestServer, type TestServer } from '../support/server';
 
 interface Code { hex: string; bits: string; length: number }
 interface Item { category: string; name: string; mid: string; score: number; boundingPoly: { normalizedVertices: { x: number; y: number }[] }; code: Code }
-interface ImageResponse { items?: Item[]; imageCode?: Code | null; codeScheme?: { length: number; method: string; fingerprint: string } | null; error?: { code: number; message: string } | null }
+interface ImageResponse { items?: Item[]; imageCode?: Code | null; thumbnailCode?: Code | null; codeScheme?: { length: number; method: string; fingerprint: string } | null; error?: { code: number; message: string } | null }
 interface ImageRequest { image: { content?: Buffer | string; source?: { imageUri?: string } }; options?: Record<string, unknown> }
 
 const DOG = 'darknet_dog.jpg';
@@ -194,16 +194,24 @@ test('codes equal the codes the index stores for the same photo (reference image
   };
   const general = await stored('dog-general', 'general-v1');
   const toys = await stored('dog-toys', 'toys-v2');
-  const apparel = await stored('dog-apparel', 'apparel'); // no class fits: the whole image is the region
+  const apparel = await stored('dog-apparel', 'apparel'); // no class fits: the whole image and its thumbnail
   await client.close();
 
   const { responses } = await viaGrpc({
     requests: [{ image: { content: photo(DOG) } }, { image: { content: photo(DOG) }, options: { productCategory: 'toys-v2' } }],
   });
-  const asStored = (r: ImageResponse) => r.items!.map((i) => ({ box: pxBox(i, 768, 576).map(Math.round), source: 'detected', hex: i.code.hex }));
-  expect(general.length).toBeGreaterThanOrEqual(3);
+  // Stored: the whole image, the items, the thumbnail view; images:encode answers each code.
+  const whole = (r: ImageResponse) => ({ box: [0, 0, 768, 576], source: 'whole-image', hex: r.imageCode!.hex });
+  const thumbnail = (r: ImageResponse) => ({ box: [0, 0, 768, 576], source: 'thumbnail', hex: r.thumbnailCode!.hex });
+  const asStored = (r: ImageResponse) => [
+    whole(r),
+    ...r.items!.map((i) => ({ box: pxBox(i, 768, 576).map(Math.round), source: 'detected', hex: i.code.hex })),
+    thumbnail(r),
+  ];
+  expect(general.length).toBeGreaterThanOrEqual(5);
   expect(asStored(responses[0])).toEqual(general);
   expect(asStored(responses[1])).toEqual(toys);
-  expect(toys).toHaveLength(2);
-  expect(apparel).toEqual([{ box: [0, 0, 768, 576], source: 'whole-image', hex: responses[0].imageCode!.hex }]);
+  expect(toys).toHaveLength(4);
+  expect(apparel).toEqual([whole(responses[0]), thumbnail(responses[0])]);
+  expect(responses[0].thumbnailCode!.hex).not.toBe(responses[0].imageCode!.hex);
 });

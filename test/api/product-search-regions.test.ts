@@ -22,6 +22,7 @@ type Box = { x0: number; y0: number; x1: number; y1: number };
 const people: Record<string, Box> = {};
 
 const photo = (file: string) => readFileSync(path.join(devImagesDir(), file));
+const idOf = (prefix: string, file: string) => `${prefix}-${file.replace(/\W/g, '-')}`;
 
 async function crop(file: string, b: Box): Promise<Buffer> {
   const { width = 0, height = 0 } = await sharp(photo(file)).metadata();
@@ -55,14 +56,14 @@ beforeAll(async () => {
   await client.createProductSet({ parent: PARENT, productSetId: 'general', productSet: { displayName: 'General' } });
   await client.createProductSet({ parent: PARENT, productSetId: 'apparel', productSet: { displayName: 'Apparel' } });
   for (const file of readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort()) {
-    await add(GENERAL, `g-${file.replace(/\W/g, '-')}`, 'general-v1', file, photo(file));
+    await add(GENERAL, idOf('g', file), 'general-v1', file, photo(file));
   }
   // Apparel shop photos: each garment alone, cut from a photo of someone wearing it.
   for (const file of ['skimage_astronaut.png', 'darknet_person.jpg', 'darknet_kite.jpg']) {
     people[file] = await personBox(file);
     const p = people[file];
     const h = p.y1 - p.y0;
-    await add(APPAREL, `a-${file.replace(/\W/g, '-')}`, 'apparel-v2', `garment-${file}.jpg`, await crop(file, { ...p, y0: p.y0 + 0.2 * h, y1: p.y0 + 0.6 * h }));
+    await add(APPAREL, idOf('a', file), 'apparel-v2', `garment-${file}.jpg`, await crop(file, { ...p, y0: p.y0 + 0.2 * h, y1: p.y0 + 0.6 * h }));
   }
   await client.close();
 }, 240000);
@@ -79,7 +80,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     // The wider strip beside the person: the horse (or the dog), no person in it.
     const strip = 1 - p.x1 > p.x0 ? { x0: p.x1, y0: 0, x1: 1, y1: 1 } : { x0: 0, y0: 0, x1: p.x0, y1: 1 };
     const [res] = await client.productSearch!({ image: { content: await crop('darknet_person.jpg', strip) }, imageContext: search(GENERAL, 'general-v1') });
-    expect(res.productSearchResults!.results![0].product!.displayName).toBe('g-darknet-person-jpg');
+    expect(res.productSearchResults!.results![0].product!.displayName).toBe(idOf('g', 'darknet_person.jpg'));
     await client.close();
   });
 
@@ -91,7 +92,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const composite = await sharp(SCENE).composite([{ input: product, left: Math.round(width * 0.08), top: Math.round(height * 0.3) }]).jpeg({ quality: 85 }).toBuffer();
     const [res] = await client.productSearch!({ image: { content: composite }, imageContext: search(GENERAL, 'general-v1') });
     const results = res.productSearchResults!.results!;
-    expect(results[0].product!.displayName).toBe('g-skimage-coffee-png');
+    expect(results[0].product!.displayName).toBe(idOf('g', 'skimage_coffee.png'));
     for (const r of results) expect(r.score).toBeGreaterThanOrEqual(0), expect(r.score).toBeLessThanOrEqual(1);
     await client.close();
   });
@@ -101,7 +102,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     for (const file of ['skimage_astronaut.png', 'darknet_person.jpg']) {
       const [res] = await client.productSearch!({ image: { content: photo(file) }, imageContext: search(APPAREL, 'apparel-v2') });
       const psr = res.productSearchResults!;
-      expect(psr.results![0].product!.displayName).toBe(`a-${file.replace(/\W/g, '-')}`);
+      expect(psr.results![0].product!.displayName).toBe(idOf('a', file));
       const clothing = psr.productGroupedResults!.filter((g) => g.objectAnnotations?.[0]?.name === 'Clothing');
       expect(clothing.length).toBeGreaterThanOrEqual(3); // upper body, lower body, whole figure
       expect(clothing[0].objectAnnotations![0]).toMatchObject({ mid: '/m/09j2d', languageCode: 'en' });

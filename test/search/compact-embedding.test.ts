@@ -1,0 +1,76 @@
+/** CompactEmbeddingCodec on the shipped PCA basis: the approximation against exact cosine,
+ *  and query codes from the projection against the hasher's own. */
+import path from 'node:path';
+import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
+import { ItqHasher, SeededRandom } from '../../src/search/hasher';
+import { readItqParams } from '../../src/search/hasher/itq-params';
+
+const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
+let codec: CompactEmbeddingCodec;
+let embeddings: Float32Array[];
+
+beforeAll(async () => {
+  const basis = await readItqParams(HASHING, 256);
+  codec = new CompactEmbeddingCodec(basis, await Promise.all([64, 128, 256].map((b) => readItqParams(HASHING, b))));
+  // Embedding-like vectors: non-negative (ReLU6 features), near the training mean, unit length.
+  const rng = new SeededRandom(11);
+  const base = Array.from({ length: 8 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.02 * rng.gaussian())));
+  embeddings = Array.from({ length: 40 }, (_, i) => {
+    const v = Float32Array.from(base[i % 8], (x) => Math.max(0, x + 0.01 * rng.gaussian()));
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  });
+});
+
+const exact = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+test('272 bytes a region; a region matches itself at 1', () => {
+  expect(codec.bytesPerVector).toBe(272);
+  const packed = codec.pack(embeddings.map((e) => codec.encode(e)));
+  embeddings.forEach((e, i) => expect(codec.similarity(codec.prepare(e), packed, i)).toBeCloseTo(1, 2));
+});
+
+test('the approximate cosine stays close to the exact one and keeps the order of clear differences', () => {
+  const packed = codec.pack(embeddings.map((e) => codec.encode(e)));
+  let worst = 0;
+  let sum = 0;
+  for (const [qi, q] of embeddings.entries()) {
+    const prepared = codec.prepare(q);
+    const approx = embeddings.map((_, i) => codec.similarity(prepared, packed, i));
+    const truth = embeddings.map((e) => exact(q, e));
+    approx.forEach((a, i) => {
+      worst = Math.max(worst, Math.abs(a - truth[i]));
+      sum += Math.abs(a - truth[i]);
+    });
+    // The nearest other vector by exact cosine is among the approximation's best three.
+    const order = (xs: number[]) => xs.map((x, i) => [x, i] as const).filter(([, i]) => i !== qi).sort((a, b) => b[0] - a[0]).map(([, i]) => i);
+    expect(order(approx).slice(0, 3)).toContain(order(truth)[0]);
+  }
+  // These vectors are noisier than real embeddings (docs/search.md: mean 0.03, max 0.11 there).
+  expect(worst).toBeLessThan(0.12);
+  expect(sum / embeddings.length ** 2).toBeLessThan(0.05);
+});
+
+test("query codes from the projection are the hasher's PCA-sign codes at every shipped length", async () => {
+  expect([...codec.prefixCodeBits].sort((a, b) => a - b)).toEqual([64, 128, 256]);
+  for (const bits of [64, 128, 256]) {
+    const hasher = await ItqHasher.load(HASHING, bits);
+    let differing = 0;
+    for (const e of embeddings) {
+      const a = codec.codeOf(codec.prepare(e), bits);
+      const b = hasher.encode(e);
+      for (let i = 0; i < a.length; i++) for (let x = a[i] ^ b[i]; x; x &= x - 1) differing++;
+    }
+    // Float summation order may flip a bit whose projection is ~0; nothing more.
+    expect(differing).toBeLessThanOrEqual(embeddings.length * bits * 0.002);
+  }
+});
+
+test('a hash over another basis is not taken as a prefix', () => {
+  const rng = new SeededRandom(5);
+  const params = { bits: 4, dims: 6, mean: new Float32Array(6), rows: Float32Array.from({ length: 24 }, () => rng.gaussian()), method: 'pca-sign' as const };
+  const other = { ...params, rows: params.rows.map((x) => -x) };
+  const small = new CompactEmbeddingCodec(params, [other, { ...params, bits: 2, rows: params.rows.slice(0, 12) }]);
+  expect([...small.prefixCodeBits]).toEqual([2]);
+  expect(() => small.codeOf(small.prepare(new Float32Array(6)), 4)).toThrow(RangeError);
+});
