@@ -8,7 +8,7 @@
  * top results from the top results of photos of nothing in the catalog on the end-to-end
  * eval (Youden's J; docs/search.md gives the measured rates on either side).
  */
-export const MATCH_SIMILARITY = 0.8;
+export const MATCH_SIMILARITY = 0.85;
 
 /** The recommended threshold on the reported score. */
 export const MATCH_SCORE = 0.5;

@@ -70,7 +70,8 @@ test('a folder: uploads the photos and a CSV, imports them with progress lines a
   const text = await metapixel(['search', path.join(devImagesDir(), 'skimage_horse.png'), '--product-set', 'projects/cli-project/locations/us-west1/productSets/photos']);
   expect(text.code).toBe(0);
   expect(text.stdout).toMatch(/skimage_horse\.png: 1 object found/);
-  expect(text.stdout).toMatch(/object 1: Horse \([\d.]+\)\s+box x [\d.]+-[\d.]+, y [\d.]+-[\d.]+\n\s+score\s+product\s+display name\s+labels\n\s+[\d.]+\s+horse\s+horse\n/);
+  expect(text.stdout).toMatch(/best matches \(all regions; 0\.5 or more is a match\):\n\s+score\s+product\s+display name\s+labels\n\s+1\.000\s+match\s+horse\s+horse\n/);
+  expect(text.stdout).toMatch(/object 1: Horse \([\d.]+\)\s+box x [\d.]+-[\d.]+, y [\d.]+-[\d.]+\n\s+score\s+product\s+display name\s+labels\n\s+[\d.]+\s+(match|below)\s+horse\s+horse\n/);
 }, 180000);
 
 test('a local CSV with a bad line: the other lines are imported, the bad one listed, exit status 3; a re-run gives the same statuses', async () => {

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { PRODUCT_CATEGORIES } from '../../catalog/rules';
+import { MATCH_SCORE } from '../../search/score-scale';
 import { lookupType } from '../../api/proto/load';
 import { toJson } from '../../api/proto/json-codec';
 import { connect, EXIT, explainError, statusName, withServerOptions, type ServerOptions } from '../connection';
@@ -37,8 +38,10 @@ export function searchCommand(): Command {
     .addHelpText(
       'after',
       `
-Text output: per image, each detected object (name, score, box as normalized x and y ranges) with its
-matching products (score, id, display name, labels). --json: one line per image,
+Text output: per image, the best matches over all of its regions (whole image, objects, windows),
+then each detected object (name, score, box as normalized x and y ranges) with its matching
+products (score, id, display name, labels). A score of ${MATCH_SCORE} or more is a match (the
+recommended threshold, docs/search.md); lower ones are marked "below". --json: one line per image,
 {"input": ..., "productSearchResults": {...}} or {"input": ..., "error": {...}}, as the REST API answers.
 
 Exit status: 0 searched (even with no match), 1 bad usage or a missing file, 3 some images failed
@@ -132,15 +135,13 @@ function formatImage(input: string, r: AnnotateJson): string {
   const psr = r.productSearchResults ?? {};
   const groups = psr.productGroupedResults ?? [];
   const lines = [`${label}: ${groups.length} object${groups.length === 1 ? '' : 's'} found (index time ${psr.indexTime ?? 'never'})`];
+  lines.push(`  best matches (all regions; ${MATCH_SCORE} or more is a match):`);
+  lines.push(...table(psr.results ?? []));
   groups.forEach((g, i) => {
     const obj = g.objectAnnotations?.[0];
     lines.push(`  object ${i + 1}: ${obj ? `${obj.name} (${(obj.score ?? 0).toFixed(2)})` : 'region'}  ${box(g.boundingPoly)}`);
     lines.push(...table(g.results ?? []));
   });
-  if (groups.length === 0 && psr.results?.length) {
-    lines.push('  whole image:');
-    lines.push(...table(psr.results));
-  }
   return lines.join('\n') + '\n';
 }
 
@@ -148,11 +149,12 @@ function table(results: Result[]): string[] {
   if (results.length === 0) return ['      no matching products'];
   const rows = results.map((x) => [
     (x.score ?? 0).toFixed(3),
+    (x.score ?? 0) >= MATCH_SCORE ? 'match' : 'below',
     x.product?.name?.split('/').pop() ?? '',
     x.product?.displayName ?? '',
     (x.product?.productLabels ?? []).map((l) => `${l.key}=${l.value}`).join(','),
   ]);
-  const all = [['score', 'product', 'display name', 'labels'], ...rows];
+  const all = [['score', '', 'product', 'display name', 'labels'], ...rows];
   const widths = all[0].map((_, c) => Math.max(...all.map((row) => row[c].length)));
   return all.map((row) => `      ${row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()}`);
 }
