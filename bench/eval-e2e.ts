@@ -38,6 +38,7 @@ const { values } = parseArgs({
     split: { type: 'string', default: 'all' },
     catalogs: { type: 'string' },
     server: { type: 'string' }, // another build's entry file (e.g. ../old/dist/main.js) to compare
+    failures: { type: 'boolean', default: false }, // print every in-catalog query whose top-1 is wrong
   },
 });
 const PARENT = 'projects/eval/locations/us-west1';
@@ -134,6 +135,9 @@ async function main() {
         const hits = r?.productSearchResults?.results ?? [];
         const rank = q.product ? hits.findIndex((h) => h.product?.name?.endsWith(`/products/${c.name}-${q.product}`)) + 1 : 0;
         results[c.name].push({ kind: q.kind, rank, topScore: hits[0]?.score ?? 0, distractor: !q.product, ms });
+        if (values.failures && q.product && rank !== 1) {
+          console.log(`miss ${c.name} ${q.kind} ${q.product}: rank ${rank || '-'}, top ${hits[0]?.product?.displayName ?? 'none'} ${(hits[0]?.score ?? 0).toFixed(3)}`);
+        }
       }
     }
     report(catalogs, results, ingestMs, { products: products.length, referenceImages: products.flat().length, seconds: seconds.length, distractors: distractors.length, transport });

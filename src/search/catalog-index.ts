@@ -143,7 +143,7 @@ export class CatalogIndex {
           const id = `${p.id}/${img.id}/${img.createTime.getTime()}/${i}`;
           const compact = this.codec ? (previous.get(id) ?? this.codec.encode(embedding)) : undefined;
           if (compact) current.set(id, compact);
-          out.push({ productId: p.id, imageId: img.id, embedding, code, penalty: indexPenalty(r.source), ...(compact ? { compact } : {}) });
+          out.push({ productId: p.id, imageId: img.id, embedding, code, penalty: indexPenalty(r.source), ...(r.source === 'thumbnail' ? { thumbnail: true } : {}), ...(compact ? { compact } : {}) });
         });
       }
       if (images.length < PAGE) break;

@@ -38,6 +38,9 @@ import {
  * photos do (fitted on the dev split of the end-to-end eval, docs/search.md).
  */
 export const REGION_PENALTY: Readonly<Record<RegionKind, number>> = { whole: 0, rotated: 0.08, object: 0, garment: 0, window: 0.04 };
+/** A query whose longer side is at most this many pixels is low-resolution: it is also
+ *  compared with the indexed thumbnails (SMALL_VIEW_SIDE 128, so up to 2.5 times that). */
+export const LOW_RES_SIDE = 320;
 /** Query regions embedded at once per request: one request never floods the inference queue. */
 const EMBED_LANES = 2;
 
@@ -115,7 +118,10 @@ export class ProductSearch {
     const objectVectors = await mapLimit(objects, EMBED_LANES, embed);
     const regions = [...views.regions, ...objects];
     const vectors = [...views.vectors, ...objectVectors];
-    const results = answer(entry.index.searchProducts(regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind] })), k, filter));
+    // Thumbnails stand in for what a low-resolution query looks like; a sharp query is not
+    // compared with them (they would only add blurry look-alikes).
+    const thumbnails = Math.max(img.originalWidth, img.originalHeight) <= LOW_RES_SIDE;
+    const results = answer(entry.index.searchProducts(regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })), k, filter));
     const productGroupedResults = objects.map((r, i) => ({
       boundingPoly: boxPoly(r.box),
       results: answer(entry.index.searchProducts(objectVectors[i], k, filter)),

@@ -23,6 +23,8 @@ export interface IndexedRegion {
   code: Uint8Array;
   /** What a match through this region is discounted by (indexPenalty of its source). */
   penalty?: number;
+  /** A thumbnail view, which only low-resolution queries are matched against. */
+  thumbnail?: boolean;
   /** Its compact re-rank data when already made (the codec makes it otherwise). */
   compact?: CompactVector;
 }
@@ -31,6 +33,8 @@ export interface IndexedRegion {
 export interface QueryVector {
   embedding: Float32Array;
   penalty: number;
+  /** Whether indexed thumbnails may match it (a low-resolution query); default true. */
+  thumbnails?: boolean;
 }
 
 export interface RegionHit {
@@ -67,6 +71,7 @@ export interface RegionRef {
   productId: string;
   imageId: string;
   penalty?: number;
+  thumbnail?: boolean;
 }
 
 export class ProductSetIndex {
@@ -88,7 +93,7 @@ export class ProductSetIndex {
     if (this.hamming) throw new Error('ProductSetIndex is sealed');
     this.products.set(product.id, product);
     for (const r of regions) {
-      this.regions.push({ productId: r.productId, imageId: r.imageId, ...(r.penalty ? { penalty: r.penalty } : {}) });
+      this.regions.push({ productId: r.productId, imageId: r.imageId, ...(r.penalty ? { penalty: r.penalty } : {}), ...(r.thumbnail ? { thumbnail: true } : {}) });
       this.codes.push(r.code);
       if (this.codec) this.compact.push(r.compact ?? this.codec.encode(r.embedding));
       else this.floats.push(r.embedding);
@@ -156,6 +161,7 @@ export class ProductSetIndex {
       });
       for (const c of candidates) {
         const region = this.regions[c.id];
+        if (region.thumbnail && q.thumbnails === false) continue;
         const similarity = cosine(c.id) - q.penalty - (region.penalty ?? 0);
         const prev = best.get(region.productId);
         if (!prev || similarity > prev.similarity) best.set(region.productId, { region, similarity, query: qi });
