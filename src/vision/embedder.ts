@@ -61,7 +61,7 @@ export class Embedder {
     const size = { width: side, height: side };
     const pixels = (await resizeRgb(img, side, side)).data;
     const out = this.session.runPixels
-      ? await this.session.runPixels(pixels, size)
+      ? await this.session.runPixels(pixels, size, [this.featuresName])
       : await this.session.run({ [this.input.name]: pixelsToTensor(pixels, this.input, size) });
     const f = out[this.featuresName];
     if (!f || f.dims.length !== 4 || f.dims[3] !== this.dimensions) throw internal(`embedder feature map has shape ${f?.dims.join('x') ?? 'none'}`);
@@ -74,7 +74,7 @@ export class Embedder {
     // Through a worker pool only the 224x224 8-bit pixels travel; the input tensor is made
     // there with the same function (model-io.ts), so the embedding is the same bits.
     const out = this.session.runPixels
-      ? await this.session.runPixels((await resizeRgb(region, this.input.width, this.input.height)).data)
+      ? await this.session.runPixels((await resizeRgb(region, this.input.width, this.input.height)).data, undefined, [this.outputName])
       : await this.session.run({ [this.input.name]: await toInputTensor(region, this.input) });
     const t = out[this.outputName];
     if (!t || t.data.length !== this.dimensions) throw internal(`embedder returned ${t?.data.length ?? 'no'} values, expected ${this.dimensions}`);

@@ -23,7 +23,7 @@ export type WorkerRequest =
   | { id: number; model: string; inputs: Record<string, Tensor> }
   /** With minScore: decode and answer detections (detectors only); without: outputs.
    *  `size`: the input size of `pixels` when not the manifest's (model-io.ts inputSize). */
-  | { id: number; model: string; pixels: Uint8Array; size?: InputSize; minScore?: number };
+  | { id: number; model: string; pixels: Uint8Array; size?: InputSize; minScore?: number; outputs?: readonly string[] };
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
@@ -41,7 +41,8 @@ async function handle(m: LoadedModel, req: WorkerRequest): Promise<WorkerReply> 
   if ('inputs' in req) return { id: req.id, outputs: await m.session.run(req.inputs) };
   const size = req.size ?? m.input;
   const outputs = await m.session.run({ [m.input.name]: pixelsToTensor(req.pixels, m.input, size) });
-  if (req.minScore === undefined) return { id: req.id, outputs };
+  // Only the outputs asked for travel back (the embedder's 224 run has a 351 KB map too).
+  if (req.minScore === undefined) return { id: req.id, outputs: req.outputs ? Object.fromEntries(req.outputs.map((n) => [n, outputs[n]])) : outputs };
   if (!m.decode) throw new Error(`model ${req.model} is not a detector`);
   return { id: req.id, detections: m.decode(outputs, req.minScore, size) };
 }

@@ -22,7 +22,7 @@ export interface InferenceSession {
    * model's input tensor made from `pixels` (8-bit RGB already resized to the model's
    * input; model-io.ts pixelsToTensor), so a quarter of the bytes travel.
    */
-  runPixels?(pixels: Uint8Array, size?: InputSize): Promise<Record<string, Tensor>>;
+  runPixels?(pixels: Uint8Array, size?: InputSize, outputs?: readonly string[]): Promise<Record<string, Tensor>>;
   /** Optional, for detectors: runPixels and the model's output decoder (model-io.ts) in one
    *  step, so only the detections travel back. `size` is the input size of `pixels` (for
    *  a model with free dims; model-io.ts inputSize). */
@@ -59,7 +59,7 @@ export class InferenceQueue implements InferenceSession {
   private closing: Promise<void> | null = null;
   private readonly concurrency: number;
   private readonly maxQueue: number;
-  readonly runPixels?: (pixels: Uint8Array, size?: InputSize) => Promise<Record<string, Tensor>>;
+  readonly runPixels?: (pixels: Uint8Array, size?: InputSize, outputs?: readonly string[]) => Promise<Record<string, Tensor>>;
   readonly detectPixels?: (pixels: Uint8Array, minScore: number, size: InputSize) => Promise<RawDetection[]>;
 
   constructor(
@@ -71,7 +71,7 @@ export class InferenceQueue implements InferenceSession {
     this.maxQueue = Math.max(0, opts.maxQueue ?? 16);
     // Offered only when the wrapped session offers them, so callers can still tell.
     const { runPixels, detectPixels } = session;
-    if (runPixels) this.runPixels = (pixels, size) => this.schedule(() => runPixels.call(session, pixels, size));
+    if (runPixels) this.runPixels = (pixels, size, outputs) => this.schedule(() => runPixels.call(session, pixels, size, outputs));
     if (detectPixels) this.detectPixels = (pixels, min, size) => this.schedule(() => detectPixels.call(session, pixels, min, size));
   }
 

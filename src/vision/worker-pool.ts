@@ -21,7 +21,7 @@ interface Pending {
   cost: number;
 }
 
-type Job = { inputs: Record<string, Tensor> } | { pixels: Uint8Array; size?: InputSize; minScore?: number };
+type Job = { inputs: Record<string, Tensor> } | { pixels: Uint8Array; size?: InputSize; minScore?: number; outputs?: readonly string[] };
 
 class PoolWorker {
   /** Input values of the runs in flight: a proxy for the work queued on this worker, so a
@@ -141,7 +141,7 @@ export class InferenceWorkerPool {
       inputNames: names.inputNames,
       outputNames: names.outputNames,
       run: (inputs) => this.leastBusy().run(model, { inputs }) as Promise<Record<string, Tensor>>,
-      runPixels: (pixels, size) => this.leastBusy().run(model, { pixels, size }) as Promise<Record<string, Tensor>>,
+      runPixels: (pixels, size, outputs) => this.leastBusy().run(model, { pixels, size, outputs }) as Promise<Record<string, Tensor>>,
       detectPixels: (pixels, minScore, size) => this.leastBusy().run(model, { pixels, size, minScore }) as Promise<RawDetection[]>,
       close: async () => undefined, // the pool owns the workers
     };
