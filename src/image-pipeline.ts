@@ -34,11 +34,10 @@ export async function buildImagePipeline(
 ): Promise<ImagePipeline> {
   const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
   // The hasher first: a bad code length fails before the models' worker threads start.
-  const hasher = await ItqHasher.load(path.join(modelsDir, 'hashing'), config.codeBits);
+  const hashParams = await readItqParams(path.join(modelsDir, 'hashing'), config.codeBits);
+  const hasher = new ItqHasher(hashParams);
   // itq-256's rows are an orthonormal basis of the 256 leading PCA directions (rotated or not).
-  const rerankCodec = new CompactEmbeddingCodec(await readItqParams(path.join(modelsDir, 'hashing'), 256), [
-    await readItqParams(path.join(modelsDir, 'hashing'), config.codeBits),
-  ]);
+  const rerankCodec = new CompactEmbeddingCodec(await readItqParams(path.join(modelsDir, 'hashing'), 256), [hashParams]);
   const vision = await loadVisionModels(modelsDir, {
     onRun,
     intraOpNumThreads: config.onnxThreads,

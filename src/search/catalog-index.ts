@@ -10,7 +10,7 @@ import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LocationName } from '../catalog/names';
 import type { CatalogStore, ProductRecord } from '../store/catalog-store';
-import { indexPenalty, ProductSetIndex, type IndexedRegion } from './product-set-index';
+import { ProductSetIndex, type IndexedRegion } from './product-set-index';
 import type { Hasher } from './hasher';
 import type { CompactEmbeddingCodec, CompactVector } from './compact-embedding';
 
@@ -143,7 +143,7 @@ export class CatalogIndex {
           const id = `${p.id}/${img.id}/${img.createTime.getTime()}/${i}`;
           const compact = this.codec ? (previous.get(id) ?? this.codec.encode(embedding)) : undefined;
           if (compact) current.set(id, compact);
-          out.push({ productId: p.id, imageId: img.id, embedding, code, penalty: indexPenalty(r.source), ...(r.source === 'thumbnail' ? { thumbnail: true } : {}), ...(compact ? { compact } : {}) });
+          out.push({ productId: p.id, imageId: img.id, embedding, code, source: r.source, ...(compact ? { compact } : {}) });
         });
       }
       if (images.length < PAGE) break;

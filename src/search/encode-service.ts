@@ -19,8 +19,7 @@ import type { ObjectDetector } from '../vision/object-detector';
 import { checkImageBatch, imageErrorStatus } from '../vision/image-batch';
 import type { Hasher, HashMethod } from './hasher';
 import { canonicalCategory, categoryOfClass, classesForCategory, detectedBox, wholeImageBox } from './regions';
-import { embedRegion, normalizedBox } from './region-embedding';
-import { smallView } from './region-proposals';
+import { embedRegion, embedThumbnail, normalizedBox } from './region-embedding';
 
 export interface EncodeOptionsMsg {
   maxItems?: number;
@@ -118,7 +117,7 @@ export class EncodeService {
         });
       }
       const imageCode = this.codeOf(await embedRegion(this.embedder, img, wholeImageBox(size)));
-      const thumbnailCode = this.codeOf(await this.embedder.embed(await smallView(img)));
+      const thumbnailCode = this.codeOf(await embedThumbnail(this.embedder, img));
       return { items, imageCode, thumbnailCode, codeScheme: this.scheme };
     } catch (e) {
       return { error: imageErrorStatus(e, this.log) };

@@ -12,8 +12,7 @@ import type { PolyRecord, RegionRecord } from '../store/catalog-store';
 import type { Embedder } from '../vision/embedder';
 import type { ObjectDetector } from '../vision/object-detector';
 import { selectRegions, wholeImageBox } from './regions';
-import { smallView } from './region-proposals';
-import { embedRegion } from './region-embedding';
+import { embedRegion, embedThumbnail } from './region-embedding';
 
 /** Embedding -> binary code (bits/8 bytes, bit i = bit (i % 8) of byte (i / 8)). */
 export interface CodeEncoder {
@@ -46,7 +45,7 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
     for (const r of chosen) add(r, await embedRegion(this.embedder, img, r.box));
     // Without polygons the image is also indexed as a thumbnail, which low-resolution
     // queries resemble far more than the sharp original (docs/search.md).
-    if (polys.length === 0) add({ box: wholeImageBox(size), source: 'thumbnail' }, await this.embedder.embed(await smallView(img)));
+    if (polys.length === 0) add({ box: wholeImageBox(size), source: 'thumbnail' }, await embedThumbnail(this.embedder, img));
     return regions;
   }
 }

@@ -1,14 +1,14 @@
 /**
  * PRODUCT_SEARCH in images:annotate. With a boundingPoly, that region of the query image is
  * searched. Without one, the query is searched through several regions at once
- * (region-proposals.ts): the whole image, the detected objects that stand for products of
- * the category, and a fixed set of windows; a product's score is its best pair of query
- * region and indexed region, with matches through parts discounted (REGION_PENALTY), and
- * `results` ranks products by it. Each object region is also one `productGroupedResults`
- * entry of its own, as Google answers. Scores are the cosine similarity of the unit-length
- * embeddings less those penalties, clamped to [0, 1]: the same number means the same
- * closeness in every query (docs/search.md gives the threshold that separates matches from
- * photos of nothing in the catalog).
+ * (region-proposals.ts): the whole image, the image turned a quarter either way, windows
+ * pooled from the embedder's feature map, and the detected objects that stand for products
+ * of the category; a product's similarity is its best pair of query region and indexed
+ * region, with matches through parts discounted (REGION_PENALTY), and `results` ranks
+ * products by it. Each object region is also one `productGroupedResults` entry of its own,
+ * as Google answers. The reported score is that similarity on the scale of score-scale.ts,
+ * where 0.5 is the recommended threshold between matches and photos of nothing in the
+ * catalog (docs/search.md).
  */
 import type { CallContext } from '../core/context';
 import { invalidArgument, notFound } from '../core/errors';

@@ -6,7 +6,7 @@
  * scan so a filtered product never takes a candidate's place, and the candidates are
  * re-ranked by the cosine of their embeddings, which is also the reported score. With a
  * CompactEmbeddingCodec (the server's case) the embeddings are held as int8 PCA projections
- * (264 bytes a region) and the cosine is its approximation; without one, in float.
+ * (272 bytes a region) and the cosine is its approximation; without one, in float.
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
@@ -21,10 +21,9 @@ export interface IndexedRegion {
   embedding: Float32Array;
   /** Its binary code, as the set's hasher makes it. */
   code: Uint8Array;
-  /** What a match through this region is discounted by (indexPenalty of its source). */
-  penalty?: number;
-  /** A thumbnail view, which only low-resolution queries are matched against. */
-  thumbnail?: boolean;
+  /** Where it came from (default: the whole image): sets its penalty (indexPenalty), and
+   *  thumbnails are matched only against low-resolution queries. */
+  source?: RegionRecord['source'];
   /** Its compact re-rank data when already made (the codec makes it otherwise). */
   compact?: CompactVector;
 }
@@ -93,7 +92,8 @@ export class ProductSetIndex {
     if (this.hamming) throw new Error('ProductSetIndex is sealed');
     this.products.set(product.id, product);
     for (const r of regions) {
-      this.regions.push({ productId: r.productId, imageId: r.imageId, ...(r.penalty ? { penalty: r.penalty } : {}), ...(r.thumbnail ? { thumbnail: true } : {}) });
+      const penalty = indexPenalty(r.source ?? 'whole-image');
+      this.regions.push({ productId: r.productId, imageId: r.imageId, ...(penalty ? { penalty } : {}), ...(r.source === 'thumbnail' ? { thumbnail: true } : {}) });
       this.codes.push(r.code);
       if (this.codec) this.compact.push(r.compact ?? this.codec.encode(r.embedding));
       else this.floats.push(r.embedding);

@@ -8,6 +8,7 @@ import type { DecodedImage } from '../images/image-decoder';
 import type { RegionRecord } from '../store/catalog-store';
 import type { Embedder } from '../vision/embedder';
 import type { Box } from '../vision/box';
+import { smallView } from './region-proposals';
 
 export function normalizedBox(box: RegionRecord['box'], img: DecodedImage): Box {
   const w = img.originalWidth;
@@ -17,4 +18,10 @@ export function normalizedBox(box: RegionRecord['box'], img: DecodedImage): Box 
 
 export function embedRegion(embedder: Embedder, img: DecodedImage, box: RegionRecord['box']): Promise<Float32Array> {
   return embedder.embed(img, normalizedBox(box, img));
+}
+
+/** The embedding of the image as a thumbnail (smallView), the view low-resolution queries
+ *  are compared with. */
+export async function embedThumbnail(embedder: Embedder, img: DecodedImage): Promise<Float32Array> {
+  return embedder.embed(await smallView(img));
 }

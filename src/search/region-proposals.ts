@@ -38,7 +38,7 @@ export const WINDOW_MAP_SIDE = 448;
 /**
  * Windows of a query scored from the feature map alone, in cells of an n×n map: squares of
  * 5/14 and 8/14 of the side every 3/14 (25 on a 14×14 map). Each is the mean of its cells
- * (poolRegion), so they cost no inference; measured on the end-to-end eval (docs/search.md).
+ * (IntegralMap), so they cost no inference; measured on the end-to-end eval (docs/search.md).
  */
 export function pooledWindowBoxes(n: number): Box[] {
   return gridBoxes(n, [Math.round((5 * n) / 14), Math.round((8 * n) / 14)], Math.max(1, Math.round((3 * n) / 14)));
@@ -85,7 +85,7 @@ export class IntegralMap {
     this.sums = s;
   }
 
-  /** The block of whole cells a normalized box covers (at least one), as poolRegion. */
+  /** The mean of the block of whole cells a normalized box covers (at least one). */
   pool(box: Box): Float32Array {
     const span = (lo: number, hi: number, n: number) => {
       const a = Math.max(0, Math.min(n - 1, Math.floor(lo * n + 1e-6)));

@@ -68,7 +68,8 @@ export interface ProductRecord extends LocationName {
 export interface RegionRecord {
   /** Axis-aligned box in pixels of the (EXIF-oriented) image. */
   box: { x0: number; y0: number; x1: number; y1: number };
-  /** Where the box came from: the caller's poly, a detected object, a detected person's garment, or the whole image. */
+  /** Where the box came from: the caller's poly, a detected object, a detected person's
+   *  garment, the whole image, or the whole image as a thumbnail (a view of it, same box). */
   source: 'request' | 'detected' | 'garment' | 'whole-image' | 'thumbnail';
   /** Binary code, bits/8 bytes, bit i = bit (i % 8) of byte (i / 8). */
   code?: Uint8Array;

@@ -39,7 +39,6 @@ export class Embedder {
     this.featuresName = entry.outputs.find((o) => o.name === 'features')?.name;
   }
 
-
   /** The image stretched to the model's input size: embedding it (or it turned a quarter,
    *  which stays that size) skips the resize. */
   toInputSize(img: RgbImage): Promise<RgbImage> {

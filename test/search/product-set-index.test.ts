@@ -71,7 +71,7 @@ describe('several query regions', () => {
   const partialIndex = new ProductSetIndex(hasher);
   const byProduct = new Map<string, typeof all>();
   for (const r of all) byProduct.set(r.productId, [...(byProduct.get(r.productId) ?? []), r]);
-  const marked = all.map((r, i) => ({ ...r, penalty: indexPenalty(i % 3 === 1 ? 'detected' : i % 5 === 2 ? 'thumbnail' : 'whole-image') }));
+  const marked = all.map((r, i) => ({ ...r, source: i % 3 === 1 ? ('detected' as const) : i % 5 === 2 ? ('thumbnail' as const) : ('whole-image' as const) }));
   for (const [id] of byProduct) partialIndex.addProduct(product(id, 'red'), marked.filter((r) => r.productId === id));
   partialIndex.seal();
 
@@ -80,7 +80,7 @@ describe('several query regions', () => {
     const best = new Map<string, number>();
     for (const q of queries) {
       for (const r of regions) {
-        const s = cos(q.embedding, r.embedding) - q.penalty - r.penalty;
+        const s = cos(q.embedding, r.embedding) - q.penalty - indexPenalty(r.source);
         best.set(r.productId, Math.max(best.get(r.productId) ?? -9, s));
       }
     }
