@@ -29,7 +29,8 @@ import { buildRoutes } from './api/rest/http-rules';
 import { createRestApp } from './api/rest/app';
 import { healthRouter } from './api/rest/health';
 import { bindGrpc, createGrpcServer } from './api/grpc/server';
-import { Metrics, type QueueLoad } from './api/metrics';
+import { Metrics, type IndexCounters, type QueueLoad } from './api/metrics';
+import path from 'node:path';
 import { AnnotateService } from './vision/annotate-service';
 import { AsyncAnnotateJob, AsyncAnnotateService } from './vision/async-annotate';
 import { GcsWriter } from './images/gcs-writer';
@@ -59,16 +60,24 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   let queueLoad: () => QueueLoad[] = () => [];
   let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
-  const metrics = new Metrics(() => queueLoad(), () => indexSizes());
+  let indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0 });
+  const metrics = new Metrics(() => queueLoad(), () => indexSizes(), () => indexCounters());
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
   const { vision, fetcher, decoder, hasher, rerankCodec } = pipeline;
   queueLoad = () => vision.load();
   log.info({ modelsDir: pipeline.modelsDir }, 'vision models loaded');
-  const index = new CatalogIndex(store, hasher, config.indexPollMs, log, undefined, metrics.observeIndexLag, rerankCodec);
+  const index = new CatalogIndex(store, hasher, rerankCodec, log, {
+    pollMs: config.indexPollMs,
+    snapshotDir: indexSnapshotDir(config),
+    snapshotEveryMs: config.indexSnapshotSeconds * 1000,
+    changeRetentionMs: config.indexChangeRetentionHours * 3600_000,
+    onIndexed: metrics.observeIndexLag,
+  });
   await index.start();
+  indexCounters = () => index.counters;
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
-  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher);
+  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec);
   const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
   const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
@@ -167,12 +176,18 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       draining = true;
       await Promise.all([closeHttp(httpServer, config.shutdownGraceMs), closeGrpc(grpcServer, config.shutdownGraceMs)]);
       await jobs!.close();
-      index.close();
+      await index.close();
       await vision.close();
       await store.close();
       log.info('metapixel stopped');
     },
   };
+}
+
+/** Where index snapshots go: METAPIXEL_INDEX_SNAPSHOT_DIR, by default under the data dir. */
+function indexSnapshotDir(config: Readonly<Config>): string | undefined {
+  if (config.indexSnapshotDir === 'off') return undefined;
+  return config.indexSnapshotDir || path.join(config.dataDir, 'index-snapshots');
 }
 
 /** Stops accepting; keep-alive connections are closed as soon as their call is answered. */

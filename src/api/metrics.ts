@@ -12,6 +12,12 @@ export interface QueueLoad {
   waiting: number;
 }
 
+/** Cumulative counters of the search index (CatalogIndex.counters). */
+export interface IndexCounters {
+  rebuilds: number;
+  changesApplied: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly calls = new Counter({
@@ -41,8 +47,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(queueLoad: () => QueueLoad[] = () => [], indexSizes: () => { set: string; regions: number; bytes: number }[] = () => []) {
+  constructor(
+    queueLoad: () => QueueLoad[] = () => [],
+    indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [],
+    indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0 }),
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'metapixel_' });
+    for (const [name, help, field] of [
+      ['metapixel_index_rebuilds_total', 'Product sets built whole from the store (start-up, set created or recovered), not by applying one change.', 'rebuilds'],
+      ['metapixel_index_changes_applied_total', 'Index changes (a product in a set) applied from the change feed or by this process.', 'changesApplied'],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(indexCounters()[field]);
+        },
+      });
+    }
     for (const [name, help, field] of [
       ['metapixel_index_regions', 'Regions in the search index, by product set.', 'regions'],
       ['metapixel_index_bytes', 'Bytes of codes and embeddings held by the search index, by product set.', 'bytes'],

@@ -3,10 +3,9 @@
  * with Google's rules. Transport-free: both adapters call these methods with the proto
  * message shapes of src/catalog/messages.ts and a CallContext.
  */
-import { randomBytes } from 'node:crypto';
 import { alreadyExists, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
-import type { CatalogStore, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
+import type { CatalogStore, IndexChangeTarget, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
 import { toTimestamp, type FieldMaskMsg, type ListRequest, type ProductMsg, type ProductSetMsg, type ReferenceImageMsg } from './messages';
 import { names, type LocationName, type ProductName } from './names';
 import { paginate } from './page-token';
@@ -18,31 +17,35 @@ export interface CatalogLimits {
   maxSetsPerProduct: number;
 }
 
-/** The local search index: rebuilds sets right after this process changed them. */
+/** The local search index: applies this process's own changes before the writer answers. */
 export interface IndexRefresher {
-  refresh(scope: LocationName, setIds: readonly string[], stamp: string): Promise<void>;
-  /** When the index that search uses for the set was built (undefined: not indexed). */
+  /** Applies changes this process appended to the feed under `seqs`. */
+  applyOwn(scope: LocationName, changes: readonly IndexChangeTarget[], seqs: readonly number[]): Promise<void>;
+  /** When the index that search uses for the set last changed (undefined: not indexed). */
   indexTime(scope: LocationName, setId: string): Date | undefined;
 }
 
 /**
- * After a change search must see: a fresh stamp on the affected sets (every process
- * rebuilds them on its next poll), and, when `index` is given, this process's index
- * rebuilt before the caller answers. Every writer (single calls, import, purge) goes
- * through here.
+ * After a change search must see: the changes appended to the index change feed (every
+ * process applies them on its next poll), and, when `index` is given, applied to this
+ * process's index before the caller answers. Every writer (single calls, import, purge)
+ * goes through here.
  */
-export async function moveIndexStamps(
+export async function recordIndexChanges(
   store: CatalogStore,
   scope: LocationName,
-  setIds: Iterable<string>,
+  changes: readonly IndexChangeTarget[],
   now: Date,
   index?: IndexRefresher,
 ): Promise<void> {
-  const ids = [...setIds];
-  if (ids.length === 0) return;
-  const stamp = randomBytes(12).toString('base64url');
-  await store.touchProductSets(scope, ids, stamp, now);
-  await index?.refresh(scope, ids, stamp);
+  if (changes.length === 0) return;
+  const seqs = await store.appendIndexChanges(scope, changes, now);
+  await index?.applyOwn(scope, changes, seqs);
+}
+
+/** The changes a product's own change makes: one in each of its sets. */
+export function productChanges(productId: string, setIds: readonly string[]): IndexChangeTarget[] {
+  return setIds.map((setId) => ({ setId, productId }));
 }
 
 /**
@@ -73,7 +76,7 @@ export class CatalogService {
     const now = this.clock();
     const rec = { ...scope, id, displayName, createTime: now, updateTime: now };
     if (!(await this.store.createProductSet(rec))) throw alreadyExists(`ProductSet ${names.productSet({ ...scope, productSet: id })} already exists.`);
-    await this.changed(scope, [id]);
+    await this.changed(scope, [{ setId: id }]);
     return this.setView(rec);
   }
 
@@ -106,7 +109,7 @@ export class CatalogService {
   async deleteProductSet(req: { name?: string }, ctx: CallContext): Promise<Empty> {
     const name = this.authorized(names.parseProductSet(req.name), ctx);
     if (!(await this.store.deleteProductSet(name))) throw notFound(`ProductSet ${req.name} not found.`);
-    await this.index?.refresh(name, [name.productSet], '');
+    await this.changed(name, [{ setId: name.productSet }]);
     return {};
   }
 
@@ -156,7 +159,7 @@ export class CatalogService {
     if (paths.includes('product_labels')) patch.labels = rules.labels(p.productLabels);
     const rec = await this.store.updateProduct(name, patch, this.clock());
     if (!rec) throw notFound(`Product ${req.product?.name} not found.`);
-    await this.changed(name, await this.store.listSetsOfProduct(name));
+    await this.changed(name, productChanges(name.product, await this.store.listSetsOfProduct(name)));
     return productView(rec);
   }
 
@@ -164,7 +167,7 @@ export class CatalogService {
     const name = this.authorized(names.parseProduct(req.name), ctx);
     const sets = await this.store.listSetsOfProduct(name);
     if (!(await this.store.deleteProduct(name))) throw notFound(`Product ${req.name} not found.`);
-    await this.changed(name, sets);
+    await this.changed(name, productChanges(name.product, sets));
     return {};
   }
 
@@ -202,7 +205,7 @@ export class CatalogService {
     if (!(await this.store.createReferenceImage(rec))) {
       throw alreadyExists(`ReferenceImage ${names.referenceImage({ ...product, referenceImage: rec.id })} already exists.`);
     }
-    await this.changed(product, await this.store.listSetsOfProduct(product));
+    await this.changed(product, productChanges(product.product, await this.store.listSetsOfProduct(product)));
     return referenceImageView(rec);
   }
 
@@ -226,7 +229,7 @@ export class CatalogService {
   async deleteReferenceImage(req: { name?: string }, ctx: CallContext): Promise<Empty> {
     const name = this.authorized(names.parseReferenceImage(req.name), ctx);
     if (!(await this.store.deleteReferenceImage(name))) throw notFound(`ReferenceImage ${req.name} not found.`);
-    await this.changed(name, await this.store.listSetsOfProduct(name));
+    await this.changed(name, productChanges(name.product, await this.store.listSetsOfProduct(name)));
     return {};
   }
 
@@ -242,7 +245,7 @@ export class CatalogService {
     if (sets.includes(set.productSet)) return {};
     rules.roomForAnotherSet(req.product!, sets.length, this.limits.maxSetsPerProduct);
     await this.store.addProductToSet(set, product.product);
-    await this.changed(set, [set.productSet]);
+    await this.changed(set, [{ setId: set.productSet, productId: product.product }]);
     return {};
   }
 
@@ -252,7 +255,7 @@ export class CatalogService {
     const [setRec, productRec] = await Promise.all([this.store.getProductSet(set), this.store.getProduct(product)]);
     if (!setRec) throw notFound(`ProductSet ${req.name} not found.`);
     if (!productRec) throw notFound(`Product ${req.product} not found.`);
-    if (await this.store.removeProductFromSet(set, product.product)) await this.changed(set, [set.productSet]);
+    if (await this.store.removeProductFromSet(set, product.product)) await this.changed(set, [{ setId: set.productSet, productId: product.product }]);
     return {};
   }
 
@@ -267,12 +270,9 @@ export class CatalogService {
 
   // ---- helpers ---------------------------------------------------------------------------
 
-  /**
-   * After a change search must see: a fresh stamp on the affected sets (every process
-   * rebuilds them on its next poll), and this process's index rebuilt before answering.
-   */
-  private changed(scope: LocationName, setIds: readonly string[]): Promise<void> {
-    return moveIndexStamps(this.store, scope, setIds, this.clock(), this.index);
+  /** After a change search must see: recorded in the feed, applied here before answering. */
+  private changed(scope: LocationName, changes: readonly IndexChangeTarget[]): Promise<void> {
+    return recordIndexChanges(this.store, scope, changes, this.clock(), this.index);
   }
 
   /** indexTime tells what search sees: when this process last built the set's index. */

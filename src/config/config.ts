@@ -44,6 +44,9 @@ export interface Config {
   minObjectScore: number;
   defaultMaxResults: number;
   indexPollMs: number;
+  indexSnapshotDir: string;
+  indexSnapshotSeconds: number;
+  indexChangeRetentionHours: number;
   codeBits: number;
 }
 
@@ -84,6 +87,10 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   minObjectScore: ['METAPIXEL_MIN_OBJECT_SCORE', 0.5, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }],
   defaultMaxResults: ['METAPIXEL_DEFAULT_MAX_RESULTS', 10, { type: 'integer', minimum: 1 }],
   indexPollMs: ['METAPIXEL_INDEX_POLL_MS', 1000, { type: 'integer', minimum: 50 }],
+  // '' = <data dir>/index-snapshots; 'off' = no snapshots.
+  indexSnapshotDir: ['METAPIXEL_INDEX_SNAPSHOT_DIR', '', { type: 'string' }],
+  indexSnapshotSeconds: ['METAPIXEL_INDEX_SNAPSHOT_SECONDS', 60, { type: 'integer', minimum: 0 }],
+  indexChangeRetentionHours: ['METAPIXEL_INDEX_CHANGE_RETENTION_HOURS', 168, { type: 'integer', minimum: 1 }],
   codeBits: ['METAPIXEL_CODE_BITS', 128, { type: 'integer', enum: [64, 128, 256] }],
 };
 

@@ -13,8 +13,8 @@ import type { CallContext } from '../core/context';
 import { names, type LocationName } from '../catalog/names';
 import { toTimestamp } from '../catalog/messages';
 import * as rules from '../catalog/rules';
-import { moveIndexStamps, type IndexRefresher } from '../catalog/catalog-service';
-import type { CatalogStore, OperationRecord, ProductRecord } from '../store/catalog-store';
+import { productChanges, recordIndexChanges, type IndexRefresher } from '../catalog/catalog-service';
+import type { CatalogStore, IndexChangeTarget, OperationRecord, ProductRecord } from '../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from './job-runner';
 import type { OperationsService } from './operations-service';
 import type { JobProgress } from './progress';
@@ -23,14 +23,6 @@ import { BATCH_METADATA_TYPE, batchMetadata, toOperationMsg } from './operation-
 export const PURGE_PRODUCTS_KIND = 'purge-products';
 const EMPTY = { '@type': 'type.googleapis.com/google.protobuf.Empty' };
 const PAGE = 100;
-/**
- * How often a running purge rebuilds this process's search index of the sets it empties.
- * A rebuild reads the whole set, so one per page made a purge quadratic in the set's size;
- * the stamps still move every page (other processes and crash recovery rely on them), and
- * the last rebuild comes when the purge ends, so search drops the products at once then.
- */
-const INDEX_REFRESH_MS = 1000;
-
 export interface PurgeProductsRequestMsg {
   parent?: string;
   productSetPurgeConfig?: { productSetId?: string } | null;
@@ -43,15 +35,16 @@ export type PurgeTarget = { productSetId: string } | { orphans: true };
 
 /**
  * The resume point. `after`: the last product id of the last finished page. `touch`: the
- * sets whose index stamps must move because this page deletes their products; it and
+ * index changes this page makes (each deleted product in each of its sets); it and
  * `pending` are written before the deletes, since once a product is gone its memberships
- * can no longer be listed, and a crash between delete and touch would leave search
- * serving it.
+ * can no longer be listed, and a crash between delete and recording the changes would
+ * leave search serving it. (Checkpoints of older builds hold set ids here: whole-set
+ * changes, which rebuild those sets.)
  */
 interface PurgeCheckpoint {
   after?: string;
   deleted: number;
-  touch?: string[];
+  touch?: (IndexChangeTarget | string)[];
   /** The products the page in progress deletes, recorded with `touch`: a resumed run counts
    *  those already gone (the redone page no longer lists them). */
   pending?: string[];
@@ -118,42 +111,22 @@ export class PurgeProductsJob implements JobHandler {
     const target = op.request as PurgeTarget;
     let cp: PurgeCheckpoint = (op.checkpoint as PurgeCheckpoint | undefined) ?? { deleted: 0 };
     // A run that stopped inside a page: its deleted products may be gone from the sets
-    // already, so move the recorded stamps before redoing the page, and count them.
-    if (cp.touch?.length) await this.changed(scope, cp.touch);
+    // already, so record the page's changes before redoing it, and count them.
+    if (cp.touch?.length) await this.changed(scope, cp.touch.map((t) => (typeof t === 'string' ? { setId: t } : t)));
     if (cp.pending?.length) cp = { after: cp.after, deleted: cp.deleted + (await this.gone(scope, cp.pending)) };
-    const stale = new Set<string>(); // sets whose index in this process lags their stamp
-    let refreshed = this.clock().getTime();
-    const refresh = async () => {
-      await this.changed(scope, [...stale]);
-      stale.clear();
-      refreshed = this.clock().getTime();
-    };
-    try {
-      await this.pages(op, ctl, scope, target, cp, async (touch) => {
-        touch.forEach((id) => stale.add(id));
-        if (this.clock().getTime() - refreshed >= INDEX_REFRESH_MS) await refresh();
-        else await this.changed(scope, touch, false);
-      });
-    } catch (e) {
-      // After a cancel, search must not serve the deleted products either. (After a
-      // failure the stamps have moved; the periodic index sync catches up.)
-      if (ctl.signal.aborted && stale.size) await refresh();
-      throw e;
-    }
-    if (stale.size) await refresh();
+    await this.pages(op, ctl, scope, target, cp);
     return EMPTY;
   }
 
   private async pages(
     op: OperationRecord, ctl: JobControl, scope: LocationName, target: PurgeTarget, from: PurgeCheckpoint,
-    changed: (touch: string[]) => Promise<void>,
   ): Promise<void> {
     let cp = from;
     for (;;) {
       ctl.signal.throwIfAborted();
       const page = await this.page(scope, target, cp.after);
       if (page.scanned.length === 0) break;
-      const touch = [...new Set(page.victims.flatMap((v) => v.sets))].sort();
+      const touch = page.victims.flatMap((v) => productChanges(v.product.id, v.sets));
       const pending = page.victims.map((v) => v.product.id);
       if (pending.length > 0) await ctl.progress(op.metadata, checkpoint({ ...cp, touch, pending }));
       let deleted = cp.deleted;
@@ -165,7 +138,8 @@ export class PurgeProductsJob implements JobHandler {
         // until it ends.
         await setImmediate();
       }
-      await changed(touch);
+      // Each deleted product leaves each of its sets' index: O(page), here and on replicas.
+      await this.changed(scope, touch);
       cp = checkpoint({ after: page.scanned[page.scanned.length - 1].id, deleted });
       await ctl.progress(op.metadata, cp);
       if (page.scanned.length < this.pageSize) break;
@@ -199,8 +173,7 @@ export class PurgeProductsJob implements JobHandler {
     return n;
   }
 
-  /** Moves the sets' stamps; with `refresh`, also rebuilds this process's index of them. */
-  private changed(scope: LocationName, setIds: readonly string[], refresh = true): Promise<void> {
-    return moveIndexStamps(this.store, scope, setIds, this.clock(), refresh ? this.index : undefined);
+  private changed(scope: LocationName, changes: readonly IndexChangeTarget[]): Promise<void> {
+    return recordIndexChanges(this.store, scope, changes, this.clock(), this.index);
   }
 }

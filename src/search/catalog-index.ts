@@ -1,52 +1,109 @@
 /**
- * Keeps one in-memory ProductSetIndex per product set in step with the store. Start-up
- * builds every set; then every `pollMs` the product sets' index stamps are compared with
- * the ones each local index was built at, and the sets whose stamp moved (a change by this
- * or another process) are rebuilt, sets that disappeared are dropped. A process's own
- * writes also call `refresh` at once, so its changes are searchable before it answers.
- * `indexTime` of a set is when the index that search uses was built.
+ * Keeps one in-memory ProductSetIndex per product set in step with the store by following
+ * the index change feed (CatalogStore.appendIndexChanges): every `pollMs` the changes after
+ * the last position applied are read and each is applied by reading the state it names
+ * (one product in one set: O(that product's regions); a set itself: built or dropped).
+ * A process's own writes are applied at once (applyOwn), so they are searchable before the
+ * writer answers, and again harmlessly when the poll meets them.
+ *
+ * Start-up: from the snapshot in `snapshotDir` when there is a usable one (same feed, same
+ * format, younger than the feed's retention), then the feed from its watermark; otherwise a
+ * full build of every set from the store (logged with progress). A full build is also how
+ * a set is recovered (a change of the set itself); `rebuilds` counts them.
+ *
+ * Feed gaps: a writer takes a seq and then stores its change, so the poll may meet seq 12
+ * before 11 (or never meet 11 when its writer died). Changes are applied as met; the
+ * position advances over the run of applied seqs, and a missing seq is waited for
+ * `gapWaitMs` before it is passed over.
  */
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LocationName } from '../catalog/names';
-import type { CatalogStore, ProductRecord } from '../store/catalog-store';
+import type { CatalogStore, IndexChange, IndexChangeTarget, ProductRecord } from '../store/catalog-store';
 import { ProductSetIndex, type IndexedRegion } from './product-set-index';
 import type { Hasher } from './hasher';
-import type { CompactEmbeddingCodec, CompactVector } from './compact-embedding';
+import type { CompactEmbeddingCodec } from './compact-embedding';
+import { copyState, readManifest, readSetSnapshot, writeManifest, writeSetSnapshot, type SnapshotManifest } from './index-snapshot';
 
 interface Entry {
-  stamp: string;
+  scope: LocationName;
+  setId: string;
   index: ProductSetIndex;
   indexTime: Date;
+  /** Changed since its snapshot file was written. */
+  dirty: boolean;
+  file?: string;
+}
+
+export interface CatalogIndexOptions {
+  pollMs: number;
+  /** Where snapshots go; none: no snapshots. */
+  snapshotDir?: string;
+  /** How often changed sets are written to the snapshot (0: only at close). */
+  snapshotEveryMs?: number;
+  /** How long the store keeps changes (trimmed by every process); snapshots older are not used. */
+  changeRetentionMs?: number;
+  gapWaitMs?: number;
+  clock?: () => Date;
+  /** Told, per change applied, the seconds from the change to its being searchable here. */
+  onIndexed?: (lagSeconds: number) => void;
 }
 
 const PAGE = 500;
+const CHANGES_PAGE = 1000;
+const PROGRESS_LOG_MS = 5000;
+const TRIM_EVERY_MS = 3600_000;
 const keyOf = (scope: LocationName, id: string) => `${scope.project}/${scope.location}/${id}`;
 
 export class CatalogIndex {
   private readonly sets = new Map<string, Entry>();
-  private readonly compact = new Map<string, Map<string, CompactVector>>();
-  /** Rebuilds of one set run one after another. */
+  /** Applications to one set run one after another. */
   private readonly chains = new Map<string, Promise<void>>();
-  private timer?: NodeJS.Timeout;
-  private syncing?: Promise<void>;
+  private feedId = '';
+  /** Every change with seq <= watermark has been applied. */
+  private watermark = 0;
+  /** Seqs above the watermark already applied. */
+  private readonly appliedAbove = new Set<number>();
+  private gap?: { seq: number; since: number };
+  private timers: NodeJS.Timeout[] = [];
+  private polling?: Promise<void>;
+  private snapshotting?: Promise<void>;
+  private lastTrim = 0;
+  private readonly clock: () => Date;
+  private readonly format: string;
+  /** Counters for /metrics. */
+  readonly counters = { rebuilds: 0, changesApplied: 0 };
 
   constructor(
     private readonly store: CatalogStore,
     private readonly hasher: Hasher,
-    private readonly pollMs: number,
+    private readonly codec: CompactEmbeddingCodec | undefined,
     private readonly log: Logger,
-    private readonly clock: () => Date = () => new Date(),
-    /** Told, per rebuild, the seconds from the change to its being searchable here. */
-    private readonly onIndexed: (lagSeconds: number) => void = () => undefined,
-    /** Re-rank data held as int8 PCA projections (compact-embedding.ts); float without. */
-    private readonly codec?: CompactEmbeddingCodec,
-  ) {}
+    private readonly opts: CatalogIndexOptions,
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+    this.format = `${codec ? Buffer.from(codec.fingerprint).toString('hex') : 'float'}-${hasher.bits}`;
+  }
 
   async start(): Promise<void> {
-    await this.sync();
-    this.timer = setInterval(() => void this.sync().catch((err: unknown) => this.log.warn({ err }, 'index sync failed')), this.pollMs);
-    this.timer.unref();
+    const head = await this.store.indexFeedHead();
+    this.feedId = head.feedId;
+    const started = Date.now();
+    if (await this.loadSnapshot()) {
+      this.log.info({ sets: this.sets.size, regions: this.regionCount(), watermark: this.watermark, seconds: (Date.now() - started) / 1000 }, 'search index loaded from snapshot');
+    } else {
+      this.watermark = head.seq;
+      await this.buildAll();
+      this.log.info({ sets: this.sets.size, regions: this.regionCount(), seconds: (Date.now() - started) / 1000 }, 'search index built from the store');
+    }
+    await this.poll();
+    const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
+      const t = setInterval(() => void fn().catch((err: unknown) => this.log.warn({ err }, `${what} failed`)), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.pollMs, () => this.poll(), 'index sync');
+    if (this.opts.snapshotDir && this.opts.snapshotEveryMs) every(this.opts.snapshotEveryMs, () => this.snapshot(), 'index snapshot');
   }
 
   get(scope: LocationName, setId: string): { index: ProductSetIndex; indexTime: Date } | undefined {
@@ -62,89 +119,189 @@ export class CatalogIndex {
     return [...this.sets.entries()].map(([set, e]) => ({ set, regions: e.index.size, bytes: e.index.memoryBytes }));
   }
 
-  /** Rebuilds the named sets now (after this process changed them and wrote `stamp`). */
-  async refresh(scope: LocationName, setIds: readonly string[], stamp: string): Promise<void> {
-    const changed = this.clock();
-    await Promise.all(setIds.map((id) => this.rebuild(scope, id, stamp, changed)));
+  /** The feed position this process has applied everything up to. */
+  get position(): number {
+    return this.watermark;
   }
 
-  /** One comparison of every set's stamp with the local index. */
-  sync(): Promise<void> {
-    this.syncing ??= this.syncOnce().finally(() => (this.syncing = undefined));
-    return this.syncing;
+  /** Applies changes this process appended under `seqs`, before its writer answers. */
+  async applyOwn(scope: LocationName, changes: readonly IndexChangeTarget[], seqs: readonly number[]): Promise<void> {
+    const now = this.clock();
+    await this.applyAll(changes.map((c, i) => ({ ...scope, ...c, seq: seqs[i], time: now })));
+    for (const seq of seqs) if (seq > this.watermark) this.appliedAbove.add(seq);
+    this.advance();
   }
 
-  private async syncOnce(): Promise<void> {
-    const seen = new Set<string>();
-    let after: string | undefined;
+  /** Reads and applies the changes after the watermark (one run at a time). */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  /** Writes the sets changed since the last snapshot, then the manifest. */
+  snapshot(): Promise<void> {
+    if (!this.opts.snapshotDir) return Promise.resolve();
+    this.snapshotting ??= this.snapshotOnce(this.opts.snapshotDir).finally(() => (this.snapshotting = undefined));
+    return this.snapshotting;
+  }
+
+  /** Rebuilds one set from the store (recovery; what the property test compares against). */
+  rebuild(scope: LocationName, setId: string): Promise<void> {
+    return this.onSet(keyOf(scope, setId), () => this.buildSet(scope, setId));
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.polling?.catch(() => undefined);
+    await this.snapshot().catch((err: unknown) => this.log.warn({ err }, 'index snapshot at close failed'));
+  }
+
+  // ---- the feed -----------------------------------------------------------------------
+
+  private async pollOnce(): Promise<void> {
     for (;;) {
-      const page = await this.store.listProductSetStamps({ after, limit: PAGE });
+      const changes = await this.store.listIndexChanges(this.watermark, CHANGES_PAGE);
+      const fresh = changes.filter((c) => !this.appliedAbove.has(c.seq));
+      await this.applyAll(fresh);
+      const now = this.clock().getTime();
+      for (const c of fresh) this.opts.onIndexed?.((now - c.time.getTime()) / 1000);
+      for (const c of changes) this.appliedAbove.add(c.seq);
+      const before = this.watermark;
+      this.advance();
+      if (changes.length < CHANGES_PAGE || this.watermark === before) break;
+    }
+    await this.trim();
+  }
+
+  /** Moves the watermark over applied seqs, and over a gap waited for long enough. */
+  private advance(): void {
+    for (;;) {
+      while (this.appliedAbove.delete(this.watermark + 1)) this.watermark++;
+      if (this.appliedAbove.size === 0) {
+        this.gap = undefined;
+        return;
+      }
+      const missing = this.watermark + 1;
+      const now = Date.now();
+      if (this.gap?.seq !== missing) this.gap = { seq: missing, since: now };
+      if (now - this.gap.since < (this.opts.gapWaitMs ?? 10_000)) return;
+      this.log.warn({ seq: missing }, 'index change never stored (its writer stopped?); passing over it');
+      this.watermark = missing;
+    }
+  }
+
+  /** Applies changes grouped by set, each distinct (set, product) once, sets in parallel. */
+  private async applyAll(changes: readonly IndexChange[]): Promise<void> {
+    const bySet = new Map<string, { scope: LocationName; setId: string; products: Set<string>; whole: boolean }>();
+    for (const c of changes) {
+      const key = keyOf(c, c.setId);
+      let g = bySet.get(key);
+      if (!g) bySet.set(key, (g = { scope: { project: c.project, location: c.location }, setId: c.setId, products: new Set(), whole: false }));
+      if (c.productId === undefined) g.whole = true;
+      else g.products.add(c.productId);
+    }
+    await Promise.all(
+      [...bySet.entries()].map(([key, g]) =>
+        this.onSet(key, async () => {
+          if (g.whole || !this.sets.has(key)) await this.buildSet(g.scope, g.setId);
+          else for (const productId of g.products) await this.applyProduct(key, g.scope, g.setId, productId);
+          this.counters.changesApplied += g.products.size + (g.whole ? 1 : 0);
+        }),
+      ),
+    );
+  }
+
+  private onSet(key: string, fn: () => Promise<void>): Promise<void> {
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(fn);
+    const tail = next.catch(() => undefined);
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return next;
+  }
+
+  /** The product's state in the set, read again: in it with its regions, or out. */
+  private async applyProduct(key: string, scope: LocationName, setId: string, productId: string): Promise<void> {
+    const entry = this.sets.get(key);
+    if (!entry) return;
+    const name = { ...scope, product: productId };
+    const [sets, product] = await Promise.all([this.store.listSetsOfProduct(name), this.store.getProduct(name)]);
+    if (!product || !sets.includes(setId)) {
+      entry.index.removeProduct(productId);
+    } else {
+      entry.index.upsertProduct(product, await this.regionsOf(product));
+    }
+    entry.indexTime = this.clock();
+    entry.dirty = true;
+  }
+
+  private async trim(): Promise<void> {
+    const retention = this.opts.changeRetentionMs;
+    const now = this.clock().getTime();
+    if (!retention || now - this.lastTrim < TRIM_EVERY_MS) return;
+    this.lastTrim = now;
+    const n = await this.store.trimIndexChanges(new Date(now - retention));
+    if (n) this.log.info({ changes: n }, 'index changes past retention trimmed');
+  }
+
+  // ---- full builds ----------------------------------------------------------------------
+
+  private async buildAll(): Promise<void> {
+    let after: string | undefined;
+    let lastLog = Date.now();
+    for (;;) {
+      const page = await this.store.listProductSetKeys({ after, limit: PAGE });
       for (const s of page) {
-        const key = keyOf(s, s.id);
-        seen.add(key);
-        if (this.sets.get(key)?.stamp !== s.stamp) await this.rebuild(s, s.id, s.stamp, s.stampTime);
+        await this.onSet(keyOf(s, s.id), () => this.buildSet(s, s.id));
+        if (Date.now() - lastLog >= PROGRESS_LOG_MS) {
+          lastLog = Date.now();
+          this.log.info({ sets: this.sets.size, regions: this.regionCount() }, 'building the search index from the store');
+        }
       }
       if (page.length < PAGE) break;
       after = keyOf(page[page.length - 1], page[page.length - 1].id);
     }
-    for (const key of this.sets.keys()) {
-      if (!seen.has(key)) {
-        this.sets.delete(key);
-        this.compact.delete(key);
-      }
-    }
   }
 
-  private rebuild(scope: LocationName, setId: string, stamp: string, changed: Date): Promise<void> {
+  /** Builds the set from the store and swaps it in; drops it when the set is gone. */
+  private async buildSet(scope: LocationName, setId: string): Promise<void> {
     const key = keyOf(scope, setId);
-    const next = (this.chains.get(key) ?? Promise.resolve())
-      .then(() => this.build(scope, setId, stamp, key))
-      // Sets never touched since start-up (epoch stamp time) have no change to measure.
-      .then(() => {
-        if (changed.getTime() > 0) this.onIndexed((this.clock().getTime() - changed.getTime()) / 1000);
-      });
-    this.chains.set(key, next.catch(() => undefined));
-    return next;
-  }
-
-  private async build(scope: LocationName, setId: string, stamp: string, key: string): Promise<void> {
+    this.counters.rebuilds++;
+    if (!(await this.store.getProductSet({ ...scope, productSet: setId }))) {
+      this.sets.delete(key);
+      return;
+    }
     const index = new ProductSetIndex(this.hasher, this.codec);
     const set = { ...scope, productSet: setId };
-    // Compact re-rank data of the last build, reused for the regions still there: a
-    // projection costs 0.3 ms a region, and a rebuild follows every catalog write.
-    const previous = this.compact.get(key) ?? new Map<string, CompactVector>();
-    const current = new Map<string, CompactVector>();
     let after: string | undefined;
     for (;;) {
       const products = await this.store.listProductsInSet(set, { after, limit: PAGE });
-      for (const p of products) index.addProduct(p, await this.regionsOf(p, previous, current));
+      for (const p of products) index.upsertProduct(p, await this.regionsOf(p));
       if (products.length < PAGE) break;
       after = products[products.length - 1].id;
       // The embedded store answers synchronously: let the server serve between pages.
       await setImmediate();
     }
-    this.sets.set(key, { stamp, index: index.seal(), indexTime: this.clock() });
-    this.compact.set(key, current);
+    this.sets.set(key, { scope, setId, index, indexTime: this.clock(), dirty: true });
   }
 
-  private async regionsOf(p: ProductRecord, previous: Map<string, CompactVector>, current: Map<string, CompactVector>): Promise<IndexedRegion[]> {
+  private async regionsOf(p: ProductRecord): Promise<IndexedRegion[]> {
     const out: IndexedRegion[] = [];
     let after: string | undefined;
     for (;;) {
       const images = await this.store.listReferenceImages({ project: p.project, location: p.location, product: p.id }, { after, limit: PAGE });
       for (const img of images) {
         if (img.state !== 'READY') continue;
-        img.regions.forEach((r, i) => {
-          if (!r.embedding) return;
-          const embedding = toFloat32(r.embedding);
-          // A stored code is a cache: re-encode when it was made for another code length.
-          const code = r.code && r.code.length * 8 === this.hasher.bits ? r.code : this.hasher.encode(embedding);
-          // Reference images never change; one deleted and created again has a new createTime.
-          const id = `${p.id}/${img.id}/${img.createTime.getTime()}/${i}`;
-          const compact = this.codec ? (previous.get(id) ?? this.codec.encode(embedding)) : undefined;
-          if (compact) current.set(id, compact);
-          out.push({ productId: p.id, imageId: img.id, embedding, code, source: r.source, ...(compact ? { compact } : {}) });
-        });
+        for (const r of img.regions) {
+          const compact = r.compact && this.codec?.deserialize(r.compact);
+          if (!compact && !r.embedding) continue;
+          const embedding = r.embedding && toFloat32(r.embedding);
+          // A stored code is a cache: re-encoded when made for another code length.
+          const code = r.code && r.code.length * 8 === this.hasher.bits ? r.code : undefined;
+          out.push({ imageId: img.id, source: r.source, ...(embedding ? { embedding } : {}), ...(code ? { code } : {}), ...(compact ? { compact } : {}) });
+        }
       }
       if (images.length < PAGE) break;
       after = images[images.length - 1].id;
@@ -152,8 +309,70 @@ export class CatalogIndex {
     return out;
   }
 
-  close(): void {
-    if (this.timer) clearInterval(this.timer);
+  private regionCount(): number {
+    let n = 0;
+    for (const e of this.sets.values()) n += e.index.size;
+    return n;
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------
+
+  private async loadSnapshot(): Promise<boolean> {
+    const dir = this.opts.snapshotDir;
+    if (!dir || !this.codec) return false;
+    let manifest: SnapshotManifest | undefined;
+    try {
+      manifest = await readManifest(dir);
+    } catch (err) {
+      this.log.warn({ err }, 'index snapshot manifest unreadable; building from the store');
+      return false;
+    }
+    if (!manifest) return false;
+    const age = this.clock().getTime() - manifest.time;
+    const why =
+      manifest.feedId !== this.feedId ? 'it belongs to another store' :
+      manifest.format !== this.format ? 'it was made with another projection or code length' :
+      this.opts.changeRetentionMs && age > this.opts.changeRetentionMs / 2 ? 'it is older than half the change retention' : undefined;
+    if (why) {
+      this.log.info({ dir, reason: why }, 'index snapshot not used');
+      return false;
+    }
+    try {
+      for (const [key, file] of Object.entries(manifest.sets)) {
+        const snap = await readSetSnapshot(dir, file, this.format);
+        const index = ProductSetIndex.fromState(this.hasher, this.codec, snap.state);
+        this.sets.set(key, { scope: snap.scope, setId: snap.setId, index, indexTime: new Date(manifest.time), dirty: false, file });
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'index snapshot unreadable; building from the store');
+      this.sets.clear();
+      return false;
+    }
+    this.watermark = manifest.watermark;
+    return true;
+  }
+
+  private async snapshotOnce(dir: string): Promise<void> {
+    if (!this.codec) return;
+    // Everything captured in one synchronous step: the watermark and the sets' states.
+    const watermark = this.watermark;
+    const time = this.clock().getTime();
+    const captured = [...this.sets.entries()].map(([key, e]) => {
+      const state = e.dirty ? copyState(e.index.toState()) : undefined;
+      e.dirty = false;
+      return { key, e, state };
+    });
+    const sets: Record<string, string> = {};
+    try {
+      for (const { key, e, state } of captured) {
+        if (state) e.file = await writeSetSnapshot(dir, key, { scope: e.scope, setId: e.setId, state }, this.format);
+        if (e.file) sets[key] = e.file;
+      }
+    } catch (err) {
+      for (const c of captured) if (c.state) c.e.dirty = true;
+      throw err;
+    }
+    await writeManifest(dir, { feedId: this.feedId, watermark, time, format: this.format, sets });
   }
 }
 

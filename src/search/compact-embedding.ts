@@ -14,6 +14,7 @@
  * (docs/search.md gives the measured error and its cost in recall). The query side is
  * projected in float.
  */
+import { createHash } from 'node:crypto';
 import type { ItqParams } from './hasher/itq-params';
 
 /** One region's compact re-rank data. */
@@ -37,13 +38,71 @@ export interface PreparedQuery {
   residual: number;
 }
 
-/** Packed re-rank data of n regions. */
-export interface CompactVectors {
+/**
+ * Re-rank data of many regions in typed-array columns, one row a region; rows are
+ * overwritten in place (an index reuses the rows of removed regions) and the columns grow
+ * by half when full, so an index that grows one region at a time copies O(1) amortised.
+ */
+export class CompactColumns {
   q: Int8Array;
   scale: Float32Array;
   offset: Float32Array;
   norm: Float32Array;
   residual: Float32Array;
+
+  constructor(
+    readonly dims: number,
+    capacity = 0,
+  ) {
+    this.q = new Int8Array(capacity * dims);
+    this.scale = new Float32Array(capacity);
+    this.offset = new Float32Array(capacity);
+    this.norm = new Float32Array(capacity);
+    this.residual = new Float32Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.scale.length;
+  }
+
+  /** Bytes held (capacity, not rows in use). */
+  get memoryBytes(): number {
+    return this.capacity * (this.dims + 16);
+  }
+
+  set(row: number, v: CompactVector): void {
+    if (row >= this.capacity) this.grow(row + 1);
+    this.q.set(v.q, row * this.dims);
+    this.scale[row] = v.scale;
+    this.offset[row] = v.offset;
+    this.norm[row] = v.norm;
+    this.residual[row] = v.residual;
+  }
+
+  get(row: number): CompactVector {
+    const d = this.dims;
+    return { q: this.q.slice(row * d, (row + 1) * d), scale: this.scale[row], offset: this.offset[row], norm: this.norm[row], residual: this.residual[row] };
+  }
+
+  /** The `bits`-bit sign code of row's projection (bit j = q[j] > 0), as codeOf makes a query's. */
+  codeOf(row: number, bits: number, out: Uint8Array = new Uint8Array(bits / 8)): Uint8Array {
+    out.fill(0);
+    const base = row * this.dims;
+    for (let j = 0; j < bits; j++) if (this.q[base + j] > 0) out[j >> 3] |= 1 << (j & 7);
+    return out;
+  }
+
+  private grow(min: number): void {
+    const cap = Math.max(min, Math.ceil(this.capacity * 1.5), 64);
+    const q = new Int8Array(cap * this.dims);
+    q.set(this.q);
+    this.q = q;
+    for (const key of ['scale', 'offset', 'norm', 'residual'] as const) {
+      const next = new Float32Array(cap);
+      next.set(this[key]);
+      this[key] = next;
+    }
+  }
 }
 
 export class CompactEmbeddingCodec {
@@ -58,11 +117,18 @@ export class CompactEmbeddingCodec {
    */
   readonly prefixCodeBits: ReadonlySet<number>;
 
+  /** 8 bytes naming the projection (a hash of its mean and basis): serialized vectors
+   *  carry it, so data made by another projection is recognised and not used. */
+  readonly fingerprint: Uint8Array;
+
   constructor(
     private readonly params: Pick<ItqParams, 'dims' | 'bits' | 'mean' | 'rows'>,
     hashes: readonly Pick<ItqParams, 'bits' | 'mean' | 'rows' | 'method'>[] = [],
   ) {
     this.dims = params.bits;
+    const h = createHash('sha256');
+    for (const a of [params.mean, params.rows]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    this.fingerprint = new Uint8Array(h.digest().subarray(0, 8));
     this.inputDims = params.dims;
     let mm = 0;
     for (let i = 0; i < params.dims; i++) mm += params.mean[i] * params.mean[i];
@@ -93,8 +159,28 @@ export class CompactEmbeddingCodec {
     for (let j = 0; j < y.length; j++) max = Math.max(max, Math.abs(y[j]));
     const scale = max > 0 ? max / 127 : 1;
     const q = new Int8Array(this.dims);
-    for (let j = 0; j < y.length; j++) q[j] = Math.round(y[j] / scale);
+    // Never 0 for a non-zero value: q keeps y's sign, so the sign codes of the leading
+    // entries (codeOf, CompactColumns.codeOf) are those of the float projection.
+    for (let j = 0; j < y.length; j++) q[j] = y[j] > 0 ? Math.max(1, Math.round(y[j] / scale)) : y[j] < 0 ? Math.min(-1, Math.round(y[j] / scale)) : 0;
     return { q, scale, offset: this.meanDot(x), norm, residual };
+  }
+
+  /** Bytes for the store: fingerprint, then q, then scale, offset, norm, residual (float32 LE). */
+  serialize(v: CompactVector): Uint8Array {
+    const out = new Uint8Array(8 + this.dims + 16);
+    out.set(this.fingerprint);
+    out.set(new Uint8Array(v.q.buffer, v.q.byteOffset, this.dims), 8);
+    const view = new DataView(out.buffer, 8 + this.dims);
+    [v.scale, v.offset, v.norm, v.residual].forEach((x, i) => view.setFloat32(i * 4, x, true));
+    return out;
+  }
+
+  /** The vector serialize wrote, or undefined when it was made by another projection. */
+  deserialize(bytes: Uint8Array): CompactVector | undefined {
+    if (bytes.length !== 8 + this.dims + 16 || this.fingerprint.some((b, i) => bytes[i] !== b)) return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset + 8 + this.dims, 16);
+    const [scale, offset, norm, residual] = [0, 1, 2, 3].map((i) => view.getFloat32(i * 4, true));
+    return { q: new Int8Array(bytes.slice(8, 8 + this.dims).buffer), scale, offset, norm, residual };
   }
 
   prepare(x: Float32Array): PreparedQuery {
@@ -102,25 +188,17 @@ export class CompactEmbeddingCodec {
     return { y, offset: this.meanDot(x) - this.mm, norm, residual };
   }
 
-  /** Packs encoded vectors into typed arrays (what an index holds). */
-  pack(list: readonly CompactVector[]): CompactVectors {
-    const n = list.length;
-    const out = { q: new Int8Array(n * this.dims), scale: new Float32Array(n), offset: new Float32Array(n), norm: new Float32Array(n), residual: new Float32Array(n) };
-    list.forEach((c, i) => {
-      out.q.set(c.q, i * this.dims);
-      out.scale[i] = c.scale;
-      out.offset[i] = c.offset;
-      out.norm[i] = c.norm;
-      out.residual[i] = c.residual;
-    });
-    return out;
+  /** Growable typed-array columns for this codec's vectors (what an index holds). */
+  columns(capacity = 0): CompactColumns {
+    return new CompactColumns(this.dims, capacity);
   }
 
-  /** Approximate cosine of the prepared query and region `i` of packed vectors. */
-  similarity(query: PreparedQuery, v: CompactVectors, i: number): number {
+  /** Approximate cosine of the prepared query and row `i` of the columns. */
+  similarity(query: PreparedQuery, v: CompactColumns, i: number): number {
     const base = i * this.dims;
+    const q = v.q;
     let s = 0;
-    for (let j = 0; j < this.dims; j++) s += query.y[j] * v.q[base + j];
+    for (let j = 0; j < this.dims; j++) s += query.y[j] * q[base + j];
     const projected = s * v.scale[i];
     const cos = query.norm > 0 && v.norm[i] > 0 ? projected / (query.norm * v.norm[i]) : 0;
     return projected + Math.max(0, cos) * query.residual * v.residual[i] + v.offset[i] + query.offset;

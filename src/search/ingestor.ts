@@ -13,6 +13,7 @@ import type { Embedder } from '../vision/embedder';
 import type { ObjectDetector } from '../vision/object-detector';
 import { selectRegions, wholeImageBox } from './regions';
 import { embedRegion, embedThumbnail } from './region-embedding';
+import type { CompactEmbeddingCodec } from './compact-embedding';
 
 /** Embedding -> binary code (bits/8 bytes, bit i = bit (i % 8) of byte (i / 8)). */
 export interface CodeEncoder {
@@ -27,6 +28,8 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
     private readonly detector: ObjectDetector,
     private readonly embedder: Embedder,
     private readonly encoder?: CodeEncoder,
+    /** Stores each region's compact re-rank data too (what the index holds). */
+    private readonly codec?: CompactEmbeddingCodec,
   ) {}
 
   async process(uri: string, polys: readonly PolyRecord[], category: string): Promise<RegionRecord[]> {
@@ -41,6 +44,7 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
         ...r,
         embedding: new Uint8Array(embedding.buffer, embedding.byteOffset, embedding.byteLength),
         ...(this.encoder ? { code: this.encoder.encode(embedding) } : {}),
+        ...(this.codec ? { compact: this.codec.serialize(this.codec.encode(embedding)) } : {}),
       });
     for (const r of chosen) add(r, await embedRegion(this.embedder, img, r.box));
     // Without polygons the image is also indexed as a thumbnail, which low-resolution

@@ -6,21 +6,28 @@
  * scan so a filtered product never takes a candidate's place, and the candidates are
  * re-ranked by the cosine of their embeddings, which is also the reported score. With a
  * CompactEmbeddingCodec (the server's case) the embeddings are held as int8 PCA projections
- * (272 bytes a region) and the cosine is its approximation; without one, in float.
+ * and the cosine is its approximation; without one, in float.
+ *
+ * The index changes in place, a product at a time (upsertProduct, removeProduct,
+ * updateProduct), at a cost in proportion to that product's regions: regions live in
+ * typed-array rows, a removed region's row is reused, and the Hamming engine takes
+ * single adds and removes. Per region it holds the compact vector (dims + 16 bytes),
+ * a 4-byte product slot, a 2-byte image number and a flag byte; the engine holds the
+ * code. With a codec whose projection signs are the hash (models/hashing: all are), a
+ * region's code is derived from its int8 projection, so it is not held twice.
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
 import { dot } from '../vision/embedder';
-import type { CompactEmbeddingCodec, CompactVector, CompactVectors } from './compact-embedding';
+import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
 
 export interface IndexedRegion {
-  productId: string;
   imageId: string;
-  /** Unit-length embedding. */
-  embedding: Float32Array;
-  /** Its binary code, as the set's hasher makes it. */
-  code: Uint8Array;
+  /** Unit-length embedding (needed without a codec, or when `compact` is not given). */
+  embedding?: Float32Array;
+  /** Its binary code, as the set's hasher makes it (needed when the codec cannot derive it). */
+  code?: Uint8Array;
   /** Where it came from (default: the whole image): sets its penalty (indexPenalty), and
    *  thumbnails are matched only against low-resolution queries. */
   source?: RegionRecord['source'];
@@ -55,17 +62,21 @@ export interface RegionHit {
 export const PARTIAL_PENALTY = 0.15;
 export const THUMBNAIL_PENALTY = 0.02;
 
-export function indexPenalty(source: RegionRecord['source']): number {
+export function indexPenalty(source: RegionRecord['source'] | undefined): number {
   return source === 'detected' || source === 'garment' ? PARTIAL_PENALTY : source === 'thumbnail' ? THUMBNAIL_PENALTY : 0;
 }
 
 /** From this many regions on, Multi-Index Hashing beats the scan on real (clustered) codes. */
 export const MIH_MIN_REGIONS = 200_000;
+/** The engine is re-chosen only once the size is this far past the threshold (no flapping). */
+const ENGINE_HYSTERESIS = 0.25;
 /** Candidates re-ranked per wanted product: enough that re-ranking can reorder them. */
 const CANDIDATES_PER_RESULT = 20;
 const MIN_CANDIDATES = 200;
+/** Image numbers are 16-bit: a product holds at most this many reference images' regions. */
+const MAX_IMAGES = 0xffff;
 
-/** What the index keeps of a region once sealed: where it comes from. */
+/** A hit's region: where it comes from. */
 export interface RegionRef {
   productId: string;
   imageId: string;
@@ -73,61 +84,143 @@ export interface RegionRef {
   thumbnail?: boolean;
 }
 
+/** Row flags. */
+const LIVE = 1;
+const THUMBNAIL = 2;
+const PARTIAL = 4;
+
+interface ProductEntry {
+  slot: number;
+  record: ProductRecord;
+  /** Rows of its regions. */
+  rows: number[];
+  /** Reference image ids its rows point into. */
+  images: string[];
+}
+
+/** What a snapshot holds of an index (compact mode only); see toState / fromState. */
+export interface ProductSetIndexState {
+  products: { record: ProductRecord; images: string[]; rows: number[] }[];
+  rowCount: number;
+  flags: Uint8Array;
+  image: Uint16Array;
+  compact: CompactColumns;
+}
+
 export class ProductSetIndex {
-  private readonly regions: RegionRef[] = [];
-  private readonly products = new Map<string, ProductRecord>();
-  private codes: Uint8Array[] = [];
-  /** Float embeddings (no codec), or compact vectors packed at seal. */
-  private floats: Float32Array[] = [];
-  private compact: CompactVector[] = [];
-  private packed?: CompactVectors;
-  private hamming?: HammingIndex;
+  private readonly products = new Map<string, ProductEntry>();
+  /** Product entries by slot (undefined: free). */
+  private readonly slots: (ProductEntry | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  private productOfRow = new Uint32Array(0);
+  private imageOfRow = new Uint16Array(0);
+  private flags = new Uint8Array(0);
+  /** Rows ever used; rows below it that are not LIVE are in freeRows. */
+  private rowCount = 0;
+  private readonly freeRows: number[] = [];
+  private live = 0;
+  private readonly compact?: CompactColumns;
+  /** Float embeddings (no codec). */
+  private readonly floats: (Float32Array | undefined)[] = [];
+  /** Codes, when the codec cannot derive them from the compact rows. */
+  private codes = new Uint8Array(0);
+  private readonly deriveCodes: boolean;
+  private readonly bytes: number;
+  private engine: HammingIndex;
 
   constructor(
     private readonly hasher: Hasher,
     private readonly codec?: CompactEmbeddingCodec,
-  ) {}
-
-  addProduct(product: ProductRecord, regions: readonly IndexedRegion[]): void {
-    if (this.hamming) throw new Error('ProductSetIndex is sealed');
-    this.products.set(product.id, product);
-    for (const r of regions) {
-      const penalty = indexPenalty(r.source ?? 'whole-image');
-      this.regions.push({ productId: r.productId, imageId: r.imageId, ...(penalty ? { penalty } : {}), ...(r.source === 'thumbnail' ? { thumbnail: true } : {}) });
-      this.codes.push(r.code);
-      if (this.codec) this.compact.push(r.compact ?? this.codec.encode(r.embedding));
-      else this.floats.push(r.embedding);
-    }
+    expectedRegions = 0,
+  ) {
+    this.bytes = hasher.bits / 8;
+    this.deriveCodes = !!codec && codec.prefixCodeBits.has(hasher.bits);
+    this.compact = codec?.columns(expectedRegions);
+    this.engine = this.makeEngine(expectedRegions);
   }
 
-  /** Builds the Hamming index over every region added; the set is then read-only. */
-  seal(): this {
-    const bits = this.hasher.bits as CodeBits;
-    this.hamming = this.regions.length >= MIH_MIN_REGIONS ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
-    const bytes = bits / 8;
-    const codes = new Uint8Array(this.regions.length * bytes);
-    this.codes.forEach((c, i) => codes.set(c, i * bytes));
-    this.codes = [];
-    this.hamming.add(Uint32Array.from(this.regions.keys()), codes);
-    if (this.codec) {
-      this.packed = this.codec.pack(this.compact);
-      this.compact = [];
-    }
-    return this;
-  }
-
+  /** Regions indexed. */
   get size(): number {
-    return this.regions.length;
+    return this.live;
   }
 
-  /** Codes, their index and the re-rank data (typed arrays; not the per-region ids). */
+  get productCount(): number {
+    return this.products.size;
+  }
+
+  /** Typed-array bytes held: rows, re-rank data and the Hamming engine (capacity). */
   get memoryBytes(): number {
-    const rerank = this.packed && this.codec ? this.packed.scale.length * this.codec.bytesPerVector : this.floats.reduce((s, e) => s + e.byteLength, 0);
-    return (this.hamming?.memoryBytes ?? 0) + rerank;
+    const rerank = this.compact ? this.compact.memoryBytes : this.floats.reduce((s, e) => s + (e?.byteLength ?? 0), 0);
+    return this.engine.memoryBytes + rerank + this.productOfRow.byteLength + this.imageOfRow.byteLength + this.flags.byteLength + this.codes.byteLength;
+  }
+
+  /** Which engine searches the codes now. */
+  get engineName(): 'scan' | 'mih' {
+    return this.engine instanceof MultiIndexHashing ? 'mih' : 'scan';
   }
 
   product(id: string): ProductRecord | undefined {
-    return this.products.get(id);
+    return this.products.get(id)?.record;
+  }
+
+  has(id: string): boolean {
+    return this.products.has(id);
+  }
+
+  /** Product ids, in no particular order. */
+  productIds(): IterableIterator<string> {
+    return this.products.keys();
+  }
+
+  /** Puts the product in the index with exactly these regions (replacing any it had). */
+  upsertProduct(record: ProductRecord, regions: readonly IndexedRegion[]): void {
+    const prior = this.products.get(record.id);
+    if (prior) this.dropRows(prior);
+    const entry: ProductEntry = prior ?? { slot: this.freeSlots.pop() ?? this.slots.length, record, rows: [], images: [] };
+    entry.record = record;
+    this.slots[entry.slot] = entry;
+    this.products.set(record.id, entry);
+    if (regions.length === 0) return;
+    const rows = new Uint32Array(regions.length);
+    const codes = new Uint8Array(regions.length * this.bytes);
+    const imageNumbers = new Map<string, number>();
+    regions.forEach((r, i) => {
+      let image = imageNumbers.get(r.imageId);
+      if (image === undefined) {
+        if (entry.images.length >= MAX_IMAGES) throw new RangeError(`product ${record.id} has more than ${MAX_IMAGES} indexed images`);
+        image = entry.images.push(r.imageId) - 1;
+        imageNumbers.set(r.imageId, image);
+      }
+      const row = this.takeRow();
+      rows[i] = row;
+      this.productOfRow[row] = entry.slot;
+      this.imageOfRow[row] = image;
+      this.flags[row] = LIVE | (r.source === 'thumbnail' ? THUMBNAIL : 0) | (indexPenalty(r.source) === PARTIAL_PENALTY ? PARTIAL : 0);
+      codes.set(this.storeVectors(row, r), i * this.bytes);
+      entry.rows.push(row);
+    });
+    this.engine.add(rows, codes);
+    this.live += regions.length;
+    this.maybeSwitchEngine();
+  }
+
+  /** Replaces the product's record (labels, category) and keeps its regions; false when absent. */
+  updateProduct(record: ProductRecord): boolean {
+    const entry = this.products.get(record.id);
+    if (!entry) return false;
+    entry.record = record;
+    return true;
+  }
+
+  removeProduct(id: string): boolean {
+    const entry = this.products.get(id);
+    if (!entry) return false;
+    this.dropRows(entry);
+    this.products.delete(id);
+    this.slots[entry.slot] = undefined;
+    this.freeSlots.push(entry.slot);
+    this.maybeSwitchEngine();
+    return true;
   }
 
   /**
@@ -140,45 +233,175 @@ export class ProductSetIndex {
     k: number,
     accept: (labels: readonly KeyValue[], category: string) => boolean,
   ): RegionHit[] {
-    if (!this.hamming) throw new Error('ProductSetIndex is not sealed');
-    const hamming = this.hamming;
     const list = queries instanceof Float32Array ? [{ embedding: queries, penalty: 0 }] : queries;
-    const allowed = new Map<string, boolean>();
-    const ok = (productId: string) => {
-      let v = allowed.get(productId);
+    const allowed = new Map<number, boolean>();
+    const ok = (row: number) => {
+      const slot = this.productOfRow[row];
+      let v = allowed.get(slot);
       if (v === undefined) {
-        const p = this.products.get(productId);
-        v = !!p && accept(p.labels, p.productCategory);
-        allowed.set(productId, v);
+        const p = this.slots[slot]!.record;
+        v = accept(p.labels, p.productCategory);
+        allowed.set(slot, v);
       }
       return v;
     };
-    const best = new Map<string, RegionHit>();
+    const best = new Map<number, { row: number; similarity: number; query: number }>();
     list.forEach((q, qi) => {
       const { code, cosine } = this.prepare(q.embedding);
-      const candidates = hamming.search(code, Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT), {
-        filter: (id) => ok(this.regions[id].productId),
-      });
+      const candidates = this.engine.search(code, Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT), { filter: ok });
       for (const c of candidates) {
-        const region = this.regions[c.id];
-        if (region.thumbnail && q.thumbnails === false) continue;
-        const similarity = cosine(c.id) - q.penalty - (region.penalty ?? 0);
-        const prev = best.get(region.productId);
-        if (!prev || similarity > prev.similarity) best.set(region.productId, { region, similarity, query: qi });
+        const flags = this.flags[c.id];
+        if (flags & THUMBNAIL && q.thumbnails === false) continue;
+        const similarity = cosine(c.id) - q.penalty - rowPenalty(flags);
+        const slot = this.productOfRow[c.id];
+        const prev = best.get(slot);
+        if (!prev || similarity > prev.similarity) best.set(slot, { row: c.id, similarity, query: qi });
       }
     });
     return [...best.values()]
+      .map((h) => ({ region: this.regionRef(h.row), similarity: h.similarity, query: h.query }))
       .sort((a, b) => b.similarity - a.similarity || (a.region.productId < b.region.productId ? -1 : 1))
       .slice(0, k);
   }
 
-  /** The query's code, and its cosine with region i: exact in float, or the compact
+  /** The index's content, for a snapshot (compact mode only). */
+  toState(): ProductSetIndexState {
+    if (!this.compact) throw new Error('only an index with a compact codec has a snapshot state');
+    return {
+      products: [...this.products.values()].map((e) => ({ record: e.record, images: e.images, rows: e.rows })),
+      rowCount: this.rowCount,
+      flags: this.flags.subarray(0, this.rowCount),
+      image: this.imageOfRow.subarray(0, this.rowCount),
+      compact: this.compact,
+    };
+  }
+
+  /** An index with the content of `state` (as toState gave it, possibly read back from disk). */
+  static fromState(hasher: Hasher, codec: CompactEmbeddingCodec, state: ProductSetIndexState): ProductSetIndex {
+    const index = new ProductSetIndex(hasher, codec, state.rowCount);
+    if (!index.deriveCodes) throw new Error('snapshots need codes derived from the compact vectors');
+    const compact = index.compact!;
+    const n = state.rowCount;
+    index.ensureRows(n);
+    index.flags.set(state.flags.subarray(0, n));
+    index.imageOfRow.set(state.image.subarray(0, n));
+    for (const key of ['scale', 'offset', 'norm', 'residual'] as const) compact[key].set(state.compact[key].subarray(0, n));
+    compact.q.set(state.compact.q.subarray(0, n * compact.dims));
+    index.rowCount = n;
+    for (const p of state.products) {
+      const entry: ProductEntry = { slot: index.slots.length, record: p.record, rows: p.rows, images: p.images };
+      index.slots.push(entry);
+      index.products.set(p.record.id, entry);
+      for (const row of p.rows) index.productOfRow[row] = entry.slot;
+    }
+    for (let row = 0; row < n; row++) {
+      if (index.flags[row] & LIVE) index.live++;
+      else index.freeRows.push(row);
+    }
+    index.engine = index.makeEngine(index.live);
+    index.fillEngine();
+    return index;
+  }
+
+  private regionRef(row: number): RegionRef {
+    const entry = this.slots[this.productOfRow[row]]!;
+    const flags = this.flags[row];
+    const penalty = rowPenalty(flags);
+    return { productId: entry.record.id, imageId: entry.images[this.imageOfRow[row]], ...(penalty ? { penalty } : {}), ...(flags & THUMBNAIL ? { thumbnail: true } : {}) };
+  }
+
+  private dropRows(entry: ProductEntry): void {
+    for (const row of entry.rows) {
+      this.engine.remove(row);
+      this.flags[row] = 0;
+      if (!this.compact) this.floats[row] = undefined;
+      this.freeRows.push(row);
+    }
+    this.live -= entry.rows.length;
+    entry.rows = [];
+    entry.images = [];
+  }
+
+  private takeRow(): number {
+    const row = this.freeRows.pop();
+    if (row !== undefined) return row;
+    this.ensureRows(this.rowCount + 1);
+    return this.rowCount++;
+  }
+
+  private ensureRows(n: number): void {
+    if (n <= this.flags.length) return;
+    const cap = Math.max(n, Math.ceil(this.flags.length * 1.5), 64);
+    const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, make: (n: number) => T, width = 1): T => {
+      const next = make(cap * width);
+      next.set(a);
+      return next;
+    };
+    this.productOfRow = grow(this.productOfRow, (m) => new Uint32Array(m));
+    this.imageOfRow = grow(this.imageOfRow, (m) => new Uint16Array(m));
+    this.flags = grow(this.flags, (m) => new Uint8Array(m));
+    if (!this.deriveCodes) this.codes = grow(this.codes, (m) => new Uint8Array(m), this.bytes);
+  }
+
+  /** Stores the region's re-rank data (and code when held) in `row`; returns its code. */
+  private storeVectors(row: number, r: IndexedRegion): Uint8Array {
+    if (this.compact && this.codec) {
+      const vector = r.compact ?? this.codec.encode(need(r.embedding, 'embedding'));
+      this.compact.set(row, vector);
+    } else {
+      this.floats[row] = need(r.embedding, 'embedding');
+    }
+    if (this.deriveCodes) return this.compact!.codeOf(row, this.hasher.bits);
+    const code = r.code ?? this.hasher.encode(need(r.embedding, 'embedding'));
+    this.codes.set(code, row * this.bytes);
+    return code;
+  }
+
+  private codeOfRow(row: number, out: Uint8Array): Uint8Array {
+    if (this.deriveCodes) return this.compact!.codeOf(row, this.hasher.bits, out);
+    out.set(this.codes.subarray(row * this.bytes, (row + 1) * this.bytes));
+    return out;
+  }
+
+  private makeEngine(regions: number): HammingIndex {
+    const bits = this.hasher.bits as CodeBits;
+    return regions >= MIH_MIN_REGIONS ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
+  }
+
+  /** Moves to the other engine once the size is well past the threshold (O(n), rare). */
+  private maybeSwitchEngine(): void {
+    const mih = this.engine instanceof MultiIndexHashing;
+    const wantMih = mih ? this.live >= MIH_MIN_REGIONS * (1 - ENGINE_HYSTERESIS) : this.live >= MIH_MIN_REGIONS * (1 + ENGINE_HYSTERESIS);
+    if (mih === wantMih) return;
+    this.engine = this.makeEngine(wantMih ? MIH_MIN_REGIONS : 0);
+    this.fillEngine();
+  }
+
+  private fillEngine(): void {
+    const liveRows: number[] = [];
+    for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) liveRows.push(row);
+    const codes = new Uint8Array(liveRows.length * this.bytes);
+    const one = new Uint8Array(this.bytes);
+    liveRows.forEach((row, i) => codes.set(this.codeOfRow(row, one), i * this.bytes));
+    this.engine.add(Uint32Array.from(liveRows), codes);
+  }
+
+  /** The query's code, and its cosine with row i: exact in float, or the compact
    *  approximation (whose projection also gives the code when the hash is its prefix). */
   private prepare(query: Float32Array): { code: Uint8Array; cosine: (i: number) => number } {
-    const { codec, packed } = this;
-    if (!codec || !packed) return { code: this.hasher.encode(query), cosine: (i) => dot(query, this.floats[i]) };
+    const { codec, compact } = this;
+    if (!codec || !compact) return { code: this.hasher.encode(query), cosine: (i) => dot(query, this.floats[i]!) };
     const prepared = codec.prepare(query);
-    const code = codec.prefixCodeBits.has(this.hasher.bits) ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(query);
-    return { code, cosine: (i) => codec.similarity(prepared, packed, i) };
+    const code = this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(query);
+    return { code, cosine: (i) => codec.similarity(prepared, compact, i) };
   }
+}
+
+function rowPenalty(flags: number): number {
+  return flags & PARTIAL ? PARTIAL_PENALTY : flags & THUMBNAIL ? THUMBNAIL_PENALTY : 0;
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`an indexed region needs its ${what}`);
+  return v;
 }

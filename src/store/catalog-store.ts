@@ -41,17 +41,34 @@ export interface ProductSetRecord extends LocationName {
   updateTime: Date;
 }
 
-/**
- * The index stamp of a product set: a fresh random value written after every change that
- * search must see (memberships, reference images, labels of its products). Every server
- * process polls the stamps and rebuilds the sets whose stamp moved, so processes sharing
- * one store keep their indexes in step. Random values (not counters) cannot be lost to a
- * racing increment: any write leaves a value no poller has seen.
- */
-export interface ProductSetStamp extends LocationName {
+/** A product set's key, as listProductSetKeys enumerates every scope's sets. */
+export interface ProductSetKey extends LocationName {
   id: string;
-  stamp: string;
-  stampTime: Date;
+}
+
+/**
+ * What an index change names: the state of one product in one set (its membership, its
+ * labels, its reference images, its existence), or, without a product, the set itself
+ * (created or deleted). The change says only where to look: a reader applies it by
+ * reading that state again, so applying a change twice, late or out of order is harmless.
+ */
+export interface IndexChangeTarget {
+  setId: string;
+  productId?: string;
+}
+
+/** An entry of the index change feed (see CatalogStore.appendIndexChanges). */
+export interface IndexChange extends LocationName, IndexChangeTarget {
+  /** Position in the feed: assigned in increasing order; a writer that crashes between
+   *  taking a number and storing its change may leave a gap. */
+  seq: number;
+  time: Date;
+}
+
+/** The feed's identity (a store recreated from scratch has another) and its last position. */
+export interface IndexFeedHead {
+  feedId: string;
+  seq: number;
 }
 
 export interface ProductRecord extends LocationName {
@@ -75,6 +92,9 @@ export interface RegionRecord {
   code?: Uint8Array;
   /** L2-normalised float32 embedding, little-endian bytes. */
   embedding?: Uint8Array;
+  /** Its compact re-rank data, serialized by the codec that made it (compact-embedding.ts):
+   *  what the search index holds, so a rebuild need not project the embedding again. */
+  compact?: Uint8Array;
 }
 
 export type IngestionState = 'PENDING' | 'READY' | 'FAILED';
@@ -153,15 +173,22 @@ export interface CatalogStore {
   updateProductSet(name: ProductSetName, patch: ProductSetPatch, now: Date): Promise<ProductSetRecord | null>;
   /** Deletes the set and its memberships; its products stay. */
   deleteProductSet(name: ProductSetName): Promise<boolean>;
-  /** Writes `stamp` on the named sets of one scope; ids that do not exist are skipped. */
-  touchProductSets(scope: LocationName, setIds: readonly string[], stamp: string, now: Date): Promise<void>;
+  /** Every product set of every scope, ordered by (project, location, id), each by code
+   *  point; `after` is the `${project}/${location}/${id}` key of the last one returned, and
+   *  results are the sets whose tuple is strictly greater. */
+  listProductSetKeys(page: Page): Promise<ProductSetKey[]>;
+
   /**
-   * The stamps of all product sets of every scope, ordered by (project, location, id),
-   * each by code point; `after` is the `${project}/${location}/${id}` key of the last stamp
-   * returned, and results are the sets whose tuple is strictly greater. A set never touched
-   * has stamp '' and stampTime at the epoch.
+   * The index change feed, which every process's search index follows. A writer appends
+   * the changes a write makes after the write is stored; the call resolves once they are
+   * durable, with their seqs.
    */
-  listProductSetStamps(page: Page): Promise<ProductSetStamp[]>;
+  appendIndexChanges(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]>;
+  /** Changes with seq > `after`, ascending, at most `limit`. */
+  listIndexChanges(after: number, limit: number): Promise<IndexChange[]>;
+  indexFeedHead(): Promise<IndexFeedHead>;
+  /** Deletes the changes stored before `before`; resolves how many went. */
+  trimIndexChanges(before: Date): Promise<number>;
 
   createProduct(rec: ProductRecord): Promise<boolean>;
   getProduct(name: ProductName): Promise<ProductRecord | null>;

@@ -46,8 +46,9 @@ async function remaining(): Promise<string[]> {
   return (await store.listProducts(scope, { limit: 1000 })).map((p) => p.id);
 }
 
-async function stampOf(sid: string): Promise<string> {
-  return (await store.listProductSetStamps({ limit: 1000 })).find((s) => s.id === sid)!.stamp;
+/** The index changes recorded in the feed so far, as `set/product`. */
+async function changes(): Promise<string[]> {
+  return (await store.listIndexChanges(0, 10_000)).map((c) => `${c.setId}/${c.productId ?? '*'}`);
 }
 
 /** A persisted operation and a JobControl that writes progress as the runner does. */
@@ -118,52 +119,60 @@ test('a crash inside a page: on resume the products it deleted count once, and t
   expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25, progress: { processedLines: 25, failedLines: 0 } });
 });
 
-test('a crash between deleting a page and stamping its sets is repaired on resume', async () => {
+test('a crash between deleting a page and recording its index changes is repaired on resume', async () => {
   await set('big');
   await set('other');
   for (let i = 0; i < 15; i++) await product(id('p', i), i === 12 ? ['big', 'other'] : ['big']);
   const { op, ctl, reload } = await operation({ productSetId: 'big' });
-  const otherBefore = await stampOf('other');
-  let touches = 0;
+  const before = await changes();
+  let appends = 0;
   const failing = wrap({
-    touchProductSets: async (...args) => {
-      if (++touches === 2) throw new Error('killed before stamping');
-      return store.touchProductSets(...args);
+    appendIndexChanges: async (...args) => {
+      if (++appends === 2) throw new Error('killed before recording');
+      return store.appendIndexChanges(...args);
     },
   });
-  await expect(new PurgeProductsJob(failing, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed before stamping');
-  // Page 2 (p10..p14, with p12 also in `other`) is deleted, but no stamp moved for it.
+  await expect(new PurgeProductsJob(failing, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed before recording');
+  // Page 2 (p10..p14, with p12 also in `other`) is deleted, but its changes are not recorded.
   expect(await remaining()).toEqual([]);
-  expect(await stampOf('other')).toBe(otherBefore);
-  expect((await reload()).checkpoint).toMatchObject({ after: 'p09', touch: ['big', 'other'] });
+  const page1 = Array.from({ length: 10 }, (_, i) => `big/${id('p', i)}`);
+  expect((await changes()).slice(before.length)).toEqual(page1);
+  const page2 = [
+    { setId: 'big', productId: 'p10' },
+    { setId: 'big', productId: 'p11' },
+    { setId: 'big', productId: 'p12' },
+    { setId: 'other', productId: 'p12' },
+    { setId: 'big', productId: 'p13' },
+    { setId: 'big', productId: 'p14' },
+  ];
+  expect((await reload()).checkpoint).toMatchObject({ after: 'p09', touch: page2 });
 
-  const refreshed: string[][] = [];
-  const index = { refresh: async (_s: unknown, ids: readonly string[]) => void refreshed.push([...ids]), indexTime: () => undefined };
+  const applied: unknown[] = [];
+  const index = { applyOwn: async (_s: unknown, c: readonly unknown[]) => void applied.push(...c), indexTime: () => undefined };
   await new PurgeProductsJob(store, index, undefined, 10).run(await reload(), ctl);
-  expect(await stampOf('other')).not.toBe(otherBefore);
-  expect(refreshed[0]).toEqual(['big', 'other']);
+  expect((await changes()).slice(before.length + 10)).toEqual(['big/p10', 'big/p11', 'big/p12', 'other/p12', 'big/p13', 'big/p14']);
+  expect(applied).toEqual(page2);
 });
 
-test('the index of the emptied sets is rebuilt at most once a second while the purge runs, and once at its end', async () => {
-  /** Purges 45 products in pages of 10 (5 pages); each page's stamp write takes `msPerPage`. */
-  const run = async (msPerPage: number) => {
-    await set('big');
-    for (let i = 0; i < 45; i++) await product(id('p', i), ['big']);
-    const { op, ctl } = await operation({ productSetId: 'big' });
-    let rebuilds = 0;
-    let stamps = 0;
-    let t = 0;
-    const index = { refresh: async () => void rebuilds++, indexTime: () => undefined };
-    const slowStamps = wrap({ touchProductSets: (...args) => ((t += msPerPage), stamps++, store.touchProductSets(...args)) });
-    await new PurgeProductsJob(slowStamps, index, () => new Date(t), 10).run(op, ctl);
-    expect(await remaining()).toEqual([]);
-    await store.deleteProductSet({ ...scope, productSet: 'big' });
-    return { rebuilds, stamps };
-  };
-  // A fast purge: the stamps move every page (5), one rebuild at the end (with its stamp).
-  expect(await run(1)).toEqual({ rebuilds: 1, stamps: 6 });
-  // A page a second: a rebuild on pages 2 and 4 (a second after the last), one at the end.
-  expect(await run(1000)).toEqual({ rebuilds: 3, stamps: 6 });
+test('every page records and applies one change per deleted product and set: O(page), never the whole set', async () => {
+  await set('big');
+  for (let i = 0; i < 45; i++) await product(id('p', i), ['big']);
+  const { op, ctl } = await operation({ productSetId: 'big' });
+  const batches: number[] = [];
+  const index = { applyOwn: async (_s: unknown, c: readonly unknown[]) => void batches.push(c.length), indexTime: () => undefined };
+  await new PurgeProductsJob(store, index, undefined, 10).run(op, ctl);
+  expect(await remaining()).toEqual([]);
+  expect(batches).toEqual([10, 10, 10, 10, 5]);
+  expect((await changes()).filter((c) => c.endsWith('/*'))).toEqual([]);
+});
+
+test('a checkpoint of an older build (set ids in `touch`) replays as whole-set changes', async () => {
+  await set('big');
+  for (let i = 0; i < 3; i++) await product(id('p', i), ['big']);
+  const { op, ctl } = await operation({ productSetId: 'big' });
+  const before = (await changes()).length;
+  await new PurgeProductsJob(store, undefined, undefined, 10).run({ ...op, checkpoint: { deleted: 0, touch: ['big'] } }, ctl);
+  expect((await changes()).slice(before)).toEqual(['big/*', 'big/p00', 'big/p01', 'big/p02']);
 });
 
 test('a cancel lands between pages: the page in flight finishes, later pages are untouched', async () => {

@@ -26,12 +26,17 @@ const exact = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x 
 
 test('272 bytes a region; a region matches itself at 1', () => {
   expect(codec.bytesPerVector).toBe(272);
-  const packed = codec.pack(embeddings.map((e) => codec.encode(e)));
+  const one = codec.columns(1);
+  one.set(0, codec.encode(embeddings[0]));
+  expect(one.memoryBytes).toBe(272);
+  const packed = codec.columns();
+  embeddings.forEach((e, i) => packed.set(i, codec.encode(e)));
   embeddings.forEach((e, i) => expect(codec.similarity(codec.prepare(e), packed, i)).toBeCloseTo(1, 2));
 });
 
 test('the approximate cosine stays close to the exact one and keeps the order of clear differences', () => {
-  const packed = codec.pack(embeddings.map((e) => codec.encode(e)));
+  const packed = codec.columns();
+  embeddings.forEach((e, i) => packed.set(i, codec.encode(e)));
   let worst = 0;
   let sum = 0;
   for (const [qi, q] of embeddings.entries()) {
@@ -73,4 +78,31 @@ test('a hash over another basis is not taken as a prefix', () => {
   const small = new CompactEmbeddingCodec(params, [other, { ...params, bits: 2, rows: params.rows.slice(0, 12) }]);
   expect([...small.prefixCodeBits]).toEqual([2]);
   expect(() => small.codeOf(small.prepare(new Float32Array(6)), 4)).toThrow(RangeError);
+});
+
+test('serialized vectors round-trip, and another projection\'s bytes are refused', () => {
+  const v = codec.encode(embeddings[3]);
+  const bytes = codec.serialize(v);
+  expect(bytes.length).toBe(8 + codec.dims + 16);
+  const back = codec.deserialize(bytes)!;
+  expect(Array.from(back.q)).toEqual(Array.from(v.q));
+  expect(back.scale).toBeCloseTo(v.scale, 6);
+  expect(back.residual).toBeCloseTo(v.residual, 6);
+  const foreign = bytes.slice();
+  foreign[0] ^= 1;
+  expect(codec.deserialize(foreign)).toBeUndefined();
+  expect(codec.deserialize(bytes.subarray(0, 20))).toBeUndefined();
+});
+
+test('a row\'s code is the sign bits of its int8 projection, as a query\'s code is of its float one', () => {
+  const cols = codec.columns();
+  embeddings.forEach((e, i) => cols.set(i, codec.encode(e)));
+  for (const bits of codec.prefixCodeBits) {
+    embeddings.forEach((e, i) => {
+      const fromQuery = codec.codeOf(codec.prepare(e), bits);
+      const fromRow = cols.codeOf(i, bits);
+      // int8 rounding keeps every sign, so the codes are the same.
+      expect(Array.from(fromRow)).toEqual(Array.from(fromQuery));
+    });
+  }
 });

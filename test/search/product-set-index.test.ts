@@ -11,6 +11,8 @@ const unit = () => {
   return v.map((x) => x / n);
 };
 const hasher = new RandomProjectionHasher(128, DIMS, 3);
+/** A test region: an IndexedRegion that also says whose it is. */
+type Region = IndexedRegion & { productId: string; embedding: Float32Array };
 const product = (id: string, color: string): ProductRecord => ({
   project: 'p', location: 'l', id, displayName: id, description: '', productCategory: 'general-v1',
   labels: [{ key: 'color', value: color }], createTime: new Date(0), updateTime: new Date(0),
@@ -18,16 +20,16 @@ const product = (id: string, color: string): ProductRecord => ({
 
 function build(nProducts: number, perProduct: number) {
   const index = new ProductSetIndex(hasher);
-  const all: IndexedRegion[] = [];
+  const all: Region[] = [];
   for (let p = 0; p < nProducts; p++) {
     const regions = Array.from({ length: perProduct }, (_, r) => {
       const embedding = unit();
       return { productId: `p${p}`, imageId: `i${r}`, embedding, code: hasher.encode(embedding) };
     });
     all.push(...regions);
-    index.addProduct(product(`p${p}`, p % 2 ? 'red' : 'blue'), regions);
+    index.upsertProduct(product(`p${p}`, p % 2 ? 'red' : 'blue'), regions);
   }
-  return { index: index.seal(), all };
+  return { index, all };
 }
 
 const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
@@ -57,12 +59,75 @@ test('the label filter works inside the scan: only accepted products, still k of
   expect(red.every((h) => Number(h.region.productId.slice(1)) % 2 === 1)).toBe(true);
 });
 
-test('an index must be sealed before search and is read-only after', () => {
+test('an empty index answers nothing; a product without regions is held but never a hit', () => {
   const index = new ProductSetIndex(hasher);
-  expect(() => index.searchProducts(unit(), 1, () => true)).toThrow(/not sealed/);
-  index.seal();
   expect(index.searchProducts(unit(), 3, () => true)).toEqual([]);
-  expect(() => index.addProduct(product('x', 'red'), [])).toThrow(/sealed/);
+  index.upsertProduct(product('x', 'red'), []);
+  expect(index.has('x')).toBe(true);
+  expect(index.searchProducts(unit(), 3, () => true)).toEqual([]);
+});
+
+describe('changes in place', () => {
+  const regionsOf = (id: string, n: number): Region[] =>
+    Array.from({ length: n }, (_, r) => {
+      const embedding = unit();
+      return { productId: id, imageId: `i${r}`, embedding, code: hasher.encode(embedding) };
+    });
+  /** The same products built from scratch, for comparison. */
+  const fresh = (products: Map<string, { color: string; regions: Region[] }>) => {
+    const index = new ProductSetIndex(hasher);
+    for (const [id, p] of products) index.upsertProduct(product(id, p.color), p.regions);
+    return index;
+  };
+
+  test('random upserts, removals and label changes answer as an index built from scratch', () => {
+    const live = new Map<string, { color: string; regions: Region[] }>();
+    const index = new ProductSetIndex(hasher);
+    for (let step = 0; step < 300; step++) {
+      const id = `p${Math.floor(rng.next() * 40)}`;
+      const roll = rng.next();
+      if (roll < 0.5) {
+        const p = { color: rng.next() < 0.5 ? 'red' : 'blue', regions: regionsOf(id, 1 + Math.floor(rng.next() * 4)) };
+        live.set(id, p);
+        index.upsertProduct(product(id, p.color), p.regions);
+      } else if (roll < 0.8) {
+        expect(index.removeProduct(id)).toBe(live.delete(id));
+      } else if (live.has(id)) {
+        const p = live.get(id)!;
+        p.color = p.color === 'red' ? 'blue' : 'red';
+        expect(index.updateProduct(product(id, p.color))).toBe(true);
+      }
+      if (step % 25 === 24) {
+        const rebuilt = fresh(live);
+        expect(index.size).toBe(rebuilt.size);
+        for (let q = 0; q < 5; q++) {
+          const query = unit();
+          const red = (labels: readonly { value: string }[]) => labels.some((l) => l.value === 'red');
+          expect(index.searchProducts(query, 8, red)).toEqual(rebuilt.searchProducts(query, 8, red));
+          expect(index.searchProducts(query, 8, () => true)).toEqual(rebuilt.searchProducts(query, 8, () => true));
+        }
+      }
+    }
+  });
+
+  test('removed rows are reused: the index does not grow under churn', () => {
+    const index = new ProductSetIndex(hasher);
+    for (let i = 0; i < 50; i++) index.upsertProduct(product(`p${i}`, 'red'), regionsOf(`p${i}`, 3));
+    const bytes = index.memoryBytes;
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 50; i++) index.upsertProduct(product(`p${i}`, 'red'), regionsOf(`p${i}`, 3));
+    }
+    expect(index.size).toBe(150);
+    expect(index.memoryBytes).toBe(bytes);
+  });
+
+  test('a product removed is gone from results; updateProduct of an absent product is false', () => {
+    const { index, all } = build(10, 2);
+    expect(index.searchProducts(all[4].embedding, 1, () => true)[0].region.productId).toBe('p2');
+    index.removeProduct('p2');
+    expect(index.searchProducts(all[4].embedding, 10, () => true).map((h) => h.region.productId)).not.toContain('p2');
+    expect(index.updateProduct(product('p2', 'red'))).toBe(false);
+  });
 });
 
 describe('several query regions', () => {
@@ -72,8 +137,7 @@ describe('several query regions', () => {
   const byProduct = new Map<string, typeof all>();
   for (const r of all) byProduct.set(r.productId, [...(byProduct.get(r.productId) ?? []), r]);
   const marked = all.map((r, i) => ({ ...r, source: i % 3 === 1 ? ('detected' as const) : i % 5 === 2 ? ('thumbnail' as const) : ('whole-image' as const) }));
-  for (const [id] of byProduct) partialIndex.addProduct(product(id, 'red'), marked.filter((r) => r.productId === id));
-  partialIndex.seal();
+  for (const [id] of byProduct) partialIndex.upsertProduct(product(id, 'red'), marked.filter((r) => r.productId === id));
 
   /** Brute force: a product's score is its best (query region, indexed region) pair. */
   function oracle(queries: { embedding: Float32Array; penalty: number }[], regions: typeof marked, k: number) {

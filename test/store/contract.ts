@@ -9,7 +9,7 @@ import { operationCases } from './contract/operations';
 import { operationResultCases } from './contract/operation-results';
 import { pagingCases } from './contract/paging';
 import { relationCases } from './contract/relations';
-import { stampCases } from './contract/stamps';
+import { indexFeedCases } from './contract/index-feed';
 import type { ContractContext, KnownGaps } from './contract/context';
 
 export type { KnownGaps } from './contract/context';
@@ -52,7 +52,7 @@ export function runStoreContract(
     catalogRecordCases(ctx);
     pagingCases(ctx);
     relationCases(ctx);
-    stampCases(ctx);
+    indexFeedCases(ctx);
     operationCases(ctx);
     operationResultCases(ctx);
   });

@@ -63,13 +63,10 @@ describe('SqliteStore', () => {
     const store = await SqliteStore.open(file);
     try {
       expect(await store.getProductSet({ ...A, productSet: 's1' })).toEqual(rec);
-      expect(await store.listProductSetStamps({ limit: 10 })).toEqual([
-        { ...A, id: 's1', stamp: '', stampTime: new Date(0) },
-      ]);
-      await store.touchProductSets(A, ['s1'], 'x', new Date(1234));
-      expect(await store.listProductSetStamps({ limit: 10 })).toEqual([
-        { ...A, id: 's1', stamp: 'x', stampTime: new Date(1234) },
-      ]);
+      expect(await store.listProductSetKeys({ limit: 10 })).toEqual([{ ...A, id: 's1' }]);
+      expect((await store.indexFeedHead()).seq).toBe(0);
+      const [seq] = await store.appendIndexChanges(A, [{ setId: 's1' }], new Date(1234));
+      expect(await store.listIndexChanges(0, 10)).toEqual([{ ...A, seq, setId: 's1', time: new Date(1234) }]);
     } finally {
       await store.close();
     }

@@ -16,11 +16,11 @@ export interface ImportRequest {
   csvUri: string;
 }
 
-/** One line's outcome. `set` (the line's product set) is used while running, not stored. */
+/** One line's outcome. `change` (the line's product in its set) is used while running, not stored. */
 export interface LineResult {
   s: StatusRecord;
   ri?: ReferenceImageMsg;
-  set?: string;
+  change?: { setId: string; productId: string };
 }
 
 /**

@@ -8,13 +8,13 @@
  * is bounded by the window of lines in flight or waiting for an earlier line, never by the
  * size of the file.
  *
- * Search: the product sets changed are stamped (store.touchProductSets) at a checkpoint
- * at most every `touchMs`, so every process rebuilds them in the background, and once at
- * the end with this process's index rebuilt before the operation is done. Rebuilding a
- * whole set per line would make an import quadratic.
+ * Search: the changes of committed lines (each line's product in its set) go to the index
+ * change feed at a checkpoint at most every `touchMs`, and are applied to this process's
+ * index then; every other process applies them on its next poll. Each costs in
+ * proportion to its product, not to the set.
  */
 import type { Logger } from 'pino';
-import { moveIndexStamps, type IndexRefresher } from '../../catalog/catalog-service';
+import { recordIndexChanges, type IndexRefresher } from '../../catalog/catalog-service';
 import type { LocationName } from '../../catalog/names';
 import { Code, isMetapixelError } from '../../core/errors';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
@@ -45,7 +45,8 @@ interface Checkpoint {
   failed: number;
   /** Lines in the file (counted before the first line is imported). */
   total?: number;
-  /** Sets changed by committed lines whose stamps have not moved yet. */
+  /** Changes of committed lines not yet recorded, as `${setId}/${productId}` (a bare set
+   *  id, from older builds: a change of the whole set). */
   untouched: string[];
   progress: JobProgress;
 }
@@ -105,7 +106,8 @@ export class ImportJob implements JobHandler {
       if ('error' in raw) return { s: { code: Code.INVALID_ARGUMENT, message: raw.error } };
       const line = parseImportLine(raw.index, raw.text);
       const ri = await this.importer.importLine(scope, line, signal);
-      return { s: { code: Code.OK, message: '' }, ri, set: line.productSetId };
+      const change = line.productSetId ? { setId: line.productSetId, productId: line.productId } : undefined;
+      return { s: { code: Code.OK, message: '' }, ri, ...(change ? { change } : {}) };
     })().catch((e: unknown) => {
       if (!isMetapixelError(e)) this.log.error({ err: e, line: raw.index }, 'import line failed unexpectedly');
       const status: StatusRecord = isMetapixelError(e) ? e.toStatus() : { code: Code.INTERNAL, message: `Line ${raw.index}: internal error.` };
@@ -113,12 +115,17 @@ export class ImportJob implements JobHandler {
     });
   }
 
-  touch(scope: LocationName, sets: Iterable<string>, refresh: boolean): Promise<void> {
-    return moveIndexStamps(this.store, scope, sets, this.clock(), refresh ? this.index : undefined);
+  /** Records and applies here the changes named by `${setId}/${productId}` keys. */
+  touch(scope: LocationName, keys: Iterable<string>): Promise<void> {
+    const changes = [...keys].map((key) => {
+      const [setId, productId] = key.split('/');
+      return productId === undefined ? { setId } : { setId, productId };
+    });
+    return recordIndexChanges(this.store, scope, changes, this.clock(), this.index);
   }
 
   storeResults(op: OperationRecord, chunk: number, items: LineResult[]): Promise<void> {
-    return this.store.putOperationResults(opName(op), chunk, items.map(({ set: _set, ...item }) => item));
+    return this.store.putOperationResults(opName(op), chunk, items.map(({ change: _change, ...item }) => item));
   }
 
   get options(): ImportJobOptions {
@@ -136,8 +143,6 @@ class ImportRun {
   private readonly inFlight = new Set<Promise<void>>();
   private pending: LineResult[] = [];
   private readonly dirty: Set<string>;
-  /** Every set this run changed, refreshed locally at the end. */
-  private readonly changed = new Set<string>();
   private lastFlush: number;
   private lastTouch: number;
   private wake?: () => void;
@@ -183,15 +188,14 @@ class ImportRun {
     const leaseLost = this.ctl.signal.reason === 'lease-lost';
     if (!leaseLost) await this.commit(true);
     if (failure !== undefined || this.ctl.signal.aborted) {
-      // A cancelled or failed import is not resumed, so the sets its last lines changed
-      // must be stamped now or search would not see those lines. (A failing store may
+      // A cancelled or failed import is not resumed, so the changes of its last lines
+      // must be recorded now or search would not see those lines. (A failing store may
       // fail this too; the import's own error is the one to report.)
-      if (!leaseLost) await this.job.touch(this.scope, this.dirty, true).catch(() => undefined);
+      if (!leaseLost) await this.job.touch(this.scope, this.dirty).catch(() => undefined);
       if (failure !== undefined) throw failure;
       this.ctl.signal.throwIfAborted();
     }
-    for (const s of this.dirty) this.changed.add(s);
-    await this.job.touch(this.scope, this.changed, true);
+    await this.job.touch(this.scope, this.dirty);
   }
 
   private start(raw: RawLine): void {
@@ -212,7 +216,7 @@ class ImportRun {
     for (let r = this.done.get(this.next); r; r = this.done.get(this.next)) {
       this.done.delete(this.next);
       this.pending.push(r);
-      if (r.s.code === Code.OK && r.set) this.dirty.add(r.set);
+      if (r.s.code === Code.OK && r.change) this.dirty.add(`${r.change.setId}/${r.change.productId}`);
       if (this.pending.length >= this.job.options.chunkLines) await this.flush();
     }
     const old = this.job.now() - this.lastFlush >= this.job.options.flushMs;
@@ -231,8 +235,7 @@ class ImportRun {
     this.pending = [];
     const now = this.job.now();
     if (now - this.lastTouch >= this.job.options.touchMs && this.dirty.size > 0) {
-      await this.job.touch(this.scope, this.dirty, false);
-      for (const s of this.dirty) this.changed.add(s);
+      await this.job.touch(this.scope, this.dirty);
       this.dirty.clear();
       this.lastTouch = now;
     }

@@ -2,7 +2,7 @@
  * The MongoDB store's collections and their indexes.
  */
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { MembershipDoc, OperationDoc, OperationResultDoc, ProductDoc, ProductSetDoc, ReferenceImageDoc } from './documents';
+import type { IndexChangeDoc, IndexFeedDoc, MembershipDoc, OperationDoc, OperationResultDoc, ProductDoc, ProductSetDoc, ReferenceImageDoc } from './documents';
 
 export interface Collections {
   productSets: Collection<ProductSetDoc>;
@@ -11,6 +11,8 @@ export interface Collections {
   memberships: Collection<MembershipDoc>;
   operations: Collection<OperationDoc>;
   operationResults: Collection<OperationResultDoc>;
+  indexChanges: Collection<IndexChangeDoc>;
+  indexFeed: Collection<IndexFeedDoc>;
 }
 
 export function collectionsOf(db: Db): Collections {
@@ -21,6 +23,8 @@ export function collectionsOf(db: Db): Collections {
     memberships: db.collection<MembershipDoc>('memberships'),
     operations: db.collection<OperationDoc>('operations'),
     operationResults: db.collection<OperationResultDoc>('operationResults'),
+    indexChanges: db.collection<IndexChangeDoc>('indexChanges'),
+    indexFeed: db.collection<IndexFeedDoc>('indexFeed'),
   };
 }
 
@@ -32,7 +36,7 @@ export function collectionsOf(db: Db): Collections {
  * also lacks).
  */
 export async function ensureIndexes(c: Collections): Promise<void> {
-  // On productSets this index also serves listProductSetStamps: its sort is exactly
+  // On productSets this index also serves listProductSetKeys: its sort is exactly
   // { project: 1, location: 1, id: 1 }, and each branch of its tuple cursor ($or in
   // paging.ts afterTuple) is a range on a prefix of the index, so the branches merge in
   // index order. (A second index on the same keys would be refused by MongoDB.)
@@ -54,6 +58,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.operations.createIndex({ done: 1, createTime: 1, _id: 1 }, { name: 'claim' }),
     // listOperationResults: one operation's chunks in order.
     c.operationResults.createIndex({ op: 1, chunk: 1 }, { unique: true, name: 'op_chunk' }),
+    // trimIndexChanges (listIndexChanges reads _id, the seq).
+    c.indexChanges.createIndex({ time: 1 }, { name: 'time' }),
   ]);
 }
 

@@ -11,7 +11,6 @@ import type {
   PolyRecord,
   ProductRecord,
   ProductSetRecord,
-  ProductSetStamp,
   ReferenceImageRecord,
   RegionRecord,
   StatusRecord,
@@ -28,12 +27,9 @@ interface CatalogDoc {
   updateTime: Date;
 }
 
-/** `indexStamp` / `indexStampTime` are written by touchProductSets; a set never touched
- *  (or stored before stamps existed) lacks them and reads as stamp '' at the epoch. */
-export interface ProductSetDoc extends CatalogDoc {
-  indexStamp?: string;
-  indexStampTime?: Date;
-}
+/** Sets stored by older builds may carry `indexStamp` / `indexStampTime` (the index
+ *  stamps the change feed replaced); they are ignored. */
+export type ProductSetDoc = CatalogDoc;
 
 export interface ProductDoc extends CatalogDoc {
   description: string;
@@ -46,6 +42,7 @@ interface RegionDoc {
   source: RegionRecord['source'];
   code?: Binary;
   embedding?: Binary;
+  compact?: Binary;
 }
 
 export interface ReferenceImageDoc {
@@ -129,25 +126,10 @@ export function productSetFromDoc(d: CatalogDoc): ProductSetRecord {
   };
 }
 
-/** A new set starts never touched: stamp '' at the epoch, written out explicitly. */
 export function productSetToDoc(rec: ProductSetRecord): ProductSetDoc {
-  return {
-    _id: scopedId(rec.project, rec.location, rec.id),
-    ...productSetFromDoc({ ...rec, _id: '' }),
-    indexStamp: '',
-    indexStampTime: new Date(0),
-  };
+  return { _id: scopedId(rec.project, rec.location, rec.id), ...productSetFromDoc({ ...rec, _id: '' }) };
 }
 
-export function productSetStampFromDoc(d: ProductSetDoc): ProductSetStamp {
-  return {
-    project: d.project,
-    location: d.location,
-    id: d.id,
-    stamp: d.indexStamp ?? '',
-    stampTime: d.indexStampTime ?? new Date(0),
-  };
-}
 
 export function productToDoc(rec: ProductRecord): ProductDoc {
   return { _id: scopedId(rec.project, rec.location, rec.id), ...productFromDoc({ ...rec, _id: '' }) };
@@ -171,6 +153,7 @@ export function regionsToDocs(regions: RegionRecord[]): RegionDoc[] {
     const d: RegionDoc = { box: r.box, source: r.source };
     if (r.code) d.code = new Binary(r.code);
     if (r.embedding) d.embedding = new Binary(r.embedding);
+    if (r.compact) d.compact = new Binary(r.compact);
     return d;
   });
 }
@@ -179,6 +162,7 @@ function regionFromDoc(d: RegionDoc): RegionRecord {
   const r: RegionRecord = { box: { x0: d.box.x0, y0: d.box.y0, x1: d.box.x1, y1: d.box.y1 }, source: d.source };
   if (d.code) r.code = bytes(d.code);
   if (d.embedding) r.embedding = bytes(d.embedding);
+  if (d.compact) r.compact = bytes(d.compact);
   return r;
 }
 
@@ -257,4 +241,21 @@ export function operationFromDoc(d: OperationDoc): OperationRecord {
   if (d.leaseOwner !== null) rec.leaseOwner = d.leaseOwner;
   if (d.leaseUntil !== null) rec.leaseUntil = d.leaseUntil;
   return rec;
+}
+
+/** An index change; `_id` is its seq. `productId` is absent for a change of the set itself. */
+export interface IndexChangeDoc {
+  _id: number;
+  project: string;
+  location: string;
+  setId: string;
+  productId?: string;
+  time: Date;
+}
+
+/** The one document of indexFeed: the feed's identity and the last seq handed out. */
+export interface IndexFeedDoc {
+  _id: 'feed';
+  feedId: string;
+  seq: number;
 }

@@ -19,7 +19,10 @@ import type {
   ProductRecord,
   ProductSetPatch,
   ProductSetRecord,
-  ProductSetStamp,
+  ProductSetKey,
+  IndexChange,
+  IndexChangeTarget,
+  IndexFeedHead,
   ReferenceImageRecord,
   ReferenceImageResult,
 } from '../catalog-store';
@@ -30,7 +33,6 @@ import {
   imageId,
   productFromDoc,
   productSetFromDoc,
-  productSetStampFromDoc,
   productSetToDoc,
   productToDoc,
   referenceImageFromDoc,
@@ -41,6 +43,7 @@ import {
 } from './documents';
 import { MongoMemberships } from './mongo-memberships';
 import { MongoOperations } from './mongo-operations';
+import { MongoIndexFeed } from './mongo-index-feed';
 import { afterCursor, afterTuple, pageLimit } from './paging';
 
 const AFTER = { returnDocument: 'after' } as const;
@@ -65,6 +68,7 @@ export class MongoStore implements CatalogStore {
   private readonly c: Collections;
   private readonly memberships: MongoMemberships;
   private readonly ops: MongoOperations;
+  private readonly feed: MongoIndexFeed;
 
   /** Connects, ensures the indexes and returns a ready store. `dbName` defaults to the
    *  URI's database (the driver's rule). */
@@ -94,6 +98,7 @@ export class MongoStore implements CatalogStore {
     this.c = collectionsOf(this.db);
     this.memberships = new MongoMemberships(this.c);
     this.ops = new MongoOperations(this.c);
+    this.feed = new MongoIndexFeed(this.c);
   }
 
   ensureIndexes(): Promise<void> {
@@ -135,25 +140,37 @@ export class MongoStore implements CatalogStore {
 
   /** One updateMany by `_id` (ids of the scope only; missing ones match nothing). Leaves
    *  displayName and updateTime alone. */
-  async touchProductSets(scope: LocationName, setIds: readonly string[], stamp: string, now: Date): Promise<void> {
-    if (setIds.length === 0) return;
-    const ids = [...new Set(setIds)].map((id) => scopedId(scope.project, scope.location, id));
-    await this.c.productSets.updateMany({ _id: { $in: ids } }, { $set: { indexStamp: stamp, indexStampTime: now } });
-  }
-
   /** Ordered by the tuple (project, location, id), strictly after the tuple of `after`
-   *  (see afterTuple in paging.ts and SqliteStore.listProductSetStamps for the order). */
-  async listProductSetStamps(page: Page): Promise<ProductSetStamp[]> {
+   *  (see afterTuple in paging.ts and SqliteStore.listProductSetKeys for the order). */
+  async listProductSetKeys(page: Page): Promise<ProductSetKey[]> {
     const limit = pageLimit(page);
     if (limit === 0) return [];
     // The projection only trims the reply (jongodb ignores it).
-    const projection = { project: 1, location: 1, id: 1, indexStamp: 1, indexStampTime: 1 };
+    const projection = { project: 1, location: 1, id: 1 };
     const docs = await this.c.productSets
       .find(afterTuple<ProductSetDoc>(page), { projection })
       .sort({ project: 1, location: 1, id: 1 })
       .limit(limit)
       .toArray();
-    return docs.map(productSetStampFromDoc);
+    return docs.map((d) => ({ project: d.project, location: d.location, id: d.id }));
+  }
+
+  // ---- index change feed --------------------------------------------------------------
+
+  appendIndexChanges(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
+    return this.feed.append(scope, changes, now);
+  }
+
+  listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
+    return this.feed.list(after, limit);
+  }
+
+  indexFeedHead(): Promise<IndexFeedHead> {
+    return this.feed.head();
+  }
+
+  trimIndexChanges(before: Date): Promise<number> {
+    return this.feed.trim(before);
   }
 
   // ---- products -----------------------------------------------------------------------

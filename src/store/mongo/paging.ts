@@ -14,7 +14,7 @@ export function afterCursor(page: Page): { $gt: string } {
 }
 
 /**
- * The keyset condition of listProductSetStamps: documents whose (project, location, id)
+ * The keyset condition of listProductSetKeys: documents whose (project, location, id)
  * tuple is strictly greater than the one `after` splits into. `after` is a composite key
  * `${project}/${location}/${id}` (none of the three contains '/'); missing segments read
  * as '', which sorts before every real value, and no `after` means from the start.

@@ -7,7 +7,6 @@ import type {
   OperationRecord,
   ProductRecord,
   ProductSetRecord,
-  ProductSetStamp,
   ReferenceImageRecord,
   RegionRecord,
   StatusRecord,
@@ -20,15 +19,6 @@ export interface ProductSetRow {
   display_name: string;
   create_time: number;
   update_time: number;
-}
-
-/** The stamp columns of product_sets (migration 2); never-touched sets hold '' and 0. */
-export interface ProductSetStampRow {
-  project: string;
-  location: string;
-  id: string;
-  index_stamp: string;
-  index_stamp_time: number;
 }
 
 export interface ProductRow extends ProductSetRow {
@@ -95,16 +85,6 @@ export function productSetFromRow(r: ProductSetRow): ProductSetRecord {
   };
 }
 
-export function productSetStampFromRow(r: ProductSetStampRow): ProductSetStamp {
-  return {
-    project: r.project,
-    location: r.location,
-    id: r.id,
-    stamp: r.index_stamp,
-    stampTime: new Date(r.index_stamp_time),
-  };
-}
-
 export function productFromRow(r: ProductRow): ProductRecord {
   return {
     ...productSetFromRow(r),
@@ -119,18 +99,21 @@ interface StoredRegion {
   source: RegionRecord['source'];
   code?: string;
   embedding?: string;
+  compact?: string;
 }
 
 export function regionsToJson(regions: RegionRecord[]): string {
   const stored: StoredRegion[] = regions.map((r) => ({
     box: r.box,
     source: r.source,
-    code: r.code && Buffer.from(r.code.buffer, r.code.byteOffset, r.code.byteLength).toString('base64'),
-    embedding:
-      r.embedding && Buffer.from(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength).toString('base64'),
+    code: r.code && base64(r.code),
+    embedding: r.embedding && base64(r.embedding),
+    compact: r.compact && base64(r.compact),
   }));
   return JSON.stringify(stored);
 }
+
+const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
 /** Copies into a fresh Uint8Array: Buffer.from(base64) may return a slice of a shared pool
  *  at an odd offset, and callers view embeddings as Float32Array, which needs offset 0. */
@@ -143,6 +126,7 @@ function regionsFromJson(text: string): RegionRecord[] {
     const r: RegionRecord = { box: s.box, source: s.source };
     if (s.code !== undefined) r.code = fromBase64(s.code);
     if (s.embedding !== undefined) r.embedding = fromBase64(s.embedding);
+    if (s.compact !== undefined) r.compact = fromBase64(s.compact);
     return r;
   });
 }

@@ -82,9 +82,8 @@ export const MIGRATIONS: readonly string[] = [
   -- claimOperation scans pending operations oldest first; done ones never qualify.
   CREATE INDEX operations_pending ON operations (create_time, project, location, id) WHERE done = 0;
   `,
-  // 2: product set index stamps (CatalogStore.touchProductSets / listProductSetStamps).
-  // Existing sets read as never touched: stamp '' at the epoch. listProductSetStamps scans
-  // the primary key (project, location, id), so it needs no index of its own.
+  // 2: product set index stamps, which migration 4's change feed replaced; the columns
+  // stay (SQLite cannot drop them in place on old versions) and are no longer written.
   `
   ALTER TABLE product_sets ADD COLUMN index_stamp      TEXT    NOT NULL DEFAULT '';
   ALTER TABLE product_sets ADD COLUMN index_stamp_time INTEGER NOT NULL DEFAULT 0; -- ms since epoch
@@ -100,6 +99,22 @@ export const MIGRATIONS: readonly string[] = [
     items    TEXT    NOT NULL, -- JSON array
     PRIMARY KEY (project, location, id, chunk)
   ) WITHOUT ROWID;
+  `,
+  // 4: the index change feed (CatalogStore.appendIndexChanges). AUTOINCREMENT: a seq is
+  // never reused, even after the newest changes are trimmed. product_id NULL: the set itself.
+  // index_feed holds the feed's identity, made once with the table.
+  `
+  CREATE TABLE index_changes (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    project    TEXT    NOT NULL,
+    location   TEXT    NOT NULL,
+    set_id     TEXT    NOT NULL,
+    product_id TEXT,
+    time       INTEGER NOT NULL -- ms since epoch
+  );
+  CREATE INDEX index_changes_time ON index_changes (time);
+  CREATE TABLE index_feed (id TEXT NOT NULL);
+  INSERT INTO index_feed (id) VALUES (lower(hex(randomblob(12))));
   `,
 ];
 

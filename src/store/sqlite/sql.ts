@@ -35,12 +35,12 @@ export function pageParams(page: Page): { after: string; limit: number } {
 }
 
 /**
- * The cursor of listProductSetStamps: `after` is a composite key
+ * The cursor of listProductSetKeys: `after` is a composite key
  * `${project}/${location}/${id}`, split back into its tuple (ids, projects and locations
  * never contain '/'). Missing segments read as '', which sorts before every real value:
  * `after: 'p'` starts at project p's first set, and no `after` starts at the beginning.
  */
-export function stampCursor(page: Page): { afterProject: string; afterLocation: string; afterId: string } {
+export function setKeyCursor(page: Page): { afterProject: string; afterLocation: string; afterId: string } {
   const [afterProject = '', afterLocation = '', ...rest] = (page.after ?? '').split('/');
   return { afterProject, afterLocation, afterId: rest.join('/') };
 }

@@ -18,24 +18,26 @@ import type {
   ProductRecord,
   ProductSetPatch,
   ProductSetRecord,
-  ProductSetStamp,
+  ProductSetKey,
+  IndexChange,
+  IndexChangeTarget,
+  IndexFeedHead,
   ReferenceImageRecord,
   ReferenceImageResult,
 } from '../catalog-store';
 import {
   productFromRow,
   productSetFromRow,
-  productSetStampFromRow,
   referenceImageFromRow,
   regionsToJson,
   toJson,
   type ProductRow,
   type ProductSetRow,
-  type ProductSetStampRow,
   type ReferenceImageRow,
 } from './codec';
 import { ensureParentDir, openDatabase } from './database';
-import { pageParams, Sql, stampCursor } from './sql';
+import { pageParams, Sql, setKeyCursor } from './sql';
+import { SqliteIndexFeed } from './sqlite-index-feed';
 import { SqliteOperations, type OperationScope } from './sqlite-operations';
 
 const setKey = (n: ProductSetName) => ({ project: n.project, location: n.location, id: n.productSet });
@@ -55,6 +57,7 @@ export class SqliteStore implements CatalogStore {
   readonly kind = 'sqlite';
   private readonly db: Sql;
   private readonly ops: SqliteOperations;
+  private readonly feed: SqliteIndexFeed;
 
   /** Opens (creating the directory and file when missing) and migrates the store.
    *  `file` may be ':memory:' (tests). */
@@ -66,6 +69,7 @@ export class SqliteStore implements CatalogStore {
   private constructor(db: Sql) {
     this.db = db;
     this.ops = new SqliteOperations(db);
+    this.feed = new SqliteIndexFeed(db);
   }
 
   // ---- product sets -------------------------------------------------------------------
@@ -109,16 +113,6 @@ export class SqliteStore implements CatalogStore {
     });
   }
 
-  /** One statement: the ids travel as one JSON array, so the statement is prepared once
-   *  whatever their number. Leaves displayName and updateTime alone. */
-  async touchProductSets(scope: LocationName, setIds: readonly string[], stamp: string, now: Date): Promise<void> {
-    if (setIds.length === 0) return;
-    const sql = `UPDATE product_sets SET index_stamp = @stamp, index_stamp_time = @now
-                 WHERE ${IN_SCOPE} AND id IN (SELECT value FROM json_each(@ids))`;
-    const params = { project: scope.project, location: scope.location, ids: JSON.stringify(setIds), stamp, now: +now };
-    this.db.stmt(sql).run(params);
-  }
-
   /**
    * Ordered by the tuple (project, location, id), each compared by code point (BINARY
    * collation on UTF-8), strictly after the tuple `after` splits into (see stampCursor).
@@ -127,13 +121,30 @@ export class SqliteStore implements CatalogStore {
    * comes before 'p1-x' here, whereas "p1-x/…" < "p1/…" since '-' < '/'. The row-value
    * comparison is a range scan of the primary key.
    */
-  async listProductSetStamps(page: Page): Promise<ProductSetStamp[]> {
+  async listProductSetKeys(page: Page): Promise<ProductSetKey[]> {
     const { limit } = pageParams(page);
-    const sql = `SELECT project, location, id, index_stamp, index_stamp_time FROM product_sets
+    const sql = `SELECT project, location, id FROM product_sets
                  WHERE (project, location, id) > (@afterProject, @afterLocation, @afterId)
                  ORDER BY project, location, id LIMIT @limit`;
-    const rows = this.db.stmt<ProductSetStampRow>(sql).all({ ...stampCursor(page), limit });
-    return rows.map(productSetStampFromRow);
+    return this.db.stmt<ProductSetKey>(sql).all({ ...setKeyCursor(page), limit });
+  }
+
+  // ---- index change feed -------------------------------------------------------------
+
+  async appendIndexChanges(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
+    return this.feed.append(scope, changes, now);
+  }
+
+  async listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
+    return this.feed.list(after, limit);
+  }
+
+  async indexFeedHead(): Promise<IndexFeedHead> {
+    return this.feed.head();
+  }
+
+  async trimIndexChanges(before: Date): Promise<number> {
+    return this.feed.trim(before);
   }
 
   private getSetRow(key: ReturnType<typeof setKey>): ProductSetRow | undefined {

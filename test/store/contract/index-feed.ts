@@ -1,7 +1,8 @@
 /**
- * Contract: product set index stamps (touchProductSets, listProductSetStamps).
+ * Contract: the index change feed (appendIndexChanges, listIndexChanges, indexFeedHead,
+ * trimIndexChanges) and the enumeration of every scope's sets (listProductSetKeys).
  *
- * Order of listProductSetStamps, as both stores implement it: by the tuple
+ * Order of listProductSetKeys, as both stores implement it: by the tuple
  * (project, location, id), each part compared by code point; `after` is the composite key
  * `${project}/${location}/${id}` of the last stamp seen, split back into that tuple, and
  * the page holds the stamps whose tuple is strictly greater. This is the code-point order
@@ -12,27 +13,23 @@
  * string fails.
  */
 import type { LocationName } from '../../../src/catalog/names';
-import type { Page, ProductSetStamp } from '../../../src/store/catalog-store';
+import type { Page, ProductSetKey } from '../../../src/store/catalog-store';
 import { itUnlessGap, type ContractContext } from './context';
 import { A, at, B, C, productSet, setName } from './fixtures';
 
-const EPOCH = new Date(0);
 /** Same project as A and B, a location that has theirs as a prefix / sorts between them. */
 const US: LocationName = { project: 'p1', location: 'us' };
 /** A project between p1 and p10 ('-' < '0'), which the joined key would put before p1. */
 const DASH: LocationName = { project: 'p1-a', location: 'us-east1' };
 
-const keyOf = (s: ProductSetStamp) => `${s.project}/${s.location}/${s.id}`;
+const keyOf = (s: ProductSetKey) => `${s.project}/${s.location}/${s.id}`;
 
-export function stampCases(ctx: ContractContext): void {
-  const list = (page: Page) => ctx.store().listProductSetStamps(page);
+export function indexFeedCases(ctx: ContractContext): void {
+  const list = (page: Page) => ctx.store().listProductSetKeys(page);
   const keys = async (page: Page) => (await list(page)).map(keyOf);
   const create = async (s: LocationName, id: string) => {
     expect(await ctx.store().createProductSet(productSet(s, id))).toBe(true);
   };
-  const stampOf = async (s: LocationName, id: string) =>
-    (await list({ limit: 100 })).find((x) => x.project === s.project && x.location === s.location && x.id === id);
-
   /** Follows `after` (the last stamp's composite key) until a short page. */
   async function allPages(limit: number): Promise<string[][]> {
     const pages: string[][] = [];
@@ -46,40 +43,53 @@ export function stampCases(ctx: ContractContext): void {
     }
   }
 
-  describe('product set stamps', () => {
-    it('a new set lists with stamp "" at the epoch; a touch round-trips stamp and time to the ms', async () => {
-      await create(A, 's1');
-      expect(await list({ limit: 10 })).toEqual([{ ...A, id: 's1', stamp: '', stampTime: EPOCH }]);
-      await ctx.store().touchProductSets(A, ['s1'], 'r-1f3a', at(7));
-      const [got] = await list({ limit: 10 });
-      expect(got).toEqual({ ...A, id: 's1', stamp: 'r-1f3a', stampTime: at(7) });
-      expect(got.stampTime).toBeInstanceOf(Date);
-      expect(got.stampTime.getTime()).toBe(at(7).getTime());
-    });
-
-    it('touch writes only the named sets of that scope, skips unknown ids and leaves the record alone', async () => {
-      for (const s of [A, B, C]) for (const id of ['s1', 's2', 's3']) await create(s, id);
-      await ctx.store().touchProductSets(A, ['s3', 'ghost', 's1'], 'x1', at(10));
-      const all = await list({ limit: 100 });
-      const touched = all.filter((s) => s.stamp !== '').map(keyOf);
-      expect(touched).toEqual(['p1/us-east1/s1', 'p1/us-east1/s3']);
-      expect(all.filter((s) => s.stamp === '').every((s) => s.stampTime.getTime() === 0)).toBe(true);
-      expect(await stampOf(A, 's1')).toEqual({ ...A, id: 's1', stamp: 'x1', stampTime: at(10) });
-      expect(all).toHaveLength(9); // the unknown id created nothing
-      expect(await ctx.store().getProductSet(setName(A, 'ghost'))).toBeNull();
-      expect(await ctx.store().getProductSet(setName(A, 's1'))).toEqual(productSet(A, 's1')); // updateTime kept
-
-      await ctx.store().touchProductSets(A, ['s1', 's1'], 'x2', at(20));
-      await ctx.store().touchProductSets(B, [], 'never', at(30));
-      await ctx.store().touchProductSets(C, ['ghost'], 'never', at(30));
-      expect(await stampOf(A, 's1')).toEqual({ ...A, id: 's1', stamp: 'x2', stampTime: at(20) });
-      expect(await stampOf(A, 's3')).toEqual({ ...A, id: 's3', stamp: 'x1', stampTime: at(10) });
-      expect((await list({ limit: 100 })).filter((s) => s.stamp !== '').map(keyOf)).toEqual([
-        'p1/us-east1/s1',
-        'p1/us-east1/s3',
+  describe('index change feed', () => {
+    const feed = () => ctx.store();
+    it('appends in order with increasing seqs, returns them, and lists after a position', async () => {
+      const head0 = await feed().indexFeedHead();
+      expect(head0.feedId).toMatch(/^[0-9a-f]{16,}$/);
+      expect(await feed().appendIndexChanges(A, [], at(1))).toEqual([]);
+      const s1 = await feed().appendIndexChanges(A, [{ setId: 's1', productId: 'p1' }, { setId: 's2' }], at(5));
+      const s2 = await feed().appendIndexChanges(B, [{ setId: 's1', productId: 'p\u{10000}' }], at(6));
+      expect(s1).toHaveLength(2);
+      expect(s1[1]).toBeGreaterThan(s1[0]);
+      expect(s2[0]).toBeGreaterThan(s1[1]);
+      expect(s1[0]).toBeGreaterThan(head0.seq);
+      const all = await feed().listIndexChanges(head0.seq, 10);
+      expect(all).toEqual([
+        { ...A, seq: s1[0], setId: 's1', productId: 'p1', time: at(5) },
+        { ...A, seq: s1[1], setId: 's2', time: at(5) },
+        { ...B, seq: s2[0], setId: 's1', productId: 'p\u{10000}', time: at(6) },
       ]);
+      expect(all[0].time).toBeInstanceOf(Date);
+      expect(await feed().listIndexChanges(s1[0], 1)).toEqual([all[1]]);
+      expect(await feed().listIndexChanges(s2[0], 10)).toEqual([]);
+      expect(await feed().listIndexChanges(head0.seq, 0)).toEqual([]);
+      expect(await feed().indexFeedHead()).toEqual({ feedId: head0.feedId, seq: s2[0] });
     });
 
+    it('trims changes stored before a time; seqs are never reused after a trim', async () => {
+      const [old] = await feed().appendIndexChanges(A, [{ setId: 's1', productId: 'a' }], at(10));
+      const [kept] = await feed().appendIndexChanges(A, [{ setId: 's1', productId: 'b' }], at(20));
+      expect(await feed().trimIndexChanges(at(15))).toBe(1);
+      expect((await feed().listIndexChanges(0, 10)).map((c) => c.seq)).toEqual([kept]);
+      expect(await feed().trimIndexChanges(at(100))).toBe(1);
+      expect(await feed().listIndexChanges(0, 10)).toEqual([]);
+      const [next] = await feed().appendIndexChanges(A, [{ setId: 's1' }], at(30));
+      expect(next).toBeGreaterThan(kept);
+      expect(old).toBeLessThan(kept);
+      expect((await feed().indexFeedHead()).seq).toBe(next);
+    });
+
+    it('concurrent appends never share a seq', async () => {
+      const batches = await Promise.all(Array.from({ length: 8 }, (_, i) => feed().appendIndexChanges(A, [{ setId: `s${i}`, productId: 'p' }, { setId: `s${i}` }], at(1))));
+      const seqs = batches.flat();
+      expect(new Set(seqs).size).toBe(16);
+      expect((await feed().listIndexChanges(0, 100)).map((c) => c.seq)).toEqual([...seqs].sort((a, b) => a - b));
+    });
+  });
+
+  describe('product set keys', () => {
     it('pages over every scope by (project, location, id), `after` being the last composite key', async () => {
       for (const [s, id] of [
         [C, 'a'],
@@ -116,18 +126,17 @@ export function stampCases(ctx: ContractContext): void {
       expect(await keys({ limit: 0 })).toEqual([]);
     });
 
-    it('deleted sets disappear; a set made again starts untouched; changes show past the cursor', async () => {
+    it('deleted sets disappear; sets made past the cursor show', async () => {
       for (const s of [A, B]) for (const id of ['a', 'c']) await create(s, id);
-      await ctx.store().touchProductSets(A, ['a', 'c'], 'x1', at(10));
       const first = await keys({ limit: 2 });
       expect(first).toEqual(['p1/europe-west1/a', 'p1/europe-west1/c']);
       expect(await ctx.store().deleteProductSet(setName(B, 'c'))).toBe(true); // the cursor itself goes
       await create(B, 'b'); // before the cursor: not seen again
       expect(await ctx.store().deleteProductSet(setName(A, 'a'))).toBe(true);
-      await create(A, 'a'); // made again after the cursor: listed, untouched
+      await create(A, 'a'); // made again after the cursor: listed
       expect(await list({ after: first[1], limit: 10 })).toEqual([
-        { ...A, id: 'a', stamp: '', stampTime: EPOCH },
-        { ...A, id: 'c', stamp: 'x1', stampTime: at(10) },
+        { ...A, id: 'a' },
+        { ...A, id: 'c' },
       ]);
       expect(await ctx.store().deleteProductSet(setName(A, 'c'))).toBe(true);
       expect(await keys({ limit: 100 })).toEqual(['p1/europe-west1/a', 'p1/europe-west1/b', 'p1/us-east1/a']);

@@ -1,0 +1,169 @@
+/**
+ * Index snapshots on disk, so a restart serves at once instead of reading every region
+ * from the store. A directory holds one file per product set and a manifest naming the
+ * change feed (its id) and the position (`watermark`) every file is consistent with:
+ * each set file was written when its set last changed, and the manifest after them, so
+ * replaying the feed after the watermark brings every set up to date (applying a change
+ * again is harmless). Files and manifest are written to a temporary name, fsync'd and
+ * renamed, so a crash leaves the previous snapshot whole.
+ *
+ * Set file: 'MPXIDX01', u32 header length (LE), the header as JSON (scope, products, row
+ * count, the codec's fingerprint and code bits), then the typed-array columns, each
+ * starting at a multiple of 8 bytes: flags (u8), image numbers (u16), q (i8 × dims),
+ * scale, offset, norm, residual (f32).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { LocationName } from '../catalog/names';
+import type { ProductRecord } from '../store/catalog-store';
+import { CompactColumns } from './compact-embedding';
+import type { ProductSetIndexState } from './product-set-index';
+
+const MAGIC = 'MPXIDX01';
+const MANIFEST = 'manifest.json';
+
+export interface SnapshotManifest {
+  feedId: string;
+  watermark: number;
+  /** When it was written (ms since epoch): a snapshot older than the feed's retention is not used. */
+  time: number;
+  /** Codec fingerprint (hex) and code bits: a snapshot of another projection is not used. */
+  format: string;
+  /** Set key (`project/location/id`) -> file name. */
+  sets: Record<string, string>;
+}
+
+export interface SetSnapshot {
+  scope: LocationName;
+  setId: string;
+  state: ProductSetIndexState;
+}
+
+export const snapshotFileName = (key: string) => `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.idx`;
+
+/** Writes one set's file (its state copied by the caller: the index may change meanwhile). */
+export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapshot, format: string): Promise<string> {
+  const { state } = snap;
+  const header = Buffer.from(
+    JSON.stringify({
+      scope: snap.scope,
+      setId: snap.setId,
+      format,
+      rowCount: state.rowCount,
+      dims: state.compact.dims,
+      products: state.products.map((p) => ({ r: p.record, i: p.images, w: p.rows })),
+    }),
+  );
+  const c = state.compact;
+  const n = state.rowCount;
+  const columns = [state.flags.subarray(0, n), state.image.subarray(0, n), c.q.subarray(0, n * c.dims), c.scale.subarray(0, n), c.offset.subarray(0, n), c.norm.subarray(0, n), c.residual.subarray(0, n)];
+  const head = Buffer.alloc(12);
+  head.write(MAGIC, 0, 'latin1');
+  head.writeUInt32LE(header.length, 8);
+  const parts: Uint8Array[] = [head, header];
+  let offset = head.length + header.length;
+  for (const col of columns) {
+    const pad = (8 - (offset % 8)) % 8;
+    if (pad) parts.push(new Uint8Array(pad));
+    const bytes = new Uint8Array(col.buffer, col.byteOffset, col.byteLength);
+    parts.push(bytes);
+    offset += pad + bytes.length;
+  }
+  const name = snapshotFileName(key);
+  await writeAtomically(dir, name, parts);
+  return name;
+}
+
+export async function writeManifest(dir: string, manifest: SnapshotManifest): Promise<void> {
+  await writeAtomically(dir, MANIFEST, [Buffer.from(JSON.stringify(manifest))]);
+  // Files of sets no longer in the manifest (deleted sets) go.
+  const keep = new Set([MANIFEST, ...Object.values(manifest.sets)]);
+  for (const f of await readdir(dir)) if (f.endsWith('.idx') && !keep.has(f)) await rm(path.join(dir, f), { force: true });
+}
+
+export async function readManifest(dir: string): Promise<SnapshotManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as SnapshotManifest;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export async function readSetSnapshot(dir: string, file: string, format: string): Promise<SetSnapshot> {
+  const buf = await readFile(path.join(dir, file));
+  if (buf.toString('latin1', 0, 8) !== MAGIC) throw new Error(`${file}: not an index snapshot`);
+  const headerLength = buf.readUInt32LE(8);
+  const header = JSON.parse(buf.toString('utf8', 12, 12 + headerLength)) as {
+    scope: LocationName;
+    setId: string;
+    format: string;
+    rowCount: number;
+    dims: number;
+    products: { r: ProductRecord; i: string[]; w: number[] }[];
+  };
+  if (header.format !== format) throw new Error(`${file}: made for format ${header.format}, not ${format}`);
+  const n = header.rowCount;
+  let offset = 12 + headerLength;
+  const take = <T>(bytes: number, make: (b: ArrayBuffer, at: number) => T): T => {
+    offset += (8 - (offset % 8)) % 8;
+    if (offset + bytes > buf.length) throw new Error(`${file}: truncated`);
+    // A copy aligned for the typed array (a Buffer from readFile may sit at any offset).
+    const copy = buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + bytes);
+    offset += bytes;
+    return make(copy, 0);
+  };
+  const flags = take(n, (b) => new Uint8Array(b));
+  const image = take(n * 2, (b) => new Uint16Array(b));
+  const compact = new CompactColumns(header.dims);
+  compact.q = take(n * header.dims, (b) => new Int8Array(b));
+  compact.scale = take(n * 4, (b) => new Float32Array(b));
+  compact.offset = take(n * 4, (b) => new Float32Array(b));
+  compact.norm = take(n * 4, (b) => new Float32Array(b));
+  compact.residual = take(n * 4, (b) => new Float32Array(b));
+  const products = header.products.map((p) => ({
+    record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) },
+    images: p.i,
+    rows: p.w,
+  }));
+  return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
+}
+
+/** A deep copy of an index state, taken synchronously so the index may change afterwards. */
+export function copyState(state: ProductSetIndexState): ProductSetIndexState {
+  const n = state.rowCount;
+  const c = state.compact;
+  const compact = new CompactColumns(c.dims);
+  compact.q = c.q.slice(0, n * c.dims);
+  compact.scale = c.scale.slice(0, n);
+  compact.offset = c.offset.slice(0, n);
+  compact.norm = c.norm.slice(0, n);
+  compact.residual = c.residual.slice(0, n);
+  return {
+    products: state.products.map((p) => ({ record: p.record, images: [...p.images], rows: [...p.rows] })),
+    rowCount: n,
+    flags: state.flags.slice(0, n),
+    image: state.image.slice(0, n),
+    compact,
+  };
+}
+
+async function writeAtomically(dir: string, name: string, parts: Uint8Array[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
+  const fh = await open(tmp, 'w');
+  try {
+    for (const p of parts) await fh.write(p);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path.join(dir, name));
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
