@@ -27,6 +27,8 @@ export interface BuiltServerOptions {
   nodeArgs?: string[];
   /** Extra environment on top of this process's own (which passes through). */
   env?: Record<string, string>;
+  /** How long to wait for /readyz (default 60 s). */
+  readyTimeoutMs?: number;
 }
 
 /** Starts the server and resolves once GET /readyz answers 200 (at most 60 s). */
@@ -48,7 +50,7 @@ export async function startBuiltServer(opts: BuiltServerOptions = {}): Promise<B
     await exited;
     rmSync(dataDir, { recursive: true, force: true });
   };
-  for (const deadline = Date.now() + 60000; ; ) {
+  for (const deadline = Date.now() + (opts.readyTimeoutMs ?? 60000); ; ) {
     try {
       if ((await fetch(`${url}/readyz`)).ok) break;
     } catch {

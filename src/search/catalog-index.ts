@@ -45,7 +45,7 @@ export interface CatalogIndexOptions {
   changeRetentionMs?: number;
   gapWaitMs?: number;
   clock?: () => Date;
-  /** Told, per change applied, the seconds from the change to its being searchable here. */
+  /** Told, per set and batch of changes applied, the seconds from the oldest to its being searchable here. */
   onIndexed?: (lagSeconds: number) => void;
 }
 
@@ -164,8 +164,6 @@ export class CatalogIndex {
       const changes = await this.store.listIndexChanges(this.watermark, CHANGES_PAGE);
       const fresh = changes.filter((c) => !this.appliedAbove.has(c.seq));
       await this.applyAll(fresh);
-      const now = this.clock().getTime();
-      for (const c of fresh) this.opts.onIndexed?.((now - c.time.getTime()) / 1000);
       for (const c of changes) this.appliedAbove.add(c.seq);
       const before = this.watermark;
       this.advance();
@@ -193,11 +191,12 @@ export class CatalogIndex {
 
   /** Applies changes grouped by set, each distinct (set, product) once, sets in parallel. */
   private async applyAll(changes: readonly IndexChange[]): Promise<void> {
-    const bySet = new Map<string, { scope: LocationName; setId: string; products: Set<string>; whole: boolean }>();
+    const bySet = new Map<string, { scope: LocationName; setId: string; products: Set<string>; whole: boolean; since: number }>();
     for (const c of changes) {
       const key = keyOf(c, c.setId);
       let g = bySet.get(key);
-      if (!g) bySet.set(key, (g = { scope: { project: c.project, location: c.location }, setId: c.setId, products: new Set(), whole: false }));
+      if (!g) bySet.set(key, (g = { scope: { project: c.project, location: c.location }, setId: c.setId, products: new Set(), whole: false, since: c.time.getTime() }));
+      g.since = Math.min(g.since, c.time.getTime());
       if (c.productId === undefined) g.whole = true;
       else g.products.add(c.productId);
     }
@@ -207,6 +206,7 @@ export class CatalogIndex {
           if (g.whole || !this.sets.has(key)) await this.buildSet(g.scope, g.setId);
           else for (const productId of g.products) await this.applyProduct(key, g.scope, g.setId, productId);
           this.counters.changesApplied += g.products.size + (g.whole ? 1 : 0);
+          this.opts.onIndexed?.((this.clock().getTime() - g.since) / 1000);
         }),
       ),
     );
@@ -284,6 +284,7 @@ export class CatalogIndex {
       // The embedded store answers synchronously: let the server serve between pages.
       await setImmediate();
     }
+    index.trim();
     this.sets.set(key, { scope, setId, index, indexTime: this.clock(), dirty: true });
   }
 

@@ -7,10 +7,10 @@
  * again is harmless). Files and manifest are written to a temporary name, fsync'd and
  * renamed, so a crash leaves the previous snapshot whole.
  *
- * Set file: 'MPXIDX01', u32 header length (LE), the header as JSON (scope, products, row
+ * Set file: 'MPXIDX02', u32 header length (LE), the header as JSON (scope, products, row
  * count, the codec's fingerprint and code bits), then the typed-array columns, each
  * starting at a multiple of 8 bytes: flags (u8), image numbers (u16), q (i8 × dims),
- * scale, offset, norm, residual (f32).
+ * scalars (4 × binary16: scale, offset, norm, residual).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import type { ProductRecord } from '../store/catalog-store';
 import { CompactColumns } from './compact-embedding';
 import type { ProductSetIndexState } from './product-set-index';
 
-const MAGIC = 'MPXIDX01';
+const MAGIC = 'MPXIDX02';
 const MANIFEST = 'manifest.json';
 
 export interface SnapshotManifest {
@@ -57,7 +57,7 @@ export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapsh
   );
   const c = state.compact;
   const n = state.rowCount;
-  const columns = [state.flags.subarray(0, n), state.image.subarray(0, n), c.q.subarray(0, n * c.dims), c.scale.subarray(0, n), c.offset.subarray(0, n), c.norm.subarray(0, n), c.residual.subarray(0, n)];
+  const columns = [state.flags.subarray(0, n), state.image.subarray(0, n), c.q.subarray(0, n * c.dims), c.scalars.subarray(0, n * 4)];
   const head = Buffer.alloc(12);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(header.length, 8);
@@ -118,10 +118,7 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
   const image = take(n * 2, (b) => new Uint16Array(b));
   const compact = new CompactColumns(header.dims);
   compact.q = take(n * header.dims, (b) => new Int8Array(b));
-  compact.scale = take(n * 4, (b) => new Float32Array(b));
-  compact.offset = take(n * 4, (b) => new Float32Array(b));
-  compact.norm = take(n * 4, (b) => new Float32Array(b));
-  compact.residual = take(n * 4, (b) => new Float32Array(b));
+  compact.scalars = take(n * 8, (b) => new Uint16Array(b));
   const products = header.products.map((p) => ({
     record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) },
     images: p.i,
@@ -136,10 +133,7 @@ export function copyState(state: ProductSetIndexState): ProductSetIndexState {
   const c = state.compact;
   const compact = new CompactColumns(c.dims);
   compact.q = c.q.slice(0, n * c.dims);
-  compact.scale = c.scale.slice(0, n);
-  compact.offset = c.offset.slice(0, n);
-  compact.norm = c.norm.slice(0, n);
-  compact.residual = c.residual.slice(0, n);
+  compact.scalars = c.scalars.slice(0, n * 4);
   return {
     products: state.products.map((p) => ({ record: p.record, images: [...p.images], rows: [...p.rows] })),
     rowCount: n,

@@ -11,7 +11,7 @@
  * The index changes in place, a product at a time (upsertProduct, removeProduct,
  * updateProduct), at a cost in proportion to that product's regions: regions live in
  * typed-array rows, a removed region's row is reused, and the Hamming engine takes
- * single adds and removes. Per region it holds the compact vector (dims + 16 bytes),
+ * single adds and removes. Per region it holds the compact vector (dims + 8 bytes),
  * a 4-byte product slot, a 2-byte image number and a flag byte; the engine holds the
  * code. With a codec whose projection signs are the hash (models/hashing: all are), a
  * region's code is derived from its int8 projection, so it is not held twice.
@@ -20,7 +20,7 @@ import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-sto
 import { LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
 import { dot } from '../vision/embedder';
-import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
+import { grownCapacity, type CompactColumns, type CompactEmbeddingCodec, type CompactVector } from './compact-embedding';
 
 export interface IndexedRegion {
   imageId: string;
@@ -285,7 +285,7 @@ export class ProductSetIndex {
     index.ensureRows(n);
     index.flags.set(state.flags.subarray(0, n));
     index.imageOfRow.set(state.image.subarray(0, n));
-    for (const key of ['scale', 'offset', 'norm', 'residual'] as const) compact[key].set(state.compact[key].subarray(0, n));
+    compact.scalars.set(state.compact.scalars.subarray(0, n * 4));
     compact.q.set(state.compact.q.subarray(0, n * compact.dims));
     index.rowCount = n;
     for (const p of state.products) {
@@ -331,10 +331,19 @@ export class ProductSetIndex {
 
   private ensureRows(n: number): void {
     if (n <= this.flags.length) return;
-    const cap = Math.max(n, Math.ceil(this.flags.length * 1.5), 64);
+    this.resizeRows(grownCapacity(this.flags.length, n));
+  }
+
+  /** Drops the unused capacity of the rows (after a bulk load: a full build). */
+  trim(): void {
+    this.resizeRows(this.rowCount);
+    this.compact?.trim(this.rowCount);
+  }
+
+  private resizeRows(cap: number): void {
     const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, make: (n: number) => T, width = 1): T => {
       const next = make(cap * width);
-      next.set(a);
+      next.set(a.subarray(0, Math.min(a.length, next.length)));
       return next;
     };
     this.productOfRow = grow(this.productOfRow, (m) => new Uint32Array(m));

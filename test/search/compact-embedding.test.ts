@@ -1,7 +1,7 @@
 /** CompactEmbeddingCodec on the shipped PCA basis: the approximation against exact cosine,
  *  and query codes from the projection against the hasher's own. */
 import path from 'node:path';
-import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
+import { CompactColumns, CompactEmbeddingCodec } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams } from '../../src/search/hasher/itq-params';
 
@@ -24,11 +24,11 @@ beforeAll(async () => {
 
 const exact = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
 
-test('272 bytes a region; a region matches itself at 1', () => {
-  expect(codec.bytesPerVector).toBe(272);
+test('264 bytes a region; a region matches itself at 1', () => {
+  expect(codec.bytesPerVector).toBe(264);
   const one = codec.columns(1);
   one.set(0, codec.encode(embeddings[0]));
-  expect(one.memoryBytes).toBe(272);
+  expect(one.memoryBytes).toBe(264);
   const packed = codec.columns();
   embeddings.forEach((e, i) => packed.set(i, codec.encode(e)));
   embeddings.forEach((e, i) => expect(codec.similarity(codec.prepare(e), packed, i)).toBeCloseTo(1, 2));
@@ -106,3 +106,23 @@ test('a row\'s code is the sign bits of its int8 projection, as a query\'s code 
     });
   }
 });
+
+test('half floats: exact for representable values, within 2^-11 relative otherwise, signs and zero kept', () => {
+  for (const v of [0, 1, -2, 0.5, 65504, 2 ** -14]) {
+    const c = new CompactColumns(4, 1);
+    c.set(0, { q: new Int8Array(4), scale: v, offset: -v, norm: v, residual: v });
+    expect([c.scale(0), c.offset(0), c.norm(0), c.residual(0)]).toEqual([v, -v, v, v]);
+  }
+  const rng = new SeededRandom(5);
+  for (let i = 0; i < 2000; i++) {
+    const v = Math.exp(rng.gaussian() * 3) * (rng.next() < 0.5 ? -1 : 1);
+    if (Math.abs(v) < 2 ** -14 || Math.abs(v) > 60000) continue;
+    expect(Math.abs(HALF_OF(v) - v) / Math.abs(v)).toBeLessThanOrEqual(2 ** -11);
+  }
+});
+
+const HALF_OF = (v: number) => {
+  const c = new CompactColumns(1, 1);
+  c.set(0, { q: new Int8Array(1), scale: v, offset: 0, norm: 0, residual: 0 });
+  return c.scale(0);
+};

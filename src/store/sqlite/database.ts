@@ -18,7 +18,9 @@ export async function ensureParentDir(file: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
 }
 
-export function openDatabase(file: string): Database.Database {
+/** `bulk`: commits are not fsync'd (synchronous=OFF), for seeding benchmarks and tools that
+ *  can redo their work; the server never opens a store this way. */
+export function openDatabase(file: string, opts: { bulk?: boolean } = {}): Database.Database {
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     // WAL: readers never block the writer, and a commit is one sequential append.
@@ -26,7 +28,7 @@ export function openDatabase(file: string): Database.Database {
     // "a method resolves only once its write is durable" true (NORMAL may lose the last
     // commits on power loss). busy_timeout: see BUSY_TIMEOUT_MS.
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma(opts.bulk ? 'synchronous = OFF' : 'synchronous = FULL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrate(db);
     return db;

@@ -61,9 +61,9 @@ export class SqliteStore implements CatalogStore {
 
   /** Opens (creating the directory and file when missing) and migrates the store.
    *  `file` may be ':memory:' (tests). */
-  static async open(file: string): Promise<SqliteStore> {
+  static async open(file: string, opts: { bulk?: boolean } = {}): Promise<SqliteStore> {
     await ensureParentDir(file);
-    return new SqliteStore(new Sql(openDatabase(file)));
+    return new SqliteStore(new Sql(openDatabase(file, opts)));
   }
 
   private constructor(db: Sql) {
