@@ -9,24 +9,41 @@ import type { LocationName } from '../../catalog/names';
 import type { IndexChange, IndexChangeTarget, IndexFeedHead } from '../catalog-store';
 import { isDuplicateKey, type Collections } from './collections';
 
+const MAX_ATTEMPTS = 8;
+
 export class MongoIndexFeed {
   constructor(private readonly c: Collections) {}
 
   async append(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
     if (changes.length === 0) return [];
     await this.head();
-    const feed = await this.c.indexFeed.findOneAndUpdate({ _id: 'feed' }, { $inc: { seq: changes.length } }, { returnDocument: 'after' });
-    const last = feed!.seq;
-    const docs = changes.map((c, i) => ({
-      _id: last - changes.length + 1 + i,
-      project: scope.project,
-      location: scope.location,
-      setId: c.setId,
-      ...(c.productId !== undefined ? { productId: c.productId } : {}),
-      time: now,
-    }));
-    await this.c.indexChanges.insertMany(docs, { ordered: true });
-    return docs.map((d) => d._id);
+    const seqs: number[] = [];
+    let rest = changes;
+    // A seq already taken (a counter that is not atomic under concurrent connections, as
+    // jongodb's) fails its insert on _id: the changes from there take fresh seqs.
+    for (let attempt = 0; rest.length > 0; attempt++) {
+      const feed = await this.c.indexFeed.findOneAndUpdate({ _id: 'feed' }, { $inc: { seq: rest.length } }, { returnDocument: 'after' });
+      const first = feed!.seq - rest.length + 1;
+      const docs = rest.map((c, i) => ({
+        _id: first + i,
+        project: scope.project,
+        location: scope.location,
+        setId: c.setId,
+        ...(c.productId !== undefined ? { productId: c.productId } : {}),
+        time: now,
+      }));
+      try {
+        await this.c.indexChanges.insertMany(docs, { ordered: true });
+        seqs.push(...docs.map((d) => d._id));
+        rest = [];
+      } catch (e) {
+        if (!isDuplicateKey(e) || attempt >= MAX_ATTEMPTS) throw e;
+        const inserted = (e as { insertedCount?: number }).insertedCount ?? 0;
+        seqs.push(...docs.slice(0, inserted).map((d) => d._id));
+        rest = rest.slice(inserted);
+      }
+    }
+    return seqs;
   }
 
   async list(after: number, limit: number): Promise<IndexChange[]> {

@@ -1,0 +1,172 @@
+/**
+ * CatalogIndex against a full rebuild, on both stores: random sequences of catalog writes,
+ * recorded in the change feed and applied in place by the writer's index (applyOwn) and by
+ * a follower (poll), answer every search exactly as an index built from the store from
+ * scratch; a snapshot written and loaded answers the same, and catches up on the feed.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { recordIndexChanges, productChanges } from '../../src/catalog/catalog-service';
+import type { LocationName } from '../../src/catalog/names';
+import { CatalogIndex } from '../../src/search/catalog-index';
+import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
+import { ItqHasher, SeededRandom } from '../../src/search/hasher';
+import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
+import type { CatalogStore, RegionRecord } from '../../src/store/catalog-store';
+import { MongoStore } from '../../src/store/mongo/mongo-store';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { startJongodb, type Jongodb } from '../support/jongodb';
+
+const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
+const SCOPE: LocationName = { project: 'p', location: 'l' };
+const SETS = ['s1', 's2'];
+const log = pino({ level: 'silent' });
+let basis: ItqParams;
+let codec: CompactEmbeddingCodec;
+let hasher: ItqHasher;
+let mongo: Jongodb;
+
+beforeAll(async () => {
+  basis = await readItqParams(HASHING, 256);
+  const params = await readItqParams(HASHING, 128);
+  codec = new CompactEmbeddingCodec(basis, [params]);
+  hasher = new ItqHasher(params);
+  mongo = await startJongodb();
+}, 60000);
+afterAll(async () => {
+  await mongo?.stop();
+});
+
+let dbCount = 0;
+const stores: [string, () => Promise<CatalogStore>][] = [
+  ['sqlite', () => SqliteStore.open(':memory:')],
+  ['mongodb (jongodb)', () => MongoStore.connect(mongo.uri, `catalog_index_${process.pid}_${++dbCount}`)],
+];
+
+/** A unit embedding near one of a few centres, so products resemble each other. */
+function embedding(rng: SeededRandom, centres: Float32Array[]): Float32Array {
+  const c = centres[Math.floor(rng.next() * centres.length)];
+  const v = c.map((x) => Math.max(0, x + 0.02 * rng.gaussian()));
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+function regions(rng: SeededRandom, centres: Float32Array[], n: number): RegionRecord[] {
+  return Array.from({ length: n }, (_, i) => {
+    const e = embedding(rng, centres);
+    const bytes = new Uint8Array(e.buffer);
+    // Half carry their compact data (as ingestion stores it), half only the embedding.
+    return {
+      box: { x0: 0, y0: 0, x1: 10, y1: 10 },
+      source: i === 0 ? 'whole-image' : i === 1 ? 'thumbnail' : 'detected',
+      embedding: bytes,
+      code: hasher.encode(e),
+      ...(rng.next() < 0.5 ? { compact: codec.serialize(codec.encode(e)) } : {}),
+    } satisfies RegionRecord;
+  });
+}
+
+describe.each(stores)('%s', (_name, open) => {
+  test('random writes applied in place answer as a full rebuild, for the writer, a follower and a snapshot', async () => {
+    const store = await open();
+    const rng = new SeededRandom(3);
+    const centres = Array.from({ length: 4 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.03 * rng.gaussian())));
+    const snapshots = mkdtempSync(path.join(os.tmpdir(), 'mpx-ci-snap-'));
+    const make = (snapshotDir?: string) => new CatalogIndex(store, hasher, codec, log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
+    const writer = make(snapshots);
+    const follower = make();
+    await writer.start();
+    await follower.start();
+    const now = new Date(0);
+    const changed = (changes: Parameters<typeof recordIndexChanges>[2]) => recordIndexChanges(store, SCOPE, changes, now, writer);
+    for (const id of SETS) {
+      await store.createProductSet({ ...SCOPE, id, displayName: id, createTime: now, updateTime: now });
+      await changed([{ setId: id }]);
+    }
+    const products = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    let images = 0;
+    const setsOf = (product: string) => store.listSetsOfProduct({ ...SCOPE, product });
+
+    const queries = Array.from({ length: 4 }, () => embedding(rng, centres));
+    const answers = (index: CatalogIndex) =>
+      SETS.map((set) => {
+        const entry = index.get(SCOPE, set);
+        if (!entry) return 'absent';
+        return queries.map((q) => ({
+          all: entry.index.searchProducts([{ embedding: q, penalty: 0 }, { embedding: q, penalty: 0.04, thumbnails: false }], 6, () => true),
+          red: entry.index.searchProducts(q, 6, (labels) => labels.some((l) => l.value === 'red')),
+        }));
+      });
+    const compare = async () => {
+      await follower.poll();
+      const rebuilt = make();
+      await rebuilt.start();
+      const want = answers(rebuilt);
+      expect(answers(writer)).toEqual(want);
+      expect(answers(follower)).toEqual(want);
+      await rebuilt.close();
+      return want;
+    };
+
+    for (let step = 0; step < 120; step++) {
+      const product = products[Math.floor(rng.next() * products.length)];
+      const name = { ...SCOPE, product };
+      const exists = !!(await store.getProduct(name));
+      const roll = rng.next();
+      if (!exists || roll < 0.15) {
+        if (exists) {
+          const sets = await setsOf(product);
+          await store.deleteProduct(name);
+          await changed(productChanges(product, sets));
+        } else {
+          await store.createProduct({ ...SCOPE, id: product, displayName: product, description: '', productCategory: 'general-v1', labels: [{ key: 'color', value: rng.next() < 0.5 ? 'red' : 'blue' }], createTime: now, updateTime: now });
+        }
+      } else if (roll < 0.45) {
+        const id = `r${images++}`;
+        await store.createReferenceImage({ ...SCOPE, productId: product, id, uri: 'gs://b/o', boundingPolys: [], createTime: new Date(images), state: 'READY', regions: regions(rng, centres, 1 + Math.floor(rng.next() * 4)) });
+        await changed(productChanges(product, await setsOf(product)));
+      } else if (roll < 0.55) {
+        const list = await store.listReferenceImages(name, { limit: 10 });
+        if (list.length) {
+          await store.deleteReferenceImage({ ...name, referenceImage: list[Math.floor(rng.next() * list.length)].id });
+          await changed(productChanges(product, await setsOf(product)));
+        }
+      } else if (roll < 0.75) {
+        const set = SETS[Math.floor(rng.next() * SETS.length)];
+        await store.addProductToSet({ ...SCOPE, productSet: set }, product);
+        await changed([{ setId: set, productId: product }]);
+      } else if (roll < 0.85) {
+        const set = SETS[Math.floor(rng.next() * SETS.length)];
+        if (await store.removeProductFromSet({ ...SCOPE, productSet: set }, product)) await changed([{ setId: set, productId: product }]);
+      } else {
+        await store.updateProduct(name, { labels: [{ key: 'color', value: rng.next() < 0.5 ? 'red' : 'blue' }] }, now);
+        await changed(productChanges(product, await setsOf(product)));
+      }
+      if (step % 20 === 19) await compare();
+    }
+    const final = await compare();
+    expect(final.some((a) => a !== 'absent' && a.some((q) => q.all.length > 0))).toBe(true);
+    expect(writer.counters.rebuilds).toBe(2); // the two sets, when created
+    expect(follower.counters.rebuilds).toBe(2);
+
+    // A snapshot, loaded by a new process, answers the same and then follows the feed.
+    await writer.snapshot();
+    const restarted = make(snapshots);
+    await restarted.start();
+    expect(restarted.counters.rebuilds).toBe(0);
+    expect(answers(restarted)).toEqual(final);
+    await store.deleteProductSet({ ...SCOPE, productSet: 's2' });
+    await changed([{ setId: 's2' }]);
+    await store.updateProduct({ ...SCOPE, product: 'p1' }, { labels: [{ key: 'color', value: 'red' }] }, now);
+    await changed(productChanges('p1', await setsOf('p1')));
+    await restarted.poll();
+    const after = await compare();
+    expect(after[1]).toBe('absent');
+    expect(answers(restarted)).toEqual(after);
+
+    for (const i of [writer, follower, restarted]) await i.close();
+    await store.close();
+  }, 120000);
+});
