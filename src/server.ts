@@ -36,7 +36,7 @@ import { AsyncAnnotateJob, AsyncAnnotateService } from './vision/async-annotate'
 import { GcsWriter } from './images/gcs-writer';
 import { buildEncodeService, buildImagePipeline } from './image-pipeline';
 import { ReferenceImageIngestor } from './search/ingestor';
-import { CatalogIndex } from './search/catalog-index';
+import { CatalogIndex, parseIndexShard } from './search/catalog-index';
 import { ProductSearch } from './search/product-search';
 
 
@@ -71,6 +71,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     snapshotDir: indexSnapshotDir(config),
     snapshotEveryMs: config.indexSnapshotSeconds * 1000,
     changeRetentionMs: config.indexChangeRetentionHours * 3600_000,
+    shard: parseIndexShard(config.indexShard),
     onIndexed: metrics.observeIndexLag,
   });
   await index.start();

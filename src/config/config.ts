@@ -47,6 +47,7 @@ export interface Config {
   indexSnapshotDir: string;
   indexSnapshotSeconds: number;
   indexChangeRetentionHours: number;
+  indexShard: string;
   codeBits: number;
 }
 
@@ -91,6 +92,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   indexSnapshotDir: ['METAPIXEL_INDEX_SNAPSHOT_DIR', '', { type: 'string' }],
   indexSnapshotSeconds: ['METAPIXEL_INDEX_SNAPSHOT_SECONDS', 60, { type: 'integer', minimum: 0 }],
   indexChangeRetentionHours: ['METAPIXEL_INDEX_CHANGE_RETENTION_HOURS', 168, { type: 'integer', minimum: 1 }],
+  // '' = every product set; 'k/N' = only the sets of shard k of N (docs/deployment.md).
+  indexShard: ['METAPIXEL_INDEX_SHARD', '', { type: 'string', pattern: '^(|\\d+/\\d+)$' }],
   codeBits: ['METAPIXEL_CODE_BITS', 128, { type: 'integer', enum: [64, 128, 256] }],
 };
 

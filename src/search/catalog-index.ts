@@ -44,9 +44,33 @@ export interface CatalogIndexOptions {
   /** How long the store keeps changes (trimmed by every process); snapshots older are not used. */
   changeRetentionMs?: number;
   gapWaitMs?: number;
+  /** Hold only the product sets of this shard (scale-out by set, docs/deployment.md). */
+  shard?: IndexShard;
   clock?: () => Date;
   /** Told, per set and batch of changes applied, the seconds from the oldest to its being searchable here. */
   onIndexed?: (lagSeconds: number) => void;
+}
+
+/** Shard `index` of `count`: the sets whose key hashes to it (FNV-1a, mod count). */
+export interface IndexShard {
+  index: number;
+  count: number;
+}
+
+/** Parses METAPIXEL_INDEX_SHARD ("k/N", 0 <= k < N); '' is every set. */
+export function parseIndexShard(text: string): IndexShard | undefined {
+  if (text === '') return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(count >= 1 && index >= 0 && index < count)) throw new Error(`METAPIXEL_INDEX_SHARD must be "k/N" with 0 <= k < N, got "${text}"`);
+  return { index, count };
+}
+
+/** The shard a set belongs to among `count`. */
+export function shardOf(project: string, location: string, setId: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (const ch of Buffer.from(`${project}/${location}/${setId}`)) h = Math.imul(h ^ ch, 0x01000193) >>> 0;
+  return h % count;
 }
 
 const PAGE = 500;
@@ -104,6 +128,16 @@ export class CatalogIndex {
     };
     every(this.opts.pollMs, () => this.poll(), 'index sync');
     if (this.opts.snapshotDir && this.opts.snapshotEveryMs) every(this.opts.snapshotEveryMs, () => this.snapshot(), 'index snapshot');
+  }
+
+  /** Whether this process holds the set (always, unless sharded). */
+  holds(scope: LocationName, setId: string): boolean {
+    const shard = this.opts.shard;
+    return !shard || shardOf(scope.project, scope.location, setId, shard.count) === shard.index;
+  }
+
+  get shard(): IndexShard | undefined {
+    return this.opts.shard;
   }
 
   get(scope: LocationName, setId: string): { index: ProductSetIndex; indexTime: Date } | undefined {
@@ -193,6 +227,7 @@ export class CatalogIndex {
   private async applyAll(changes: readonly IndexChange[]): Promise<void> {
     const bySet = new Map<string, { scope: LocationName; setId: string; products: Set<string>; whole: boolean; since: number }>();
     for (const c of changes) {
+      if (!this.holds(c, c.setId)) continue;
       const key = keyOf(c, c.setId);
       let g = bySet.get(key);
       if (!g) bySet.set(key, (g = { scope: { project: c.project, location: c.location }, setId: c.setId, products: new Set(), whole: false, since: c.time.getTime() }));
@@ -254,6 +289,7 @@ export class CatalogIndex {
     for (;;) {
       const page = await this.store.listProductSetKeys({ after, limit: PAGE });
       for (const s of page) {
+        if (!this.holds(s, s.id)) continue;
         await this.onSet(keyOf(s, s.id), () => this.buildSet(s, s.id));
         if (Date.now() - lastLog >= PROGRESS_LOG_MS) {
           lastLog = Date.now();

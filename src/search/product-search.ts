@@ -11,7 +11,7 @@
  * catalog (docs/search.md).
  */
 import type { CallContext } from '../core/context';
-import { invalidArgument, notFound } from '../core/errors';
+import { failedPrecondition, invalidArgument, notFound } from '../core/errors';
 import { names } from '../catalog/names';
 import { PRODUCT_CATEGORIES } from '../catalog/rules';
 import { productView } from '../catalog/views';
@@ -23,7 +23,7 @@ import type { DetectedObject, ObjectDetector } from '../vision/object-detector';
 import type { AnnotateImageRequestMsg, FeatureMsg } from '../vision/annotate-service';
 import type { Box } from '../vision/box';
 import { mapLimit } from '../core/concurrency';
-import type { CatalogIndex } from './catalog-index';
+import { shardOf, type CatalogIndex } from './catalog-index';
 import { labelPredicate, parseLabelFilter } from './label-filter';
 import type { RegionHit } from './product-set-index';
 import { canonicalCategory } from './categories';
@@ -93,6 +93,11 @@ export class ProductSearch {
     }
     const accept = labelPredicate(parseLabelFilter(params.filter ?? ''));
     const entry = this.index.get(set, set.productSet);
+    if (!entry && !this.index.holds(set, set.productSet)) {
+      const shard = this.index.shard!;
+      const owner = shardOf(set.project, set.location, set.productSet, shard.count);
+      throw failedPrecondition(`ProductSet ${params.productSet} is searched by index shard ${owner}/${shard.count}; this replica holds shard ${shard.index}/${shard.count}.`);
+    }
     if (!entry) throw notFound(`ProductSet ${params.productSet} not found.`);
     const k = feature.maxResults || this.defaultMaxResults;
     const sameCategory = (c: string) => canonicalCategory(c) === canonicalCategory(category);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { recordIndexChanges, productChanges } from '../../src/catalog/catalog-service';
 import type { LocationName } from '../../src/catalog/names';
-import { CatalogIndex } from '../../src/search/catalog-index';
+import { CatalogIndex, parseIndexShard, shardOf } from '../../src/search/catalog-index';
 import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
@@ -169,4 +169,37 @@ describe.each(stores)('%s', (_name, open) => {
     for (const i of [writer, follower, restarted]) await i.close();
     await store.close();
   }, 120000);
+});
+
+describe('shards', () => {
+  test('"k/N" parses; bad forms are refused; every set belongs to exactly one shard, spread evenly', () => {
+    expect(parseIndexShard('')).toBeUndefined();
+    expect(parseIndexShard('2/3')).toEqual({ index: 2, count: 3 });
+    for (const bad of ['3/3', '1/0', 'a/b', '1', '-1/2']) expect(() => parseIndexShard(bad)).toThrow(/k\/N/);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 4000; i++) counts[shardOf('p', 'l', `set-${i}`, 4)]++;
+    for (const c of counts) expect(c).toBeGreaterThan(850);
+  });
+
+  test('each shard\'s index holds exactly its sets, and follows changes of no other', async () => {
+    const store = await SqliteStore.open(':memory:');
+    const now = new Date(0);
+    const ids = Array.from({ length: 12 }, (_, i) => `set${i}`);
+    for (const id of ids) await store.createProductSet({ ...SCOPE, id, displayName: id, createTime: now, updateTime: now });
+    const shards = [0, 1, 2].map((index) => new CatalogIndex(store, hasher, codec, log, { pollMs: 3600_000, shard: { index, count: 3 } }));
+    for (const s of shards) await s.start();
+    for (const id of ids) {
+      const holders = shards.filter((s) => s.get(SCOPE, id));
+      expect(holders).toHaveLength(1);
+      expect(holders[0].holds(SCOPE, id)).toBe(true);
+      expect(shards.filter((s) => s.holds(SCOPE, id))).toEqual(holders);
+    }
+    await store.createProductSet({ ...SCOPE, id: 'late', displayName: 'late', createTime: now, updateTime: now });
+    await recordIndexChanges(store, SCOPE, [{ setId: 'late' }], now);
+    for (const s of shards) await s.poll();
+    expect(shards.filter((s) => s.get(SCOPE, 'late')).length).toBe(1);
+    expect(shards.reduce((n, s) => n + s.counters.rebuilds, 0)).toBe(13);
+    for (const s of shards) await s.close();
+    await store.close();
+  });
 });
