@@ -334,10 +334,12 @@ export class ProductSetIndex {
     this.resizeRows(grownCapacity(this.flags.length, n));
   }
 
-  /** Drops the unused capacity of the rows (after a bulk load: a full build). */
+  /** Drops most unused capacity (after a bulk load: a full build), keeping 1/32 for the
+   *  writes that follow, so the first of them does not copy every row. */
   trim(): void {
-    this.resizeRows(this.rowCount);
-    this.compact?.trim(this.rowCount);
+    const keep = this.rowCount + Math.ceil(this.rowCount / 32);
+    if (keep < this.flags.length) this.resizeRows(keep);
+    this.compact?.trim(keep);
   }
 
   private resizeRows(cap: number): void {
