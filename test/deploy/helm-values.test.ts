@@ -5,20 +5,17 @@
  * rules, documented in the chart's README, and rendered into the container's environment.
  * A new setting without a Helm value fails here.
  *
- * The rendering tests run `helm template`: $HELM, else .tools/helm (tools/ci/helm-check.sh
- * fetches it; .ci/run runs that before the tests), else `helm` on PATH. Without helm they
- * are skipped, except under CI=true, where a missing helm is a failure.
+ * The rendering tests run `helm template` (test/support/helm.ts). Without helm they are
+ * skipped, except under CI=true, where a missing helm is a failure.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import YAML from 'yaml';
 import { DEFAULTS, ENV_NAMES, loadConfig, SETTING_SCHEMAS, type Config } from '../../src/config/config';
+import { CHART, HELM, renderChart, type K8sObject } from '../support/helm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CHART = path.join(ROOT, 'helm', 'metapixel');
 const values = YAML.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
 const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as JsonSchema;
 interface JsonSchema {
@@ -114,23 +111,12 @@ describe('static: values.yaml, values.schema.json and README against the server'
 
 // ---------------------------------------------------------------- rendering with helm
 
-function findHelm(): string | undefined {
-  const candidates = [process.env.HELM, path.join(ROOT, '.tools', 'helm'), 'helm'].filter((c): c is string => !!c);
-  return candidates.find((c) => spawnSync(c, ['version', '--short'], { encoding: 'utf8' }).status === 0);
-}
-const HELM = findHelm();
 const withHelm = HELM ? test : test.skip;
 
 test('helm is available when CI=true', () => {
   if (process.env.CI === 'true') expect(HELM).toBeDefined();
 });
 
-interface K8sObject {
-  kind: string;
-  metadata: { name: string };
-  data?: Record<string, string>;
-  spec?: Record<string, unknown>;
-}
 interface Container {
   name: string;
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } }[];
@@ -144,19 +130,7 @@ interface PodSpec {
   securityContext?: Record<string, unknown>;
 }
 
-/** `helm template` with the given values (written to a file, so numbers keep their type). */
-function render(vals: object): { objects: K8sObject[]; error?: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-helm-'));
-  try {
-    const file = path.join(dir, 'values.json');
-    writeFileSync(file, JSON.stringify(vals));
-    const r = spawnSync(HELM!, ['template', 'm', CHART, '--namespace', 'ns', '-f', file], { encoding: 'utf8' });
-    if (r.status !== 0) return { objects: [], error: r.stderr };
-    return { objects: YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject).filter(Boolean) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const render = renderChart;
 
 function pod(objects: K8sObject[]): { spec: PodSpec; container: Container } {
   const deployment = objects.find((o) => o.kind === 'Deployment');
