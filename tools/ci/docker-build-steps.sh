@@ -51,7 +51,10 @@ if [[ "${METAPIXEL_REPLAY_FRESH:-}" == 1 ]]; then
 elif [[ -f "$prebuilds/$prebuild_name" ]]; then
   echo "== using cached better-sqlite3 binary .tools/prebuilds/$prebuild_name"
 fi
-export npm_config_better_sqlite3_local_prebuilds="$prebuilds"
+# prebuild-install reads its options from prebuild-install_* variables too (rc); the
+# npm_config_better_sqlite3_local_prebuilds spelling would make npm 11 warn about an
+# unknown config on every npm command of the replay. Set on the replay's command line
+# below (bash cannot export a name with "-").
 export ONNXRUNTIME_NODE_INSTALL=skip
 
 # Two replicas on one MongoDB as well, when the project's dev dependencies are installed:
@@ -74,7 +77,8 @@ else
   echo "== no jongodb in node_modules (run npm ci first): skipping the two-replica MongoDB round"
 fi
 
-node tools/ci/dockerfile-replay.mjs --context . --dockerfile Dockerfile --work "$work" --smoke "${mongo_args[@]}"
+env "prebuild-install_local-prebuilds=$prebuilds" \
+  node tools/ci/dockerfile-replay.mjs --context . --dockerfile Dockerfile --work "$work" --smoke "${mongo_args[@]}"
 
 # Keep the binary the build produced for the next run (only the .node file, as a prebuild).
 built="$work/stages/build/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
