@@ -51,10 +51,11 @@ if [[ "${METAPIXEL_REPLAY_FRESH:-}" == 1 ]]; then
 elif [[ -f "$prebuilds/$prebuild_name" ]]; then
   echo "== using cached better-sqlite3 binary .tools/prebuilds/$prebuild_name"
 fi
-# prebuild-install reads its options from prebuild-install_* variables too (rc); the
-# npm_config_better_sqlite3_local_prebuilds spelling would make npm 11 warn about an
-# unknown config on every npm command of the replay. Set on the replay's command line
-# below (bash cannot export a name with "-").
+# prebuild-install reads its options with rc, which also finds a .prebuild-installrc in
+# any directory above the one it runs in: one in the replay's temp dir hands it the cache.
+# (The npm_config_better_sqlite3_local_prebuilds variable would do the same but makes
+# npm 11 warn "Unknown env config" on every npm command of the replay.)
+printf 'local-prebuilds=%s\n' "$prebuilds" > "$work/.prebuild-installrc"
 export ONNXRUNTIME_NODE_INSTALL=skip
 
 # Two replicas on one MongoDB as well, when the project's dev dependencies are installed:
@@ -77,8 +78,7 @@ else
   echo "== no jongodb in node_modules (run npm ci first): skipping the two-replica MongoDB round"
 fi
 
-env "prebuild-install_local-prebuilds=$prebuilds" \
-  node tools/ci/dockerfile-replay.mjs --context . --dockerfile Dockerfile --work "$work" --smoke "${mongo_args[@]}"
+node tools/ci/dockerfile-replay.mjs --context . --dockerfile Dockerfile --work "$work" --smoke "${mongo_args[@]}"
 
 # Keep the binary the build produced for the next run (only the .node file, as a prebuild).
 built="$work/stages/build/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
