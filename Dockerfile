@@ -16,7 +16,8 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# onnxruntime-node's postinstall would fetch CUDA files; .npmrc says the same.
+# onnxruntime-node's postinstall would fetch CUDA files. package.json's allowScripts denies
+# it (npm 11); the image's npm 10 does not read allowScripts, so the variable says the same.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 
 # Toolchain for node-gyp: better-sqlite3 falls back to compiling from source when its
@@ -27,7 +28,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
 

@@ -103,6 +103,11 @@ const schema = {
   properties: Object.fromEntries(Object.entries(SETTINGS).map(([k, [, , s]]) => [k, s])),
 };
 
+/** The JSON schema of each setting, for tests (the Helm chart's values.schema.json repeats them). */
+export const SETTING_SCHEMAS: Record<keyof Config, object> = Object.fromEntries(
+  Object.entries(SETTINGS).map(([k, [, , s]]) => [k, s]),
+) as Record<keyof Config, object>;
+
 /** The environment variable that sets each setting, for documentation and tests. */
 export const ENV_NAMES: Record<keyof Config, string> = Object.fromEntries(
   Object.entries(SETTINGS).map(([k, [env]]) => [k, env]),

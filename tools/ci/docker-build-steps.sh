@@ -51,7 +51,11 @@ if [[ "${METAPIXEL_REPLAY_FRESH:-}" == 1 ]]; then
 elif [[ -f "$prebuilds/$prebuild_name" ]]; then
   echo "== using cached better-sqlite3 binary .tools/prebuilds/$prebuild_name"
 fi
-export npm_config_better_sqlite3_local_prebuilds="$prebuilds"
+# prebuild-install reads its options with rc, which also finds a .prebuild-installrc in
+# any directory above the one it runs in: one in the replay's temp dir hands it the cache.
+# (The npm_config_better_sqlite3_local_prebuilds variable would do the same but makes
+# npm 11 warn "Unknown env config" on every npm command of the replay.)
+printf 'local-prebuilds=%s\n' "$prebuilds" > "$work/.prebuild-installrc"
 export ONNXRUNTIME_NODE_INSTALL=skip
 
 # Two replicas on one MongoDB as well, when the project's dev dependencies are installed:

@@ -55,6 +55,52 @@ app.kubernetes.io/component: server
 {{- end -}}
 {{- end -}}
 
+{{/*
+The environment variable of each config.* value (the server's names, src/config/config.ts).
+PORT and GRPC_PORT come from service.*; the secret settings from the Secret (auth.*,
+mongodb.uri or existingSecret). test/deploy/helm-values.test.ts checks that every
+variable the server reads is reachable from values.
+*/}}
+{{- define "metapixel.configEnv" -}}
+host: METAPIXEL_HOST
+dataDir: METAPIXEL_DATA_DIR
+logLevel: METAPIXEL_LOG_LEVEL
+maxRequestBytes: METAPIXEL_MAX_REQUEST_BYTES
+maxSetsPerProduct: METAPIXEL_MAX_SETS_PER_PRODUCT
+jobConcurrency: METAPIXEL_JOB_CONCURRENCY
+jobLeaseMs: METAPIXEL_JOB_LEASE_MS
+jobPollMs: METAPIXEL_JOB_POLL_MS
+importConcurrency: METAPIXEL_IMPORT_CONCURRENCY
+shutdownGraceMs: METAPIXEL_SHUTDOWN_GRACE_MS
+maxImagesPerRequest: METAPIXEL_MAX_IMAGES_PER_REQUEST
+maxImageBytes: METAPIXEL_MAX_IMAGE_BYTES
+maxImagePixels: METAPIXEL_MAX_IMAGE_PIXELS
+maxDecodedImageSide: METAPIXEL_MAX_DECODED_SIDE
+minImageSide: METAPIXEL_MIN_IMAGE_SIDE
+fetchTimeoutMs: METAPIXEL_FETCH_TIMEOUT_MS
+fetchMaxRedirects: METAPIXEL_FETCH_MAX_REDIRECTS
+urlAllowList: METAPIXEL_URL_ALLOWLIST
+gcsDir: METAPIXEL_GCS_DIR
+storageEmulatorHost: STORAGE_EMULATOR_HOST
+defaultProject: METAPIXEL_DEFAULT_PROJECT
+modelsDir: METAPIXEL_MODELS_DIR
+onnxThreads: METAPIXEL_ONNX_THREADS
+inferenceQueue: METAPIXEL_INFERENCE_QUEUE
+inferenceConcurrency: METAPIXEL_INFERENCE_CONCURRENCY
+inferenceWorkers: METAPIXEL_INFERENCE_WORKERS
+detectMirror: METAPIXEL_DETECT_MIRROR
+minObjectScore: METAPIXEL_MIN_OBJECT_SCORE
+defaultMaxResults: METAPIXEL_DEFAULT_MAX_RESULTS
+indexPollMs: METAPIXEL_INDEX_POLL_MS
+codeBits: METAPIXEL_CODE_BITS
+{{- end -}}
+
+{{/* A value as an environment string: whole numbers without exponent (YAML numbers reach
+templates as float64, and 10485760 would print as 1.048576e+07). */}}
+{{- define "metapixel.envValue" -}}
+{{- if and (kindIs "float64" .) (eq (floor .) .) -}}{{ int64 . }}{{- else -}}{{ . }}{{- end -}}
+{{- end -}}
+
 {{/* Name of the Secret holding API keys, bearer tokens and the external MongoDB URI. */}}
 {{- define "metapixel.secretName" -}}
 {{- default (include "metapixel.fullname" .) .Values.existingSecret -}}
@@ -111,8 +157,13 @@ Checks that stop rendering on settings that cannot work. Included by the Deploym
 {{- if and .Values.mongodb.uri (ne $mode "external") -}}
 {{- fail "mongodb.uri is set but mongodb.mode is not external" -}}
 {{- end -}}
-{{- if ge (div (int64 .Values.config.shutdownGraceMs) 1000) (int64 .Values.terminationGracePeriodSeconds) -}}
-{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed config.shutdownGraceMs (%v ms) or pods are killed mid-drain" .Values.terminationGracePeriodSeconds .Values.config.shutdownGraceMs) -}}
+{{- $grace := .Values.config.shutdownGraceMs -}}
+{{- if kindIs "invalid" $grace -}}{{- $grace = 25000 -}}{{- end -}}
+{{- if ge (div (int64 $grace) 1000) (int64 .Values.terminationGracePeriodSeconds) -}}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed config.shutdownGraceMs (%v ms) or pods are killed mid-drain" .Values.terminationGracePeriodSeconds $grace) -}}
+{{- end -}}
+{{- if not (hasPrefix "/" (toString .Values.config.dataDir)) -}}
+{{- fail (printf "config.dataDir must be an absolute path (the data volume is mounted there; got %q)" (toString .Values.config.dataDir)) -}}
 {{- end -}}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" -}}
