@@ -168,6 +168,7 @@ function sampleValue(key: keyof Config): unknown {
   const s = SETTING_SCHEMAS[key] as { type?: string; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number };
   const d = DEFAULTS[key];
   if (key === 'dataDir') return '/srv/metapixel-data';
+  if (key === 'indexShard') return '1/3';
   if (s.enum) return s.enum.find((x) => x !== d);
   if (s.type === 'integer') return s.maximum !== undefined && (d as number) + 1 > s.maximum ? (d as number) - 1 : (d as number) + 1;
   if (s.type === 'number') return ((d as number) + (s.exclusiveMinimum ?? s.minimum ?? 0)) / 2;
