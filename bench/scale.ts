@@ -134,7 +134,7 @@ async function main() {
     log(`AddProductToProductSet p50 ${round(pct(writeMs, 50))} ms, UpdateProduct p50 ${round(pct(labelMs, 50))} ms, CreateReferenceImage p50 ${round(pct(imageMs, 50))} ms (client-side)`);
 
     // A second replica on the same store: how long until it serves a write made on the first.
-    const b = await startBuiltServer({ env: { ...env, METAPIXEL_INDEX_SNAPSHOT_DIR: 'off', METAPIXEL_INDEX_POLL_MS: '200' }, readyTimeoutMs: 1800_000 });
+    const b = await startBuiltServer({ env: { ...env, METAPIXEL_INDEX_SNAPSHOT_DIR: 'off' }, readyTimeoutMs: 1800_000 });
     servers.push(b);
     const onB = imageAnnotatorClient(b, 'grpc');
     const filter = 'color=blue';
