@@ -85,6 +85,11 @@ function casesFor(route: Route): Case[] {
   } else {
     cases.push({ what: 'unknown query parameter', method, path: `${path}?bogusParam=1` });
   }
+  // Names every object inherits: looked up only among the method's own fields.
+  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__']) {
+    cases.push({ what: `query parameter ${name}`, method, path: `${path}?${name}=1`, body: route.body ? '{}' : undefined });
+    cases.push({ what: `nested query parameter ${name}`, method, path: `${path}?${name}.x=1`, body: route.body ? '{}' : undefined });
+  }
   if (route.requestType.fields.pageToken) {
     for (const q of ['pageToken=garbage', 'pageToken=' + Buffer.from('{"v":1,"l":"x","k":"a"}').toString('base64url'), 'pageSize=-1', 'pageSize=101', 'pageSize=abc', 'pageSize=99999999999']) {
       cases.push({ what: `bad paging ${q}`, method, path: `${path}?${q}` });

@@ -34,8 +34,13 @@ export function decodeBase64(s: string, at: string): Buffer {
 
 const WHITESPACE = /\s/;
 
+/** A field by its JSON or proto name; only the message's own fields (never `toString`,
+ *  `__proto__` or another property every object inherits). */
 export function findField(type: protobuf.Type, key: string): protobuf.Field | undefined {
-  return type.fields[key] ?? type.fields[snakeToCamel(key)];
+  const fields = type.fields;
+  if (Object.hasOwn(fields, key)) return fields[key];
+  const camel = snakeToCamel(key);
+  return Object.hasOwn(fields, camel) ? fields[camel] : undefined;
 }
 
 // ---- JSON in ---------------------------------------------------------------------------
@@ -80,7 +85,7 @@ function scalarOrMessageIn(field: protobuf.Field, value: unknown, at: string): u
   const rt = field.resolvedType;
   if (rt instanceof protobuf.Type) return jsonToPlain(rt, value, at);
   if (rt instanceof protobuf.Enum) {
-    const ok = typeof value === 'number' ? rt.valuesById[value] !== undefined : rt.values[String(value)] !== undefined;
+    const ok = typeof value === 'number' ? Object.hasOwn(rt.valuesById, value) : Object.hasOwn(rt.values, String(value));
     if (!ok) throw invalidArgument(`Invalid value at '${at}' (type.googleapis.com/${rt.fullName.slice(1)}), "${value}".`);
     return value;
   }
