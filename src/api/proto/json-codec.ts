@@ -28,7 +28,7 @@ export function decodeBase64(s: string, at: string): Buffer {
   let end = t.length;
   while (end > 0 && t.charCodeAt(end - 1) === 61 /* = */) end--;
   const buf = t.length - end > 2 || end % 4 === 1 ? undefined : Buffer.from(t, 'base64');
-  if (!buf || buf.length !== Math.floor((end * 3) / 4)) throw invalidArgument(`Invalid value at '${at}': invalid base64 data.`);
+  if (!buf || buf.length !== Math.floor((end * 3) / 4)) throw invalidArgument(`Invalid value at '${at}': invalid base64 data (standard or URL-safe alphabet; line breaks allowed, padding only at the end).`);
   return buf;
 }
 

@@ -102,7 +102,13 @@ class Validators {
     if (v(json)) return;
     const e = v.errors?.[0];
     const at = (e?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const detail = e?.keyword === 'additionalProperties' ? `Unknown name "${(e.params as { additionalProperty: string }).additionalProperty}"` : e?.message ?? 'invalid';
+    const detail =
+      e?.keyword === 'additionalProperties'
+        ? `Unknown name "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : // The only patterns in the schemas are numbers written as strings; the rule, not the regex.
+          e?.keyword === 'pattern'
+          ? 'must be a number'
+          : e?.message ?? 'invalid';
     throw invalidArgument(`Invalid JSON payload received. Invalid value at '${at}': ${detail}.`);
   }
 }
