@@ -121,7 +121,7 @@ export class CatalogService {
       ...scope,
       id,
       displayName: rules.requiredText(p.displayName, 'product.display_name'),
-      description: rules.optionalText(p.description, 'product.description'),
+      description: rules.optionalText(p.description, 'product.description', true),
       productCategory: rules.productCategory(p.productCategory),
       labels: rules.labels(p.productLabels),
       createTime: now,
@@ -152,7 +152,7 @@ export class CatalogService {
     const paths = maskPaths(req.updateMask, ['display_name', 'description', 'product_labels'], ['product_category']);
     const patch: ProductPatch = {};
     if (paths.includes('display_name')) patch.displayName = rules.requiredText(p.displayName, 'product.display_name');
-    if (paths.includes('description')) patch.description = rules.optionalText(p.description, 'product.description');
+    if (paths.includes('description')) patch.description = rules.optionalText(p.description, 'product.description', true);
     if (paths.includes('product_labels')) patch.labels = rules.labels(p.productLabels);
     const rec = await this.store.updateProduct(name, patch, this.clock());
     if (!rec) throw notFound(`Product ${req.product?.name} not found.`);
