@@ -139,6 +139,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     routes: buildRoutes(loadRoot(), SERVED_SERVICES),
     runner,
     maxBodyBytes: config.maxRequestBytes,
+    browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts) },
     log,
     extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router()],
   });
@@ -173,6 +174,11 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       log.info('metapixel stopped');
     },
   };
+}
+
+/** A comma-separated setting as a list. */
+function list(setting: string): string[] {
+  return setting.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** Stops accepting; keep-alive connections are closed as soon as their call is answered. */

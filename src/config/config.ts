@@ -33,6 +33,8 @@ export interface Config {
   fetchTimeoutMs: number;
   fetchMaxRedirects: number;
   urlAllowList: string;
+  corsOrigins: string;
+  allowedHosts: string;
   gcsDir: string;
   defaultProject: string;
   modelsDir: string;
@@ -73,6 +75,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   fetchTimeoutMs: ['METAPIXEL_FETCH_TIMEOUT_MS', 10000, { type: 'integer', minimum: 100 }],
   fetchMaxRedirects: ['METAPIXEL_FETCH_MAX_REDIRECTS', 3, { type: 'integer', minimum: 0 }],
   urlAllowList: ['METAPIXEL_URL_ALLOWLIST', '', { type: 'string' }],
+  corsOrigins: ['METAPIXEL_CORS_ORIGINS', '', { type: 'string' }],
+  allowedHosts: ['METAPIXEL_ALLOWED_HOSTS', '', { type: 'string' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
   defaultProject: ['METAPIXEL_DEFAULT_PROJECT', 'default', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }],
   modelsDir: ['METAPIXEL_MODELS_DIR', '', { type: 'string' }],

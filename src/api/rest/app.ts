@@ -15,6 +15,7 @@ import { fromJson, toJson } from '../proto/json-codec';
 import { schemaFor } from '../proto/json-schema';
 import { matchRoute, type Route } from './http-rules';
 import { sendError } from './errors';
+import { browserGuard, type BrowserGuardOptions } from './browser-guard';
 import { requestJson, systemParams } from './transcode';
 
 export interface RestOptions {
@@ -24,6 +25,8 @@ export interface RestOptions {
   maxBodyBytes: number;
   /** Extra routers mounted before the API (health, metrics). */
   extra?: express.Router[];
+  /** Origin and Host rules for requests from web pages (browser-guard.ts). */
+  browser?: BrowserGuardOptions;
   log: Logger;
 }
 
@@ -31,6 +34,7 @@ export function createRestApp(opts: RestOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(browserGuard(opts.browser ?? { corsOrigins: [], allowedHosts: [] }));
   for (const r of opts.extra ?? []) app.use(r);
   app.use(express.raw({ type: () => true, limit: opts.maxBodyBytes }));
   const validators = new Validators();
@@ -49,7 +53,7 @@ async function handle(req: Request, res: Response, opts: RestOptions, validators
     const found = matchRoute(opts.routes, req.method.toLowerCase(), url.pathname);
     if (!found) throw notFound(`No API method at ${req.method} ${url.pathname}.`);
     const { route, values } = found;
-    const body = parseBody(req.body as Buffer | undefined, route);
+    const body = parseBody(req.body as Buffer | undefined, route, headerValue(req, 'content-type'));
     const json = requestJson(route, values, query, body);
     validators.check(route.requestType, json);
     const request = fromJson(route.requestType, json);
@@ -62,8 +66,16 @@ async function handle(req: Request, res: Response, opts: RestOptions, validators
   }
 }
 
-function parseBody(raw: Buffer | undefined, route: Route): unknown {
+function parseBody(raw: Buffer | undefined, route: Route, contentType: string | undefined): unknown {
   if (!route.body || !raw || raw.length === 0) return undefined;
+  // Only JSON, as Google's JSON front end: a text/plain or form body is what a web page can
+  // send cross-site without a CORS preflight, so it must never be read as a request.
+  const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw invalidArgument(
+      `Invalid JSON payload received. Content-Type "${mediaType.slice(0, 100) || '(none)'}" is not supported; send the body as application/json.`,
+    );
+  }
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (e) {
