@@ -59,7 +59,11 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   let queueLoad: () => QueueLoad[] = () => [];
   let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
-  const metrics = new Metrics(() => queueLoad(), () => indexSizes());
+  const metrics = new Metrics(() => queueLoad(), () => indexSizes(), {
+    key: config.metricsKey,
+    required: !auth.isOpen,
+    perSet: config.metricsPerSet,
+  });
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
   const { vision, fetcher, decoder, hasher, rerankCodec } = pipeline;
   queueLoad = () => vision.load();

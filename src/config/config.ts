@@ -34,6 +34,8 @@ export interface Config {
   fetchMaxRedirects: number;
   urlAllowList: string;
   corsOrigins: string;
+  metricsKey: string;
+  metricsPerSet: boolean;
   allowedHosts: string;
   gcsDir: string;
   defaultProject: string;
@@ -76,6 +78,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   fetchMaxRedirects: ['METAPIXEL_FETCH_MAX_REDIRECTS', 3, { type: 'integer', minimum: 0 }],
   urlAllowList: ['METAPIXEL_URL_ALLOWLIST', '', { type: 'string' }],
   corsOrigins: ['METAPIXEL_CORS_ORIGINS', '', { type: 'string' }],
+  metricsKey: ['METAPIXEL_METRICS_KEY', '', { type: 'string' }],
+  metricsPerSet: ['METAPIXEL_METRICS_PER_SET', false, { type: 'boolean' }],
   allowedHosts: ['METAPIXEL_ALLOWED_HOSTS', '', { type: 'string' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
   defaultProject: ['METAPIXEL_DEFAULT_PROJECT', 'default', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }],
