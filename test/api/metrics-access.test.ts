@@ -19,7 +19,7 @@ describe('with API keys configured', () => {
   });
 
   test('a scrape without the metrics key, or with an API key, is UNAUTHENTICATED', async () => {
-    for (const headers of [{}, { 'x-goog-api-key': 'k1' }, { authorization: 'Bearer k1' }, { authorization: 'Bearer scrape-secreT' }]) {
+    for (const headers of <Record<string, string>[]>[{}, { 'x-goog-api-key': 'k1' }, { authorization: 'Bearer k1' }, { authorization: 'Bearer scrape-secreT' }]) {
       const res = await scrape(server, headers);
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { status: string } }).error.status).toBe('UNAUTHENTICATED');
