@@ -128,8 +128,14 @@ export class HttpImageFetcher {
         });
         res.on('end', () => resolve({ body: Buffer.concat(chunks) }));
         res.on('error', (e) => reject(networkError(e)));
+        res.on('close', () => {
+          if (!res.complete) reject(networkError(Object.assign(new Error('connection closed before the whole image arrived'), { code: 'ECONNRESET' })));
+        });
       });
-      req.setTimeout(remaining, () => req.destroy(deadlineExceeded(`Timed out fetching ${url.origin} after ${this.limits.timeoutMs} ms.`)));
+      // A deadline for the whole exchange, body included (not an idle timeout, which a
+      // server sending a byte now and then would never trip).
+      const timer = setTimeout(() => req.destroy(deadlineExceeded(`Timed out fetching ${url.origin} after ${this.limits.timeoutMs} ms.`)), remaining);
+      req.on('close', () => clearTimeout(timer));
       req.on('error', (e) => reject(networkError(e)));
     });
   }
