@@ -109,4 +109,14 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     // Read up to the cap, then the connection is closed: only socket buffers beyond it.
     expect(streamer.sent.get(key)!).toBeLessThan(CAP + 16 * 1024 * 1024);
   });
+
+  test('a 200 MB gs:// object streamed without content-length is cut at the cap (item 4)', async () => {
+    const client = imageAnnotatorClient(server, transport);
+    const object = `big-${transport}.jpg`;
+    const [res] = await client.batchAnnotateImages({ requests: [{ image: { source: { gcsImageUri: `gs://bucket/${object}` } }, features: feature }] });
+    await client.close();
+    expect(res.responses![0].error).toMatchObject({ code: 3, message: expect.stringMatching(/limit/) });
+    await streamer.closed.get(`gs:${object}`);
+    expect(streamer.sent.get(`gs:${object}`)!).toBeLessThan(CAP + 16 * 1024 * 1024);
+  });
 });

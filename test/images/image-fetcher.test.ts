@@ -90,6 +90,10 @@ test('gs:// from a local bucket directory, without escaping it', async () => {
     expect(Buffer.from(await fetcher.fetch('gs://b/x/i.png'))).toEqual(PNG);
     await expect(fetcher.fetch('gs://b/../../etc/passwd')).rejects.toMatchObject({ code: 3 });
     await expect(fetcher.fetch('gs://b/missing.png')).rejects.toMatchObject({ code: 5 });
+    // A directory is no object (issue #15: EISDIR answered 500); a big file is refused unread.
+    await expect(fetcher.fetch('gs://b/x')).rejects.toMatchObject({ code: 5 });
+    writeFileSync(path.join(dir, 'b', 'big.jpg'), Buffer.alloc(5000));
+    await expect(fetcher.fetch('gs://b/big.jpg')).rejects.toMatchObject({ code: 3, message: expect.stringMatching(/limit/) });
     const unconfigured = new GcsImageFetcher({ emulatorHost: '', localDir: '', timeoutMs: 1000, maxBytes: 1000 });
     await expect(unconfigured.fetch('gs://b/x/i.png')).rejects.toMatchObject({ code: 9 });
   } finally {
