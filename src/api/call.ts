@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Authenticator, Credentials } from '../core/auth';
-import type { CallContext } from '../core/context';
+import { runInCall, type CallContext } from '../core/context';
 import { Code, internal, isMetapixelError, type MetapixelError } from '../core/errors';
 import type { MethodTable } from './method-table';
 
@@ -40,7 +40,7 @@ export class CallRunner {
       const handler = this.methods.get(method);
       const principal = this.auth.authenticate(creds);
       const ctx: CallContext = { principal, requestId };
-      return await handler(request, ctx);
+      return await runInCall(ctx, () => handler(request, ctx));
     } catch (e) {
       const err = this.toError(e, method, requestId);
       outcome = Code[err.code];

@@ -38,6 +38,7 @@ export interface Config {
   metricsPerSet: boolean;
   allowedHosts: string;
   gcsDir: string;
+  gcsBuckets: string;
   defaultProject: string;
   modelsDir: string;
   onnxThreads: number;
@@ -82,6 +83,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   metricsPerSet: ['METAPIXEL_METRICS_PER_SET', false, { type: 'boolean' }],
   allowedHosts: ['METAPIXEL_ALLOWED_HOSTS', '', { type: 'string' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
+  gcsBuckets: ['METAPIXEL_GCS_BUCKETS', '', { type: 'string' }],
   defaultProject: ['METAPIXEL_DEFAULT_PROJECT', 'default', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }],
   modelsDir: ['METAPIXEL_MODELS_DIR', '', { type: 'string' }],
   onnxThreads: ['METAPIXEL_ONNX_THREADS', 1, { type: 'integer', minimum: 1, maximum: 64 }],

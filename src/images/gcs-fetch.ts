@@ -7,12 +7,15 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { deadlineExceeded, failedPrecondition, invalidArgument, MetapixelError, notFound, Code } from '../core/errors';
+import { OPEN_BUCKETS, type BucketPolicy } from './bucket-policy';
 
 export interface GcsLimits {
   emulatorHost: string;
   localDir: string;
   timeoutMs: number;
   maxBytes: number;
+  /** Which callers may use which buckets (default: everyone every bucket). */
+  buckets?: BucketPolicy;
 }
 
 export function parseGsUri(uri: string, field?: string): { bucket: string; object: string } {
@@ -70,6 +73,7 @@ export class GcsImageFetcher {
 
   async fetch(uri: string, signal?: AbortSignal): Promise<Buffer> {
     const { bucket, object } = parseGsUri(uri);
+    (this.limits.buckets ?? OPEN_BUCKETS).check(bucket, 'read');
     if (this.limits.localDir) return this.readLocal(bucket, object);
     if (this.limits.emulatorHost) return this.readJsonApi(bucket, object, signal);
     throw failedPrecondition('gs:// URIs need STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
