@@ -81,6 +81,8 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
     defaultMaxResults: config.defaultMaxResults,
+    maxFeaturesPerImage: config.maxFeaturesPerImage,
+    maxImagesInFlightPerProject: config.maxImagesInFlightPerProject,
   }, log, { PRODUCT_SEARCH: productSearch.handle });
   const encoder = buildEncodeService(pipeline, config, log);
   const gcsWriter = new GcsWriter({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets });

@@ -26,6 +26,8 @@ export interface Config {
   importConcurrency: number;
   shutdownGraceMs: number;
   maxImagesPerRequest: number;
+  maxFeaturesPerImage: number;
+  maxImagesInFlightPerProject: number;
   maxImageBytes: number;
   maxImagePixels: number;
   maxDecodedImageSide: number;
@@ -71,6 +73,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   importConcurrency: ['METAPIXEL_IMPORT_CONCURRENCY', 8, { type: 'integer', minimum: 1, maximum: 256 }],
   shutdownGraceMs: ['METAPIXEL_SHUTDOWN_GRACE_MS', 25000, { type: 'integer', minimum: 0 }],
   maxImagesPerRequest: ['METAPIXEL_MAX_IMAGES_PER_REQUEST', 16, { type: 'integer', minimum: 1 }],
+  maxFeaturesPerImage: ['METAPIXEL_MAX_FEATURES_PER_IMAGE', 32, { type: 'integer', minimum: 1 }],
+  maxImagesInFlightPerProject: ['METAPIXEL_PROJECT_IMAGE_CONCURRENCY', 64, { type: 'integer', minimum: 1 }],
   maxImageBytes: ['METAPIXEL_MAX_IMAGE_BYTES', 20 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
   maxImagePixels: ['METAPIXEL_MAX_IMAGE_PIXELS', 100_000_000, { type: 'integer', minimum: 1 }],
   maxDecodedImageSide: ['METAPIXEL_MAX_DECODED_SIDE', 1024, { type: 'integer', minimum: 64 }],

@@ -109,7 +109,9 @@ export class JobRunner {
       };
       // The worker acts for the operation's project only (its gs:// reads and writes too),
       // whichever call happened to wake it.
-      const ctx = { principal: projectPrincipal(op.project, `operation:${op.id}`), requestId: `operation:${op.id}`, signal: abort.signal };
+      // No signal here: a job handles its own stop between checkpointed steps (ctl.signal),
+      // so a pause never turns half-done images into recorded failures.
+      const ctx = { principal: projectPrincipal(op.project, `operation:${op.id}`), requestId: `operation:${op.id}` };
       const response = await runInCall(ctx, () => handler.run(op, ctl));
       abort.signal.throwIfAborted();
       await this.store.updateOperation(name, { done: true, response, ...this.final(op, 'SUCCEEDED') }, this.clock());

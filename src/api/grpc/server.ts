@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { Credentials } from '../../core/auth';
-import { isMetapixelError } from '../../core/errors';
+import { Code, isMetapixelError, MetapixelError } from '../../core/errors';
 import type { CallRunner } from '../call';
 
 export interface GrpcOptions {
@@ -40,13 +40,32 @@ function unaryHandler(method: string, runner: CallRunner): grpc.handleUnaryCall<
   return (call, callback) => {
     const requestId = first(call.metadata, 'x-request-id');
     runner
-      .run(method, 'grpc', call.request, credentials(call.metadata), requestId)
+      .run(method, 'grpc', call.request, credentials(call.metadata), requestId, callSignal(call))
       .then((res) => callback(null, res))
       .catch((e: unknown) => {
         const err = isMetapixelError(e) ? e : { code: grpc.status.INTERNAL, message: 'Internal error.' };
         callback({ code: err.code as number, details: err.message, metadata: new grpc.Metadata() });
       });
   };
+}
+
+/** Aborted when the client cancels the call or its `grpc-timeout` deadline passes. */
+function callSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  call.on('cancelled', () => {
+    clearTimeout(timer);
+    ac.abort(MetapixelError.of(Code.CANCELLED, 'The call was cancelled by the client.'));
+  });
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  if (Number.isFinite(at)) {
+    timer = setTimeout(() => ac.abort(MetapixelError.of(Code.DEADLINE_EXCEEDED, 'Deadline expired before the operation could complete.')), Math.max(0, at - Date.now()));
+    timer.unref();
+  }
+  const done = () => clearTimeout(timer);
+  call.on('finish', done);
+  return ac.signal;
 }
 
 function first(md: grpc.Metadata, key: string): string | undefined {

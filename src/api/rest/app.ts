@@ -58,7 +58,7 @@ async function handle(req: Request, res: Response, opts: RestOptions, validators
     validators.check(route.requestType, json);
     const request = fromJson(route.requestType, json);
     const creds: Credentials = { apiKey: headerValue(req, 'x-goog-api-key') ?? sys.apiKey, bearerToken: bearer(req) };
-    const result = await opts.runner.run(route.method, 'rest', request, creds, requestId);
+    const result = await opts.runner.run(route.method, 'rest', request, creds, requestId, callSignal(req, res));
     res.status(200).json(toJson(route.responseType, result, { enumsAsInt: sys.enumsAsInt }));
   } catch (e) {
     if (!isMetapixelError(e)) opts.log.error({ err: e, requestId, path: url.pathname }, 'REST adapter failure');
@@ -81,6 +81,23 @@ function parseBody(raw: Buffer | undefined, route: Route, contentType: string | 
   } catch (e) {
     throw invalidArgument(`Invalid JSON payload received. ${(e as Error).message}`);
   }
+}
+
+/**
+ * Aborted when the client closes the connection before the answer, or when its
+ * `X-Server-Timeout` (seconds, Google's REST deadline header) passes.
+ */
+function callSignal(req: Request, res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort(MetapixelError.of(Code.CANCELLED, 'The client closed the connection.'));
+  });
+  const timeout = Number(headerValue(req, 'x-server-timeout'));
+  if (Number.isFinite(timeout) && timeout > 0) {
+    const timer = setTimeout(() => ac.abort(MetapixelError.of(Code.DEADLINE_EXCEEDED, 'Deadline expired before the operation could complete.')), timeout * 1000);
+    res.on('close', () => clearTimeout(timer));
+  }
+  return ac.signal;
 }
 
 function headerValue(req: Request, name: string): string | undefined {
