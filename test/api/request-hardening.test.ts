@@ -147,3 +147,21 @@ describe('allow-listed origins and hosts', () => {
     expect(await get(`127.0.0.1:${allowed.restPort}`)).toBe(200);
   });
 });
+
+describe('numbers out of range are refused, never wrapped (issue #15)', () => {
+  test.each([
+    ['pageSize=4294967297', '/v1/projects/n/locations/l/products?pageSize=4294967297'],
+    ['pageSize=2147483648', '/v1/projects/n/locations/l/products?pageSize=2147483648'],
+    ['pageSize=-4294967295', '/v1/projects/n/locations/l/productSets?pageSize=-4294967295'],
+  ])('%s is INVALID_ARGUMENT', async (_what, url) => {
+    const res = await fetch(`${server.restUrl}${url}`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/pageSize.*out of range|pageSize.*must be/);
+  });
+
+  test('maxResults "4294967306" in a body is INVALID_ARGUMENT', async () => {
+    const res = await annotate(JSON.stringify({ requests: [{ image: { source: { imageUri: 'gs://b/o.jpg' } }, features: [{ type: 'OBJECT_LOCALIZATION', maxResults: '4294967306' }] }] }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/maxResults.*out of range/);
+  });
+});

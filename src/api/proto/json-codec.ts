@@ -91,7 +91,36 @@ function scalarOrMessageIn(field: protobuf.Field, value: unknown, at: string): u
   }
   if (field.type === 'bytes') return decodeBase64(String(value), at);
   if (['float', 'double'].includes(field.type) && typeof value === 'string') return Number(value);
+  const range = INT_RANGES[field.type];
+  if (range && (typeof value === 'string' || typeof value === 'number')) return integerIn(value, range, field.type, at);
   return value;
+}
+
+/** The range of each integer type; a value outside is refused, never wrapped. */
+const INT_RANGES: Record<string, [bigint, bigint]> = {
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+};
+
+function integerIn(value: string | number, [min, max]: [bigint, bigint], type: string, at: string): string | number {
+  let n: bigint;
+  try {
+    if (typeof value === 'number' && !Number.isInteger(value)) throw new Error('not an integer');
+    n = BigInt(typeof value === 'string' ? value.trim() : value);
+  } catch {
+    throw invalidArgument(`Invalid value at '${at}' (TYPE_${type.toUpperCase()}), "${String(value).slice(0, 40)}": not an integer.`);
+  }
+  if (n < min || n > max) throw invalidArgument(`Invalid value at '${at}' (TYPE_${type.toUpperCase()}), "${String(value).slice(0, 40)}": out of range [${min}, ${max}].`);
+  // 64-bit values stay strings (exact); 32-bit ones become numbers.
+  return max > 2n ** 32n ? n.toString() : Number(n);
 }
 
 function timestampIn(json: unknown, at: string): Obj {
