@@ -19,10 +19,18 @@ export interface GcsLimits {
 }
 
 export function parseGsUri(uri: string, field?: string): { bucket: string; object: string } {
-  const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw invalidArgument(`Invalid ${field ?? 'Cloud Storage URI'} "${uri.slice(0, 200)}": expected gs://bucket/object.`);
+  const m = /^gs:\/\/([^/]+)\/(.+)$/s.exec(uri);
+  const what = `Invalid ${field ?? 'Cloud Storage URI'} "${uri.slice(0, 200)}"`;
+  if (!m) throw invalidArgument(`${what}: expected gs://bucket/object.`);
+  // Within Cloud Storage's naming rules (loosened for emulators' short test buckets): a
+  // bucket starts with a letter or digit and holds only [A-Za-z0-9._-]; an object is not
+  // "." or "..", nor holds line breaks or NUL. So no name walks to another API path.
+  if (!BUCKET_NAME.test(m[1])) throw invalidArgument(`${what}: "${m[1].slice(0, 80)}" is not a valid bucket name.`);
+  if (m[2] === '.' || m[2] === '..' || /[\r\n\u0000]/.test(m[2])) throw invalidArgument(`${what}: "${m[2].slice(0, 80)}" is not a valid object name.`);
   return { bucket: m[1], object: m[2] };
 }
+
+const BUCKET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,221}$/;
 
 /** The Cloud Storage JSON API root at STORAGE_EMULATOR_HOST (a bare host:port means http). */
 export function jsonApiBase(emulatorHost: string): string {
