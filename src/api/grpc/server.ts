@@ -27,17 +27,23 @@ export function createGrpcServer(opts: GrpcOptions): grpc.Server {
   for (const name of opts.services) {
     const ctor = name.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], loaded) as grpc.ServiceClientConstructor;
     const impl: grpc.UntypedServiceImplementation = {};
+    const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
     for (const [method, def] of Object.entries(ctor.service)) {
+      service[method] = { ...def, requestDeserialize: tolerantDeserialize(def.requestDeserialize) };
       if (def.requestStream || def.responseStream) continue;
       impl[method] = unaryHandler(`${name}/${def.path.split('/').pop()}`, opts.runner);
     }
-    server.addService(ctor.service, impl);
+    server.addService(service as grpc.ServiceDefinition, impl);
   }
   return server;
 }
 
 function unaryHandler(method: string, runner: CallRunner): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
+    if (isMalformed(call.request)) {
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: `Invalid request message: ${call.request[MALFORMED]}`, metadata: new grpc.Metadata() });
+      return;
+    }
     const requestId = first(call.metadata, 'x-request-id');
     runner
       .run(method, 'grpc', call.request, credentials(call.metadata), requestId, callSignal(call))
@@ -47,6 +53,26 @@ function unaryHandler(method: string, runner: CallRunner): grpc.handleUnaryCall<
         callback({ code: err.code as number, details: err.message, metadata: new grpc.Metadata() });
       });
   };
+}
+
+const MALFORMED = Symbol('malformed request');
+
+/**
+ * grpc-js answers a message that fails to decode with INTERNAL; Google answers
+ * INVALID_ARGUMENT. The decoder's failure is passed on as a marked request instead.
+ */
+function tolerantDeserialize(decode: (buf: Buffer) => unknown): (buf: Buffer) => unknown {
+  return (buf) => {
+    try {
+      return decode(buf);
+    } catch (e) {
+      return { [MALFORMED]: String((e as Error).message ?? e).slice(0, 200) };
+    }
+  };
+}
+
+function isMalformed(req: unknown): req is { [MALFORMED]: string } {
+  return typeof req === 'object' && req !== null && MALFORMED in req;
 }
 
 /** Aborted when the client cancels the call or its `grpc-timeout` deadline passes. */
