@@ -152,7 +152,18 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     log,
     extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router()],
   });
-  const httpServer = http.createServer(rest);
+  // Slow or idle clients cannot hold sockets: the headers, then the whole request (body
+  // included), must arrive within their deadlines (checked every second), and connections
+  // beyond the cap are refused.
+  const httpServer = http.createServer(
+    {
+      headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+    },
+    rest,
+  );
+  httpServer.maxConnections = config.httpMaxConnections;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -162,6 +173,8 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     services: SERVED_SERVICES,
     runner,
     maxMessageBytes: config.maxRequestBytes,
+    maxConcurrentStreams: config.grpcMaxConcurrentStreams,
+    idleTimeoutMs: config.grpcIdleTimeoutMs,
   });
   const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort);
   jobs.start();

@@ -19,6 +19,11 @@ export interface Config {
   bearerTokens: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxRequestBytes: number;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpMaxConnections: number;
+  grpcMaxConcurrentStreams: number;
+  grpcIdleTimeoutMs: number;
   maxSetsPerProduct: number;
   jobConcurrency: number;
   jobLeaseMs: number;
@@ -66,6 +71,11 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   bearerTokens: ['METAPIXEL_BEARER_TOKENS', '', { type: 'string' }],
   logLevel: ['METAPIXEL_LOG_LEVEL', 'info', { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }],
   maxRequestBytes: ['METAPIXEL_MAX_REQUEST_BYTES', 10 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
+  httpHeadersTimeoutMs: ['METAPIXEL_HTTP_HEADERS_TIMEOUT_MS', 10000, { type: 'integer', minimum: 100 }],
+  httpRequestTimeoutMs: ['METAPIXEL_HTTP_REQUEST_TIMEOUT_MS', 60000, { type: 'integer', minimum: 100 }],
+  httpMaxConnections: ['METAPIXEL_HTTP_MAX_CONNECTIONS', 1024, { type: 'integer', minimum: 1 }],
+  grpcMaxConcurrentStreams: ['METAPIXEL_GRPC_MAX_CONCURRENT_STREAMS', 100, { type: 'integer', minimum: 1 }],
+  grpcIdleTimeoutMs: ['METAPIXEL_GRPC_IDLE_TIMEOUT_MS', 300000, { type: 'integer', minimum: 1000 }],
   maxSetsPerProduct: ['METAPIXEL_MAX_SETS_PER_PRODUCT', 100, { type: 'integer', minimum: 1 }],
   jobConcurrency: ['METAPIXEL_JOB_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
   jobLeaseMs: ['METAPIXEL_JOB_LEASE_MS', 30000, { type: 'integer', minimum: 500 }],

@@ -14,6 +14,10 @@ export interface GrpcOptions {
   services: string[];
   runner: CallRunner;
   maxMessageBytes: number;
+  /** Calls in flight on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams?: number;
+  /** A connection with no call for this long is closed (GOAWAY). */
+  idleTimeoutMs?: number;
 }
 
 export function createGrpcServer(opts: GrpcOptions): grpc.Server {
@@ -22,6 +26,8 @@ export function createGrpcServer(opts: GrpcOptions): grpc.Server {
     // Requests are capped; answers are not: a finished import's operation carries one
     // status per CSV line and can outgrow the request cap.
     'grpc.max_send_message_length': -1,
+    ...(opts.maxConcurrentStreams ? { 'grpc.max_concurrent_streams': opts.maxConcurrentStreams } : {}),
+    ...(opts.idleTimeoutMs ? { 'grpc.max_connection_idle_ms': opts.idleTimeoutMs } : {}),
   });
   const loaded = grpc.loadPackageDefinition(opts.definition);
   for (const name of opts.services) {
