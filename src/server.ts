@@ -4,7 +4,7 @@
  * process-wide state.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { Authenticator, parseGrants } from './core/auth';
@@ -37,6 +37,7 @@ import { buildEncodeService, buildImagePipeline } from './image-pipeline';
 import { ReferenceImageIngestor } from './search/ingestor';
 import { CatalogIndex } from './search/catalog-index';
 import { ProductSearch } from './search/product-search';
+import { lockDataDir, StartupError } from './core/data-dir-lock';
 
 
 export interface RunningServer {
@@ -54,7 +55,18 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
   if (auth.isOpen) log.warn('no API keys or bearer tokens configured: the server is open to every caller');
 
-  const store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
+  // Ports in use and a data directory in use stop the start here, before any work is done.
+  await probePort(config.port, config.host, 'REST', 'PORT');
+  await probePort(config.grpcPort, config.host, 'gRPC', 'GRPC_PORT');
+  // The embedded store has one writer: a second server on the same directory stops here.
+  const lock = config.mongodbUri ? undefined : lockDataDir(config.dataDir);
+  let store: CatalogStore;
+  try {
+    store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   log.info({ store: store.kind }, 'store opened');
 
   let queueLoad: () => QueueLoad[] = () => [];
@@ -165,7 +177,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   );
   httpServer.maxConnections = config.httpMaxConnections;
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
+    httpServer.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new StartupError(`REST port ${config.port} on ${config.host} is already in use (PORT).`) : e),
+    );
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const grpcServer: grpc.Server = createGrpcServer({
@@ -176,7 +190,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     maxConcurrentStreams: config.grpcMaxConcurrentStreams,
     idleTimeoutMs: config.grpcIdleTimeoutMs,
   });
-  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort);
+  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort).catch((e: Error) => {
+    throw /EADDRINUSE|address already in use/i.test(String(e.message)) ? new StartupError(`gRPC port ${config.grpcPort} on ${config.host} is already in use (GRPC_PORT).`) : e;
+  });
   jobs.start();
   const restPort = (httpServer.address() as AddressInfo).port;
   log.info({ restPort, grpcPort }, 'metapixel listening');
@@ -193,9 +209,22 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       index.close();
       await vision.close();
       await store.close();
+      lock?.release();
       log.info('metapixel stopped');
     },
   };
+}
+
+/** StartupError if `port` cannot be listened on now (0 picks a free port: nothing to check). */
+async function probePort(port: number, host: string, what: string, setting: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new StartupError(`${what} port ${port} on ${host} is already in use (${setting}).`) : e),
+    );
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** A comma-separated setting as a list. */
