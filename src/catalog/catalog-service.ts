@@ -200,6 +200,9 @@ export class CatalogService {
       regions,
     };
     if (!(await this.store.createReferenceImage(rec))) {
+      // Refused either because the id was taken meanwhile or because the product was deleted
+      // while the pixels were processed: say which.
+      if (!(await this.store.getProduct(product))) throw invalidArgument(`Product ${req.parent} does not exist (it was deleted while the image was being processed).`);
       throw alreadyExists(`ReferenceImage ${names.referenceImage({ ...product, referenceImage: rec.id })} already exists.`);
     }
     await this.changed(product, await this.store.listSetsOfProduct(product));
