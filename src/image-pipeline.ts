@@ -10,6 +10,7 @@ import { HttpImageFetcher } from './images/http-fetch';
 import { GcsImageFetcher } from './images/gcs-fetch';
 import { ImageFetcher } from './images/image-fetcher';
 import { ImageDecoder } from './images/image-decoder';
+import { BucketPolicy } from './images/bucket-policy';
 import { loadVisionModels, type VisionModels } from './vision/vision-models';
 import { ItqHasher } from './search/hasher';
 import { readItqParams } from './search/hasher/itq-params';
@@ -20,6 +21,8 @@ export interface ImagePipeline {
   modelsDir: string;
   vision: VisionModels;
   fetcher: ImageFetcher;
+  /** METAPIXEL_GCS_BUCKETS: which projects' callers may use which buckets. */
+  buckets: BucketPolicy;
   decoder: ImageDecoder;
   hasher: ItqHasher;
   /** The index's compact re-rank data: projections onto the 256 leading PCA directions. */
@@ -46,6 +49,7 @@ export async function buildImagePipeline(
     workers: config.inferenceWorkers,
     detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
   });
+  const buckets = new BucketPolicy(config.gcsBuckets);
   const fetcher = new ImageFetcher(
     new HttpImageFetcher({
       timeoutMs: config.fetchTimeoutMs,
@@ -53,11 +57,11 @@ export async function buildImagePipeline(
       maxRedirects: config.fetchMaxRedirects,
       allowList: config.urlAllowList.split(',').map((s) => s.trim()).filter(Boolean),
     }),
-    new GcsImageFetcher({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes }),
+    new GcsImageFetcher({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes, buckets }),
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
-  return { modelsDir, vision, fetcher, decoder, hasher, rerankCodec, close: () => vision.close() };
+  return { modelsDir, vision, fetcher, buckets, decoder, hasher, rerankCodec, close: () => vision.close() };
 }
 
 /** images:encode over a pipeline; the server and `metapixel encode` both build it here. */

@@ -35,8 +35,10 @@ export async function runServer(settings: Record<string, string> = {}): Promise<
 /** The logger may not exist yet (bad config): write plainly and fail. */
 export function startFailed(err: unknown): never {
   const e = err as Error;
-  // A bad setting is the user's to fix: its message says which; a stack would bury it.
-  const text = e instanceof Error && e.message.startsWith('Invalid configuration') ? e.message : (e?.stack ?? String(err));
+  // A bad setting, a port in use or a locked data directory is the user's to fix: the
+  // message says which; a stack would bury it.
+  const plain = e instanceof Error && (e.message.startsWith('Invalid configuration') || e.name === 'StartupError');
+  const text = plain ? e.message : (e?.stack ?? String(err));
   process.stderr.write(`metapixel failed to start: ${text}\n`);
   process.exit(1);
 }

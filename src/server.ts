@@ -4,7 +4,7 @@
  * process-wide state.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { Authenticator, parseGrants } from './core/auth';
@@ -38,6 +38,7 @@ import { buildEncodeService, buildImagePipeline } from './image-pipeline';
 import { ReferenceImageIngestor } from './search/ingestor';
 import { CatalogIndex, parseIndexShard } from './search/catalog-index';
 import { ProductSearch } from './search/product-search';
+import { lockDataDir, StartupError } from './core/data-dir-lock';
 
 
 export interface RunningServer {
@@ -55,15 +56,33 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
   if (auth.isOpen) log.warn('no API keys or bearer tokens configured: the server is open to every caller');
 
-  const store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
+  // Ports in use and a data directory in use stop the start here, before any work is done.
+  await probePort(config.port, config.host, 'REST', 'PORT');
+  await probePort(config.grpcPort, config.host, 'gRPC', 'GRPC_PORT');
+  // The embedded store has one writer: a second server on the same directory stops here.
+  const lock = config.mongodbUri ? undefined : lockDataDir(config.dataDir);
+  let store: CatalogStore;
+  try {
+    store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   log.info({ store: store.kind }, 'store opened');
 
   let queueLoad: () => QueueLoad[] = () => [];
   let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
   let indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0 });
-  const metrics = new Metrics(() => queueLoad(), () => indexSizes(), () => indexCounters());
+  const metrics = new Metrics(() => queueLoad(), () => indexSizes(), () => indexCounters(), {
+    key: config.metricsKey,
+    required: !auth.isOpen,
+    perSet: config.metricsPerSet,
+  });
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
-  const { vision, fetcher, decoder, hasher, rerankCodec } = pipeline;
+  const { vision, fetcher, decoder, hasher, rerankCodec, buckets } = pipeline;
+  if (!buckets.partitioned && !auth.isOpen && (config.storageEmulatorHost || config.gcsDir)) {
+    log.warn('METAPIXEL_GCS_BUCKETS is not set: every credential may read and write every gs:// bucket');
+  }
   queueLoad = () => vision.load();
   log.info({ modelsDir: pipeline.modelsDir }, 'vision models loaded');
   const index = new CatalogIndex(store, hasher, rerankCodec, log, {
@@ -84,9 +103,11 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
     defaultMaxResults: config.defaultMaxResults,
+    maxFeaturesPerImage: config.maxFeaturesPerImage,
+    maxImagesInFlightPerProject: config.maxImagesInFlightPerProject,
   }, log, { PRODUCT_SEARCH: productSearch.handle });
   const encoder = buildEncodeService(pipeline, config, log);
-  const gcsWriter = new GcsWriter({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs });
+  const gcsWriter = new GcsWriter({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets });
   const batchResponseType = lookupType('google.cloud.vision.v1.BatchAnnotateImagesResponse');
   const asyncAnnotateJob = new AsyncAnnotateJob(annotator, gcsWriter, (msg) => JSON.stringify(toJson(batchResponseType, msg)), {
     concurrency: config.inferenceConcurrency * 2,
@@ -100,7 +121,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   });
   const importJob = new ImportJob(
     store,
-    new GcsTextSource({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs }),
+    new GcsTextSource({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets }),
     new LineImporter(store, ingestor, { maxSetsPerProduct: config.maxSetsPerProduct, attempts: 4, retryDelayMs: 250 }),
     index,
     { concurrency: config.importConcurrency, chunkLines: 50, flushMs: 2000, touchMs: 5000, maxLineBytes: 1024 * 1024 },
@@ -149,12 +170,26 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     routes: buildRoutes(loadRoot(), SERVED_SERVICES),
     runner,
     maxBodyBytes: config.maxRequestBytes,
+    browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts) },
     log,
     extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router()],
   });
-  const httpServer = http.createServer(rest);
+  // Slow or idle clients cannot hold sockets: the headers, then the whole request (body
+  // included), must arrive within their deadlines (checked every second), and connections
+  // beyond the cap are refused.
+  const httpServer = http.createServer(
+    {
+      headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+    },
+    rest,
+  );
+  httpServer.maxConnections = config.httpMaxConnections;
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
+    httpServer.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new StartupError(`REST port ${config.port} on ${config.host} is already in use (PORT).`) : e),
+    );
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const grpcServer: grpc.Server = createGrpcServer({
@@ -162,8 +197,12 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     services: SERVED_SERVICES,
     runner,
     maxMessageBytes: config.maxRequestBytes,
+    maxConcurrentStreams: config.grpcMaxConcurrentStreams,
+    idleTimeoutMs: config.grpcIdleTimeoutMs,
   });
-  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort);
+  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort).catch((e: Error) => {
+    throw /EADDRINUSE|address already in use/i.test(String(e.message)) ? new StartupError(`gRPC port ${config.grpcPort} on ${config.host} is already in use (GRPC_PORT).`) : e;
+  });
   jobs.start();
   const restPort = (httpServer.address() as AddressInfo).port;
   log.info({ restPort, grpcPort }, 'metapixel listening');
@@ -180,6 +219,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       await index.close();
       await vision.close();
       await store.close();
+      lock?.release();
       log.info('metapixel stopped');
     },
   };
@@ -189,6 +229,23 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 function indexSnapshotDir(config: Readonly<Config>): string | undefined {
   if (config.indexSnapshotDir === 'off') return undefined;
   return config.indexSnapshotDir || path.join(config.dataDir, 'index-snapshots');
+}
+
+/** StartupError if `port` cannot be listened on now (0 picks a free port: nothing to check). */
+async function probePort(port: number, host: string, what: string, setting: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new StartupError(`${what} port ${port} on ${host} is already in use (${setting}).`) : e),
+    );
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** A comma-separated setting as a list. */
+function list(setting: string): string[] {
+  return setting.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** Stops accepting; keep-alive connections are closed as soon as their call is answered. */

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Authenticator, Credentials } from '../core/auth';
-import type { CallContext } from '../core/context';
+import { runInCall, type CallContext } from '../core/context';
 import { Code, internal, isMetapixelError, type MetapixelError } from '../core/errors';
 import type { MethodTable } from './method-table';
 
@@ -33,14 +33,20 @@ export class CallRunner {
     request: unknown,
     creds: Credentials,
     requestId: string = randomUUID(),
+    /** Aborted when the client goes away or its deadline passes (the reason is the error). */
+    signal?: AbortSignal,
   ): Promise<unknown> {
     const started = process.hrtime.bigint();
     let outcome = 'OK';
     try {
       const handler = this.methods.get(method);
       const principal = this.auth.authenticate(creds);
-      const ctx: CallContext = { principal, requestId };
-      return await handler(request, ctx);
+      signal?.throwIfAborted();
+      const ctx: CallContext = { principal, requestId, signal };
+      const result = await runInCall(ctx, () => handler(request, ctx));
+      // A client that left gets no answer; the call is recorded as what ended it.
+      signal?.throwIfAborted();
+      return result;
     } catch (e) {
       const err = this.toError(e, method, requestId);
       outcome = Code[err.code];

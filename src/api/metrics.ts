@@ -3,7 +3,10 @@
  * root and fed through callbacks (CallRunner's observer, the inference queues' onRun), so
  * no core module imports prom-client.
  */
+import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
+import { unauthenticated } from '../core/errors';
+import { sendError } from './rest/errors';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface QueueLoad {
@@ -51,8 +54,12 @@ export class Metrics {
     queueLoad: () => QueueLoad[] = () => [],
     indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [],
     indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0 }),
+    private readonly access: MetricsAccess = { key: '', required: false, perSet: false },
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'metapixel_' });
+    // Product set names belong to their tenants: labelled per set only when the operator
+    // asks (METAPIXEL_METRICS_PER_SET), else one total.
+    const perSet = access.perSet;
     for (const [name, help, field] of [
       ['metapixel_index_rebuilds_total', 'Product sets built whole from the store (start-up, set created or recovered), not by applying one change.', 'rebuilds'],
       ['metapixel_index_changes_applied_total', 'Index changes (a product in a set) applied from the change feed or by this process.', 'changesApplied'],
@@ -68,17 +75,18 @@ export class Metrics {
       });
     }
     for (const [name, help, field] of [
-      ['metapixel_index_regions', 'Regions in the search index, by product set.', 'regions'],
-      ['metapixel_index_bytes', 'Bytes of codes and embeddings held by the search index, by product set.', 'bytes'],
+      ['metapixel_index_regions', `Regions in the search index${perSet ? ', by product set' : ''}.`, 'regions'],
+      ['metapixel_index_bytes', `Bytes of codes and embeddings held by the search index${perSet ? ', by product set' : ''}.`, 'bytes'],
     ] as const) {
       new Gauge({
         name,
         help,
-        labelNames: ['product_set'] as const,
+        labelNames: perSet ? (['product_set'] as const) : [],
         registers: [this.registry],
         collect() {
           this.reset();
-          for (const s of indexSizes()) this.set({ product_set: s.set }, s[field]);
+          if (perSet) for (const s of indexSizes()) this.set({ product_set: s.set }, s[field]);
+          else this.set(indexSizes().reduce((n, s) => n + s[field], 0));
         },
       });
     }
@@ -115,9 +123,30 @@ export class Metrics {
 
   router(): express.Router {
     const r = express.Router();
-    r.get('/metrics', async (_req, res) => {
+    r.get('/metrics', async (req, res) => {
+      const denied = this.refusal(req.headers.authorization);
+      if (denied) return sendError(res, unauthenticated(denied));
       res.set('content-type', this.registry.contentType).send(await this.registry.metrics());
     });
     return r;
   }
+
+  /** Why a scrape with this Authorization header is refused, or undefined to serve it. */
+  private refusal(authorization: string | undefined): string | undefined {
+    const { key, required } = this.access;
+    if (!key) return required ? '/metrics is closed: API keys are configured, so it needs METAPIXEL_METRICS_KEY set and sent as a bearer token.' : undefined;
+    const given = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim() ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(key);
+    return a.length === b.length && timingSafeEqual(a, b) ? undefined : '/metrics needs the METAPIXEL_METRICS_KEY bearer token.';
+  }
+}
+
+export interface MetricsAccess {
+  /** The bearer token a scrape must present; '' = none. */
+  key: string;
+  /** No scrape without the key (API keys are configured); with no key set, /metrics is closed. */
+  required: boolean;
+  /** Label index sizes by product set (names of every tenant's sets). */
+  perSet: boolean;
 }

@@ -124,7 +124,7 @@ export class CatalogService {
       ...scope,
       id,
       displayName: rules.requiredText(p.displayName, 'product.display_name'),
-      description: rules.optionalText(p.description, 'product.description'),
+      description: rules.optionalText(p.description, 'product.description', true),
       productCategory: rules.productCategory(p.productCategory),
       labels: rules.labels(p.productLabels),
       createTime: now,
@@ -155,7 +155,7 @@ export class CatalogService {
     const paths = maskPaths(req.updateMask, ['display_name', 'description', 'product_labels'], ['product_category']);
     const patch: ProductPatch = {};
     if (paths.includes('display_name')) patch.displayName = rules.requiredText(p.displayName, 'product.display_name');
-    if (paths.includes('description')) patch.description = rules.optionalText(p.description, 'product.description');
+    if (paths.includes('description')) patch.description = rules.optionalText(p.description, 'product.description', true);
     if (paths.includes('product_labels')) patch.labels = rules.labels(p.productLabels);
     const rec = await this.store.updateProduct(name, patch, this.clock());
     if (!rec) throw notFound(`Product ${req.product?.name} not found.`);
@@ -203,6 +203,9 @@ export class CatalogService {
       regions,
     };
     if (!(await this.store.createReferenceImage(rec))) {
+      // Refused either because the id was taken meanwhile or because the product was deleted
+      // while the pixels were processed: say which.
+      if (!(await this.store.getProduct(product))) throw invalidArgument(`Product ${req.parent} does not exist (it was deleted while the image was being processed).`);
       throw alreadyExists(`ReferenceImage ${names.referenceImage({ ...product, referenceImage: rec.id })} already exists.`);
     }
     await this.changed(product, productChanges(product.product, await this.store.listSetsOfProduct(product)));

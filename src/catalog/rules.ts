@@ -37,17 +37,29 @@ export function resourceId(given: string | undefined, field: string): string {
   if (!given) return randomBytes(8).toString('hex');
   if (given.length > MAX_ID_LENGTH) throw invalidArgument(`${field} must be at most ${MAX_ID_LENGTH} characters.`);
   if (given.includes('/')) throw invalidArgument(`${field} cannot contain the character "/".`);
+  // A control character cannot travel in a resource name, and '.'/'..' are folded away by
+  // URL path normalisation: such an id could be created but never named again.
+  if (CONTROL.test(given)) throw invalidArgument(`${field} cannot contain control characters.`);
+  if (given === '.' || given === '..') throw invalidArgument(`${field} cannot be "." or "..".`);
   return given;
 }
+
+/** C0, DEL and C1 control characters. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 export function requiredText(value: string | undefined, field: string): string {
   if (!value) throw invalidArgument(`Missing required field: ${field}.`);
   return optionalText(value, field);
 }
 
-export function optionalText(value: string | undefined, field: string): string {
+/** `multiline` text (a description) may hold tabs and line breaks, other controls never. */
+export function optionalText(value: string | undefined, field: string, multiline = false): string {
   const v = value ?? '';
   if (v.length > MAX_TEXT_LENGTH) throw invalidArgument(`${field} must be at most ${MAX_TEXT_LENGTH} characters.`);
+  if ((multiline ? CONTROL_BUT_BREAKS : CONTROL).test(v)) throw invalidArgument(`${field} cannot contain control characters.`);
   return v;
 }
 
@@ -68,6 +80,7 @@ export function labels(values: KeyValueMsg[] | undefined): KeyValue[] {
     for (const part of ['key', 'value'] as const) {
       const s = kv[part] ?? '';
       if (!s) throw invalidArgument(`product_labels[${i}].${part} must not be empty.`);
+      if (CONTROL.test(s)) throw invalidArgument(`product_labels[${i}].${part} cannot contain control characters.`);
       if (Buffer.byteLength(s, 'utf8') > MAX_LABEL_BYTES) {
         throw invalidArgument(`product_labels[${i}].${part} must be at most ${MAX_LABEL_BYTES} bytes.`);
       }

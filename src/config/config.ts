@@ -19,6 +19,11 @@ export interface Config {
   bearerTokens: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxRequestBytes: number;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpMaxConnections: number;
+  grpcMaxConcurrentStreams: number;
+  grpcIdleTimeoutMs: number;
   maxSetsPerProduct: number;
   jobConcurrency: number;
   jobLeaseMs: number;
@@ -26,6 +31,8 @@ export interface Config {
   importConcurrency: number;
   shutdownGraceMs: number;
   maxImagesPerRequest: number;
+  maxFeaturesPerImage: number;
+  maxImagesInFlightPerProject: number;
   maxImageBytes: number;
   maxImagePixels: number;
   maxDecodedImageSide: number;
@@ -33,7 +40,12 @@ export interface Config {
   fetchTimeoutMs: number;
   fetchMaxRedirects: number;
   urlAllowList: string;
+  corsOrigins: string;
+  metricsKey: string;
+  metricsPerSet: boolean;
+  allowedHosts: string;
   gcsDir: string;
+  gcsBuckets: string;
   defaultProject: string;
   modelsDir: string;
   onnxThreads: number;
@@ -63,6 +75,11 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   bearerTokens: ['METAPIXEL_BEARER_TOKENS', '', { type: 'string' }],
   logLevel: ['METAPIXEL_LOG_LEVEL', 'info', { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }],
   maxRequestBytes: ['METAPIXEL_MAX_REQUEST_BYTES', 10 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
+  httpHeadersTimeoutMs: ['METAPIXEL_HTTP_HEADERS_TIMEOUT_MS', 10000, { type: 'integer', minimum: 100 }],
+  httpRequestTimeoutMs: ['METAPIXEL_HTTP_REQUEST_TIMEOUT_MS', 60000, { type: 'integer', minimum: 100 }],
+  httpMaxConnections: ['METAPIXEL_HTTP_MAX_CONNECTIONS', 1024, { type: 'integer', minimum: 1 }],
+  grpcMaxConcurrentStreams: ['METAPIXEL_GRPC_MAX_CONCURRENT_STREAMS', 100, { type: 'integer', minimum: 1 }],
+  grpcIdleTimeoutMs: ['METAPIXEL_GRPC_IDLE_TIMEOUT_MS', 300000, { type: 'integer', minimum: 1000 }],
   maxSetsPerProduct: ['METAPIXEL_MAX_SETS_PER_PRODUCT', 100, { type: 'integer', minimum: 1 }],
   jobConcurrency: ['METAPIXEL_JOB_CONCURRENCY', 2, { type: 'integer', minimum: 1, maximum: 64 }],
   jobLeaseMs: ['METAPIXEL_JOB_LEASE_MS', 30000, { type: 'integer', minimum: 500 }],
@@ -70,6 +87,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   importConcurrency: ['METAPIXEL_IMPORT_CONCURRENCY', 8, { type: 'integer', minimum: 1, maximum: 256 }],
   shutdownGraceMs: ['METAPIXEL_SHUTDOWN_GRACE_MS', 25000, { type: 'integer', minimum: 0 }],
   maxImagesPerRequest: ['METAPIXEL_MAX_IMAGES_PER_REQUEST', 16, { type: 'integer', minimum: 1 }],
+  maxFeaturesPerImage: ['METAPIXEL_MAX_FEATURES_PER_IMAGE', 32, { type: 'integer', minimum: 1 }],
+  maxImagesInFlightPerProject: ['METAPIXEL_PROJECT_IMAGE_CONCURRENCY', 64, { type: 'integer', minimum: 1 }],
   maxImageBytes: ['METAPIXEL_MAX_IMAGE_BYTES', 20 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
   maxImagePixels: ['METAPIXEL_MAX_IMAGE_PIXELS', 100_000_000, { type: 'integer', minimum: 1 }],
   maxDecodedImageSide: ['METAPIXEL_MAX_DECODED_SIDE', 1024, { type: 'integer', minimum: 64 }],
@@ -77,7 +96,12 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   fetchTimeoutMs: ['METAPIXEL_FETCH_TIMEOUT_MS', 10000, { type: 'integer', minimum: 100 }],
   fetchMaxRedirects: ['METAPIXEL_FETCH_MAX_REDIRECTS', 3, { type: 'integer', minimum: 0 }],
   urlAllowList: ['METAPIXEL_URL_ALLOWLIST', '', { type: 'string' }],
+  corsOrigins: ['METAPIXEL_CORS_ORIGINS', '', { type: 'string' }],
+  metricsKey: ['METAPIXEL_METRICS_KEY', '', { type: 'string' }],
+  metricsPerSet: ['METAPIXEL_METRICS_PER_SET', false, { type: 'boolean' }],
+  allowedHosts: ['METAPIXEL_ALLOWED_HOSTS', '', { type: 'string' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
+  gcsBuckets: ['METAPIXEL_GCS_BUCKETS', '', { type: 'string' }],
   defaultProject: ['METAPIXEL_DEFAULT_PROJECT', 'default', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }],
   modelsDir: ['METAPIXEL_MODELS_DIR', '', { type: 'string' }],
   onnxThreads: ['METAPIXEL_ONNX_THREADS', 1, { type: 'integer', minimum: 1, maximum: 64 }],

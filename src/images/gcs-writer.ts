@@ -7,6 +7,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deadlineExceeded, failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable } from '../core/errors';
 import { jsonApiBase, localObjectPath, type GcsLimits } from './gcs-fetch';
+import { OPEN_BUCKETS } from './bucket-policy';
 
 /** Cloud Storage caps object names at 1024 bytes of UTF-8. */
 export const MAX_OBJECT_NAME_BYTES = 1024;
@@ -29,7 +30,12 @@ export function parseGsPrefix(uri: unknown, field: string): { bucket: string; pr
 }
 
 export class GcsWriter {
-  constructor(private readonly config: Pick<GcsLimits, 'emulatorHost' | 'localDir' | 'timeoutMs'>) {}
+  constructor(private readonly config: Pick<GcsLimits, 'emulatorHost' | 'localDir' | 'timeoutMs' | 'buckets'>) {}
+
+  /** PERMISSION_DENIED unless the current call or operation may write to `bucket`. */
+  checkAccess(bucket: string): void {
+    (this.config.buckets ?? OPEN_BUCKETS).check(bucket, 'write');
+  }
 
   get configured(): boolean {
     return Boolean(this.config.emulatorHost || this.config.localDir);
@@ -37,6 +43,7 @@ export class GcsWriter {
 
   async write(bucket: string, object: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
     if (Buffer.byteLength(object) > MAX_OBJECT_NAME_BYTES) throw invalidArgument(`Object name gs://${bucket}/${object.slice(0, 100)}… is too long.`);
+    this.checkAccess(bucket);
     if (this.config.localDir) return this.writeLocal(bucket, object, body);
     if (this.config.emulatorHost) return this.upload(bucket, object, body, contentType, signal);
     throw failedPrecondition('Writing to gs:// needs STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');

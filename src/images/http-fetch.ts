@@ -78,7 +78,16 @@ export class HttpImageFetcher {
   private allowed(host: string, address: string): boolean {
     if (this.allowedHosts.has(host.toLowerCase())) return true;
     let ip = ipaddr.parse(address);
-    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+    if (ip.kind() === 'ipv6') {
+      const v6 = ip as ipaddr.IPv6;
+      // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d, which
+      // the URL parser writes as ::7f00:1) forms are judged as the IPv4 address they hold.
+      const compatible = v6.parts.slice(0, 6).every((p) => p === 0) && (v6.parts[6] !== 0 || v6.parts[7] > 1);
+      if (v6.isIPv4MappedAddress() || compatible) {
+        const [a, b] = [v6.parts[6], v6.parts[7]];
+        ip = new ipaddr.IPv4([a >> 8, a & 0xff, b >> 8, b & 0xff]);
+      }
+    }
     if (this.allowedCidrs.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits))) return true;
     return PUBLIC_RANGES.has(ip.range());
   }
@@ -128,8 +137,14 @@ export class HttpImageFetcher {
         });
         res.on('end', () => resolve({ body: Buffer.concat(chunks) }));
         res.on('error', (e) => reject(networkError(e)));
+        res.on('close', () => {
+          if (!res.complete) reject(networkError(Object.assign(new Error('connection closed before the whole image arrived'), { code: 'ECONNRESET' })));
+        });
       });
-      req.setTimeout(remaining, () => req.destroy(deadlineExceeded(`Timed out fetching ${url.origin} after ${this.limits.timeoutMs} ms.`)));
+      // A deadline for the whole exchange, body included (not an idle timeout, which a
+      // server sending a byte now and then would never trip).
+      const timer = setTimeout(() => req.destroy(deadlineExceeded(`Timed out fetching ${url.origin} after ${this.limits.timeoutMs} ms.`)), remaining);
+      req.on('close', () => clearTimeout(timer));
       req.on('error', (e) => reject(networkError(e)));
     });
   }

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Code, isMetapixelError } from '../core/errors';
+import { projectPrincipal, runInCall } from '../core/context';
 import type { OperationName } from '../catalog/names';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../store/catalog-store';
 import { opName } from './operations-service';
@@ -106,7 +107,12 @@ export class JobRunner {
           await this.store.updateOperation(name, { metadata, checkpoint }, this.clock());
         },
       };
-      const response = await handler.run(op, ctl);
+      // The worker acts for the operation's project only (its gs:// reads and writes too),
+      // whichever call happened to wake it.
+      // No signal here: a job handles its own stop between checkpointed steps (ctl.signal),
+      // so a pause never turns half-done images into recorded failures.
+      const ctx = { principal: projectPrincipal(op.project, `operation:${op.id}`), requestId: `operation:${op.id}` };
+      const response = await runInCall(ctx, () => handler.run(op, ctl));
       abort.signal.throwIfAborted();
       await this.store.updateOperation(name, { done: true, response, ...this.final(op, 'SUCCEEDED') }, this.clock());
       this.log.info({ operation: op.id, kind: op.kind }, 'operation done');

@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
-import { invalidArgument } from '../core/errors';
+import { invalidArgument, resourceExhausted } from '../core/errors';
+import { names } from '../catalog/names';
 import type { StatusMsg } from '../catalog/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder, DecodedImage } from '../images/image-decoder';
@@ -49,10 +50,16 @@ export interface AnnotateLimits {
   maxImagesPerRequest: number;
   /** Objects returned when a feature sets no maxResults. */
   defaultMaxResults: number;
+  /** Features listed for one image, duplicates included (default 32). */
+  maxFeaturesPerImage?: number;
+  /** Images of one project being annotated at once over all its calls (default unlimited). */
+  maxImagesInFlightPerProject?: number;
 }
 
 export class AnnotateService {
   private readonly features: Map<string, FeatureHandler>;
+  /** Images in flight per project (images:annotate calls only; operations have their own pace). */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly fetcher: ImageFetcher,
@@ -74,19 +81,46 @@ export class AnnotateService {
 
   async batchAnnotateImages(req: { requests?: AnnotateImageRequestMsg[]; parent?: string }, ctx: CallContext) {
     const requests = checkImageBatch(req, ctx, this.limits.maxImagesPerRequest);
-    const responses = await Promise.all(requests.map((r) => this.annotateOne(r, ctx)));
-    return { responses };
+    const project = req.parent ? names.parseProjectScope(req.parent, 'parent').project : ctx.principal.defaultProject ?? ctx.principal.id;
+    const release = this.admit(project, requests.length);
+    try {
+      const responses = await Promise.all(requests.map((r) => this.annotateOne(r, ctx)));
+      return { responses };
+    } finally {
+      release();
+    }
+  }
+
+  /** A per-project quota on images in flight: beyond it the call is RESOURCE_EXHAUSTED. */
+  private admit(project: string, images: number): () => void {
+    const limit = this.limits.maxImagesInFlightPerProject ?? Infinity;
+    const now = this.inFlight.get(project) ?? 0;
+    if (now + images > limit) {
+      throw resourceExhausted(
+        `Quota exceeded: project ${project} has ${now} images being annotated, and at most ${limit} may be at once; retry after the running calls finish.`,
+      );
+    }
+    this.inFlight.set(project, now + images);
+    return () => {
+      const left = (this.inFlight.get(project) ?? images) - images;
+      if (left > 0) this.inFlight.set(project, left);
+      else this.inFlight.delete(project);
+    };
   }
 
   async annotateOne(req: AnnotateImageRequestMsg, ctx: CallContext): Promise<AnnotateImageResponseMsg> {
     try {
-      const features = req.features ?? [];
+      const features = mergeFeatures(req.features ?? [], this.limits.maxFeaturesPerImage ?? 32);
       if (features.length === 0) throw invalidArgument(`No feature requested; supported features: ${this.supportedFeatures.join(', ')}.`);
       const known = features.filter((f) => this.features.has(f.type ?? ''));
       const unknown = features.filter((f) => !this.features.has(f.type ?? '')).map((f) => f.type || 'TYPE_UNSPECIFIED');
-      const img = known.length ? await this.decoder.decode(await this.fetcher.fetch(req.image)) : undefined;
+      ctx.signal?.throwIfAborted();
+      const img = known.length ? await this.decoder.decode(await this.fetcher.fetch(req.image, ctx.signal)) : undefined;
       const out: AnnotateImageResponseMsg = {};
-      for (const f of known) Object.assign(out, await this.features.get(f.type!)!(img!, f, req, ctx));
+      for (const f of known) {
+        ctx.signal?.throwIfAborted();
+        Object.assign(out, await this.features.get(f.type!)!(img!, f, req, ctx));
+      }
       if (unknown.length) {
         out.error = invalidArgument(
           `Feature ${unknown.join(', ')} is not offered by Metapixel; supported features: ${this.supportedFeatures.join(', ')}.`,
@@ -101,6 +135,25 @@ export class AnnotateService {
   private toStatus(e: unknown): StatusMsg {
     return imageErrorStatus(e, this.log);
   }
+}
+
+/**
+ * The features of one image with duplicates merged: each type once, with the largest
+ * maxResults asked (0 = the default), so repeating a feature never repeats its work. More
+ * than `max` listed is INVALID_ARGUMENT.
+ */
+export function mergeFeatures(features: FeatureMsg[], max: number): FeatureMsg[] {
+  if (features.length > max) {
+    throw invalidArgument(`Too many features: ${features.length} for one image; the limit is ${max} (each feature type is computed once).`);
+  }
+  const byType = new Map<string, FeatureMsg>();
+  for (const f of features) {
+    const type = f.type ?? '';
+    const seen = byType.get(type);
+    if (!seen) byType.set(type, { ...f });
+    else if (seen.maxResults && (!f.maxResults || f.maxResults > seen.maxResults)) seen.maxResults = f.maxResults;
+  }
+  return [...byType.values()];
 }
 
 async function localizeObjects(detector: ObjectDetector, img: DecodedImage, maxResults: number) {

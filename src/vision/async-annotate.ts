@@ -9,7 +9,7 @@
  * there (a file written twice has the same name and content); a cancel stops between
  * batches.
  */
-import type { CallContext } from '../core/context';
+import { projectPrincipal, runInCall, type CallContext } from '../core/context';
 import type { Principal } from '../core/auth';
 import { failedPrecondition, invalidArgument, isMetapixelError, permissionDenied, Code } from '../core/errors';
 import { names } from '../catalog/names';
@@ -83,6 +83,9 @@ export class AsyncAnnotateService {
       ? names.parseProjectScope(req.parent, 'parent')
       : { project: ctx.principal.defaultProject ?? this.defaultProject, location: null };
     ctx.principal.assertProject(scope.project);
+    // The worker writes for the operation's project: its bucket must be that project's.
+    const { bucket } = parseGsPrefix(outputConfig.gcsDestination.uri, 'outputConfig.gcsDestination.uri');
+    runInCall({ principal: projectPrincipal(scope.project, ctx.principal.id), requestId: ctx.requestId }, () => this.writer.checkAccess(bucket));
     const now = toTimestamp(this.clock());
     const stored: StoredRequest = { requests: requests.map(storeImage), outputConfig };
     const rec = await this.operations.enqueue({

@@ -3,7 +3,8 @@
  * tests can inject fakes and the runtime (onnxruntime-node today, see onnx-session.ts) can
  * change without touching decoders or detectors.
  */
-import { resourceExhausted, unavailable } from '../core/errors';
+import { cancelled, resourceExhausted, unavailable } from '../core/errors';
+import { currentCall } from '../core/context';
 import type { RawDetection } from './box';
 import type { InputSize } from './model-io';
 
@@ -88,7 +89,11 @@ export class InferenceQueue implements InferenceSession {
   }
 
   private async schedule<T>(job: () => Promise<T>): Promise<T> {
-    await this.acquire();
+    // The call this run is for (core/context.ts): once it is gone (client cancelled, deadline
+    // passed, operation cancelled) a run still waiting here is dropped, not run.
+    const signal = currentCall()?.signal;
+    if (signal?.aborted) throw abortReason(signal);
+    await this.acquire(signal);
     const started = performance.now();
     try {
       return await job();
@@ -112,7 +117,7 @@ export class InferenceQueue implements InferenceSession {
     await this.session.close();
   }
 
-  private acquire(): Promise<void> {
+  private acquire(signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(unavailable(`${this.label} model is shut down`));
     if (this.running < this.concurrency) {
       this.running++;
@@ -124,7 +129,23 @@ export class InferenceQueue implements InferenceSession {
     }
     return new Promise<void>((resolve, reject) => {
       // `running` is handed over by release(), so it is not incremented here.
-      this.waiting.push({ start: resolve, fail: reject });
+      const waiter: Waiter = {
+        start: () => {
+          signal?.removeEventListener('abort', drop);
+          resolve();
+        },
+        fail: (e) => {
+          signal?.removeEventListener('abort', drop);
+          reject(e);
+        },
+      };
+      const drop = () => {
+        const i = this.waiting.indexOf(waiter);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(abortReason(signal!));
+      };
+      signal?.addEventListener('abort', drop, { once: true });
+      this.waiting.push(waiter);
     });
   }
 
@@ -137,4 +158,8 @@ export class InferenceQueue implements InferenceSession {
     this.running--;
     if (this.running === 0 && this.onIdle) this.onIdle();
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : cancelled('The call was cancelled.');
 }

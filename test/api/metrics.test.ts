@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ metricsPerSet: true });
 });
 afterAll(async () => {
   await server?.stop();

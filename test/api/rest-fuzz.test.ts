@@ -85,13 +85,24 @@ function casesFor(route: Route): Case[] {
   } else {
     cases.push({ what: 'unknown query parameter', method, path: `${path}?bogusParam=1` });
   }
+  // Names every object inherits: looked up only among the method's own fields.
+  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__']) {
+    cases.push({ what: `query parameter ${name}`, method, path: `${path}?${name}=1`, body: route.body ? '{}' : undefined });
+    cases.push({ what: `nested query parameter ${name}`, method, path: `${path}?${name}.x=1`, body: route.body ? '{}' : undefined });
+  }
+  for (const idField of ['productSetId', 'productId', 'referenceImageId']) {
+    if (!Object.hasOwn(route.requestType.fields, idField)) continue;
+    for (const id of ['a%00b', 'a%0Ab', 'a%7Fb', '.', '..']) {
+      cases.push({ what: `unusable id ${idField}=${id}`, method, path: `${path}?${idField}=${id}`, body: route.body ? '{"displayName":"x","productCategory":"apparel-v2","uri":"gs://b/o.jpg"}' : undefined });
+    }
+  }
   if (route.requestType.fields.pageToken) {
     for (const q of ['pageToken=garbage', 'pageToken=' + Buffer.from('{"v":1,"l":"x","k":"a"}').toString('base64url'), 'pageSize=-1', 'pageSize=101', 'pageSize=abc', 'pageSize=99999999999']) {
       cases.push({ what: `bad paging ${q}`, method, path: `${path}?${q}` });
     }
   }
   if (route.vars.length) {
-    const badSegments = ['%E0%A4%A', 'a%2Fb', '%00'];
+    const badSegments = ['%E0%A4%A', 'a%2Fb', '%00', 'a%0Ab', 'a%7Fb', 'a%C2%85b'];
     for (const seg of badSegments) {
       cases.push({ what: `bad name segment ${seg}`, method, path: concretePath(route, (p) => validName(p).replace(/x1$/, seg).replace(/fuzz-proj$/, seg)) });
     }

@@ -58,6 +58,10 @@ test.each([
   ['the cloud metadata address', () => strict.fetch('http://169.254.169.254/latest/meta-data'), 3, /non-public/],
   ['IPv6 loopback', () => strict.fetch('http://[::1]/x'), 3, /non-public/],
   ['private ranges', () => strict.fetch('http://10.1.2.3/x.jpg'), 3, /non-public/],
+  // Issue #15: the IPv4-compatible IPv6 form passed the filter.
+  ['IPv4-compatible loopback [::127.0.0.1]', () => strict.fetch('http://[::127.0.0.1]/x.jpg'), 3, /non-public/],
+  ['IPv4-compatible private [::10.0.0.1]', () => strict.fetch('http://[::10.0.0.1]/x.jpg'), 3, /non-public/],
+  ['IPv4-mapped loopback [::ffff:127.0.0.1]', () => strict.fetch('http://[::ffff:127.0.0.1]/x.jpg'), 3, /non-public/],
   ['a redirect to the metadata address', () => open.fetch(`${base}/to-metadata`), 3, /non-public/],
   ['a 404', () => open.fetch(`${base}/missing.jpg`), 5, /404/],
   ['a non-image content type', () => open.fetch(`${base}/page.html`), 3, /not an image/],
@@ -90,6 +94,10 @@ test('gs:// from a local bucket directory, without escaping it', async () => {
     expect(Buffer.from(await fetcher.fetch('gs://b/x/i.png'))).toEqual(PNG);
     await expect(fetcher.fetch('gs://b/../../etc/passwd')).rejects.toMatchObject({ code: 3 });
     await expect(fetcher.fetch('gs://b/missing.png')).rejects.toMatchObject({ code: 5 });
+    // A directory is no object (issue #15: EISDIR answered 500); a big file is refused unread.
+    await expect(fetcher.fetch('gs://b/x')).rejects.toMatchObject({ code: 5 });
+    writeFileSync(path.join(dir, 'b', 'big.jpg'), Buffer.alloc(5000));
+    await expect(fetcher.fetch('gs://b/big.jpg')).rejects.toMatchObject({ code: 3, message: expect.stringMatching(/limit/) });
     const unconfigured = new GcsImageFetcher({ emulatorHost: '', localDir: '', timeoutMs: 1000, maxBytes: 1000 });
     await expect(unconfigured.fetch('gs://b/x/i.png')).rejects.toMatchObject({ code: 9 });
   } finally {

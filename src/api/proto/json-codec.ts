@@ -28,14 +28,19 @@ export function decodeBase64(s: string, at: string): Buffer {
   let end = t.length;
   while (end > 0 && t.charCodeAt(end - 1) === 61 /* = */) end--;
   const buf = t.length - end > 2 || end % 4 === 1 ? undefined : Buffer.from(t, 'base64');
-  if (!buf || buf.length !== Math.floor((end * 3) / 4)) throw invalidArgument(`Invalid value at '${at}': invalid base64 data.`);
+  if (!buf || buf.length !== Math.floor((end * 3) / 4)) throw invalidArgument(`Invalid value at '${at}': invalid base64 data (standard or URL-safe alphabet; line breaks allowed, padding only at the end).`);
   return buf;
 }
 
 const WHITESPACE = /\s/;
 
+/** A field by its JSON or proto name; only the message's own fields (never `toString`,
+ *  `__proto__` or another property every object inherits). */
 export function findField(type: protobuf.Type, key: string): protobuf.Field | undefined {
-  return type.fields[key] ?? type.fields[snakeToCamel(key)];
+  const fields = type.fields;
+  if (Object.hasOwn(fields, key)) return fields[key];
+  const camel = snakeToCamel(key);
+  return Object.hasOwn(fields, camel) ? fields[camel] : undefined;
 }
 
 // ---- JSON in ---------------------------------------------------------------------------
@@ -80,13 +85,42 @@ function scalarOrMessageIn(field: protobuf.Field, value: unknown, at: string): u
   const rt = field.resolvedType;
   if (rt instanceof protobuf.Type) return jsonToPlain(rt, value, at);
   if (rt instanceof protobuf.Enum) {
-    const ok = typeof value === 'number' ? rt.valuesById[value] !== undefined : rt.values[String(value)] !== undefined;
+    const ok = typeof value === 'number' ? Object.hasOwn(rt.valuesById, value) : Object.hasOwn(rt.values, String(value));
     if (!ok) throw invalidArgument(`Invalid value at '${at}' (type.googleapis.com/${rt.fullName.slice(1)}), "${value}".`);
     return value;
   }
   if (field.type === 'bytes') return decodeBase64(String(value), at);
   if (['float', 'double'].includes(field.type) && typeof value === 'string') return Number(value);
+  const range = INT_RANGES[field.type];
+  if (range && (typeof value === 'string' || typeof value === 'number')) return integerIn(value, range, field.type, at);
   return value;
+}
+
+/** The range of each integer type; a value outside is refused, never wrapped. */
+const INT_RANGES: Record<string, [bigint, bigint]> = {
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+};
+
+function integerIn(value: string | number, [min, max]: [bigint, bigint], type: string, at: string): string | number {
+  let n: bigint;
+  try {
+    if (typeof value === 'number' && !Number.isInteger(value)) throw new Error('not an integer');
+    n = BigInt(typeof value === 'string' ? value.trim() : value);
+  } catch {
+    throw invalidArgument(`Invalid value at '${at}' (TYPE_${type.toUpperCase()}), "${String(value).slice(0, 40)}": not an integer.`);
+  }
+  if (n < min || n > max) throw invalidArgument(`Invalid value at '${at}' (TYPE_${type.toUpperCase()}), "${String(value).slice(0, 40)}": out of range [${min}, ${max}].`);
+  // 64-bit values stay strings (exact); 32-bit ones become numbers.
+  return max > 2n ** 32n ? n.toString() : Number(n);
 }
 
 function timestampIn(json: unknown, at: string): Obj {

@@ -62,7 +62,9 @@ function valueSchema(field: protobuf.Field, defs: Record<string, Schema>): Schem
   const t = field.type;
   if (t === 'string') return { type: 'string' };
   if (t === 'bool') return { type: 'boolean' };
-  if (t === 'bytes') return { type: 'string', pattern: '^[A-Za-z0-9+/_\\-\\s]*=*$' };
+  // base64 (standard or URL-safe, MIME line breaks allowed) is checked where it is decoded
+  // (json-codec.ts decodeBase64), in one pass, with a message naming the field.
+  if (t === 'bytes') return { type: 'string' };
   if (t === 'float' || t === 'double') {
     return { anyOf: [{ type: 'number' }, { enum: ['NaN', 'Infinity', '-Infinity'] }, { type: 'string', pattern: '^-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?$' }] };
   }

@@ -15,6 +15,7 @@ import { fromJson, toJson } from '../proto/json-codec';
 import { schemaFor } from '../proto/json-schema';
 import { matchRoute, type Route } from './http-rules';
 import { sendError } from './errors';
+import { browserGuard, type BrowserGuardOptions } from './browser-guard';
 import { requestJson, systemParams } from './transcode';
 
 export interface RestOptions {
@@ -24,6 +25,8 @@ export interface RestOptions {
   maxBodyBytes: number;
   /** Extra routers mounted before the API (health, metrics). */
   extra?: express.Router[];
+  /** Origin and Host rules for requests from web pages (browser-guard.ts). */
+  browser?: BrowserGuardOptions;
   log: Logger;
 }
 
@@ -31,6 +34,7 @@ export function createRestApp(opts: RestOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(browserGuard(opts.browser ?? { corsOrigins: [], allowedHosts: [] }));
   for (const r of opts.extra ?? []) app.use(r);
   app.use(express.raw({ type: () => true, limit: opts.maxBodyBytes }));
   const validators = new Validators();
@@ -49,12 +53,12 @@ async function handle(req: Request, res: Response, opts: RestOptions, validators
     const found = matchRoute(opts.routes, req.method.toLowerCase(), url.pathname);
     if (!found) throw notFound(`No API method at ${req.method} ${url.pathname}.`);
     const { route, values } = found;
-    const body = parseBody(req.body as Buffer | undefined, route);
+    const body = parseBody(req.body as Buffer | undefined, route, headerValue(req, 'content-type'));
     const json = requestJson(route, values, query, body);
     validators.check(route.requestType, json);
     const request = fromJson(route.requestType, json);
     const creds: Credentials = { apiKey: headerValue(req, 'x-goog-api-key') ?? sys.apiKey, bearerToken: bearer(req) };
-    const result = await opts.runner.run(route.method, 'rest', request, creds, requestId);
+    const result = await opts.runner.run(route.method, 'rest', request, creds, requestId, callSignal(req, res));
     res.status(200).json(toJson(route.responseType, result, { enumsAsInt: sys.enumsAsInt }));
   } catch (e) {
     if (!isMetapixelError(e)) opts.log.error({ err: e, requestId, path: url.pathname }, 'REST adapter failure');
@@ -62,13 +66,38 @@ async function handle(req: Request, res: Response, opts: RestOptions, validators
   }
 }
 
-function parseBody(raw: Buffer | undefined, route: Route): unknown {
+function parseBody(raw: Buffer | undefined, route: Route, contentType: string | undefined): unknown {
   if (!route.body || !raw || raw.length === 0) return undefined;
+  // Only JSON, as Google's JSON front end: a text/plain or form body is what a web page can
+  // send cross-site without a CORS preflight, so it must never be read as a request.
+  const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw invalidArgument(
+      `Invalid JSON payload received. Content-Type "${mediaType.slice(0, 100) || '(none)'}" is not supported; send the body as application/json.`,
+    );
+  }
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (e) {
     throw invalidArgument(`Invalid JSON payload received. ${(e as Error).message}`);
   }
+}
+
+/**
+ * Aborted when the client closes the connection before the answer, or when its
+ * `X-Server-Timeout` (seconds, Google's REST deadline header) passes.
+ */
+function callSignal(req: Request, res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort(MetapixelError.of(Code.CANCELLED, 'The client closed the connection.'));
+  });
+  const timeout = Number(headerValue(req, 'x-server-timeout'));
+  if (Number.isFinite(timeout) && timeout > 0) {
+    const timer = setTimeout(() => ac.abort(MetapixelError.of(Code.DEADLINE_EXCEEDED, 'Deadline expired before the operation could complete.')), timeout * 1000);
+    res.on('close', () => clearTimeout(timer));
+  }
+  return ac.signal;
 }
 
 function headerValue(req: Request, name: string): string | undefined {
@@ -102,7 +131,13 @@ class Validators {
     if (v(json)) return;
     const e = v.errors?.[0];
     const at = (e?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const detail = e?.keyword === 'additionalProperties' ? `Unknown name "${(e.params as { additionalProperty: string }).additionalProperty}"` : e?.message ?? 'invalid';
+    const detail =
+      e?.keyword === 'additionalProperties'
+        ? `Unknown name "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : // The only patterns in the schemas are numbers written as strings; the rule, not the regex.
+          e?.keyword === 'pattern'
+          ? 'must be a number'
+          : e?.message ?? 'invalid';
     throw invalidArgument(`Invalid JSON payload received. Invalid value at '${at}': ${detail}.`);
   }
 }

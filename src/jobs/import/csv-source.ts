@@ -7,12 +7,15 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { deadlineExceeded, failedPrecondition, notFound } from '../../core/errors';
 import { getJsonApiObject, localObjectPath, parseGsUri } from '../../images/gcs-fetch';
+import { OPEN_BUCKETS, type BucketPolicy } from '../../images/bucket-policy';
 
 export interface CsvSourceOptions {
   emulatorHost: string;
   localDir: string;
   /** Until the response starts, and the longest pause between two chunks of the body. */
   timeoutMs: number;
+  /** Which callers may use which buckets (default: everyone every bucket). */
+  buckets?: BucketPolicy;
 }
 
 /** A source of the CSV's bytes; tests and other stores of files can stand in for it. */
@@ -26,6 +29,7 @@ export class GcsTextSource implements TextSource {
   async open(uri: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     const { bucket, object } = parseGsUri(uri);
     const what = `gs://${bucket}/${object}`;
+    (this.opts.buckets ?? OPEN_BUCKETS).check(bucket, 'read');
     if (this.opts.localDir) {
       const file = localObjectPath(this.opts.localDir, bucket, object);
       const handle = await open(file, 'r').catch(() => {
