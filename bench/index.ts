@@ -8,10 +8,12 @@
  * Code files are raw: n codes of bits/8 bytes back to back, bit i = bit i%8 of byte i/8.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { HammingHit, HammingIndex } from '../src/search/hamming/hamming-index';
+import type { CodeBits, HammingHit, HammingIndex } from '../src/search/hamming/hamming-index';
+import { chooseHammingIndex } from '../src/search/hamming/choose';
 import { LinearScanIndex } from '../src/search/hamming/linear-scan';
 import { MultiIndexHashing } from '../src/search/hamming/mih';
 import type { KernelName } from '../src/search/hamming/scan-kernels';
@@ -38,7 +40,12 @@ const { values: opt } = parseArgs({
     m: { type: 'string' },
     'scan-fallback': { type: 'string' },
     seed: { type: 'string', default: '42' },
-    rounds: { type: 'string', default: '1' },
+    rounds: { type: 'string' },
+    'scan-c': { type: 'string' },
+    perfdata: { type: 'string' },
+    sets: { type: 'string', default: 'clustered_64_1000000,clustered_128_1000000,clustered_256_1000000,clustered_64_10000000' },
+    'c-nq': { type: 'string' },
+    'no-c': { type: 'boolean', default: false },
   },
 });
 
@@ -225,5 +232,204 @@ function runRounds(r: number): void {
   for (const row of summary) console.log(JSON.stringify(row));
 }
 
-if (Number(opt.rounds) > 1 && !opt.generate) runRounds(Number(opt.rounds));
+// ---------------------------------------------------------------------------------------
+// --perfdata DIR: the shared yardstick files (../shared/perf/README.md) with the C scan
+// compiled from scan.c and run beside our engines in the same script, interleaved per
+// round, so machine drift hits both sides alike. Ratios are the median of the per-round
+// ratios; recall is tie-aware (an id counts when its distance <= the 10th true distance).
+
+interface SharedSet {
+  name: string;
+  bits: number;
+  n: number;
+  db: Uint8Array;
+  queries: Uint8Array;
+  gtDist: Int32Array;
+}
+
+function loadShared(dir: string, name: string): SharedSet {
+  const m = /^([a-z]+)_(\d+)_(\d+)$/.exec(name);
+  if (!m) throw new Error(`Set name ${name} is not <dist>_<bits>_<n>`);
+  const b = Number(m[2]);
+  const n = Number(m[3]);
+  const at = path.join(dir, name);
+  const read = (f: string) => new Uint8Array(readFileSync(path.join(at, f)));
+  const db = read(`db_${b}_${n}.u8`);
+  const queries = read(`q_${b}_1000.u8`);
+  const gt = read(`gt_${name}.dist`);
+  if (db.length !== (n * b) / 8) throw new Error(`${name}: db is ${db.length} bytes, want ${(n * b) / 8}`);
+  return { name, bits: b, n, db, queries, gtDist: new Int32Array(gt.buffer, gt.byteOffset, gt.length / 4) };
+}
+
+/** Compiles scan.c (gcc -O3 -march=native, as its README says); undefined without gcc. */
+function compileC(): string | undefined {
+  if (opt['no-c']) return undefined;
+  const src = path.resolve(opt['scan-c'] ?? path.join(process.cwd(), '../shared/perf/scan.c'));
+  if (!existsSync(src)) {
+    console.log(`no C yardstick: ${src} not found (--scan-c FILE)`);
+    return undefined;
+  }
+  if (spawnSync('gcc', ['--version']).status !== 0) {
+    console.log('no C yardstick: gcc not found');
+    return undefined;
+  }
+  const exe = path.join(os.tmpdir(), `metapixel-scan-c-${process.pid}`);
+  const cc = spawnSync('gcc', ['-O3', '-march=native', '-o', exe, src], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
+  return exe;
+}
+
+/** One run of the C scalar scan over the first nq queries; returns its qps. */
+function runC(exe: string, dir: string, set: SharedSet, nq: number): { scalar: number; blocked: number } {
+  const r = spawnSync(exe, [path.join(dir, set.name), String(nq), '1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`C scan failed: ${r.stderr}`);
+  const out: Record<string, number> = {};
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const row = JSON.parse(line) as { index: string; qps: number; topk_dist_mismatch: number };
+    if (row.topk_dist_mismatch !== 0) throw new Error(`C scan ${row.index}: ${row.topk_dist_mismatch} distance mismatches`);
+    out[row.index] = row.qps;
+  }
+  return { scalar: out['c-scan-scalar'], blocked: out['c-scan-blocked'] };
+}
+
+function popcount8(v: number): number {
+  let c = 0;
+  for (; v; v &= v - 1) c++;
+  return c;
+}
+
+function hamming(a: Uint8Array, b: Uint8Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += popcount8(a[i] ^ b[i]);
+  return d;
+}
+
+/** Tie-aware recall@k and whether the distance list equals the truth exactly. */
+function sharedRecall(set: SharedSet, qi: number, got: HammingHit[]): { recall: number; exact: boolean } {
+  const by = set.bits / 8;
+  const q = set.queries.subarray(qi * by, (qi + 1) * by);
+  const kth = set.gtDist[qi * 10 + k - 1];
+  let ok = 0;
+  let exact = got.length === k;
+  got.forEach((h, j) => {
+    const d = hamming(q, set.db.subarray(h.id * by, (h.id + 1) * by));
+    if (d !== h.distance) exact = false;
+    if (d <= kth) ok++;
+    if (d !== set.gtDist[qi * 10 + j]) exact = false;
+  });
+  return { recall: ok / k, exact };
+}
+
+interface Timed {
+  qps: number;
+  recall: number;
+  mismatches: number;
+  codes: number;
+  buckets: number;
+}
+
+function timeQueries(index: HammingIndex, set: SharedSet, nq: number): Timed {
+  const by = set.bits / 8;
+  index.resetStats();
+  const results: HammingHit[][] = new Array(nq);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < nq; i++) results[i] = index.search(set.queries.subarray(i * by, (i + 1) * by), k);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  let recallSum = 0;
+  let mismatches = 0;
+  results.forEach((r, i) => {
+    const { recall: rc, exact } = sharedRecall(set, i, r);
+    recallSum += rc;
+    if (!exact) mismatches++;
+  });
+  const st = index.stats;
+  return { qps: nq / s, recall: recallSum / nq, mismatches, codes: st.codesScanned / st.searches, buckets: st.bucketsProbed / st.searches };
+}
+
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function runShared(dir: string, names: string[], rounds: number): void {
+  if (k !== 10) throw new Error('The shared ground truth is top-10: use --k 10');
+  const exe = compileC();
+  console.log(`node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}; ${rounds} interleaved rounds, C ${exe ? 'scan.c scalar' : 'absent'}`);
+  const methods = opt.methods.split(',');
+  const summary: object[] = [];
+  for (const name of names) {
+    gc?.();
+    const set = loadShared(dir, name);
+    const cNq = Number(opt['c-nq'] ?? (set.n >= 10_000_000 ? 100 : 500));
+    const nqOf = (method: string) => (method === 'mih' ? Math.min(1000, Number(opt.nq)) : cNq);
+    const ids = new Uint32Array(set.n).map((_, i) => i);
+    const built = new Map<string, { index: HammingIndex; buildS: number }>();
+    for (const method of methods) {
+      const t0 = process.hrtime.bigint();
+      const index = method === 'scan' ? new LinearScanIndex(set.bits) : new MultiIndexHashing(set.bits, {
+        ...(opt.m ? { m: Number(opt.m) } : {}),
+        ...(opt['scan-fallback'] ? { scanFallback: Number(opt['scan-fallback']) } : {}),
+      });
+      index.add(ids, set.db);
+      built.set(method, { index, buildS: Number(process.hrtime.bigint() - t0) / 1e9 });
+      for (let i = 0; i < Number(opt.warmup); i++) index.search(set.queries.subarray(i * (set.bits / 8), (i + 1) * (set.bits / 8)), k);
+    }
+    const mih = built.get('mih')?.index as MultiIndexHashing | undefined;
+    const cRuns: number[] = [];
+    const cBlocked: number[] = [];
+    const runs = new Map<string, Timed[]>(methods.map((m) => [m, []]));
+    const ratios = new Map<string, number[]>(methods.map((m) => [m, []]));
+    for (let r = 0; r < rounds; r++) {
+      let c: number | undefined;
+      const order = r % 2 ? [...methods].reverse() : methods;
+      const doC = () => {
+        if (!exe) return;
+        const x = runC(exe, dir, set, cNq);
+        c = x.scalar;
+        cRuns.push(x.scalar);
+        cBlocked.push(x.blocked);
+      };
+      if (r % 2 === 0) doC();
+      const row: Record<string, Timed> = {};
+      for (const method of order) {
+        gc?.();
+        row[method] = timeQueries(built.get(method)!.index, set, nqOf(method));
+        runs.get(method)!.push(row[method]);
+      }
+      if (r % 2 === 1) doC();
+      for (const method of methods) if (c) ratios.get(method)!.push(row[method].qps / c);
+      console.log(`${name} round ${r + 1}: ` + (c ? `C scalar ${c.toFixed(0)} q/s; ` : '') + methods.map((mm) =>
+        `${mm} ${row[mm].qps.toFixed(0)} q/s` + (c ? ` (${(row[mm].qps / c).toFixed(2)}x)` : '') +
+        ` recall ${row[mm].recall.toFixed(4)}, ${row[mm].mismatches} lists != gt, ${row[mm].codes.toFixed(0)} codes/q`).join('; ') +
+        `; load ${loadAvg()}`);
+    }
+    const out: Record<string, unknown> = { bench: 'index-shared', set: name, bits: set.bits, n: set.n, k, threads: 1, rounds,
+      c_nq: cNq, c_scalar_qps: cRuns.length ? Math.round(med(cRuns)) : null,
+      c_blocked_qps: cBlocked.length ? Math.round(med(cBlocked)) : null };
+    for (const method of methods) {
+      const rs = runs.get(method)!;
+      out[`${method}_qps`] = Math.round(med(rs.map((x) => x.qps)));
+      out[`${method}_ratio`] = ratios.get(method)!.length ? Number(med(ratios.get(method)!).toFixed(3)) : null;
+      out[`${method}_recall`] = Math.min(...rs.map((x) => x.recall));
+      out[`${method}_lists_not_gt`] = Math.max(...rs.map((x) => x.mismatches));
+      out[`${method}_nq`] = nqOf(method);
+      out[`${method}_build_s`] = Number(built.get(method)!.buildS.toFixed(2));
+      out[`${method}_index_mb`] = Number((built.get(method)!.index.memoryBytes / MB).toFixed(1));
+      out[`${method}_codes_per_query`] = Math.round(med(rs.map((x) => x.codes)));
+    }
+    if (mih) {
+      out.mih_m = mih.m;
+      out.mih_substring_bits = mih.substrings.map((x) => x.len);
+      out.mih_tables_mb = Number((mih.tableBytes / MB).toFixed(1));
+      out.mih_buckets_per_query = Math.round(med(runs.get('mih')!.map((x) => x.buckets)));
+    }
+    out.rule_chooses = chooseHammingIndex(set.n, set.bits as CodeBits).kind;
+    console.log(JSON.stringify(out));
+    summary.push(out);
+    built.clear();
+  }
+  console.log('summary:');
+  for (const o of summary) console.log(JSON.stringify(o));
+}
+
+if (opt.perfdata) runShared(opt.perfdata, opt.sets.split(','), Math.max(1, Number(opt.rounds ?? 3)));
+else if (Number(opt.rounds ?? 1) > 1 && !opt.generate) runRounds(Number(opt.rounds));
 else main();

@@ -109,6 +109,13 @@ export class MultiIndexHashing implements HammingIndex {
     return bytes + this.slots.memoryBytes;
   }
 
+  /** Bytes held by the hash tables alone. */
+  get tableBytes(): number {
+    let bytes = 0;
+    for (const t of this.tables) bytes += t.offsets.byteLength + t.slots.byteLength;
+    return bytes;
+  }
+
   get stats(): Readonly<HammingStats> {
     return this.counters;
   }
