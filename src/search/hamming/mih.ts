@@ -184,6 +184,7 @@ export class MultiIndexHashing implements HammingIndex {
   private scanRest(q: Int32Array, top: TopK, filter?: (id: number) => boolean): HammingHit[] {
     const { kernel, seen, dead, ids, epoch } = this;
     kernel.setQuery(q);
+    kernel.begin(top.k, false);
     let thr: number = top.full ? top.worstDistance : this.bits;
     for (let start = 0; start < this.built; start += SCAN_CHUNK) {
       const hits = kernel.scan(start, Math.min(SCAN_CHUNK, this.built - start), thr);
