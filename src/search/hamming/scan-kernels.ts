@@ -114,7 +114,7 @@ function scanWide(words: Int32Array, out: Int32Array, q: Int32Array, wpc: number
 
 type ScanFn = (codes: number, n: number, q: number, thr: number, out: number) => number;
 export type ProbeFn = (offs: number, codes: number, key: number, len: number, tmask: number, s: number, q: number,
-  thr: number, out: number, cap: number, resume: number) => number;
+  thr: number, out: number, cap: number, resume: number, ranges: number) => number;
 
 // Linear memory layout (hamming-kernel.wat): query at 0 (<= 32 bytes), probe counters at
 // 32, the scan's distance histogram at 64, out pairs at OUT_AT, codes (or a MIH table)
@@ -122,7 +122,9 @@ export type ProbeFn = (offs: number, codes: number, key: number, len: number, tm
 export const PAGE = 65536;
 export const STATS_AT = 32;
 export const OUT_AT = 2048;
-export const CODES_AT = Math.ceil((OUT_AT + 8 * SCAN_CHUNK) / PAGE) * PAGE;
+/** Where probeW keeps a batch of bucket ranges (2048 pairs of i32, see the .wat). */
+export const RANGES_AT = OUT_AT + 8 * SCAN_CHUNK;
+export const CODES_AT = Math.ceil((RANGES_AT + 8 * 2048) / PAGE) * PAGE;
 let compiled: object | undefined;
 
 /** A fresh instance of the kernel module (its own linear memory). */

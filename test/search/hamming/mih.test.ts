@@ -70,11 +70,13 @@ describe('MultiIndexHashing', () => {
     // Probing stopped early (few entries fetched) and the kernel scanned every code once.
     expect(mih.stats.codesScanned).toBeGreaterThanOrEqual(5 * n);
     expect(mih.stats.codesScanned).toBeLessThan(5 * n + mih.stats.candidatesChecked + 1);
-    expect(mih.stats.candidatesChecked).toBeLessThanOrEqual((5 * n) / 256);
+    expect(mih.stats.candidatesChecked).toBeLessThanOrEqual((5 * n) / 64);
   });
 
-  it('rejects substrings longer than its dense tables allow', () => {
-    expect(() => new MultiIndexHashing(64, { m: 3 })).toThrow(/m must/);
+  it('rejects substrings longer than 32 bits', () => {
+    expect(() => new MultiIndexHashing(64, { m: 1 })).toThrow(/m must/);
+    expect(() => new MultiIndexHashing(128, { m: 3 })).toThrow(/m must/);
+    expect(new MultiIndexHashing(64, { m: 2 }).substrings.map((s) => s.len)).toEqual([32, 32]);
     expect(() => new MultiIndexHashing(64, { m: 65 })).toThrow(/m must/);
     expect(() => new MultiIndexHashing(64, { scanFallback: 0 })).toThrow(/scanFallback/);
     expect(() => new MultiIndexHashing(64, { pendingFraction: -1 })).toThrow(/pendingFraction/);
