@@ -247,7 +247,11 @@ interface SharedSet {
   gtDist: Int32Array;
 }
 
-function loadShared(dir: string, name: string): SharedSet {
+/** `name` or `name:N` (the first N codes of the set; the truth then comes from our exact
+ *  scan, itself tested against brute force, and the C scan, which reads whole files, is
+ *  not run). */
+function loadShared(dir: string, spec: string): SharedSet & { prefix: boolean } {
+  const [name, prefixArg] = spec.split(':');
   const m = /^([a-z]+)_(\d+)_(\d+)$/.exec(name);
   if (!m) throw new Error(`Set name ${name} is not <dist>_<bits>_<n>`);
   const b = Number(m[2]);
@@ -258,7 +262,17 @@ function loadShared(dir: string, name: string): SharedSet {
   const queries = read(`q_${b}_1000.u8`);
   const gt = read(`gt_${name}.dist`);
   if (db.length !== (n * b) / 8) throw new Error(`${name}: db is ${db.length} bytes, want ${(n * b) / 8}`);
-  return { name, bits: b, n, db, queries, gtDist: new Int32Array(gt.buffer, gt.byteOffset, gt.length / 4) };
+  const set = { name, bits: b, n, db, queries, gtDist: new Int32Array(gt.buffer, gt.byteOffset, gt.length / 4), prefix: false };
+  if (prefixArg === undefined) return set;
+  const p = Number(prefixArg);
+  if (!(p > 0 && p <= n)) throw new Error(`${spec}: prefix must be in 1..${n}`);
+  const part = { ...set, n: p, db: db.subarray(0, (p * b) / 8), gtDist: new Int32Array(1000 * 10), prefix: true };
+  const oracle = new LinearScanIndex(b);
+  oracle.add(new Uint32Array(p).map((_, i) => i), part.db);
+  for (let i = 0; i < 1000; i++) {
+    oracle.search(queries.subarray((i * b) / 8, ((i + 1) * b) / 8), 10).forEach((h, j) => (part.gtDist[i * 10 + j] = h.distance));
+  }
+  return part;
 }
 
 /** Compiles scan.c (gcc -O3 -march=native, as its README says); undefined without gcc. */
@@ -358,6 +372,7 @@ function runShared(dir: string, names: string[], rounds: number): void {
   for (const name of names) {
     gc?.();
     const set = loadShared(dir, name);
+    const cExe = set.prefix ? undefined : exe;
     const cNq = Number(opt['c-nq'] ?? (set.n >= 10_000_000 ? 100 : 500));
     const nqOf = (method: string) => (method === 'mih' ? Math.min(1000, Number(opt.nq)) : cNq);
     const ids = new Uint32Array(set.n).map((_, i) => i);
@@ -381,8 +396,8 @@ function runShared(dir: string, names: string[], rounds: number): void {
       let c: number | undefined;
       const order = r % 2 ? [...methods].reverse() : methods;
       const doC = () => {
-        if (!exe) return;
-        const x = runC(exe, dir, set, cNq);
+        if (!cExe) return;
+        const x = runC(cExe, dir, set, cNq);
         c = x.scalar;
         cRuns.push(x.scalar);
         cBlocked.push(x.blocked);
@@ -396,12 +411,12 @@ function runShared(dir: string, names: string[], rounds: number): void {
       }
       if (r % 2 === 1) doC();
       for (const method of methods) if (c) ratios.get(method)!.push(row[method].qps / c);
-      console.log(`${name} round ${r + 1}: ` + (c ? `C scalar ${c.toFixed(0)} q/s; ` : '') + methods.map((mm) =>
+      console.log(`${name}${set.prefix ? ` (first ${set.n})` : ''} round ${r + 1}: ` + (c ? `C scalar ${c.toFixed(0)} q/s; ` : '') + methods.map((mm) =>
         `${mm} ${row[mm].qps.toFixed(0)} q/s` + (c ? ` (${(row[mm].qps / c).toFixed(2)}x)` : '') +
         ` recall ${row[mm].recall.toFixed(4)}, ${row[mm].mismatches} lists != gt, ${row[mm].codes.toFixed(0)} codes/q`).join('; ') +
         `; load ${loadAvg()}`);
     }
-    const out: Record<string, unknown> = { bench: 'index-shared', set: name, bits: set.bits, n: set.n, k, threads: 1, rounds,
+    const out: Record<string, unknown> = { bench: 'index-shared', set: name + (set.prefix ? ` (first ${set.n})` : ''), bits: set.bits, n: set.n, k, threads: 1, rounds,
       c_nq: cNq, c_scalar_qps: cRuns.length ? Math.round(med(cRuns)) : null,
       c_blocked_qps: cBlocked.length ? Math.round(med(cBlocked)) : null };
     for (const method of methods) {

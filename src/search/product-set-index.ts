@@ -9,7 +9,7 @@
  * (272 bytes a region) and the cosine is its approximation; without one, in float.
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
-import { LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
+import { LinearScanIndex, MultiIndexHashing, chooseHammingIndex, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
 import { dot } from '../vision/embedder';
 import type { CompactEmbeddingCodec, CompactVector, CompactVectors } from './compact-embedding';
@@ -103,7 +103,7 @@ export class ProductSetIndex {
   /** Builds the Hamming index over every region added; the set is then read-only. */
   seal(): this {
     const bits = this.hasher.bits as CodeBits;
-    this.hamming = this.regions.length >= MIH_MIN_REGIONS ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
+    this.hamming = chooseHammingIndex(this.regions.length, bits).kind === 'mih' ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
     const bytes = bits / 8;
     const codes = new Uint8Array(this.regions.length * bytes);
     this.codes.forEach((c, i) => codes.set(c, i * bytes));

@@ -68,16 +68,24 @@ export interface MihOptions {
   /** Rebuild when the unindexed tail exceeds this fraction of the indexed codes. Default 1/8. */
   pendingFraction?: number;
   /**
-   * Finish with a kernel scan once probing would cost more than this many times the number
-   * of indexed codes (work = buckets + bucket entries; the next round is estimated from the
-   * mean bucket size). Far neighbours (e.g. uniform random codes) make MIH probe nearly
-   * every bucket. Default 1/64. Infinity disables.
+   * Finish with a kernel scan once probing would cost more than this many times a scan of
+   * every indexed code. Cost is counted in scanned codes: a bucket BUCKET_COST (a random
+   * memory access), a fetched entry ENTRY_COST; the next radius is estimated from the mean
+   * bucket size. Far neighbours (e.g. uniform random codes) make MIH probe nearly every
+   * bucket. Default 1/2. Infinity disables.
    */
   scanFallback?: number;
   /** Kernel of the scan fallback, as in LinearScanIndex. Default 'wasm'. Probing always
    *  runs in WebAssembly. */
   kernel?: KernelName;
 }
+
+/** Cost of looking up one bucket, in codes of the sequential scan (a cache miss on the
+ *  offsets and one on the bucket's codes, ~100-200 ns, against ~0.3-0.5 ns per scanned
+ *  64-bit code). */
+export const BUCKET_COST = 256;
+/** Cost of verifying one fetched entry (contiguous within its bucket), in scanned codes. */
+export const ENTRY_COST = 4;
 
 // Bound once: bundlers (esbuild/tsx) turn imported calls into getter calls V8 won't inline.
 const pc64 = popcount64;
@@ -132,7 +140,7 @@ export class MultiIndexHashing implements HammingIndex {
       throw invalidArgument(`pendingFraction must be a finite number >= 0, got ${this.pendingFraction}.`);
     }
     this.kernel = makeKernel(opts.kernel ?? 'wasm', this.wpc);
-    this.scanFallback = opts.scanFallback ?? 1 / 64;
+    this.scanFallback = opts.scanFallback ?? 1 / 2;
     if (!(this.scanFallback > 0)) throw invalidArgument(`scanFallback must be > 0, got ${this.scanFallback}.`);
     this.qWords = new Int32Array(this.wpc);
   }
@@ -217,8 +225,8 @@ export class MultiIndexHashing implements HammingIndex {
       for (let j = 0; j < m; j++) {
         const { len } = tables[j].sub;
         if (s > len) continue;
-        const buckets = binomial(len, s);
-        if (work + buckets * (1 + this.built / 2 ** tableBits(len)) > budget) return this.scanRest(q, top, opts.filter);
+        const next = binomial(len, s) * (BUCKET_COST + (ENTRY_COST * this.built) / 2 ** tableBits(len));
+        if (work + next > budget) return this.scanRest(q, top, opts.filter);
         work += this.probe(tables[j], substringValue(q, 0, tables[j].sub), s, top, opts.filter);
         if (top.full && top.worstDistance <= m * s + j) return top.sorted();
       }
@@ -255,7 +263,7 @@ export class MultiIndexHashing implements HammingIndex {
   /**
    * Probes every bucket of table t whose key differs from `key` in exactly s bits (in the
    * kernel, which verifies each entry and returns those within the current k-th distance);
-   * returns the work done (buckets + entries).
+   * returns its cost (BUCKET_COST per bucket, ENTRY_COST per entry).
    */
   private probe(t: Table, key: number, s: number, top: TopK, filter?: (id: number) => boolean): number {
     const { seen, dead, ids, epoch, counters } = this;
@@ -270,7 +278,7 @@ export class MultiIndexHashing implements HammingIndex {
       counters.bucketsProbed += buckets;
       counters.candidatesChecked += entries;
       counters.codesScanned += entries;
-      work += buckets + entries;
+      work += buckets * BUCKET_COST + entries * ENTRY_COST;
       for (let i = 0; i < hits; i++) {
         const e = out[2 * i];
         const slot = slots === undefined ? e : slots[e];
