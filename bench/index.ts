@@ -7,7 +7,7 @@
  *   npx tsx bench/index.ts --db db.bin --queries q.bin --bits 64 --k 10
  * Code files are raw: n codes of bits/8 bytes back to back, bit i = bit i%8 of byte i/8.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,7 @@ const { values: opt } = parseArgs({
     sets: { type: 'string', default: 'clustered_64_1000000,clustered_128_1000000,clustered_256_1000000,clustered_64_10000000' },
     'c-nq': { type: 'string' },
     'no-c': { type: 'boolean', default: false },
+    block: { type: 'string' },
   },
 });
 
@@ -275,7 +276,48 @@ function loadShared(dir: string, spec: string): SharedSet & { prefix: boolean } 
   return part;
 }
 
-/** Compiles scan.c (gcc -O3 -march=native, as its README says); undefined without gcc. */
+/**
+ * A driver that #includes scan.c unchanged (its main renamed) and runs scan.c's own
+ * `scalar` function on request: one line "FROM COUNT" on stdin times queries
+ * FROM..FROM+COUNT-1 and answers "SECONDS MISMATCHES" (top-10 distances checked against
+ * gt_*.dist, as scan.c does). Staying alive lets the bench interleave C and its own
+ * engines every few queries, so load from other processes hits both alike.
+ */
+const C_DRIVER = `#define main scan_c_main
+#include SCAN_C
+#undef main
+int main(int argc, char **argv) {
+    if (argc < 4) return 2;
+    const char *dir = argv[1]; int bits = atoi(argv[2]); long n = atol(argv[3]);
+    const int W = bits / 64;
+    char name[4096], path[8300];
+    snprintf(name, sizeof name, "%s", dir);
+    const char *base = basename(name);
+    snprintf(path, sizeof path, "%s/db_%d_%ld.u8", dir, bits, n);
+    const uint64_t *db = load(path, (size_t)n * W * 8);
+    snprintf(path, sizeof path, "%s/q_%d_1000.u8", dir, bits);
+    const uint64_t *qs = load(path, (size_t)1000 * W * 8);
+    snprintf(path, sizeof path, "%s/gt_%s.dist", dir, base);
+    const int32_t *gtd = load(path, (size_t)1000 * K * 4);
+    one_fn f = W == 1 ? scalar_1 : W == 2 ? scalar_2 : scalar_4;
+    int td[K]; int32_t ti[K];
+    char line[128]; long from, count;
+    printf("ready\\n"); fflush(stdout);
+    while (fgets(line, sizeof line, stdin) && sscanf(line, "%ld %ld", &from, &count) == 2) {
+        long bad = 0;
+        double t0 = now();
+        for (long i = from; i < from + count; i++) {
+            f(db, (size_t)n, qs + i * W, td, ti);
+            for (int j = 0; j < K; j++) bad += td[j] != gtd[i * K + j];
+        }
+        printf("%.9f %ld\\n", now() - t0, bad); fflush(stdout);
+    }
+    return 0;
+}
+`;
+
+/** Compiles the driver around scan.c (gcc -O3 -march=native, as scan.c's README says);
+ *  undefined without gcc or scan.c. */
 function compileC(): string | undefined {
   if (opt['no-c']) return undefined;
   const src = path.resolve(opt['scan-c'] ?? path.join(process.cwd(), '../shared/perf/scan.c'));
@@ -287,24 +329,66 @@ function compileC(): string | undefined {
     console.log('no C yardstick: gcc not found');
     return undefined;
   }
-  const exe = path.join(os.tmpdir(), `metapixel-scan-c-${process.pid}`);
-  const cc = spawnSync('gcc', ['-O3', '-march=native', '-o', exe, src], { encoding: 'utf8' });
+  const driver = path.join(os.tmpdir(), `metapixel-scan-c-${process.pid}.c`);
+  writeFileSync(driver, C_DRIVER);
+  const exe = driver.slice(0, -2);
+  const cc = spawnSync('gcc', ['-O3', '-march=native', `-DSCAN_C="${src}"`, '-o', exe, driver], { encoding: 'utf8' });
   if (cc.status !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
   return exe;
 }
 
-/** One run of the C scalar scan over the first nq queries; returns its qps. */
-function runC(exe: string, dir: string, set: SharedSet, nq: number): { scalar: number; blocked: number } {
-  const r = spawnSync(exe, [path.join(dir, set.name), String(nq), '1'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`C scan failed: ${r.stderr}`);
-  const out: Record<string, number> = {};
-  for (const line of r.stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const row = JSON.parse(line) as { index: string; qps: number; topk_dist_mismatch: number };
-    if (row.topk_dist_mismatch !== 0) throw new Error(`C scan ${row.index}: ${row.topk_dist_mismatch} distance mismatches`);
-    out[row.index] = row.qps;
+/** The running C driver for one data set. */
+class CScan {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buf = '';
+  private waiting?: (line: string) => void;
+
+  constructor(exe: string, dir: string, set: SharedSet) {
+    this.child = spawn(exe, [path.join(dir, set.name), String(set.bits), String(set.n)]);
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => {
+      this.buf += chunk;
+      this.drain();
+    });
+    this.child.stderr.pipe(process.stderr);
+    this.child.on('exit', (code) => {
+      if (this.waiting) throw new Error(`C driver exited with ${code}`);
+    });
   }
-  return { scalar: out['c-scan-scalar'], blocked: out['c-scan-blocked'] };
+
+  private drain(): void {
+    const nl = this.buf.indexOf('\n');
+    if (nl < 0 || !this.waiting) return;
+    const line = this.buf.slice(0, nl);
+    this.buf = this.buf.slice(nl + 1);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w(line);
+  }
+
+  private line(): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.drain();
+    });
+  }
+
+  ready(): Promise<string> {
+    return this.line();
+  }
+
+  /** Seconds for queries [from, from+count), throwing on a wrong top-10 distance. */
+  async time(from: number, count: number): Promise<number> {
+    const answer = this.line();
+    this.child.stdin.write(`${from} ${count}\n`);
+    const [sec, bad] = (await answer).split(' ').map(Number);
+    if (bad !== 0) throw new Error(`C scan: ${bad} top-10 distances differ from the ground truth`);
+    return sec;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
 }
 
 function popcount8(v: number): number {
@@ -335,49 +419,49 @@ function sharedRecall(set: SharedSet, qi: number, got: HammingHit[]): { recall: 
   return { recall: ok / k, exact };
 }
 
-interface Timed {
-  qps: number;
-  recall: number;
-  mismatches: number;
-  codes: number;
-  buckets: number;
-}
-
-function timeQueries(index: HammingIndex, set: SharedSet, nq: number): Timed {
-  const by = set.bits / 8;
-  index.resetStats();
-  const results: HammingHit[][] = new Array(nq);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < nq; i++) results[i] = index.search(set.queries.subarray(i * by, (i + 1) * by), k);
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  let recallSum = 0;
-  let mismatches = 0;
-  results.forEach((r, i) => {
-    const { recall: rc, exact } = sharedRecall(set, i, r);
-    recallSum += rc;
-    if (!exact) mismatches++;
-  });
-  const st = index.stats;
-  return { qps: nq / s, recall: recallSum / nq, mismatches, codes: st.codesScanned / st.searches, buckets: st.bucketsProbed / st.searches };
-}
-
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function runShared(dir: string, names: string[], rounds: number): void {
+/** Seconds to answer queries [from, from+count) one at a time. */
+function timeOurs(index: HammingIndex, set: SharedSet, from: number, count: number): number {
+  const by = set.bits / 8;
+  const t0 = process.hrtime.bigint();
+  for (let i = from; i < from + count; i++) index.search(set.queries.subarray(i * by, (i + 1) * by), k);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Tie-aware recall over all 1000 queries (untimed), lists differing from the truth, and
+ *  the work counters per query. */
+function checkOurs(index: HammingIndex, set: SharedSet): { recall: number; mismatches: number; codes: number; buckets: number } {
+  const by = set.bits / 8;
+  index.resetStats();
+  let recallSum = 0;
+  let mismatches = 0;
+  for (let i = 0; i < 1000; i++) {
+    const got = index.search(set.queries.subarray(i * by, (i + 1) * by), k);
+    const { recall: rc, exact } = sharedRecall(set, i, got);
+    recallSum += rc;
+    if (!exact) mismatches++;
+  }
+  const st = index.stats;
+  return { recall: recallSum / 1000, mismatches, codes: st.codesScanned / st.searches, buckets: st.bucketsProbed / st.searches };
+}
+
+async function runShared(dir: string, names: string[], rounds: number): Promise<void> {
   if (k !== 10) throw new Error('The shared ground truth is top-10: use --k 10');
   const exe = compileC();
-  console.log(`node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}; ${rounds} interleaved rounds, C ${exe ? 'scan.c scalar' : 'absent'}`);
+  const block = Number(opt.block ?? 10);
+  console.log(`node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}; ${rounds} rounds, ` +
+    `C ${exe ? 'scan.c scalar' : 'absent'}; engines alternate every ${block} queries`);
   const methods = opt.methods.split(',');
   const summary: object[] = [];
   for (const name of names) {
     gc?.();
     const set = loadShared(dir, name);
-    const cExe = set.prefix ? undefined : exe;
-    const cNq = Number(opt['c-nq'] ?? (set.n >= 10_000_000 ? 100 : 500));
-    const nqOf = (method: string) => (method === 'mih' ? Math.min(1000, Number(opt.nq)) : cNq);
+    const nq = Number(opt['c-nq'] ?? (set.n >= 10_000_000 ? 100 : 500));
     const ids = new Uint32Array(set.n).map((_, i) => i);
     const built = new Map<string, { index: HammingIndex; buildS: number }>();
     for (const method of methods) {
+      gc?.();
       const t0 = process.hrtime.bigint();
       const index = method === 'scan' ? new LinearScanIndex(set.bits) : new MultiIndexHashing(set.bits, {
         ...(opt.m ? { m: Number(opt.m) } : {}),
@@ -385,66 +469,61 @@ function runShared(dir: string, names: string[], rounds: number): void {
       });
       index.add(ids, set.db);
       built.set(method, { index, buildS: Number(process.hrtime.bigint() - t0) / 1e9 });
-      for (let i = 0; i < Number(opt.warmup); i++) index.search(set.queries.subarray(i * (set.bits / 8), (i + 1) * (set.bits / 8)), k);
     }
-    const mih = built.get('mih')?.index as MultiIndexHashing | undefined;
-    const cRuns: number[] = [];
-    const cBlocked: number[] = [];
-    const runs = new Map<string, Timed[]>(methods.map((m) => [m, []]));
+    const checks = new Map(methods.map((m) => [m, checkOurs(built.get(m)!.index, set)]));
+    const c = exe && !set.prefix ? new CScan(exe, dir, set) : undefined;
+    if (c) await c.ready();
+    const qps = new Map<string, number[]>([['c', []], ...methods.map((m): [string, number[]] => [m, []])]);
     const ratios = new Map<string, number[]>(methods.map((m) => [m, []]));
     for (let r = 0; r < rounds; r++) {
-      let c: number | undefined;
-      const order = r % 2 ? [...methods].reverse() : methods;
-      const doC = () => {
-        if (!cExe) return;
-        const x = runC(cExe, dir, set, cNq);
-        c = x.scalar;
-        cRuns.push(x.scalar);
-        cBlocked.push(x.blocked);
-      };
-      if (r % 2 === 0) doC();
-      const row: Record<string, Timed> = {};
-      for (const method of order) {
-        gc?.();
-        row[method] = timeQueries(built.get(method)!.index, set, nqOf(method));
-        runs.get(method)!.push(row[method]);
+      const sec = new Map<string, number>([['c', 0], ...methods.map((m): [string, number] => [m, 0])]);
+      for (let from = 0, b = 0; from < nq; from += block, b++) {
+        const count = Math.min(block, nq - from);
+        const order = b % 2 ? [...methods].reverse() : methods;
+        if (c && b % 2 === 0) sec.set('c', sec.get('c')! + (await c.time(from, count)));
+        for (const method of order) sec.set(method, sec.get(method)! + timeOurs(built.get(method)!.index, set, from, count));
+        if (c && b % 2 === 1) sec.set('c', sec.get('c')! + (await c.time(from, count)));
       }
-      if (r % 2 === 1) doC();
-      for (const method of methods) if (c) ratios.get(method)!.push(row[method].qps / c);
-      console.log(`${name}${set.prefix ? ` (first ${set.n})` : ''} round ${r + 1}: ` + (c ? `C scalar ${c.toFixed(0)} q/s; ` : '') + methods.map((mm) =>
-        `${mm} ${row[mm].qps.toFixed(0)} q/s` + (c ? ` (${(row[mm].qps / c).toFixed(2)}x)` : '') +
-        ` recall ${row[mm].recall.toFixed(4)}, ${row[mm].mismatches} lists != gt, ${row[mm].codes.toFixed(0)} codes/q`).join('; ') +
+      const cq = c ? nq / sec.get('c')! : undefined;
+      if (cq) qps.get('c')!.push(cq);
+      for (const method of methods) {
+        const q = nq / sec.get(method)!;
+        qps.get(method)!.push(q);
+        if (cq) ratios.get(method)!.push(q / cq);
+      }
+      console.log(`${name}${set.prefix ? ` (first ${set.n})` : ''} round ${r + 1}: ` + (cq ? `C scalar ${cq.toFixed(0)} q/s; ` : '') +
+        methods.map((m) => `${m} ${(nq / sec.get(m)!).toFixed(0)} q/s` + (cq ? ` (${(nq / sec.get(m)! / cq).toFixed(2)}x)` : '')).join('; ') +
         `; load ${loadAvg()}`);
     }
-    const out: Record<string, unknown> = { bench: 'index-shared', set: name + (set.prefix ? ` (first ${set.n})` : ''), bits: set.bits, n: set.n, k, threads: 1, rounds,
-      c_nq: cNq, c_scalar_qps: cRuns.length ? Math.round(med(cRuns)) : null,
-      c_blocked_qps: cBlocked.length ? Math.round(med(cBlocked)) : null };
+    c?.close();
+    const out: Record<string, unknown> = { bench: 'index-shared', set: name + (set.prefix ? `:${set.n}` : ''), bits: set.bits, n: set.n, k,
+      threads: 1, rounds, timed_queries: nq, block, c_scalar_qps: c ? Math.round(med(qps.get('c')!)) : null };
     for (const method of methods) {
-      const rs = runs.get(method)!;
-      out[`${method}_qps`] = Math.round(med(rs.map((x) => x.qps)));
+      const ch = checks.get(method)!;
+      out[`${method}_qps`] = Math.round(med(qps.get(method)!));
       out[`${method}_ratio`] = ratios.get(method)!.length ? Number(med(ratios.get(method)!).toFixed(3)) : null;
-      out[`${method}_recall`] = Math.min(...rs.map((x) => x.recall));
-      out[`${method}_lists_not_gt`] = Math.max(...rs.map((x) => x.mismatches));
-      out[`${method}_nq`] = nqOf(method);
+      out[`${method}_recall`] = ch.recall;
+      out[`${method}_lists_not_gt`] = ch.mismatches;
       out[`${method}_build_s`] = Number(built.get(method)!.buildS.toFixed(2));
       out[`${method}_index_mb`] = Number((built.get(method)!.index.memoryBytes / MB).toFixed(1));
-      out[`${method}_codes_per_query`] = Math.round(med(rs.map((x) => x.codes)));
+      out[`${method}_codes_per_query`] = Math.round(ch.codes);
     }
+    const mih = built.get('mih')?.index as MultiIndexHashing | undefined;
     if (mih) {
       out.mih_m = mih.m;
       out.mih_substring_bits = mih.substrings.map((x) => x.len);
       out.mih_tables_mb = Number((mih.tableBytes / MB).toFixed(1));
-      out.mih_buckets_per_query = Math.round(med(runs.get('mih')!.map((x) => x.buckets)));
+      out.mih_buckets_per_query = Math.round(checks.get('mih')!.buckets);
     }
     out.rule_chooses = chooseHammingIndex(set.n, set.bits as CodeBits).kind;
     console.log(JSON.stringify(out));
     summary.push(out);
     built.clear();
   }
-  console.log('summary:');
+  console.log('summary (median of rounds; ratio = median of per-round ratios to the C scalar scan):');
   for (const o of summary) console.log(JSON.stringify(o));
 }
 
-if (opt.perfdata) runShared(opt.perfdata, opt.sets.split(','), Math.max(1, Number(opt.rounds ?? 3)));
+if (opt.perfdata) void runShared(opt.perfdata, opt.sets.split(','), Math.max(1, Number(opt.rounds ?? 3)));
 else if (Number(opt.rounds ?? 1) > 1 && !opt.generate) runRounds(Number(opt.rounds));
 else main();
