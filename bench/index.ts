@@ -5,6 +5,7 @@
  *   npx tsx bench/index.ts --synthetic 1000000 --bits 64 [--clustered] [--methods scan,mih]
  *   npx tsx bench/index.ts --generate 10000000 --clustered --bits 64 --out-db db.bin --out-queries q.bin
  *   npx tsx bench/index.ts --db db.bin --queries q.bin --bits 64 --k 10
+ *   npx tsx --expose-gc bench/index.ts --perfdata /tmp/perfdata --rounds 5   # shared files, beside scan.c
  * Code files are raw: n codes of bits/8 bytes back to back, bit i = bit i%8 of byte i/8.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
