@@ -103,7 +103,7 @@ export class ProductSetIndex {
   /** Builds the Hamming index over every region added; the set is then read-only. */
   seal(): this {
     const bits = this.hasher.bits as CodeBits;
-    this.hamming = chooseHammingIndex(this.regions.length, bits).kind === 'mih' ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
+    this.hamming = chooseHammingIndex(this.regions.length, bits, MIN_CANDIDATES).kind === 'mih' ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
     const bytes = bits / 8;
     const codes = new Uint8Array(this.regions.length * bytes);
     this.codes.forEach((c, i) => codes.set(c, i * bytes));

@@ -17,7 +17,19 @@ export interface HammingIndexChoice {
 }
 
 /**
- * From how many codes MIH is chosen, per code length (Infinity: never). Measured
+ * Up to how many neighbours MIH is chosen. The k-th neighbour of a clustered code lies
+ * farther out as k grows, and MIH's probing grows with that radius combinatorially. On
+ * the 10 M x 64 shared file (a one-off script, not bench:index: one process, scan and MIH
+ * alternating per query over 100 queries, 2026-12-04 ~16:45 UTC) MIH / scan was 4.3x at
+ * k = 10, 0.87x at k = 50 (MIH handed most queries to its scan fallback: 6.4 M codes
+ * verified per query on average) and 0.69x at k = 200 (0.75x with a filter dropping 1 id
+ * in 7; every query fell back, after ~18 k buckets). k between 10 and 50 was not measured.
+ */
+export const MIH_MAX_K = 10;
+
+/**
+ * From how many codes MIH is chosen, per code length (Infinity: never), for k <=
+ * MIH_MAX_K. Measured
  * 2026-12-04 on this 2-core VM under load, one thread, k = 10, scan and MIH alternating
  * every 10 queries (bench/README.md):
  * - 64 bits: MIH / scan 0.9x at 1 M (shared file), 1.25-1.4x at 2 M, ~2x at 3 M, ~2.3x
@@ -27,17 +39,22 @@ export interface HammingIndexChoice {
  * - 256 bits: MIH slower than the scan at 1 M; 10 M not measured (11 tables would hold
  *   3.5 GB of code copies), so never.
  */
-export const CHOOSE_RULE: Readonly<Record<CodeBits, { mihFrom: number }>> = {
-  64: { mihFrom: 2_000_000 },
-  128: { mihFrom: 10_000_000 },
-  256: { mihFrom: Infinity },
+export const CHOOSE_RULE: Readonly<Record<CodeBits, { mihFrom: number; mihMaxK: number }>> = {
+  64: { mihFrom: 2_000_000, mihMaxK: MIH_MAX_K },
+  128: { mihFrom: 10_000_000, mihMaxK: MIH_MAX_K },
+  256: { mihFrom: Infinity, mihMaxK: MIH_MAX_K },
 };
 
-export function chooseHammingIndex(n: number, bits: CodeBits): HammingIndexChoice {
-  return { kind: n >= CHOOSE_RULE[bits].mihFrom ? 'mih' : 'scan', m: chooseM(n, bits) };
+/**
+ * @param k the number of neighbours the index will be asked for (ProductSetIndex asks for
+ *   at least 200 candidates, far more than the 10 of the measurements above).
+ */
+export function chooseHammingIndex(n: number, bits: CodeBits, k = 10): HammingIndexChoice {
+  const rule = CHOOSE_RULE[bits];
+  return { kind: n >= rule.mihFrom && k <= rule.mihMaxK ? 'mih' : 'scan', m: chooseM(n, bits) };
 }
 
-/** A new, empty index of the kind chooseHammingIndex picks for n codes. */
-export function makeHammingIndex(n: number, bits: CodeBits): HammingIndex {
-  return chooseHammingIndex(n, bits).kind === 'mih' ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
+/** A new, empty index of the kind chooseHammingIndex picks for n codes and k. */
+export function makeHammingIndex(n: number, bits: CodeBits, k = 10): HammingIndex {
+  return chooseHammingIndex(n, bits, k).kind === 'mih' ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
 }

@@ -43,6 +43,13 @@ describe('chooseHammingIndex', () => {
     expect(chooseHammingIndex(1_000_000, 64).kind).toBe('scan');
   });
 
+  it('keeps the scan when many neighbours are wanted (MIH lost at k = 50 and 200)', () => {
+    expect(chooseHammingIndex(10_000_000, 64, 10).kind).toBe('mih');
+    expect(chooseHammingIndex(10_000_000, 64, 11).kind).toBe('scan');
+    expect(chooseHammingIndex(10_000_000, 64, 200).kind).toBe('scan');
+    expect(makeHammingIndex(10_000_000, 64, 200)).toBeInstanceOf(LinearScanIndex);
+  });
+
   it('builds the engine it chose', () => {
     expect(makeHammingIndex(10, 64)).toBeInstanceOf(LinearScanIndex);
     expect(makeHammingIndex(CHOOSE_RULE[64].mihFrom, 64)).toBeInstanceOf(MultiIndexHashing);
