@@ -8,7 +8,7 @@ import { runHammingContract } from './contract';
 // split (substrings straddle 32-bit words and have unequal lengths), and a tail that is
 // never folded in (pendingFraction 4: searches mix tables and tail).
 const probeOnly = { scanFallback: Infinity };
-runHammingContract('MultiIndexHashing (m = bits/16)', (bits) => new MultiIndexHashing(bits, probeOnly));
+runHammingContract('MultiIndexHashing (m from n)', (bits) => new MultiIndexHashing(bits, probeOnly));
 runHammingContract('MultiIndexHashing (uneven m)', (bits) => new MultiIndexHashing(bits, { ...probeOnly, m: bits / 16 + 3 }));
 runHammingContract('MultiIndexHashing (lazy rebuild)', (bits) => new MultiIndexHashing(bits, { ...probeOnly, pendingFraction: 4 }));
 // Defaults: on this small data nearly every search ends in the kernel scan fallback.
