@@ -9,7 +9,7 @@
  * Code files are raw: n codes of bits/8 bytes back to back, bit i = bit i%8 of byte i/8.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -555,6 +555,7 @@ async function runShared(dir: string, names: string[], rounds: number): Promise<
     summary.push(out);
     built.clear();
   }
+  if (exe) for (const f of [exe, `${exe}.c`]) rmSync(f, { force: true });
   console.log('summary (median of rounds; ratio = median of per-round ratios to the C scalar scan):');
   for (const o of summary) console.log(JSON.stringify(o));
 }
