@@ -17,7 +17,7 @@
  * region's code is derived from its int8 projection, so it is not held twice.
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
-import { LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
+import { chooseHammingIndex, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
 import { dot } from '../vision/embedder';
 import { grownCapacity, type CompactColumns, type CompactEmbeddingCodec, type CompactVector } from './compact-embedding';
@@ -66,9 +66,7 @@ export function indexPenalty(source: RegionRecord['source'] | undefined): number
   return source === 'detected' || source === 'garment' ? PARTIAL_PENALTY : source === 'thumbnail' ? THUMBNAIL_PENALTY : 0;
 }
 
-/** From this many regions on, Multi-Index Hashing beats the scan on real (clustered) codes. */
-export const MIH_MIN_REGIONS = 200_000;
-/** The engine is re-chosen only once the size is this far past the threshold (no flapping). */
+/** The engine is re-chosen only once the size is this far past the rule's threshold (no flapping). */
 const ENGINE_HYSTERESIS = 0.25;
 /** Candidates re-ranked per wanted product: enough that re-ranking can reorder them. */
 const CANDIDATES_PER_RESULT = 20;
@@ -374,17 +372,24 @@ export class ProductSetIndex {
     return out;
   }
 
-  private makeEngine(regions: number): HammingIndex {
-    const bits = this.hasher.bits as CodeBits;
-    return regions >= MIH_MIN_REGIONS ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
+  /** The measured rule (hamming/choose.ts) for n codes and the candidates a search asks
+   *  for: at MIN_CANDIDATES and more the scan wins at every size measured, so in practice
+   *  a product set is always scanned. */
+  private wantsMih(regions: number): boolean {
+    return chooseHammingIndex(regions, this.hasher.bits as CodeBits, MIN_CANDIDATES).kind === 'mih';
   }
 
-  /** Moves to the other engine once the size is well past the threshold (O(n), rare). */
+  private makeEngine(regions: number): HammingIndex {
+    const bits = this.hasher.bits as CodeBits;
+    return this.wantsMih(regions) ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
+  }
+
+  /** Moves to the other engine once the size is well past the rule's threshold (O(n), rare). */
   private maybeSwitchEngine(): void {
     const mih = this.engine instanceof MultiIndexHashing;
-    const wantMih = mih ? this.live >= MIH_MIN_REGIONS * (1 - ENGINE_HYSTERESIS) : this.live >= MIH_MIN_REGIONS * (1 + ENGINE_HYSTERESIS);
+    const wantMih = this.wantsMih(Math.round(this.live * (mih ? 1 + ENGINE_HYSTERESIS : 1 - ENGINE_HYSTERESIS)));
     if (mih === wantMih) return;
-    this.engine = this.makeEngine(wantMih ? MIH_MIN_REGIONS : 0);
+    this.engine = this.makeEngine(this.live);
     this.fillEngine();
   }
 

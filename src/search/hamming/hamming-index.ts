@@ -46,7 +46,8 @@ export interface HammingSearchOptions {
  */
 export interface HammingStats {
   searches: number;
-  /** Codes whose full Hamming distance to a query was computed. */
+  /** Full Hamming distances computed. A scan computes each code's once; MIH verifies every
+   *  bucket entry it fetches, so a code found in several tables counts once per table. */
   codesScanned: number;
   /** Entries considered as results: for a scan, codes within the current k-th distance;
    *  for MIH, bucket entries fetched (a code found in several tables counts each time). */

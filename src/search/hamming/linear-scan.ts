@@ -103,9 +103,13 @@ export class LinearScanIndex implements HammingIndex {
     const { kernel, ids, counters } = this;
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
-    const top = new TopK(Math.min(k, this.count));
-    // Until k hits are held every code qualifies; afterwards only codes at or under the
-    // k-th distance can still enter (at equal distance a smaller id wins, hence <=).
+    const want = Math.min(k, this.count);
+    const top = new TopK(want);
+    // Without a filter every emitted code counts toward k, so the kernel can lower its own
+    // threshold as it goes (as scan.c's loop does); with one, only `top` may. Until k hits
+    // are held every code qualifies; afterwards only codes at or under the k-th distance
+    // can still enter (at equal distance a smaller id wins, hence <=).
+    kernel.begin(want, filter === undefined);
     let thr: number = this.bits;
     for (let start = 0; start < this.count; start += SCAN_CHUNK) {
       const n = Math.min(SCAN_CHUNK, this.count - start);
@@ -118,7 +122,8 @@ export class LinearScanIndex implements HammingIndex {
         if (!top.accepts(d, id) || (filter !== undefined && !filter(id))) continue;
         top.push(d, id);
       }
-      if (top.full) thr = top.worstDistance;
+      thr = kernel.threshold();
+      if (top.full && top.worstDistance < thr) thr = top.worstDistance;
     }
     counters.codesScanned += this.count;
     return top.sorted();

@@ -1,12 +1,20 @@
 /**
  * The hash tables of Multi-Index Hashing in CSR form: per substring, a dense offsets array
- * over every possible substring value (2^len + 1 entries) and the slots sorted by value.
- * Typed arrays only: 10 M codes x 4 tables would be hundreds of MB more as Maps of arrays.
+ * over every possible (folded) substring value (2^tableBits + 1 entries) and the slots
+ * sorted by value. Typed arrays only: 10 M codes x 3 tables would be hundreds of MB more
+ * as Maps of arrays.
  */
 import { invalidArgument } from '../../core/errors';
 
-/** Longest substring: its dense offsets table is 2^16 + 1 uint32 = 256 KB. */
-export const MAX_SUBSTRING_BITS = 16;
+/** Longest substring (the paper's substrings reach 32 bits only at billions of codes). */
+export const MAX_SUBSTRING_BITS = 32;
+/**
+ * Widest dense bucket table: 2^24 + 1 uint32 offsets = 64 MB. A longer substring is
+ * folded to its low DENSE_BITS bits for bucketing, so a bucket holds a superset of the
+ * codes with that exact substring; every candidate's full distance is verified, so folding
+ * costs work, never exactness.
+ */
+export const DENSE_BITS = 24;
 
 export interface Substring {
   /** First bit (code bit numbering of hamming-index.ts). */
@@ -15,7 +23,7 @@ export interface Substring {
 }
 
 export interface CsrTable {
-  /** offsets[v] .. offsets[v+1] index `slots` for substring value v. */
+  /** offsets[v] .. offsets[v+1] index `slots` for (folded) substring value v. */
   offsets: Uint32Array;
   slots: Uint32Array;
 }
@@ -36,21 +44,29 @@ export function splitCode(bits: number, m: number): Substring[] {
   return out;
 }
 
-/** Value of the substring of the code at words[at ..]; len <= 16 so it spans <= 2 words. */
+/** Bits of the dense bucket table of a substring of `len` bits. */
+export function tableBits(len: number): number {
+  return Math.min(len, DENSE_BITS);
+}
+
+/** Value of the substring of the code at words[at ..] (len <= 32, so it spans <= 2
+ *  words), as a uint32. */
 export function substringValue(words: Int32Array, at: number, sub: Substring): number {
   const w = at + (sub.start >>> 5);
   const b = sub.start & 31;
   let v = words[w] >>> b;
-  if (b + sub.len > 32) v |= words[w + 1] << (32 - b);
-  return v & ((1 << sub.len) - 1);
+  if (b > 0 && b + sub.len > 32) v |= words[w + 1] << (32 - b);
+  return sub.len === 32 ? v >>> 0 : (v & ((1 << sub.len) - 1)) >>> 0;
 }
 
-/** Counting sort of slots 0..n-1 by substring value: O(n + 2^len), stable by slot. */
+/** Counting sort of slots 0..n-1 by folded substring value: O(n + 2^tableBits), stable. */
 export function buildTable(words: Int32Array, wpc: number, n: number, sub: Substring): CsrTable {
-  const values = sub.len <= 8 ? new Uint8Array(n) : new Uint16Array(n);
-  const offsets = new Uint32Array((1 << sub.len) + 1);
+  const tb = tableBits(sub.len);
+  const fold = tb === 32 ? 0xffffffff : (1 << tb) - 1;
+  const values = tb <= 8 ? new Uint8Array(n) : tb <= 16 ? new Uint16Array(n) : new Uint32Array(n);
+  const offsets = new Uint32Array(2 ** tb + 1);
   for (let s = 0; s < n; s++) {
-    const v = substringValue(words, s * wpc, sub);
+    const v = (substringValue(words, s * wpc, sub) & fold) >>> 0;
     values[s] = v;
     offsets[v + 1]++;
   }
@@ -61,32 +77,28 @@ export function buildTable(words: Int32Array, wpc: number, n: number, sub: Subst
   return { offsets, slots };
 }
 
-export interface MaskList {
-  /** All len-bit values ordered by popcount. */
-  masks: Uint32Array;
-  /** masks[byWeight[r] .. byWeight[r+1]) have popcount r. */
-  byWeight: Uint32Array;
+const binomials: number[][] = [];
+
+/** C(n, r) for n <= 32 (exact in a double). */
+export function binomial(n: number, r: number): number {
+  if (r < 0 || r > n) return 0;
+  while (binomials.length <= n) {
+    const i = binomials.length;
+    const row = [1];
+    for (let j = 1; j <= i; j++) row.push((binomials[i - 1][j - 1] ?? 0) + (binomials[i - 1][j] ?? 0));
+    binomials.push(row);
+  }
+  return binomials[n][r];
 }
 
-const maskCache = new Map<number, MaskList>();
-
-/** The flip masks probed at each radius, computed once per substring length. */
-export function masksFor(len: number): MaskList {
-  const hit = maskCache.get(len);
-  if (hit) return hit;
-  const size = 1 << len;
-  const byWeight = new Uint32Array(len + 2);
-  const weight = (v: number) => {
-    let c = 0;
-    for (; v; v &= v - 1) c++;
-    return c;
-  };
-  for (let v = 0; v < size; v++) byWeight[weight(v) + 1]++;
-  for (let r = 1; r < byWeight.length; r++) byWeight[r] += byWeight[r - 1];
-  const fill = byWeight.slice();
-  const masks = new Uint32Array(size);
-  for (let v = 0; v < size; v++) masks[fill[weight(v)]++] = v;
-  const list = { masks, byWeight };
-  maskCache.set(len, list);
-  return list;
+/**
+ * Number of substrings for n codes of `bits` bits: Norouzi et al. choose m ~ bits /
+ * log2(n), so that a substring table has about as many buckets as codes (one code per
+ * bucket on average). Clamped to substrings of at most MAX_SUBSTRING_BITS and at least 4
+ * bits (n below 16 is treated as 16).
+ */
+export function chooseM(n: number, bits: number): number {
+  const lg = Math.log2(Math.max(n, 16));
+  const m = Math.round(bits / lg);
+  return Math.min(bits / 4, Math.max(Math.ceil(bits / MAX_SUBSTRING_BITS), m));
 }

@@ -2,6 +2,8 @@
  * Exact k-NN by Multi-Index Hashing (Norouzi, Punjani, Fleet, "Fast Search in Hamming
  * Space with Multi-Index Hashing", CVPR 2012). The code is cut into m substrings with one
  * hash table each; the query probes every table at substring radius s = 0, 1, 2, ...
+ * m is chosen from n and bits at every rebuild (chooseM: m ~ bits / log2(n), substrings
+ * up to 32 bits) unless fixed by MihOptions.m.
  *
  * Stopping rule (exactness): after radius s-1 in all tables and radius s in tables 0..j,
  * a code not yet seen differs by >= s+1 bits in each of substrings 0..j and >= s bits in
@@ -10,11 +12,19 @@
  * <= m*s + j, nothing unseen can beat them (ties at that distance were seen too, so the
  * id tie-break is exact). After a full round s this is the paper's m*(s+1) - 1.
  *
- * Updates: tables are static CSR arrays over slots [0, built); newer slots form a tail that
- * is scanned linearly and folded in by a rebuild once it exceeds `pendingFraction` of the
+ * Layout: each table is a WebAssembly instance holding its dense bucket offsets (CSR) and
+ * a copy of the codes in table order, so a bucket is a contiguous run that the probe
+ * kernel (hamming-kernel.wat, probeW) verifies in place: no random access to a separate
+ * code array, no per-candidate JS. Only codes within the current k-th distance come back
+ * to JS, where a generation-stamped Uint32Array drops the ones another table found first.
+ * Slots are ordered by the first substring at every rebuild, so table 0's order is the
+ * slot order and it keeps no slot array. Memory: m copies of the codes plus 4 bytes per
+ * code per table after the first, plus 4 * 2^tableBits per table (see mih-tables.ts).
+ *
+ * Updates: tables are static over slots [0, built); newer slots form a tail that is
+ * scanned linearly and folded in by a rebuild once it exceeds `pendingFraction` of the
  * built part (geometric, so rebuilds cost O(1) amortized per added code). remove() leaves
  * a tombstone; tombstones are compacted away by a rebuild once they outnumber live codes.
- * A rebuild also reorders slots by the first substring, for memory locality (see cluster).
  *
  * Far neighbours: when probing would cost more than a scan (MihOptions.scanFallback), the
  * search finishes with the same scan kernel LinearScanIndex uses, so it stays exact and
@@ -35,78 +45,129 @@ import {
 } from './hamming-index';
 import { invalidArgument } from '../../core/errors';
 import { IdTable } from './id-table';
-import { type CsrTable, type Substring, buildTable, masksFor, splitCode, substringValue } from './mih-tables';
+import { type Substring, binomial, buildTable, chooseM, splitCode, substringValue, tableBits } from './mih-tables';
 import { bytesToWords, distanceAt, popcount64 } from './popcount';
-import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
+import {
+  CODES_AT,
+  type KernelName,
+  OUT_AT,
+  type ProbeFn,
+  RANGES_AT,
+  SCAN_CHUNK,
+  STATS_AT,
+  type ScanKernel,
+  ensureMemory,
+  kernelInstance,
+  makeKernel,
+} from './scan-kernels';
 import { TopK } from './top-k';
 
 export interface MihOptions {
-  /** Number of substrings (hash tables). Default bits / 16, so each table is dense 16-bit. */
+  /** Number of substrings (hash tables). Default: chooseM(n, bits) at every rebuild. */
   m?: number;
   /** Rebuild when the unindexed tail exceeds this fraction of the indexed codes. Default 1/8. */
   pendingFraction?: number;
   /**
-   * Finish with a kernel scan once probing would cost more than this many times the number
-   * of indexed codes (work = buckets + bucket entries; the next round is estimated from the
-   * mean bucket size). Far neighbours (e.g. uniform random codes) make MIH probe nearly
-   * every bucket; a probed entry is a random memory access, far dearer than a code in the
-   * sequential WASM scan. Default 1/256 (on 1 M uniform 64-bit codes 1/32 gave 390 qps and
-   * 1/256 1,390 against 1,940 for a scan; 10 M clustered never reached it). Infinity disables.
+   * Finish with a kernel scan once probing would cost more than this many times a scan of
+   * every indexed code. Cost is counted in scanned codes: a bucket BUCKET_COST (a random
+   * memory access), a fetched entry ENTRY_COST; the next radius is estimated from the mean
+   * bucket size. Far neighbours (e.g. uniform random codes) make MIH probe nearly every
+   * bucket. Default 1/2. Infinity disables.
    */
   scanFallback?: number;
-  /** Kernel of the scan fallback, as in LinearScanIndex. Default 'wasm'. */
+  /** Kernel of the scan fallback, as in LinearScanIndex. Default 'wasm'. Probing always
+   *  runs in WebAssembly. */
   kernel?: KernelName;
 }
+
+/** Cost of looking up one bucket, in codes of the sequential scan (a cache miss on the
+ *  offsets and one on the bucket's codes, ~100-200 ns, against ~0.3-0.5 ns per scanned
+ *  64-bit code). */
+export const BUCKET_COST = 256;
+/** Cost of verifying one fetched entry (contiguous within its bucket), in scanned codes. */
+export const ENTRY_COST = 4;
 
 // Bound once: bundlers (esbuild/tsx) turn imported calls into getter calls V8 won't inline.
 const pc64 = popcount64;
 const distance = distanceAt;
 
+/** One substring's table: a kernel instance holding offsets and codes in table order. */
+interface Table {
+  sub: Substring;
+  /** (1 << tableBits) - 1, as an int32 for the kernel. */
+  tmask: number;
+  probe: ProbeFn;
+  /** Entry index -> slot; undefined for table 0, whose order is the slot order. */
+  slots?: Uint32Array;
+  /** Byte address of the codes in the instance's memory (offsets sit at CODES_AT). */
+  codesAt: number;
+  /** Views on the instance's memory: the query words, the counters and `out`. */
+  query: Int32Array;
+  stats: Int32Array;
+  out: Int32Array;
+  bytes: number;
+}
+
 export class MultiIndexHashing implements HammingIndex {
   readonly bits: CodeBits;
-  readonly m: number;
-  readonly substrings: readonly Substring[];
+  private readonly fixedM?: number;
+  private subs: Substring[];
   private readonly wpc: number;
   private readonly pendingFraction: number;
   private readonly scanFallback: number;
-  /** Owns the code words (kernel.words), so the scan fallback can run the WASM kernel. */
+  /** Owns the code words (kernel.words) in slot order: the tail, the fallback scan. */
   private readonly kernel: ScanKernel;
   private ids = new Uint32Array(0);
   private dead = new Uint8Array(0);
-  /** Per-slot mark of the search that last saw it; 8 bits, so reset every 255 searches. */
-  private seen = new Uint8Array(0);
+  /** Per-slot stamp of the search that last saw it (generation counter). */
+  private seen = new Uint32Array(0);
   private epoch = 0;
   private count = 0;
   private deadCount = 0;
   private built = 0;
-  private tables: CsrTable[] = [];
+  private tables: Table[] = [];
   private readonly slots = new IdTable();
   private readonly counters: HammingStats = emptyStats();
   private readonly qWords: Int32Array;
 
   constructor(bits: number, opts: MihOptions = {}) {
     this.bits = checkBits(bits);
-    this.m = opts.m ?? bits / 16;
-    this.substrings = splitCode(bits, this.m);
+    if (opts.m !== undefined) this.fixedM = opts.m;
+    this.subs = splitCode(bits, opts.m ?? chooseM(0, bits));
     this.wpc = bits / 32;
     this.pendingFraction = opts.pendingFraction ?? 1 / 8;
     if (!(this.pendingFraction >= 0 && this.pendingFraction < Infinity)) {
       throw invalidArgument(`pendingFraction must be a finite number >= 0, got ${this.pendingFraction}.`);
     }
     this.kernel = makeKernel(opts.kernel ?? 'wasm', this.wpc);
-    this.scanFallback = opts.scanFallback ?? 1 / 256;
+    this.scanFallback = opts.scanFallback ?? 1 / 2;
     if (!(this.scanFallback > 0)) throw invalidArgument(`scanFallback must be > 0, got ${this.scanFallback}.`);
     this.qWords = new Int32Array(this.wpc);
+  }
+
+  /** Number of substrings (tables) in use: fixed, or chosen from n at the last rebuild. */
+  get m(): number {
+    return this.subs.length;
+  }
+
+  get substrings(): readonly Substring[] {
+    return this.subs;
   }
 
   get size(): number {
     return this.count - this.deadCount;
   }
 
+  /** Bytes held by the hash tables alone (offsets, code copies, slot arrays). */
+  get tableBytes(): number {
+    let bytes = 0;
+    for (const t of this.tables) bytes += t.bytes + (t.slots?.byteLength ?? 0);
+    return bytes;
+  }
+
   get memoryBytes(): number {
-    let bytes = this.kernel.memoryBytes + this.ids.byteLength + this.dead.byteLength + this.seen.byteLength;
-    for (const t of this.tables) bytes += t.offsets.byteLength + t.slots.byteLength;
-    return bytes + this.slots.memoryBytes;
+    const bytes = this.kernel.memoryBytes + this.ids.byteLength + this.dead.byteLength + this.seen.byteLength;
+    return bytes + this.tableBytes + this.slots.memoryBytes;
   }
 
   get stats(): Readonly<HammingStats> {
@@ -146,25 +207,27 @@ export class MultiIndexHashing implements HammingIndex {
     if (k === 0 || this.size === 0) return [];
     const q = bytesToWords(query, this.qWords);
     const top = new TopK(Math.min(k, this.size));
-    if (++this.epoch === 256) {
+    if (++this.epoch === 0x100000000) {
       this.seen.fill(0);
       this.epoch = 1;
     }
     for (let slot = this.built; slot < this.count; slot++) this.consider(slot, q, top, opts.filter);
-    const { m, substrings } = this;
+    const { m, tables } = this;
+    if (this.built === 0) return top.sorted();
     let maxLen = 0;
-    for (const sub of substrings) maxLen = Math.max(maxLen, sub.len);
-    const keys = substrings.map((sub) => substringValue(q, 0, sub));
+    for (const t of tables) {
+      maxLen = Math.max(maxLen, t.sub.len);
+      t.query.set(q);
+    }
     const budget = this.scanFallback * this.built;
     let work = 0;
     for (let s = 0; s <= maxLen; s++) {
       for (let j = 0; j < m; j++) {
-        const len = substrings[j].len;
+        const { len } = tables[j].sub;
         if (s > len) continue;
-        const { byWeight } = masksFor(len);
-        const buckets = byWeight[s + 1] - byWeight[s];
-        if (work + buckets * (1 + this.built / (1 << len)) > budget) return this.scanRest(q, top, opts.filter);
-        work += this.probe(j, keys[j], s, q, top, opts.filter);
+        const next = binomial(len, s) * (BUCKET_COST + (ENTRY_COST * this.built) / 2 ** tableBits(len));
+        if (work + next > budget) return this.scanRest(q, top, opts.filter);
+        work += this.probe(tables[j], substringValue(q, 0, tables[j].sub), s, top, opts.filter);
         if (top.full && top.worstDistance <= m * s + j) return top.sorted();
       }
     }
@@ -177,6 +240,7 @@ export class MultiIndexHashing implements HammingIndex {
   private scanRest(q: Int32Array, top: TopK, filter?: (id: number) => boolean): HammingHit[] {
     const { kernel, seen, dead, ids, epoch } = this;
     kernel.setQuery(q);
+    kernel.begin(top.k, false);
     let thr: number = top.full ? top.worstDistance : this.bits;
     for (let start = 0; start < this.built; start += SCAN_CHUNK) {
       const hits = kernel.scan(start, Math.min(SCAN_CHUNK, this.built - start), thr);
@@ -196,26 +260,41 @@ export class MultiIndexHashing implements HammingIndex {
     return top.sorted();
   }
 
-  /** Probes every bucket of table j whose value differs from `key` in exactly s bits;
-   *  returns the work done (buckets + entries). */
-  private probe(j: number, key: number, s: number, q: Int32Array, top: TopK, filter?: (id: number) => boolean): number {
-    const { masks, byWeight } = masksFor(this.substrings[j].len);
-    const { offsets, slots } = this.tables[j];
-    let entries = 0;
-    for (let i = byWeight[s], end = byWeight[s + 1]; i < end; i++) {
-      const v = key ^ masks[i];
-      const from = offsets[v];
-      const to = offsets[v + 1];
-      entries += to - from;
-      for (let e = from; e < to; e++) this.consider(slots[e], q, top, filter);
+  /**
+   * Probes every bucket of table t whose key differs from `key` in exactly s bits (in the
+   * kernel, which verifies each entry and returns those within the current k-th distance);
+   * returns its cost (BUCKET_COST per bucket, ENTRY_COST per entry).
+   */
+  private probe(t: Table, key: number, s: number, top: TopK, filter?: (id: number) => boolean): number {
+    const { seen, dead, ids, epoch, counters } = this;
+    const { out, stats } = t;
+    const slots = t.slots;
+    let work = 0;
+    for (let resume = 0; ; resume = 1) {
+      const thr = top.full ? top.worstDistance : this.bits;
+      const hits = t.probe(CODES_AT, t.codesAt, key | 0, t.sub.len, t.tmask, s, 0, thr, OUT_AT, SCAN_CHUNK, resume, RANGES_AT);
+      const entries = stats[0];
+      const buckets = stats[1];
+      counters.bucketsProbed += buckets;
+      counters.candidatesChecked += entries;
+      counters.codesScanned += entries;
+      work += buckets * BUCKET_COST + entries * ENTRY_COST;
+      for (let i = 0; i < hits; i++) {
+        const e = out[2 * i];
+        const slot = slots === undefined ? e : slots[e];
+        if (seen[slot] === epoch) continue;
+        seen[slot] = epoch;
+        if (dead[slot] === 1) continue;
+        const d = out[2 * i + 1];
+        const id = ids[slot];
+        if (!top.accepts(d, id) || (filter !== undefined && !filter(id))) continue;
+        top.push(d, id);
+      }
+      if (stats[2] === 0) return work;
     }
-    const buckets = byWeight[s + 1] - byWeight[s];
-    this.counters.bucketsProbed += buckets;
-    this.counters.candidatesChecked += entries;
-    return buckets + entries;
   }
 
-  /** Computes the distance of `slot` once per search and offers it to `top`. */
+  /** Computes the distance of tail `slot` once per search and offers it to `top`. */
   private consider(slot: number, q: Int32Array, top: TopK, filter?: (id: number) => boolean): void {
     if (this.seen[slot] === this.epoch) return;
     this.seen[slot] = this.epoch;
@@ -229,23 +308,59 @@ export class MultiIndexHashing implements HammingIndex {
     top.push(d, id);
   }
 
-  /** Drops tombstones, then rebuilds every table over all slots (the tail becomes empty). */
+  /** Drops tombstones, chooses m for the new size, then rebuilds every table over all
+   *  slots (the tail becomes empty). */
   private rebuild(): void {
     if (this.deadCount > 0) this.compact();
+    if (this.fixedM === undefined) this.subs = splitCode(this.bits, chooseM(this.count, this.bits));
+    this.tables = [];
     this.cluster();
-    this.tables = this.substrings.map((sub) => buildTable(this.kernel.words, this.wpc, this.count, sub));
+    this.tables = this.subs.map((sub, j) => this.makeTable(sub, j === 0));
     this.built = this.count;
+  }
+
+  /** Builds one table's kernel instance: offsets at CODES_AT, then the codes in table
+   *  order (table 0: slot order, which cluster() made its order). */
+  private makeTable(sub: Substring, first: boolean): Table {
+    const { wpc, count } = this;
+    const words = this.kernel.words;
+    const csr = buildTable(words, wpc, count, sub);
+    const codesAt = CODES_AT + Math.ceil(csr.offsets.byteLength / 64) * 64;
+    const inst = kernelInstance();
+    ensureMemory(inst.memory, codesAt + count * wpc * 4);
+    const buf = inst.memory.buffer;
+    new Uint32Array(buf, CODES_AT, csr.offsets.length).set(csr.offsets);
+    const codes = new Int32Array(buf, codesAt, count * wpc);
+    if (first) codes.set(words.subarray(0, count * wpc));
+    else {
+      const { slots } = csr;
+      for (let e = 0; e < count; e++) {
+        const from = slots[e] * wpc;
+        for (let w = 0; w < wpc; w++) codes[e * wpc + w] = words[from + w];
+      }
+    }
+    const tb = tableBits(sub.len);
+    return {
+      sub,
+      tmask: tb === 32 ? -1 : (1 << tb) - 1,
+      probe: inst.exports[`probe${wpc / 2}`] as ProbeFn,
+      ...(first ? {} : { slots: csr.slots }),
+      codesAt,
+      query: new Int32Array(buf, 0, wpc),
+      stats: new Int32Array(buf, STATS_AT, 3),
+      out: new Int32Array(buf, OUT_AT, 2 * SCAN_CHUNK),
+      bytes: buf.byteLength,
+    };
   }
 
   /**
    * Reorders slots by the first substring so that near-duplicate codes (which mostly share
-   * their substrings) sit next to each other: a query's candidates then come from a few
-   * contiguous runs instead of random cache misses all over 10 M codes (measured ~2x).
+   * their substrings) sit next to each other, and table 0 can use the slot order itself.
    */
   private cluster(): void {
     const { wpc, count } = this;
     const words = this.kernel.words;
-    const order = buildTable(words, wpc, count, this.substrings[0]).slots;
+    const order = buildTable(words, wpc, count, this.subs[0]).slots;
     const old = words.slice(0, count * wpc);
     const ids = new Uint32Array(this.ids.length);
     for (let to = 0; to < count; to++) {
@@ -283,7 +398,7 @@ export class MultiIndexHashing implements HammingIndex {
     const dead = new Uint8Array(capacity);
     dead.set(this.dead);
     this.dead = dead;
-    const seen = new Uint8Array(capacity);
+    const seen = new Uint32Array(capacity);
     seen.set(this.seen);
     this.seen = seen;
   }

@@ -11,7 +11,7 @@ export type KernelName = 'js' | 'wasm';
 export const KERNELS: readonly KernelName[] = ['js', 'wasm'];
 
 /** Codes per scan call; `out` holds this many (index, distance) pairs so it cannot overflow. */
-export const SCAN_CHUNK = 4096;
+export const SCAN_CHUNK = 16384;
 
 export interface ScanKernel {
   readonly name: KernelName;
@@ -24,8 +24,17 @@ export interface ScanKernel {
   /** Ensures room for `codes` codes, keeping existing words. */
   reserve(codes: number): void;
   setQuery(q: Int32Array): void;
-  /** Scans codes [start, start+n), n <= SCAN_CHUNK, writing those with distance <= thr. */
+  /**
+   * Starts a search for the k nearest. With tighten, the kernel lowers its threshold itself
+   * as codes are emitted (exact only when every emitted code counts toward k, i.e. without
+   * a filter); see hamming-kernel.wat. The JS kernel ignores it (the caller's threshold).
+   */
+  begin(k: number, tighten: boolean): void;
+  /** Scans codes [start, start+n), n <= SCAN_CHUNK, writing those with distance <= thr
+   *  (thr as it stands when each code is tested, see begin). */
   scan(start: number, n: number, thr: number): number;
+  /** The threshold after the last scan (with tighten, possibly below the one passed). */
+  threshold(): number;
 }
 
 export function makeKernel(name: KernelName, wpc: number): ScanKernel {
@@ -37,6 +46,7 @@ class JsKernel implements ScanKernel {
   words: Int32Array = new Int32Array(0);
   readonly out = new Int32Array(2 * SCAN_CHUNK);
   private q: Int32Array = new Int32Array(0);
+  private thr = 0;
 
   constructor(private readonly wpc: number) {}
 
@@ -55,7 +65,14 @@ class JsKernel implements ScanKernel {
     this.q = q;
   }
 
+  begin(): void {}
+
+  threshold(): number {
+    return this.thr;
+  }
+
   scan(start: number, n: number, thr: number): number {
+    this.thr = thr;
     return this.wpc === 2
       ? scan64(this.words, this.out, this.q, start, n, thr)
       : scanWide(this.words, this.out, this.q, this.wpc, start, n, thr);
@@ -96,16 +113,37 @@ function scanWide(words: Int32Array, out: Int32Array, q: Int32Array, wpc: number
 }
 
 type ScanFn = (codes: number, n: number, q: number, thr: number, out: number) => number;
+export type ProbeFn = (offs: number, codes: number, key: number, len: number, tmask: number, s: number, q: number,
+  thr: number, out: number, cap: number, resume: number, ranges: number) => number;
 
-// Linear memory layout: query at 0 (<= 32 bytes), out pairs at OUT_AT, codes from CODES_AT.
-const PAGE = 65536;
-const OUT_AT = 64;
-const CODES_AT = PAGE;
+// Linear memory layout (hamming-kernel.wat): query at 0 (<= 32 bytes), probe counters at
+// 32, the scan's distance histogram at 64, out pairs at OUT_AT, codes (or a MIH table)
+// from CODES_AT.
+export const PAGE = 65536;
+export const STATS_AT = 32;
+export const OUT_AT = 2048;
+/** Where probeW keeps a batch of bucket ranges (2048 pairs of i32, see the .wat). */
+export const RANGES_AT = OUT_AT + 8 * SCAN_CHUNK;
+export const CODES_AT = Math.ceil((RANGES_AT + 8 * 2048) / PAGE) * PAGE;
 let compiled: object | undefined;
+
+/** A fresh instance of the kernel module (its own linear memory). */
+export function kernelInstance(): { memory: WasmMemory; exports: Record<string, unknown> } {
+  // Synchronous compile is allowed in Node for any size and the module is a few KB.
+  compiled ??= new wasmApi.Module(Buffer.from(HAMMING_KERNEL_WASM_BASE64, 'base64'));
+  const inst = new wasmApi.Instance(compiled, {});
+  return { memory: inst.exports.memory as WasmMemory, exports: inst.exports };
+}
+
+/** Grows `memory` to at least `bytes`. */
+export function ensureMemory(memory: WasmMemory, bytes: number): void {
+  const have = memory.buffer.byteLength;
+  if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE));
+}
 
 // The project's lib settings (ES2022, no DOM) carry no WebAssembly typings; these are the
 // few members used here.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -121,17 +159,28 @@ class WasmKernel implements ScanKernel {
   out: Int32Array = new Int32Array(0);
   private readonly memory: WasmMemory;
   private readonly fn: ScanFn;
+  private readonly beginFn: (k: number, tighten: number) => void;
+  private readonly thrFn: () => number;
   private readonly bytesPerCode: number;
 
   constructor(private readonly wpc: number) {
-    // Synchronous compile is allowed in Node for any size and the module is < 1 KB.
-    compiled ??= new wasmApi.Module(Buffer.from(HAMMING_KERNEL_WASM_BASE64, 'base64'));
     // One instance (own memory) per index, so indexes never share or alias code storage.
-    const inst = new wasmApi.Instance(compiled, {});
-    this.memory = inst.exports.memory as WasmMemory;
+    const inst = kernelInstance();
+    this.memory = inst.memory;
     this.fn = inst.exports[`scan${wpc / 2}`] as ScanFn;
+    this.beginFn = inst.exports.begin as (k: number, tighten: number) => void;
+    this.thrFn = inst.exports.thr as () => number;
     this.bytesPerCode = wpc * 4;
+    ensureMemory(this.memory, CODES_AT);
     this.refreshViews(0);
+  }
+
+  begin(k: number, tighten: boolean): void {
+    this.beginFn(k, tighten ? 1 : 0);
+  }
+
+  threshold(): number {
+    return this.thrFn();
   }
 
   get memoryBytes(): number {

@@ -88,3 +88,22 @@ export function bruteForce(
   all.sort((x, y) => x.distance - y.distance || x.id - y.id);
   return all.slice(0, k);
 }
+
+/**
+ * The shared yardstick's clustered model (../shared/perf/gen_codes.py): n / 50 random
+ * centres, every code a centre with each bit flipped with probability flipP; queries are
+ * data codes flipped again. Many codes tie at the k-th distance.
+ */
+export function bernoulliClustered(n: number, bits: number, flipP: number, seed: number): Uint8Array {
+  const next = rng(seed);
+  const bytes = bits / 8;
+  const centers = randomCodes(Math.max(1, Math.floor(n / 50)), bits, seed ^ 0x1b873593);
+  const out = new Uint8Array(n * bytes);
+  const limit = Math.floor(flipP * 4294967296);
+  for (let i = 0; i < n; i++) {
+    const src = (next() % (centers.length / bytes)) * bytes;
+    out.set(centers.subarray(src, src + bytes), i * bytes);
+    for (let b = 0; b < bits; b++) if (next() < limit) out[i * bytes + (b >> 3)] ^= 1 << (b & 7);
+  }
+  return out;
+}

@@ -145,7 +145,10 @@ export function runHammingContract(label: string, make: MakeIndex): void {
         index.resetStats();
         index.search(randomCodes(1, bits, 24), 3);
         expect(index.stats.searches).toBe(1);
-        expect(index.stats.codesScanned).toBe(3);
+        // Every code's distance was computed at least once (MIH verifies a code once per
+        // table it is fetched from, so it may count a code more than once).
+        expect(index.stats.codesScanned).toBeGreaterThanOrEqual(3);
+        expect(index.stats.codesScanned).toBeLessThanOrEqual(3 + index.stats.candidatesChecked);
         index.resetStats();
         expect(index.stats).toEqual({ searches: 0, codesScanned: 0, candidatesChecked: 0, bucketsProbed: 0 });
       });
