@@ -332,12 +332,14 @@ export class ProductSetIndex {
     this.resizeRows(grownCapacity(this.flags.length, n));
   }
 
-  /** Drops most unused capacity (after a bulk load: a full build), keeping 1/32 for the
-   *  writes that follow, so the first of them does not copy every row. */
+  /** Drops most unused capacity (after a bulk load: a full build), keeping 1/128 for the
+   *  writes that follow, and builds the Hamming engine again at its exact size. O(n). */
   trim(): void {
-    const keep = this.rowCount + Math.ceil(this.rowCount / 32);
+    const keep = this.rowCount + Math.ceil(this.rowCount / 128);
     if (keep < this.flags.length) this.resizeRows(keep);
     this.compact?.trim(keep);
+    this.engine = this.makeEngine(this.live);
+    this.fillEngine();
   }
 
   private resizeRows(cap: number): void {

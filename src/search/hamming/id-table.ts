@@ -124,3 +124,82 @@ function capacityFor(n: number): number {
   while (cap * MAX_LOAD < n) cap *= 2;
   return cap;
 }
+
+/**
+ * id -> slot for any uint32 ids, in 4 bytes an id while the ids are dense: a plain
+ * Int32Array indexed by id as long as every id is below a few times the number held (a
+ * ProductSetIndex's row numbers), and an IdTable (about 11-21 bytes an id) from the first
+ * id that would make the array sparse. Same interface as IdTable.
+ */
+export class IdMap {
+  private dense: Int32Array | undefined = new Int32Array(0);
+  private table: IdTable | undefined;
+  private count = 0;
+
+  get size(): number {
+    return this.table ? this.table.size : this.count;
+  }
+
+  get memoryBytes(): number {
+    return this.table ? this.table.memoryBytes : this.dense!.byteLength;
+  }
+
+  get(id: number): number {
+    if (this.table) return this.table.get(id);
+    return id < this.dense!.length ? this.dense![id] : EMPTY;
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== EMPTY;
+  }
+
+  set(id: number, slot: number): void {
+    if (this.table || !this.fitDense(id, 1)) return this.table!.set(id, slot);
+    if (this.dense![id] === EMPTY) this.count++;
+    this.dense![id] = slot;
+  }
+
+  insertBatch(ids: Uint32Array, firstSlot: number): number {
+    let max = 0;
+    for (let i = 0; i < ids.length; i++) max = Math.max(max, ids[i]);
+    if (this.table || !this.fitDense(max, ids.length)) return this.table!.insertBatch(ids, firstSlot);
+    const dense = this.dense!;
+    for (let i = 0; i < ids.length; i++) {
+      if (dense[ids[i]] !== EMPTY) {
+        for (let j = 0; j < i; j++) dense[ids[j]] = EMPTY;
+        this.count -= i;
+        return ids[i];
+      }
+      dense[ids[i]] = firstSlot + i;
+      this.count++;
+    }
+    return -1;
+  }
+
+  delete(id: number): boolean {
+    if (this.table) return this.table.delete(id);
+    if (id >= this.dense!.length || this.dense![id] === EMPTY) return false;
+    this.dense![id] = EMPTY;
+    this.count--;
+    return true;
+  }
+
+  /** Grows the dense array to hold `id`, or moves everything to an IdTable when that
+   *  would leave it mostly empty; returns whether the dense array is still in use. */
+  private fitDense(id: number, adding: number): boolean {
+    const dense = this.dense!;
+    if (id < dense.length) return true;
+    if (id >= Math.max(65536, 4 * (this.count + adding))) {
+      const table = new IdTable(this.count + adding);
+      for (let i = 0; i < dense.length; i++) if (dense[i] !== EMPTY) table.set(i, dense[i]);
+      this.table = table;
+      this.dense = undefined;
+      return false;
+    }
+    const cap = Math.max(id + 1, Math.ceil(dense.length * (dense.length < 65536 ? 2 : 1.125)), 64);
+    const next = new Int32Array(cap).fill(EMPTY);
+    next.set(dense);
+    this.dense = next;
+    return true;
+  }
+}

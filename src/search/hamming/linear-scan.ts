@@ -18,7 +18,7 @@ import {
   duplicateId,
   emptyStats,
 } from './hamming-index';
-import { IdTable } from './id-table';
+import { IdMap } from './id-table';
 import { bytesToWords } from './popcount';
 import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
 import { TopK } from './top-k';
@@ -35,7 +35,7 @@ export class LinearScanIndex implements HammingIndex {
   private readonly kernel: ScanKernel;
   private ids = new Uint32Array(0);
   private count = 0;
-  private readonly slots = new IdTable();
+  private readonly slots = new IdMap();
   private readonly counters: HammingStats = emptyStats();
   private readonly qWords: Int32Array;
 
@@ -70,7 +70,7 @@ export class LinearScanIndex implements HammingIndex {
     const total = this.count + batch.length;
     this.kernel.reserve(total);
     if (total > this.ids.length) {
-      const next = new Uint32Array(Math.max(total, 2 * this.ids.length, 64));
+      const next = new Uint32Array(Math.max(total, Math.ceil(this.ids.length * (this.ids.length < 65536 ? 2 : 1.125)), 64));
       next.set(this.ids.subarray(0, this.count));
       this.ids = next;
     }

@@ -192,7 +192,8 @@ class WasmKernel implements ScanKernel {
     const have = this.memory.buffer.byteLength;
     if (needed > have) {
       // Grow geometrically: memory.grow copies nothing but detaches every view.
-      const target = Math.max(needed, Math.min(2 * have, 4 * 1024 * 1024 * 1024 - PAGE));
+      // Doubling while small, then by 1/8: less unused memory in a large index.
+      const target = Math.max(needed, Math.min(have < 64 * 1024 * 1024 ? 2 * have : Math.ceil(have * 1.125), 4 * 1024 * 1024 * 1024 - PAGE));
       this.memory.grow(Math.ceil((target - have) / PAGE));
     }
     if (this.words.buffer !== this.memory.buffer || this.words.length < codes * this.wpc) this.refreshViews(codes);
