@@ -99,7 +99,8 @@ async function main() {
     a = await startBuiltServer({ env, readyTimeoutMs: 1800_000 });
     servers.push(a);
     const coldStartSnapshot = (Date.now() - t) / 1000;
-    log(`cold start from the snapshot ${round(coldStartSnapshot)} s`);
+    const rssSnapshot = rssOf(a);
+    log(`cold start from the snapshot ${round(coldStartSnapshot)} s; RSS ${round(rssSnapshot / 2 ** 20)} MB`);
 
     // PRODUCT_SEARCH through the real client, inference included.
     const photos = ['darknet_dog.jpg', 'skimage_coffee.png', 'darknet_horses.jpg'].map((f) => readFileSync(path.join(devImagesDir(), f)));
@@ -207,6 +208,8 @@ async function main() {
       regions: N,
       rss_mb: round(rss / 2 ** 20),
       bytes_per_region: round((rss - emptyRss) / N),
+      rss_snapshot_mb: round(rssSnapshot / 2 ** 20),
+      bytes_per_region_snapshot: round((rssSnapshot - emptyRss) / N),
       index_bytes_per_region: round(indexBytes / indexRegions),
       empty_start_s: round(emptyStart, 2),
       cold_start_s: round(coldStart, 2),

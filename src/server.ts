@@ -38,7 +38,7 @@ import { buildEncodeService, buildImagePipeline } from './image-pipeline';
 import { ReferenceImageIngestor } from './search/ingestor';
 import { CatalogIndex, parseIndexShard } from './search/catalog-index';
 import { ProductSearch } from './search/product-search';
-import { lockDataDir, StartupError } from './core/data-dir-lock';
+import { lockDataDir, StartupError, type DataDirLock } from './core/data-dir-lock';
 
 
 export interface RunningServer {
@@ -85,9 +85,10 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   }
   queueLoad = () => vision.load();
   log.info({ modelsDir: pipeline.modelsDir }, 'vision models loaded');
+  const snapshots = lockSnapshotDir(indexSnapshotDir(config), log);
   const index = new CatalogIndex(store, hasher, rerankCodec, log, {
     pollMs: config.indexPollMs,
-    snapshotDir: indexSnapshotDir(config),
+    snapshotDir: snapshots?.dir,
     snapshotEveryMs: config.indexSnapshotSeconds * 1000,
     changeRetentionMs: config.indexChangeRetentionHours * 3600_000,
     shard: parseIndexShard(config.indexShard),
@@ -217,12 +218,29 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       await Promise.all([closeHttp(httpServer, config.shutdownGraceMs), closeGrpc(grpcServer, config.shutdownGraceMs)]);
       await jobs!.close();
       await index.close();
+      snapshots?.lock.release();
       await vision.close();
       await store.close();
       lock?.release();
       log.info('metapixel stopped');
     },
   };
+}
+
+/**
+ * The snapshot directory, locked for this process: two processes writing one directory
+ * (two servers on MongoDB with one data dir) would mix their files. When another live
+ * process holds it, this one runs without snapshots and says so.
+ */
+function lockSnapshotDir(dir: string | undefined, log: Logger): { dir: string; lock: DataDirLock } | undefined {
+  if (!dir) return undefined;
+  try {
+    return { dir, lock: lockDataDir(dir) };
+  } catch (e) {
+    if (!(e instanceof StartupError)) throw e;
+    log.warn({ dir }, `index snapshots off: ${e.message}`);
+    return undefined;
+  }
 }
 
 /** Where index snapshots go: METAPIXEL_INDEX_SNAPSHOT_DIR, by default under the data dir. */

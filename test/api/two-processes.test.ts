@@ -121,3 +121,16 @@ test('killed with SIGKILL, a process restarts from its snapshot and catches up o
   await viaA.close();
   await viaB.close();
 }, 120000);
+
+test('a second process given a snapshot directory in use runs without snapshots and says so', async () => {
+  const c = await spawnServer(envA, 60000);
+  try {
+    expect(c.output()).toMatch(/index snapshots off: data directory .* is in use by process/);
+    expect(existsSync(path.join(snapshotsA, 'manifest.json'))).toBe(true);
+  } finally {
+    c.child.kill('SIGTERM');
+    await c.exited;
+  }
+  // A still holds it: its lock file names A's pid.
+  expect(JSON.parse(readFileSync(path.join(snapshotsA, 'metapixel.lock'), 'utf8'))).toMatchObject({ pid: a.child.pid });
+}, 120000);
