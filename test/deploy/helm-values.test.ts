@@ -30,6 +30,7 @@ const VALUE_OF_SETTING: Partial<Record<keyof Config, string>> = {
   mongodbUri: 'mongodb.uri',
   apiKeys: 'auth.apiKeys',
   bearerTokens: 'auth.bearerTokens',
+  metricsKey: 'auth.metricsKey',
 };
 /** Variables read outside the settings table. */
 const VALUE_OF_OTHER_ENV: Record<string, string> = { METAPIXEL_CONFIG_FILE: 'configFile' };
@@ -169,6 +170,7 @@ function sampleValue(key: keyof Config): unknown {
   const d = DEFAULTS[key];
   if (key === 'dataDir') return '/srv/metapixel-data';
   if (key === 'indexShard') return '1/3';
+  if (s.type === 'boolean') return !d;
   if (s.enum) return s.enum.find((x) => x !== d);
   if (s.type === 'integer') return s.maximum !== undefined && (d as number) + 1 > s.maximum ? (d as number) - 1 : (d as number) + 1;
   if (s.type === 'number') return ((d as number) + (s.exclusiveMinimum ?? s.minimum ?? 0)) / 2;
@@ -181,7 +183,7 @@ withHelm('every variable the server reads is set from its Helm value', () => {
   for (const k of CONFIG_KEYS) if (!CHART_DIFFERS.has(k)) expect({ k, valid: ajv.validate(SETTING_SCHEMAS[k], config[k]) }).toEqual({ k, valid: true });
   const others = {
     service: { httpPort: 18080, grpcPort: 15051 },
-    auth: { apiKeys: 'k1=projA;k2=*', bearerTokens: 't1=*' },
+    auth: { apiKeys: 'k1=projA;k2=*', bearerTokens: 't1=*', metricsKey: 'm1' },
     mongodb: { mode: 'external', uri: 'mongodb://m0,m1/metapixel?replicaSet=rs0' },
     configFile: '/etc/metapixel/settings.json',
   };
@@ -196,7 +198,7 @@ withHelm('every variable the server reads is set from its Helm value', () => {
   expect(wrong).toEqual([]);
   // and the server reads them back as given
   const loaded = loadConfig({ ...env, METAPIXEL_CONFIG_FILE: undefined });
-  expect(loaded).toEqual({ ...config, port: 18080, grpcPort: 15051, apiKeys: 'k1=projA;k2=*', bearerTokens: 't1=*', mongodbUri: others.mongodb.uri });
+  expect(loaded).toEqual({ ...config, port: 18080, grpcPort: 15051, apiKeys: 'k1=projA;k2=*', bearerTokens: 't1=*', metricsKey: 'm1', mongodbUri: others.mongodb.uri });
 });
 
 withHelm('chart defaults give the server defaults (dataDir: /data)', () => {
