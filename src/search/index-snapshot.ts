@@ -13,7 +13,7 @@
  * scalars (4 × binary16: scale, offset, norm, residual).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocationName } from '../catalog/names';
 import type { ProductRecord } from '../store/catalog-store';
@@ -92,39 +92,64 @@ export async function readManifest(dir: string): Promise<SnapshotManifest | unde
 }
 
 export async function readSetSnapshot(dir: string, file: string, format: string): Promise<SetSnapshot> {
-  const buf = await readFile(path.join(dir, file));
-  if (buf.toString('latin1', 0, 8) !== MAGIC) throw new Error(`${file}: not an index snapshot`);
-  const headerLength = buf.readUInt32LE(8);
-  const header = JSON.parse(buf.toString('utf8', 12, 12 + headerLength)) as {
-    scope: LocationName;
-    setId: string;
-    format: string;
-    rowCount: number;
-    dims: number;
-    products: { r: ProductRecord; i: string[]; w: number[] }[];
-  };
-  if (header.format !== format) throw new Error(`${file}: made for format ${header.format}, not ${format}`);
-  const n = header.rowCount;
-  let offset = 12 + headerLength;
-  const take = <T>(bytes: number, make: (b: ArrayBuffer, at: number) => T): T => {
-    offset += (8 - (offset % 8)) % 8;
-    if (offset + bytes > buf.length) throw new Error(`${file}: truncated`);
-    // A copy aligned for the typed array (a Buffer from readFile may sit at any offset).
-    const copy = buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + bytes);
-    offset += bytes;
-    return make(copy, 0);
-  };
-  const flags = take(n, (b) => new Uint8Array(b));
-  const image = take(n * 2, (b) => new Uint16Array(b));
-  const compact = new CompactColumns(header.dims);
-  compact.q = take(n * header.dims, (b) => new Int8Array(b));
-  compact.scalars = take(n * 8, (b) => new Uint16Array(b));
-  const products = header.products.map((p) => ({
-    record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) },
-    images: p.i,
-    rows: p.w,
-  }));
-  return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
+  // Read column by column into their typed arrays: a file past 2 GB cannot be one Buffer.
+  const fh = await open(path.join(dir, file), 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(12);
+    await readFully(fh, head, 0);
+    if (head.toString('latin1', 0, 8) !== MAGIC) throw new Error(`${file}: not an index snapshot`);
+    const headerLength = head.readUInt32LE(8);
+    const headerBytes = Buffer.alloc(headerLength);
+    await readFully(fh, headerBytes, 12);
+    const header = JSON.parse(headerBytes.toString('utf8')) as {
+      scope: LocationName;
+      setId: string;
+      format: string;
+      rowCount: number;
+      dims: number;
+      products: { r: ProductRecord; i: string[]; w: number[] }[];
+    };
+    if (header.format !== format) throw new Error(`${file}: made for format ${header.format}, not ${format}`);
+    const n = header.rowCount;
+    let offset = 12 + headerLength;
+    const take = async <T extends ArrayBufferView>(array: T): Promise<T> => {
+      offset += (8 - (offset % 8)) % 8;
+      if (offset + array.byteLength > size) throw new Error(`${file}: truncated`);
+      await readFully(fh, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset);
+      offset += array.byteLength;
+      return array;
+    };
+    const flags = await take(new Uint8Array(n));
+    const image = await take(new Uint16Array(n));
+    const compact = new CompactColumns(header.dims);
+    compact.q = await take(new Int8Array(n * header.dims));
+    compact.scalars = await take(new Uint16Array(n * 4));
+    const products = header.products.map((p) => ({
+      record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) },
+      images: p.i,
+      rows: p.w,
+    }));
+    return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Largest single read or write: Node refuses buffers of 2 GB and more in one call. */
+let IO_CHUNK = 256 * 1024 * 1024;
+
+/** For tests: a small chunk makes every file take the many-chunk path a 3 GB one takes. */
+export function setSnapshotIoChunk(bytes: number): void {
+  IO_CHUNK = bytes;
+}
+
+async function readFully(fh: FileHandle, into: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < into.length; ) {
+    const { bytesRead } = await fh.read(into, done, Math.min(IO_CHUNK, into.length - done), position + done);
+    if (bytesRead === 0) throw new Error('index snapshot truncated');
+    done += bytesRead;
+  }
 }
 
 /** A deep copy of an index state, taken synchronously so the index may change afterwards. */
@@ -148,7 +173,7 @@ async function writeAtomically(dir: string, name: string, parts: Uint8Array[]): 
   const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
   const fh = await open(tmp, 'w');
   try {
-    for (const p of parts) await fh.write(p);
+    for (const p of parts) for (let at = 0; at < p.length; at += IO_CHUNK) await fh.write(p, at, Math.min(IO_CHUNK, p.length - at));
     await fh.sync();
   } finally {
     await fh.close();

@@ -1,0 +1,47 @@
+/** Index snapshot files: written and read back in chunks (as files past 2 GB must be), whole. */
+import { mkdtempSync, truncateSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
+import { ItqHasher, SeededRandom } from '../../src/search/hasher';
+import { readItqParams } from '../../src/search/hasher/itq-params';
+import { readSetSnapshot, setSnapshotIoChunk, writeSetSnapshot } from '../../src/search/index-snapshot';
+import { ProductSetIndex } from '../../src/search/product-set-index';
+
+afterEach(() => setSnapshotIoChunk(256 * 1024 * 1024));
+
+test('a set written and read back in 1,000-byte chunks is the same index; a truncated file is refused', async () => {
+  const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
+  const basis = await readItqParams(HASHING, 256);
+  const params = await readItqParams(HASHING, 128);
+  const codec = new CompactEmbeddingCodec(basis, [params]);
+  const hasher = new ItqHasher(params);
+  const rng = new SeededRandom(4);
+  const index = new ProductSetIndex(hasher, codec);
+  for (let p = 0; p < 40; p++) {
+    const regions = Array.from({ length: 3 }, (_, r) => ({
+      imageId: `i${r}`,
+      source: r ? ('detected' as const) : ('whole-image' as const),
+      compact: codec.quantize(Float32Array.from({ length: 256 }, () => 0.05 * rng.gaussian()), 0.5, 0.6, 0.5),
+    }));
+    index.upsertProduct({ project: 'p', location: 'l', id: `p${p}`, displayName: `P ${p}`, description: '', productCategory: 'general-v1', labels: [{ key: 'k', value: String(p % 3) }], createTime: new Date(p), updateTime: new Date(p + 1) }, regions);
+  }
+  index.removeProduct('p7'); // a hole of free rows
+  setSnapshotIoChunk(1000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mpx-snapfile-'));
+  const format = 'test-128';
+  const file = await writeSetSnapshot(dir, 'p/l/s', { scope: { project: 'p', location: 'l' }, setId: 's', state: index.toState() }, format);
+  const back = await readSetSnapshot(dir, file, format);
+  expect(back.setId).toBe('s');
+  const restored = ProductSetIndex.fromState(hasher, codec, back.state);
+  expect(restored.size).toBe(index.size);
+  expect(restored.product('p3')).toEqual(index.product('p3'));
+  expect(restored.has('p7')).toBe(false);
+  for (let q = 0; q < 5; q++) {
+    const query = Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.02 * rng.gaussian()));
+    expect(restored.searchProducts(query, 8, () => true)).toEqual(index.searchProducts(query, 8, () => true));
+  }
+  await expect(readSetSnapshot(dir, file, 'other-format')).rejects.toThrow(/format/);
+  truncateSync(path.join(dir, file), statSync(path.join(dir, file)).size - 100);
+  await expect(readSetSnapshot(dir, file, format)).rejects.toThrow(/truncated/);
+});
