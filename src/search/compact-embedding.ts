@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ItqParams } from './hasher/itq-params';
+import { grownCapacity } from './hamming/capacity';
 
 /** One region's compact re-rank data. */
 export interface CompactVector {
@@ -114,11 +115,6 @@ export class CompactColumns {
     this.q = q;
     this.scalars = scalars;
   }
-}
-
-/** Capacity after growth to hold `min`: ×1.5 while small, ×1.125 from 64k (less slack). */
-export function grownCapacity(current: number, min: number): number {
-  return Math.max(min, Math.ceil(current * (current < 65536 ? 1.5 : 1.125)), 64);
 }
 
 /** Float -> IEEE 754 binary16 bits, rounding to nearest. */

@@ -17,10 +17,10 @@
  * region's code is derived from its int8 projection, so it is not held twice.
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
-import { chooseHammingIndex, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
+import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
 import { dot } from '../vision/embedder';
-import { grownCapacity, type CompactColumns, type CompactEmbeddingCodec, type CompactVector } from './compact-embedding';
+import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
 
 export interface IndexedRegion {
   imageId: string;
@@ -142,10 +142,6 @@ export class ProductSetIndex {
     return this.live;
   }
 
-  get productCount(): number {
-    return this.products.size;
-  }
-
   /** Typed-array bytes held: rows, re-rank data and the Hamming engine (capacity). */
   get memoryBytes(): number {
     const rerank = this.compact ? this.compact.memoryBytes : this.floats.reduce((s, e) => s + (e?.byteLength ?? 0), 0);
@@ -163,11 +159,6 @@ export class ProductSetIndex {
 
   has(id: string): boolean {
     return this.products.has(id);
-  }
-
-  /** Product ids, in no particular order. */
-  productIds(): IterableIterator<string> {
-    return this.products.keys();
   }
 
   /** Puts the product in the index with exactly these regions (replacing any it had). */

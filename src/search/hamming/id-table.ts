@@ -3,6 +3,8 @@
  * addressing, linear probing, backward-shift deletion). A JS Map would cost several times
  * the memory at 10 M entries and is capped near 2^24 entries.
  */
+import { grownCapacity } from './capacity';
+
 const EMPTY = -1;
 const MAX_LOAD = 0.75;
 
@@ -196,7 +198,7 @@ export class IdMap {
       this.dense = undefined;
       return false;
     }
-    const cap = Math.max(id + 1, Math.ceil(dense.length * (dense.length < 65536 ? 2 : 1.125)), 64);
+    const cap = grownCapacity(dense.length, id + 1);
     const next = new Int32Array(cap).fill(EMPTY);
     next.set(dense);
     this.dense = next;

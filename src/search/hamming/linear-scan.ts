@@ -19,6 +19,7 @@ import {
   emptyStats,
 } from './hamming-index';
 import { IdMap } from './id-table';
+import { grownCapacity } from './capacity';
 import { bytesToWords } from './popcount';
 import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
 import { TopK } from './top-k';
@@ -70,7 +71,7 @@ export class LinearScanIndex implements HammingIndex {
     const total = this.count + batch.length;
     this.kernel.reserve(total);
     if (total > this.ids.length) {
-      const next = new Uint32Array(Math.max(total, Math.ceil(this.ids.length * (this.ids.length < 65536 ? 2 : 1.125)), 64));
+      const next = new Uint32Array(grownCapacity(this.ids.length, total));
       next.set(this.ids.subarray(0, this.count));
       this.ids = next;
     }

@@ -12,11 +12,18 @@ import { isDuplicateKey, type Collections } from './collections';
 const MAX_ATTEMPTS = 8;
 
 export class MongoIndexFeed {
+  /** The feed document exists (made once per process, not read again on every append). */
+  private created?: Promise<unknown>;
+
   constructor(private readonly c: Collections) {}
 
   async append(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
     if (changes.length === 0) return [];
-    await this.head();
+    this.created ??= this.head().catch((e: unknown) => {
+      this.created = undefined;
+      throw e;
+    });
+    await this.created;
     const seqs: number[] = [];
     let rest = changes;
     // A seq already taken (a counter that is not atomic under concurrent connections, as
