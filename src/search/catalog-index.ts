@@ -23,7 +23,7 @@ import type { CatalogStore, IndexChange, IndexChangeTarget, ProductRecord } from
 import { ProductSetIndex, type IndexedRegion } from './product-set-index';
 import type { Hasher } from './hasher';
 import type { CompactEmbeddingCodec } from './compact-embedding';
-import { copyState, readManifest, readSetSnapshot, writeManifest, writeSetSnapshot, type SnapshotManifest } from './index-snapshot';
+import { readManifest, readSetSnapshot, writeManifest, writeSetSnapshot, type SnapshotManifest } from './index-snapshot';
 
 interface Entry {
   scope: LocationName;
@@ -395,7 +395,7 @@ export class CatalogIndex {
     const watermark = this.watermark;
     const time = this.clock().getTime();
     const captured = [...this.sets.entries()].map(([key, e]) => {
-      const state = e.dirty ? copyState(e.index.toState()) : undefined;
+      const state = e.dirty ? e.index.toState() : undefined;
       e.dirty = false;
       return { key, e, state };
     });

@@ -152,22 +152,6 @@ async function readFully(fh: FileHandle, into: Uint8Array, position: number): Pr
   }
 }
 
-/** A deep copy of an index state, taken synchronously so the index may change afterwards. */
-export function copyState(state: ProductSetIndexState): ProductSetIndexState {
-  const n = state.rowCount;
-  const c = state.compact;
-  const compact = new CompactColumns(c.dims);
-  compact.q = c.q.slice(0, n * c.dims);
-  compact.scalars = c.scalars.slice(0, n * 4);
-  return {
-    products: state.products.map((p) => ({ record: p.record, images: [...p.images], rows: [...p.rows] })),
-    rowCount: n,
-    flags: state.flags.slice(0, n),
-    image: state.image.slice(0, n),
-    compact,
-  };
-}
-
 async function writeAtomically(dir: string, name: string, parts: Uint8Array[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);

@@ -253,15 +253,20 @@ export class ProductSetIndex {
       .slice(0, k);
   }
 
-  /** The index's content, for a snapshot (compact mode only). */
+  /** A copy of the index's content, for a snapshot (compact mode only). */
   toState(): ProductSetIndexState {
     if (!this.compact) throw new Error('only an index with a compact codec has a snapshot state');
+    // A copy, taken synchronously, so the index may change while the snapshot is written.
+    const n = this.rowCount;
+    const compact = this.codec!.columns();
+    compact.q = this.compact.q.slice(0, n * compact.dims);
+    compact.scalars = this.compact.scalars.slice(0, n * 4);
     return {
-      products: [...this.products.values()].map((e) => ({ record: e.record, images: e.images, rows: e.rows })),
-      rowCount: this.rowCount,
-      flags: this.flags.subarray(0, this.rowCount),
-      image: this.imageOfRow.subarray(0, this.rowCount),
-      compact: this.compact,
+      products: [...this.products.values()].map((e) => ({ record: e.record, images: [...e.images], rows: [...e.rows] })),
+      rowCount: n,
+      flags: this.flags.slice(0, n),
+      image: this.imageOfRow.slice(0, n),
+      compact,
     };
   }
 
