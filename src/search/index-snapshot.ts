@@ -7,10 +7,13 @@
  * again is harmless). Files and manifest are written to a temporary name, fsync'd and
  * renamed, so a crash leaves the previous snapshot whole.
  *
- * Set file: 'MPXIDX02', u32 header length (LE), the header as JSON (scope, products, row
- * count, the codec's fingerprint and code bits), then the typed-array columns, each
- * starting at a multiple of 8 bytes: flags (u8), image numbers (u16), q (i8 × dims),
- * scalars (4 × binary16: scale, offset, norm, residual).
+ * Set file: 'MPXIDX03', u32 header length (LE), the header as JSON (scope, row count,
+ * the codec's fingerprint and code bits, product count and the products' byte length),
+ * the products as JSON lines (one per product: record, image ids, rows; lines, because
+ * one JSON text of a few million products passes V8's longest string), then the
+ * typed-array columns, each starting at a multiple of 8 bytes: flags (u8), image numbers
+ * (u16), q (i8 × dims), scalars (4 × binary16: scale, offset, norm, residual). A file of
+ * an older format is not read: the set is built from the store instead.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -20,7 +23,9 @@ import type { ProductRecord } from '../store/catalog-store';
 import { CompactColumns } from './compact-embedding';
 import type { ProductSetIndexState } from './product-set-index';
 
-const MAGIC = 'MPXIDX02';
+const MAGIC = 'MPXIDX03';
+/** Products per JSON-lines chunk written (each chunk one Buffer). */
+const PRODUCTS_PER_CHUNK = 4096;
 const MANIFEST = 'manifest.json';
 
 export interface SnapshotManifest {
@@ -45,6 +50,11 @@ export const snapshotFileName = (key: string) => `${createHash('sha256').update(
 /** Writes one set's file (its state copied by the caller: the index may change meanwhile). */
 export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapshot, format: string): Promise<string> {
   const { state } = snap;
+  const productChunks: Buffer[] = [];
+  for (let at = 0; at < state.products.length; at += PRODUCTS_PER_CHUNK) {
+    const lines = state.products.slice(at, at + PRODUCTS_PER_CHUNK).map((p) => `${JSON.stringify({ r: p.record, i: p.images, w: p.rows })}\n`);
+    productChunks.push(Buffer.from(lines.join('')));
+  }
   const header = Buffer.from(
     JSON.stringify({
       scope: snap.scope,
@@ -52,7 +62,8 @@ export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapsh
       format,
       rowCount: state.rowCount,
       dims: state.compact.dims,
-      products: state.products.map((p) => ({ r: p.record, i: p.images, w: p.rows })),
+      products: state.products.length,
+      productBytes: productChunks.reduce((sum, b) => sum + b.length, 0),
     }),
   );
   const c = state.compact;
@@ -61,8 +72,8 @@ export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapsh
   const head = Buffer.alloc(12);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(header.length, 8);
-  const parts: Uint8Array[] = [head, header];
-  let offset = head.length + header.length;
+  const parts: Uint8Array[] = [head, header, ...productChunks];
+  let offset = parts.reduce((sum, b) => sum + b.length, 0);
   for (const col of columns) {
     const pad = (8 - (offset % 8)) % 8;
     if (pad) parts.push(new Uint8Array(pad));
@@ -108,11 +119,14 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
       format: string;
       rowCount: number;
       dims: number;
-      products: { r: ProductRecord; i: string[]; w: number[] }[];
+      products: number;
+      productBytes: number;
     };
     if (header.format !== format) throw new Error(`${file}: made for format ${header.format}, not ${format}`);
     const n = header.rowCount;
-    let offset = 12 + headerLength;
+    const products = await readProductLines(fh, 12 + headerLength, header.productBytes);
+    if (products.length !== header.products) throw new Error(`${file}: ${products.length} products, the header says ${header.products}`);
+    let offset = 12 + headerLength + header.productBytes;
     const take = async <T extends ArrayBufferView>(array: T): Promise<T> => {
       offset += (8 - (offset % 8)) % 8;
       if (offset + array.byteLength > size) throw new Error(`${file}: truncated`);
@@ -125,15 +139,31 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
     const compact = new CompactColumns(header.dims);
     compact.q = await take(new Int8Array(n * header.dims));
     compact.scalars = await take(new Uint16Array(n * 4));
-    const products = header.products.map((p) => ({
-      record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) },
-      images: p.i,
-      rows: p.w,
-    }));
     return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
   } finally {
     await fh.close();
   }
+}
+
+/** The products section: JSON lines read a chunk at a time (a line may span two chunks). */
+async function readProductLines(fh: FileHandle, position: number, length: number): Promise<ProductSetIndexState['products']> {
+  const products: ProductSetIndexState['products'] = [];
+  let carry = Buffer.alloc(0);
+  for (let done = 0; done < length; ) {
+    const chunk = Buffer.alloc(Math.min(IO_CHUNK, length - done));
+    await readFully(fh, chunk, position + done);
+    done += chunk.length;
+    const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    for (const line of bytes.toString('utf8', 0, end).split('\n')) {
+      if (!line) continue;
+      const p = JSON.parse(line) as { r: ProductRecord; i: string[]; w: number[] };
+      products.push({ record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) }, images: p.i, rows: p.w });
+    }
+    carry = bytes.subarray(end);
+  }
+  if (carry.length) throw new Error('index snapshot: the products section does not end with a line');
+  return products;
 }
 
 /** Largest single read or write: Node refuses buffers of 2 GB and more in one call. */

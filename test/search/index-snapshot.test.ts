@@ -1,5 +1,5 @@
 /** Index snapshot files: written and read back in chunks (as files past 2 GB must be), whole. */
-import { mkdtempSync, truncateSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
@@ -10,7 +10,7 @@ import { ProductSetIndex } from '../../src/search/product-set-index';
 
 afterEach(() => setSnapshotIoChunk(256 * 1024 * 1024));
 
-test('a set written and read back in 1,000-byte chunks is the same index; a truncated file is refused', async () => {
+test('a set written and read back in 1,000-byte chunks is the same index (product lines and multi-byte names across chunks); a truncated or older file is refused', async () => {
   const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
   const basis = await readItqParams(HASHING, 256);
   const params = await readItqParams(HASHING, 128);
@@ -24,7 +24,7 @@ test('a set written and read back in 1,000-byte chunks is the same index; a trun
       source: r ? ('detected' as const) : ('whole-image' as const),
       compact: codec.quantize(Float32Array.from({ length: 256 }, () => 0.05 * rng.gaussian()), 0.5, 0.6, 0.5),
     }));
-    index.upsertProduct({ project: 'p', location: 'l', id: `p${p}`, displayName: `P ${p}`, description: '', productCategory: 'general-v1', labels: [{ key: 'k', value: String(p % 3) }], createTime: new Date(p), updateTime: new Date(p + 1) }, regions);
+    index.upsertProduct({ project: 'p', location: 'l', id: `p${p}`, displayName: `P ${p} é🙂 ${'x'.repeat(p * 7)}`, description: '', productCategory: 'general-v1', labels: [{ key: 'k', value: String(p % 3) }], createTime: new Date(p), updateTime: new Date(p + 1) }, regions);
   }
   index.removeProduct('p7'); // a hole of free rows
   setSnapshotIoChunk(1000);
@@ -36,12 +36,17 @@ test('a set written and read back in 1,000-byte chunks is the same index; a trun
   const restored = ProductSetIndex.fromState(hasher, codec, back.state);
   expect(restored.size).toBe(index.size);
   expect(restored.product('p3')).toEqual(index.product('p3'));
+  expect(restored.product('p39')).toEqual(index.product('p39'));
   expect(restored.has('p7')).toBe(false);
   for (let q = 0; q < 5; q++) {
     const query = Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.02 * rng.gaussian()));
     expect(restored.searchProducts(query, 8, () => true)).toEqual(index.searchProducts(query, 8, () => true));
   }
   await expect(readSetSnapshot(dir, file, 'other-format')).rejects.toThrow(/format/);
+  const bytes = readFileSync(path.join(dir, file));
+  bytes.write('MPXIDX02', 0, 'latin1'); // the format before products became lines
+  writeFileSync(path.join(dir, 'old.idx'), bytes);
+  await expect(readSetSnapshot(dir, 'old.idx', format)).rejects.toThrow(/not an index snapshot/);
   truncateSync(path.join(dir, file), statSync(path.join(dir, file)).size - 100);
   await expect(readSetSnapshot(dir, file, format)).rejects.toThrow(/truncated/);
 });
