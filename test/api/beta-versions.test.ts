@@ -4,7 +4,9 @@
  * run the catalog, PRODUCT_SEARCH and the long-running operations their beta has, on the
  * same core as v1 (an object made through one version is seen through the others).
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import vision from '@google-cloud/vision';
@@ -45,6 +47,18 @@ async function query(file: string): Promise<Buffer> {
     .toBuffer();
 }
 
+/**
+ * The beta clients ship no HTTP rules for google.longrunning.Operations (nor do Google's
+ * beta service configs), so over REST gax finds no URL for an operation named
+ * `projects/P/locations/L/operations/ID` and fails before sending, whatever the server. A
+ * v1 REST client puts v1's rules into gax's process-wide proto cache, after which beta
+ * clients poll through `/v1/projects/P/locations/L/operations/ID`: the workaround
+ * docs/api-behaviour.md gives.
+ */
+async function installV1OperationRules(transport: Transport): Promise<void> {
+  if (transport === 'rest') await productSearchClient(server, 'rest').close();
+}
+
 beforeAll(async () => {
   server = await startTestServer();
   for (const f of PHOTOS) server.gcs.put('catalog', f, readFileSync(path.join(devImagesDir(), f)));
@@ -58,7 +72,10 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
   const set = `${parent}/productSets/shop`;
   let products: ReturnType<typeof betaClients>['products'];
   let annotator: ReturnType<typeof betaClients>['annotator'];
-  beforeAll(() => ({ products, annotator } = betaClients(version, transport)));
+  beforeAll(async () => {
+    ({ products, annotator } = betaClients(version, transport));
+    await installV1OperationRules(transport);
+  });
   afterAll(async () => {
     await products.close();
     await annotator.close();
@@ -116,6 +133,9 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
     server.gcs.put('catalog', `import-${version}-${transport}.csv`, Buffer.from(csv));
     const [operation] = await products.importProductSets({ parent, inputConfig: { gcsSource: { csvFileUri: `gs://catalog/import-${version}-${transport}.csv` } } });
     expect(operation.name).toMatch(new RegExp(`^${parent}/operations/\\w+$`));
+    // The operation as started says the beta's types, as Google's beta does.
+    const started = operation.latestResponse as { metadata: { type_url?: string; typeUrl?: string } };
+    expect(started.metadata.type_url ?? started.metadata.typeUrl).toBe(`type.googleapis.com/google.cloud.vision.${version}.BatchOperationMetadata`);
     const [response, metadata] = await operation.promise();
     expect(response.statuses!.map((s) => s.code ?? 0)).toEqual([0, 5]);
     expect(response.referenceImages!.map((r) => r.name)).toEqual([`${parent}/products/imp-a/referenceImages/imp-0`]);
@@ -147,7 +167,9 @@ describe.each(TRANSPORTS)('v1p4beta1 only, over %s', (transport) => {
   const parent = `projects/beta-p4-${transport}/locations/us-west1`;
 
   test('PurgeProducts deletes orphan products as an operation the beta client decodes', async () => {
-    const { products, annotator } = betaClients('v1p4beta1', transport);
+    const products = new vision.v1p4beta1.ProductSearchClient(options(transport));
+    const annotator = new vision.v1p4beta1.ImageAnnotatorClient(options(transport));
+    await installV1OperationRules(transport);
     await products.createProduct({ parent, productId: 'orphan', product: { displayName: 'Orphan', productCategory: 'toys-v2' } });
     const [operation] = await products.purgeProducts({ parent, deleteOrphanProducts: true, force: true });
     const [, metadata] = await operation.promise();
@@ -158,7 +180,8 @@ describe.each(TRANSPORTS)('v1p4beta1 only, over %s', (transport) => {
   });
 
   test('face recognition params (v1p4beta1 only) are accepted and ignored; BatchAnnotateFiles is UNIMPLEMENTED as in v1', async () => {
-    const { products, annotator } = betaClients('v1p4beta1', transport);
+    const products = new vision.v1p4beta1.ProductSearchClient(options(transport));
+    const annotator = new vision.v1p4beta1.ImageAnnotatorClient(options(transport));
     const [res] = await annotator.batchAnnotateImages({
       requests: [
         {
@@ -182,3 +205,42 @@ test('v1p3beta1 has no PurgeProducts: its REST path is not routed', async () => 
   // Routed to the core, which refuses a purge without force as v1 does.
   expect(ok.status).toBe(400);
 });
+
+/** Polls one import with only a beta REST client, in a fresh Node process (gax's cache is per process). */
+const BETA_ONLY_POLL = `
+const vision = require('@google-cloud/vision');
+const { PassThroughClient } = require('google-auth-library');
+const opts = () => ({ apiEndpoint: '127.0.0.1', port: Number(process.env.PORT), fallback: 'rest', protocol: 'http', authClient: new PassThroughClient() });
+// gax throws some encoding failures outside the call's promise.
+const attempt = (f) => new Promise((resolve) => {
+  process.once('uncaughtException', (e) => resolve(String(e.message)));
+  f().then(resolve, (e) => resolve(String(e.message)));
+});
+(async () => {
+  const beta = new vision.v1p3beta1.ProductSearchClient(opts());
+  const [op] = await beta.importProductSets({ parent: process.env.PARENT, inputConfig: { gcsSource: { csvFileUri: process.env.CSV } } });
+  const alone = await attempt(async () => (await op.promise(), 'polled'));
+  if (process.env.WITH_V1) await new vision.v1.ProductSearchClient(opts()).close();
+  const after = await attempt(async () => {
+    const [res] = await (await new vision.v1p3beta1.ProductSearchClient(opts()).checkImportProductSetsProgress(op.name)).promise();
+    return res.statuses.map((s) => s.code || 0);
+  });
+  console.log(JSON.stringify({ alone, after }));
+  process.exit(0);
+})();
+`;
+
+test('over REST, a beta client alone cannot poll an operation (gax); a v1 client in the process fixes that', async () => {
+  server.gcs.put('catalog', 'poll.csv', Buffer.from(`gs://catalog/${PHOTOS[1]},,polled,polled,general-v1,Polled,,\n`));
+  const run = async (withV1: boolean) => {
+    const env = { ...process.env, PORT: String(server.restPort), PARENT: `projects/beta-poll-${withV1}/locations/us-west1`, CSV: 'gs://catalog/poll.csv', WITH_V1: withV1 ? '1' : '' };
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', BETA_ONLY_POLL], { env, cwd: path.resolve(__dirname, '..', '..') });
+    return JSON.parse(stdout) as { alone: string; after: unknown };
+  };
+  const without = await run(false);
+  expect(without.alone).toMatch(/Cannot build HTTP request/);
+  expect(without.after).toMatch(/Cannot build HTTP request/);
+  const withV1 = await run(true);
+  expect(withV1.alone).toMatch(/Cannot build HTTP request/);
+  expect(withV1.after).toEqual([0]);
+}, 60000);
