@@ -179,6 +179,24 @@ describe.each(TRANSPORTS)('v1p4beta1 only, over %s', (transport) => {
     await annotator.close();
   });
 
+  test('AsyncBatchAnnotateImages writes its output and answers in the beta types', async () => {
+    const annotator = new vision.v1p4beta1.ImageAnnotatorClient(options(transport));
+    await installV1OperationRules(transport);
+    const outputConfig = { gcsDestination: { uri: `gs://out/${transport}/` }, batchSize: 5 };
+    const [operation] = await annotator.asyncBatchAnnotateImages({
+      requests: [{ image: { source: { imageUri: `gs://catalog/${PHOTOS[0]}` } }, features: [{ type: 'OBJECT_LOCALIZATION' }] }],
+      outputConfig,
+    });
+    const started = operation.latestResponse as { metadata: { type_url?: string; typeUrl?: string } };
+    expect(started.metadata.type_url ?? started.metadata.typeUrl).toBe('type.googleapis.com/google.cloud.vision.v1p4beta1.OperationMetadata');
+    const [response, metadata] = await operation.promise();
+    expect(response).toMatchObject({ outputConfig });
+    expect([3, 'DONE']).toContain(metadata!.state);
+    const out = JSON.parse(Buffer.from(server.gcs.get('out', `${transport}/output-1-to-1.json`)!).toString('utf8')) as { responses: { localizedObjectAnnotations: { name: string }[] }[] };
+    expect(out.responses[0].localizedObjectAnnotations.map((o) => o.name)).toContain('Dog');
+    await annotator.close();
+  });
+
   test('face recognition params (v1p4beta1 only) are accepted and ignored; BatchAnnotateFiles is UNIMPLEMENTED as in v1', async () => {
     const products = new vision.v1p4beta1.ProductSearchClient(options(transport));
     const annotator = new vision.v1p4beta1.ImageAnnotatorClient(options(transport));
