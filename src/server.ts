@@ -38,6 +38,7 @@ import { buildEncodeService, buildImagePipeline } from './image-pipeline';
 import { ReferenceImageIngestor } from './search/ingestor';
 import { CatalogIndex, parseIndexShard } from './search/catalog-index';
 import { ProductSearch } from './search/product-search';
+import { addBetaVersions, BETA_SERVICES } from './api/versions';
 import { lockDataDir, StartupError, type DataDirLock } from './core/data-dir-lock';
 
 
@@ -50,7 +51,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations', 'metapixel.v1.ImageEncoder', 'metapixel.v1.Jobs'];
+export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations', 'metapixel.v1.ImageEncoder', 'metapixel.v1.Jobs', ...BETA_SERVICES];
 
 export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
@@ -164,6 +165,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       CancelOperation: 'cancelOperation',
       DeleteOperation: 'deleteOperation',
     });
+  addBetaVersions(methods, loadRoot());
   const runner = new CallRunner(methods, auth, log, metrics.observeCall);
 
   let draining = false;

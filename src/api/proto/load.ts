@@ -20,6 +20,11 @@ export const PROTO_INCLUDE_DIRS = [
 export const PROTO_FILES = [
   'google/cloud/vision/v1/product_search_service.proto',
   'google/cloud/vision/v1/image_annotator.proto',
+  // The betas, served by the v1 handlers through src/api/versions.ts.
+  'google/cloud/vision/v1p3beta1/product_search_service.proto',
+  'google/cloud/vision/v1p3beta1/image_annotator.proto',
+  'google/cloud/vision/v1p4beta1/product_search_service.proto',
+  'google/cloud/vision/v1p4beta1/image_annotator.proto',
   'google/longrunning/operations.proto',
   'metapixel/v1/encode.proto',
   'metapixel/v1/jobs.proto',
