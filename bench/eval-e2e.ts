@@ -19,6 +19,7 @@
  *
  * Usage: npm run eval:e2e [-- --reduced] [--check] [--transport grpc|rest] [--split all|heldout|dev]
  */
+import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { SeededRandom } from '../src/search/hasher/seeded-random';
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     catalogs: { type: 'string' },
     server: { type: 'string' }, // another build's entry file (e.g. ../old/dist/main.js) to compare
     failures: { type: 'boolean', default: false }, // print every in-catalog query whose top-1 is wrong
+    dump: { type: 'string' }, // write every query's results (kind, split, rank, scores) as JSON lines, for offline study
   },
 });
 const PARENT = 'projects/eval/locations/us-west1';
@@ -59,6 +61,7 @@ interface Query {
   kind: QueryKind;
   /** Product id, undefined for distractors. */
   product?: string;
+  split: E2ePhoto['split'];
   bytes: Buffer;
 }
 
@@ -68,11 +71,11 @@ async function buildQueries(products: E2ePhoto[][], seconds: E2ePhoto[], distrac
   for (const [i, refs] of products.entries()) {
     const src = await loadPhoto(refs[0].file);
     for (const kind of QUERY_KINDS) {
-      out.push({ kind, product: refs[0].group, bytes: await makeQuery(kind, src, rng, i, backgrounds[i % backgrounds.length]) });
+      out.push({ kind, product: refs[0].group, split: refs[0].split, bytes: await makeQuery(kind, src, rng, i, backgrounds[i % backgrounds.length]) });
     }
   }
-  for (const p of seconds) out.push({ kind: 'second-photo', product: p.group, bytes: await raw(await loadPhoto(p.file)).jpeg({ quality: 90 }).toBuffer() });
-  for (const p of distractors) out.push({ kind: 'distractor', bytes: await raw(await loadPhoto(p.file)).jpeg({ quality: 90 }).toBuffer() });
+  for (const p of seconds) out.push({ kind: 'second-photo', product: p.group, split: p.split, bytes: await raw(await loadPhoto(p.file)).jpeg({ quality: 90 }).toBuffer() });
+  for (const p of distractors) out.push({ kind: 'distractor', split: p.split, bytes: await raw(await loadPhoto(p.file)).jpeg({ quality: 90 }).toBuffer() });
   return out;
 }
 
@@ -135,6 +138,10 @@ async function main() {
         const hits = r?.productSearchResults?.results ?? [];
         const rank = q.product ? hits.findIndex((h) => h.product?.name?.endsWith(`/products/${c.name}-${q.product}`)) + 1 : 0;
         results[c.name].push({ kind: q.kind, rank, topScore: hits[0]?.score ?? 0, distractor: !q.product, ms });
+        if (values.dump) {
+          const line = { catalog: c.name, kind: q.kind, product: q.product ?? null, split: q.split, rank, scores: hits.map((h) => h.score ?? 0) };
+          appendFileSync(values.dump, `${JSON.stringify(line)}\n`);
+        }
         if (values.failures && q.product && rank !== 1) {
           console.log(`miss ${c.name} ${q.kind} ${q.product}: rank ${rank || '-'}, top ${hits[0]?.product?.displayName ?? 'none'} ${(hits[0]?.score ?? 0).toFixed(3)}`);
         }

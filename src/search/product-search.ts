@@ -25,9 +25,8 @@ import type { Box } from '../vision/box';
 import { mapLimit } from '../core/concurrency';
 import { shardOf, type CatalogIndex } from './catalog-index';
 import { labelPredicate, parseLabelFilter } from './label-filter';
-import type { RegionHit } from './product-set-index';
 import { canonicalCategory } from './categories';
-import { reportedScore } from './score-scale';
+import { QUERY_NORM_RANK, queryShift, reportedScore } from './score-scale';
 import {
   categoryRegions, IntegralMap, pooledWindowBoxes, WHOLE_BOX, WINDOW_MAP_SIDE, type QueryRegion, type RegionKind,
 } from './region-proposals';
@@ -102,18 +101,22 @@ export class ProductSearch {
     const k = feature.maxResults || this.defaultMaxResults;
     const sameCategory = (c: string) => canonicalCategory(c) === canonicalCategory(category);
     const filter = (labels: Parameters<typeof accept>[0], c: string) => sameCategory(c) && accept(labels);
-    const answer = (hits: RegionHit[]) =>
-      hits.map((h) => ({
+    // Every search finds at least QUERY_NORM_RANK products, so its scores can be normalised.
+    const search = (queries: Parameters<typeof entry.index.searchProducts>[0]) => {
+      const hits = entry.index.searchProducts(queries, Math.max(k, QUERY_NORM_RANK), filter);
+      const shift = queryShift(hits.map((h) => h.similarity));
+      return hits.slice(0, k).map((h) => ({
         product: productView(entry.index.product(h.region.productId)!),
-        score: reportedScore(h.similarity),
+        score: reportedScore(h.similarity + shift),
         image: names.referenceImage({ ...set, product: h.region.productId, referenceImage: h.region.imageId }),
       }));
+    };
     const embed = (r: { box?: Box }) => this.embedder.embed(img, r.box);
 
     const indexTime = toTimestamp(entry.indexTime);
     if (params.boundingPoly && hasVertices(params.boundingPoly)) {
       const box = polyToBox(params.boundingPoly, img);
-      const results = answer(entry.index.searchProducts(await embed({ box }), k, filter));
+      const results = search(await embed({ box }));
       return { productSearchResults: { indexTime, results, productGroupedResults: [{ boundingPoly: boxPoly(box), results, objectAnnotations: [] }] } };
     }
     // Everything but the objects needs no detection: it is embedded while detection runs.
@@ -126,10 +129,10 @@ export class ProductSearch {
     // Thumbnails stand in for what a low-resolution query looks like; a sharp query is not
     // compared with them (they would only add blurry look-alikes).
     const thumbnails = Math.max(img.originalWidth, img.originalHeight) <= LOW_RES_SIDE;
-    const results = answer(entry.index.searchProducts(regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })), k, filter));
+    const results = search(regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })));
     const productGroupedResults = objects.map((r, i) => ({
       boundingPoly: boxPoly(r.box),
-      results: answer(entry.index.searchProducts(objectVectors[i], k, filter)),
+      results: search(objectVectors[i]),
       objectAnnotations: [annotation(r)],
     }));
     return { productSearchResults: { indexTime, results, productGroupedResults } };

@@ -1,4 +1,4 @@
-import { MATCH_SCORE, MATCH_SIMILARITY, reportedScore } from '../../src/search/score-scale';
+import { MATCH_SCORE, MATCH_SIMILARITY, QUERY_NORM_RANK, QUERY_NORM_WEIGHT, queryShift, reportedScore, TYPICAL_TENTH_SIMILARITY } from '../../src/search/score-scale';
 
 test('the reported score is in [0, 1], keeps the order of similarities, and puts the fitted threshold at 0.5', () => {
   expect(MATCH_SCORE).toBe(0.5);
@@ -15,4 +15,14 @@ test('the reported score is in [0, 1], keeps the order of similarities, and puts
   }
   expect(reportedScore(MATCH_SIMILARITY - 0.01)).toBeLessThan(0.5);
   expect(reportedScore(MATCH_SIMILARITY + 0.01)).toBeGreaterThan(0.5);
+});
+
+test('a search is shifted by how far its 10th best similarity is from the typical one; fewer than 10 products: not at all', () => {
+  const tenth = (v: number) => [0.95, 0.9, 0.85, 0.8, 0.78, 0.75, 0.72, 0.7, 0.69, v];
+  expect(queryShift(tenth(TYPICAL_TENTH_SIMILARITY))).toBeCloseTo(0, 12);
+  // A generic photo (its 10th best close to its best) is lowered, a distinctive one raised.
+  expect(queryShift(tenth(0.69))).toBeCloseTo(-QUERY_NORM_WEIGHT * (0.69 - TYPICAL_TENTH_SIMILARITY), 12);
+  expect(queryShift(tenth(0.4))).toBeCloseTo(QUERY_NORM_WEIGHT * (TYPICAL_TENTH_SIMILARITY - 0.4), 12);
+  expect(queryShift(tenth(0.4).slice(0, QUERY_NORM_RANK - 1))).toBe(0);
+  expect(queryShift([])).toBe(0);
 });
