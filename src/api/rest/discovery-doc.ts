@@ -118,7 +118,6 @@ export function buildDiscoveryDoc(root: protobuf.Root, routes: Route[], version:
     ownerName: 'Google',
     protocol: 'rest',
     servicePath: '',
-    batchPath: 'batch',
     documentationLink: 'https://cloud.google.com/vision/',
     icons: { x16: 'http://www.google.com/images/icons/product/search-16.gif', x32: 'http://www.google.com/images/icons/product/search-32.gif' },
     parameters: STANDARD_PARAMETERS,
