@@ -113,4 +113,23 @@ describe('against a server', () => {
     ).catch((e: { stderr: string; code: number }) => e);
     expect((err as { stderr: string }).stderr).toMatch(/Invalid choice: 'homegoods-v2'/);
   }, 120000);
+
+  test('the checked rows of "What Google does that Metapixel does not" hold', async () => {
+    const table = README.slice(README.indexOf('## What Google does that Metapixel does not'));
+    expect(table).toMatch(/\| ✓ that image's `error` is INVALID_ARGUMENT "Feature … is not offered by Metapixel"/);
+    const key = { 'x-goog-api-key': 'my-key', 'content-type': 'application/json' };
+    const post = (url: string, body: unknown) => fetch(`${server.restUrl}${url}`, { method: 'POST', headers: key, body: JSON.stringify(body) });
+    const content = readFileSync(path.join(dir, 'photo.jpg')).toString('base64');
+    const mixed = (await (await post('/v1/images:annotate', { requests: [{ image: { content }, features: [{ type: 'LABEL_DETECTION' }, { type: 'OBJECT_LOCALIZATION' }] }] })).json()) as any;
+    expect(mixed.responses[0].error).toMatchObject({ code: 3, message: expect.stringMatching(/^Feature LABEL_DETECTION is not offered by Metapixel/) });
+    expect(mixed.responses[0].localizedObjectAnnotations.length).toBeGreaterThan(0);
+    const files = await post('/v1/files:annotate', { requests: [{ inputConfig: { gcsSource: { uri: 'gs://catalog/a.pdf' }, mimeType: 'application/pdf' }, features: [{ type: 'OBJECT_LOCALIZATION' }] }] });
+    expect([files.status, ((await files.json()) as any).error.status]).toEqual([501, 'UNIMPLEMENTED']);
+    const asyncFiles = await post('/v1/files:asyncBatchAnnotate', { requests: [] });
+    expect(asyncFiles.status).toBe(501);
+    await post(`/v1/${P}/productSets?productSetId=fields`, { displayName: 'Fields' });
+    const partial = await fetch(`${server.restUrl}/v1/${P}/productSets/fields?fields=name`, { headers: key });
+    expect(await partial.json()).toMatchObject({ name: `${P}/productSets/fields`, displayName: 'Fields' });
+    expect((await post('/batch', {})).status).toBe(404);
+  });
 });
