@@ -4,19 +4,23 @@
  */
 import express from 'express';
 import type protobuf from 'protobufjs';
-import { notFound } from '../../core/errors';
+import { internal, notFound } from '../../core/errors';
 import type { Route } from './http-rules';
 import { buildDiscoveryDoc, withRoot } from './discovery-doc';
 import { sendError } from './errors';
 
 export function discoveryRouter(root: protobuf.Root, routes: Route[], versions: string[]): express.Router {
+  // Built on first request (about 0.1 s), not at start-up; test/api/discovery.test.ts builds v1.
   const docs = new Map<string, Record<string, unknown>>();
-  for (const v of versions) docs.set(v, buildDiscoveryDoc(root, routes, v));
   const r = express.Router();
   const serve = (version: string, req: express.Request, res: express.Response) => {
-    const doc = docs.get(version);
-    if (!doc) return sendError(res, notFound(`Discovery document not found for API service: vision.googleapis.com, version ${version.slice(0, 40)}.`));
-    res.json(withRoot(doc, rootUrlOf(req)));
+    if (!versions.includes(version)) return sendError(res, notFound(`Discovery document not found for API service: vision.googleapis.com, version ${version.slice(0, 40)}.`));
+    try {
+      if (!docs.has(version)) docs.set(version, buildDiscoveryDoc(root, routes, version));
+    } catch (e) {
+      return sendError(res, internal(`The discovery document for ${version} could not be generated: ${(e as Error).message}`));
+    }
+    res.json(withRoot(docs.get(version)!, rootUrlOf(req)));
   };
   r.get('/discovery/v1/apis/:api/:version/rest', (req, res, next) => {
     if (req.params.api !== 'vision') return next();
