@@ -68,7 +68,7 @@ const env = (key: string) => ({
   const err = await run(binary, [], { env: env('wrong-key'), timeout: 60000 }).catch((e: { code: number; stderr: string }) => e);
   expect((err as { code: number }).code).toBe(1);
   expect((err as { stderr: string }).stderr).toMatch(/code = Unauthenticated desc = The API key or bearer token is not valid\./);
-});
+}, 120000);
 
 (available ? test : test.skip)('the Go client runs the catalog and search flow over gRPC', async () => {
   const { stdout } = await run(binary, [], { env: env('demo-key'), timeout: 120000 });
@@ -80,4 +80,4 @@ const env = (key: string) => ({
   ]);
   const after = await fetch(`${server.restUrl}/v1/${P}/products?key=demo-key`);
   expect(await after.json()).toEqual({});
-});
+}, 180000);

@@ -39,9 +39,9 @@ afterAll(async () => {
 
   const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT], {
     env: { PATH: process.env.PATH, HOME: dir, METAPIXEL_URL: server.restUrl, METAPIXEL_API_KEY: 'demo-key', REFERENCE_URI: 'gs://catalog/shoe.png', QUERY_IMAGE: query },
-    timeout: 60000,
+    timeout: 150000,
   });
   expect(stdout).toMatch(/^found: projects\/my-project\/locations\/us-west1\/products\/shoe-1 \(score [01]\.\d\d\)$/m);
   const images = await fetch(`${server.restUrl}/v1/projects/my-project/locations/us-west1/products/shoe-1/referenceImages?key=demo-key`);
   expect(((await images.json()) as { referenceImages: { uri: string }[] }).referenceImages.map((r) => r.uri)).toEqual(['gs://catalog/shoe.png']);
-});
+}, 180000);

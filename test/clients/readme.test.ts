@@ -87,7 +87,7 @@ describe('against a server', () => {
     expect(annotated.localizedObjectAnnotations.length).toBeGreaterThan(0);
     expect(answers[9]).toMatchObject({ name: expect.stringMatching(new RegExp(`^${P}/operations/[^/]+$`)), metadata: expect.any(Object) });
     expect(answers).toHaveLength(10);
-  });
+  }, 150000);
 
   const hasGcloud = spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
   if (!hasGcloud) console.warn('SKIPPED: the gcloud tests need the gcloud CLI on PATH');
@@ -131,5 +131,5 @@ describe('against a server', () => {
     const partial = await fetch(`${server.restUrl}/v1/${P}/productSets/fields?fields=name`, { headers: key });
     expect(await partial.json()).toMatchObject({ name: `${P}/productSets/fields`, displayName: 'Fields' });
     expect((await post('/batch', {})).status).toBe(404);
-  });
+  }, 120000);
 });
