@@ -6,7 +6,9 @@
  * Google's own derivation from the HTTP paths (`projects.locations.productSets.create`).
  */
 import protobuf from 'protobufjs';
+import { snakeToCamel } from '../proto/json-codec';
 import type { Route } from './http-rules';
+import { enumShape, fieldAt, Schemas, SCALARS, WKT } from './discovery-schemas';
 
 type Json = Record<string, unknown>;
 
@@ -25,47 +27,6 @@ const STANDARD_PARAMETERS: Json = {
   quotaUser: { description: 'Available to use for quota purposes for server-side applications.', location: 'query', type: 'string' },
   uploadType: { description: 'Legacy upload protocol for media (e.g. "media", "multipart").', location: 'query', type: 'string' },
   upload_protocol: { description: 'Upload protocol for media (e.g. "raw", "multipart").', location: 'query', type: 'string' },
-};
-
-const ANY_VALUE = { type: 'any', description: 'Properties of the object. Contains field @type with type URL.' };
-
-/** How Google's discovery documents write the well-known types (inline, never $ref). */
-const WKT: Record<string, Json> = {
-  '.google.protobuf.Timestamp': { type: 'string', format: 'google-datetime' },
-  '.google.protobuf.Duration': { type: 'string', format: 'google-duration' },
-  '.google.protobuf.FieldMask': { type: 'string', format: 'google-fieldmask' },
-  '.google.protobuf.Any': { type: 'object', additionalProperties: ANY_VALUE },
-  '.google.protobuf.Struct': { type: 'object', additionalProperties: { type: 'any' } },
-  '.google.protobuf.Value': { type: 'any' },
-  '.google.protobuf.ListValue': { type: 'array', items: { type: 'any' } },
-  '.google.protobuf.DoubleValue': { type: 'number', format: 'double' },
-  '.google.protobuf.FloatValue': { type: 'number', format: 'float' },
-  '.google.protobuf.Int64Value': { type: 'string', format: 'int64' },
-  '.google.protobuf.UInt64Value': { type: 'string', format: 'uint64' },
-  '.google.protobuf.Int32Value': { type: 'integer', format: 'int32' },
-  '.google.protobuf.UInt32Value': { type: 'integer', format: 'uint32' },
-  '.google.protobuf.BoolValue': { type: 'boolean' },
-  '.google.protobuf.StringValue': { type: 'string' },
-  '.google.protobuf.BytesValue': { type: 'string', format: 'byte' },
-};
-
-const SCALARS: Record<string, Json> = {
-  string: { type: 'string' },
-  bytes: { type: 'string', format: 'byte' },
-  bool: { type: 'boolean' },
-  double: { type: 'number', format: 'double' },
-  float: { type: 'number', format: 'float' },
-  int32: { type: 'integer', format: 'int32' },
-  sint32: { type: 'integer', format: 'int32' },
-  sfixed32: { type: 'integer', format: 'int32' },
-  uint32: { type: 'integer', format: 'uint32' },
-  fixed32: { type: 'integer', format: 'uint32' },
-  // 64-bit integers are JSON strings in proto3 JSON.
-  int64: { type: 'string', format: 'int64' },
-  sint64: { type: 'string', format: 'int64' },
-  sfixed64: { type: 'string', format: 'int64' },
-  uint64: { type: 'string', format: 'uint64' },
-  fixed64: { type: 'string', format: 'uint64' },
 };
 
 export interface DiscoveryMethod {
@@ -176,12 +137,12 @@ function describeMethod(root: protobuf.Root, route: Route, prefix: string, id: s
       type: 'string',
     };
     parameterOrder.push(name);
-    bound.add(v.split('.').map(camel).join('.'));
+    bound.add(v.split('.').map(snakeToCamel).join('.'));
     const plain = /^\{[^=}]+(=\*)?\}$/;
     path = path.replace(/\{[^}]+\}/, (whole) => (plain.test(whole) ? `{${name}}` : `{+${name}}`));
   });
   if (route.body !== '*') {
-    const skip = new Set([...bound, ...(route.body ? [camel(route.body)] : [])]);
+    const skip = new Set([...bound, ...(route.body ? [snakeToCamel(route.body)] : [])]);
     queryParameters(route.requestType, '', skip, parameters, new Set());
   }
   const request = route.body === '' ? undefined : route.body === '*' ? route.requestType : (fieldAt(route.requestType, route.body)?.resolvedType as protobuf.Type);
@@ -199,24 +160,11 @@ function describeMethod(root: protobuf.Root, route: Route, prefix: string, id: s
   };
 }
 
-const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
 /** A variable inside the body message (`product_set.name`) is named by its last part, as Google does. */
 function pathParamName(route: Route, v: string): string {
-  const parts = v.split('.').map(camel);
+  const parts = v.split('.').map(snakeToCamel);
   if (route.body && route.body !== '*' && v.startsWith(`${route.body}.`)) return parts[parts.length - 1];
   return parts.join('.');
-}
-
-function fieldAt(type: protobuf.Type, dotted: string): protobuf.Field | undefined {
-  let t: protobuf.Type | undefined = type;
-  let f: protobuf.Field | undefined;
-  for (const part of dotted.split('.').map(camel)) {
-    f = t?.fields[part]?.resolve();
-    if (!f) return undefined;
-    t = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
-  }
-  return f;
 }
 
 /** `v1/projects/{projectsId}/locations/{locationsId}/productSets`: each wildcard named for its collection. */
@@ -242,73 +190,5 @@ function queryParameters(type: protobuf.Type, prefix: string, skip: Set<string>,
     const shape = rt instanceof protobuf.Type ? WKT[rt.fullName] : rt instanceof protobuf.Enum ? enumShape(rt) : SCALARS[field.type];
     if (!shape || shape.type === 'object' || shape.type === 'any') continue;
     out[name] = { ...(field.comment ? { description: field.comment } : {}), location: 'query', ...shape, ...(field.repeated ? { repeated: true } : {}) };
-  }
-}
-
-function enumShape(e: protobuf.Enum): Json {
-  const names = Object.keys(e.values);
-  return { type: 'string', enum: names, enumDescriptions: names.map((n) => e.comments[n] ?? '') };
-}
-
-/**
- * The schemas of every message reachable from the routes, named by their short proto name
- * as Google's documents are; a name two messages share gets the full name in PascalCase
- * (`GoogleRpcStatus`).
- */
-class Schemas {
-  readonly all: Record<string, Json> = {};
-  private readonly names = new Map<string, string>();
-
-  constructor(routes: Route[]) {
-    const types = new Map<string, protobuf.Type>();
-    const visit = (t: protobuf.Type) => {
-      if (types.has(t.fullName) || (WKT[t.fullName] && t.fullName !== '.google.protobuf.Empty')) return;
-      types.set(t.fullName, t);
-      for (const f of t.fieldsArray) {
-        f.resolve();
-        if (f.resolvedType instanceof protobuf.Type) visit(f.resolvedType);
-      }
-    };
-    for (const r of routes) {
-      visit(r.responseType);
-      if (r.body === '*') visit(r.requestType);
-      else if (r.body) {
-        const t = fieldAt(r.requestType, r.body)?.resolvedType;
-        if (t instanceof protobuf.Type) visit(t);
-      }
-    }
-    const count = new Map<string, number>();
-    for (const t of types.values()) count.set(t.name, (count.get(t.name) ?? 0) + 1);
-    for (const t of types.values()) {
-      const pascal = t.fullName.slice(1).split('.').map((p) => p[0].toUpperCase() + p.slice(1)).join('');
-      this.names.set(t.fullName, count.get(t.name) === 1 ? t.name : pascal);
-    }
-    for (const name of [...this.names.keys()].sort((a, b) => this.names.get(a)!.localeCompare(this.names.get(b)!))) {
-      const t = types.get(name)!;
-      this.all[this.names.get(name)!] = this.message(t);
-    }
-  }
-
-  ref(t: protobuf.Type): string {
-    const name = this.names.get(t.fullName);
-    if (!name) throw new Error(`no discovery schema for ${t.fullName}`);
-    return name;
-  }
-
-  private message(t: protobuf.Type): Json {
-    const properties: Record<string, Json> = {};
-    for (const f of t.fieldsArray) {
-      const one = this.value(f);
-      const shape = f instanceof protobuf.MapField ? { type: 'object', additionalProperties: one } : f.repeated ? { type: 'array', items: one } : one;
-      properties[f.name] = { ...(f.comment ? { description: f.comment } : {}), ...shape };
-    }
-    return { id: this.names.get(t.fullName), type: 'object', ...(t.comment ? { description: t.comment } : {}), properties };
-  }
-
-  private value(f: protobuf.Field): Json {
-    const rt = f.resolvedType;
-    if (rt instanceof protobuf.Enum) return enumShape(rt);
-    if (rt instanceof protobuf.Type) return WKT[rt.fullName] && rt.fullName !== '.google.protobuf.Empty' ? WKT[rt.fullName] : { $ref: this.ref(rt) };
-    return SCALARS[f.type] ?? { type: 'any' };
   }
 }
