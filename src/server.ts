@@ -28,6 +28,7 @@ import { toJson } from './api/proto/json-codec';
 import { buildRoutes } from './api/rest/http-rules';
 import { createRestApp } from './api/rest/app';
 import { healthRouter } from './api/rest/health';
+import { discoveryRouter } from './api/rest/discovery';
 import { bindGrpc, createGrpcServer } from './api/grpc/server';
 import { Metrics, type IndexCounters, type QueueLoad } from './api/metrics';
 import path from 'node:path';
@@ -52,6 +53,9 @@ export interface RunningServer {
 }
 
 export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations', 'metapixel.v1.ImageEncoder', 'metapixel.v1.Jobs', ...BETA_SERVICES];
+
+/** API versions with a discovery document (GET /$discovery/rest?version=…). */
+export const DISCOVERY_VERSIONS = ['v1'];
 
 export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
@@ -169,13 +173,14 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const runner = new CallRunner(methods, auth, log, metrics.observeCall);
 
   let draining = false;
+  const routes = buildRoutes(loadRoot(), SERVED_SERVICES);
   const rest = createRestApp({
-    routes: buildRoutes(loadRoot(), SERVED_SERVICES),
+    routes,
     runner,
     maxBodyBytes: config.maxRequestBytes,
     browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts) },
     log,
-    extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router()],
+    extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router(), discoveryRouter(loadRoot(), routes, DISCOVERY_VERSIONS)],
   });
   // Slow or idle clients cannot hold sockets: the headers, then the whole request (body
   // included), must arrive within their deadlines (checked every second), and connections
