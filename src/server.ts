@@ -55,7 +55,7 @@ export interface RunningServer {
 export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations', 'metapixel.v1.ImageEncoder', 'metapixel.v1.Jobs', ...BETA_SERVICES];
 
 /** API versions with a discovery document (GET /$discovery/rest?version=…). */
-export const DISCOVERY_VERSIONS = ['v1'];
+export const DISCOVERY_VERSIONS = ['v1', 'v1p3beta1', 'v1p4beta1'];
 
 export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
