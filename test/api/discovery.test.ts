@@ -96,6 +96,15 @@ test('schemas use proto3 JSON names and Google discovery types; every $ref resol
   for (const r of refs) expect(s[r]).toBeDefined();
 });
 
+test.each(['v1p3beta1', 'v1p4beta1'])('the served beta %s has its own document: every route of that version once, under its prefix', (version) => {
+  const beta = buildDiscoveryDoc(root, routes, version) as Json;
+  const betaMethods = methods(beta.resources);
+  expect(beta.id).toBe(`vision:${version}`);
+  const reached = betaMethods.map((m) => matchRoute(routes, m.httpMethod.toLowerCase(), clientPath(m))!.route);
+  expect(new Set(reached)).toEqual(new Set(routes.filter((r) => r.template.startsWith(`/${version}/`))));
+  expect(beta.resources.projects.resources.locations.resources.productSets.methods.create.path).toMatch(new RegExp(`^${version}/`));
+});
+
 test('another version has no document until its routes exist', () => {
   expect(() => buildDiscoveryDoc(root, routes, 'v7')).toThrow(/no REST routes/);
 });
@@ -119,6 +128,7 @@ describe('served', () => {
   });
 
   test('an unknown version is NOT_FOUND; other verbs reach the API (and its key check)', async () => {
+    expect((await fetch(`${server.restUrl}/$discovery/rest?version=v1p4beta1`)).status).toBe(200);
     const missing = await fetch(`${server.restUrl}/$discovery/rest?version=v9`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as Json).error.status).toBe('NOT_FOUND');
