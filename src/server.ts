@@ -80,6 +80,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   });
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
   const { vision, fetcher, decoder, hasher, rerankCodec, buckets, storage } = pipeline;
+  log.info(config.gcsDir ? `gs:// is the directory ${config.gcsDir}` : `gs:// is Cloud Storage at ${storage.description}`);
   if (!buckets.partitioned && !auth.isOpen) {
     log.warn('METAPIXEL_GCS_BUCKETS is not set: every credential may read and write every gs:// bucket');
   }

@@ -41,8 +41,12 @@ export class CloudStorage {
   private readonly storage: Storage;
   /** Emulators may not send or check object hashes; Google and gateways do. */
   private readonly validate: boolean;
+  /** Where gs:// goes and with which credentials, for the start-up log. */
+  readonly description: string;
 
   constructor(opts: CloudStorageOptions) {
+    const where = opts.emulatorHost ? `the emulator at ${emulatorEndpoint(opts.emulatorHost)}` : (opts.endpoint || 'https://storage.googleapis.com');
+    this.description = `${where} with ${opts.emulatorHost ? 'no credentials' : opts.keyFile ? `the key file ${opts.keyFile}` : 'Application Default Credentials'}`;
     const retryOptions = { autoRetry: true, maxRetries: 2, maxRetryDelay: 2, totalTimeout: Math.max(1, Math.ceil(opts.timeoutMs / 1000)) };
     this.validate = !opts.emulatorHost;
     // The library reads STORAGE_EMULATOR_HOST itself and then drops `/storage/v1` from the
