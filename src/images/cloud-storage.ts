@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { Storage, type File, type StorageOptions } from '@google-cloud/storage';
-import type { Config } from '../config/config';
 import { Code, deadlineExceeded, failedPrecondition, invalidArgument, isMetapixelError, MetapixelError, notFound, permissionDenied, unavailable } from '../core/errors';
 
 export interface CloudStorageOptions {
@@ -25,7 +24,7 @@ export interface CloudStorageOptions {
 }
 
 /** The Cloud Storage of the config's STORAGE_EMULATOR_HOST, METAPIXEL_GCS_ENDPOINT and METAPIXEL_GCS_KEY_FILE. */
-export function cloudStorage(config: Pick<Config, 'storageEmulatorHost' | 'gcsEndpoint' | 'gcsKeyFile'>, timeoutMs: number): CloudStorage {
+export function cloudStorage(config: { storageEmulatorHost: string; gcsEndpoint: string; gcsKeyFile: string }, timeoutMs: number): CloudStorage {
   return new CloudStorage({ emulatorHost: config.storageEmulatorHost, endpoint: config.gcsEndpoint, keyFile: config.gcsKeyFile, timeoutMs });
 }
 
