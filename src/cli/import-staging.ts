@@ -33,7 +33,7 @@ export function parseStaging(uri: string): Staging {
   return { bucket, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` };
 }
 
-/** A writer to the Cloud Storage the server reads, or an error saying how to configure it. */
+/** A writer to the Cloud Storage the server reads, configured by the same variables. */
 export function stagingWriter(): GcsWriter {
   const config = loadConfig(process.env);
   const timeoutMs = Math.max(config.fetchTimeoutMs, 60000);

@@ -67,7 +67,7 @@ export class GcsWriter {
       await this.config.storage.write(bucket, object, body, contentType, signal ? AbortSignal.any([signal, timeout]) : timeout);
     } catch (e) {
       if (timeout.aborted) throw storageTimeout(`gs://${bucket}/${object}`, 'write');
-      if (signal?.aborted) throw e;
+      if (signal?.aborted) throw signal.reason ?? e; // as fetch rejects: the caller's own reason
       throw storageError(e, bucket, object, 'write');
     }
   }
