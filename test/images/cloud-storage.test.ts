@@ -4,7 +4,9 @@
  * assertion) for the one bearer token the bucket accepts; every other way in is refused
  * with Google's wording. Emulator mode sends no credentials.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CloudStorage } from '../../src/images/cloud-storage';
@@ -102,4 +104,39 @@ test('the size cap stops a private read at the cap', async () => {
 
 test('a bad key file fails at start with its path, not at the first request', () => {
   expect(() => storage(path.join(dir, 'missing.json'))).toThrow(/METAPIXEL_GCS_KEY_FILE .*missing\.json/);
+});
+
+test('the deadline covers the whole read: a dripping body and a token endpoint that never answers are cut at it', async () => {
+  let closed = false;
+  const drip = http.createServer((req, res) => {
+    if (req.url?.startsWith('/token')) return; // never answers
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const timer = setInterval(() => res.write('x'), 100);
+    res.on('close', () => {
+      clearInterval(timer);
+      closed = true;
+    });
+  });
+  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
+  const host = `http://127.0.0.1:${(drip.address() as AddressInfo).port}`;
+  try {
+    const emulator = new CloudStorage({ emulatorHost: host, endpoint: '', keyFile: '', timeoutMs: 1000 });
+    const fetcher = new GcsImageFetcher({ storage: emulator, localDir: '', timeoutMs: 1000, maxBytes: 1000 });
+    let started = Date.now();
+    await expect(fetcher.fetch('gs://b/drip.jpg')).rejects.toMatchObject({ code: 4, message: 'Timed out reading gs://b/drip.jpg.' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(true); // the request was aborted, not left running
+    // A key whose token_uri hangs: the token exchange counts against the same deadline.
+    const key = JSON.parse(readFileSync(goodKey, 'utf8')) as Record<string, string>;
+    const hanging = path.join(dir, 'hanging.json');
+    writeFileSync(hanging, JSON.stringify({ ...key, token_uri: `${host}/token` }));
+    const viaKey = new GcsImageFetcher({ storage: new CloudStorage({ emulatorHost: '', endpoint: gcs.host, keyFile: hanging, timeoutMs: 1000 }), localDir: '', timeoutMs: 1000, maxBytes: 1000 });
+    started = Date.now();
+    await expect(viaKey.fetch('gs://private/a/obj.bin')).rejects.toMatchObject({ code: 4 });
+    expect(Date.now() - started).toBeLessThan(2000);
+  } finally {
+    drip.closeAllConnections();
+    await new Promise((r) => drip.close(r));
+  }
 });
