@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { HttpImageFetcher } from './images/http-fetch';
 import { GcsImageFetcher } from './images/gcs-fetch';
+import { cloudStorage, type CloudStorage } from './images/cloud-storage';
 import { ImageFetcher } from './images/image-fetcher';
 import { ImageDecoder } from './images/image-decoder';
 import { BucketPolicy } from './images/bucket-policy';
@@ -23,6 +24,8 @@ export interface ImagePipeline {
   fetcher: ImageFetcher;
   /** METAPIXEL_GCS_BUCKETS: which projects' callers may use which buckets. */
   buckets: BucketPolicy;
+  /** Cloud Storage for gs:// reads and writes (unused when METAPIXEL_GCS_DIR is set). */
+  storage: CloudStorage;
   decoder: ImageDecoder;
   hasher: ItqHasher;
   /** The index's compact re-rank data: projections onto the 256 leading PCA directions. */
@@ -50,6 +53,7 @@ export async function buildImagePipeline(
     detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
   });
   const buckets = new BucketPolicy(config.gcsBuckets);
+  const storage = cloudStorage(config, config.fetchTimeoutMs);
   const fetcher = new ImageFetcher(
     new HttpImageFetcher({
       timeoutMs: config.fetchTimeoutMs,
@@ -57,11 +61,11 @@ export async function buildImagePipeline(
       maxRedirects: config.fetchMaxRedirects,
       allowList: config.urlAllowList.split(',').map((s) => s.trim()).filter(Boolean),
     }),
-    new GcsImageFetcher({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes, buckets }),
+    new GcsImageFetcher({ storage, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes, buckets }),
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
-  return { modelsDir, vision, fetcher, buckets, decoder, hasher, rerankCodec, close: () => vision.close() };
+  return { modelsDir, vision, fetcher, buckets, storage, decoder, hasher, rerankCodec, close: () => vision.close() };
 }
 
 /** images:encode over a pipeline; the server and `metapixel encode` both build it here. */

@@ -84,8 +84,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     perSet: config.metricsPerSet,
   });
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
-  const { vision, fetcher, decoder, hasher, rerankCodec, buckets } = pipeline;
-  if (!buckets.partitioned && !auth.isOpen && (config.storageEmulatorHost || config.gcsDir)) {
+  const { vision, fetcher, decoder, hasher, rerankCodec, buckets, storage } = pipeline;
+  log.info(config.gcsDir ? `gs:// is the directory ${config.gcsDir}` : `gs:// is Cloud Storage at ${storage.description}`);
+  if (!buckets.partitioned && !auth.isOpen) {
     log.warn('METAPIXEL_GCS_BUCKETS is not set: every credential may read and write every gs:// bucket');
   }
   queueLoad = () => vision.load();
@@ -113,7 +114,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     maxImagesInFlightPerProject: config.maxImagesInFlightPerProject,
   }, log, { PRODUCT_SEARCH: productSearch.handle });
   const encoder = buildEncodeService(pipeline, config, log);
-  const gcsWriter = new GcsWriter({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets });
+  const gcsWriter = new GcsWriter({ storage, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets });
   const batchResponseType = lookupType('google.cloud.vision.v1.BatchAnnotateImagesResponse');
   const asyncAnnotateJob = new AsyncAnnotateJob(annotator, gcsWriter, (msg) => JSON.stringify(toJson(batchResponseType, msg)), {
     concurrency: config.inferenceConcurrency * 2,
@@ -127,7 +128,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   });
   const importJob = new ImportJob(
     store,
-    new GcsTextSource({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets }),
+    new GcsTextSource({ storage, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets }),
     new LineImporter(store, ingestor, { maxSetsPerProduct: config.maxSetsPerProduct, attempts: 4, retryDelayMs: 250 }),
     index,
     { concurrency: config.importConcurrency, chunkLines: 50, flushMs: 2000, touchMs: 5000, maxLineBytes: 1024 * 1024 },

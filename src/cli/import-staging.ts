@@ -12,6 +12,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/config';
 import { mapLimit } from '../core/concurrency';
 import { GcsWriter, parseGsPrefix } from '../images/gcs-writer';
+import { cloudStorage } from '../images/cloud-storage';
 import { expandInputs, IMAGE_EXTENSIONS } from './inputs';
 
 export interface Staging {
@@ -32,16 +33,11 @@ export function parseStaging(uri: string): Staging {
   return { bucket, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` };
 }
 
-/** A writer to the Cloud Storage the server reads, or an error saying how to configure it. */
+/** A writer to the Cloud Storage the server reads, configured by the same variables. */
 export function stagingWriter(): GcsWriter {
   const config = loadConfig(process.env);
-  const writer = new GcsWriter({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: Math.max(config.fetchTimeoutMs, 60000) });
-  if (!writer.configured) {
-    throw new Error(
-      'uploading to --staging needs the Cloud Storage the server reads: set STORAGE_EMULATOR_HOST (e.g. http://127.0.0.1:4443 with docker compose) or METAPIXEL_GCS_DIR as the server has them. For Google Cloud Storage, upload with gsutil and import the gs:// CSV.',
-    );
-  }
-  return writer;
+  const timeoutMs = Math.max(config.fetchTimeoutMs, 60000);
+  return new GcsWriter({ storage: cloudStorage(config, timeoutMs), localDir: config.gcsDir, timeoutMs });
 }
 
 export async function planFolder(dir: string, staging: Staging): Promise<PlannedLine[]> {

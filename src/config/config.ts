@@ -46,6 +46,8 @@ export interface Config {
   allowedHosts: string;
   gcsDir: string;
   gcsBuckets: string;
+  gcsEndpoint: string;
+  gcsKeyFile: string;
   defaultProject: string;
   modelsDir: string;
   onnxThreads: number;
@@ -102,6 +104,10 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   allowedHosts: ['METAPIXEL_ALLOWED_HOSTS', '', { type: 'string' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
   gcsBuckets: ['METAPIXEL_GCS_BUCKETS', '', { type: 'string' }],
+  // '' = Google's (https://storage.googleapis.com); ignored when STORAGE_EMULATOR_HOST is set.
+  gcsEndpoint: ['METAPIXEL_GCS_ENDPOINT', '', { type: 'string', pattern: '^(|https?://.+)$' }],
+  // '' = Application Default Credentials.
+  gcsKeyFile: ['METAPIXEL_GCS_KEY_FILE', '', { type: 'string' }],
   defaultProject: ['METAPIXEL_DEFAULT_PROJECT', 'default', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }],
   modelsDir: ['METAPIXEL_MODELS_DIR', '', { type: 'string' }],
   onnxThreads: ['METAPIXEL_ONNX_THREADS', 1, { type: 'integer', minimum: 1, maximum: 64 }],

@@ -1,16 +1,18 @@
 /**
- * Reads `gs://bucket/object` through the Cloud Storage JSON API at STORAGE_EMULATOR_HOST
- * (the convention of Google's own storage clients and of storage emulators), or from a
- * local directory laid out as DIR/bucket/object. The storage host is configured by the
- * operator, so it is trusted: no address checks, but the same time and size limits.
+ * Reads `gs://bucket/object` from Cloud Storage (cloud-storage.ts: Google, an emulator or
+ * another endpoint), or from a local directory laid out as DIR/bucket/object. The storage
+ * is configured by the operator, so it is trusted: no address checks, but the same time
+ * and size limits.
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { deadlineExceeded, failedPrecondition, invalidArgument, MetapixelError, notFound, Code } from '../core/errors';
+import { cancelled, invalidArgument, notFound } from '../core/errors';
+import { CloudStorage, storageError, storageTimeout } from './cloud-storage';
 import { OPEN_BUCKETS, type BucketPolicy } from './bucket-policy';
 
 export interface GcsLimits {
-  emulatorHost: string;
+  /** Used unless `localDir` is set. */
+  storage: CloudStorage;
   localDir: string;
   timeoutMs: number;
   maxBytes: number;
@@ -32,12 +34,6 @@ export function parseGsUri(uri: string, field?: string): { bucket: string; objec
 
 const BUCKET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,221}$/;
 
-/** The Cloud Storage JSON API root at STORAGE_EMULATOR_HOST (a bare host:port means http). */
-export function jsonApiBase(emulatorHost: string): string {
-  const base = /^https?:\/\//.test(emulatorHost) ? emulatorHost : `http://${emulatorHost}`;
-  return base.replace(/\/$/, '');
-}
-
 /** DIR/bucket/object for METAPIXEL_GCS_DIR; a name escaping DIR is INVALID_ARGUMENT. */
 export function localObjectPath(localDir: string, bucket: string, object: string): string {
   // A file path would fold '.', '..' and empty segments (gs://a/../b/x into bucket b), so
@@ -52,39 +48,14 @@ export function localObjectPath(localDir: string, bucket: string, object: string
   return file;
 }
 
-/**
- * GET of one object through the Cloud Storage JSON API at `emulatorHost`, failures mapped
- * once for every reader: `deadline` firing is DEADLINE_EXCEEDED, any other network failure
- * UNAVAILABLE, a missing object NOT_FOUND, another HTTP error UNAVAILABLE.
- */
-export async function getJsonApiObject(emulatorHost: string, bucket: string, object: string, signals: AbortSignal[], deadline: AbortSignal): Promise<Response> {
-  const what = `gs://${bucket}/${object}`;
-  const url = `${jsonApiBase(emulatorHost)}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.any([...signals, deadline]) });
-  } catch (e) {
-    if (deadline.aborted) throw deadlineExceeded(`Timed out reading ${what}.`);
-    throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage is unreachable: ${(e as Error).message}.`);
-  }
-  if (res.status === 404) throw notFound(`Cloud Storage object ${what} not found.`);
-  if (!res.ok || !res.body) throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage answered HTTP ${res.status} for ${what}.`);
-  return res;
-}
-
 export class GcsImageFetcher {
   constructor(private readonly limits: GcsLimits) {}
-
-  get configured(): boolean {
-    return Boolean(this.limits.emulatorHost || this.limits.localDir);
-  }
 
   async fetch(uri: string, signal?: AbortSignal): Promise<Buffer> {
     const { bucket, object } = parseGsUri(uri);
     (this.limits.buckets ?? OPEN_BUCKETS).check(bucket, 'read');
     if (this.limits.localDir) return this.readLocal(bucket, object);
-    if (this.limits.emulatorHost) return this.readJsonApi(bucket, object, signal);
-    throw failedPrecondition('gs:// URIs need STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
+    return this.readStorage(bucket, object, signal);
   }
 
   private async readLocal(bucket: string, object: string): Promise<Buffer> {
@@ -116,44 +87,48 @@ export class GcsImageFetcher {
     }
   }
 
-  private async readJsonApi(bucket: string, object: string, signal?: AbortSignal): Promise<Buffer> {
-    // The deadline covers the whole read, body included: an image is read at once.
+  /**
+   * The deadline covers the whole read, credentials and body included; the stream is
+   * destroyed (its request aborted) at the deadline, on `signal` or past the cap.
+   */
+  private async readStorage(bucket: string, object: string, signal?: AbortSignal): Promise<Buffer> {
+    const what = `gs://${bucket}/${object}`;
+    const stream = this.limits.storage.read(bucket, object);
     const deadline = AbortSignal.timeout(this.limits.timeoutMs);
-    const res = await getJsonApiObject(this.limits.emulatorHost, bucket, object, signal ? [signal] : [], deadline);
-    const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > this.limits.maxBytes) {
-      await res.body?.cancel().catch(() => undefined);
-      throw invalidArgument(`The image is ${declared} bytes; the limit is ${this.limits.maxBytes}.`);
+    const stop = AbortSignal.any(signal ? [signal, deadline] : [deadline]);
+    const onStop = () => stream.destroy(deadline.aborted ? storageTimeout(what, 'read') : cancelled(`The read of ${what} was cancelled.`));
+    if (stop.aborted) onStop();
+    stop.addEventListener('abort', onStop, { once: true });
+    // A declared length past the cap is refused before any of the body is read.
+    stream.once('response', (res: { headers?: Record<string, string | string[] | undefined> }) => {
+      const declared = Number(res.headers?.['content-length'] ?? 0);
+      if (declared > this.limits.maxBytes) stream.destroy(invalidArgument(`The image is ${declared} bytes; the limit is ${this.limits.maxBytes}.`));
+    });
+    try {
+      return await readCapped(stream, this.limits.maxBytes);
+    } catch (e) {
+      throw storageError(e, bucket, object, 'read');
+    } finally {
+      stop.removeEventListener('abort', onStop);
+      stream.destroy();
     }
-    return readCapped(res.body!, this.limits.maxBytes, `gs://${bucket}/${object}`, deadline);
   }
 }
 
 /**
- * A response body read chunk by chunk, cancelled as soon as it passes `maxBytes`: nothing
- * past the cap is read or held, whatever the sender declared (or did not).
+ * A body read chunk by chunk and destroyed as soon as it passes `maxBytes`: nothing past
+ * the cap is read or held, whatever the sender declared (or did not).
  */
-export async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number, what: string, deadline?: AbortSignal): Promise<Buffer> {
-  const reader = body.getReader();
+export async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, maxBytes: number): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw invalidArgument(`The image is larger than the limit of ${maxBytes} bytes.`);
-      }
-      chunks.push(value);
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy?.();
+      throw invalidArgument(`The image is larger than the limit of ${maxBytes} bytes.`);
     }
-  } catch (e) {
-    if (e instanceof MetapixelError) throw e;
-    if (deadline?.aborted) throw deadlineExceeded(`Timed out reading ${what}.`);
-    throw MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage read of ${what} failed: ${(e as Error).message}.`);
-  } finally {
-    reader.releaseLock();
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
 }

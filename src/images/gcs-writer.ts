@@ -1,12 +1,13 @@
 /**
- * Writes `gs://bucket/object` where GcsImageFetcher reads: a media upload through the Cloud
- * Storage JSON API at STORAGE_EMULATOR_HOST, or a file under METAPIXEL_GCS_DIR. A write of
- * the same object again replaces it, so a job that redoes a step after a crash is harmless.
+ * Writes `gs://bucket/object` where GcsImageFetcher reads: an upload to Cloud Storage
+ * (cloud-storage.ts), or a file under METAPIXEL_GCS_DIR. A write of the same object again
+ * replaces it, so a job that redoes a step after a crash is harmless.
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { deadlineExceeded, failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable } from '../core/errors';
-import { jsonApiBase, localObjectPath, type GcsLimits } from './gcs-fetch';
+import { failedPrecondition, invalidArgument } from '../core/errors';
+import { localObjectPath, type GcsLimits } from './gcs-fetch';
+import { storageError, storageTimeout } from './cloud-storage';
 import { OPEN_BUCKETS } from './bucket-policy';
 
 /** Cloud Storage caps object names at 1024 bytes of UTF-8. */
@@ -30,23 +31,18 @@ export function parseGsPrefix(uri: unknown, field: string): { bucket: string; pr
 }
 
 export class GcsWriter {
-  constructor(private readonly config: Pick<GcsLimits, 'emulatorHost' | 'localDir' | 'timeoutMs' | 'buckets'>) {}
+  constructor(private readonly config: Pick<GcsLimits, 'storage' | 'localDir' | 'timeoutMs' | 'buckets'>) {}
 
   /** PERMISSION_DENIED unless the current call or operation may write to `bucket`. */
   checkAccess(bucket: string): void {
     (this.config.buckets ?? OPEN_BUCKETS).check(bucket, 'write');
   }
 
-  get configured(): boolean {
-    return Boolean(this.config.emulatorHost || this.config.localDir);
-  }
-
   async write(bucket: string, object: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
     if (Buffer.byteLength(object) > MAX_OBJECT_NAME_BYTES) throw invalidArgument(`Object name gs://${bucket}/${object.slice(0, 100)}… is too long.`);
     this.checkAccess(bucket);
     if (this.config.localDir) return this.writeLocal(bucket, object, body);
-    if (this.config.emulatorHost) return this.upload(bucket, object, body, contentType, signal);
-    throw failedPrecondition('Writing to gs:// needs STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
+    return this.upload(bucket, object, body, contentType, signal);
   }
 
   /** Write then rename, so a reader never sees half a file. */
@@ -66,26 +62,13 @@ export class GcsWriter {
   }
 
   private async upload(bucket: string, object: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
-    const url = `${jsonApiBase(this.config.emulatorHost)}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(object)}`;
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
-    let res: Response;
     try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': contentType },
-        body,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
+      await this.config.storage.write(bucket, object, body, contentType, signal ? AbortSignal.any([signal, timeout]) : timeout);
     } catch (e) {
-      if (timeout.aborted) throw deadlineExceeded(`Timed out writing gs://${bucket}/${object}.`);
-      if (signal?.aborted) throw e;
-      throw unavailable(`Cloud Storage is unreachable: ${(e as Error).message}.`);
+      if (timeout.aborted) throw storageTimeout(`gs://${bucket}/${object}`, 'write');
+      if (signal?.aborted) throw signal.reason ?? e; // as fetch rejects: the caller's own reason
+      throw storageError(e, bucket, object, 'write');
     }
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.ok) return;
-    if (res.status === 404) throw notFound(`Cloud Storage bucket ${bucket} not found.`);
-    if (res.status === 401 || res.status === 403) throw permissionDenied(`Cloud Storage refused the write to gs://${bucket}/${object} (HTTP ${res.status}).`);
-    if (res.status === 400) throw invalidArgument(`Cloud Storage rejected the object name gs://${bucket}/${object.slice(0, 200)}.`);
-    throw unavailable(`Cloud Storage answered HTTP ${res.status} writing gs://${bucket}/${object}.`);
   }
 }

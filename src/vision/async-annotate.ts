@@ -11,7 +11,7 @@
  */
 import { projectPrincipal, runInCall, type CallContext } from '../core/context';
 import type { Principal } from '../core/auth';
-import { failedPrecondition, invalidArgument, isMetapixelError, permissionDenied, Code } from '../core/errors';
+import { invalidArgument, isMetapixelError, permissionDenied, Code } from '../core/errors';
 import { names } from '../catalog/names';
 import { mapLimit } from '../core/concurrency';
 import { toTimestamp, type Timestamp } from '../catalog/messages';
@@ -74,9 +74,6 @@ export class AsyncAnnotateService {
     const requests = checkImageBatch(req, ctx, MAX_ASYNC_IMAGES);
     const outputConfig = checkOutputConfig(req.outputConfig, requests.length);
     checkLabels(req.labels);
-    if (!this.writer.configured) {
-      throw failedPrecondition('images:asyncBatchAnnotate writes to gs://; configure STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR on the server.');
-    }
     // Google bills a parent-less call to the caller's own project; here that is the first
     // project of the caller's credential, else the server's METAPIXEL_DEFAULT_PROJECT.
     const scope = req.parent

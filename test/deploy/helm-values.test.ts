@@ -170,6 +170,7 @@ function sampleValue(key: keyof Config): unknown {
   const d = DEFAULTS[key];
   if (key === 'dataDir') return '/srv/metapixel-data';
   if (key === 'indexShard') return '1/3';
+  if (key === 'gcsEndpoint') return 'https://storage.example.com';
   if (s.type === 'boolean') return !d;
   if (s.enum) return s.enum.find((x) => x !== d);
   if (s.type === 'integer') return s.maximum !== undefined && (d as number) + 1 > s.maximum ? (d as number) - 1 : (d as number) + 1;
@@ -251,6 +252,27 @@ withHelm('extraEnv, extraEnvFrom, extraVolumes, extraVolumeMounts and the pod se
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
   });
+});
+
+withHelm('Cloud Storage identity: a credentials Secret is mounted and named by METAPIXEL_GCS_KEY_FILE; workload identity annotates the ServiceAccount', () => {
+  const { objects, error } = render({
+    config: { gcsKeyFile: '/elsewhere.json' },
+    gcs: { credentialsSecret: 'metapixel-gcs', credentialsKey: 'sa.json' },
+    serviceAccount: { annotations: { 'iam.gke.io/gcp-service-account': 'metapixel@proj.iam.gserviceaccount.com' } },
+  });
+  expect(error).toBeUndefined();
+  const { spec, container } = pod(objects);
+  expect(spec.volumes).toContainEqual({ name: 'gcs-credentials', secret: { secretName: 'metapixel-gcs', items: [{ key: 'sa.json', path: 'sa.json' }] } });
+  expect(container.volumeMounts).toContainEqual({ name: 'gcs-credentials', mountPath: '/var/run/secrets/metapixel-gcs', readOnly: true });
+  // The explicit variable wins over the ConfigMap's (env over envFrom).
+  expect(container.env).toContainEqual({ name: 'METAPIXEL_GCS_KEY_FILE', value: '/var/run/secrets/metapixel-gcs/sa.json' });
+  expect(containerEnv(objects).METAPIXEL_GCS_KEY_FILE).toBe('/var/run/secrets/metapixel-gcs/sa.json');
+  const sa = objects.find((o) => o.kind === 'ServiceAccount') as { metadata: { annotations?: Record<string, string> } } | undefined;
+  expect(sa?.metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'metapixel@proj.iam.gserviceaccount.com' });
+  // Without them: no volume, no variable, Application Default Credentials.
+  const plain = pod(render({}).objects);
+  expect(plain.spec.volumes?.map((v) => v.name)).not.toContain('gcs-credentials');
+  expect(plain.container.env?.map((e) => e.name)).not.toContain('METAPIXEL_GCS_KEY_FILE');
 });
 
 withHelm('values.schema.json refuses a value of the wrong type for every config.* key, and unknown keys', () => {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HttpImageFetcher } from '../../src/images/http-fetch';
 import { GcsImageFetcher } from '../../src/images/gcs-fetch';
+import { CloudStorage } from '../../src/images/cloud-storage';
 import { ImageFetcher } from '../../src/images/image-fetcher';
 import { startFakeGcs, type FakeGcs } from '../support/fake-gcs';
 
@@ -16,6 +17,7 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 let site: http.Server;
 let base: string;
 let gcs: FakeGcs;
+const emulator = () => new CloudStorage({ emulatorHost: gcs.host, endpoint: '', keyFile: '', timeoutMs: 1000 });
 const hung: http.ServerResponse[] = [];
 
 beforeAll(async () => {
@@ -69,7 +71,7 @@ test.each([
   ['a streamed size over the cap', () => open.fetch(`${base}/chunked-big`), 3, /limit/],
   ['too many redirects', () => open.fetch(`${base}/loop`), 3, /redirects/],
   ['a slow server', () => open.fetch(`${base}/slow`), 4, /Timed out/],
-  ['an unsupported scheme', () => new ImageFetcher(open, new GcsImageFetcher({ emulatorHost: '', localDir: '', timeoutMs: 1, maxBytes: 1 }), 1).fetchUri('file:///etc/passwd'), 3, /Unsupported/],
+  ['an unsupported scheme', () => new ImageFetcher(open, new GcsImageFetcher({ storage: {} as never /* never reached */, localDir: '', timeoutMs: 1, maxBytes: 1 }), 1).fetchUri('file:///etc/passwd'), 3, /Unsupported/],
 ])('http: %s is refused with the right code, quickly', async (_what, call, code, message) => {
   const started = Date.now();
   await expect(call()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
@@ -78,9 +80,11 @@ test.each([
 
 test('gs:// through the Cloud Storage JSON API emulator', async () => {
   gcs.put('catalog', 'shoes/red shoe.png', PNG);
-  const fetcher = new GcsImageFetcher({ emulatorHost: gcs.host, localDir: '', timeoutMs: 1000, maxBytes: 1000 });
+  const fetcher = new GcsImageFetcher({ storage: emulator(), localDir: '', timeoutMs: 1000, maxBytes: 1000 });
   expect(Buffer.from(await fetcher.fetch('gs://catalog/shoes/red shoe.png'))).toEqual(PNG);
+  // The JSON API's own path, and no credentials against an emulator.
   expect(gcs.requests).toContain('/storage/v1/b/catalog/o/shoes%2Fred%20shoe.png?alt=media');
+  expect(gcs.authorizations.at(-1)).toBe('');
   await expect(fetcher.fetch('gs://catalog/nope.png')).rejects.toMatchObject({ code: 5 });
   await expect(fetcher.fetch('gs://bucket-only')).rejects.toMatchObject({ code: 3 });
 });
@@ -90,7 +94,7 @@ test('gs:// from a local bucket directory, without escaping it', async () => {
   try {
     mkdirSync(path.join(dir, 'b', 'x'), { recursive: true });
     writeFileSync(path.join(dir, 'b', 'x', 'i.png'), PNG);
-    const fetcher = new GcsImageFetcher({ emulatorHost: '', localDir: dir, timeoutMs: 1000, maxBytes: 1000 });
+    const fetcher = new GcsImageFetcher({ storage: {} as never /* unused with localDir */, localDir: dir, timeoutMs: 1000, maxBytes: 1000 });
     expect(Buffer.from(await fetcher.fetch('gs://b/x/i.png'))).toEqual(PNG);
     await expect(fetcher.fetch('gs://b/../../etc/passwd')).rejects.toMatchObject({ code: 3 });
     await expect(fetcher.fetch('gs://b/missing.png')).rejects.toMatchObject({ code: 5 });
@@ -98,15 +102,13 @@ test('gs:// from a local bucket directory, without escaping it', async () => {
     await expect(fetcher.fetch('gs://b/x')).rejects.toMatchObject({ code: 5 });
     writeFileSync(path.join(dir, 'b', 'big.jpg'), Buffer.alloc(5000));
     await expect(fetcher.fetch('gs://b/big.jpg')).rejects.toMatchObject({ code: 3, message: expect.stringMatching(/limit/) });
-    const unconfigured = new GcsImageFetcher({ emulatorHost: '', localDir: '', timeoutMs: 1000, maxBytes: 1000 });
-    await expect(unconfigured.fetch('gs://b/x/i.png')).rejects.toMatchObject({ code: 9 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('content wins over source; size is capped; nothing given is INVALID_ARGUMENT', async () => {
-  const fetcher = new ImageFetcher(open, new GcsImageFetcher({ emulatorHost: gcs.host, localDir: '', timeoutMs: 1000, maxBytes: 1000 }), 100);
+  const fetcher = new ImageFetcher(open, new GcsImageFetcher({ storage: emulator(), localDir: '', timeoutMs: 1000, maxBytes: 1000 }), 100);
   expect(Buffer.from(await fetcher.fetch({ content: PNG, source: { imageUri: 'http://10.0.0.1/x' } }))).toEqual(PNG);
   await expect(fetcher.fetch({ content: Buffer.alloc(101) })).rejects.toMatchObject({ code: 3 });
   await expect(fetcher.fetch({})).rejects.toMatchObject({ code: 3 });

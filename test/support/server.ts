@@ -9,7 +9,7 @@ import pino from 'pino';
 import sharp from 'sharp';
 import { DEFAULTS, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
-import { startFakeGcs, type FakeGcs } from './fake-gcs';
+import { startFakeGcs, type FakeGcs, type FakeGcsOptions } from './fake-gcs';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -19,9 +19,10 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** With `gcsOptions.token`, `gcs` is a private bucket the server reaches at METAPIXEL_GCS_ENDPOINT, with credentials. */
+export async function startTestServer(overrides: Partial<Config> = {}, gcsOptions: FakeGcsOptions = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'metapixel-test-'));
-  const gcs = await startFakeGcs();
+  const gcs = await startFakeGcs(gcsOptions);
   const config: Config = {
     ...DEFAULTS,
     host: '127.0.0.1',
@@ -29,7 +30,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     grpcPort: 0,
     dataDir,
     shutdownGraceMs: 2000,
-    storageEmulatorHost: gcs.host,
+    ...(gcsOptions.token === undefined ? { storageEmulatorHost: gcs.host } : { storageEmulatorHost: '', gcsEndpoint: gcs.host }),
     ...overrides,
   };
   const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -23,7 +23,7 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-async-'));
   // Fetcher, decoder and detector are never reached: LABEL_DETECTION is answered per image.
   const annotator = new AnnotateService({} as never, {} as never, {} as never, { maxImagesPerRequest: 16, defaultMaxResults: 10 }, pino({ level: 'silent' }));
-  job = new AsyncAnnotateJob(annotator, new GcsWriter({ emulatorHost: '', localDir: dir, timeoutMs: 1000 }), JSON.stringify, { concurrency: 2, retryDelaysMs: [] });
+  job = new AsyncAnnotateJob(annotator, new GcsWriter({ storage: {} as never /* unused with localDir */, localDir: dir, timeoutMs: 1000 }), JSON.stringify, { concurrency: 2, retryDelaysMs: [] });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -108,7 +108,7 @@ describe('the project of the operation', () => {
   let service: AsyncAnnotateService;
   beforeEach(async () => {
     store = await openStore({ dataDir: dir });
-    const writer = new GcsWriter({ emulatorHost: '', localDir: dir, timeoutMs: 1000 });
+    const writer = new GcsWriter({ storage: {} as never /* unused with localDir */, localDir: dir, timeoutMs: 1000 });
     service = new AsyncAnnotateService(new OperationsService(store), writer, 'fallback');
   });
   afterEach(async () => store.close());

@@ -37,7 +37,7 @@ export function importCommand(): Command {
       .description('Import products and reference images (ImportProductSets) from a CSV or a folder of images, with a progress bar and a summary.')
       .argument('<csv|dir>', 'a gs:// CSV URI, a local CSV file (uploaded to --staging), or a folder: <dir>/<product-id>/<images> or image files, one product each (id = file name)'),
   )
-    .option('--staging <gs-prefix>', 'gs://bucket/prefix/ to upload a local CSV or the folder\'s images and CSV to (the Cloud Storage at STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR)')
+    .option('--staging <gs-prefix>', 'gs://bucket/prefix/ to upload a local CSV or the folder\'s images and CSV to (the Cloud Storage the server reads: Google\'s with METAPIXEL_GCS_KEY_FILE or Application Default Credentials, STORAGE_EMULATOR_HOST, or METAPIXEL_GCS_DIR)')
     .option('--product-set <id>', 'folder only: the product set to put the products in (created if missing)')
     .addOption(new Option('--category <category>', 'folder only: category of new products (default general-v1)').choices(PRODUCT_CATEGORIES))
     .option('--no-wait', 'print the operation name and exit without waiting')

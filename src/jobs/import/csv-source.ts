@@ -1,16 +1,18 @@
 /**
  * Opens an import CSV at gs:// as a byte stream (never read whole: a 100k-line file is
- * streamed), from the Cloud Storage JSON API at STORAGE_EMULATOR_HOST or from
- * METAPIXEL_GCS_DIR, as the image fetcher reads images.
+ * streamed), from Cloud Storage (images/cloud-storage.ts) or from METAPIXEL_GCS_DIR, as
+ * the image fetcher reads images.
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { deadlineExceeded, failedPrecondition, notFound } from '../../core/errors';
-import { getJsonApiObject, localObjectPath, parseGsUri } from '../../images/gcs-fetch';
+import { cancelled, deadlineExceeded, notFound } from '../../core/errors';
+import { localObjectPath, parseGsUri } from '../../images/gcs-fetch';
+import { storageError, type CloudStorage } from '../../images/cloud-storage';
 import { OPEN_BUCKETS, type BucketPolicy } from '../../images/bucket-policy';
 
 export interface CsvSourceOptions {
-  emulatorHost: string;
+  /** Used unless `localDir` is set. */
+  storage: CloudStorage;
   localDir: string;
   /** Until the response starts, and the longest pause between two chunks of the body. */
   timeoutMs: number;
@@ -38,16 +40,29 @@ export class GcsTextSource implements TextSource {
       // The stream takes over the FileHandle (and closes it), not just its number.
       return createReadStream('', { fd: handle, signal });
     }
-    if (!this.opts.emulatorHost) {
-      throw failedPrecondition('gs:// URIs need STORAGE_EMULATOR_HOST or METAPIXEL_GCS_DIR to be configured on the server.');
+    // A CSV may take long in all: the first chunk (so the answer: a missing object fails
+    // here) must come within the timeout, then each next chunk within it of the last.
+    const stream = this.opts.storage.read(bucket, object);
+    const onAbort = () => stream.destroy(cancelled(`The read of ${what} was cancelled.`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    const chunks = withStallTimeout(stream, this.opts.timeoutMs, what, () => stream.destroy());
+    const it = chunks[Symbol.asyncIterator]();
+    let first: IteratorResult<Uint8Array>;
+    try {
+      first = await it.next();
+    } catch (e) {
+      throw storageError(e, bucket, object, 'read');
     }
-    // A CSV may take long in all: the deadline is for the answer to start, then each chunk
-    // must come within it (withStallTimeout).
-    const headers = new AbortController();
-    const stalled = new AbortController();
-    const timer = setTimeout(() => headers.abort(), this.opts.timeoutMs);
-    const res = await getJsonApiObject(this.opts.emulatorHost, bucket, object, [signal, stalled.signal], headers.signal).finally(() => clearTimeout(timer));
-    return withStallTimeout(res.body!, this.opts.timeoutMs, what, stalled);
+    return (async function* () {
+      try {
+        for (let next = first; !next.done; next = await it.next()) yield next.value;
+      } catch (e) {
+        throw storageError(e, bucket, object, 'read');
+      } finally {
+        stream.destroy(); // also when the reader stops early
+      }
+    })();
   }
 }
 
@@ -55,12 +70,12 @@ export class GcsTextSource implements TextSource {
  * The body may take long in all, but a pause of `ms` between two chunks fails the read
  * (and aborts the request, which also ends the pending read).
  */
-async function* withStallTimeout(body: AsyncIterable<Uint8Array>, ms: number, what: string, request: AbortController): AsyncIterable<Uint8Array> {
+async function* withStallTimeout(body: AsyncIterable<Uint8Array>, ms: number, what: string, stop: () => void): AsyncIterable<Uint8Array> {
   for (const it = body[Symbol.asyncIterator](); ; ) {
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        request.abort();
+        stop();
         reject(deadlineExceeded(`Reading ${what} stalled for ${ms} ms.`));
       }, ms);
     });
