@@ -28,6 +28,7 @@ import { toJson } from './api/proto/json-codec';
 import { buildRoutes } from './api/rest/http-rules';
 import { createRestApp } from './api/rest/app';
 import { healthRouter } from './api/rest/health';
+import { consoleEnabled, consoleRouter } from './api/rest/console';
 import { bindGrpc, createGrpcServer } from './api/grpc/server';
 import { Metrics, type IndexCounters, type QueueLoad } from './api/metrics';
 import path from 'node:path';
@@ -167,13 +168,14 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   const runner = new CallRunner(methods, auth, log, metrics.observeCall);
 
   let draining = false;
+  const withConsole = consoleEnabled(config);
   const rest = createRestApp({
     routes: buildRoutes(loadRoot(), SERVED_SERVICES),
     runner,
     maxBodyBytes: config.maxRequestBytes,
-    browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts) },
+    browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts), sameOrigin: withConsole },
     log,
-    extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router()],
+    extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router(), ...(withConsole ? [consoleRouter()] : [])],
   });
   // Slow or idle clients cannot hold sockets: the headers, then the whole request (body
   // included), must arrive within their deadlines (checked every second), and connections
@@ -206,7 +208,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   });
   jobs.start();
   const restPort = (httpServer.address() as AddressInfo).port;
-  log.info({ restPort, grpcPort }, 'metapixel listening');
+  log.info({ restPort, grpcPort, console: withConsole ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${restPort}/` : 'off' }, 'metapixel listening');
 
   return {
     restPort,
