@@ -42,8 +42,8 @@ export function consoleRouter(dir: string = CONSOLE_DIR): express.Router {
     res.sendFile(path.join(dir, 'index.html'));
   };
   r.get('/', index);
-  r.get('/console', (_req, res) => res.redirect(301, '/console/'));
-  r.get('/console/', index);
+  // Routing is not strict: '/console' also matches '/console/', so the slash is checked here.
+  r.get('/console', (req, res) => (req.originalUrl.split('?')[0].endsWith('/') ? index(req, res) : res.redirect(301, '/console/')));
   r.use('/console', express.static(dir, { index: false, fallthrough: true, setHeaders: headers, maxAge: 0 }));
   return r;
 }
