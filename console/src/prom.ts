@@ -22,13 +22,19 @@ export function sum(samples: Sample[], name: string, where: Record<string, strin
   return samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 }
 
-/** The q-quantile of a histogram from its cumulative buckets (the bucket's upper bound), or undefined if empty. */
-export function quantile(samples: Sample[], name: string, q: number): number | undefined {
+/**
+ * The q-quantile of a histogram from its cumulative buckets, as the upper bound of its
+ * bucket; past the last finite bucket, `over` is set and `le` is that bound. Undefined
+ * when the histogram is empty.
+ */
+export function quantile(samples: Sample[], name: string, q: number): { le: number; over: boolean } | undefined {
   const buckets = samples
     .filter((s) => s.name === `${name}_bucket`)
     .map((s) => ({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), n: s.value }))
     .sort((a, b) => a.le - b.le);
   const total = buckets.at(-1)?.n ?? 0;
   if (total === 0) return undefined;
-  return buckets.find((b) => b.n >= q * total)?.le;
+  const le = buckets.find((b) => b.n >= q * total)?.le ?? Infinity;
+  const lastFinite = buckets.filter((b) => Number.isFinite(b.le)).at(-1)?.le ?? 0;
+  return Number.isFinite(le) ? { le, over: false } : { le: lastFinite, over: true };
 }

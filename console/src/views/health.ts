@@ -65,10 +65,10 @@ function stat(label: string, value: string, hint?: string): HTMLElement {
   return h('div', { class: 'stat' }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, label), hint ? h('small', {}, hint) : null);
 }
 
-function seconds(s: number | undefined): string {
-  if (s === undefined) return '–';
-  if (!Number.isFinite(s)) return '> 30 s';
-  return s < 1 ? `≤ ${Math.round(s * 1000)} ms` : `≤ ${s} s`;
+function seconds(q: { le: number; over: boolean } | undefined): string {
+  if (q === undefined) return '–';
+  const t = q.le < 1 ? `${Math.round(q.le * 1000)} ms` : `${q.le} s`;
+  return `${q.over ? '>' : '≤'} ${t}`;
 }
 
 function figures(m: Sample[]): HTMLElement {

@@ -27,7 +27,7 @@ export function renderLocalize(root: HTMLElement): void {
         out,
         h(
           'div',
-          { class: 'split' },
+          { class: 'split photo' },
           figure(photo.src || undefined, boxes, { alt: `${photo.label} with ${objects.length} detected objects`, aspect: 4 / 3 }),
           h(
             'div',

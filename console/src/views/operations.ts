@@ -44,15 +44,19 @@ async function render(list: HTMLElement, ops: Operation[], refresh: () => Promis
     .sort((a, b) => (b.p?.createTime ?? '').localeCompare(a.p?.createTime ?? ''))
     .map(({ o, p }) => opCard(o, p, refresh, status));
   clear(list, ...cards);
-  return ops.some((o) => !o.done);
+  // The progress call came second: its `done` is the newer.
+  return ops.some((o, i) => !(progress[i]?.done ?? o.done));
 }
 
 function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => Promise<void>, status: HTMLElement): HTMLElement {
-  const state = p?.state ?? o.metadata?.state ?? (o.done ? 'DONE' : 'RUNNING');
+  const done = p?.done ?? o.done;
+  const state = p?.state ?? o.metadata?.state ?? (done ? 'DONE' : 'RUNNING');
+  // proto3 JSON leaves zero counts out.
   const total = Number(p?.totalLines ?? 0);
   const processed = Number(p?.processedLines ?? 0);
   const failed = Number(p?.failedLines ?? 0);
-  const meter = h('progress', { max: p?.totalKnown ? Math.max(total, 1) : null, value: p?.totalKnown ? processed : null, 'aria-label': `progress of ${idOf(o.name)}` });
+  const succeeded = Number(p?.succeededLines ?? 0);
+  const meter = h('progress', { max: p?.totalKnown ? Math.max(total, 1) : null, value: p?.totalKnown ? processed : done ? 1 : null, 'aria-label': `progress of ${idOf(o.name)}` });
   const failures = (o.response?.statuses ?? []).map((s, line) => ({ s, line })).filter(({ s }) => s.code);
   return h(
     'article',
@@ -62,7 +66,7 @@ function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => P
     h(
       'p',
       { class: 'meta' },
-      p ? `${processed}${p.totalKnown ? ` of ${total}` : ''} processed · ${Number(p.succeededLines)} succeeded · ${failed} failed` : 'progress not available',
+      p ? `${processed}${p.totalKnown ? ` of ${total}` : ''} processed · ${succeeded} succeeded · ${failed} failed` : 'progress not available',
       p?.createTime ? ` · started ${fmtTime(p.createTime)}` : '',
       p?.updateTime ? ` · updated ${fmtTime(p.updateTime)}` : '',
     ),
@@ -75,7 +79,7 @@ function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => P
           h('ol', { class: 'failures' }, ...failures.slice(0, 200).map(({ s, line }) => h('li', {}, `line ${line}: ${s.message ?? ''} (code ${s.code})`))),
         )
       : null,
-    o.done
+    done
       ? null
       : h(
           'button',

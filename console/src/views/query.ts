@@ -93,7 +93,7 @@ function show(root: HTMLElement, photo: Photo, r: AnnotateImageResponse): void {
     root,
     h(
       'div',
-      { class: 'split' },
+      { class: 'split photo' },
       h(
         'div',
         {},
