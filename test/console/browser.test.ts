@@ -57,6 +57,7 @@ maybe('console in Chromium', () => {
     for (const f of ['darknet_dog.jpg', 'darknet_horses.jpg', 'darknet_eagle.jpg']) server.gcs.put('staging', f, readFileSync(path.join(devImagesDir(), f)));
     const bulk = Array.from({ length: 300 }, (_, i) => `gs://staging/darknet_eagle.jpg,bulk-${i},bulk,bulk-${i},general-v1,Bulk ${i},,\n`).join('');
     server.gcs.put('staging', 'bulk.csv', Buffer.from(`gs://staging/missing.jpg,m,bulk,m,general-v1,Missing,,\n${bulk}`));
+    server.gcs.put('staging', 'bad.csv', Buffer.from('gs://staging/missing.jpg,m1,bad,m1,general-v1,Missing,,\ngs://staging/darknet_dog.jpg,d1,bad,d1,no-such-category,Dog,,\n'));
     profile = mkdtempSync(path.join(os.tmpdir(), 'metapixel-chromium-'));
     const { chromium } = await import('playwright-core');
     context = await chromium.launchPersistentContext(profile, {
@@ -79,7 +80,19 @@ maybe('console in Chromium', () => {
     const t0 = Date.now();
     await page.goto(`${server.restUrl}/`);
     await page.locator('header nav').waitFor();
-    console.log(`console first load: ${Date.now() - t0} ms`);
+    const fcp = () => page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Infinity);
+    const cold = await fcp();
+    // The first page of a fresh browser also pays for the browser's own start; the page's
+    // cost is what a second load (HTTP cache revalidated: no-cache) shows.
+    await page.reload();
+    await page.locator('header nav').waitFor();
+    const warm = await fcp();
+    // The ≤ 1 s goal holds on an idle machine; a shared, overloaded one only gets a log line
+    // and a bound that still catches a page that never paints.
+    const load = os.loadavg()[0];
+    const idle = load <= os.cpus().length;
+    console.log(`console: first contentful paint ${cold.toFixed(0)} ms (fresh Chromium), ${warm.toFixed(0)} ms (reload); load average ${load.toFixed(1)} on ${os.cpus().length} cores${idle ? '' : ' (busy: 1 s goal not checked)'}`);
+    expect(warm).toBeLessThanOrEqual(idle ? 1000 : 10000);
     await page.fill('input[name=project]', PROJECT);
     await page.fill('input[name=location]', LOCATION);
     await page.click('.scope button[type=submit]');
@@ -192,14 +205,21 @@ maybe('console in Chromium', () => {
     await page.click('text=Start import');
     const op = page.locator('article.op').first();
     await page.locator('article.op[data-state=PROCESSING]').waitFor({ timeout: 30000 });
-    await page.locator('article.op .meta', { hasText: /of 301 processed/ }).waitFor({ timeout: 30000 });
+    await page.locator('article.op .meta', { hasText: /^[1-9]\d* of 301 processed/ }).waitFor({ timeout: 30000 });
     await shot('operations', true);
     await op.locator('button:has-text("Cancel")').click();
     await page.locator('article.op[data-state=CANCELLED]').waitFor({ timeout: 60000 });
     expect(await op.locator('button:has-text("Cancel")').count()).toBe(0);
     const ops = await fetch(`${server.restUrl}/v1/${PARENT}/operations`).then((r) => r.json() as Promise<{ operations: { done: boolean; metadata: { state: string } }[] }>);
     expect(ops.operations.map((o) => [o.done, o.metadata.state])).toEqual([[true, 'CANCELLED']]);
-    await shot('operations-cancelled');
+
+    // A finished import lists its failed lines (all of them failed: the import is FAILED).
+    await page.fill('input[name=importCsv]', 'gs://staging/bad.csv');
+    await page.click('text=Start import');
+    await page.locator('article.op[data-state=FAILED]').waitFor({ timeout: 60000 });
+    const failures = await page.locator('article.op[data-state=FAILED] .failures li').allTextContents();
+    expect(failures).toEqual([expect.stringMatching(/^Line 0: .*missing\.jpg.*\(code 5\)$/), expect.stringMatching(/^Line 1: .*categor.*\(code 3\)$/)]);
+    await shot('operations-done');
   }, 120000);
 
   test('health: index size, lag and inference queues from /metrics', async () => {

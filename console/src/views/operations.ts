@@ -24,7 +24,7 @@ export function renderOperations(root: HTMLElement): () => void {
       clear(list, notice('error', message(e)));
     }
   };
-  clear(root, h('h1', {}, 'Operations'), status, h('div', { class: 'split' }, list, h('div', {}, importForm(status, refresh), purgeForm(status, refresh))));
+  clear(root, h('h1', {}, 'Operations'), status, h('div', { class: 'split list-first' }, list, h('div', {}, importForm(status, refresh), purgeForm(status, refresh))));
   void refresh();
   return () => {
     stopped = true;
@@ -76,7 +76,7 @@ function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => P
           'details',
           { open: failures.length <= 10 },
           h('summary', {}, `${failures.length} failed line${failures.length === 1 ? '' : 's'}`),
-          h('ol', { class: 'failures' }, ...failures.slice(0, 200).map(({ s, line }) => h('li', {}, `line ${line}: ${s.message ?? ''} (code ${s.code})`))),
+          h('ol', { class: 'failures' }, ...failures.slice(0, 200).map(({ s, line }) => h('li', {}, `${/^Line \d+:/.test(s.message ?? '') ? '' : `Line ${line}: `}${s.message ?? ''} (code ${s.code})`))),
         )
       : null,
     done
