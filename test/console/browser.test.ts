@@ -24,6 +24,22 @@ const have = existsSync(CHROMIUM);
 if (!have) console.warn(`SKIPPED console browser tests: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 const maybe = have ? describe : describe.skip;
 
+/** Chromium as the machine notes say: headless, no sandbox (root), a fresh profile. */
+async function launch(): Promise<{ profile: string; context: BrowserContext; page: Page }> {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'metapixel-chromium-'));
+  const { chromium } = await import('playwright-core');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('dialog', (d) => void d.accept());
+  page.setDefaultTimeout(30000);
+  return { profile, context, page };
+}
+
 const PROJECT = 'shop';
 const LOCATION = 'us-west1';
 const PARENT = `projects/${PROJECT}/locations/${LOCATION}`;
@@ -58,17 +74,7 @@ maybe('console in Chromium', () => {
     const bulk = Array.from({ length: 300 }, (_, i) => `gs://staging/darknet_eagle.jpg,bulk-${i},bulk,bulk-${i},general-v1,Bulk ${i},,\n`).join('');
     server.gcs.put('staging', 'bulk.csv', Buffer.from(`gs://staging/missing.jpg,m,bulk,m,general-v1,Missing,,\n${bulk}`));
     server.gcs.put('staging', 'bad.csv', Buffer.from('gs://staging/missing.jpg,m1,bad,m1,general-v1,Missing,,\ngs://staging/darknet_dog.jpg,d1,bad,d1,no-such-category,Dog,,\n'));
-    profile = mkdtempSync(path.join(os.tmpdir(), 'metapixel-chromium-'));
-    const { chromium } = await import('playwright-core');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('dialog', (d) => void d.accept());
-    page.setDefaultTimeout(30000);
+    ({ profile, context, page } = await launch());
   }, 120000);
   afterAll(async () => {
     await context?.close();
@@ -231,4 +237,40 @@ maybe('console in Chromium', () => {
     expect(await page.locator('.chip.ok').textContent()).toBe('ready');
     await shot('health', true);
   }, 60000);
+});
+
+maybe('console in Chromium, with API keys configured', () => {
+  let server: TestServer;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  beforeAll(async () => {
+    execFileSync(process.execPath, [path.join(ROOT, 'console', 'build.mjs')], { stdio: 'pipe' });
+    server = await startTestServer({ apiKeys: 'shop-key=shop' });
+    ({ profile, context, page } = await launch());
+  }, 120000);
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('asks for a key when the API wants one, keeps it in sessionStorage only, and sends it', async () => {
+    await page.goto(`${server.restUrl}/`);
+    await page.fill('input[name=project]', PROJECT);
+    await page.fill('input[name=location]', LOCATION);
+    await page.click('.scope button[type=submit]');
+    const dialog = page.locator('dialog[open]');
+    await dialog.getByText('The server needs an API key for this project.').waitFor();
+    await dialog.locator('input[name=apiKey]').fill('shop-key');
+    await dialog.locator('button[type=submit]').click();
+    await page.getByText('No product sets in this location yet.').waitFor();
+    const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('metapixel.apiKey'), local: JSON.stringify(localStorage) }));
+    expect(stored.session).toBe('shop-key');
+    expect(stored.local).not.toContain('shop-key');
+    // Another project is refused by the server, and the page says so.
+    await page.fill('input[name=project]', 'other');
+    await page.click('.scope button[type=submit]');
+    await page.getByText(/PERMISSION_DENIED/).first().waitFor();
+  }, 120000);
 });
