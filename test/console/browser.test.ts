@@ -201,7 +201,7 @@ maybe('console in Chromium', () => {
     expect(await page.locator('.frame .box.object').count()).toBe(rows);
     expect((await page.locator('tbody tr td:nth-child(2)').allTextContents()).some((n) => /horse/i.test(n))).toBe(true);
     expect(await page.locator('.frame .box.object .tag').first().textContent()).toMatch(/^\S.* 0\.\d\d$/);
-    await shot('localize');
+    await shot('localize', true);
   }, 120000);
 
   test('operations: an import shows live progress and is cancelled from the page', async () => {
