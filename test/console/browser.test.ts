@@ -55,7 +55,7 @@ maybe('console in Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
     if (doc && DOCS) {
       mkdirSync(DOCS, { recursive: true });
-      await page.screenshot({ path: path.join(DOCS, `${name}.png`) });
+      await page.screenshot({ path: path.join(DOCS, `${name}.png`), fullPage: true });
     }
   }
 
