@@ -61,7 +61,8 @@ maybe('console in Chromium', () => {
 
   /** The page never scrolls sideways (phone width). */
   async function noSidewaysScroll(): Promise<void> {
-    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    // Page-side code as strings: this file is type-checked without the DOM library.
+    const [scroll, width] = await page.evaluate<[number, number]>('[document.documentElement.scrollWidth, window.innerWidth]');
     expect(scroll).toBeLessThanOrEqual(width);
   }
 
@@ -83,7 +84,6 @@ maybe('console in Chromium', () => {
   });
 
   test('catalog: create a set and a product, add a reference image; its regions are drawn', async () => {
-    const t0 = Date.now();
     await page.goto(`${server.restUrl}/`);
     await page.locator('header nav').waitFor();
     const fcp = () => page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Infinity);
@@ -159,7 +159,7 @@ maybe('console in Chromium', () => {
     expect(await page.locator('.query-results > .split .frame .box.object').count()).toBeGreaterThanOrEqual(1);
     // The best match anywhere is the dog, above the recommended threshold.
     const best = await page.$$eval('.match', (els) =>
-      els.map((e) => ({ product: (e as HTMLElement).dataset.product!, score: Number((e as HTMLElement).dataset.score) })).sort((a, b) => b.score - a.score)[0],
+      els.map((e) => ({ product: e.getAttribute('data-product'), score: Number(e.getAttribute('data-score')) })).sort((a, b) => b.score - a.score)[0],
     );
     expect(best.product).toBe('dog');
     expect(best.score).toBeGreaterThanOrEqual(0.5);
@@ -265,7 +265,7 @@ maybe('console in Chromium, with API keys configured', () => {
     await dialog.locator('input[name=apiKey]').fill('shop-key');
     await dialog.locator('button[type=submit]').click();
     await page.getByText('No product sets in this location yet.').waitFor();
-    const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('metapixel.apiKey'), local: JSON.stringify(localStorage) }));
+    const stored = await page.evaluate<{ session: string | null; local: string }>("({ session: sessionStorage.getItem('metapixel.apiKey'), local: JSON.stringify(localStorage) })");
     expect(stored.session).toBe('shop-key');
     expect(stored.local).not.toContain('shop-key');
     // Another project is refused by the server, and the page says so.
