@@ -55,7 +55,9 @@ maybe('console in Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
     if (doc && DOCS) {
       mkdirSync(DOCS, { recursive: true });
-      await page.screenshot({ path: path.join(DOCS, `${name}.png`), fullPage: true });
+      // Palette PNG: the photos in the pages make full-colour ones megabytes.
+      const png = await page.screenshot({ fullPage: true });
+      await sharp(png).png({ palette: true, quality: 90, effort: 8 }).toFile(path.join(DOCS, `${name}.png`));
     }
   }
 
@@ -236,6 +238,35 @@ maybe('console in Chromium', () => {
     expect(await page.locator('tr[data-model]').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('.chip.ok').textContent()).toBe('ready');
     await shot('health', true);
+  }, 60000);
+
+  test('catalog edits: rename and delete a set, edit a product, delete a product', async () => {
+    await page.click('nav a[href="#catalog"]');
+    await page.fill('input[name=setDisplayName]', 'Scratch');
+    await page.fill('input[name=setId]', 'scratch');
+    await page.click('text=Create set');
+    await page.locator('.set-item[data-set=scratch].selected').waitFor();
+    await page.fill('input[name=renameSet]', 'Scratch renamed');
+    await page.click('.detail-head button:has-text("Save")');
+    await page.locator('.set-item[data-set=scratch] strong', { hasText: 'Scratch renamed' }).waitFor();
+    await page.click('summary:has-text("New product")');
+    await page.fill('input[name=productDisplayName]', 'Temporary');
+    await page.fill('input[name=productId]', 'temp');
+    await page.click('text=Create product');
+    const card = page.locator('article[data-product=temp]');
+    await card.locator('button:has-text("Edit")').click();
+    await card.locator('input[name=productLabels]').fill('size=xl');
+    await card.locator('input[name=productDescription]').fill('edited in the console');
+    await card.locator('button:has-text("Save product")').click();
+    await page.locator('article[data-product=temp] .chip', { hasText: 'size=xl' }).waitFor();
+    const product = await fetch(`${server.restUrl}/v1/${PARENT}/products/temp`).then((r) => r.json() as Promise<{ description: string; productLabels: unknown[] }>);
+    expect(product).toMatchObject({ description: 'edited in the console', productLabels: [{ key: 'size', value: 'xl' }] });
+    await page.locator('article[data-product=temp] button:has-text("Delete")').click(); // confirm() is accepted
+    await page.getByText('No products in this set yet.').waitFor();
+    expect((await fetch(`${server.restUrl}/v1/${PARENT}/products/temp`)).status).toBe(404);
+    await page.click('.detail-head button:has-text("Delete set")');
+    await page.locator('.set-item[data-set=scratch]').waitFor({ state: 'detached' });
+    expect((await fetch(`${server.restUrl}/v1/${PARENT}/productSets/scratch`)).status).toBe(404);
   }, 60000);
 });
 
