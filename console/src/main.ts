@@ -98,5 +98,9 @@ function askKey(why?: string): void {
 
 document.getElementById('scope')!.append(scopeForm());
 document.body.append(dialog);
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  route();
+  // A new view: keyboard and screen-reader users start at its content, not the nav.
+  main.focus({ preventScroll: true });
+});
 route();
