@@ -175,7 +175,9 @@ maybe('console in Chromium', () => {
 
     const hit = page.locator('.match.hit[data-product=dog]').first();
     const hitScore = Number(await hit.getAttribute('data-score')).toFixed(3);
-    await hit.click();
+    // By keyboard: the matches are buttons.
+    await hit.focus();
+    await page.keyboard.press('Enter');
     const compare = page.locator('.compare .side-by-side');
     await compare.waitFor();
     expect(await compare.locator('figure').count()).toBe(2);

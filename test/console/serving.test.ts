@@ -8,10 +8,27 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import { DEFAULTS } from '../../src/config/config';
 import { browserGuard } from '../../src/api/rest/browser-guard';
 import { consoleEnabled, consoleRouter } from '../../src/api/rest/console';
+
+/**
+ * One request on its own connection (agent: false): fetch's pooled keep-alive sockets would
+ * keep the jest worker alive after the servers close.
+ */
+function request(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
 
 test('METAPIXEL_CONSOLE=auto is on for loopback binds only', () => {
   expect(DEFAULTS.console).toBe('auto');
@@ -44,35 +61,25 @@ describe('served', () => {
 
   test('/ and /console/ answer the page with a CSP that keeps it on its origin; assets under /console/', async () => {
     for (const p of ['/', '/console/']) {
-      const res = await fetch(base + p);
+      const res = await request(base + p);
       expect(res.status).toBe(200);
-      expect(await res.text()).toContain('<title>console</title>');
-      expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self'.*connect-src 'self'/);
-      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.body).toContain('<title>console</title>');
+      expect(res.headers['content-security-policy']).toMatch(/default-src 'none'.*script-src 'self'.*connect-src 'self'/);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
     }
-    const js = await fetch(`${base}/console/console.js`);
+    const js = await request(`${base}/console/console.js`);
     expect(js.status).toBe(200);
-    expect(js.headers.get('content-type')).toMatch(/javascript/);
-    const redirect = await fetch(`${base}/console`, { redirect: 'manual' });
+    expect(js.headers['content-type']).toMatch(/javascript/);
+    const redirect = await request(`${base}/console`);
     expect(redirect.status).toBe(301);
-    expect(redirect.headers.get('location')).toBe('/console/');
+    expect(redirect.headers.location).toBe('/console/');
   });
 
   test("the page's own requests pass; another origin's and a rebound host name's do not", async () => {
     const port = new URL(base).port;
-    const post = (origin: string, host?: string) =>
-      new Promise<number>((resolve, reject) => {
-        // fetch() will not set Host; a raw request does.
-        const req = require('node:http').request(
-          { host: '127.0.0.1', port, path: '/v1/x', method: 'POST', headers: { origin, host: host ?? `127.0.0.1:${port}`, 'content-type': 'application/json' } },
-          (res: import('node:http').IncomingMessage) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        req.on('error', reject);
-        req.end('{}');
-      });
+    // fetch() will not set Host; a raw request does.
+    const post = async (origin: string, host?: string) =>
+      (await request(`${base}/v1/x`, { method: 'POST', headers: { origin, host: host ?? `127.0.0.1:${port}`, 'content-type': 'application/json' }, body: '{}' })).status;
     expect(await post(`http://127.0.0.1:${port}`)).toBe(200);
     expect(await post(`http://localhost:${port}`, `localhost:${port}`)).toBe(200);
     expect(await post(`http://console.example:${port}`, `console.example:${port}`)).toBe(200);
@@ -89,7 +96,7 @@ describe('served', () => {
     const s = app.listen(0, '127.0.0.1');
     await new Promise((r) => s.once('listening', r));
     const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-    const res = await fetch(`${url}/v1/x`, { method: 'POST', headers: { origin: url } });
+    const res = await request(`${url}/v1/x`, { method: 'POST', headers: { origin: url } });
     expect(res.status).toBe(403);
     await new Promise((r) => s.close(r));
   });
@@ -98,9 +105,9 @@ describe('served', () => {
     const app = express().use(consoleRouter(path.join(dir, 'missing')));
     const s = app.listen(0, '127.0.0.1');
     await new Promise((r) => s.once('listening', r));
-    const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
+    const res = await request(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
     expect(res.status).toBe(400);
-    expect(JSON.stringify(await res.json())).toMatch(/npm run build/);
+    expect(res.body).toMatch(/npm run build/);
     await new Promise((r) => s.close(r));
   });
 });
