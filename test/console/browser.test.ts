@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -38,6 +39,20 @@ async function launch(): Promise<{ profile: string; context: BrowserContext; pag
   page.on('dialog', (d) => void d.accept());
   page.setDefaultTimeout(30000);
   return { profile, context, page };
+}
+
+/** GET on its own connection: fetch's pooled keep-alive sockets would outlive the server and hold the jest worker. */
+function get<T>(url: string): Promise<{ status: number; json: T }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(body || '{}') as T }));
+      })
+      .on('error', reject);
+  });
 }
 
 const PROJECT = 'shop';
@@ -220,7 +235,7 @@ maybe('console in Chromium', () => {
     await op.locator('button:has-text("Cancel")').click();
     await page.locator('article.op[data-state=CANCELLED]').waitFor({ timeout: 60000 });
     expect(await op.locator('button:has-text("Cancel")').count()).toBe(0);
-    const ops = await fetch(`${server.restUrl}/v1/${PARENT}/operations`).then((r) => r.json() as Promise<{ operations: { done: boolean; metadata: { state: string } }[] }>);
+    const { json: ops } = await get<{ operations: { done: boolean; metadata: { state: string } }[] }>(`${server.restUrl}/v1/${PARENT}/operations`);
     expect(ops.operations.map((o) => [o.done, o.metadata.state])).toEqual([[true, 'CANCELLED']]);
 
     // A finished import lists its failed lines (all of them failed: the import is FAILED).
@@ -261,14 +276,14 @@ maybe('console in Chromium', () => {
     await card.locator('input[name=productDescription]').fill('edited in the console');
     await card.locator('button:has-text("Save product")').click();
     await page.locator('article[data-product=temp] .chip', { hasText: 'size=xl' }).waitFor();
-    const product = await fetch(`${server.restUrl}/v1/${PARENT}/products/temp`).then((r) => r.json() as Promise<{ description: string; productLabels: unknown[] }>);
+    const { json: product } = await get<{ description: string; productLabels: unknown[] }>(`${server.restUrl}/v1/${PARENT}/products/temp`);
     expect(product).toMatchObject({ description: 'edited in the console', productLabels: [{ key: 'size', value: 'xl' }] });
     await page.locator('article[data-product=temp] button:has-text("Delete")').click(); // confirm() is accepted
     await page.getByText('No products in this set yet.').waitFor();
-    expect((await fetch(`${server.restUrl}/v1/${PARENT}/products/temp`)).status).toBe(404);
+    expect((await get(`${server.restUrl}/v1/${PARENT}/products/temp`)).status).toBe(404);
     await page.click('.detail-head button:has-text("Delete set")');
     await page.locator('.set-item[data-set=scratch]').waitFor({ state: 'detached' });
-    expect((await fetch(`${server.restUrl}/v1/${PARENT}/productSets/scratch`)).status).toBe(404);
+    expect((await get(`${server.restUrl}/v1/${PARENT}/productSets/scratch`)).status).toBe(404);
   }, 60000);
 });
 

@@ -345,6 +345,7 @@ function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
             await call('POST', `${p.name}/referenceImages`, body);
             clear(st.status, notice('ok', `Added ${body.uri as string} to ${idOf(p.name)}.`));
             (ev.target as HTMLFormElement).reset();
+            (ev.target as HTMLFormElement).closest('details')?.removeAttribute('open');
             done();
           } catch (e) {
             report(st, e);
