@@ -36,6 +36,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # Metapixel's own .proto files (Google's come from node_modules at run time)
 COPY protos ./protos
+# The web console's sources (bundled into dist/console by the build)
+COPY console ./console
 RUN npm run build
 
 RUN npm prune --omit=dev --no-audit --no-fund \

@@ -29,6 +29,7 @@ import { buildRoutes } from './api/rest/http-rules';
 import { createRestApp } from './api/rest/app';
 import { healthRouter } from './api/rest/health';
 import { discoveryRouter } from './api/rest/discovery';
+import { consoleEnabled, consoleRouter } from './api/rest/console';
 import { bindGrpc, createGrpcServer } from './api/grpc/server';
 import { Metrics, type IndexCounters, type QueueLoad } from './api/metrics';
 import path from 'node:path';
@@ -175,13 +176,19 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   let draining = false;
   const routes = buildRoutes(loadRoot(), SERVED_SERVICES);
+  const withConsole = consoleEnabled(config);
   const rest = createRestApp({
     routes,
     runner,
     maxBodyBytes: config.maxRequestBytes,
-    browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts) },
+    browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts), sameOrigin: withConsole },
     log,
-    extra: [healthRouter({ store: () => store.ping() }, () => draining), metrics.router(), discoveryRouter(loadRoot(), routes, DISCOVERY_VERSIONS)],
+    extra: [
+      healthRouter({ store: () => store.ping() }, () => draining),
+      metrics.router(),
+      discoveryRouter(loadRoot(), routes, DISCOVERY_VERSIONS),
+      ...(withConsole ? [consoleRouter()] : []),
+    ],
   });
   // Slow or idle clients cannot hold sockets: the headers, then the whole request (body
   // included), must arrive within their deadlines (checked every second), and connections
@@ -214,7 +221,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   });
   jobs.start();
   const restPort = (httpServer.address() as AddressInfo).port;
-  log.info({ restPort, grpcPort }, 'metapixel listening');
+  log.info({ restPort, grpcPort, console: withConsole ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${restPort}/` : 'off' }, 'metapixel listening');
 
   return {
     restPort,

@@ -44,6 +44,7 @@ export interface Config {
   metricsKey: string;
   metricsPerSet: boolean;
   allowedHosts: string;
+  console: 'auto' | 'on' | 'off';
   gcsDir: string;
   gcsBuckets: string;
   gcsEndpoint: string;
@@ -102,6 +103,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   metricsKey: ['METAPIXEL_METRICS_KEY', '', { type: 'string' }],
   metricsPerSet: ['METAPIXEL_METRICS_PER_SET', false, { type: 'boolean' }],
   allowedHosts: ['METAPIXEL_ALLOWED_HOSTS', '', { type: 'string' }],
+  // 'auto' = on when METAPIXEL_HOST is a loopback address or localhost (consoleEnabled).
+  console: ['METAPIXEL_CONSOLE', 'auto', { enum: ['auto', 'on', 'off'] }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
   gcsBuckets: ['METAPIXEL_GCS_BUCKETS', '', { type: 'string' }],
   // '' = Google's (https://storage.googleapis.com); ignored when STORAGE_EMULATOR_HOST is set.

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import http from 'node:http';
 import { devImagesDir } from '../support/dev-images';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -85,13 +86,22 @@ describe('cross-site requests (issue #15 item 2)', () => {
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { status: string } }).error.status).toBe('PERMISSION_DENIED');
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
-    // A DNS-rebound page is same-origin with itself: its Origin is refused all the same.
-    const rebound = await fetch(`${server.restUrl}${parent}/products:purge`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: server.restUrl },
-      body: purgeBody,
+    // A DNS-rebound page is same-origin with itself (Origin and Host both name the
+    // attacker's host): refused all the same, although the console (on for this loopback
+    // bind) admits its own page's requests, since those come by an IP literal or localhost.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const host = `rebind.attacker.example:${server.restPort}`;
+      const req = http.request(
+        { host: '127.0.0.1', port: server.restPort, path: `${parent}/products:purge`, method: 'POST', headers: { host, origin: `http://${host}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(purgeBody);
     });
-    expect(rebound.status).toBe(403);
+    expect(rebound).toBe(403);
     expect(await count()).toBe(2);
   });
 

@@ -1,0 +1,119 @@
+/**
+ * The console's only way to the server: the public REST API (/v1/…), /metrics and
+ * /readyz, as any client. The API key lives in sessionStorage only (gone with the tab);
+ * the project and location are remembered in localStorage, being no secret.
+ */
+const KEY_STORE = 'metapixel.apiKey';
+const METRICS_KEY_STORE = 'metapixel.metricsKey';
+const SCOPE_STORE = 'metapixel.scope';
+
+export class ApiError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly status: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Scope {
+  project: string;
+  location: string;
+}
+
+type Listener = () => void;
+const listeners = new Set<Listener>();
+/** Called when a call was refused for want of a key (the page then asks for one). */
+export const needKey = { listeners };
+
+export function apiKey(): string {
+  return sessionStorage.getItem(KEY_STORE) ?? '';
+}
+export function setApiKey(key: string): void {
+  if (key) sessionStorage.setItem(KEY_STORE, key);
+  else sessionStorage.removeItem(KEY_STORE);
+}
+export function metricsKey(): string {
+  return sessionStorage.getItem(METRICS_KEY_STORE) ?? '';
+}
+export function setMetricsKey(key: string): void {
+  if (key) sessionStorage.setItem(METRICS_KEY_STORE, key);
+  else sessionStorage.removeItem(METRICS_KEY_STORE);
+}
+
+export function scope(): Scope {
+  try {
+    const s = JSON.parse(localStorage.getItem(SCOPE_STORE) ?? '{}') as Partial<Scope>;
+    return { project: s.project ?? '', location: s.location ?? 'us-west1' };
+  } catch {
+    return { project: '', location: 'us-west1' };
+  }
+}
+export function setScope(s: Scope): void {
+  localStorage.setItem(SCOPE_STORE, JSON.stringify(s));
+  const seen = recentScopes().filter((r) => r.project !== s.project || r.location !== s.location);
+  localStorage.setItem(`${SCOPE_STORE}.recent`, JSON.stringify([s, ...seen].slice(0, 10)));
+}
+export function recentScopes(): Scope[] {
+  try {
+    return JSON.parse(localStorage.getItem(`${SCOPE_STORE}.recent`) ?? '[]') as Scope[];
+  } catch {
+    return [];
+  }
+}
+
+/** projects/P/locations/L */
+export function parent(): string {
+  const s = scope();
+  return `projects/${s.project}/locations/${s.location}`;
+}
+
+/** One REST call: `path` is after /v1/ (a resource name, maybe with a verb and query). */
+export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const key = apiKey();
+  if (key) headers['x-goog-api-key'] = key;
+  let res: Response;
+  try {
+    res = await fetch(`/v1/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'UNAVAILABLE', 'The server could not be reached.');
+  }
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : {};
+  if (!res.ok) {
+    const err = (json as { error?: { message?: string; status?: string } }).error ?? {};
+    if (res.status === 401) for (const l of listeners) l();
+    throw new ApiError(res.status, err.status ?? String(res.status), err.message ?? res.statusText);
+  }
+  return json as T;
+}
+
+/** Every page of a list call, up to `maxPages` (then `more` says there were more). */
+export async function listAll<T>(path: string, field: string, maxPages = 20): Promise<{ items: T[]; more: boolean }> {
+  const items: T[] = [];
+  let token = '';
+  for (let i = 0; i < maxPages; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await call<Record<string, unknown>>('GET', `${path}${sep}pageSize=100${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`);
+    items.push(...((page[field] as T[] | undefined) ?? []));
+    token = (page.nextPageToken as string | undefined) ?? '';
+    if (!token) return { items, more: false };
+  }
+  return { items, more: true };
+}
+
+/** GET of a text endpoint beside the API (/metrics, /readyz). */
+export async function getText(path: string): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = {};
+  if (path === '/metrics' && metricsKey()) headers.authorization = `Bearer ${metricsKey()}`;
+  const res = await fetch(path, { headers });
+  return { status: res.status, text: await res.text() };
+}
+
+export function message(e: unknown): string {
+  if (e instanceof ApiError) return `${e.status}: ${e.message}`;
+  return (e as Error).message ?? String(e);
+}
