@@ -37,7 +37,7 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'grpc' },
     split: { type: 'string', default: 'all' },
     catalogs: { type: 'string' },
-    server: { type: 'string' }, // another build's entry file (e.g. ../old/dist/main.js) to compare
+    server: { type: 'string' }, // another build's entry file (e.g. ../old/dist/app/main.js) to compare
     failures: { type: 'boolean', default: false }, // print every in-catalog query whose top-1 is wrong
   },
 });

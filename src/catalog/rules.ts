@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { failedPrecondition, invalidArgument } from '../core/errors';
 import type { KeyValue, PolyRecord, Vertex } from '../store/catalog-store';
-import type { BoundingPolyMsg, KeyValueMsg } from './messages';
+import type { BoundingPolyMsg, KeyValueMsg } from '../core/messages';
 
 export const MAX_ID_LENGTH = 128;
 export const MAX_TEXT_LENGTH = 4096;

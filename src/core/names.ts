@@ -2,7 +2,7 @@
  * Resource names as typed values. Every name that enters the core is parsed here; a name
  * that does not match its template is INVALID_ARGUMENT before any lookup happens.
  */
-import { invalidArgument } from '../core/errors';
+import { invalidArgument } from './errors';
 
 /** A tenant scope: every catalog resource lives under exactly one of these. */
 export interface LocationName {

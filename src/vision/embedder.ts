@@ -4,7 +4,7 @@
  * 224x224, x/255, model, L2 normalisation. So cosine similarity is a plain dot product.
  * The same run also gives the feature map the embedding is the mean of (7×7 cells of
  * 1792): the mean over a block of cells describes that part of the image for free
- * (search/region-proposals.ts IntegralMap), which is how a query's windows are scored
+ * (regions/region-proposals.ts IntegralMap), which is how a query's windows are scored
  * without more inference.
  */
 import { internal } from '../core/errors';

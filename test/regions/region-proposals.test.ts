@@ -1,4 +1,4 @@
-import { categoryRegions, garmentBoxes, IntegralMap, pooledWindowBoxes, SMALL_VIEW_SIDE, smallView } from '../../src/search/region-proposals';
+import { categoryRegions, garmentBoxes, IntegralMap, pooledWindowBoxes, SMALL_VIEW_SIDE, smallView } from '../../src/regions/region-proposals';
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
 import { l2Normalize } from '../../src/vision/embedder';
 import type { Box } from '../../src/vision/box';

@@ -1,4 +1,4 @@
-import { CATEGORY_CLASSES, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/search/regions';
+import { CATEGORY_CLASSES, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/regions/regions';
 
 const size = { width: 1000, height: 800 };
 const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({ name, score: 0.8, box: { x0, y0, x1, y1 } });

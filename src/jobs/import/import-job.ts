@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { recordIndexChanges, type IndexRefresher } from '../../catalog/catalog-service';
-import type { LocationName } from '../../catalog/names';
+import type { LocationName } from '../../core/names';
 import { Code, isMetapixelError } from '../../core/errors';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from '../job-runner';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { invalidArgument, isMetapixelError } from '../../core/errors';
 import * as rules from '../../catalog/rules';
-import type { BoundingPolyMsg, KeyValueMsg } from '../../catalog/messages';
+import type { BoundingPolyMsg, KeyValueMsg } from '../../core/messages';
 import type { KeyValue, PolyRecord } from '../../store/catalog-store';
 
 export const COLUMNS = [
