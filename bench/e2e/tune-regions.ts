@@ -14,7 +14,7 @@ import { SeededRandom } from '../../src/search/hasher/seeded-random';
 import { categoryRegions, IntegralMap, pooledWindowBoxes, smallView, WINDOW_MAP_SIDE, type RegionKind } from '../../src/regions/region-proposals';
 import { normalizedBox } from '../../src/regions/region-embedding';
 import { selectRegions } from '../../src/regions/regions';
-import { dot } from '../../src/vision/embedder';
+import { dot } from '../../src/core/vectors';
 import { rotateQuarter } from '../../src/vision/preprocess';
 import { loadVisionModels } from '../../src/vision/vision-models';
 import { auroc } from './metrics';

@@ -7,7 +7,7 @@ import '../support/onnx-env';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Box, iou } from '../../src/vision/box';
-import { dot } from '../../src/vision/embedder';
+import { dot } from '../../src/core/vectors';
 import { cropRgb, RgbImage } from '../../src/vision/preprocess';
 import { loadVisionModels, VisionModels } from '../../src/vision/vision-models';
 import { loadRgb } from '../support/dev-images';
