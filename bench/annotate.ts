@@ -95,7 +95,7 @@ async function main() {
   try {
     for (let i = 0; i < Number(values.warmup); i++) await annotate();
     const rows = [];
-    const levels = values.levels!.split(',').map(Number);
+    const levels = values.levels.split(',').map(Number);
     for (const clients of Array.from({ length: Number(values.repeat) }, () => levels).flat()) {
       const total = Number(values.requests);
       perImage.clear();

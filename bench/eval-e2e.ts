@@ -149,8 +149,8 @@ async function main() {
       } else console.log(`eval:e2e check passed: general R@1 ${overall('general')} >= baseline R@1 ${overall('baseline')}`);
     }
   } finally {
-    catalog.close();
-    annotator.close();
+    await catalog.close();
+    await annotator.close();
     await server.stop();
     await gcs.close();
   }

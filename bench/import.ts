@@ -67,7 +67,7 @@ async function main() {
     };
     await run('warmup', Math.min(n, Number(values.warmup)), '');
     const rows = [];
-    for (const v of values.variants!.split(',')) {
+    for (const v of values.variants.split(',')) {
       const load1 = os.loadavg()[0];
       const { seconds, ok, regions } = await run(`bench-${v}`, n, v === 'polys' ? WHOLE : '');
       rows.push({

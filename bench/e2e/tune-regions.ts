@@ -25,7 +25,7 @@ const { values } = parseArgs({ options: { split: { type: 'string', default: 'dev
 const dec = new ImageDecoder({ maxPixels: 1e8, maxSide: 1024, minSide: 16 });
 
 async function main() {
-  const v = await loadVisionModels('models', { workers: 0 } as never);
+  const v = await loadVisionModels('models', { workers: 0 });
   const all = e2ePhotos();
   const refs = all.filter((p) => p.role === 'reference' && (values.split === 'all' || p.split === values.split));
   const groups = [...new Set(refs.map((r) => r.group))];

@@ -83,7 +83,7 @@ export class ProductSearch {
 
   /** The annotate feature handler. */
   readonly handle = async (img: DecodedImage, feature: FeatureMsg, req: AnnotateImageRequestMsg, ctx: CallContext) => {
-    const params = ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {}) as ProductSearchParamsMsg;
+    const params = ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {});
     const set = names.parseProductSet(params.productSet, 'image_context.product_search_params.product_set');
     ctx.principal.assertProject(set.project);
     const category = params.productCategories?.[0];

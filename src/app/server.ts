@@ -216,7 +216,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     async close() {
       draining = true;
       await Promise.all([closeHttp(httpServer, config.shutdownGraceMs), closeGrpc(grpcServer, config.shutdownGraceMs)]);
-      await jobs!.close();
+      await jobs.close();
       await index.close();
       snapshots?.lock.release();
       await vision.close();

@@ -44,9 +44,7 @@ export function resourceId(given: string | undefined, field: string): string {
 }
 
 /** C0, DEL and C1 control characters. */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_BUT_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 export function requiredText(value: string | undefined, field: string): string {

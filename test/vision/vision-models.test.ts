@@ -131,7 +131,6 @@ describe('Embedder', () => {
   test('latency (logged, loosely bounded)', async () => {
     const detectMs = await timeMs(() => models.objectDetector.detect(dog), 3);
     const embedMs = await timeMs(() => models.embedder.embed(dog, EXPECTED[0].box), 3);
-    // eslint-disable-next-line no-console
     console.log(`vision latency on darknet_dog.jpg (768x576), median of 3: detect ${detectMs.toFixed(1)} ms, embed ${embedMs.toFixed(1)} ms`);
     expect(detectMs).toBeLessThan(2000);
     expect(embedMs).toBeLessThan(1000);
