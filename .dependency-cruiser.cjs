@@ -7,8 +7,16 @@
 const layers = [
   { name: 'roots', folders: ['app', 'cli'], role: 'composition roots: the server (app) and the metapixel binary (cli)' },
   { name: 'edges', folders: ['api'], role: 'REST and gRPC adapters over the services' },
-  { name: 'services', folders: ['catalog', 'annotate', 'encode', 'jobs'], role: 'the RPCs: catalog, annotate (PRODUCT_SEARCH, OBJECT_LOCALIZATION), encode, operations and jobs' },
-  { name: 'engines', folders: ['regions', 'search', 'vision', 'images', 'store'], role: 'regions of an image, the search index, the models, image I/O, storage' },
+  {
+    name: 'services',
+    folders: ['catalog', 'annotate', 'encode', 'jobs'],
+    role: 'the RPCs: catalog, annotate (PRODUCT_SEARCH, OBJECT_LOCALIZATION), encode, operations and jobs',
+  },
+  {
+    name: 'engines',
+    folders: ['regions', 'search', 'vision', 'images', 'store'],
+    role: 'regions of an image, the search index, the models, image I/O, storage',
+  },
   { name: 'kernel', folders: ['core', 'config'], role: 'errors, names, messages, call context, config' },
 ];
 
