@@ -2,7 +2,7 @@
  * The layers of src/ and the rules that keep them (npm run lint:deps). A folder belongs to
  * one layer; a module may import its own layer and the layers below it, never one above,
  * and no two folders may import each other (directly or round a loop). docs/architecture.md
- * draws these same layers; test/deploy/architecture-doc.test.ts checks that it does.
+ * draws these same layers; test/architecture/architecture-doc.test.ts checks that it does.
  */
 const layers = [
   { name: 'roots', folders: ['app', 'cli'], role: 'composition roots: the server (app) and the metapixel binary (cli)' },
@@ -54,14 +54,14 @@ module.exports = {
       comment: 'only src/store/<impl> talks to a database driver',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/store/(sqlite|mongo)/' },
-      to: { path: '^node_modules/(better-sqlite3|mongodb)/' },
+      to: { path: '(^|/)node_modules/(better-sqlite3|mongodb)/' },
     },
     {
       name: 'transports-only-at-edges',
       comment: 'only the edges (and the roots that wire them) import express, grpc-js or protobufjs',
       severity: 'error',
       from: { path: '^src/', pathNot: inFolders(['api', 'app', 'cli']) },
-      to: { path: '^node_modules/(express|@grpc/grpc-js|@grpc/proto-loader|protobufjs)/' },
+      to: { path: '(^|/)node_modules/(express|@grpc/grpc-js|@grpc/proto-loader|protobufjs)/' },
     },
     {
       name: 'src-not-from-tests',
