@@ -1,23 +1,16 @@
 /**
  * The layers of src/ and the rules that keep them (npm run lint:deps). A folder belongs to
- * one layer; a module may import its own layer and the layers below it, never one above,
- * and no two folders may import each other (directly or round a loop). docs/architecture.md
- * draws these same layers; test/architecture/architecture-doc.test.ts checks that it does.
+ * one layer; a module may import its own layer and the layers below it, never one above.
+ * Within a layer a folder imports only the folders listed after it, so no two folders
+ * import each other. docs/architecture.md draws these same layers in this order;
+ * test/architecture/architecture-doc.test.ts checks that it does.
  */
 const layers = [
-  { name: 'roots', folders: ['app', 'cli'], role: 'composition roots: the server (app) and the metapixel binary (cli)' },
-  { name: 'edges', folders: ['api'], role: 'REST and gRPC adapters over the services' },
-  {
-    name: 'services',
-    folders: ['catalog', 'annotate', 'encode', 'jobs'],
-    role: 'the RPCs: catalog, annotate (PRODUCT_SEARCH, OBJECT_LOCALIZATION), encode, operations and jobs',
-  },
-  {
-    name: 'engines',
-    folders: ['regions', 'search', 'vision', 'images', 'store'],
-    role: 'regions of an image, the search index, the models, image I/O, storage',
-  },
-  { name: 'kernel', folders: ['core', 'config'], role: 'errors, names, messages, call context, config' },
+  { name: 'roots', folders: ['cli', 'app'] },
+  { name: 'edges', folders: ['api'] },
+  { name: 'services', folders: ['jobs', 'encode', 'annotate', 'catalog'] },
+  { name: 'engines', folders: ['regions', 'search', 'vision', 'images', 'store'] },
+  { name: 'kernel', folders: ['core', 'config'] },
 ];
 
 const inFolders = (folders) => `^src/(${folders.join('|')})/`;
@@ -31,9 +24,20 @@ const layerRules = layers.slice(1).map((layer, k) => ({
   to: { path: inFolders(above(k + 1)) },
 }));
 
+const orderRules = layers.flatMap((layer) =>
+  layer.folders.slice(1).map((folder, k) => ({
+    name: `${layer.name}-order`,
+    comment: `in ${layer.name}, ${folder} may import only the folders listed after it`,
+    severity: 'error',
+    from: { path: inFolders([folder]) },
+    to: { path: inFolders(layer.folders.slice(0, k + 1)) },
+  })),
+);
+
 module.exports = {
   forbidden: [
     ...layerRules,
+    ...orderRules,
     {
       name: 'no-folder-cycles',
       comment: 'two folders of src/ import each other, directly or round a loop',

@@ -53,6 +53,8 @@ describe('the dependency rules', () => {
       'src/store/wrong-edge.ts': "import { adapter } from '../api/adapter';\nexport const y = adapter;\n",
       // wrong: the kernel imports an engine
       'src/core/wrong-kernel.ts': "import { engine } from '../vision/engine';\nexport const z = engine;\n",
+      // wrong: a service imports one listed before it in its layer
+      'src/catalog/wrong-sideways.ts': "import { service } from '../annotate/service';\nexport const w = service;\n",
       // wrong: two engine folders import each other
       'src/search/loop-a.ts': "import { b } from '../regions/loop-b';\nexport const a = () => b;\n",
       'src/regions/loop-b.ts': "import { a } from '../search/loop-a';\nexport const b = () => a;\n",
@@ -81,7 +83,9 @@ describe('the dependency rules', () => {
   test('the kernel importing an engine fails', () => {
     expect(broken('kernel-not-upward')).toEqual(['src/core/wrong-kernel.ts -> src/vision/engine.ts']);
   });
-  test('two folders importing each other fail', () => {
+  test('a folder importing one listed before it in its layer fails, and so two folders importing each other', () => {
+    expect(broken('services-order')).toEqual(['src/catalog/wrong-sideways.ts -> src/annotate/service.ts']);
+    expect(broken('engines-order')).toEqual(['src/search/loop-a.ts -> src/regions/loop-b.ts']);
     expect(violations.filter((v) => v.rule.name === 'no-folder-cycles').length).toBeGreaterThan(0);
   });
   test('a database driver outside src/store/<impl> fails, and a transport outside the edges', () => {
