@@ -89,8 +89,12 @@ describe('the dependency rules', () => {
     expect(violations.filter((v) => v.rule.name === 'no-folder-cycles').length).toBeGreaterThan(0);
   });
   test('a database driver outside src/store/<impl> fails, and a transport outside the edges', () => {
-    expect(broken('drivers-only-in-store-impls')).toEqual([expect.stringMatching(/^src\/catalog\/wrong-driver\.ts -> .*node_modules\/better-sqlite3\//)]);
-    expect(broken('transports-only-at-edges')).toEqual([expect.stringMatching(/^src\/images\/wrong-transport\.ts -> .*node_modules\/express\//)]);
+    expect(broken('drivers-only-in-store-impls')).toEqual([
+      expect.stringMatching(/^src\/catalog\/wrong-driver\.ts -> .*node_modules\/better-sqlite3\//),
+    ]);
+    expect(broken('transports-only-at-edges')).toEqual([
+      expect.stringMatching(/^src\/images\/wrong-transport\.ts -> .*node_modules\/express\//),
+    ]);
   });
   test('a service importing an engine passes', () => {
     expect(violations.filter((v) => v.from === 'src/annotate/service.ts')).toEqual([]);
@@ -102,7 +106,9 @@ test('the real src/ keeps the rules', async () => {
 }, 180000);
 
 test('every folder of src/ is in exactly one layer', () => {
-  const folders = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const folders = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
   const assigned = layers.flatMap((l) => l.folders);
   expect([...assigned].sort()).toEqual([...new Set(assigned)].sort());
   expect([...folders].sort()).toEqual([...assigned].sort());
