@@ -102,7 +102,7 @@ export const names = {
       const projectOnly = T.project.match(v);
       if (projectOnly) return { ...projectOnly, location: null };
     }
-    throw invalidArgument(`Invalid ${field} "${truncate(typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))}": expected projects/* or projects/*/locations/*.`);
+    throw invalidArgument(`Invalid ${field} "${truncate(v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v))}": expected projects/* or projects/*/locations/*.`);
   },
 
   location: (n: LocationName) => T.location.render(n),

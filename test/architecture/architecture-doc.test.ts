@@ -4,11 +4,13 @@
  * folders in the same order. A layer or folder added to one and not the other fails here.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the config is CommonJS by dependency-cruiser's convention
-const { layers } = require(path.join(ROOT, '.dependency-cruiser.cjs')) as { layers: { name: string; folders: string[] }[] };
+const { layers } = createRequire(__filename)(path.join(ROOT, '.dependency-cruiser.cjs')) as {
+  layers: { name: string; folders: string[] }[];
+};
 
 /** The layers the doc's block draws: `name  src/a, src/b  what they hold`, arrows between. */
 function documentedLayers(doc: string): { name: string; folders: string[] }[] {

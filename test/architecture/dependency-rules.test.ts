@@ -7,13 +7,13 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
 const CLI = path.join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the config is CommonJS by dependency-cruiser's convention
-const { layers } = require(CONFIG) as { layers: { name: string; folders: string[] }[] };
+const { layers } = createRequire(__filename)(CONFIG) as { layers: { name: string; folders: string[] }[] };
 
 interface Violation {
   from: string;
