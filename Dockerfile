@@ -74,4 +74,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # node is PID 1 and handles SIGTERM itself (drains calls, exits 0).
-CMD ["node", "dist/main.js"]
+CMD ["node", "dist/app/main.js"]

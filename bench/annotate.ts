@@ -1,6 +1,6 @@
 /**
  * OBJECT_LOCALIZATION throughput and latency through the REST API, as a client sees it.
- * Starts the built server (dist/main.js) in its own process on loopback, sends real
+ * Starts the built server (dist/app/main.js) in its own process on loopback, sends real
  * photos (base64 content) from N concurrent clients, and prints a table and one JSON line
  * per concurrency level. Usage: npm run bench:annotate [-- --requests 160 --levels 1,2,4,8
  * --repeat 1] (`--repeat N` runs the levels N times over and adds each level's median run).
@@ -22,7 +22,7 @@ import { devImagesDir } from '../test/support/dev-images';
 import { startBuiltServer } from './built-server';
 
 const { values } = parseArgs({
-  options: { server: { type: 'string', default: 'dist/main.js' }, profile: { type: 'string' }, 'per-image': { type: 'boolean', default: false }, requests: { type: 'string', default: '160' }, repeat: { type: 'string', default: '1' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
+  options: { server: { type: 'string', default: 'dist/app/main.js' }, profile: { type: 'string' }, 'per-image': { type: 'boolean', default: false }, requests: { type: 'string', default: '160' }, repeat: { type: 'string', default: '1' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
 });
 
 function percentile(sorted: number[], p: number): number {
@@ -95,7 +95,7 @@ async function main() {
   try {
     for (let i = 0; i < Number(values.warmup); i++) await annotate();
     const rows = [];
-    const levels = values.levels!.split(',').map(Number);
+    const levels = values.levels.split(',').map(Number);
     for (const clients of Array.from({ length: Number(values.repeat) }, () => levels).flat()) {
       const total = Number(values.requests);
       perImage.clear();

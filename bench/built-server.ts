@@ -21,7 +21,7 @@ export interface BuiltServer {
 }
 
 export interface BuiltServerOptions {
-  /** Entry file relative to the repository (default dist/main.js): another build to compare. */
+  /** Entry file relative to the repository (default dist/app/main.js): another build to compare. */
   script?: string;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
@@ -36,7 +36,7 @@ export async function startBuiltServer(opts: BuiltServerOptions = {}): Promise<B
   const restPort = await freePort();
   const grpcPort = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-'));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(ROOT, opts.script ?? 'dist/main.js')], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(ROOT, opts.script ?? 'dist/app/main.js')], {
     env: {
       ...process.env, PORT: String(restPort), GRPC_PORT: String(grpcPort), METAPIXEL_DATA_DIR: dataDir,
       METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1', ...opts.env,

@@ -38,7 +38,7 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'grpc' },
     split: { type: 'string', default: 'all' },
     catalogs: { type: 'string' },
-    server: { type: 'string' }, // another build's entry file (e.g. ../old/dist/main.js) to compare
+    server: { type: 'string' }, // another build's entry file (e.g. ../old/dist/app/main.js) to compare
     failures: { type: 'boolean', default: false }, // print every in-catalog query whose top-1 is wrong
     dump: { type: 'string' }, // write every query's results (kind, split, rank, scores) as JSON lines, for offline study
   },
@@ -156,8 +156,8 @@ async function main() {
       } else console.log(`eval:e2e check passed: general R@1 ${overall('general')} >= baseline R@1 ${overall('baseline')}`);
     }
   } finally {
-    catalog.close();
-    annotator.close();
+    await catalog.close();
+    await annotator.close();
     await server.stop();
     await gcs.close();
   }

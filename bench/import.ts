@@ -1,6 +1,6 @@
 /**
  * ImportProductSets throughput (reference images/s) on real photos, through the real
- * @google-cloud/vision client over gRPC against the built server (dist/main.js) in its
+ * @google-cloud/vision client over gRPC against the built server (dist/app/main.js) in its
  * own process. Each variant imports N distinct images (crops and tints of the development
  * photos, 800 px wide) in one CSV, timed from the RPC to the operation's end:
  *   detect: no bounding-poly, so the detectors choose the regions (the common case);
@@ -67,7 +67,7 @@ async function main() {
     };
     await run('warmup', Math.min(n, Number(values.warmup)), '');
     const rows = [];
-    for (const v of values.variants!.split(',')) {
+    for (const v of values.variants.split(',')) {
       const load1 = os.loadavg()[0];
       const { seconds, ok, regions } = await run(`bench-${v}`, n, v === 'polys' ? WHOLE : '');
       rows.push({

@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImageDecoder } from '../../src/images/image-decoder';
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
-import { categoryRegions, IntegralMap, pooledWindowBoxes, smallView, WINDOW_MAP_SIDE, type RegionKind } from '../../src/search/region-proposals';
-import { normalizedBox } from '../../src/search/region-embedding';
-import { selectRegions } from '../../src/search/regions';
-import { dot } from '../../src/vision/embedder';
+import { categoryRegions, IntegralMap, pooledWindowBoxes, smallView, WINDOW_MAP_SIDE, type RegionKind } from '../../src/regions/region-proposals';
+import { normalizedBox } from '../../src/regions/region-embedding';
+import { selectRegions } from '../../src/regions/regions';
+import { dot } from '../../src/core/vectors';
 import { rotateQuarter } from '../../src/vision/preprocess';
 import { loadVisionModels } from '../../src/vision/vision-models';
 import { auroc } from './metrics';
@@ -25,7 +25,7 @@ const { values } = parseArgs({ options: { split: { type: 'string', default: 'dev
 const dec = new ImageDecoder({ maxPixels: 1e8, maxSide: 1024, minSide: 16 });
 
 async function main() {
-  const v = await loadVisionModels('models', { workers: 0 } as never);
+  const v = await loadVisionModels('models', { workers: 0 });
   const all = e2ePhotos();
   const refs = all.filter((p) => p.role === 'reference' && (values.split === 'all' || p.split === values.split));
   const groups = [...new Set(refs.map((r) => r.group))];

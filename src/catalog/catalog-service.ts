@@ -1,13 +1,13 @@
 /**
  * The Product Search catalog: product sets, products, reference images and memberships,
  * with Google's rules. Transport-free: both adapters call these methods with the proto
- * message shapes of src/catalog/messages.ts and a CallContext.
+ * message shapes of src/core/messages.ts and a CallContext.
  */
 import { alreadyExists, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
 import type { CatalogStore, IndexChangeTarget, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
-import { toTimestamp, type FieldMaskMsg, type ListRequest, type ProductMsg, type ProductSetMsg, type ReferenceImageMsg } from './messages';
-import { names, type LocationName, type ProductName } from './names';
+import { toTimestamp, type FieldMaskMsg, type ListRequest, type ProductMsg, type ProductSetMsg, type ReferenceImageMsg } from '../core/messages';
+import { names, type LocationName, type ProductName } from '../core/names';
 import { paginate } from './page-token';
 import * as rules from './rules';
 import { productSetView, productView, referenceImageView } from './views';

@@ -4,16 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { failedPrecondition, invalidArgument } from '../core/errors';
-import type { KeyValue, PolyRecord, Vertex } from '../store/catalog-store';
-import type { BoundingPolyMsg, KeyValueMsg } from './messages';
+import type { KeyValue, PolyRecord } from '../store/catalog-store';
+import type { BoundingPolyMsg, KeyValueMsg } from '../core/messages';
+import { checkRectangle } from '../core/rectangle-rule';
 
 export const MAX_ID_LENGTH = 128;
 export const MAX_TEXT_LENGTH = 4096;
 export const MAX_LABEL_BYTES = 128;
 export const MAX_LABELS_PER_PRODUCT = 500;
 export const MAX_POLYS_PER_IMAGE = 10;
-export const MIN_POLY_SHORT_SIDE_PX = 300;
-export const MAX_POLY_ASPECT = 4;
 
 /** Current categories, then the legacy ones Google still accepts (gcloud offers only those). */
 export const PRODUCT_CATEGORIES = [
@@ -45,9 +44,7 @@ export function resourceId(given: string | undefined, field: string): string {
 }
 
 /** C0, DEL and C1 control characters. */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_BUT_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 export function requiredText(value: string | undefined, field: string): string {
@@ -125,19 +122,4 @@ export function referencePolys(polys: BoundingPolyMsg[] | undefined): PolyRecord
     }
     throw invalidArgument(`${field} has no vertices.`);
   });
-}
-
-/** The axis-aligned box of a polygon, checked against Google's size and aspect rules. */
-export function checkRectangle(vertices: Vertex[], scale: number, field: string, scaleY = scale): void {
-  const xs = vertices.map((v) => (v.x ?? 0) * scale);
-  const ys = vertices.map((v) => (v.y ?? 0) * scaleY);
-  const w = Math.max(...xs) - Math.min(...xs);
-  const h = Math.max(...ys) - Math.min(...ys);
-  const short = Math.min(w, h);
-  if (short < MIN_POLY_SHORT_SIDE_PX) {
-    throw invalidArgument(`${field}: the bounding rectangle's short side is ${Math.round(short)} px; it must be at least ${MIN_POLY_SHORT_SIDE_PX} px.`);
-  }
-  if (Math.max(w, h) > MAX_POLY_ASPECT * short) {
-    throw invalidArgument(`${field}: the bounding rectangle's aspect ratio is worse than 1:${MAX_POLY_ASPECT}.`);
-  }
 }

@@ -1,7 +1,7 @@
 /** Store records to the proto message shapes clients see. */
 import type { ProductRecord, ProductSetRecord, ReferenceImageRecord } from '../store/catalog-store';
-import type { BoundingPolyMsg, ProductMsg, ProductSetMsg, ReferenceImageMsg, Timestamp } from './messages';
-import { names } from './names';
+import type { BoundingPolyMsg, ProductMsg, ProductSetMsg, ReferenceImageMsg, Timestamp } from '../core/messages';
+import { names } from '../core/names';
 
 const EPOCH: Timestamp = { seconds: '0', nanos: 0 };
 

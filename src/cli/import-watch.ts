@@ -121,7 +121,7 @@ export function reportImport(op: FinalImport, ctx: ReportContext): number {
   const error = op.latestResponse.error?.code ? { code: op.latestResponse.error.code, status: statusName(op.latestResponse.error.code), message: op.latestResponse.error.message ?? '' } : undefined;
   const meta = (op.metadata ?? decodeMetadata(op.latestResponse.metadata) ?? {}) as { state?: unknown; submitTime?: Timestamp | null; endTime?: Timestamp | null };
   const rawState = meta.state;
-  const state = typeof rawState === 'number' ? BATCH_STATES[rawState] ?? String(rawState) : String(rawState ?? (error ? 'FAILED' : 'SUCCESSFUL'));
+  const state = typeof rawState === 'number' ? BATCH_STATES[rawState] ?? String(rawState) : typeof rawState === 'string' ? rawState : error ? 'FAILED' : 'SUCCESSFUL';
   const serverSeconds = seconds(meta.endTime) - seconds(meta.submitTime);
   const images = op.result?.referenceImages?.length ?? 0;
   const elapsed = (Date.now() - ctx.started) / 1000;

@@ -66,7 +66,7 @@ export class HttpImageFetcher {
     return (hostname, options, callback) => {
       dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
         if (err) return callback(err, '', 0);
-        const list = addresses as dns.LookupAddress[];
+        const list = addresses;
         const bad = list.find((a) => !this.allowed(host, a.address));
         if (bad) return callback(Object.assign(new Error(`refused non-public address ${bad.address}`), { code: 'EREFUSED_PRIVATE' }), '', 0);
         if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Code, isMetapixelError } from '../core/errors';
 import { projectPrincipal, runInCall } from '../core/context';
-import type { OperationName } from '../catalog/names';
+import type { OperationName } from '../core/names';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../store/catalog-store';
 import { opName } from './operations-service';
 

@@ -1,6 +1,6 @@
 /** Operation records to google.longrunning.Operation messages. */
-import { names } from '../catalog/names';
-import { toTimestamp } from '../catalog/messages';
+import { names } from '../core/names';
+import { toTimestamp } from '../core/messages';
 import type { OperationRecord } from '../store/catalog-store';
 
 /** google.cloud.vision.v1.BatchOperationMetadata, the metadata of imports and purges. */

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { failedPrecondition, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
-import { names, type OperationName } from '../catalog/names';
+import { names, type OperationName } from '../core/names';
 import { paginate } from '../catalog/page-token';
 import type { CatalogStore, OperationRecord } from '../store/catalog-store';
 import { toOperationMsg } from './operation-view';

@@ -5,8 +5,8 @@
  * progress step; this service reads it back with the operation's state.
  */
 import type { CallContext } from '../core/context';
-import { names } from '../catalog/names';
-import { toTimestamp } from '../catalog/messages';
+import { names } from '../core/names';
+import { toTimestamp } from '../core/messages';
 import type { OperationRecord } from '../store/catalog-store';
 import { opName, type OperationsService } from './operations-service';
 

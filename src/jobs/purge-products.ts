@@ -10,8 +10,8 @@
 import { setImmediate } from 'node:timers/promises';
 import { invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
-import { names, type LocationName } from '../catalog/names';
-import { toTimestamp } from '../catalog/messages';
+import { names, type LocationName } from '../core/names';
+import { toTimestamp } from '../core/messages';
 import * as rules from '../catalog/rules';
 import { productChanges, recordIndexChanges, type IndexRefresher } from '../catalog/catalog-service';
 import type { CatalogStore, IndexChangeTarget, OperationRecord, ProductRecord } from '../store/catalog-store';

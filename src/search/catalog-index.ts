@@ -18,7 +18,7 @@
  */
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { LocationName } from '../catalog/names';
+import type { LocationName } from '../core/names';
 import type { CatalogStore, IndexChange, IndexChangeTarget, ProductRecord } from '../store/catalog-store';
 import { ProductSetIndex, type IndexedRegion } from './product-set-index';
 import type { Hasher } from './hasher';

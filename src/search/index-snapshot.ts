@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { LocationName } from '../catalog/names';
+import type { LocationName } from '../core/names';
 import type { ProductRecord } from '../store/catalog-store';
 import { CompactColumns } from './compact-embedding';
 import type { ProductSetIndexState } from './product-set-index';

@@ -19,7 +19,7 @@
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
-import { dot } from '../vision/embedder';
+import { dot } from '../core/vectors';
 import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
 
 export interface IndexedRegion {

@@ -10,7 +10,7 @@
  * - Scopes never leak: a record is only ever returned for its own project and location.
  * - Dates are JS Dates with millisecond precision.
  */
-import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../catalog/names';
+import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../core/names';
 
 export interface KeyValue {
   key: string;

@@ -4,9 +4,10 @@
  * 224x224, x/255, model, L2 normalisation. So cosine similarity is a plain dot product.
  * The same run also gives the feature map the embedding is the mean of (7×7 cells of
  * 1792): the mean over a block of cells describes that part of the image for free
- * (search/region-proposals.ts IntegralMap), which is how a query's windows are scored
+ * (regions/region-proposals.ts IntegralMap), which is how a query's windows are scored
  * without more inference.
  */
+import { l2Normalize } from '../core/vectors';
 import { internal } from '../core/errors';
 import { Box } from './box';
 import { InferenceSession } from './inference';
@@ -79,24 +80,4 @@ export class Embedder {
     if (!t || t.data.length !== this.dimensions) throw internal(`embedder returned ${t?.data.length ?? 'no'} values, expected ${this.dimensions}`);
     return l2Normalize(t.data);
   }
-}
-
-/** A copy scaled to unit L2 norm. An all-zero vector stays zero (its cosine with anything
- *  is then 0, which is the least surprising answer for a featureless crop). */
-export function l2Normalize(v: Float32Array): Float32Array {
-  let ss = 0;
-  for (let i = 0; i < v.length; i++) ss += v[i] * v[i];
-  const out = new Float32Array(v.length);
-  if (ss === 0) return out;
-  const inv = 1 / Math.sqrt(ss);
-  for (let i = 0; i < v.length; i++) out[i] = v[i] * inv;
-  return out;
-}
-
-/** Dot product; equals cosine similarity for vectors from Embedder.embed. */
-export function dot(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new RangeError(`embedding sizes differ: ${a.length} vs ${b.length}`);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }

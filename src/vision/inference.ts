@@ -71,9 +71,10 @@ export class InferenceQueue implements InferenceSession {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
     this.maxQueue = Math.max(0, opts.maxQueue ?? 16);
     // Offered only when the wrapped session offers them, so callers can still tell.
-    const { runPixels, detectPixels } = session;
-    if (runPixels) this.runPixels = (pixels, size, outputs) => this.schedule(() => runPixels.call(session, pixels, size, outputs));
-    if (detectPixels) this.detectPixels = (pixels, min, size) => this.schedule(() => detectPixels.call(session, pixels, min, size));
+    const runPixels = session.runPixels?.bind(session);
+    const detectPixels = session.detectPixels?.bind(session);
+    if (runPixels) this.runPixels = (pixels, size, outputs) => this.schedule(() => runPixels(pixels, size, outputs));
+    if (detectPixels) this.detectPixels = (pixels, min, size) => this.schedule(() => detectPixels(pixels, min, size));
   }
 
   get inputNames(): readonly string[] { return this.session.inputNames; }

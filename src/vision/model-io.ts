@@ -42,7 +42,7 @@ const SCALINGS: readonly [string, (v: number) => number][] = [
 export function inputSpec(entry: ModelEntry): InputSpec {
   const [n, h, w, c] = entry.input.shape;
   if (entry.input.shape.length !== 4 || n !== 1 || c !== 3) {
-    throw invalidArgument(`model ${entry.name}: input shape ${entry.input.shape} is not [1,H,W,3]`);
+    throw invalidArgument(`model ${entry.name}: input shape ${entry.input.shape.join(',')} is not [1,H,W,3]`);
   }
   const hit = SCALINGS.find(([prefix]) => entry.preprocessing.scaling.startsWith(prefix));
   if (!hit) throw invalidArgument(`model ${entry.name}: unknown input scaling '${entry.preprocessing.scaling}'`);

@@ -65,7 +65,7 @@ export class OnnxSession implements InferenceSession {
     const wantOut = this.model.outputs.map((o) => o.name).sort();
     const gotOut = [...this.session.outputNames].sort();
     if (JSON.stringify([...this.session.inputNames]) !== JSON.stringify(want) || JSON.stringify(gotOut) !== JSON.stringify(wantOut)) {
-      throw failedPrecondition(`model ${this.model.name}: tensors ${this.session.inputNames}/${gotOut} do not match the manifest`);
+      throw failedPrecondition(`model ${this.model.name}: tensors ${this.session.inputNames.join(',')}/${gotOut.join(',')} do not match the manifest`);
     }
   }
 }

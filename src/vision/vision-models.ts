@@ -1,7 +1,7 @@
 /**
  * Builds the vision stack from a models directory: verified ONNX sessions, one
  * InferenceQueue per model, the merged ObjectDetector and the Embedder. Not a singleton:
- * the composition root (src/main.ts) calls this once and owns the result, and must call
+ * the composition root (src/app/) calls this once and owns the result, and must call
  * close() on shutdown.
  */
 import { failedPrecondition } from '../core/errors';

@@ -78,7 +78,7 @@ describe.each(TRANSPORTS)('AsyncBatchAnnotateImages over %s', (transport) => {
     const requests = [gs('darknet_dog.jpg')];
     const uri = 'gs://out/x/';
     const rejects = async (outputConfig: object | undefined, why: RegExp, more: object = {}) => {
-      const err = await client.asyncBatchAnnotateImages({ requests, outputConfig, ...more } as never).then(() => undefined, (e: unknown) => e);
+      const err = await client.asyncBatchAnnotateImages({ requests, outputConfig, ...more }).then(() => undefined, (e: unknown) => e);
       expect(err).toBeDefined();
       expect(statusOf(err)).toBe('INVALID_ARGUMENT');
       expect((err as Error).message).toMatch(why);

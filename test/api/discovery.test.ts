@@ -6,7 +6,7 @@
 import { loadRoot } from '../../src/api/proto/load';
 import { buildRoutes, matchRoute } from '../../src/api/rest/http-rules';
 import { buildDiscoveryDoc } from '../../src/api/rest/discovery-doc';
-import { SERVED_SERVICES } from '../../src/server';
+import { SERVED_SERVICES } from '../../src/app/server';
 import { startTestServer, type TestServer } from '../support/server';
 
 type Json = Record<string, any>;

@@ -33,7 +33,7 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     const again = productSearchClient(second, 'rest');
     const resumed = await again.checkImportProductSetsProgress(name);
     const [response] = await resumed.promise();
-    const codes = response.statuses!.map((s) => s.code ?? 0);
+    const codes = response.statuses.map((s) => s.code ?? 0);
     expect(codes).toEqual(lines.map((l) => (l.includes('absent.jpg') ? 5 : 0)));
     expect(response.referenceImages).toHaveLength(lines.length - 1);
 

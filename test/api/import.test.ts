@@ -95,8 +95,8 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
     const codes = response.statuses!.map((s) => s.code ?? 0);
     expect(codes).toEqual(lines.map((_, i) => expected.get(i)));
     expect(response.statuses![expected.size - 9].message).toMatch(/^Line \d+: /);
-    expect([2, 'SUCCESSFUL']).toContain(metadata!.state);
-    expect(Number(metadata!.endTime!.seconds)).toBeGreaterThanOrEqual(Number(metadata!.submitTime!.seconds));
+    expect([2, 'SUCCESSFUL']).toContain(metadata.state);
+    expect(Number(metadata.endTime!.seconds)).toBeGreaterThanOrEqual(Number(metadata.submitTime!.seconds));
 
     // 48 photo images, the horses image (once, with both regions) and the kite.
     expect(response.referenceImages).toHaveLength(50);
@@ -151,7 +151,7 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
     const [response, metadata] = await operation.promise();
     expect(response.statuses!.map((s) => s.code ?? 0)).toEqual([0, 0, 0]);
     expect(response.referenceImages!.map((r) => r.name)).toEqual([`${parent}/products/person/referenceImages/front`, `${parent}/products/cat/referenceImages/cat`]);
-    expect([2, 'SUCCESSFUL']).toContain(metadata!.state);
+    expect([2, 'SUCCESSFUL']).toContain(metadata.state);
     const [cat] = await client.getProduct({ name: `${parent}/products/cat` });
     expect(cat.displayName).toBe(' '); // Google: an empty display name becomes a space
 

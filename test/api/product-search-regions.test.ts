@@ -93,7 +93,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const [res] = await client.productSearch!({ image: { content: composite }, imageContext: search(GENERAL, 'general-v1') });
     const results = res.productSearchResults!.results!;
     expect(results[0].product!.displayName).toBe(idOf('g', 'skimage_coffee.png'));
-    for (const r of results) expect(r.score).toBeGreaterThanOrEqual(0), expect(r.score).toBeLessThanOrEqual(1);
+    for (const r of results) {
+      expect(r.score).toBeGreaterThanOrEqual(0);
+      expect(r.score).toBeLessThanOrEqual(1);
+    }
     await client.close();
   });
 

@@ -20,7 +20,7 @@ async function transformed(file: string): Promise<Buffer> {
   const img = sharp(path.join(devImagesDir(), file));
   const { width, height } = await img.metadata();
   return sharp(path.join(devImagesDir(), file))
-    .extract({ left: Math.round(width! * 0.1), top: Math.round(height! * 0.1), width: Math.round(width! * 0.8), height: Math.round(height! * 0.8) })
+    .extract({ left: Math.round(width * 0.1), top: Math.round(height * 0.1), width: Math.round(width * 0.8), height: Math.round(height * 0.8) })
     .modulate({ brightness: 1.1, saturation: 0.8, hue: 10 })
     .resize({ width: 480 })
     .jpeg({ quality: 50 })
@@ -60,7 +60,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       const [res] = await client.productSearch!({ image: { content: await transformed(file) }, imageContext: params() });
       const results = res.productSearchResults!.results!;
       expect(results.length).toBeGreaterThan(0);
-      for (const r of results) expect(r.score).toBeGreaterThanOrEqual(0), expect(r.score).toBeLessThanOrEqual(1);
+      for (const r of results) {
+        expect(r.score).toBeGreaterThanOrEqual(0);
+        expect(r.score).toBeLessThanOrEqual(1);
+      }
       firsts.push(results[0].product!.displayName === file ? 'hit' : `${file} -> ${results[0].product!.displayName}`);
       expect(Number(res.productSearchResults!.indexTime!.seconds)).toBeGreaterThan(0);
     }

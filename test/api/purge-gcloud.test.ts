@@ -38,7 +38,7 @@ test('gcloud delete-all purges a product set, then the orphans', async () => {
     expect(op.metadata).toMatchObject({ '@type': 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata', state: 'PROCESSING' });
     expect(op.name).toMatch(new RegExp(`^${PARENT}/operations/`));
     const [, metadata] = await (await client.checkPurgeProductsProgress(op.name)).promise();
-    expect([2, 'SUCCESSFUL']).toContain(metadata!.state);
+    expect([2, 'SUCCESSFUL']).toContain(metadata.state);
   };
 
   await finish(await gcloud(...PS, 'products', 'delete-all', 'us-west1', '--product-set', 'shoes', '--force', '--format', 'json'));

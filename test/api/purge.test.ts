@@ -93,9 +93,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const [op] = await client.purgeProducts({ parent, productSetPurgeConfig: { productSetId: 'shoes' }, force: true });
     expect(op.name).toMatch(new RegExp(`^${parent}/operations/[0-9a-f]+$`));
     const [, metadata, raw] = await op.promise();
-    expect(raw!.done).toBe(true);
-    expect(STATE.SUCCESSFUL).toContain(metadata!.state);
-    expect(Number(metadata!.endTime!.seconds)).toBeGreaterThanOrEqual(Number(metadata!.submitTime!.seconds));
+    expect(raw.done).toBe(true);
+    expect(STATE.SUCCESSFUL).toContain(metadata.state);
+    expect(Number(metadata.endTime!.seconds)).toBeGreaterThanOrEqual(Number(metadata.submitTime!.seconds));
 
     await expectStatus(client.getProduct({ name: `${parent}/products/p1` }), 'NOT_FOUND');
     // p2 was also in `hats`: Google deletes it all the same.
@@ -125,7 +125,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   test('an orphan purge deletes the products in no set only', async () => {
     const [op] = await client.purgeProducts({ parent, deleteOrphanProducts: true, force: true });
     const [, metadata] = await op.promise();
-    expect(STATE.SUCCESSFUL).toContain(metadata!.state);
+    expect(STATE.SUCCESSFUL).toContain(metadata.state);
     expect(await productIds(client, parent)).toEqual(['p3']);
     await expectStatus(client.getProduct({ name: `${parent}/products/o1` }), 'NOT_FOUND');
     expect((await found(transport, parent, 'hats', PHOTOS.p3))[0]).toBe('p3');

@@ -7,7 +7,7 @@
 import protobuf from 'protobufjs';
 import { loadRoot } from '../../src/api/proto/load';
 import { buildRoutes, type Route } from '../../src/api/rest/http-rules';
-import { SERVED_SERVICES } from '../../src/server';
+import { SERVED_SERVICES } from '../../src/app/server';
 import { startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;

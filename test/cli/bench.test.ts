@@ -24,7 +24,7 @@ test('--help lists every benchmark with its script; an unknown name names the ch
   for (const [name, script] of [['annotate', 'bench:annotate'], ['index', 'bench:index'], ['search', 'bench:search'], ['import', 'bench:import'], ['eval', 'eval:search']]) {
     expect(help.stdout).toMatch(new RegExp(`^  ${name} +npm run ${script} `, 'm'));
   }
-  expect(help.stdout).toMatch(/Examples:\n  metapixel bench annotate -- --levels 1,8/);
+  expect(help.stdout).toMatch(/Examples:\n {2}metapixel bench annotate -- --levels 1,8/);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/'speed' is invalid for argument 'name'\. Allowed choices are annotate, index, search, import, eval\./);
   expect(forwarded.stderr).toMatch(/Unknown option '--no-such-option'/);

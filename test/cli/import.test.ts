@@ -83,7 +83,7 @@ test('a local CSV with a bad line: the other lines are imported, the bad one lis
   const run = await metapixel(['import', csv, '--staging', 'gs://stage/csv/']);
   expect(run.stdout).toMatch(/^Import SUCCESSFUL: /);
   expect(run.stdout).toMatch(/lines: 3 total, 2 imported, 1 failed\n/);
-  expect(run.stdout).toMatch(/Failed lines \(numbered from 0, as the response's statuses; 1 of 1\):\n  line 1: NOT_FOUND: Cloud Storage object gs:\/\/stage\/csv\/missing\.jpg not found\.\n/);
+  expect(run.stdout).toMatch(/Failed lines \(numbered from 0, as the response's statuses; 1 of 1\):\n {2}line 1: NOT_FOUND: Cloud Storage object gs:\/\/stage\/csv\/missing\.jpg not found\.\n/);
   expect(run.code).toBe(3);
 
   const again = await metapixel(['import', csv, '--staging', 'gs://stage/csv/', '--json', '--no-progress']);
@@ -105,7 +105,7 @@ test('a gs:// CSV: --no-wait prints the operation; one that cannot be read fails
   expect(JSON.parse(queued.stdout)).toEqual({ operation: expect.stringMatching(/^projects\/cli-project\/locations\/us-west1\/operations\/\w+$/), csvUri: 'gs://stage/nothing-here.csv' });
 
   const run = await metapixel(['import', 'gs://stage/nothing-here.csv', '--no-progress']);
-  expect(run.stdout).toMatch(/^Import FAILED: .*\n  error: NOT_FOUND: Cloud Storage object gs:\/\/stage\/nothing-here\.csv not found\.\n/);
+  expect(run.stdout).toMatch(/^Import FAILED: .*\n {2}error: NOT_FOUND: Cloud Storage object gs:\/\/stage\/nothing-here\.csv not found\.\n/);
   expect(run.code).toBe(4);
 }, 120000);
 
@@ -137,15 +137,15 @@ test('Ctrl-C cancels the import: the operation ends CANCELLED with the lines don
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'import', 'gs://stage/cancel/products.csv'], { cwd: ROOT, env: cliEnv() });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => {
-    stderr += d;
+    stderr += d.toString();
     // The first progress line: the operation exists and is being watched.
     if (/^import: \d+\/[\d?]+ lines/m.test(stderr) && !child.killed) child.kill('SIGINT');
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   expect(stderr).toMatch(/cancelling projects\/cli-project\/locations\/us-west1\/operations\/\w+ \(Ctrl-C again to stop waiting\)/);
-  expect(stdout).toMatch(/^Import CANCELLED: .*\n  error: CANCELLED: /);
+  expect(stdout).toMatch(/^Import CANCELLED: .*\n {2}error: CANCELLED: /);
   const [, done] = /lines: 100 total, (\d+) imported, 0 failed, (\d+) not processed/.exec(stdout) ?? [];
   expect(Number(done)).toBeLessThan(100);
   expect(code).toBe(5);

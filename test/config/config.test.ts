@@ -1,5 +1,5 @@
 /** The settings tree: shipped defaults parse, env vars override, bad values stop the start. */
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULTS, ENV_NAMES, loadConfig } from '../../src/config/config';
@@ -27,7 +27,7 @@ test('bad values are refused naming the variable', () => {
 });
 
 test('every setting has a documented environment variable in README.md', () => {
-  const readme = require('node:fs').readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8') as string;
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
   const missing = Object.values(ENV_NAMES).filter((name) => !readme.includes('`' + name + '`'));
   expect(missing).toEqual([]);
 });

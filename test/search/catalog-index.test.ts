@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { recordIndexChanges, productChanges } from '../../src/catalog/catalog-service';
-import type { LocationName } from '../../src/catalog/names';
+import type { LocationName } from '../../src/core/names';
 import { CatalogIndex, parseIndexShard, shardOf } from '../../src/search/catalog-index';
 import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';

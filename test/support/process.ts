@@ -29,14 +29,14 @@ export interface ServerProcess {
 export async function spawnServer(env: Record<string, string>, timeoutMs = 30000): Promise<ServerProcess> {
   const restPort = await freePort();
   const grpcPort = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'app', 'main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', METAPIXEL_HOST: '127.0.0.1', PORT: String(restPort), GRPC_PORT: String(grpcPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const restUrl = `http://127.0.0.1:${restPort}`;
   const deadline = Date.now() + timeoutMs;

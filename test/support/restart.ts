@@ -39,7 +39,7 @@ export interface RestartScenario {
   /** The data directory every server of the scenario shares (a restart resumes from it). */
   dataDir: string;
   /** Spawns a server on `dataDir` (short job lease, warnings only, plus `env`). */
-  start(env?: Record<string, string>): Promise<ServerProcess>;
+  start: (env?: Record<string, string>) => Promise<ServerProcess>;
 }
 
 /**

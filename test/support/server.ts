@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import sharp from 'sharp';
 import { DEFAULTS, type Config } from '../../src/config/config';
-import { startServer, type RunningServer } from '../../src/server';
+import { startServer, type RunningServer } from '../../src/app/server';
 import { startFakeGcs, type FakeGcs, type FakeGcsOptions } from './fake-gcs';
 
 export interface TestServer extends RunningServer {

@@ -199,7 +199,6 @@ function session(file: string): Promise<ort.InferenceSession> {
 
 const maxDiffs: Record<string, number> = {};
 afterAll(() => {
-  // eslint-disable-next-line no-console
   console.log('ONNX vs original runtime, max abs diff over compared values:', JSON.stringify(maxDiffs));
 });
 

@@ -7,7 +7,7 @@ import '../support/onnx-env';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Box, iou } from '../../src/vision/box';
-import { dot } from '../../src/vision/embedder';
+import { dot } from '../../src/core/vectors';
 import { cropRgb, RgbImage } from '../../src/vision/preprocess';
 import { loadVisionModels, VisionModels } from '../../src/vision/vision-models';
 import { loadRgb } from '../support/dev-images';
@@ -131,7 +131,6 @@ describe('Embedder', () => {
   test('latency (logged, loosely bounded)', async () => {
     const detectMs = await timeMs(() => models.objectDetector.detect(dog), 3);
     const embedMs = await timeMs(() => models.embedder.embed(dog, EXPECTED[0].box), 3);
-    // eslint-disable-next-line no-console
     console.log(`vision latency on darknet_dog.jpg (768x576), median of 3: detect ${detectMs.toFixed(1)} ms, embed ${embedMs.toFixed(1)} ms`);
     expect(detectMs).toBeLessThan(2000);
     expect(embedMs).toBeLessThan(1000);

@@ -39,7 +39,7 @@ export function createGrpcServer(opts: GrpcOptions): grpc.Server {
       if (def.requestStream || def.responseStream) continue;
       impl[method] = unaryHandler(`${name}/${def.path.split('/').pop()}`, opts.runner);
     }
-    server.addService(service as grpc.ServiceDefinition, impl);
+    server.addService(service, impl);
   }
   return server;
 }

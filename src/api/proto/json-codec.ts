@@ -86,7 +86,7 @@ function scalarOrMessageIn(field: protobuf.Field, value: unknown, at: string): u
   if (rt instanceof protobuf.Type) return jsonToPlain(rt, value, at);
   if (rt instanceof protobuf.Enum) {
     const ok = typeof value === 'number' ? Object.hasOwn(rt.valuesById, value) : Object.hasOwn(rt.values, String(value));
-    if (!ok) throw invalidArgument(`Invalid value at '${at}' (type.googleapis.com/${rt.fullName.slice(1)}), "${value}".`);
+    if (!ok) throw invalidArgument(`Invalid value at '${at}' (type.googleapis.com/${rt.fullName.slice(1)}), "${String(value)}".`);
     return value;
   }
   if (field.type === 'bytes') return decodeBase64(String(value), at);
@@ -146,11 +146,11 @@ function fieldMaskIn(json: unknown, at: string): Obj {
 
 function anyIn(json: unknown, at: string, root: protobuf.Root): Obj {
   const obj = json as Obj;
-  const url = obj && typeof obj['@type'] === 'string' ? (obj['@type'] as string) : '';
+  const url = obj && typeof obj['@type'] === 'string' ? (obj['@type']) : '';
   const inner = url ? lookupAnyType(root, url) : undefined;
   if (!inner) throw invalidArgument(`Invalid value at '${at}': unknown or missing "@type" in Any.`);
   const { '@type': _t, ...rest } = obj;
-  const innerJson = WKT_IN[inner.fullName] ? (rest as Obj).value : rest;
+  const innerJson = WKT_IN[inner.fullName] ? (rest).value : rest;
   const msg = inner.fromObject(jsonToPlain(inner, innerJson, at));
   return { typeUrl: url, value: inner.encode(msg).finish() };
 }
@@ -182,7 +182,7 @@ export interface JsonOutOptions {
 
 /** Internal form (or any object protobufjs' fromObject accepts) to canonical proto3 JSON. */
 export function toJson(type: protobuf.Type, obj: unknown, opts: JsonOutOptions = {}): Json {
-  return messageOut(type, type.fromObject((obj ?? {}) as Obj), opts);
+  return messageOut(type, type.fromObject((obj ?? {})), opts);
 }
 
 function messageOut(type: protobuf.Type, msg: protobuf.Message, opts: JsonOutOptions): Json {
@@ -252,7 +252,8 @@ function durationOut(m: Obj): Json {
 
 function anyOut(m: Obj, opts: JsonOutOptions, root: protobuf.Root): Json {
   // protobufjs' Any wrapper sets `type_url` even when fields are camelCased.
-  const url = String(m.typeUrl || m.type_url || '');
+  const raw = m.typeUrl || m.type_url;
+  const url = typeof raw === 'string' ? raw : '';
   const inner = url ? lookupAnyType(root, url) : undefined;
   if (!inner) return {};
   const body = messageOut(inner, inner.decode(m.value as Uint8Array), opts);

@@ -3,6 +3,7 @@
  * the Vision protos from @google-cloud/vision, the common google/* protos from google-gax.
  * Only Metapixel's own protos live in this repository's protos/ folder.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import * as protoLoader from '@grpc/proto-loader';
@@ -34,7 +35,7 @@ export const PROTO_FILES = [
 export const INTERNAL_FORM: protobuf.IConversionOptions = {
   longs: String,
   enums: String,
-  bytes: Buffer as unknown as typeof String,
+  bytes: Buffer,
   defaults: true,
   oneofs: true,
   arrays: true,
@@ -46,7 +47,7 @@ function resolveInclude(root: protobuf.Root): void {
     for (const dir of PROTO_INCLUDE_DIRS) {
       const candidate = path.join(dir, target);
       try {
-        require('node:fs').accessSync(candidate);
+        fs.accessSync(candidate);
         return candidate;
       } catch {
         /* try the next include dir */

@@ -60,7 +60,8 @@ export function buildRoutes(root: protobuf.Root, services: string[]): Route[] {
 }
 
 function rulesOf(m: protobuf.Method): RawRule[] {
-  const opt = (m.parsedOptions ?? []).find((o: Record<string, unknown>) => o['(google.api.http)'])?.['(google.api.http)'] as RawRule | undefined;
+  const options = (m.parsedOptions ?? []) as Record<string, unknown>[];
+  const opt = options.find((o) => o['(google.api.http)'])?.['(google.api.http)'] as RawRule | undefined;
   if (!opt) return [];
   const extra = opt.additional_bindings;
   return [opt, ...(Array.isArray(extra) ? extra : extra ? [extra] : [])];

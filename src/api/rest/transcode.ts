@@ -56,7 +56,6 @@ function pathVariable(route: Route, i: number, raw: string): string {
   } catch {
     throw invalidArgument('Invalid percent-encoding in the request path.');
   }
-  // eslint-disable-next-line no-control-regex
   if (!route.varPatterns[i].test(value) || /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
     throw invalidArgument(`Invalid resource name in the request path for ${route.vars[i]}.`);
   }

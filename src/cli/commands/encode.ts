@@ -13,8 +13,8 @@ import { invalidArgument, notFound, type MetapixelError } from '../../core/error
 import { PRODUCT_CATEGORIES } from '../../catalog/rules';
 import { lookupType } from '../../api/proto/load';
 import { toJson } from '../../api/proto/json-codec';
-import { buildEncodeService, buildImagePipeline } from '../../image-pipeline';
-import { MAX_ITEMS, type EncodeImageResponseMsg, type EncodeService, type EncodeOptionsMsg } from '../../search/encode-service';
+import { buildEncodeService, buildImagePipeline } from '../../app/image-pipeline';
+import { MAX_ITEMS, type EncodeImageResponseMsg, type EncodeService, type EncodeOptionsMsg } from '../../encode/encode-service';
 import { expandInputs, type ImageInput } from '../inputs';
 import { intOption, numberOption } from '../options';
 import { progressBar } from '../progress';

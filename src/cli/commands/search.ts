@@ -172,7 +172,7 @@ function box(poly: Poly | undefined): string {
 /** The local files' bytes (undefined for URLs), or why one could not be read: a local problem, not the server's. */
 async function readLocal(batch: string[]): Promise<(Buffer | undefined)[] | string> {
   try {
-    return await Promise.all(batch.map((input) => (isUrl(input) ? undefined : fs.readFile(input))));
+    return await Promise.all(batch.map((input) => (isUrl(input) ? Promise.resolve(undefined) : fs.readFile(input))));
   } catch (e) {
     return `cannot read ${(e as NodeJS.ErrnoException).path ?? 'a file'}: ${(e as Error).message}.`;
   }

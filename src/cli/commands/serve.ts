@@ -1,6 +1,6 @@
-/** `metapixel serve`: the server, started exactly as `npm start` (src/run-server.ts). */
+/** `metapixel serve`: the server, started exactly as `npm start` (src/app/run-server.ts). */
 import { Command } from 'commander';
-import { runServer, startFailed } from '../../run-server';
+import { runServer, startFailed } from '../../app/run-server';
 import { intOption } from '../options';
 
 interface ServeOptions {

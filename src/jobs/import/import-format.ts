@@ -3,7 +3,7 @@
  * (BatchOperationMetadata), its per-line result items, and the ImportProductSetsResponse
  * assembled from the result chunks when the operation is read.
  */
-import type { ReferenceImageMsg } from '../../catalog/messages';
+import type { ReferenceImageMsg } from '../../core/messages';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
 import { opName } from '../operations-service';
 

@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { recordIndexChanges, type IndexRefresher } from '../../catalog/catalog-service';
-import type { LocationName } from '../../catalog/names';
+import type { LocationName } from '../../core/names';
 import { Code, isMetapixelError } from '../../core/errors';
 import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
 import type { JobControl, JobHandler, JobOutcome } from '../job-runner';
@@ -27,6 +27,9 @@ import { parseImportLine } from './import-line';
 import type { LineImporter } from './line-importer';
 import { batchMetadata } from '../operation-view';
 import { IMPORT_KIND, RESPONSE_TYPE, type ImportRequest, type LineResult } from './import-format';
+
+/** A stored status code is a plain number; compared as one. */
+const OK: number = Code.OK;
 
 export interface ImportJobOptions {
   /** Lines imported at once. */
@@ -166,7 +169,7 @@ class ImportRun {
     const { concurrency, chunkLines } = this.job.options;
     // Lines done but waiting for an earlier one are held too: bound them as well.
     const window = concurrency + 4 * chunkLines;
-    let failure: unknown;
+    let failure: { error: unknown } | undefined; // boxed: a thrown undefined is a failure too
     try {
       for await (const raw of readLines(bytes, this.job.options.maxLineBytes)) {
         if (raw.index < this.cp.lines) continue; // committed before a restart
@@ -179,7 +182,7 @@ class ImportRun {
         this.start(raw);
       }
     } catch (e) {
-      failure = e;
+      failure = { error: e };
     }
     // Lines in flight finish (never cut half-way), and every finished line is committed,
     // also when cancelled or shut down. Not when the lease was lost: another worker owns
@@ -192,7 +195,7 @@ class ImportRun {
       // must be recorded now or search would not see those lines. (A failing store may
       // fail this too; the import's own error is the one to report.)
       if (!leaseLost) await this.job.touch(this.scope, this.dirty).catch(() => undefined);
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw failure.error;
       this.ctl.signal.throwIfAborted();
     }
     await this.job.touch(this.scope, this.dirty);
@@ -216,7 +219,7 @@ class ImportRun {
     for (let r = this.done.get(this.next); r; r = this.done.get(this.next)) {
       this.done.delete(this.next);
       this.pending.push(r);
-      if (r.s.code === Code.OK && r.change) this.dirty.add(`${r.change.setId}/${r.change.productId}`);
+      if (r.s.code === OK && r.change) this.dirty.add(`${r.change.setId}/${r.change.productId}`);
       if (this.pending.length >= this.job.options.chunkLines) await this.flush();
     }
     const old = this.job.now() - this.lastFlush >= this.job.options.flushMs;
@@ -231,7 +234,10 @@ class ImportRun {
     await this.job.storeResults(this.op, cp.chunks, items);
     cp.lines += items.length;
     cp.chunks += 1;
-    for (const r of items) r.s.code === Code.OK ? cp.ok++ : cp.failed++;
+    for (const r of items) {
+      if (r.s.code === OK) cp.ok++;
+      else cp.failed++;
+    }
     this.pending = [];
     const now = this.job.now();
     if (now - this.lastTouch >= this.job.options.touchMs && this.dirty.size > 0) {

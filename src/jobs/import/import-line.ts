@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { invalidArgument, isMetapixelError } from '../../core/errors';
 import * as rules from '../../catalog/rules';
-import type { BoundingPolyMsg, KeyValueMsg } from '../../catalog/messages';
+import type { BoundingPolyMsg, KeyValueMsg } from '../../core/messages';
 import type { KeyValue, PolyRecord } from '../../store/catalog-store';
 
 export const COLUMNS = [
@@ -52,7 +52,7 @@ function splitFields(text: string): string[] {
   if (text.trim() === '') throw invalidArgument('the line is empty.');
   let records: string[][];
   try {
-    records = parse(text, { relax_column_count: true, trim: true, skip_empty_lines: false }) as string[][];
+    records = parse(text, { relax_column_count: true, trim: true, skip_empty_lines: false });
   } catch (e) {
     throw invalidArgument(`not a CSV line (${(e as Error).message.replace(/ at line \d+/, '')}).`);
   }

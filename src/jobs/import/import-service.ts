@@ -4,7 +4,7 @@
  */
 import type { CallContext } from '../../core/context';
 import { invalidArgument } from '../../core/errors';
-import { names } from '../../catalog/names';
+import { names } from '../../core/names';
 import { parseGsUri } from '../../images/gcs-fetch';
 import type { OperationsService } from '../operations-service';
 import { batchMetadata, toOperationMsg } from '../operation-view';

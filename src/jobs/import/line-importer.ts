@@ -12,8 +12,8 @@
  */
 import { alreadyExists, Code, failedPrecondition, invalidArgument, isMetapixelError } from '../../core/errors';
 import type { ReferenceImageProcessor } from '../../catalog/catalog-service';
-import type { ReferenceImageMsg } from '../../catalog/messages';
-import { names, type LocationName, type ProductName, type ReferenceImageName } from '../../catalog/names';
+import type { ReferenceImageMsg } from '../../core/messages';
+import { names, type LocationName, type ProductName, type ReferenceImageName } from '../../core/names';
 import * as rules from '../../catalog/rules';
 import { referenceImageView } from '../../catalog/views';
 import type { CatalogStore, PolyRecord, ProductRecord, ReferenceImageRecord, RegionRecord } from '../../store/catalog-store';

@@ -5,7 +5,7 @@
  * inserted, or never see 11 when its writer died in between, and copes (catalog-index.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { LocationName } from '../../catalog/names';
+import type { LocationName } from '../../core/names';
 import type { IndexChange, IndexChangeTarget, IndexFeedHead } from '../catalog-store';
 import { isDuplicateKey, type Collections } from './collections';
 

@@ -10,7 +10,7 @@
  * orphan is removed by whichever side finishes last; reads also skip any that a crash
  * left behind.
  */
-import type { LocationName, ProductName, ProductSetName } from '../../catalog/names';
+import type { LocationName, ProductName, ProductSetName } from '../../core/names';
 import type { Page, ProductRecord } from '../catalog-store';
 import { isDuplicateKey, type Collections } from './collections';
 import { membershipId, productFromDoc, scopedId, type MembershipDoc } from './documents';

@@ -6,7 +6,7 @@
  * writers race, so at most one claimer matches. A lease is held until another worker
  * claims it or the owner releases it.
  */
-import type { OperationName } from '../../catalog/names';
+import type { OperationName } from '../../core/names';
 import type { OperationPatch, OperationRecord, OperationResultChunk, Page } from '../catalog-store';
 import type { Collections } from './collections';
 import { copyStatus, operationFromDoc, operationId, operationToDoc, toJson, type OperationDoc } from './documents';

@@ -9,7 +9,7 @@
  * (to catch ones added concurrently; see mongo-memberships.ts).
  */
 import { MongoClient, ReadConcern, type Db } from 'mongodb';
-import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../../catalog/names';
+import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../../core/names';
 import type {
   CatalogStore,
   OperationPatch,

@@ -2,7 +2,7 @@
  * The index change feed in SQLite: one table, seq by AUTOINCREMENT. An append is one
  * IMMEDIATE transaction, so seqs become visible in order and the feed has no gaps.
  */
-import type { LocationName } from '../../catalog/names';
+import type { LocationName } from '../../core/names';
 import type { IndexChange, IndexChangeTarget, IndexFeedHead } from '../catalog-store';
 import type { Sql } from './sql';
 

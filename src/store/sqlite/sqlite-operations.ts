@@ -5,7 +5,7 @@
  * passed, or the owner releases it. Claims run in an IMMEDIATE transaction, so two claimers
  * (in this process or another one on the same file) never take the same operation.
  */
-import type { OperationName } from '../../catalog/names';
+import type { OperationName } from '../../core/names';
 import type { OperationPatch, OperationRecord, OperationResultChunk, Page } from '../catalog-store';
 import { operationFromRow, operationToRow, opLocation, toJson, type OperationRow } from './codec';
 import { pageParams, type Sql } from './sql';

@@ -8,7 +8,7 @@
  * cascades run in the same transaction as the parent's delete, so no orphan row is ever
  * stored and the list queries need no orphan filtering.
  */
-import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../../catalog/names';
+import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../../core/names';
 import type {
   CatalogStore,
   OperationPatch,

@@ -113,7 +113,10 @@ export function runHammingContract(label: string, make: MakeIndex): void {
           const n = 1 + (next() % 40);
           const ids = Array.from({ length: n }, (_, i) => round * 100 + i);
           load(index, model, ids, clusteredCodes(n, bits, 4, 6, 100 + round));
-          for (const id of [...model.keys()]) if (next() % 5 === 0) (index.remove(id), model.delete(id));
+          for (const id of [...model.keys()]) if (next() % 5 === 0) {
+            index.remove(id);
+            model.delete(id);
+          }
           expectAllMatch(index, model, queries, [4]);
         }
         expect(index.size).toBe(model.size);

@@ -11,7 +11,10 @@ describe('IdTable', () => {
       // Small key space so probes collide and deletions shift runs often.
       const id = step % 3 === 0 ? next() : next() % 5000;
       if (next() % 3 === 0) expect(table.delete(id)).toBe(model.delete(id));
-      else (table.set(id, step), model.set(id, step));
+      else {
+        table.set(id, step);
+        model.set(id, step);
+      }
       if (step % 1000 === 0) expect(mismatches()).toBe(0);
     }
     expect(table.size).toBe(model.size);
@@ -38,7 +41,10 @@ describe('IdMap', () => {
     for (let step = 0; step < 20_000; step++) {
       const id = next() % 3000;
       if (next() % 3 === 0) expect(map.delete(id)).toBe(model.delete(id));
-      else (map.set(id, step), model.set(id, step));
+      else {
+        map.set(id, step);
+        model.set(id, step);
+      }
     }
     expect(map.size).toBe(model.size);
     expect([...model].every(([k, v]) => map.get(k) === v)).toBe(true);

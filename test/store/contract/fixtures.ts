@@ -8,7 +8,7 @@ import type {
   ProductName,
   ProductSetName,
   ReferenceImageName,
-} from '../../../src/catalog/names';
+} from '../../../src/core/names';
 import type {
   CatalogStore,
   OperationRecord,

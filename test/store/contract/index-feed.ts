@@ -12,7 +12,7 @@
  * The fixtures below include exactly those pairs, so a store paging over the joined
  * string fails.
  */
-import type { LocationName } from '../../../src/catalog/names';
+import type { LocationName } from '../../../src/core/names';
 import type { Page, ProductSetKey } from '../../../src/store/catalog-store';
 import { itUnlessGap, type ContractContext } from './context';
 import { A, at, B, C, productSet, setName } from './fixtures';

@@ -1,7 +1,7 @@
 /**
  * Contract: set memberships, cascading deletes, and scope isolation.
  */
-import type { LocationName } from '../../../src/catalog/names';
+import type { LocationName } from '../../../src/core/names';
 import type { CatalogStore } from '../../../src/store/catalog-store';
 import type { ContractContext } from './context';
 import {

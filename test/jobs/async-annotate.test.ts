@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { AnnotateService } from '../../src/vision/annotate-service';
-import { AsyncAnnotateJob, AsyncAnnotateService } from '../../src/vision/async-annotate';
+import { AnnotateService } from '../../src/annotate/annotate-service';
+import { AsyncAnnotateJob, AsyncAnnotateService } from '../../src/jobs/async-annotate';
 import { GcsWriter } from '../../src/images/gcs-writer';
 import { Authenticator, parseGrants } from '../../src/core/auth';
 import { OperationsService } from '../../src/jobs/operations-service';

@@ -7,11 +7,11 @@
 import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
 import { invalidArgument, resourceExhausted } from '../core/errors';
-import { names } from '../catalog/names';
-import type { StatusMsg } from '../catalog/messages';
+import { names } from '../core/names';
+import type { StatusMsg } from '../core/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder, DecodedImage } from '../images/image-decoder';
-import type { ObjectDetector } from './object-detector';
+import type { ObjectDetector } from '../vision/object-detector';
 import { checkImageBatch, imageErrorStatus } from './image-batch';
 
 export interface FeatureMsg {
@@ -36,7 +36,7 @@ export interface LocalizedObjectMsg {
 
 export interface AnnotateImageResponseMsg {
   localizedObjectAnnotations?: LocalizedObjectMsg[];
-  /** Filled by the PRODUCT_SEARCH feature (src/search/product-search.ts). */
+  /** Filled by the PRODUCT_SEARCH feature (src/annotate/product-search.ts). */
   productSearchResults?: unknown;
   error?: StatusMsg;
 }

@@ -1,9 +1,9 @@
 /**
  * images:encode (metapixel.v1.ImageEncoder, protos/metapixel/v1/encode.proto): per image,
  * the detected items with their binary codes, and the whole image's code. It runs the
- * steps the index runs for a reference image (ingestor.ts): the same fetcher and decoder,
- * the detector, the same pixel boxes (regions.ts), the same embedding of a region
- * (region-embedding.ts) and the same hasher, so a code here equals the code the index
+ * steps the index runs for a reference image (catalog/ingestor.ts): the same fetcher and decoder,
+ * the detector, the same pixel boxes (regions/regions.ts), the same embedding of a region
+ * (regions/region-embedding.ts) and the same hasher, so a code here equals the code the index
  * stores for the same pixels. The CLI (`metapixel encode`) calls encodeImage directly.
  */
 import { createHash } from 'node:crypto';
@@ -11,15 +11,15 @@ import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
 import { invalidArgument } from '../core/errors';
 import { PRODUCT_CATEGORIES } from '../catalog/rules';
-import type { BoundingPolyMsg, StatusMsg } from '../catalog/messages';
+import type { BoundingPolyMsg, StatusMsg } from '../core/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder } from '../images/image-decoder';
 import type { Embedder } from '../vision/embedder';
 import type { ObjectDetector } from '../vision/object-detector';
-import { checkImageBatch, imageErrorStatus } from '../vision/image-batch';
-import type { Hasher, HashMethod } from './hasher';
-import { canonicalCategory, categoryOfClass, classesForCategory, detectedBox, wholeImageBox } from './regions';
-import { embedRegion, embedThumbnail, normalizedBox } from './region-embedding';
+import { checkImageBatch, imageErrorStatus } from '../annotate/image-batch';
+import type { Hasher, HashMethod } from '../search/hasher';
+import { canonicalCategory, categoryOfClass, classesForCategory, detectedBox, wholeImageBox } from '../regions/regions';
+import { embedRegion, embedThumbnail, normalizedBox } from '../regions/region-embedding';
 
 export interface EncodeOptionsMsg {
   maxItems?: number;

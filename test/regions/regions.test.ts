@@ -1,4 +1,6 @@
-import { CATEGORY_CLASSES, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/search/regions';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CATEGORY_CLASSES, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/regions/regions';
 
 const size = { width: 1000, height: 800 };
 const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({ name, score: 0.8, box: { x0, y0, x1, y1 } });
@@ -60,7 +62,7 @@ test('every category Google accepts has its own mapping; legacy ones follow thei
 });
 
 test('every mapped class is a class the shipped detectors can report', () => {
-  const manifest = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'models', 'manifest.json'), 'utf8')) as {
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'models', 'manifest.json'), 'utf8')) as {
     models: { labels?: { open_images_name: string | null }[] }[];
   };
   const known = new Set(manifest.models.flatMap((m) => (m.labels ?? []).map((l) => l.open_images_name)));

@@ -1,10 +1,10 @@
 /**
  * Runs the server as a process: config, logger, server, and graceful shutdown on
- * SIGTERM/SIGINT. Shared by `node dist/main.js` and `metapixel serve`, so both start the
+ * SIGTERM/SIGINT. Shared by `node dist/app/main.js` and `metapixel serve`, so both start the
  * same way.
  */
 import pino from 'pino';
-import { loadConfig } from './config/config';
+import { loadConfig } from '../config/config';
 import { startServer } from './server';
 
 /**

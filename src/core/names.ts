@@ -2,7 +2,7 @@
  * Resource names as typed values. Every name that enters the core is parsed here; a name
  * that does not match its template is INVALID_ARGUMENT before any lookup happens.
  */
-import { invalidArgument } from '../core/errors';
+import { invalidArgument } from './errors';
 
 /** A tenant scope: every catalog resource lives under exactly one of these. */
 export interface LocationName {
@@ -102,7 +102,7 @@ export const names = {
       const projectOnly = T.project.match(v);
       if (projectOnly) return { ...projectOnly, location: null };
     }
-    throw invalidArgument(`Invalid ${field} "${truncate(String(v ?? ''))}": expected projects/* or projects/*/locations/*.`);
+    throw invalidArgument(`Invalid ${field} "${truncate(v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v))}": expected projects/* or projects/*/locations/*.`);
   },
 
   location: (n: LocationName) => T.location.render(n),

@@ -1,7 +1,7 @@
 /**
  * PRODUCT_SEARCH in images:annotate. With a boundingPoly, that region of the query image is
  * searched. Without one, the query is searched through several regions at once
- * (region-proposals.ts): the whole image, the image turned a quarter either way, windows
+ * (regions/region-proposals.ts): the whole image, the image turned a quarter either way, windows
  * pooled from the embedder's feature map, and the detected objects that stand for products
  * of the category; a product's similarity is its best pair of query region and indexed
  * region, with matches through parts discounted (REGION_PENALTY), and `results` ranks
@@ -12,24 +12,24 @@
  */
 import type { CallContext } from '../core/context';
 import { failedPrecondition, invalidArgument, notFound } from '../core/errors';
-import { names } from '../catalog/names';
+import { names } from '../core/names';
 import { PRODUCT_CATEGORIES } from '../catalog/rules';
 import { productView } from '../catalog/views';
-import { toTimestamp, type BoundingPolyMsg } from '../catalog/messages';
+import { toTimestamp, type BoundingPolyMsg } from '../core/messages';
 import type { DecodedImage } from '../images/image-decoder';
 import type { Embedder } from '../vision/embedder';
 import { rotateQuarter } from '../vision/preprocess';
 import type { DetectedObject, ObjectDetector } from '../vision/object-detector';
-import type { AnnotateImageRequestMsg, FeatureMsg } from '../vision/annotate-service';
+import type { AnnotateImageRequestMsg, FeatureMsg } from './annotate-service';
 import type { Box } from '../vision/box';
 import { mapLimit } from '../core/concurrency';
-import { shardOf, type CatalogIndex } from './catalog-index';
-import { labelPredicate, parseLabelFilter } from './label-filter';
-import { canonicalCategory } from './categories';
-import { QUERY_NORM_RANK, queryShift, reportedScore } from './score-scale';
+import { shardOf, type CatalogIndex } from '../search/catalog-index';
+import { labelPredicate, parseLabelFilter } from '../search/label-filter';
+import { canonicalCategory } from '../regions/categories';
+import { QUERY_NORM_RANK, queryShift, reportedScore } from '../search/score-scale';
 import {
   categoryRegions, IntegralMap, pooledWindowBoxes, WHOLE_BOX, WINDOW_MAP_SIDE, type QueryRegion, type RegionKind,
-} from './region-proposals';
+} from '../regions/region-proposals';
 
 /**
  * Discount of a match made through a part of the query rather than the whole of it: a
@@ -82,7 +82,7 @@ export class ProductSearch {
 
   /** The annotate feature handler. */
   readonly handle = async (img: DecodedImage, feature: FeatureMsg, req: AnnotateImageRequestMsg, ctx: CallContext) => {
-    const params = ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {}) as ProductSearchParamsMsg;
+    const params = ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {});
     const set = names.parseProductSet(params.productSet, 'image_context.product_search_params.product_set');
     ctx.principal.assertProject(set.project);
     const category = params.productCategories?.[0];

@@ -1,10 +1,10 @@
 /**
- * The code forms images:encode answers (src/search/encode-service.ts codeMessage) and the
+ * The code forms images:encode answers (src/encode/encode-service.ts codeMessage) and the
  * scheme the shipped hashers report: the bit order must be the index's packing
  * (src/search/hasher/hasher.ts), or codes from the API would not match stored ones.
  */
 import path from 'node:path';
-import { codeMessage } from '../../src/search/encode-service';
+import { codeMessage } from '../../src/encode/encode-service';
 import { encodeLinear, ItqHasher, RandomProjectionHasher } from '../../src/search/hasher';
 
 const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');

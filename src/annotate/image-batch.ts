@@ -7,8 +7,8 @@
 import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
 import { internal, invalidArgument, isMetapixelError } from '../core/errors';
-import { names } from '../catalog/names';
-import type { StatusMsg } from '../catalog/messages';
+import { names } from '../core/names';
+import type { StatusMsg } from '../core/messages';
 
 /** Checks the optional parent's project and the image count; returns the requests. */
 export function checkImageBatch<T>(req: { requests?: T[] | null; parent?: string }, ctx: CallContext, maxImages: number): T[] {

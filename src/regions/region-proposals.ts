@@ -9,7 +9,8 @@
  * same list.
  */
 import type { Box } from '../vision/box';
-import { l2Normalize, type FeatureMap } from '../vision/embedder';
+import { l2Normalize } from '../core/vectors';
+import type { FeatureMap } from '../vision/embedder';
 import type { DetectedObject } from '../vision/object-detector';
 import { resizeRgb, type RgbImage } from '../vision/preprocess';
 import { canonicalCategory, classesForCategory } from './categories';

@@ -1,6 +1,6 @@
 /**
- * One region of a decoded image -> its unit-length embedding. The index (ingestor.ts)
- * and images:encode (encode-service.ts) both go through here with the region in whole
+ * One region of a decoded image -> its unit-length embedding. The index (catalog/ingestor.ts)
+ * and images:encode (encode/encode-service.ts) both go through here with the region in whole
  * pixels of the oriented original, so the same pixels and box give the same embedding,
  * and so the same code.
  */

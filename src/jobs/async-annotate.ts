@@ -12,17 +12,17 @@
 import { projectPrincipal, runInCall, type CallContext } from '../core/context';
 import type { Principal } from '../core/auth';
 import { invalidArgument, isMetapixelError, permissionDenied, Code } from '../core/errors';
-import { names } from '../catalog/names';
+import { names } from '../core/names';
 import { mapLimit } from '../core/concurrency';
-import { toTimestamp, type Timestamp } from '../catalog/messages';
+import { toTimestamp, type Timestamp } from '../core/messages';
 import type { OperationRecord } from '../store/catalog-store';
-import type { JobControl, JobHandler, JobOutcome } from '../jobs/job-runner';
-import type { OperationsService } from '../jobs/operations-service';
-import { toOperationMsg } from '../jobs/operation-view';
-import type { JobProgress } from '../jobs/progress';
+import type { JobControl, JobHandler, JobOutcome } from './job-runner';
+import type { OperationsService } from './operations-service';
+import { toOperationMsg } from './operation-view';
+import type { JobProgress } from './progress';
 import { MAX_OBJECT_NAME_BYTES, parseGsPrefix, type GcsWriter } from '../images/gcs-writer';
-import type { AnnotateImageRequestMsg, AnnotateImageResponseMsg, AnnotateService } from './annotate-service';
-import { checkImageBatch } from './image-batch';
+import type { AnnotateImageRequestMsg, AnnotateImageResponseMsg, AnnotateService } from '../annotate/annotate-service';
+import { checkImageBatch } from '../annotate/image-batch';
 
 export const ASYNC_ANNOTATE_KIND = 'async-batch-annotate-images';
 /** Google's limit for one images:asyncBatchAnnotate request (cloud.google.com/vision/docs/batch). */

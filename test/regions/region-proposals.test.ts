@@ -1,6 +1,6 @@
-import { categoryRegions, garmentBoxes, IntegralMap, pooledWindowBoxes, SMALL_VIEW_SIDE, smallView } from '../../src/search/region-proposals';
+import { categoryRegions, garmentBoxes, IntegralMap, pooledWindowBoxes, SMALL_VIEW_SIDE, smallView } from '../../src/regions/region-proposals';
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
-import { l2Normalize } from '../../src/vision/embedder';
+import { l2Normalize } from '../../src/core/vectors';
 import type { Box } from '../../src/vision/box';
 
 const inside = (b: Box) => b.x0 >= 0 && b.y0 >= 0 && b.x1 <= 1 && b.y1 <= 1 && b.x1 > b.x0 && b.y1 > b.y0;

@@ -5,18 +5,18 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config/config';
-import { HttpImageFetcher } from './images/http-fetch';
-import { GcsImageFetcher } from './images/gcs-fetch';
-import { cloudStorage, type CloudStorage } from './images/cloud-storage';
-import { ImageFetcher } from './images/image-fetcher';
-import { ImageDecoder } from './images/image-decoder';
-import { BucketPolicy } from './images/bucket-policy';
-import { loadVisionModels, type VisionModels } from './vision/vision-models';
-import { ItqHasher } from './search/hasher';
-import { readItqParams } from './search/hasher/itq-params';
-import { CompactEmbeddingCodec } from './search/compact-embedding';
-import { EncodeService } from './search/encode-service';
+import type { Config } from '../config/config';
+import { HttpImageFetcher } from '../images/http-fetch';
+import { GcsImageFetcher } from '../images/gcs-fetch';
+import { cloudStorage, type CloudStorage } from '../images/cloud-storage';
+import { ImageFetcher } from '../images/image-fetcher';
+import { ImageDecoder } from '../images/image-decoder';
+import { BucketPolicy } from '../images/bucket-policy';
+import { loadVisionModels, type VisionModels } from '../vision/vision-models';
+import { ItqHasher } from '../search/hasher';
+import { readItqParams } from '../search/hasher/itq-params';
+import { CompactEmbeddingCodec } from '../search/compact-embedding';
+import { EncodeService } from '../encode/encode-service';
 
 export interface ImagePipeline {
   modelsDir: string;
@@ -38,7 +38,7 @@ export async function buildImagePipeline(
   config: Readonly<Config>,
   onRun?: (model: string, seconds: number) => void,
 ): Promise<ImagePipeline> {
-  const modelsDir = config.modelsDir || path.resolve(__dirname, '..', 'models');
+  const modelsDir = config.modelsDir || path.resolve(__dirname, '..', '..', 'models');
   // The hasher first: a bad code length fails before the models' worker threads start.
   const hashParams = await readItqParams(path.join(modelsDir, 'hashing'), config.codeBits);
   const hasher = new ItqHasher(hashParams);

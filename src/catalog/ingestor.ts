@@ -1,19 +1,19 @@
 /**
  * Turns a reference image into its indexed regions: fetch (gs://), decode, choose the
- * regions (regions.ts), embed each with the same pipeline query images use, and encode the
+ * regions (regions/regions.ts), embed each with the same pipeline query images use, and encode the
  * embedding into its binary code when a hasher is configured. Runs inside
  * CreateReferenceImage, so a created image is searchable at once and a failure is the
  * call's error (nothing is stored); bulk imports run it from their job.
  */
-import type { ReferenceImageProcessor } from '../catalog/catalog-service';
+import type { ReferenceImageProcessor } from './catalog-service';
 import type { ImageFetcher } from '../images/image-fetcher';
 import type { ImageDecoder } from '../images/image-decoder';
 import type { PolyRecord, RegionRecord } from '../store/catalog-store';
 import type { Embedder } from '../vision/embedder';
 import type { ObjectDetector } from '../vision/object-detector';
-import { selectRegions, wholeImageBox } from './regions';
-import { embedRegion, embedThumbnail } from './region-embedding';
-import type { CompactEmbeddingCodec } from './compact-embedding';
+import { selectRegions, wholeImageBox } from '../regions/regions';
+import { embedRegion, embedThumbnail } from '../regions/region-embedding';
+import type { CompactEmbeddingCodec } from '../search/compact-embedding';
 
 /** Embedding -> binary code (bits/8 bytes, bit i = bit (i % 8) of byte (i / 8)). */
 export interface CodeEncoder {

@@ -8,7 +8,7 @@
  * keeps anything the detectors have no name for searchable, and matches a query of the
  * same photo however the detectors read either.
  */
-import { checkRectangle } from '../catalog/rules';
+import { checkRectangle } from '../core/rectangle-rule';
 import type { PolyRecord, RegionRecord } from '../store/catalog-store';
 import { categoryRegions } from './region-proposals';
 
