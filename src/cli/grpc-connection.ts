@@ -27,8 +27,11 @@ export interface GrpcConnection {
   url: string;
   google: boolean;
   client: ProductSearchClient;
-  /** Per-call options: the credentials a Metapixel reads from metadata. */
-  callOptions: { otherArgs: { headers: Record<string, string> } };
+  /**
+   * Per-call options: the credentials a Metapixel reads from metadata, and no retries of
+   * the client's own (it retries lists for up to 10 minutes): migrate-retry.ts decides.
+   */
+  callOptions: { retry: null; otherArgs: { headers: Record<string, string> } };
   close(): Promise<void>;
 }
 
@@ -70,7 +73,7 @@ export function connectGrpc(target: GrpcTarget): GrpcConnection {
     };
   }
   const client = new vision.ProductSearchClient(options);
-  return { url: target.url, google, client, callOptions: { otherArgs: { headers } }, close: () => client.close() };
+  return { url: target.url, google, client, callOptions: { retry: null, otherArgs: { headers } }, close: () => client.close() };
 }
 
 function tokenClient(token: string): OAuth2Client {

@@ -6,6 +6,7 @@
  * and labels), otherwise a conflict, reported and left alone (a product's category and a
  * reference image cannot be updated).
  */
+import { checkRectangle, MAX_POLYS_PER_IMAGE } from '../catalog/rules';
 import type { Catalog, ImageData, Poly, ProductData } from './migrate-catalog';
 
 /** In the order they are copied: a product before its images, both before memberships. */
@@ -95,12 +96,15 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
     for (const [imageId, image] of images) {
       const name = `${productName(productId)}/referenceImages/${imageId}`;
       const existing = have?.get(imageId);
-      const wanted = opts.detectRegions ? { uri: image.uri, boundingPolys: [] } : image;
+      // Polygons the API would refuse as input are the source's own detection: the target detects its own.
+      const detect = opts.detectRegions || !couldBeGiven(image.boundingPolys);
       if (!existing) {
-        steps.push({ kind: 'referenceImages', name, op: 'create', call: { rpc: 'createReferenceImage', productId, imageId, image: wanted }, after });
+        const wanted = detect ? { uri: image.uri, boundingPolys: [] } : image;
+        const detail = detect && !opts.detectRegions ? 'regions detected by the target: the listed polygons are the source\'s detection' : undefined;
+        steps.push({ kind: 'referenceImages', name, op: 'create', ...(detail ? { detail } : {}), call: { rpc: 'createReferenceImage', productId, imageId, image: wanted }, after });
         continue;
       }
-      const differs = existing.uri !== image.uri ? `uri is ${existing.uri} on the target, ${image.uri} on the source` : !opts.detectRegions && polysKey(existing.boundingPolys) !== polysKey(image.boundingPolys) ? 'boundingPolys differ' : undefined;
+      const differs = existing.uri !== image.uri ? `uri is ${existing.uri} on the target, ${image.uri} on the source` : !detect && polysKey(existing.boundingPolys) !== polysKey(image.boundingPolys) ? 'boundingPolys differ' : undefined;
       if (differs) steps.push({ kind: 'referenceImages', name, op: 'conflict', detail: `${differs}; reference images cannot be updated: delete it on the target, then rerun`, after });
       else skipped.referenceImages++;
     }
@@ -124,3 +128,19 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
 const labelKey = (labels: ProductData['labels']) => JSON.stringify(labels.map((l) => [l.key, l.value]).sort());
 
 const polysKey = (polys: Poly[]) => JSON.stringify(polys.map((p) => (p.vertices?.length ? { v: p.vertices } : { n: p.normalizedVertices ?? [] })));
+
+/**
+ * Whether listed polygons could have been given by a caller. A server lists the regions it
+ * detected when none were given, and those may break the input rules (at most 10; pixel
+ * rectangles at least 300 px on the short side, no worse than 1:4): copied as given they
+ * would be refused. Normalized polygons cannot be checked without the image's size.
+ */
+export function couldBeGiven(polys: Poly[]): boolean {
+  if (polys.length > MAX_POLYS_PER_IMAGE) return false;
+  try {
+    for (const p of polys) if (p.vertices?.length) checkRectangle(p.vertices, 1, 'bounding_polys');
+    return true;
+  } catch {
+    return false;
+  }
+}
