@@ -55,7 +55,9 @@ export async function readCatalog(
   concurrency: number,
   only?: { sets: (id: string) => boolean; products: (id: string) => boolean },
 ): Promise<Catalog> {
-  const { client, callOptions } = conn;
+  const { client } = conn;
+  // The async iterators page by themselves; left true, the client warns on stderr.
+  const callOptions = { ...conn.callOptions, autoPaginate: false };
   const sets = new Map<string, string>();
   const products = new Map<string, ProductData>();
   await withRetry(async () => {
