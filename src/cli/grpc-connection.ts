@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import vision from '@google-cloud/vision';
 // google-auth-library ships with @google-cloud/vision (google-gax depends on it).
-import { OAuth2Client, PassThroughClient } from 'google-auth-library';
+import { GoogleAuth, OAuth2Client, PassThroughClient } from 'google-auth-library';
 import { InvalidArgumentError } from 'commander';
 
 export type ProductSearchClient = InstanceType<typeof vision.ProductSearchClient>;
@@ -27,6 +27,8 @@ export interface GrpcConnection {
   url: string;
   google: boolean;
   client: ProductSearchClient;
+  /** Resolves once credentials are loaded (Google's ADC), rejects with why they cannot be. */
+  ready(): Promise<void>;
   /**
    * Per-call options: the credentials a Metapixel reads from metadata, and no retries of
    * the client's own (it retries lists for up to 10 minutes): migrate-retry.ts decides.
@@ -57,11 +59,15 @@ export function connectGrpc(target: GrpcTarget): GrpcConnection {
   const headers: Record<string, string> = {};
   if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
   let options: ConstructorParameters<typeof vision.ProductSearchClient>[0];
+  let ready = async () => {};
   if (google) {
     // TLS with Google's credentials: a given token, else ADC (GOOGLE_APPLICATION_CREDENTIALS,
-    // gcloud's application-default login, or the metadata server).
-    const authClient = target.accessToken ? tokenClient(target.accessToken) : undefined;
-    options = { apiEndpoint: url.hostname, port: Number(url.port), ...(authClient ? { authClient } : {}) };
+    // gcloud's application-default login, or the metadata server). ADC is loaded by ready(),
+    // before any call: when the client loads it and fails, the failure also escapes as an
+    // unhandled rejection.
+    const auth = target.accessToken ? undefined : new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+    if (auth) ready = async () => void (await auth.getClient());
+    options = { apiEndpoint: url.hostname, port: Number(url.port), ...(auth ? { auth } : { authClient: tokenClient(target.accessToken!) }) };
   } else {
     if (target.accessToken) headers.authorization = `Bearer ${target.accessToken}`;
     options = {
@@ -73,7 +79,7 @@ export function connectGrpc(target: GrpcTarget): GrpcConnection {
     };
   }
   const client = new vision.ProductSearchClient(options);
-  return { url: target.url, google, client, callOptions: { retry: null, otherArgs: { headers } }, close: () => client.close() };
+  return { url: target.url, google, client, ready, callOptions: { retry: null, otherArgs: { headers } }, close: () => client.close() };
 }
 
 function tokenClient(token: string): OAuth2Client {

@@ -2,11 +2,13 @@
  * `metapixel migrate` as a user runs it (a child process of src/cli/main.ts) between two
  * Metapixel servers over gRPC: 300 products in 3 sets (some in two sets, some with labels
  * and descriptions, three categories) and 30 reference images (pixel polygons, normalized
- * polygons, none). Both servers read the same Cloud Storage emulator. A run killed with
+ * polygons, none). Both servers read the same Cloud Storage emulator; the source takes a
+ * bearer token, the target an API key (the CLI's variables). A run killed with
  * SIGKILL while copying images, then a rerun: everything on the target, field by field,
  * nothing duplicated, and searchable there; a third run copies nothing; a changed source is
  * updated where the API allows and a conflict is reported (exit status 3); --dry-run lists
- * without changing anything.
+ * without changing anything; errors (unreachable, unauthenticated, no Google credentials)
+ * exit with status 6.
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,13 +29,19 @@ interface Run { code: number; stdout: string; stderr: string }
 let source: TestServer;
 let target: TestServer;
 
+// The source takes a bearer token, the target an API key: each goes as gRPC metadata.
+const SRC = { otherArgs: { headers: { authorization: 'Bearer src-token' } } };
+const DST = { otherArgs: { headers: { 'x-goog-api-key': 'dst-key' } } };
+const cliEnv = { ...process.env, METAPIXEL_FROM_ACCESS_TOKEN: 'src-token', METAPIXEL_API_KEY: 'dst-key' };
+const authOf = (s: TestServer) => (s === source ? SRC : DST);
+
 const pid = (i: number) => `p-${String(i).padStart(3, '0')}`;
 const grpcUrl = (s: TestServer) => `http://127.0.0.1:${s.grpcPort}`;
 const migrateArgs = (extra: string[] = []) => ['migrate', '--from', grpcUrl(source), '--to', grpcUrl(target), '--project', 'mig', ...extra];
 
-function metapixel(args: string[]): Promise<Run> {
+function metapixel(args: string[], env: NodeJS.ProcessEnv = cliEnv): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 240000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, env, maxBuffer: 64 << 20, timeout: 240000 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -42,16 +50,16 @@ function metapixel(args: string[]): Promise<Run> {
 /** The source catalog, made through Google's client as a user would. */
 async function seed(): Promise<void> {
   const client = productSearchClient(source, 'grpc');
-  for (let s = 0; s < 3; s++) await client.createProductSet({ parent: PARENT, productSetId: `s-${s}`, productSet: { displayName: `Set ${s}` } });
+  for (let s = 0; s < 3; s++) await client.createProductSet({ parent: PARENT, productSetId: `s-${s}`, productSet: { displayName: `Set ${s}` } }, SRC);
   const work = Array.from({ length: PRODUCTS }, (_, i) => i);
   const lane = async () => {
     for (let i = work.shift(); i !== undefined; i = work.shift()) {
       const category = i % 10 === 5 ? 'apparel-v2' : i % 10 === 7 ? 'homegoods-v2' : 'general-v1';
       const labels = i % 4 === 0 ? [{ key: 'color', value: i % 8 === 0 ? 'red' : 'blue' }, { key: 'size', value: String(i % 5) }] : [];
       const description = i % 3 === 0 ? `Product ${i}\nwith a description` : undefined;
-      await client.createProduct({ parent: PARENT, productId: pid(i), product: { displayName: `Product ${i}`, description, productCategory: category, productLabels: labels } });
-      await client.addProductToProductSet({ name: `${PARENT}/productSets/s-${i % 3}`, product: `${PARENT}/products/${pid(i)}` });
-      if (i < 20 && i % 3 !== 0) await client.addProductToProductSet({ name: `${PARENT}/productSets/s-0`, product: `${PARENT}/products/${pid(i)}` });
+      await client.createProduct({ parent: PARENT, productId: pid(i), product: { displayName: `Product ${i}`, description, productCategory: category, productLabels: labels } }, SRC);
+      await client.addProductToProductSet({ name: `${PARENT}/productSets/s-${i % 3}`, product: `${PARENT}/products/${pid(i)}` }, SRC);
+      if (i < 20 && i % 3 !== 0) await client.addProductToProductSet({ name: `${PARENT}/productSets/s-0`, product: `${PARENT}/products/${pid(i)}` }, SRC);
       if (i < IMAGES) await seedImage(client, i);
     }
   };
@@ -70,22 +78,23 @@ async function seedImage(client: ReturnType<typeof productSearchClient>, i: numb
     i % 3 === 0 ? [{ normalizedVertices: [{ x: 0.05, y: 0.05 }, { x: 0.95, y: 0.05 }, { x: 0.95, y: 0.95 }, { x: 0.05, y: 0.95 }] }]
       : i % 3 === 1 ? [{ vertices: [{ x: 0, y: 0 }, { x: width, y: 0 }, { x: width, y: height }, { x: 0, y: height }] }]
         : [];
-  await client.createReferenceImage({ parent: `${PARENT}/products/${pid(i)}`, referenceImageId: `img-${i}`, referenceImage: { uri: `gs://catalog/${object}`, boundingPolys } });
+  await client.createReferenceImage({ parent: `${PARENT}/products/${pid(i)}`, referenceImageId: `img-${i}`, referenceImage: { uri: `gs://catalog/${object}`, boundingPolys } }, SRC);
 }
 
 /** Everything a server lists, as plain sorted data (independent of the code under test). */
 async function dump(server: TestServer) {
   const client = productSearchClient(server, 'grpc');
-  const [sets] = await client.listProductSets({ parent: PARENT, pageSize: 100 });
-  const [products] = await client.listProducts({ parent: PARENT, pageSize: 100 });
+  const auth = authOf(server);
+  const [sets] = await client.listProductSets({ parent: PARENT, pageSize: 100 }, auth);
+  const [products] = await client.listProducts({ parent: PARENT, pageSize: 100 }, auth);
   const members: string[] = [];
   for (const s of sets) {
-    const [inSet] = await client.listProductsInProductSet({ name: s.name, pageSize: 100 });
+    const [inSet] = await client.listProductsInProductSet({ name: s.name, pageSize: 100 }, auth);
     for (const p of inSet) members.push(`${s.name} <- ${p.name}`);
   }
   const images: object[] = [];
   for (const p of products) {
-    const [list] = await client.listReferenceImages({ parent: p.name, pageSize: 100 });
+    const [list] = await client.listReferenceImages({ parent: p.name, pageSize: 100 }, auth);
     for (const r of list) images.push({ name: r.name, uri: r.uri, boundingPolys: r.boundingPolys });
   }
   await client.close();
@@ -100,9 +109,9 @@ async function dump(server: TestServer) {
 const byName = (a: { name?: string | null }, b: { name?: string | null }) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1);
 
 beforeAll(async () => {
-  source = await startTestServer();
+  source = await startTestServer({ bearerTokens: 'src-token=mig' });
   // The target reads the images where the source does: the same gs:// URIs.
-  target = await startTestServer({ storageEmulatorHost: source.gcs.host });
+  target = await startTestServer({ storageEmulatorHost: source.gcs.host, apiKeys: 'dst-key=mig' });
   await seed();
 }, 300000);
 afterAll(async () => {
@@ -120,7 +129,7 @@ test('the seeded source has what the tests copy', async () => {
 }, 120000);
 
 test('kill -9 while copying reference images, then a rerun: everything on the target, nothing duplicated, searchable', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...migrateArgs()], { cwd: ROOT });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...migrateArgs()], { cwd: ROOT, env: cliEnv });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += d;
@@ -156,7 +165,7 @@ test('kill -9 while copying reference images, then a rerun: everything on the ta
   const [res] = await annotator.productSearch!({
     image: { content: readFileSync(path.join(devImagesDir(), 'darknet_giraffe.jpg')) },
     imageContext: { productSearchParams: { productSet: `${PARENT}/productSets/s-2`, productCategories: ['general-v1'] } },
-  });
+  }, DST);
   await annotator.close();
   // Image 2 (product p-002, in s-2) is the giraffe.
   expect(res.productSearchResults!.results![0].product).toMatchObject({ name: `${PARENT}/products/p-002`, displayName: 'Product 2' });
@@ -172,15 +181,15 @@ test('a rerun copies nothing', async () => {
 test('a changed source: --dry-run lists it, then the run updates what the API allows and reports the rest (exit status 3)', async () => {
   const src = productSearchClient(source, 'grpc');
   const dst = productSearchClient(target, 'grpc');
-  await src.updateProduct({ product: { name: `${PARENT}/products/p-010`, displayName: 'Renamed', productLabels: [{ key: 'color', value: 'green' }] }, updateMask: { paths: ['display_name', 'product_labels'] } });
-  await src.createProduct({ parent: PARENT, productId: 'p-new', product: { displayName: 'New', productCategory: 'toys-v2' } });
-  await src.addProductToProductSet({ name: `${PARENT}/productSets/s-1`, product: `${PARENT}/products/p-new` });
+  await src.updateProduct({ product: { name: `${PARENT}/products/p-010`, displayName: 'Renamed', productLabels: [{ key: 'color', value: 'green' }] }, updateMask: { paths: ['display_name', 'product_labels'] } }, SRC);
+  await src.createProduct({ parent: PARENT, productId: 'p-new', product: { displayName: 'New', productCategory: 'toys-v2' } }, SRC);
+  await src.addProductToProductSet({ name: `${PARENT}/productSets/s-1`, product: `${PARENT}/products/p-new` }, SRC);
   // On the target only: a product of another category where the source has p-new2.
-  await src.createProduct({ parent: PARENT, productId: 'p-new2', product: { displayName: 'New 2', productCategory: 'toys-v2' } });
-  await dst.createProduct({ parent: PARENT, productId: 'p-new2', product: { displayName: 'New 2', productCategory: 'apparel-v2' } });
+  await src.createProduct({ parent: PARENT, productId: 'p-new2', product: { displayName: 'New 2', productCategory: 'toys-v2' } }, SRC);
+  await dst.createProduct({ parent: PARENT, productId: 'p-new2', product: { displayName: 'New 2', productCategory: 'apparel-v2' } }, DST);
   await Promise.all([src.close(), dst.close()]);
 
-  const dry = await metapixel(migrateArgs(['--dry-run', '--json']));
+  const [dry, text] = await Promise.all([metapixel(migrateArgs(['--dry-run', '--json'])), metapixel(migrateArgs(['--dry-run']))]);
   expect(dry.code).toBe(0);
   const planned = JSON.parse(dry.stdout);
   expect(planned.steps).toEqual([
@@ -189,7 +198,6 @@ test('a changed source: --dry-run lists it, then the run updates what the API al
     { kind: 'products', name: `${PARENT}/products/p-new2`, op: 'conflict', detail: 'productCategory is apparel-v2 on the target, toys-v2 on the source, and cannot be updated: delete the product on the target, then rerun' },
     { kind: 'memberships', name: `${PARENT}/productSets/s-1 <- ${PARENT}/products/p-new`, op: 'create' },
   ].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : 0)));
-  const text = await metapixel(migrateArgs(['--dry-run']));
   expect(text.stdout).toMatch(/^Dry run, nothing changed: /);
   expect(text.stdout).toMatch(/\n  update   projects\/mig\/locations\/us-west1\/products\/p-010  \(display_name, product_labels\)\n/);
 
@@ -199,12 +207,21 @@ test('a changed source: --dry-run lists it, then the run updates what the API al
   expect(run.stdout).toMatch(/\n\s+products\s+1\s+1\s+299\s+1\n/);
   expect(run.stdout).toMatch(/\n\s+memberships\s+1\s+0\s+313\s+0\n/);
   expect(run.stdout).toMatch(/Failures \(1 of 1; rerun to retry them\):\n  projects\/mig\/locations\/us-west1\/products\/p-new2: differs: productCategory is apparel-v2 on the target, toys-v2 on the source/);
-  const [after] = await productSearchClient(target, 'grpc').getProduct({ name: `${PARENT}/products/p-010` });
+  const [after] = await productSearchClient(target, 'grpc').getProduct({ name: `${PARENT}/products/p-010` }, DST);
   expect(after).toMatchObject({ displayName: 'Renamed', productLabels: [{ key: 'color', value: 'green' }] });
 }, 300000);
 
-test('an unreachable source: exit status 6 and what failed', async () => {
-  const run = await metapixel(['migrate', '--from', 'http://127.0.0.1:9', '--to', grpcUrl(target), '--project', 'mig']);
-  expect(run.stderr).toMatch(/cannot list the source catalog projects\/mig\/locations\/us-west1 at http:\/\/127\.0\.0\.1:9: UNAVAILABLE: /);
-  expect(run.code).toBe(6);
+test('errors: an unreachable source, a target without its key, Google without credentials (exit status 6)', async () => {
+  const [down, noKey, google] = await Promise.all([
+    metapixel(['migrate', '--from', 'http://127.0.0.1:9', '--to', grpcUrl(target), '--project', 'mig']),
+    metapixel(migrateArgs(), { ...cliEnv, METAPIXEL_API_KEY: '' }),
+    metapixel(['migrate', '--to', grpcUrl(target), '--project', 'mig'], { ...cliEnv, GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' }),
+  ]);
+  expect(down.stderr).toMatch(/cannot list the source catalog projects\/mig\/locations\/us-west1 at http:\/\/127\.0\.0\.1:9: UNAVAILABLE: /);
+  expect(down.code).toBe(6);
+  expect(noKey.stderr).toMatch(/cannot list the target catalog projects\/mig\/locations\/us-west1 at http:\/\/127\.0\.0\.1:\d+: UNAUTHENTICATED: /);
+  expect(noKey.code).toBe(6);
+  // No --from: Google's endpoint with Application Default Credentials, which cannot load here.
+  expect(google.stderr).toMatch(/cannot list the source catalog projects\/mig\/locations\/us-west1 at https:\/\/vision\.googleapis\.com:443: The file at \/nonexistent\/key\.json does not exist.*\(Google: are Application Default Credentials set up\?/);
+  expect(google.code).toBe(6);
 }, 120000);

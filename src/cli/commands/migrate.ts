@@ -107,12 +107,14 @@ async function runMigrate(opts: MigrateCliOptions): Promise<number> {
     process.stderr.write(`metapixel migrate: ${(e as Error).message}\n`);
     return EXIT.SERVER;
   } finally {
-    await Promise.all([source.close(), target.close()]);
+    // A client whose credentials could not be loaded rejects close() with that error again.
+    await Promise.all([source.close(), target.close()].map((p) => p.catch(() => undefined)));
   }
 }
 
 async function listing(conn: GrpcConnection, parent: string, concurrency: number, side: string, only?: Parameters<typeof readCatalog>[3]) {
   try {
+    await conn.ready();
     return await readCatalog(conn, parent, concurrency, only);
   } catch (e) {
     const hint = conn.google ? ' (Google: are Application Default Credentials set up? `gcloud auth application-default login`, or --from-access-token)' : '';
