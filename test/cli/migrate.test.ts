@@ -162,11 +162,15 @@ test('kill -9 while copying reference images, then a rerun: everything on the ta
   expect(await dump(target)).toEqual(await dump(source));
 
   const annotator = imageAnnotatorClient(target, 'grpc');
-  const [res] = await annotator.productSearch!({
-    image: { content: readFileSync(path.join(devImagesDir(), 'darknet_giraffe.jpg')) },
-    imageContext: { productSearchParams: { productSet: `${PARENT}/productSets/s-2`, productCategories: ['general-v1'] } },
+  const [batch] = await annotator.batchAnnotateImages({
+    requests: [{
+      image: { content: readFileSync(path.join(devImagesDir(), 'darknet_giraffe.jpg')) },
+      features: [{ type: 'PRODUCT_SEARCH' }],
+      imageContext: { productSearchParams: { productSet: `${PARENT}/productSets/s-2`, productCategories: ['general-v1'] } },
+    }],
   }, DST);
   await annotator.close();
+  const res = batch.responses![0];
   // Image 2 (product p-002, in s-2) is the giraffe.
   expect(res.productSearchResults!.results![0].product).toMatchObject({ name: `${PARENT}/products/p-002`, displayName: 'Product 2' });
 }, 600000);
