@@ -55,6 +55,7 @@ export const isGoogle = (url: string) => /(^|\.)googleapis\.com$/i.test(new URL(
 
 export function connectGrpc(target: GrpcTarget): GrpcConnection {
   const url = new URL(target.url);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const google = isGoogle(target.url);
   const headers: Record<string, string> = {};
   if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
@@ -67,12 +68,12 @@ export function connectGrpc(target: GrpcTarget): GrpcConnection {
     // unhandled rejection.
     const auth = target.accessToken ? undefined : new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
     if (auth) ready = async () => void (await auth.getClient());
-    options = { apiEndpoint: url.hostname, port: Number(url.port), ...(auth ? { auth } : { authClient: tokenClient(target.accessToken!) }) };
+    options = { apiEndpoint: url.hostname, port, ...(auth ? { auth } : { authClient: tokenClient(target.accessToken!) }) };
   } else {
     if (target.accessToken) headers.authorization = `Bearer ${target.accessToken}`;
     options = {
       apiEndpoint: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port),
+      port,
       sslCreds: url.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(),
       // Without it the client would probe for Google credentials first.
       authClient: new PassThroughClient(),

@@ -54,6 +54,8 @@ export async function readCatalog(
   parent: string,
   concurrency: number,
   only?: { sets: (id: string) => boolean; products: (id: string) => boolean },
+  /** Products whose images are listed so far, of how many (the long part of a listing). */
+  onProgress: (done: number, total: number) => void = () => {},
 ): Promise<Catalog> {
   const { client } = conn;
   // The async iterators page by themselves; left true, the client warns on stderr.
@@ -93,6 +95,7 @@ export async function readCatalog(
         list.set(idOf(r.name), { uri: r.uri ?? '', boundingPolys: (r.boundingPolys ?? []).map(polyOf) });
       }
       images.set(id, list);
+      onProgress(images.size, productIds.length);
     }),
   );
   return { sets, products, members, images };

@@ -219,7 +219,7 @@ test('errors: an unreachable source, a target without its key, Google without cr
   const [down, noKey, google] = await Promise.all([
     metapixel(['migrate', '--from', 'http://127.0.0.1:9', '--to', grpcUrl(target), '--project', 'mig']),
     metapixel(migrateArgs(), { ...cliEnv, METAPIXEL_API_KEY: '' }),
-    metapixel(['migrate', '--to', grpcUrl(target), '--project', 'mig'], { ...cliEnv, GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' }),
+    metapixel(['migrate', '--to', grpcUrl(target), '--project', 'mig'], { ...cliEnv, METAPIXEL_FROM_ACCESS_TOKEN: '', GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' }),
   ]);
   expect(down.stderr).toMatch(/cannot list the source catalog projects\/mig\/locations\/us-west1 at http:\/\/127\.0\.0\.1:9: UNAVAILABLE: /);
   expect(down.code).toBe(6);

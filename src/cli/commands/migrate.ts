@@ -14,6 +14,7 @@ import { planMigration } from '../migrate-plan';
 import { errorText, runPlan } from '../migrate-run';
 import { printDryRun, printSummary } from '../migrate-report';
 import { intOption } from '../options';
+import { countProgress } from '../progress';
 
 export interface MigrateCliOptions {
   from: string;
@@ -39,7 +40,7 @@ export const DEFAULT_TARGET = 'http://127.0.0.1:50051';
 export function migrateCommand(): Command {
   return new Command('migrate')
     .description('Copy product sets, products, memberships and reference images from a Vision Product Search endpoint (Google\'s, or another Metapixel) to a Metapixel, over gRPC; resumable and idempotent.')
-    .addOption(new Option('--from <url>', 'source gRPC endpoint: Google\'s (Application Default Credentials), or a Metapixel\'s gRPC port').default(GOOGLE_ENDPOINT).argParser(parseGrpcUrl))
+    .addOption(new Option('--from <url>', 'source gRPC endpoint: Google\'s (Application Default Credentials), or a Metapixel\'s gRPC port').default(parseGrpcUrl(GOOGLE_ENDPOINT), GOOGLE_ENDPOINT).argParser(parseGrpcUrl))
     .addOption(new Option('--to <url>', 'target Metapixel\'s gRPC endpoint (http:// plaintext, https:// TLS)').default(DEFAULT_TARGET).argParser(parseGrpcUrl))
     .addOption(new Option('--project <id>', 'project to copy').env('METAPIXEL_PROJECT').makeOptionMandatory())
     .addOption(new Option('--location <id>', 'location to copy').env('METAPIXEL_LOCATION').default('us-west1'))
@@ -94,14 +95,15 @@ async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   try {
     const say = (line: string) => !opts.json && opts.progress && process.stderr.write(`metapixel migrate: ${line}\n`);
     say(`listing ${sourceParent} at ${opts.from}`);
-    const from = await listing(source, sourceParent, opts.concurrency, 'source');
+    const progress = opts.progress && !opts.json;
+    const from = await listing(source, sourceParent, opts.concurrency, 'source', progress);
     say(`listing ${targetParent} at ${opts.to}`);
     // The target's per-set and per-product lists matter only where the source has data.
-    const to = await listing(target, targetParent, opts.concurrency, 'target', { sets: (id) => from.sets.has(id), products: (id) => (from.images.get(id)?.size ?? 0) > 0 });
+    const to = await listing(target, targetParent, opts.concurrency, 'target', progress, { sets: (id) => from.sets.has(id), products: (id) => (from.images.get(id)?.size ?? 0) > 0 });
     const plan = planMigration(from, to, targetParent, { detectRegions: !!opts.detectRegions });
     const where = { from: opts.from, to: opts.to, sourceParent, targetParent };
     if (opts.dryRun) return printDryRun(plan, where, !!opts.json);
-    const outcome = await runPlan(target, targetParent, plan, { concurrency: opts.concurrency, progress: opts.progress && !opts.json });
+    const outcome = await runPlan(target, targetParent, plan, { concurrency: opts.concurrency, progress });
     return printSummary(outcome, { ...where, seconds: (Date.now() - started) / 1000, json: !!opts.json, showFailures: opts.showFailures });
   } catch (e) {
     process.stderr.write(`metapixel migrate: ${(e as Error).message}\n`);
@@ -112,12 +114,18 @@ async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   }
 }
 
-async function listing(conn: GrpcConnection, parent: string, concurrency: number, side: string, only?: Parameters<typeof readCatalog>[3]) {
+async function listing(conn: GrpcConnection, parent: string, concurrency: number, side: string, progress: boolean, only?: Parameters<typeof readCatalog>[3]) {
+  const bar = countProgress(`listing ${side}`, 'products', progress);
   try {
     await conn.ready();
-    return await readCatalog(conn, parent, concurrency, only);
+    return await readCatalog(conn, parent, concurrency, only, (done, total) => bar.update(done, total, 0));
   } catch (e) {
-    const hint = conn.google ? ' (Google: are Application Default Credentials set up? `gcloud auth application-default login`, or --from-access-token)' : '';
+    const code = (e as { code?: unknown }).code;
+    const hint = conn.google
+      ? ' (Google: are Application Default Credentials set up? `gcloud auth application-default login`, or --from-access-token)'
+      : code === 14 ? ' (is it the server\'s gRPC port, GRPC_PORT, 50051 by default? The REST port does not serve gRPC)' : '';
     throw new Error(`cannot list the ${side} catalog ${parent} at ${conn.url}: ${errorText(e)}${hint}`);
+  } finally {
+    bar.stop();
   }
 }
