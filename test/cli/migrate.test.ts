@@ -211,7 +211,9 @@ test('a changed source: --dry-run lists it, then the run updates what the API al
   expect(run.stdout).toMatch(/\n\s+products\s+1\s+1\s+299\s+1\n/);
   expect(run.stdout).toMatch(/\n\s+memberships\s+1\s+0\s+313\s+0\n/);
   expect(run.stdout).toMatch(/Failures \(1 of 1; rerun to retry them\):\n  projects\/mig\/locations\/us-west1\/products\/p-new2: differs: productCategory is apparel-v2 on the target, toys-v2 on the source/);
-  const [after] = await productSearchClient(target, 'grpc').getProduct({ name: `${PARENT}/products/p-010` }, DST);
+  const check = productSearchClient(target, 'grpc');
+  const [after] = await check.getProduct({ name: `${PARENT}/products/p-010` }, DST);
+  await check.close();
   expect(after).toMatchObject({ displayName: 'Renamed', productLabels: [{ key: 'color', value: 'green' }] });
 }, 300000);
 
