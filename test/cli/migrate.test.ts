@@ -108,6 +108,14 @@ async function dump(server: TestServer) {
 
 const byName = (a: { name?: string | null }, b: { name?: string | null }) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1);
 
+async function countImages(server: TestServer): Promise<number> {
+  const client = productSearchClient(server, 'grpc');
+  let n = 0;
+  for (let i = 0; i < IMAGES; i++) n += (await client.listReferenceImages({ parent: `${PARENT}/products/${pid(i)}` }, authOf(server)))[0].length;
+  await client.close();
+  return n;
+}
+
 beforeAll(async () => {
   source = await startTestServer({ bearerTokens: 'src-token=mig' });
   // The target reads the images where the source does: the same gs:// URIs.
@@ -139,8 +147,11 @@ test('kill -9 while copying reference images, then a rerun: everything on the ta
   const exit = await new Promise<string | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   expect(exit).toBe('SIGKILL');
   expect(stderr).toMatch(/^migrate: 300\/300 products, 0 failed/m);
-  // Calls in flight at the kill may still finish on the server: let them land.
-  await new Promise((r) => setTimeout(r, 3000));
+  // Creates in flight at the kill may still finish on the server: wait until the count holds.
+  for (let last = -1, n = await countImages(target); n !== last; ) {
+    await new Promise((r) => setTimeout(r, 3000));
+    [last, n] = [n, await countImages(target)];
+  }
   const partial = await dump(target);
   expect(partial.products).toHaveLength(PRODUCTS);
   expect(partial.members).toHaveLength(0);
