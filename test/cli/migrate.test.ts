@@ -166,9 +166,14 @@ test('kill -9 while copying reference images, then a rerun: everything on the ta
   expect(summary.counts).toEqual({
     productSets: { copied: 0, updated: 0, skipped: 3, failed: 0 },
     products: { copied: 0, updated: 0, skipped: PRODUCTS, failed: 0 },
-    referenceImages: { copied: IMAGES - imagesAtKill, updated: 0, skipped: imagesAtKill, failed: 0 },
+    // A create still processing from the killed run answers the rerun's ALREADY_EXISTS: skipped.
+    referenceImages: { copied: expect.any(Number), updated: 0, skipped: expect.any(Number), failed: 0 },
     memberships: { copied: PRODUCTS + 13, updated: 0, skipped: 0, failed: 0 },
   });
+  const images = summary.counts.referenceImages;
+  expect(images.copied + images.skipped).toBe(IMAGES);
+  expect(images.skipped).toBeGreaterThanOrEqual(imagesAtKill);
+  expect(images.copied).toBeGreaterThan(0);
   expect(rerun.code).toBe(0);
   expect(await dump(target)).toEqual(await dump(source));
 
