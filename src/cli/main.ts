@@ -12,6 +12,7 @@ import { encodeCommand } from './commands/encode';
 import { importCommand } from './commands/import';
 import { searchCommand } from './commands/search';
 import { benchCommand } from './commands/bench';
+import { migrateCommand } from './commands/migrate';
 
 /** src/cli and dist/cli both sit two levels under the package root. */
 function packageVersion(): string {
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .helpCommand(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', '\nSettings come from the environment variables listed in README.md (e.g. METAPIXEL_CODE_BITS).');
-  for (const command of [serveCommand(), encodeCommand(), importCommand(), searchCommand(), benchCommand()]) program.addCommand(command.copyInheritedSettings(program));
+  for (const command of [serveCommand(), encodeCommand(), importCommand(), searchCommand(), migrateCommand(), benchCommand()]) program.addCommand(command.copyInheritedSettings(program));
   return program;
 }
 
