@@ -6,7 +6,8 @@
  * and labels), otherwise a conflict, reported and left alone (a product's category and a
  * reference image cannot be updated).
  */
-import { checkRectangle, MAX_POLYS_PER_IMAGE } from '../catalog/rules';
+import { MAX_POLYS_PER_IMAGE } from '../catalog/rules';
+import { checkRectangle } from '../core/rectangle-rule';
 import type { Catalog, ImageData, Poly, ProductData } from './migrate-catalog';
 
 /** In the order they are copied: a product before its images, both before memberships. */

@@ -119,7 +119,7 @@ export function keyFileClient(file: string): JwtClient {
   try {
     key = JSON.parse(readFileSync(file, 'utf8')) as ServiceAccountKey;
   } catch (e) {
-    throw new Error(`METAPIXEL_GCS_KEY_FILE ${file}: ${(e as Error).message}`);
+    throw new Error(`METAPIXEL_GCS_KEY_FILE ${file}: ${(e as Error).message}`, { cause: e });
   }
   if (key.type !== 'service_account' || !key.client_email || !key.private_key) {
     throw new Error(`METAPIXEL_GCS_KEY_FILE ${file}: not a service account key (type "service_account" with client_email and private_key)`);

@@ -139,7 +139,7 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
     const [response, metadata] = await operation.promise();
     expect(response.statuses!.map((s) => s.code ?? 0)).toEqual([0, 5]);
     expect(response.referenceImages!.map((r) => r.name)).toEqual([`${parent}/products/imp-a/referenceImages/imp-0`]);
-    expect([2, 'SUCCESSFUL']).toContain(metadata!.state);
+    expect([2, 'SUCCESSFUL']).toContain(metadata.state);
     const [product] = await products.getProduct({ name: `${parent}/products/imp-a` });
     expect(product.displayName).toBe('Imported A');
   }, 60000);
@@ -173,7 +173,7 @@ describe.each(TRANSPORTS)('v1p4beta1 only, over %s', (transport) => {
     await products.createProduct({ parent, productId: 'orphan', product: { displayName: 'Orphan', productCategory: 'toys-v2' } });
     const [operation] = await products.purgeProducts({ parent, deleteOrphanProducts: true, force: true });
     const [, metadata] = await operation.promise();
-    expect([2, 'SUCCESSFUL']).toContain(metadata!.state);
+    expect([2, 'SUCCESSFUL']).toContain(metadata.state);
     await expectStatus(products.getProduct({ name: `${parent}/products/orphan` }), 'NOT_FOUND');
     await products.close();
     await annotator.close();
@@ -191,7 +191,7 @@ describe.each(TRANSPORTS)('v1p4beta1 only, over %s', (transport) => {
     expect(started.metadata.type_url ?? started.metadata.typeUrl).toBe('type.googleapis.com/google.cloud.vision.v1p4beta1.OperationMetadata');
     const [response, metadata] = await operation.promise();
     expect(response).toMatchObject({ outputConfig });
-    expect([3, 'DONE']).toContain(metadata!.state);
+    expect([3, 'DONE']).toContain(metadata.state);
     const out = JSON.parse(Buffer.from(server.gcs.get('out', `${transport}/output-1-to-1.json`)!).toString('utf8')) as { responses: { localizedObjectAnnotations: { name: string }[] }[] };
     expect(out.responses[0].localizedObjectAnnotations.map((o) => o.name)).toContain('Dog');
     await annotator.close();

@@ -57,7 +57,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     try {
       const ps = productSearchClient(server, transport);
       await ps.createProduct({ parent, productId: `cat-${transport}`, product: { displayName: 'cat', productCategory: 'general-v1' } });
-      const err = await ps.createReferenceImage({ parent: `${parent}/products/cat-${transport}`, referenceImage: { uri: 'gs://catalog/dog.jpg' } }).catch((e: unknown) => e);
+      const err = await ps.createReferenceImage({ parent: `${parent}/products/cat-${transport}`, referenceImage: { uri: 'gs://catalog/dog.jpg' } }).catch((e: unknown) => e as Error);
       await expectStatus(Promise.reject(err), 'PERMISSION_DENIED');
       expect(String((err as Error).message)).toContain('Error opening file: gs://catalog/dog.jpg.');
       await ps.close();

@@ -49,7 +49,7 @@ beforeAll(async () => {
   server.gcs.put('catalog', 'shoe.png', readFileSync(photo));
   const { width, height } = await sharp(photo).metadata();
   query = path.join(dir, 'query.jpg');
-  writeFileSync(query, await sharp(photo).extract({ left: 20, top: 20, width: width! - 40, height: height! - 40 }).jpeg({ quality: 70 }).toBuffer());
+  writeFileSync(query, await sharp(photo).extract({ left: 20, top: 20, width: width - 40, height: height - 40 }).jpeg({ quality: 70 }).toBuffer());
 }, 16 * 60000);
 afterAll(async () => {
   await server?.stop();

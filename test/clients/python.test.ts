@@ -35,7 +35,7 @@ afterAll(async () => {
   // The shopper's photo: a crop of the catalog photo, re-encoded.
   const { width, height } = await sharp(photo).metadata();
   const query = path.join(dir, 'query.jpg');
-  writeFileSync(query, await sharp(photo).extract({ left: 20, top: 20, width: width! - 40, height: height! - 40 }).jpeg({ quality: 70 }).toBuffer());
+  writeFileSync(query, await sharp(photo).extract({ left: 20, top: 20, width: width - 40, height: height - 40 }).jpeg({ quality: 70 }).toBuffer());
 
   const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT], {
     env: { PATH: process.env.PATH, HOME: dir, METAPIXEL_URL: server.restUrl, METAPIXEL_API_KEY: 'demo-key', REFERENCE_URI: 'gs://catalog/shoe.png', QUERY_IMAGE: query },

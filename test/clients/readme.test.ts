@@ -13,6 +13,9 @@ import sharp from 'sharp';
 import { devImagesDir } from '../support/dev-images';
 import { startTestServer, type TestServer } from '../support/server';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are walked as untyped JSON, checked by expect
+type Json = any;
+
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -32,7 +35,7 @@ test('the Python and Go programs in README are the files the client tests run', 
 });
 
 /** curl prints each answer without a newline: split the output into its JSON values. */
-function jsonValues(text: string): any[] {
+function jsonValues(text: string): Json[] {
   const out: unknown[] = [];
   let depth = 0;
   let start = -1;
@@ -67,7 +70,7 @@ describe('against a server', () => {
     const shoe = path.join(devImagesDir(), 'skimage_coffee.png');
     server.gcs.put('catalog', 'shoe.jpg', await sharp(shoe).jpeg().toBuffer());
     const { width, height } = await sharp(shoe).metadata();
-    writeFileSync(path.join(dir, 'photo.jpg'), await sharp(shoe).extract({ left: 30, top: 20, width: width! - 60, height: height! - 40 }).jpeg({ quality: 60 }).toBuffer());
+    writeFileSync(path.join(dir, 'photo.jpg'), await sharp(shoe).extract({ left: 30, top: 20, width: width - 60, height: height - 40 }).jpeg({ quality: 60 }).toBuffer());
   });
   afterAll(async () => {
     await server?.stop();
@@ -102,7 +105,7 @@ describe('against a server', () => {
       CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/`,
       CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
     }).catch((e: { stderr: string }) => e);
-    expect((refused as { stderr: string }).stderr).toMatch(/Request is missing required authentication credential/);
+    expect((refused).stderr).toMatch(/Request is missing required authentication credential/);
   }, 180000);
 
   (hasGcloud ? test : test.skip)('gcloud answers a -v2 category with "Invalid choice", as README says', async () => {
@@ -120,11 +123,11 @@ describe('against a server', () => {
     const key = { 'x-goog-api-key': 'my-key', 'content-type': 'application/json' };
     const post = (url: string, body: unknown) => fetch(`${server.restUrl}${url}`, { method: 'POST', headers: key, body: JSON.stringify(body) });
     const content = readFileSync(path.join(dir, 'photo.jpg')).toString('base64');
-    const mixed = (await (await post('/v1/images:annotate', { requests: [{ image: { content }, features: [{ type: 'LABEL_DETECTION' }, { type: 'OBJECT_LOCALIZATION' }] }] })).json()) as any;
+    const mixed = (await (await post('/v1/images:annotate', { requests: [{ image: { content }, features: [{ type: 'LABEL_DETECTION' }, { type: 'OBJECT_LOCALIZATION' }] }] })).json()) as Json;
     expect(mixed.responses[0].error).toMatchObject({ code: 3, message: expect.stringMatching(/^Feature LABEL_DETECTION is not offered by Metapixel/) });
     expect(mixed.responses[0].localizedObjectAnnotations.length).toBeGreaterThan(0);
     const files = await post('/v1/files:annotate', { requests: [{ inputConfig: { gcsSource: { uri: 'gs://catalog/a.pdf' }, mimeType: 'application/pdf' }, features: [{ type: 'OBJECT_LOCALIZATION' }] }] });
-    expect([files.status, ((await files.json()) as any).error.status]).toEqual([501, 'UNIMPLEMENTED']);
+    expect([files.status, ((await files.json()) as Json).error.status]).toEqual([501, 'UNIMPLEMENTED']);
     const asyncFiles = await post('/v1/files:asyncBatchAnnotate', { requests: [] });
     expect(asyncFiles.status).toBe(501);
     await post(`/v1/${P}/productSets?productSetId=fields`, { displayName: 'Fields' });

@@ -124,7 +124,7 @@ async function listing(conn: GrpcConnection, parent: string, concurrency: number
     const hint = conn.google
       ? ' (Google: are Application Default Credentials set up? `gcloud auth application-default login`, or --from-access-token)'
       : code === 14 ? ' (is it the server\'s gRPC port, GRPC_PORT, 50051 by default? The REST port does not serve gRPC)' : '';
-    throw new Error(`cannot list the ${side} catalog ${parent} at ${conn.url}: ${errorText(e)}${hint}`);
+    throw new Error(`cannot list the ${side} catalog ${parent} at ${conn.url}: ${errorText(e)}${hint}`, { cause: e });
   } finally {
     bar.stop();
   }
