@@ -15,7 +15,7 @@ type Json = Record<string, any>;
 const root = loadRoot();
 const routes = buildRoutes(root, SERVED_SERVICES);
 const v1 = routes.filter((r) => r.template.startsWith('/v1/'));
-const doc = buildDiscoveryDoc(root, routes, 'v1');
+const doc: Json = buildDiscoveryDoc(root, routes, 'v1');
 
 function methods(resources: Json): Json[] {
   return Object.values(resources).flatMap((r: Json) => [...Object.values(r.methods ?? {}), ...methods(r.resources ?? {})]) as Json[];
@@ -98,7 +98,7 @@ test('schemas use proto3 JSON names and Google discovery types; every $ref resol
 });
 
 test.each(['v1p3beta1', 'v1p4beta1'])('the served beta %s has its own document: every route of that version once, under its prefix', (version) => {
-  const beta = buildDiscoveryDoc(root, routes, version);
+  const beta: Json = buildDiscoveryDoc(root, routes, version);
   const betaMethods = methods(beta.resources);
   expect(beta.id).toBe(`vision:${version}`);
   const reached = betaMethods.map((m) => matchRoute(routes, m.httpMethod.toLowerCase(), clientPath(m))!.route);
