@@ -11,7 +11,7 @@ import { Authenticator, parseGrants } from './core/auth';
 import type { Config } from './config/config';
 import { CatalogService } from './catalog/catalog-service';
 import { openStore } from './store/open-store';
-import type { CatalogStore } from './store/catalog-store';
+import type { Stores } from './store/stores';
 import { OperationsService } from './jobs/operations-service';
 import { JobRunner } from './jobs/job-runner';
 import { PurgeProductsJob, PurgeProductsService } from './jobs/purge-products';
@@ -44,7 +44,7 @@ import { lockDataDir, StartupError, type DataDirLock } from './core/data-dir-loc
 export interface RunningServer {
   restPort: number;
   grpcPort: number;
-  store: CatalogStore;
+  store: Stores;
   log: Logger;
   /** Stops accepting, lets in-flight calls finish (up to the grace period), closes all. */
   close(): Promise<void>;
@@ -61,7 +61,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   await probePort(config.grpcPort, config.host, 'gRPC', 'GRPC_PORT');
   // The embedded store has one writer: a second server on the same directory stops here.
   const lock = config.mongodbUri ? undefined : lockDataDir(config.dataDir);
-  let store: CatalogStore;
+  let store: Stores;
   try {
     store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
   } catch (e) {
@@ -86,7 +86,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   queueLoad = () => vision.load();
   log.info({ modelsDir: pipeline.modelsDir }, 'vision models loaded');
   const snapshots = lockSnapshotDir(indexSnapshotDir(config), log);
-  const index = new CatalogIndex(store, hasher, rerankCodec, log, {
+  const index = new CatalogIndex(store.catalog, store.indexFeed, hasher, rerankCodec, log, {
     pollMs: config.indexPollMs,
     snapshotDir: snapshots?.dir,
     snapshotEveryMs: config.indexSnapshotSeconds * 1000,
@@ -99,7 +99,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
   const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec);
-  const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
+  const catalog = new CatalogService(store.catalog, store.indexFeed, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
   const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
@@ -115,20 +115,21 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     retryDelaysMs: [250, 500, 1000, 2000, 4000],
   });
   let jobs: JobRunner | undefined;
-  const operations = new OperationsService(store, {
+  const operations = new OperationsService(store.operations, {
     onQueued: () => jobs?.wake(),
     onCancelRequested: (name) => jobs?.cancelLocal(name),
-    assemblers: { [IMPORT_KIND]: (rec) => assembleImportResponse(store, rec) },
+    assemblers: { [IMPORT_KIND]: (rec) => assembleImportResponse(store.operations, rec) },
   });
   const importJob = new ImportJob(
-    store,
+    store.operations,
+    store.indexFeed,
     new GcsTextSource({ emulatorHost: config.storageEmulatorHost, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets }),
-    new LineImporter(store, ingestor, { maxSetsPerProduct: config.maxSetsPerProduct, attempts: 4, retryDelayMs: 250 }),
+    new LineImporter(store.catalog, ingestor, { maxSetsPerProduct: config.maxSetsPerProduct, attempts: 4, retryDelayMs: 250 }),
     index,
     { concurrency: config.importConcurrency, chunkLines: 50, flushMs: 2000, touchMs: 5000, maxLineBytes: 1024 * 1024 },
     log,
   );
-  jobs = new JobRunner(store, [new PurgeProductsJob(store, index), asyncAnnotateJob, importJob], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
+  jobs = new JobRunner(store.operations, [new PurgeProductsJob(store.catalog, store.indexFeed, index), asyncAnnotateJob, importJob], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
 
   const methods = new MethodTable()
     .addService(PRODUCT_SEARCH, catalog, {
@@ -150,7 +151,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       RemoveProductFromProductSet: 'removeProductFromProductSet',
       ListProductsInProductSet: 'listProductsInProductSet',
     })
-    .addService(PRODUCT_SEARCH, new PurgeProductsService(store, operations), { PurgeProducts: 'purgeProducts' })
+    .addService(PRODUCT_SEARCH, new PurgeProductsService(store.catalog, operations), { PurgeProducts: 'purgeProducts' })
     .addService(PRODUCT_SEARCH, new ImportService(operations), { ImportProductSets: 'importProductSets' })
     .addService(JOBS, new ProgressService(operations), { GetOperationProgress: 'getOperationProgress' })
     .addService(IMAGE_ANNOTATOR, annotator, { BatchAnnotateImages: 'batchAnnotateImages' })

@@ -7,7 +7,7 @@
 import type { CallContext } from '../core/context';
 import { names } from '../catalog/names';
 import { toTimestamp } from '../catalog/messages';
-import type { OperationRecord } from '../store/catalog-store';
+import type { OperationRecord } from '../store/operation-store';
 import { opName, type OperationsService } from './operations-service';
 
 /**

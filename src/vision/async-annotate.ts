@@ -15,7 +15,7 @@ import { failedPrecondition, invalidArgument, isMetapixelError, permissionDenied
 import { names } from '../catalog/names';
 import { mapLimit } from '../core/concurrency';
 import { toTimestamp, type Timestamp } from '../catalog/messages';
-import type { OperationRecord } from '../store/catalog-store';
+import type { OperationRecord } from '../store/operation-store';
 import type { JobControl, JobHandler, JobOutcome } from '../jobs/job-runner';
 import type { OperationsService } from '../jobs/operations-service';
 import { toOperationMsg } from '../jobs/operation-view';
