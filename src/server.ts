@@ -50,7 +50,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations', 'metapixel.v1.ImageEncoder', 'metapixel.v1.Jobs'];
+export const SERVED_SERVICES = [PRODUCT_SEARCH, IMAGE_ANNOTATOR, OPERATIONS, IMAGE_ENCODER, JOBS] as const;
+
+/** RPCs of the served services that this server answers UNIMPLEMENTED, and why. */
+export const NOT_IMPLEMENTED = {
+  [`${IMAGE_ANNOTATOR}/BatchAnnotateFiles`]: 'PDF, TIFF and GIF files are not supported; send images to BatchAnnotateImages.',
+  [`${IMAGE_ANNOTATOR}/AsyncBatchAnnotateFiles`]: 'PDF, TIFF and GIF files are not supported; use AsyncBatchAnnotateImages.',
+  [`${OPERATIONS}/WaitOperation`]: 'poll GetOperation instead.',
+};
 
 export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
@@ -131,45 +138,21 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   );
   jobs = new JobRunner(store.operations, [new PurgeProductsJob(store.catalog, store.indexFeed, index), asyncAnnotateJob, importJob], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
 
-  const methods = new MethodTable()
-    .addService(PRODUCT_SEARCH, catalog, {
-      CreateProductSet: 'createProductSet',
-      ListProductSets: 'listProductSets',
-      GetProductSet: 'getProductSet',
-      UpdateProductSet: 'updateProductSet',
-      DeleteProductSet: 'deleteProductSet',
-      CreateProduct: 'createProduct',
-      ListProducts: 'listProducts',
-      GetProduct: 'getProduct',
-      UpdateProduct: 'updateProduct',
-      DeleteProduct: 'deleteProduct',
-      CreateReferenceImage: 'createReferenceImage',
-      ListReferenceImages: 'listReferenceImages',
-      GetReferenceImage: 'getReferenceImage',
-      DeleteReferenceImage: 'deleteReferenceImage',
-      AddProductToProductSet: 'addProductToProductSet',
-      RemoveProductFromProductSet: 'removeProductFromProductSet',
-      ListProductsInProductSet: 'listProductsInProductSet',
-    })
-    .addService(PRODUCT_SEARCH, new PurgeProductsService(store.catalog, operations), { PurgeProducts: 'purgeProducts' })
-    .addService(PRODUCT_SEARCH, new ImportService(operations), { ImportProductSets: 'importProductSets' })
-    .addService(JOBS, new ProgressService(operations), { GetOperationProgress: 'getOperationProgress' })
-    .addService(IMAGE_ANNOTATOR, annotator, { BatchAnnotateImages: 'batchAnnotateImages' })
-    .addService(IMAGE_ENCODER, encoder, { EncodeImages: 'encodeImages' })
-    .addService(IMAGE_ANNOTATOR, new AsyncAnnotateService(operations, gcsWriter, config.defaultProject), {
-      AsyncBatchAnnotateImages: 'asyncBatchAnnotateImages',
-    })
-    .addService(OPERATIONS, operations, {
-      GetOperation: 'getOperation',
-      ListOperations: 'listOperations',
-      CancelOperation: 'cancelOperation',
-      DeleteOperation: 'deleteOperation',
-    });
+  const root = loadRoot();
+  // The served services and the objects whose methods answer their RPCs (see MethodTable.bind).
+  const services: Record<(typeof SERVED_SERVICES)[number], object[]> = {
+    [PRODUCT_SEARCH]: [catalog, new PurgeProductsService(store.catalog, operations), new ImportService(operations)],
+    [IMAGE_ANNOTATOR]: [annotator, new AsyncAnnotateService(operations, gcsWriter, config.defaultProject)],
+    [OPERATIONS]: [operations],
+    [IMAGE_ENCODER]: [encoder],
+    [JOBS]: [new ProgressService(operations)],
+  };
+  const methods = MethodTable.bind(root, services, NOT_IMPLEMENTED);
   const runner = new CallRunner(methods, auth, log, metrics.observeCall);
 
   let draining = false;
   const rest = createRestApp({
-    routes: buildRoutes(loadRoot(), SERVED_SERVICES),
+    routes: buildRoutes(root, SERVED_SERVICES),
     runner,
     maxBodyBytes: config.maxRequestBytes,
     browser: { corsOrigins: list(config.corsOrigins), allowedHosts: list(config.allowedHosts) },
