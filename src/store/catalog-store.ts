@@ -2,7 +2,7 @@
  * The catalog's storage port: product sets, products, reference images and memberships.
  * Operations (operation-store.ts) and the index change feed (index-feed-store.ts) are
  * ports of their own; `src/store/sqlite` (embedded, the default) and `src/store/mongo`
- * implement all three over one connection (stores.ts), and `test/store/contract/` holds
+ * implement all three over one connection (stores.ts), and `test/store/contract.ts` runs
  * one conformance suite per port that both must pass.
  *
  * Contract, for every implementation of every store port:
