@@ -25,6 +25,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store';
 import { MongoStore } from '../src/store/mongo/mongo-store';
 import { mongoDbName, SQLITE_FILE } from '../src/store/open-store';
 import type { CatalogStore, RegionRecord } from '../src/store/catalog-store';
+import type { Stores } from '../src/store/stores';
 import { CompactEmbeddingCodec } from '../src/search/compact-embedding';
 import { readItqParams } from '../src/search/hasher/itq-params';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
@@ -63,7 +64,7 @@ async function main() {
   const hasher = new ItqHasher(hashParams);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-'));
   const mongo = opt.store === 'mongo' ? await startJongodb() : undefined;
-  const openSeedStore = async (): Promise<CatalogStore> =>
+  const openSeedStore = async (): Promise<Stores> =>
     mongo ? MongoStore.connect(mongo.uri, mongoDbName(mongo.uri)) : SqliteStore.open(path.join(dataDir, SQLITE_FILE), { bulk: true });
   const gcs = await startFakeGcs();
   const env = { METAPIXEL_DATA_DIR: dataDir, METAPIXEL_CODE_BITS: String(CODE_BITS), STORAGE_EMULATOR_HOST: gcs.host, ...(mongo ? { MONGODB_URI: mongo.uri } : {}) };
@@ -79,7 +80,7 @@ async function main() {
     const seedStart = Date.now();
     const store = await openSeedStore();
     const rng = new SeededRandom(7);
-    await seed(store, codec, rng, (done) => log(`seeded ${done} / ${PRODUCTS} products`));
+    await seed(store.catalog, codec, rng, (done) => log(`seeded ${done} / ${PRODUCTS} products`));
     await store.close();
     const seedSeconds = (Date.now() - seedStart) / 1000;
     log(`seeded ${N} regions in ${round(seedSeconds)} s`);
@@ -162,7 +163,7 @@ async function main() {
 
     // The index alone, in this process, on the same store: what a query costs past inference.
     const indexStore = mongo ? await MongoStore.connect(mongo.uri, mongoDbName(mongo.uri)) : await SqliteStore.open(path.join(dataDir, SQLITE_FILE));
-    const index = new CatalogIndex(indexStore, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000 });
+    const index = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000 });
     t = Date.now();
     await index.start();
     const inProcessBuild = (Date.now() - t) / 1000;
@@ -185,13 +186,13 @@ async function main() {
     log(`index only: ${set.size} regions (${set.engineName}); one query region p50 ${round(pct(indexMs, 50), 2)} ms, p95 ${round(pct(indexMs, 95), 2)} ms; ${DEFAULT_PATH_REGIONS} regions p50 ${round(pct(defaultPathMs, 50), 2)} ms`);
     // The index part of a cold start, in this process: from a snapshot of it.
     const snapDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-snap-'));
-    const withSnapshots = new CatalogIndex(indexStore, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000, snapshotDir: snapDir });
+    const withSnapshots = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000, snapshotDir: snapDir });
     await withSnapshots.start();
     t = Date.now();
     await withSnapshots.snapshot();
     const snapshotWrite = (Date.now() - t) / 1000;
     await withSnapshots.close();
-    const loaded = new CatalogIndex(indexStore, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000, snapshotDir: snapDir });
+    const loaded = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000, snapshotDir: snapDir });
     t = Date.now();
     await loaded.start();
     const inProcessLoad = (Date.now() - t) / 1000;

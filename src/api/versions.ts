@@ -35,7 +35,7 @@ export function addBetaVersions(methods: MethodTable, root: protobuf.Root): void
         if (!methods.has(v1)) continue;
         m.resolve();
         const handler = betaHandler(version, methods.get(v1), root.lookupType(v1Name(m.resolvedRequestType!)), isOperation(m));
-        methods.addService(beta, { handle: handler }, { [m.name]: 'handle' });
+        methods.add(`${beta}/${m.name}`, handler);
       }
     }
   }

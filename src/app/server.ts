@@ -11,7 +11,7 @@ import { Authenticator, parseGrants } from '../core/auth';
 import type { Config } from '../config/config';
 import { CatalogService } from '../catalog/catalog-service';
 import { openStore } from '../store/open-store';
-import type { CatalogStore } from '../store/catalog-store';
+import type { Stores } from '../store/stores';
 import { OperationsService } from '../jobs/operations-service';
 import { JobRunner } from '../jobs/job-runner';
 import { PurgeProductsJob, PurgeProductsService } from '../jobs/purge-products';
@@ -28,10 +28,10 @@ import { toJson } from '../api/proto/json-codec';
 import { buildRoutes } from '../api/rest/http-rules';
 import { createRestApp } from '../api/rest/app';
 import { healthRouter } from '../api/rest/health';
-import { bindGrpc, createGrpcServer } from '../api/grpc/server';
-import { Metrics, type IndexCounters, type QueueLoad } from '../api/metrics';
 import { discoveryRouter } from '../api/rest/discovery';
 import { consoleEnabled, consoleRouter } from '../api/rest/console';
+import { bindGrpc, createGrpcServer } from '../api/grpc/server';
+import { Metrics, type IndexCounters, type QueueLoad } from '../api/metrics';
 import path from 'node:path';
 import { AnnotateService } from '../annotate/annotate-service';
 import { AsyncAnnotateJob, AsyncAnnotateService } from '../jobs/async-annotate';
@@ -47,16 +47,26 @@ import { addBetaVersions, BETA_SERVICES } from '../api/versions';
 export interface RunningServer {
   restPort: number;
   grpcPort: number;
-  store: CatalogStore;
+  store: Stores;
   log: Logger;
   /** Stops accepting, lets in-flight calls finish (up to the grace period), closes all. */
   close(): Promise<void>;
 }
 
-export const SERVED_SERVICES = ['google.cloud.vision.v1.ProductSearch', 'google.cloud.vision.v1.ImageAnnotator', 'google.longrunning.Operations', 'metapixel.v1.ImageEncoder', 'metapixel.v1.Jobs', ...BETA_SERVICES];
+/** The v1 services: their RPCs are bound to the services' methods (MethodTable.bind). */
+export const V1_SERVICES = [PRODUCT_SEARCH, IMAGE_ANNOTATOR, OPERATIONS, IMAGE_ENCODER, JOBS] as const;
+/** Every service served over gRPC and REST: v1's and the betas mapped onto them (api/versions.ts). */
+export const SERVED_SERVICES = [...V1_SERVICES, ...BETA_SERVICES];
 
 /** API versions with a discovery document (GET /$discovery/rest?version=…). */
 export const DISCOVERY_VERSIONS = ['v1', 'v1p3beta1', 'v1p4beta1'];
+
+/** RPCs of the served services that this server answers UNIMPLEMENTED, and why. */
+export const NOT_IMPLEMENTED = {
+  [`${IMAGE_ANNOTATOR}/BatchAnnotateFiles`]: 'PDF, TIFF and GIF files are not supported; send images to BatchAnnotateImages.',
+  [`${IMAGE_ANNOTATOR}/AsyncBatchAnnotateFiles`]: 'PDF, TIFF and GIF files are not supported; use AsyncBatchAnnotateImages.',
+  [`${OPERATIONS}/WaitOperation`]: 'poll GetOperation instead.',
+};
 
 export async function startServer(config: Readonly<Config>, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   const auth = new Authenticator(parseGrants(config.apiKeys), parseGrants(config.bearerTokens));
@@ -67,7 +77,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   await probePort(config.grpcPort, config.host, 'gRPC', 'GRPC_PORT');
   // The embedded store has one writer: a second server on the same directory stops here.
   const lock = config.mongodbUri ? undefined : lockDataDir(config.dataDir);
-  let store: CatalogStore;
+  let store: Stores;
   try {
     store = await openStore({ mongodbUri: config.mongodbUri || undefined, dataDir: config.dataDir });
   } catch (e) {
@@ -93,7 +103,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   queueLoad = () => vision.load();
   log.info({ modelsDir: pipeline.modelsDir }, 'vision models loaded');
   const snapshots = lockSnapshotDir(indexSnapshotDir(config), log);
-  const index = new CatalogIndex(store, hasher, rerankCodec, log, {
+  const index = new CatalogIndex(store.catalog, store.indexFeed, hasher, rerankCodec, log, {
     pollMs: config.indexPollMs,
     snapshotDir: snapshots?.dir,
     snapshotEveryMs: config.indexSnapshotSeconds * 1000,
@@ -106,7 +116,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
   const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec);
-  const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
+  const catalog = new CatalogService(store.catalog, store.indexFeed, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
   const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
@@ -122,56 +132,33 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     retryDelaysMs: [250, 500, 1000, 2000, 4000],
   });
   let jobs: JobRunner | undefined;
-  const operations = new OperationsService(store, {
+  const operations = new OperationsService(store.operations, {
     onQueued: () => jobs?.wake(),
     onCancelRequested: (name) => jobs?.cancelLocal(name),
-    assemblers: { [IMPORT_KIND]: (rec) => assembleImportResponse(store, rec) },
+    assemblers: { [IMPORT_KIND]: (rec) => assembleImportResponse(store.operations, rec) },
   });
   const importJob = new ImportJob(
-    store,
+    store.operations,
+    store.indexFeed,
     new GcsTextSource({ storage, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets }),
-    new LineImporter(store, ingestor, { maxSetsPerProduct: config.maxSetsPerProduct, attempts: 4, retryDelayMs: 250 }),
+    new LineImporter(store.catalog, ingestor, { maxSetsPerProduct: config.maxSetsPerProduct, attempts: 4, retryDelayMs: 250 }),
     index,
     { concurrency: config.importConcurrency, chunkLines: 50, flushMs: 2000, touchMs: 5000, maxLineBytes: 1024 * 1024 },
     log,
   );
-  jobs = new JobRunner(store, [new PurgeProductsJob(store, index), asyncAnnotateJob, importJob], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
+  jobs = new JobRunner(store.operations, [new PurgeProductsJob(store.catalog, store.indexFeed, index), asyncAnnotateJob, importJob], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
 
-  const methods = new MethodTable()
-    .addService(PRODUCT_SEARCH, catalog, {
-      CreateProductSet: 'createProductSet',
-      ListProductSets: 'listProductSets',
-      GetProductSet: 'getProductSet',
-      UpdateProductSet: 'updateProductSet',
-      DeleteProductSet: 'deleteProductSet',
-      CreateProduct: 'createProduct',
-      ListProducts: 'listProducts',
-      GetProduct: 'getProduct',
-      UpdateProduct: 'updateProduct',
-      DeleteProduct: 'deleteProduct',
-      CreateReferenceImage: 'createReferenceImage',
-      ListReferenceImages: 'listReferenceImages',
-      GetReferenceImage: 'getReferenceImage',
-      DeleteReferenceImage: 'deleteReferenceImage',
-      AddProductToProductSet: 'addProductToProductSet',
-      RemoveProductFromProductSet: 'removeProductFromProductSet',
-      ListProductsInProductSet: 'listProductsInProductSet',
-    })
-    .addService(PRODUCT_SEARCH, new PurgeProductsService(store, operations), { PurgeProducts: 'purgeProducts' })
-    .addService(PRODUCT_SEARCH, new ImportService(operations), { ImportProductSets: 'importProductSets' })
-    .addService(JOBS, new ProgressService(operations), { GetOperationProgress: 'getOperationProgress' })
-    .addService(IMAGE_ANNOTATOR, annotator, { BatchAnnotateImages: 'batchAnnotateImages' })
-    .addService(IMAGE_ENCODER, encoder, { EncodeImages: 'encodeImages' })
-    .addService(IMAGE_ANNOTATOR, new AsyncAnnotateService(operations, gcsWriter, config.defaultProject), {
-      AsyncBatchAnnotateImages: 'asyncBatchAnnotateImages',
-    })
-    .addService(OPERATIONS, operations, {
-      GetOperation: 'getOperation',
-      ListOperations: 'listOperations',
-      CancelOperation: 'cancelOperation',
-      DeleteOperation: 'deleteOperation',
-    });
-  addBetaVersions(methods, loadRoot());
+  const root = loadRoot();
+  // The served services and the objects whose methods answer their RPCs (see MethodTable.bind).
+  const services: Record<(typeof V1_SERVICES)[number], object[]> = {
+    [PRODUCT_SEARCH]: [catalog, new PurgeProductsService(store.catalog, operations), new ImportService(operations)],
+    [IMAGE_ANNOTATOR]: [annotator, new AsyncAnnotateService(operations, gcsWriter, config.defaultProject)],
+    [OPERATIONS]: [operations],
+    [IMAGE_ENCODER]: [encoder],
+    [JOBS]: [new ProgressService(operations)],
+  };
+  const methods = MethodTable.bind(root, services, NOT_IMPLEMENTED);
+  addBetaVersions(methods, root);
   const runner = new CallRunner(methods, auth, log, metrics.observeCall);
 
   let draining = false;

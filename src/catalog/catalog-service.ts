@@ -5,7 +5,8 @@
  */
 import { alreadyExists, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
-import type { CatalogStore, IndexChangeTarget, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
+import type { IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
+import type { CatalogStore, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
 import { toTimestamp, type FieldMaskMsg, type ListRequest, type ProductMsg, type ProductSetMsg, type ReferenceImageMsg } from '../core/messages';
 import { names, type LocationName, type ProductName } from '../core/names';
 import { paginate } from './page-token';
@@ -32,14 +33,14 @@ export interface IndexRefresher {
  * goes through here.
  */
 export async function recordIndexChanges(
-  store: CatalogStore,
+  feed: IndexFeedStore,
   scope: LocationName,
   changes: readonly IndexChangeTarget[],
   now: Date,
   index?: IndexRefresher,
 ): Promise<void> {
   if (changes.length === 0) return;
-  const seqs = await store.appendIndexChanges(scope, changes, now);
+  const seqs = await feed.appendIndexChanges(scope, changes, now);
   await index?.applyOwn(scope, changes, seqs);
 }
 
@@ -61,6 +62,7 @@ type Empty = Record<string, never>;
 export class CatalogService {
   constructor(
     private readonly store: CatalogStore,
+    private readonly feed: IndexFeedStore,
     private readonly limits: CatalogLimits,
     private readonly processor: ReferenceImageProcessor,
     private readonly index?: IndexRefresher,
@@ -275,7 +277,7 @@ export class CatalogService {
 
   /** After a change search must see: recorded in the feed, applied here before answering. */
   private changed(scope: LocationName, changes: readonly IndexChangeTarget[]): Promise<void> {
-    return recordIndexChanges(this.store, scope, changes, this.clock(), this.index);
+    return recordIndexChanges(this.feed, scope, changes, this.clock(), this.index);
   }
 
   /** indexTime tells what search sees: when this process last built the set's index. */

@@ -15,7 +15,7 @@ import { invalidArgument, isMetapixelError, permissionDenied, Code } from '../co
 import { names } from '../core/names';
 import { mapLimit } from '../core/concurrency';
 import { toTimestamp, type Timestamp } from '../core/messages';
-import type { OperationRecord } from '../store/catalog-store';
+import type { OperationRecord } from '../store/operation-store';
 import type { JobControl, JobHandler, JobOutcome } from './job-runner';
 import type { OperationsService } from './operations-service';
 import { toOperationMsg } from './operation-view';

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { Code, isMetapixelError } from '../core/errors';
 import { projectPrincipal, runInCall } from '../core/context';
 import type { OperationName } from '../core/names';
-import type { CatalogStore, OperationRecord, StatusRecord } from '../store/catalog-store';
+import type { StatusRecord } from '../store/catalog-store';
+import type { OperationRecord, OperationStore } from '../store/operation-store';
 import { opName } from './operations-service';
 
 export interface JobControl {
@@ -50,7 +51,7 @@ export class JobRunner {
   private claiming = false;
 
   constructor(
-    private readonly store: CatalogStore,
+    private readonly store: OperationStore,
     handlers: JobHandler[],
     private readonly opts: JobRunnerOptions,
     private readonly log: Logger,

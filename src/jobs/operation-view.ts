@@ -1,7 +1,7 @@
 /** Operation records to google.longrunning.Operation messages. */
 import { names } from '../core/names';
 import { toTimestamp } from '../core/messages';
-import type { OperationRecord } from '../store/catalog-store';
+import type { OperationRecord } from '../store/operation-store';
 
 /** google.cloud.vision.v1.BatchOperationMetadata, the metadata of imports and purges. */
 export const BATCH_METADATA_TYPE = 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata';

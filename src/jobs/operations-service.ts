@@ -7,7 +7,7 @@ import { failedPrecondition, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
 import { names, type OperationName } from '../core/names';
 import { paginate } from '../catalog/page-token';
-import type { CatalogStore, OperationRecord } from '../store/catalog-store';
+import type { OperationRecord, OperationStore } from '../store/operation-store';
 import { toOperationMsg } from './operation-view';
 
 export interface NewOperation {
@@ -20,7 +20,7 @@ export interface NewOperation {
 
 /**
  * Builds a done operation's response from results kept apart from its record (an
- * import's per-line statuses live in result chunks; see CatalogStore.putOperationResults).
+ * import's per-line statuses live in result chunks; see OperationStore.putOperationResults).
  */
 export type ResponseAssembler = (rec: OperationRecord) => Promise<unknown>;
 
@@ -42,7 +42,7 @@ export class OperationsService {
   private readonly assemblers: Readonly<Record<string, ResponseAssembler>>;
 
   constructor(
-    private readonly store: CatalogStore,
+    private readonly store: OperationStore,
     private readonly hooks: OperationsHooks = {},
   ) {
     this.clock = hooks.clock ?? (() => new Date());

@@ -7,7 +7,7 @@
 import type { CallContext } from '../core/context';
 import { names } from '../core/names';
 import { toTimestamp } from '../core/messages';
-import type { OperationRecord } from '../store/catalog-store';
+import type { OperationRecord } from '../store/operation-store';
 import { opName, type OperationsService } from './operations-service';
 
 /**

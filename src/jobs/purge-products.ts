@@ -14,7 +14,9 @@ import { names, type LocationName } from '../core/names';
 import { toTimestamp } from '../core/messages';
 import * as rules from '../catalog/rules';
 import { productChanges, recordIndexChanges, type IndexRefresher } from '../catalog/catalog-service';
-import type { CatalogStore, IndexChangeTarget, OperationRecord, ProductRecord } from '../store/catalog-store';
+import type { CatalogStore, ProductRecord } from '../store/catalog-store';
+import type { IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
+import type { OperationRecord } from '../store/operation-store';
 import type { JobControl, JobHandler, JobOutcome } from './job-runner';
 import type { OperationsService } from './operations-service';
 import type { JobProgress } from './progress';
@@ -100,6 +102,7 @@ export class PurgeProductsJob implements JobHandler {
 
   constructor(
     private readonly store: CatalogStore,
+    private readonly feed: IndexFeedStore,
     private readonly index?: IndexRefresher,
     private readonly clock: () => Date = () => new Date(),
     private readonly pageSize = PAGE,
@@ -174,6 +177,6 @@ export class PurgeProductsJob implements JobHandler {
   }
 
   private changed(scope: LocationName, changes: readonly IndexChangeTarget[]): Promise<void> {
-    return recordIndexChanges(this.store, scope, changes, this.clock(), this.index);
+    return recordIndexChanges(this.feed, scope, changes, this.clock(), this.index);
   }
 }

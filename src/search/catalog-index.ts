@@ -1,6 +1,6 @@
 /**
  * Keeps one in-memory ProductSetIndex per product set in step with the store by following
- * the index change feed (CatalogStore.appendIndexChanges): every `pollMs` the changes after
+ * the index change feed (IndexFeedStore.appendIndexChanges): every `pollMs` the changes after
  * the last position applied are read and each is applied by reading the state it names
  * (one product in one set: O(that product's regions); a set itself: built or dropped).
  * A process's own writes are applied at once (applyOwn), so they are searchable before the
@@ -19,7 +19,8 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LocationName } from '../core/names';
-import type { CatalogStore, IndexChange, IndexChangeTarget, ProductRecord } from '../store/catalog-store';
+import type { CatalogStore, ProductRecord } from '../store/catalog-store';
+import type { IndexChange, IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
 import { ProductSetIndex, type IndexedRegion } from './product-set-index';
 import type { Hasher } from './hasher';
 import type { CompactEmbeddingCodec } from './compact-embedding';
@@ -100,6 +101,7 @@ export class CatalogIndex {
 
   constructor(
     private readonly store: CatalogStore,
+    private readonly feed: IndexFeedStore,
     private readonly hasher: Hasher,
     private readonly codec: CompactEmbeddingCodec | undefined,
     private readonly log: Logger,
@@ -110,7 +112,7 @@ export class CatalogIndex {
   }
 
   async start(): Promise<void> {
-    const head = await this.store.indexFeedHead();
+    const head = await this.feed.indexFeedHead();
     this.feedId = head.feedId;
     const started = Date.now();
     if (await this.loadSnapshot()) {
@@ -195,7 +197,7 @@ export class CatalogIndex {
 
   private async pollOnce(): Promise<void> {
     for (;;) {
-      const changes = await this.store.listIndexChanges(this.watermark, CHANGES_PAGE);
+      const changes = await this.feed.listIndexChanges(this.watermark, CHANGES_PAGE);
       const fresh = changes.filter((c) => !this.appliedAbove.has(c.seq));
       await this.applyAll(fresh);
       for (const c of changes) this.appliedAbove.add(c.seq);
@@ -277,7 +279,7 @@ export class CatalogIndex {
     const now = this.clock().getTime();
     if (!retention || now - this.lastTrim < TRIM_EVERY_MS) return;
     this.lastTrim = now;
-    const n = await this.store.trimIndexChanges(new Date(now - retention));
+    const n = await this.feed.trimIndexChanges(new Date(now - retention));
     if (n) this.log.info({ changes: n }, 'index changes past retention trimmed');
   }
 

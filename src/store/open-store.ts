@@ -1,9 +1,9 @@
 /**
- * Picks the CatalogStore implementation: MongoDB when a URI is configured, otherwise the
+ * Picks the store implementation: MongoDB when a URI is configured, otherwise the
  * embedded SQLite file under the data directory.
  */
 import { join } from 'node:path';
-import type { CatalogStore } from './catalog-store';
+import type { Stores } from './stores';
 import { MongoStore } from './mongo/mongo-store';
 import { SqliteStore } from './sqlite/sqlite-store';
 
@@ -15,7 +15,7 @@ export interface StoreOptions {
   dataDir: string;
 }
 
-export async function openStore(opts: StoreOptions): Promise<CatalogStore> {
+export async function openStore(opts: StoreOptions): Promise<Stores> {
   if (opts.mongodbUri) return MongoStore.connect(opts.mongodbUri, mongoDbName(opts.mongodbUri));
   return SqliteStore.open(join(opts.dataDir, SQLITE_FILE));
 }

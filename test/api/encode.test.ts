@@ -189,7 +189,7 @@ test('codes equal the codes the index stores for the same photo (reference image
   const stored = async (id: string, category: string) => {
     await client.createProduct({ parent: PARENT, productId: id, product: { displayName: id, productCategory: category } });
     await client.createReferenceImage({ parent: `${PARENT}/products/${id}`, referenceImageId: 'front', referenceImage: { uri: 'gs://catalog/dog.jpg' } });
-    const rec = await server.store.getReferenceImage({ project: 'codes', location: 'us-west1', product: id, referenceImage: 'front' });
+    const rec = await server.store.catalog.getReferenceImage({ project: 'codes', location: 'us-west1', product: id, referenceImage: 'front' });
     return rec!.regions.map((r) => ({ box: [r.box.x0, r.box.y0, r.box.x1, r.box.y1], source: r.source, hex: Buffer.from(r.code!).toString('hex') }));
   };
   const general = await stored('dog-general', 'general-v1');

@@ -19,14 +19,14 @@ const RESPONSE = 'type.googleapis.com/google.cloud.vision.v1.ImportProductSetsRe
 
 test.each(TRANSPORTS)('GetOperation and ListOperations over %s', async (transport) => {
   const project = `ops-${transport}`;
-  const ops = new OperationsService(server.store);
+  const ops = new OperationsService(server.store.operations);
   // Queued under a kind no worker claims during this test (the poll interval is long).
   const running = await ops.enqueue({
     project, location: 'us-west1', kind: 'test-only', request: {},
     metadata: { '@type': META, state: 'PROCESSING', submitTime: { seconds: '1700000000', nanos: 0 } },
   });
   const finished = await ops.enqueue({ project, location: 'us-west1', kind: 'test-only', request: {}, metadata: { '@type': META, state: 'SUCCESSFUL' } });
-  await server.store.updateOperation(
+  await server.store.operations.updateOperation(
     { project, location: 'us-west1', operation: finished.id },
     {
       done: true,

@@ -18,15 +18,15 @@ async function seed(dataDir: string): Promise<void> {
   const store = await openStore({ dataDir });
   try {
     const now = new Date();
-    for (const id of ['big', 'keep']) await store.createProductSet({ ...scope, id, displayName: id, createTime: now, updateTime: now });
-    const product = (id: string) => store.createProduct({ ...scope, id, displayName: id, description: '', productCategory: 'general-v1', labels: [], createTime: now, updateTime: now });
+    for (const id of ['big', 'keep']) await store.catalog.createProductSet({ ...scope, id, displayName: id, createTime: now, updateTime: now });
+    const product = (id: string) => store.catalog.createProduct({ ...scope, id, displayName: id, description: '', productCategory: 'general-v1', labels: [], createTime: now, updateTime: now });
     for (let i = 0; i < SIZE; i++) {
       const id = `p${String(i).padStart(4, '0')}`;
       await product(id);
-      await store.addProductToSet({ ...scope, productSet: 'big' }, id);
+      await store.catalog.addProductToSet({ ...scope, productSet: 'big' }, id);
     }
     await product('kept');
-    await store.addProductToSet({ ...scope, productSet: 'keep' }, 'kept');
+    await store.catalog.addProductToSet({ ...scope, productSet: 'keep' }, 'kept');
     await product('orphan');
   } finally {
     await store.close();

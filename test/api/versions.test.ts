@@ -13,8 +13,9 @@ test('every beta method whose v1 twin is served is bound to it, and only those',
   const seen: [string, unknown][] = [];
   const v1 = (name: string) => async (req: unknown) => (seen.push([name, req]), { name });
   const methods = new MethodTable()
-    .addService('google.cloud.vision.v1.ProductSearch', { h: v1('CreateProduct'), p: v1('PurgeProducts') }, { CreateProduct: 'h', PurgeProducts: 'p' })
-    .addService('google.cloud.vision.v1.ImageAnnotator', { h: v1('BatchAnnotateImages') }, { BatchAnnotateImages: 'h' });
+    .add('google.cloud.vision.v1.ProductSearch/CreateProduct', v1('CreateProduct'))
+    .add('google.cloud.vision.v1.ProductSearch/PurgeProducts', v1('PurgeProducts'))
+    .add('google.cloud.vision.v1.ImageAnnotator/BatchAnnotateImages', v1('BatchAnnotateImages'));
   addBetaVersions(methods, loadRoot());
   expect(BETA_SERVICES).toEqual([
     'google.cloud.vision.v1p3beta1.ProductSearch',

@@ -14,7 +14,8 @@ import { GcsWriter } from '../../src/images/gcs-writer';
 import { Authenticator, parseGrants } from '../../src/core/auth';
 import { OperationsService } from '../../src/jobs/operations-service';
 import { openStore } from '../../src/store/open-store';
-import type { CatalogStore, OperationRecord } from '../../src/store/catalog-store';
+import type { OperationRecord } from '../../src/store/operation-store';
+import type { Stores } from '../../src/store/stores';
 import type { JobControl } from '../../src/jobs/job-runner';
 
 let dir: string;
@@ -104,12 +105,12 @@ test('an output prefix that escapes the local bucket directory fails the write',
 
 describe('the project of the operation', () => {
   const auth = new Authenticator(parseGrants('k1=acme,beta;k2=*'), new Map());
-  let store: CatalogStore;
+  let store: Stores;
   let service: AsyncAnnotateService;
   beforeEach(async () => {
     store = await openStore({ dataDir: dir });
     const writer = new GcsWriter({ storage: {} as never /* unused with localDir */, localDir: dir, timeoutMs: 1000 });
-    service = new AsyncAnnotateService(new OperationsService(store), writer, 'fallback');
+    service = new AsyncAnnotateService(new OperationsService(store.operations), writer, 'fallback');
   });
   afterEach(async () => store.close());
 
@@ -127,7 +128,7 @@ describe('the project of the operation', () => {
   test('with a parent: that project, which the caller must be granted', async () => {
     expect((await call('k1', 'projects/beta/locations/eu')).name).toMatch(/^projects\/beta\/locations\/eu\/operations\//);
     await expect(call('k1', 'projects/other')).rejects.toMatchObject({ code: 7 });
-    const stored = (await store.listOperations({ project: 'beta', location: 'eu' }, { limit: 10 }))[0];
+    const stored = (await store.operations.listOperations({ project: 'beta', location: 'eu' }, { limit: 10 }))[0];
     expect(stored.metadata).toMatchObject({ state: 'CREATED' });
     expect(stored.request).toMatchObject({ outputConfig: { gcsDestination: { uri: 'gs://out/x/' }, batchSize: 20 } });
   });

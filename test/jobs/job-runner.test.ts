@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { openStore } from '../../src/store/open-store';
-import type { CatalogStore } from '../../src/store/catalog-store';
+import type { OperationStore } from '../../src/store/operation-store';
+import type { Stores } from '../../src/store/stores';
 import { OperationsService, opName } from '../../src/jobs/operations-service';
 import { JobRunner } from '../../src/jobs/job-runner';
 import type { CallContext } from '../../src/core/context';
@@ -17,14 +18,16 @@ import type { CallContext } from '../../src/core/context';
 const ctx: CallContext = { principal: { id: 't', assertProject: () => undefined }, requestId: 'r' };
 const silent = pino({ level: 'silent' });
 let dir: string;
-let store: CatalogStore;
+let stores: Stores;
+let store: OperationStore;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-jobs-'));
-  store = await openStore({ dataDir: dir });
+  stores = await openStore({ dataDir: dir });
+  store = stores.operations;
 });
 afterEach(async () => {
-  await store.close();
+  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

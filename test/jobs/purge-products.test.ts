@@ -9,7 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { openStore } from '../../src/store/open-store';
-import type { CatalogStore, OperationRecord } from '../../src/store/catalog-store';
+import type { CatalogStore } from '../../src/store/catalog-store';
+import type { IndexFeedStore } from '../../src/store/index-feed-store';
+import type { OperationRecord, OperationStore } from '../../src/store/operation-store';
+import type { Stores } from '../../src/store/stores';
 import { OperationsService, opName } from '../../src/jobs/operations-service';
 import { JobRunner, type JobControl } from '../../src/jobs/job-runner';
 import { PURGE_PRODUCTS_KIND, PurgeProductsJob, type PurgeTarget } from '../../src/jobs/purge-products';
@@ -18,14 +21,18 @@ import type { CallContext } from '../../src/core/context';
 const scope = { project: 'p', location: 'l' };
 const ctx: CallContext = { principal: { id: 't', assertProject: () => undefined }, requestId: 'r' };
 let dir: string;
+let stores: Stores;
 let store: CatalogStore;
+let feed: IndexFeedStore;
+let operations: OperationStore;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-purge-'));
-  store = await openStore({ dataDir: dir });
+  stores = await openStore({ dataDir: dir });
+  ({ catalog: store, indexFeed: feed, operations } = stores);
 });
 afterEach(async () => {
-  await store.close();
+  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -48,28 +55,33 @@ async function remaining(): Promise<string[]> {
 
 /** The index changes recorded in the feed so far, as `set/product`. */
 async function changes(): Promise<string[]> {
-  return (await store.listIndexChanges(0, 10_000)).map((c) => `${c.setId}/${c.productId ?? '*'}`);
+  return (await feed.listIndexChanges(0, 10_000)).map((c) => `${c.setId}/${c.productId ?? '*'}`);
 }
 
 /** A persisted operation and a JobControl that writes progress as the runner does. */
 async function operation(target: PurgeTarget) {
-  const op = await new OperationsService(store).enqueue({ ...scope, kind: PURGE_PRODUCTS_KIND, request: target, metadata: { state: 'PROCESSING' } });
+  const op = await new OperationsService(operations).enqueue({ ...scope, kind: PURGE_PRODUCTS_KIND, request: target, metadata: { state: 'PROCESSING' } });
   const abort = new AbortController();
   const checkpoints: unknown[] = [];
   const ctl: JobControl = {
     signal: abort.signal,
     progress: async (metadata, checkpoint) => {
       checkpoints.push(checkpoint);
-      await store.updateOperation(opName(op), { metadata, checkpoint }, new Date());
+      await operations.updateOperation(opName(op), { metadata, checkpoint }, new Date());
     },
   };
-  const reload = async () => (await store.getOperation(opName(op))) as OperationRecord;
+  const reload = async () => (await operations.getOperation(opName(op))) as OperationRecord;
   return { op, ctl, abort, checkpoints, reload };
 }
 
-/** The store with some methods replaced (the rest still reach the real store). */
+/** The catalog store with some methods replaced (the rest still reach the real store). */
 function wrap(overrides: Partial<CatalogStore>): CatalogStore {
   return Object.assign(Object.create(store) as CatalogStore, overrides);
+}
+
+/** The index feed with some methods replaced. */
+function wrapFeed(overrides: Partial<IndexFeedStore>): IndexFeedStore {
+  return Object.assign(Object.create(feed) as IndexFeedStore, overrides);
 }
 
 test('a crash after a page resumes from the checkpoint without re-listing finished pages', async () => {
@@ -84,14 +96,14 @@ test('a crash after a page resumes from the checkpoint without re-listing finish
       if ((checkpoint as { touch?: string[] }).touch === undefined && ++pages === 2) throw new Error('killed');
     },
   };
-  await expect(new PurgeProductsJob(store, undefined, undefined, 10).run(op, crashing)).rejects.toThrow('killed');
+  await expect(new PurgeProductsJob(store, feed, undefined, undefined, 10).run(op, crashing)).rejects.toThrow('killed');
   expect(await remaining()).toEqual(['p20', 'p21', 'p22', 'p23', 'p24']);
   expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20, progress: { processedLines: 20, failedLines: 0 } });
 
   const afters: (string | undefined)[] = [];
   const listing = wrap({ listProductsInSet: (s, page) => (afters.push(page.after), store.listProductsInSet(s, page)) });
   const resumed = await reload();
-  await expect(new PurgeProductsJob(listing, undefined, undefined, 10).run(resumed, ctl)).resolves.toEqual({ '@type': 'type.googleapis.com/google.protobuf.Empty' });
+  await expect(new PurgeProductsJob(listing, feed, undefined, undefined, 10).run(resumed, ctl)).resolves.toEqual({ '@type': 'type.googleapis.com/google.protobuf.Empty' });
   expect(afters[0]).toBe('p19');
   expect(await remaining()).toEqual([]);
   expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25, progress: { processedLines: 25, failedLines: 0 } });
@@ -110,11 +122,11 @@ test('a crash inside a page: on resume the products it deleted count once, and t
       return store.deleteProduct(name);
     },
   });
-  await expect(new PurgeProductsJob(dying, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed mid-page');
+  await expect(new PurgeProductsJob(dying, feed, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed mid-page');
   // Page 2 had deleted p10..p12 when it died; its checkpoint still says 10 deleted.
   expect(await remaining()).toEqual(Array.from({ length: 12 }, (_, i) => id('p', i + 13)));
   expect((await reload()).checkpoint).toMatchObject({ after: 'p09', deleted: 10, pending: Array.from({ length: 10 }, (_, i) => id('p', i + 10)) });
-  await new PurgeProductsJob(store, undefined, undefined, 10).run(await reload(), ctl);
+  await new PurgeProductsJob(store, feed, undefined, undefined, 10).run(await reload(), ctl);
   expect(await remaining()).toEqual([]);
   expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25, progress: { processedLines: 25, failedLines: 0 } });
 });
@@ -126,13 +138,13 @@ test('a crash between deleting a page and recording its index changes is repaire
   const { op, ctl, reload } = await operation({ productSetId: 'big' });
   const before = await changes();
   let appends = 0;
-  const failing = wrap({
+  const failing = wrapFeed({
     appendIndexChanges: async (...args) => {
       if (++appends === 2) throw new Error('killed before recording');
-      return store.appendIndexChanges(...args);
+      return feed.appendIndexChanges(...args);
     },
   });
-  await expect(new PurgeProductsJob(failing, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed before recording');
+  await expect(new PurgeProductsJob(store, failing, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed before recording');
   // Page 2 (p10..p14, with p12 also in `other`) is deleted, but its changes are not recorded.
   expect(await remaining()).toEqual([]);
   const page1 = Array.from({ length: 10 }, (_, i) => `big/${id('p', i)}`);
@@ -149,7 +161,7 @@ test('a crash between deleting a page and recording its index changes is repaire
 
   const applied: unknown[] = [];
   const index = { applyOwn: async (_s: unknown, c: readonly unknown[]) => void applied.push(...c), indexTime: () => undefined };
-  await new PurgeProductsJob(store, index, undefined, 10).run(await reload(), ctl);
+  await new PurgeProductsJob(store, feed, index, undefined, 10).run(await reload(), ctl);
   expect((await changes()).slice(before.length + 10)).toEqual(['big/p10', 'big/p11', 'big/p12', 'other/p12', 'big/p13', 'big/p14']);
   expect(applied).toEqual(page2);
 });
@@ -160,7 +172,7 @@ test('every page records and applies one change per deleted product and set: O(p
   const { op, ctl } = await operation({ productSetId: 'big' });
   const batches: number[] = [];
   const index = { applyOwn: async (_s: unknown, c: readonly unknown[]) => void batches.push(c.length), indexTime: () => undefined };
-  await new PurgeProductsJob(store, index, undefined, 10).run(op, ctl);
+  await new PurgeProductsJob(store, feed, index, undefined, 10).run(op, ctl);
   expect(await remaining()).toEqual([]);
   expect(batches).toEqual([10, 10, 10, 10, 5]);
   expect((await changes()).filter((c) => c.endsWith('/*'))).toEqual([]);
@@ -171,7 +183,7 @@ test('a checkpoint of an older build (set ids in `touch`) replays as whole-set c
   for (let i = 0; i < 3; i++) await product(id('p', i), ['big']);
   const { op, ctl } = await operation({ productSetId: 'big' });
   const before = (await changes()).length;
-  await new PurgeProductsJob(store, undefined, undefined, 10).run({ ...op, checkpoint: { deleted: 0, touch: ['big'] } }, ctl);
+  await new PurgeProductsJob(store, feed, undefined, undefined, 10).run({ ...op, checkpoint: { deleted: 0, touch: ['big'] } }, ctl);
   expect((await changes()).slice(before)).toEqual(['big/*', 'big/p00', 'big/p01', 'big/p02']);
 });
 
@@ -186,7 +198,7 @@ test('a cancel lands between pages: the page in flight finishes, later pages are
       return store.deleteProduct(name);
     },
   });
-  await expect(new PurgeProductsJob(cancelling, undefined, undefined, 10).run(op, ctl)).rejects.toBe('cancelled');
+  await expect(new PurgeProductsJob(cancelling, feed, undefined, undefined, 10).run(op, ctl)).rejects.toBe('cancelled');
   expect(await remaining()).toEqual(['p20', 'p21', 'p22', 'p23', 'p24']);
   expect((await reload()).checkpoint).toEqual({ after: 'p19', deleted: 20, progress: { processedLines: 20, failedLines: 0 } });
 });
@@ -200,7 +212,7 @@ test('an orphan purge deletes only products in no set, scanning every product on
     listSetsOfProduct: () => Promise.reject(new Error('one lookup per product')),
     listSetsOfProducts: (scope, ids) => (lookups.push([...ids]), store.listSetsOfProducts(scope, ids)),
   });
-  await new PurgeProductsJob(counting, undefined, undefined, 4).run(op, ctl);
+  await new PurgeProductsJob(counting, feed, undefined, undefined, 4).run(op, ctl);
   expect(await remaining()).toEqual(['a00', 'a03', 'a06', 'a09']);
   // Pages of 4 over the products left after each page's deletes: every product seen once.
   expect(lookups.flat().sort()).toEqual(Array.from({ length: 11 }, (_, i) => id('a', i)));
@@ -211,8 +223,8 @@ test('through the JobRunner: CancelOperation ends a purge with CANCELLED metadat
   await set('big');
   for (let i = 0; i < 40; i++) await product(id('p', i), ['big']);
   const slow = wrap({ deleteProduct: async (name) => (await new Promise((r) => setTimeout(r, 15)), store.deleteProduct(name)) });
-  const runner = new JobRunner(store, [new PurgeProductsJob(slow, undefined, undefined, 5)], { concurrency: 1, leaseMs: 500, pollMs: 50 }, pino({ level: 'silent' }));
-  const ops = new OperationsService(store, { onQueued: () => runner.wake(), onCancelRequested: (n) => runner.cancelLocal(n) });
+  const runner = new JobRunner(operations, [new PurgeProductsJob(slow, feed, undefined, undefined, 5)], { concurrency: 1, leaseMs: 500, pollMs: 50 }, pino({ level: 'silent' }));
+  const ops = new OperationsService(operations, { onQueued: () => runner.wake(), onCancelRequested: (n) => runner.cancelLocal(n) });
   runner.start();
   try {
     const op = await ops.enqueue({ ...scope, kind: PURGE_PRODUCTS_KIND, request: { productSetId: 'big' }, metadata: { '@type': 'x', state: 'PROCESSING' } });
@@ -225,8 +237,8 @@ test('through the JobRunner: CancelOperation ends a purge with CANCELLED metadat
     };
     await until(async () => (await remaining()).length < 40);
     await ops.cancelOperation({ name }, ctx);
-    await until(async () => (await store.getOperation(opName(op)))!.done);
-    const done = await store.getOperation(opName(op));
+    await until(async () => (await operations.getOperation(opName(op)))!.done);
+    const done = await operations.getOperation(opName(op));
     expect(done).toMatchObject({ error: { code: 1 }, metadata: { state: 'CANCELLED', endTime: { seconds: expect.any(String) } } });
     const left = (await remaining()).length;
     expect(left).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CATEGORY_CLASSES, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/regions/regions';
+import { canonicalCategory, CATEGORY_CLASSES, categoryOfClass, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/regions/regions';
 
 const size = { width: 1000, height: 800 };
 const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({ name, score: 0.8, box: { x0, y0, x1, y1 } });
@@ -49,16 +49,41 @@ test('at most MAX_REGIONS regions per reference image, the whole image always am
   expect(regions[0].source).toBe('whole-image');
 });
 
-test('every category Google accepts has its own mapping; legacy ones follow their successors', () => {
-  expect(classesForCategory('general-v1')).toBe('any');
-  for (const c of ['homegoods-v2', 'apparel-v2', 'toys-v2', 'packagedgoods-v1']) {
+test('each category maps to exactly its classes; legacy ones follow their successors; unknown ones take any class', () => {
+  const sorted = (c: string) => {
     const classes = classesForCategory(c);
-    expect(Array.isArray(classes) && classes.length > 0).toBe(true);
+    return classes === 'any' ? classes : [...classes].sort();
+  };
+  expect(sorted('apparel-v2')).toEqual(['Backpack', 'Boot', 'Footwear', 'Handbag', 'High heels', 'Suitcase', 'Tie', 'Umbrella']);
+  expect(sorted('homegoods-v2')).toEqual([
+    'Bed', 'Bench', 'Book', 'Bowl', 'Chair', 'Clock', 'Coffee cup', 'Computer monitor', 'Couch', 'Desk', 'Fork', 'Houseplant',
+    'Kitchen & dining room table', 'Knife', 'Microwave oven', 'Mug', 'Oven', 'Refrigerator', 'Sink', 'Spoon', 'Table',
+    'Television', 'Toaster', 'Toilet', 'Vase', 'Wine glass',
+  ]);
+  expect(sorted('toys-v2')).toEqual(['Airplane', 'Ball', 'Bicycle', 'Boat', 'Car', 'Flying disc', 'Kite', 'Skateboard', 'Teddy bear', 'Train']);
+  expect(sorted('packagedgoods-v1')).toEqual(['Book', 'Bottle', 'Box', 'Coffee cup', 'Mug', 'Wine glass']);
+  expect(classesForCategory('general-v1')).toBe('any');
+  for (const [legacy, current] of [['apparel', 'apparel-v2'], ['homegoods', 'homegoods-v2'], ['toys', 'toys-v2']]) {
+    expect(classesForCategory(legacy)).toEqual(classesForCategory(current));
+    expect(canonicalCategory(legacy)).toBe(current);
   }
-  expect(classesForCategory('apparel')).toBe(classesForCategory('apparel-v2'));
-  expect(classesForCategory('homegoods')).toBe(classesForCategory('homegoods-v2'));
-  expect(classesForCategory('toys')).toBe(classesForCategory('toys-v2'));
   expect(classesForCategory('no-such-category')).toBe('any');
+  expect(classesForCategory('packagedgoods')).toBe('any'); // no legacy name: not a -v1 alias
+});
+
+test('categoryOfClass is the first narrower category listing the class, else general-v1', () => {
+  const order = Object.keys(CATEGORY_CLASSES);
+  for (const [category, classes] of Object.entries(CATEGORY_CLASSES)) {
+    if (classes === 'any') continue;
+    for (const c of classes) {
+      const got = categoryOfClass(c);
+      expect((CATEGORY_CLASSES[got] as readonly string[]).includes(c)).toBe(true);
+      expect(order.indexOf(got)).toBeLessThanOrEqual(order.indexOf(category));
+    }
+  }
+  expect(categoryOfClass('Book')).toBe('homegoods-v2'); // also packagedgoods-v1, listed later
+  expect(categoryOfClass('Bottle')).toBe('packagedgoods-v1');
+  expect(categoryOfClass('Person')).toBe('general-v1');
 });
 
 test('every mapped class is a class the shipped detectors can report', () => {

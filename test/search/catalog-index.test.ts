@@ -14,7 +14,8 @@ import { CatalogIndex, parseIndexShard, shardOf } from '../../src/search/catalog
 import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
-import type { CatalogStore, RegionRecord } from '../../src/store/catalog-store';
+import type { RegionRecord } from '../../src/store/catalog-store';
+import type { Stores } from '../../src/store/stores';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { startJongodb, type Jongodb } from '../support/jongodb';
@@ -40,7 +41,7 @@ afterAll(async () => {
 });
 
 let dbCount = 0;
-const stores: [string, () => Promise<CatalogStore>][] = [
+const stores: [string, () => Promise<Stores>][] = [
   ['sqlite', () => SqliteStore.open(':memory:')],
   ['mongodb (jongodb)', () => MongoStore.connect(mongo.uri, `catalog_index_${process.pid}_${++dbCount}`)],
 ];
@@ -70,17 +71,18 @@ function regions(rng: SeededRandom, centres: Float32Array[], n: number): RegionR
 
 describe.each(stores)('%s', (_name, open) => {
   test('random writes applied in place answer as a full rebuild, for the writer, a follower and a snapshot', async () => {
-    const store = await open();
+    const stores = await open();
+    const { catalog: store, indexFeed: feed } = stores;
     const rng = new SeededRandom(3);
     const centres = Array.from({ length: 4 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.03 * rng.gaussian())));
     const snapshots = mkdtempSync(path.join(os.tmpdir(), 'mpx-ci-snap-'));
-    const make = (snapshotDir?: string) => new CatalogIndex(store, hasher, codec, log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
+    const make = (snapshotDir?: string) => new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
     const writer = make(snapshots);
     const follower = make();
     await writer.start();
     await follower.start();
     const now = new Date(0);
-    const changed = (changes: Parameters<typeof recordIndexChanges>[2]) => recordIndexChanges(store, SCOPE, changes, now, writer);
+    const changed = (changes: Parameters<typeof recordIndexChanges>[2]) => recordIndexChanges(feed, SCOPE, changes, now, writer);
     for (const id of SETS) {
       await store.createProductSet({ ...SCOPE, id, displayName: id, createTime: now, updateTime: now });
       await changed([{ setId: id }]);
@@ -167,7 +169,7 @@ describe.each(stores)('%s', (_name, open) => {
     expect(answers(restarted)).toEqual(after);
 
     for (const i of [writer, follower, restarted]) await i.close();
-    await store.close();
+    await stores.close();
   }, 120000);
 });
 
@@ -182,11 +184,12 @@ describe('shards', () => {
   });
 
   test('each shard\'s index holds exactly its sets, and follows changes of no other', async () => {
-    const store = await SqliteStore.open(':memory:');
+    const stores = await SqliteStore.open(':memory:');
+    const { catalog: store, indexFeed: feed } = stores;
     const now = new Date(0);
     const ids = Array.from({ length: 12 }, (_, i) => `set${i}`);
     for (const id of ids) await store.createProductSet({ ...SCOPE, id, displayName: id, createTime: now, updateTime: now });
-    const shards = [0, 1, 2].map((index) => new CatalogIndex(store, hasher, codec, log, { pollMs: 3600_000, shard: { index, count: 3 } }));
+    const shards = [0, 1, 2].map((index) => new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, shard: { index, count: 3 } }));
     for (const s of shards) await s.start();
     for (const id of ids) {
       const holders = shards.filter((s) => s.get(SCOPE, id));
@@ -195,11 +198,11 @@ describe('shards', () => {
       expect(shards.filter((s) => s.holds(SCOPE, id))).toEqual(holders);
     }
     await store.createProductSet({ ...SCOPE, id: 'late', displayName: 'late', createTime: now, updateTime: now });
-    await recordIndexChanges(store, SCOPE, [{ setId: 'late' }], now);
+    await recordIndexChanges(feed, SCOPE, [{ setId: 'late' }], now);
     for (const s of shards) await s.poll();
     expect(shards.filter((s) => s.get(SCOPE, 'late')).length).toBe(1);
     expect(shards.reduce((n, s) => n + s.counters.rebuilds, 0)).toBe(13);
     for (const s of shards) await s.close();
-    await store.close();
+    await stores.close();
   });
 });

@@ -7,7 +7,7 @@ import { MongoClient } from 'mongodb';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { openStore } from '../../src/store/open-store';
 import { startJongodb, type Jongodb } from '../support/jongodb';
-import { runStoreContract } from './contract';
+import { runStoreContracts } from './contract';
 import { A, product, productName, productSet, setName } from './contract/fixtures';
 
 let server: Jongodb | undefined;
@@ -24,7 +24,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-runStoreContract('mongodb (jongodb)', () => MongoStore.connect(uri(), freshDb()), undefined, {
+runStoreContracts('mongodb (jongodb)', () => MongoStore.connect(uri(), freshDb()), undefined, {
   // jongodb compares strings by UTF-16 code unit; real MongoDB compares UTF-8 bytes, which
   // is code-point order. The store relies on the server's order, so only this server fails.
   codePointOrder: 'jongodb orders strings by UTF-16 code unit, unlike MongoDB',
@@ -37,12 +37,12 @@ describe('MongoStore', () => {
   it('connect is repeatable on one database (indexes are ensured idempotently)', async () => {
     const db = freshDb();
     const first = await MongoStore.connect(uri(), db);
-    await first.createProduct(product(A, 'p1'));
+    await first.catalog.createProduct(product(A, 'p1'));
     await first.close();
     const second = await MongoStore.connect(uri(), db);
     try {
-      expect(await second.createProduct(product(A, 'p1'))).toBe(false);
-      expect(await second.getProduct(productName(A, 'p1'))).toEqual(product(A, 'p1'));
+      expect(await second.catalog.createProduct(product(A, 'p1'))).toBe(false);
+      expect(await second.catalog.getProduct(productName(A, 'p1'))).toEqual(product(A, 'p1'));
     } finally {
       await second.close();
     }
@@ -53,9 +53,9 @@ describe('MongoStore', () => {
     const store = await MongoStore.connect(uri(), db);
     const client = await new MongoClient(uri()).connect();
     try {
-      await store.createProductSet(productSet(A, 's1'));
-      await store.createProduct(product(A, 'p1'));
-      await store.addProductToSet(setName(A, 's1'), 'p1');
+      await store.catalog.createProductSet(productSet(A, 's1'));
+      await store.catalog.createProduct(product(A, 'p1'));
+      await store.catalog.addProductToSet(setName(A, 's1'), 'p1');
       // Orphans as an interrupted add racing a delete could leave them.
       const memberships = client.db(db).collection<{ _id: string }>('memberships');
       const orphan = (setId: string, productId: string) => ({
@@ -66,9 +66,9 @@ describe('MongoStore', () => {
       });
       await memberships.insertOne(orphan('s1', 'gone-product'));
       await memberships.insertOne(orphan('gone-set', 'p1'));
-      const page = await store.listProductsInSet(setName(A, 's1'), { limit: 1 });
+      const page = await store.catalog.listProductsInSet(setName(A, 's1'), { limit: 1 });
       expect(page.map((p) => p.id)).toEqual(['p1']); // 'gone-product' sorts first but is skipped
-      expect(await store.listSetsOfProduct(productName(A, 'p1'))).toEqual(['s1']);
+      expect(await store.catalog.listSetsOfProduct(productName(A, 'p1'))).toEqual(['s1']);
     } finally {
       await client.close();
       await store.close();

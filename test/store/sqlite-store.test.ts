@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite/schema';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { runStoreContract } from './contract';
+import { runStoreContracts } from './contract';
 import { A, operation, productSet } from './contract/fixtures';
 import { OP, productId } from './support/durability-writer';
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-runStoreContract('sqlite (temp file)', () => SqliteStore.open(freshFile()));
+runStoreContracts('sqlite (temp file)', () => SqliteStore.open(freshFile()));
 
 describe('SqliteStore', () => {
   it('creates the data directory and opens the file in WAL mode at the current schema version', async () => {
@@ -38,10 +38,10 @@ describe('SqliteStore', () => {
   it('reopens a file with its data, and refuses one written by a newer schema', async () => {
     const file = freshFile();
     const first = await SqliteStore.open(file);
-    await first.createOperation(operation('p', null, 'kept'));
+    await first.operations.createOperation(operation('p', null, 'kept'));
     await first.close();
     const second = await SqliteStore.open(file);
-    expect((await second.getOperation({ project: 'p', location: null, operation: 'kept' }))?.id).toBe('kept');
+    expect((await second.operations.getOperation({ project: 'p', location: null, operation: 'kept' }))?.id).toBe('kept');
     await second.close();
 
     const raw = new Database(file);
@@ -62,11 +62,11 @@ describe('SqliteStore', () => {
     raw.close();
     const store = await SqliteStore.open(file);
     try {
-      expect(await store.getProductSet({ ...A, productSet: 's1' })).toEqual(rec);
-      expect(await store.listProductSetKeys({ limit: 10 })).toEqual([{ ...A, id: 's1' }]);
-      expect((await store.indexFeedHead()).seq).toBe(0);
-      const [seq] = await store.appendIndexChanges(A, [{ setId: 's1' }], new Date(1234));
-      expect(await store.listIndexChanges(0, 10)).toEqual([{ ...A, seq, setId: 's1', time: new Date(1234) }]);
+      expect(await store.catalog.getProductSet({ ...A, productSet: 's1' })).toEqual(rec);
+      expect(await store.catalog.listProductSetKeys({ limit: 10 })).toEqual([{ ...A, id: 's1' }]);
+      expect((await store.indexFeed.indexFeedHead()).seq).toBe(0);
+      const [seq] = await store.indexFeed.appendIndexChanges(A, [{ setId: 's1' }], new Date(1234));
+      expect(await store.indexFeed.listIndexChanges(0, 10)).toEqual([{ ...A, seq, setId: 's1', time: new Date(1234) }]);
     } finally {
       await store.close();
     }
@@ -76,13 +76,13 @@ describe('SqliteStore', () => {
     const file = freshFile();
     const [a, b] = [await SqliteStore.open(file), await SqliteStore.open(file)];
     try {
-      await a.createOperation(operation('p', 'l', 'op1'));
+      await a.operations.createOperation(operation('p', 'l', 'op1'));
       const got = await Promise.all([
-        a.claimOperation('wa', new Date(10), 1000),
-        b.claimOperation('wb', new Date(10), 1000),
+        a.operations.claimOperation('wa', new Date(10), 1000),
+        b.operations.claimOperation('wb', new Date(10), 1000),
       ]);
       expect(got.filter((o) => o !== null)).toHaveLength(1);
-      expect(await b.claimOperation('wc', new Date(20), 1000)).toBeNull();
+      expect(await b.operations.claimOperation('wc', new Date(20), 1000)).toBeNull();
     } finally {
       await a.close();
       await b.close();
@@ -97,9 +97,9 @@ describe('SqliteStore', () => {
     try {
       for (const i of acked) {
         const name = { project: OP.project, location: OP.location, product: productId(i) };
-        expect(await store.getProduct(name)).not.toBeNull();
+        expect(await store.catalog.getProduct(name)).not.toBeNull();
       }
-      const progress = (await store.getOperation(OP))?.metadata as { last: number };
+      const progress = (await store.operations.getOperation(OP))?.metadata as { last: number };
       expect(progress.last).toBeGreaterThanOrEqual(Math.max(...acked));
     } finally {
       await store.close();

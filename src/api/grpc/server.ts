@@ -11,7 +11,7 @@ import type { CallRunner } from '../call';
 
 export interface GrpcOptions {
   definition: PackageDefinition;
-  services: string[];
+  services: readonly string[];
   runner: CallRunner;
   maxMessageBytes: number;
   /** Calls in flight on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */

@@ -43,7 +43,7 @@ const OPERATIONS_RULES: Record<string, RawRule[]> = {
   ListOperations: [{ get: '/v1/{name=projects/*/locations/*}/operations' }, { get: '/v1/{name=projects/*}/operations' }],
 };
 
-export function buildRoutes(root: protobuf.Root, services: string[]): Route[] {
+export function buildRoutes(root: protobuf.Root, services: readonly string[]): Route[] {
   const routes: Route[] = [];
   for (const serviceName of services) {
     const service = root.lookupService(serviceName);

@@ -4,7 +4,8 @@
  * assembled from the result chunks when the operation is read.
  */
 import type { ReferenceImageMsg } from '../../core/messages';
-import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
+import type { StatusRecord } from '../../store/catalog-store';
+import type { OperationRecord, OperationStore } from '../../store/operation-store';
 import { opName } from '../operations-service';
 
 export const IMPORT_KIND = 'import-product-sets';
@@ -27,7 +28,7 @@ export interface LineResult {
  * statuses[i] is line i's status; referenceImages lists each imported image once, as its
  * last line left it (lines adding regions to one image grow its polygons).
  */
-export async function assembleImportResponse(store: CatalogStore, rec: OperationRecord): Promise<unknown> {
+export async function assembleImportResponse(store: OperationStore, rec: OperationRecord): Promise<unknown> {
   const statuses: StatusRecord[] = [];
   const images = new Map<string, ReferenceImageMsg>();
   for (let after = -1; ; ) {

@@ -17,7 +17,9 @@ import type { Logger } from 'pino';
 import { recordIndexChanges, type IndexRefresher } from '../../catalog/catalog-service';
 import type { LocationName } from '../../core/names';
 import { Code, isMetapixelError } from '../../core/errors';
-import type { CatalogStore, OperationRecord, StatusRecord } from '../../store/catalog-store';
+import type { StatusRecord } from '../../store/catalog-store';
+import type { IndexFeedStore } from '../../store/index-feed-store';
+import type { OperationRecord, OperationStore } from '../../store/operation-store';
 import type { JobControl, JobHandler, JobOutcome } from '../job-runner';
 import { opName } from '../operations-service';
 import type { JobProgress } from '../progress';
@@ -60,7 +62,8 @@ export class ImportJob implements JobHandler {
   private readonly finished = new Map<string, { ok: number }>();
 
   constructor(
-    private readonly store: CatalogStore,
+    private readonly operations: OperationStore,
+    private readonly feed: IndexFeedStore,
     private readonly source: TextSource,
     private readonly importer: LineImporter,
     private readonly index: IndexRefresher | undefined,
@@ -124,11 +127,11 @@ export class ImportJob implements JobHandler {
       const [setId, productId] = key.split('/');
       return productId === undefined ? { setId } : { setId, productId };
     });
-    return recordIndexChanges(this.store, scope, changes, this.clock(), this.index);
+    return recordIndexChanges(this.feed, scope, changes, this.clock(), this.index);
   }
 
   storeResults(op: OperationRecord, chunk: number, items: LineResult[]): Promise<void> {
-    return this.store.putOperationResults(opName(op), chunk, items.map(({ change: _change, ...item }) => item));
+    return this.operations.putOperationResults(opName(op), chunk, items.map(({ change: _change, ...item }) => item));
   }
 
   get options(): ImportJobOptions {

@@ -7,7 +7,6 @@
 import { Binary } from 'mongodb';
 import type {
   KeyValue,
-  OperationRecord,
   PolyRecord,
   ProductRecord,
   ProductSetRecord,
@@ -15,6 +14,7 @@ import type {
   RegionRecord,
   StatusRecord,
 } from '../catalog-store';
+import type { OperationRecord } from '../operation-store';
 
 /** The fields product sets and products share. */
 interface CatalogDoc {

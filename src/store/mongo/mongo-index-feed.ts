@@ -6,20 +6,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LocationName } from '../../core/names';
-import type { IndexChange, IndexChangeTarget, IndexFeedHead } from '../catalog-store';
+import type { IndexChange, IndexChangeTarget, IndexFeedHead, IndexFeedStore } from '../index-feed-store';
 import { isDuplicateKey, type Collections } from './collections';
 
 const MAX_ATTEMPTS = 8;
 
-export class MongoIndexFeed {
+export class MongoIndexFeed implements IndexFeedStore {
   /** The feed document exists (made once per process, not read again on every append). */
   private created?: Promise<unknown>;
 
   constructor(private readonly c: Collections) {}
 
-  async append(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
+  async appendIndexChanges(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
     if (changes.length === 0) return [];
-    this.created ??= this.head().catch((e: unknown) => {
+    this.created ??= this.indexFeedHead().catch((e: unknown) => {
       this.created = undefined;
       throw e;
     });
@@ -53,7 +53,7 @@ export class MongoIndexFeed {
     return seqs;
   }
 
-  async list(after: number, limit: number): Promise<IndexChange[]> {
+  async listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
     if (!(limit > 0)) return [];
     const docs = await this.c.indexChanges.find({ _id: { $gt: after } }).sort({ _id: 1 }).limit(Math.floor(limit)).toArray();
     return docs.map((d) => ({
@@ -67,7 +67,7 @@ export class MongoIndexFeed {
   }
 
   /** Creates the feed document on first use (two processes racing: one insert wins). */
-  async head(): Promise<IndexFeedHead> {
+  async indexFeedHead(): Promise<IndexFeedHead> {
     const doc = await this.c.indexFeed.findOne({ _id: 'feed' });
     if (doc) return { feedId: doc.feedId, seq: doc.seq };
     try {
@@ -79,7 +79,7 @@ export class MongoIndexFeed {
     return { feedId: created!.feedId, seq: created!.seq };
   }
 
-  async trim(before: Date): Promise<number> {
+  async trimIndexChanges(before: Date): Promise<number> {
     return (await this.c.indexChanges.deleteMany({ time: { $lt: before } })).deletedCount;
   }
 }

@@ -7,27 +7,27 @@
  * claims it or the owner releases it.
  */
 import type { OperationName } from '../../core/names';
-import type { OperationPatch, OperationRecord, OperationResultChunk, Page } from '../catalog-store';
+import type { Page } from '../catalog-store';
+import type { OperationPatch, OperationRecord, OperationResultChunk, OperationScope, OperationStore } from '../operation-store';
 import type { Collections } from './collections';
 import { copyStatus, operationFromDoc, operationId, operationToDoc, toJson, type OperationDoc } from './documents';
 import { afterCursor, pageLimit } from './paging';
 
 const idOf = (n: OperationName) => operationId(n.project, n.location, n.operation);
 
-export class MongoOperations {
+export class MongoOperations implements OperationStore {
   constructor(private readonly c: Collections) {}
 
-  /** Throws on a duplicate id: operation ids are generated unique, so one is a bug. */
-  async create(rec: OperationRecord): Promise<void> {
+  async createOperation(rec: OperationRecord): Promise<void> {
     await this.c.operations.insertOne(operationToDoc(rec));
   }
 
-  async get(name: OperationName): Promise<OperationRecord | null> {
+  async getOperation(name: OperationName): Promise<OperationRecord | null> {
     const d = await this.c.operations.findOne({ _id: idOf(name) });
     return d && operationFromDoc(d);
   }
 
-  async list(scope: { project: string; location: string | null }, page: Page): Promise<OperationRecord[]> {
+  async listOperations(scope: OperationScope, page: Page): Promise<OperationRecord[]> {
     const limit = pageLimit(page);
     if (limit === 0) return [];
     // location null matches exactly the project-level operations: it is always stored.
@@ -39,7 +39,7 @@ export class MongoOperations {
     return docs.map(operationFromDoc);
   }
 
-  async update(name: OperationName, patch: OperationPatch, now: Date): Promise<OperationRecord | null> {
+  async updateOperation(name: OperationName, patch: OperationPatch, now: Date): Promise<OperationRecord | null> {
     const d = await this.c.operations.findOneAndUpdate(
       { _id: idOf(name) },
       { $set: patchToSet(patch, now) },
@@ -51,19 +51,19 @@ export class MongoOperations {
   /** The operation first, then its results: an interruption leaves only orphaned chunks,
    *  which nothing reads (ids are random, never reused), never a done operation whose
    *  response has lost part of its results. */
-  async delete(name: OperationName): Promise<boolean> {
+  async deleteOperation(name: OperationName): Promise<boolean> {
     const deleted = (await this.c.operations.deleteOne({ _id: idOf(name) })).deletedCount === 1;
     await this.c.operationResults.deleteMany({ op: idOf(name) });
     return deleted;
   }
 
-  async putResults(name: OperationName, chunk: number, items: readonly unknown[]): Promise<void> {
+  async putOperationResults(name: OperationName, chunk: number, items: readonly unknown[]): Promise<void> {
     const op = idOf(name);
     const _id = `${op}/${chunk}`;
     await this.c.operationResults.replaceOne({ _id }, { op, chunk, items: JSON.stringify(items) }, { upsert: true });
   }
 
-  async listResults(name: OperationName, afterChunk: number, limit: number): Promise<OperationResultChunk[]> {
+  async listOperationResults(name: OperationName, afterChunk: number, limit: number): Promise<OperationResultChunk[]> {
     if (!(limit > 0)) return [];
     const docs = await this.c.operationResults
       .find({ op: idOf(name), chunk: { $gt: afterChunk } })
@@ -73,7 +73,7 @@ export class MongoOperations {
     return docs.map((d) => ({ chunk: d.chunk, items: JSON.parse(d.items) as unknown[] }));
   }
 
-  async claim(owner: string, now: Date, leaseMs: number): Promise<OperationRecord | null> {
+  async claimOperation(owner: string, now: Date, leaseMs: number): Promise<OperationRecord | null> {
     const d = await this.c.operations.findOneAndUpdate(
       { done: false, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] },
       { $set: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
@@ -82,7 +82,7 @@ export class MongoOperations {
     return d && operationFromDoc(d);
   }
 
-  async renew(name: OperationName, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+  async renewLease(name: OperationName, owner: string, now: Date, leaseMs: number): Promise<boolean> {
     const r = await this.c.operations.updateOne(
       { _id: idOf(name), leaseOwner: owner },
       { $set: { leaseUntil: new Date(now.getTime() + leaseMs) } },
@@ -91,7 +91,7 @@ export class MongoOperations {
     return r.matchedCount === 1;
   }
 
-  async release(name: OperationName, owner: string): Promise<void> {
+  async releaseLease(name: OperationName, owner: string): Promise<void> {
     await this.c.operations.updateOne(
       { _id: idOf(name), leaseOwner: owner },
       { $set: { leaseOwner: null, leaseUntil: null } },

@@ -1,5 +1,5 @@
 /**
- * The MongoDB CatalogStore, on the official driver. Every write is acknowledged by a
+ * The MongoDB store, on the official driver. Every write is acknowledged by a
  * journaled majority and reads use majority read concern, so a resolved call survives a
  * primary failover and later reads see it.
  *
@@ -9,23 +9,19 @@
  * (to catch ones added concurrently; see mongo-memberships.ts).
  */
 import { MongoClient, ReadConcern, type Db } from 'mongodb';
-import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../../core/names';
+import type { LocationName, ProductName, ProductSetName, ReferenceImageName } from '../../core/names';
 import type {
   CatalogStore,
-  OperationPatch,
-  OperationRecord,
   Page,
   ProductPatch,
   ProductRecord,
   ProductSetPatch,
   ProductSetRecord,
   ProductSetKey,
-  IndexChange,
-  IndexChangeTarget,
-  IndexFeedHead,
   ReferenceImageRecord,
   ReferenceImageResult,
 } from '../catalog-store';
+import type { Stores } from '../stores';
 import { collectionsOf, ensureIndexes, isDuplicateKey, type Collections } from './collections';
 import {
   copyPoly,
@@ -63,12 +59,14 @@ async function insertIfAbsent(insert: () => Promise<unknown>): Promise<boolean> 
   }
 }
 
-export class MongoStore implements CatalogStore {
+/** The MongoDB client and the three store ports over its database. */
+export class MongoStore implements Stores {
   readonly kind = 'mongodb';
+  readonly catalog: MongoCatalogStore;
+  readonly operations: MongoOperations;
+  readonly indexFeed: MongoIndexFeed;
+  private readonly db: Db;
   private readonly c: Collections;
-  private readonly memberships: MongoMemberships;
-  private readonly ops: MongoOperations;
-  private readonly feed: MongoIndexFeed;
 
   /** Connects, ensures the indexes and returns a ready store. `dbName` defaults to the
    *  URI's database (the driver's rule). */
@@ -77,7 +75,7 @@ export class MongoStore implements CatalogStore {
     await client.connect();
     try {
       const store = new MongoStore(client, dbName);
-      await store.ensureIndexes();
+      await ensureIndexes(store.c);
       return store;
     } catch (e) {
       await client.close();
@@ -85,9 +83,7 @@ export class MongoStore implements CatalogStore {
     }
   }
 
-  private readonly db: Db;
-
-  constructor(
+  private constructor(
     private readonly client: MongoClient,
     dbName?: string,
   ) {
@@ -96,13 +92,26 @@ export class MongoStore implements CatalogStore {
       readConcern: new ReadConcern('majority'),
     });
     this.c = collectionsOf(this.db);
-    this.memberships = new MongoMemberships(this.c);
-    this.ops = new MongoOperations(this.c);
-    this.feed = new MongoIndexFeed(this.c);
+    this.catalog = new MongoCatalogStore(this.c);
+    this.operations = new MongoOperations(this.c);
+    this.indexFeed = new MongoIndexFeed(this.c);
   }
 
-  ensureIndexes(): Promise<void> {
-    return ensureIndexes(this.c);
+  async ping(): Promise<void> {
+    await this.db.command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** Product sets, products, reference images and memberships in MongoDB. */
+export class MongoCatalogStore implements CatalogStore {
+  private readonly memberships: MongoMemberships;
+
+  constructor(private readonly c: Collections) {
+    this.memberships = new MongoMemberships(c);
   }
 
   // ---- product sets -------------------------------------------------------------------
@@ -153,24 +162,6 @@ export class MongoStore implements CatalogStore {
       .limit(limit)
       .toArray();
     return docs.map((d) => ({ project: d.project, location: d.location, id: d.id }));
-  }
-
-  // ---- index change feed --------------------------------------------------------------
-
-  appendIndexChanges(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
-    return this.feed.append(scope, changes, now);
-  }
-
-  listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
-    return this.feed.list(after, limit);
-  }
-
-  indexFeedHead(): Promise<IndexFeedHead> {
-    return this.feed.head();
-  }
-
-  trimIndexChanges(before: Date): Promise<number> {
-    return this.feed.trim(before);
   }
 
   // ---- products -----------------------------------------------------------------------
@@ -266,30 +257,4 @@ export class MongoStore implements CatalogStore {
   listProductsInSet = (set: ProductSetName, page: Page) => this.memberships.listProducts(set, page);
   listSetsOfProduct = (product: ProductName) => this.memberships.listSets(product);
   listSetsOfProducts = (scope: LocationName, productIds: readonly string[]) => this.memberships.listSetsOfMany(scope, productIds);
-
-  // ---- operations (see mongo-operations.ts) -------------------------------------------
-
-  createOperation = (rec: OperationRecord) => this.ops.create(rec);
-  getOperation = (name: OperationName) => this.ops.get(name);
-  listOperations = (scope: { project: string; location: string | null }, page: Page) => this.ops.list(scope, page);
-  updateOperation = (name: OperationName, patch: OperationPatch, now: Date) => this.ops.update(name, patch, now);
-  deleteOperation = (name: OperationName) => this.ops.delete(name);
-  putOperationResults = (name: OperationName, chunk: number, items: readonly unknown[]) =>
-    this.ops.putResults(name, chunk, items);
-  listOperationResults = (name: OperationName, afterChunk: number, limit: number) =>
-    this.ops.listResults(name, afterChunk, limit);
-  claimOperation = (owner: string, now: Date, leaseMs: number) => this.ops.claim(owner, now, leaseMs);
-  renewLease = (name: OperationName, owner: string, now: Date, leaseMs: number) =>
-    this.ops.renew(name, owner, now, leaseMs);
-  releaseLease = (name: OperationName, owner: string) => this.ops.release(name, owner);
-
-  // ---- lifecycle ----------------------------------------------------------------------
-
-  async ping(): Promise<void> {
-    await this.db.command({ ping: 1 });
-  }
-
-  async close(): Promise<void> {
-    await this.client.close();
-  }
 }

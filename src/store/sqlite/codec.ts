@@ -3,8 +3,8 @@
  * structured fields are JSON text, and the binary parts of regions are base64 inside
  * that JSON (they are read and written whole with their image, never queried).
  */
+import type { OperationRecord } from '../operation-store';
 import type {
-  OperationRecord,
   ProductRecord,
   ProductSetRecord,
   ReferenceImageRecord,

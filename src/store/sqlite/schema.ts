@@ -100,7 +100,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (project, location, id, chunk)
   ) WITHOUT ROWID;
   `,
-  // 4: the index change feed (CatalogStore.appendIndexChanges). AUTOINCREMENT: a seq is
+  // 4: the index change feed (IndexFeedStore.appendIndexChanges). AUTOINCREMENT: a seq is
   // never reused, even after the newest changes are trimmed. product_id NULL: the set itself.
   // index_feed holds the feed's identity, made once with the table.
   `

@@ -3,7 +3,7 @@
  * IMMEDIATE transaction, so seqs become visible in order and the feed has no gaps.
  */
 import type { LocationName } from '../../core/names';
-import type { IndexChange, IndexChangeTarget, IndexFeedHead } from '../catalog-store';
+import type { IndexChange, IndexChangeTarget, IndexFeedHead, IndexFeedStore } from '../index-feed-store';
 import type { Sql } from './sql';
 
 interface ChangeRow {
@@ -15,10 +15,10 @@ interface ChangeRow {
   time: number;
 }
 
-export class SqliteIndexFeed {
+export class SqliteIndexFeed implements IndexFeedStore {
   constructor(private readonly db: Sql) {}
 
-  append(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): number[] {
+  async appendIndexChanges(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
     if (changes.length === 0) return [];
     const sql = `INSERT INTO index_changes (project, location, set_id, product_id, time)
                  VALUES (@project, @location, @setId, @productId, @time)`;
@@ -30,7 +30,7 @@ export class SqliteIndexFeed {
     );
   }
 
-  list(after: number, limit: number): IndexChange[] {
+  async listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
     if (!(limit > 0)) return [];
     const sql = 'SELECT * FROM index_changes WHERE seq > @after ORDER BY seq LIMIT @limit';
     return this.db.stmt<ChangeRow>(sql).all({ after, limit: Math.floor(limit) }).map((r) => ({
@@ -44,13 +44,13 @@ export class SqliteIndexFeed {
   }
 
   /** The last seq ever assigned (sqlite_sequence survives trimming). */
-  head(): IndexFeedHead {
+  async indexFeedHead(): Promise<IndexFeedHead> {
     const feed = this.db.stmt<{ id: string }>('SELECT id FROM index_feed').get({})!;
     const seq = this.db.stmt<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'index_changes'").get({});
     return { feedId: feed.id, seq: seq?.seq ?? 0 };
   }
 
-  trim(before: Date): number {
+  async trimIndexChanges(before: Date): Promise<number> {
     return this.db.stmt('DELETE FROM index_changes WHERE time < @before').run({ before: +before }).changes;
   }
 }

@@ -6,42 +6,37 @@
  * (in this process or another one on the same file) never take the same operation.
  */
 import type { OperationName } from '../../core/names';
-import type { OperationPatch, OperationRecord, OperationResultChunk, Page } from '../catalog-store';
+import type { Page } from '../catalog-store';
+import type { OperationPatch, OperationRecord, OperationResultChunk, OperationScope, OperationStore } from '../operation-store';
 import { operationFromRow, operationToRow, opLocation, toJson, type OperationRow } from './codec';
 import { pageParams, type Sql } from './sql';
-
-export interface OperationScope {
-  project: string;
-  location: string | null;
-}
 
 const KEY = 'project = @project AND location = @location AND id = @id';
 const key = (n: OperationName) => ({ project: n.project, location: opLocation(n.location), id: n.operation });
 
-export class SqliteOperations {
+export class SqliteOperations implements OperationStore {
   constructor(private readonly db: Sql) {}
 
-  /** Throws on a duplicate id: operation ids are generated unique, so one is a bug. */
-  async create(rec: OperationRecord): Promise<void> {
+  async createOperation(rec: OperationRecord): Promise<void> {
     const row = operationToRow(rec);
     const columns = Object.keys(row);
     const sql = `INSERT INTO operations (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})`;
     this.db.stmt(sql).run(row);
   }
 
-  async get(name: OperationName): Promise<OperationRecord | null> {
+  async getOperation(name: OperationName): Promise<OperationRecord | null> {
     const row = this.getRow(key(name));
     return row ? operationFromRow(row) : null;
   }
 
-  async list(scope: OperationScope, page: Page): Promise<OperationRecord[]> {
+  async listOperations(scope: OperationScope, page: Page): Promise<OperationRecord[]> {
     const sql = `SELECT * FROM operations WHERE project = @project AND location = @location AND id > @after
                  ORDER BY id LIMIT @limit`;
     const params = { project: scope.project, location: opLocation(scope.location), ...pageParams(page) };
     return this.db.stmt<OperationRow>(sql).all(params).map(operationFromRow);
   }
 
-  async update(name: OperationName, patch: OperationPatch, now: Date): Promise<OperationRecord | null> {
+  async updateOperation(name: OperationName, patch: OperationPatch, now: Date): Promise<OperationRecord | null> {
     return this.db.tx(() => {
       const row = this.getRow(key(name));
       if (!row) return null;
@@ -54,21 +49,21 @@ export class SqliteOperations {
     });
   }
 
-  async delete(name: OperationName): Promise<boolean> {
+  async deleteOperation(name: OperationName): Promise<boolean> {
     return this.db.tx(() => {
       this.db.stmt(`DELETE FROM operation_results WHERE ${KEY}`).run(key(name));
       return this.db.stmt(`DELETE FROM operations WHERE ${KEY}`).run(key(name)).changes === 1;
     });
   }
 
-  async putResults(name: OperationName, chunk: number, items: readonly unknown[]): Promise<void> {
+  async putOperationResults(name: OperationName, chunk: number, items: readonly unknown[]): Promise<void> {
     const sql = `INSERT INTO operation_results (project, location, id, chunk, items)
                  VALUES (@project, @location, @id, @chunk, @items)
                  ON CONFLICT DO UPDATE SET items = excluded.items`;
     this.db.stmt(sql).run({ ...key(name), chunk, items: JSON.stringify(items) });
   }
 
-  async listResults(name: OperationName, afterChunk: number, limit: number): Promise<OperationResultChunk[]> {
+  async listOperationResults(name: OperationName, afterChunk: number, limit: number): Promise<OperationResultChunk[]> {
     if (!(limit > 0)) return [];
     const sql = `SELECT chunk, items FROM operation_results WHERE ${KEY} AND chunk > @after ORDER BY chunk LIMIT @limit`;
     const rows = this.db.stmt<{ chunk: number; items: string }>(sql).all({ ...key(name), after: afterChunk, limit: Math.floor(limit) });
@@ -76,7 +71,7 @@ export class SqliteOperations {
   }
 
   /** Oldest first by createTime; ties broken by key so the order is total. */
-  async claim(owner: string, now: Date, leaseMs: number): Promise<OperationRecord | null> {
+  async claimOperation(owner: string, now: Date, leaseMs: number): Promise<OperationRecord | null> {
     return this.db.tx(() => {
       const pick = `SELECT * FROM operations
                     WHERE done = 0 AND (lease_until IS NULL OR lease_until <= @now)
@@ -92,12 +87,12 @@ export class SqliteOperations {
 
   /** A lease is held until someone else claims it or the owner releases it, so an owner
    *  whose lease ran out but was not yet re-claimed may still renew it. */
-  async renew(name: OperationName, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+  async renewLease(name: OperationName, owner: string, now: Date, leaseMs: number): Promise<boolean> {
     const sql = `UPDATE operations SET lease_until = @until WHERE ${KEY} AND lease_owner = @owner`;
     return this.db.stmt(sql).run({ ...key(name), owner, until: +now + leaseMs }).changes === 1;
   }
 
-  async release(name: OperationName, owner: string): Promise<void> {
+  async releaseLease(name: OperationName, owner: string): Promise<void> {
     const sql = `UPDATE operations SET lease_owner = NULL, lease_until = NULL WHERE ${KEY} AND lease_owner = @owner`;
     this.db.stmt(sql).run({ ...key(name), owner });
   }

@@ -1,5 +1,5 @@
 /**
- * The embedded CatalogStore: one SQLite file (WAL, synchronous=FULL), driven by
+ * The embedded store: one SQLite file (WAL, synchronous=FULL), driven by
  * better-sqlite3. Calls are synchronous underneath, so a transaction is never interleaved
  * with another call of this process; IMMEDIATE transactions (Sql.tx) also serialise
  * against other processes that open the same file.
@@ -8,23 +8,19 @@
  * cascades run in the same transaction as the parent's delete, so no orphan row is ever
  * stored and the list queries need no orphan filtering.
  */
-import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../../core/names';
+import type { LocationName, ProductName, ProductSetName, ReferenceImageName } from '../../core/names';
 import type {
   CatalogStore,
-  OperationPatch,
-  OperationRecord,
   Page,
   ProductPatch,
   ProductRecord,
   ProductSetPatch,
   ProductSetRecord,
   ProductSetKey,
-  IndexChange,
-  IndexChangeTarget,
-  IndexFeedHead,
   ReferenceImageRecord,
   ReferenceImageResult,
 } from '../catalog-store';
+import type { Stores } from '../stores';
 import {
   productFromRow,
   productSetFromRow,
@@ -38,7 +34,7 @@ import {
 import { ensureParentDir, openDatabase } from './database';
 import { pageParams, Sql, setKeyCursor } from './sql';
 import { SqliteIndexFeed } from './sqlite-index-feed';
-import { SqliteOperations, type OperationScope } from './sqlite-operations';
+import { SqliteOperations } from './sqlite-operations';
 
 const setKey = (n: ProductSetName) => ({ project: n.project, location: n.location, id: n.productSet });
 const productKey = (n: ProductName) => ({ project: n.project, location: n.location, id: n.product });
@@ -53,11 +49,12 @@ const IN_SCOPE = 'project = @project AND location = @location';
 const PRODUCT_EXISTS = `EXISTS (SELECT 1 FROM products WHERE ${IN_SCOPE} AND id = @productId)`;
 const SET_EXISTS = `EXISTS (SELECT 1 FROM product_sets WHERE ${IN_SCOPE} AND id = @setId)`;
 
-export class SqliteStore implements CatalogStore {
+/** The SQLite file's connection and the three store ports over it. */
+export class SqliteStore implements Stores {
   readonly kind = 'sqlite';
-  private readonly db: Sql;
-  private readonly ops: SqliteOperations;
-  private readonly feed: SqliteIndexFeed;
+  readonly catalog: SqliteCatalogStore;
+  readonly operations: SqliteOperations;
+  readonly indexFeed: SqliteIndexFeed;
 
   /** Opens (creating the directory and file when missing) and migrates the store.
    *  `file` may be ':memory:' (tests). */
@@ -66,11 +63,24 @@ export class SqliteStore implements CatalogStore {
     return new SqliteStore(new Sql(openDatabase(file, opts)));
   }
 
-  private constructor(db: Sql) {
-    this.db = db;
-    this.ops = new SqliteOperations(db);
-    this.feed = new SqliteIndexFeed(db);
+  private constructor(private readonly db: Sql) {
+    this.catalog = new SqliteCatalogStore(db);
+    this.operations = new SqliteOperations(db);
+    this.indexFeed = new SqliteIndexFeed(db);
   }
+
+  async ping(): Promise<void> {
+    this.db.conn.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.conn.open) this.db.conn.close();
+  }
+}
+
+/** Product sets, products, reference images and memberships in SQLite. */
+export class SqliteCatalogStore implements CatalogStore {
+  constructor(private readonly db: Sql) {}
 
   // ---- product sets -------------------------------------------------------------------
 
@@ -127,24 +137,6 @@ export class SqliteStore implements CatalogStore {
                  WHERE (project, location, id) > (@afterProject, @afterLocation, @afterId)
                  ORDER BY project, location, id LIMIT @limit`;
     return this.db.stmt<ProductSetKey>(sql).all({ ...setKeyCursor(page), limit });
-  }
-
-  // ---- index change feed -------------------------------------------------------------
-
-  async appendIndexChanges(scope: LocationName, changes: readonly IndexChangeTarget[], now: Date): Promise<number[]> {
-    return this.feed.append(scope, changes, now);
-  }
-
-  async listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
-    return this.feed.list(after, limit);
-  }
-
-  async indexFeedHead(): Promise<IndexFeedHead> {
-    return this.feed.head();
-  }
-
-  async trimIndexChanges(before: Date): Promise<number> {
-    return this.feed.trim(before);
   }
 
   private getSetRow(key: ReturnType<typeof setKey>): ProductSetRow | undefined {
@@ -304,31 +296,5 @@ export class SqliteStore implements CatalogStore {
     const rows = this.db.stmt<{ product_id: string; set_id: string }>(sql).all({ project: scope.project, location: scope.location, ids: JSON.stringify(productIds) });
     for (const r of rows) out.get(r.product_id)?.push(r.set_id);
     return out;
-  }
-
-  // ---- operations (see sqlite-operations.ts) ------------------------------------------
-
-  createOperation = (rec: OperationRecord) => this.ops.create(rec);
-  getOperation = (name: OperationName) => this.ops.get(name);
-  listOperations = (scope: OperationScope, page: Page) => this.ops.list(scope, page);
-  updateOperation = (name: OperationName, patch: OperationPatch, now: Date) => this.ops.update(name, patch, now);
-  deleteOperation = (name: OperationName) => this.ops.delete(name);
-  putOperationResults = (name: OperationName, chunk: number, items: readonly unknown[]) =>
-    this.ops.putResults(name, chunk, items);
-  listOperationResults = (name: OperationName, afterChunk: number, limit: number) =>
-    this.ops.listResults(name, afterChunk, limit);
-  claimOperation = (owner: string, now: Date, leaseMs: number) => this.ops.claim(owner, now, leaseMs);
-  renewLease = (name: OperationName, owner: string, now: Date, leaseMs: number) =>
-    this.ops.renew(name, owner, now, leaseMs);
-  releaseLease = (name: OperationName, owner: string) => this.ops.release(name, owner);
-
-  // ---- lifecycle ----------------------------------------------------------------------
-
-  async ping(): Promise<void> {
-    this.db.conn.prepare('SELECT 1').get();
-  }
-
-  async close(): Promise<void> {
-    if (this.db.conn.open) this.db.conn.close();
   }
 }

@@ -13,7 +13,7 @@ const [dataDir, logFile] = process.argv.slice(2);
 async function main() {
   const store = await openStore({ dataDir });
   const runner = new JobRunner(
-    store,
+    store.operations,
     [
       {
         kind: 'steps',

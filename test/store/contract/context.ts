@@ -9,9 +9,10 @@ export interface KnownGaps {
   atomicClaim?: string;
 }
 
-export interface ContractContext {
+/** What a suite's cases reach: the port under test (the catalog store by default). */
+export interface ContractContext<S = CatalogStore> {
   /** The current test's store. */
-  store(): CatalogStore;
+  store(): S;
   gaps: KnownGaps;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Record builders and names for the CatalogStore contract suite. Fixtures are small on
+ * Record builders and names for the store contract suites. Fixtures are small on
  * purpose: the MongoDB run goes through jongodb, which scans (tens of docs, not thousands).
  */
 import type {
@@ -11,11 +11,11 @@ import type {
 } from '../../../src/core/names';
 import type {
   CatalogStore,
-  OperationRecord,
   ProductRecord,
   ProductSetRecord,
   ReferenceImageRecord,
 } from '../../../src/store/catalog-store';
+import type { OperationRecord } from '../../../src/store/operation-store';
 
 /** Odd milliseconds on purpose: a store that rounds to seconds fails the round-trips. */
 export const T0 = new Date('2024-05-06T07:08:09.123Z');

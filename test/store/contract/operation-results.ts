@@ -1,13 +1,14 @@
 /**
  * Contract: per-item results of operations, kept in numbered chunks apart from the record.
  */
+import type { OperationStore } from '../../../src/store/operation-store';
 import type { ContractContext } from './context';
 import { A, opName, operation } from './fixtures';
 
 const { project } = A;
 const name = (id: string) => opName(project, A.location, id);
 
-export function operationResultCases(ctx: ContractContext): void {
+export function operationResultCases(ctx: ContractContext<OperationStore>): void {
   describe('operation results', () => {
     it('lists chunks in order after a cursor, replaces a chunk written again, and keeps items as JSON', async () => {
       const s = ctx.store();

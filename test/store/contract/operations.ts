@@ -1,16 +1,17 @@
 /**
  * Contract: long-running operations and their leases.
  */
+import type { OperationStore } from '../../../src/store/operation-store';
 import { itUnlessGap } from './context';
 import type { ContractContext } from './context';
-import { A, at, opName, operation } from './fixtures';
+import { A, at, B, C, opName, operation } from './fixtures';
 
 const ALL = { limit: 100 };
 const LEASE = 30_000;
 const { project } = A;
 const name = (id: string) => opName(project, A.location, id);
 
-function recordCases(ctx: ContractContext): void {
+function recordCases(ctx: ContractContext<OperationStore>): void {
   describe('operations', () => {
     it('round-trips every field, with and without a location', async () => {
       const full = operation(project, A.location, 'op1', {
@@ -70,7 +71,7 @@ function recordCases(ctx: ContractContext): void {
   });
 }
 
-function claimCases(ctx: ContractContext): void {
+function claimCases(ctx: ContractContext<OperationStore>): void {
   describe('operation leases', () => {
     it('claims the oldest claimable operation and never a done one', async () => {
       await ctx.store().createOperation(operation(project, A.location, 'done', { createTime: at(-100), done: true }));
@@ -138,7 +139,28 @@ function claimCases(ctx: ContractContext): void {
   });
 }
 
-export function operationCases(ctx: ContractContext): void {
+/** The same id under A, B (same project) and C (a project named with A's as prefix). */
+function isolationCases(ctx: ContractContext<OperationStore>): void {
+  describe('operation scope isolation', () => {
+    it('the same id in two projects and two locations never leaks across, in reads or writes', async () => {
+      const tag = (s: { project: string; location: string }) => `${s.project}:${s.location}`;
+      for (const s of [A, B, C]) await ctx.store().createOperation(operation(s.project, s.location, 'op', { kind: tag(s) }));
+      await ctx.store().updateOperation(opName(A.project, A.location, 'op'), { done: true }, at(9));
+      for (const s of [A, B, C]) {
+        const got = await ctx.store().getOperation(opName(s.project, s.location, 'op'));
+        expect(got?.kind).toBe(tag(s));
+        expect(got?.done).toBe(s === A);
+        expect((await ctx.store().listOperations(s, ALL)).map((r) => r.kind)).toEqual([tag(s)]);
+      }
+      expect(await ctx.store().deleteOperation(opName(B.project, B.location, 'op'))).toBe(true);
+      expect(await ctx.store().getOperation(opName(A.project, A.location, 'op'))).not.toBeNull();
+      expect(await ctx.store().getOperation(opName(C.project, C.location, 'op'))).not.toBeNull();
+    });
+  });
+}
+
+export function operationCases(ctx: ContractContext<OperationStore>): void {
   recordCases(ctx);
   claimCases(ctx);
+  isolationCases(ctx);
 }

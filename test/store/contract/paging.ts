@@ -4,6 +4,7 @@
  * The same cases run against each list method through a small adapter.
  */
 import type { CatalogStore, Page } from '../../../src/store/catalog-store';
+import type { OperationStore } from '../../../src/store/operation-store';
 import { itUnlessGap, type ContractContext } from './context';
 import {
   A,
@@ -19,19 +20,19 @@ import {
   TRICKY_IDS,
 } from './fixtures';
 
-interface Listable {
+interface Listable<S> {
   kind: string;
   /** One-time parents (a product for images, a set for memberships). */
-  prepare(s: CatalogStore): Promise<unknown>;
-  add(s: CatalogStore, id: string): Promise<unknown>;
-  remove(s: CatalogStore, id: string): Promise<unknown>;
-  list(s: CatalogStore, page: Page): Promise<string[]>;
+  prepare(s: S): Promise<unknown>;
+  add(s: S, id: string): Promise<unknown>;
+  remove(s: S, id: string): Promise<unknown>;
+  list(s: S, page: Page): Promise<string[]>;
 }
 
 const ids = <T extends { id: string }>(rs: T[]) => rs.map((r) => r.id);
 const none = async () => undefined;
 
-const LISTABLES: Listable[] = [
+export const CATALOG_LISTABLES: Listable<CatalogStore>[] = [
   {
     kind: 'listProductSets',
     prepare: none,
@@ -63,6 +64,9 @@ const LISTABLES: Listable[] = [
     remove: (s, id) => s.removeProductFromSet(setName(A, 'set'), id),
     list: async (s, page) => ids(await s.listProductsInSet(setName(A, 'set'), page)),
   },
+];
+
+export const OPERATION_LISTABLES: Listable<OperationStore>[] = [
   {
     kind: 'listOperations (location)',
     prepare: none,
@@ -79,13 +83,13 @@ const LISTABLES: Listable[] = [
   },
 ];
 
-async function seed(s: CatalogStore, l: Listable, idList: string[]): Promise<void> {
+async function seed<S>(s: S, l: Listable<S>, idList: string[]): Promise<void> {
   await l.prepare(s);
   for (const id of idList) await l.add(s, id);
 }
 
 /** Follows `after` from page to page until a short page; returns the pages. */
-async function allPages(s: CatalogStore, l: Listable, limit: number): Promise<string[][]> {
+async function allPages<S>(s: S, l: Listable<S>, limit: number): Promise<string[][]> {
   const pages: string[][] = [];
   let after: string | undefined;
   for (;;) {
@@ -97,8 +101,8 @@ async function allPages(s: CatalogStore, l: Listable, limit: number): Promise<st
   }
 }
 
-export function pagingCases(ctx: ContractContext): void {
-  describe.each(LISTABLES)('keyset pagination: $kind', (l) => {
+export function pagingCases<S>(ctx: ContractContext<S>, listables: Listable<S>[]): void {
+  describe.each(listables)('keyset pagination: $kind', (l) => {
     it('pages through every id once, in code-point order, at most `limit` per page', async () => {
       await seed(ctx.store(), l, TRICKY_IDS);
       const expected = [...TRICKY_IDS].sort(byCodePoint);

@@ -10,8 +10,6 @@ import {
   C,
   image,
   imageName,
-  opName,
-  operation,
   product,
   productName,
   productSet,
@@ -110,7 +108,6 @@ async function seedScope(s: CatalogStore, scope: LocationName): Promise<void> {
   await s.createProduct(product(scope, 'prod', { displayName: tag }));
   await s.createReferenceImage(image(scope, 'prod', 'img', { uri: `gs://${tag}` }));
   await s.addProductToSet(setName(scope, 'set'), 'prod');
-  await s.createOperation(operation(scope.project, scope.location, 'op', { kind: tag }));
 }
 
 function isolationCases(ctx: ContractContext): void {
@@ -122,13 +119,11 @@ function isolationCases(ctx: ContractContext): void {
         expect((await ctx.store().getProductSet(setName(s, 'set')))?.displayName).toBe(tag);
         expect((await ctx.store().getProduct(productName(s, 'prod')))?.displayName).toBe(tag);
         expect((await ctx.store().getReferenceImage(imageName(s, 'prod', 'img')))?.uri).toBe(`gs://${tag}`);
-        expect((await ctx.store().getOperation(opName(s.project, s.location, 'op')))?.kind).toBe(tag);
         expect((await ctx.store().listProductSets(s, ALL)).map((r) => r.displayName)).toEqual([tag]);
         expect((await ctx.store().listProducts(s, ALL)).map((r) => r.displayName)).toEqual([tag]);
         expect((await ctx.store().listProductsInSet(setName(s, 'set'), ALL)).map((r) => r.displayName)).toEqual([tag]);
         const images = await ctx.store().listReferenceImages(productName(s, 'prod'), ALL);
         expect(images.map((r) => r.uri)).toEqual([`gs://${tag}`]);
-        expect((await ctx.store().listOperations(s, ALL)).map((r) => r.kind)).toEqual([tag]);
       }
     });
 
@@ -136,7 +131,6 @@ function isolationCases(ctx: ContractContext): void {
       for (const s of [A, B, C]) await seedScope(ctx.store(), s);
       await ctx.store().updateProductSet(setName(A, 'set'), { displayName: 'changed' }, new Date(9));
       await ctx.store().updateProduct(productName(A, 'prod'), { displayName: 'changed' }, new Date(9));
-      await ctx.store().updateOperation(opName(A.project, A.location, 'op'), { done: true }, new Date(9));
       await ctx.store().removeProductFromSet(setName(B, 'set'), 'prod');
       await ctx.store().deleteProduct(productName(A, 'prod'));
       await ctx.store().deleteProductSet(setName(A, 'set'));
@@ -145,7 +139,6 @@ function isolationCases(ctx: ContractContext): void {
         expect((await ctx.store().getProductSet(setName(s, 'set')))?.displayName).toBe(tag);
         expect((await ctx.store().getProduct(productName(s, 'prod')))?.displayName).toBe(tag);
         expect(await ctx.store().getReferenceImage(imageName(s, 'prod', 'img'))).not.toBeNull();
-        expect((await ctx.store().getOperation(opName(s.project, s.location, 'op')))?.done).toBe(false);
       }
       expect(await ctx.store().listSetsOfProduct(productName(B, 'prod'))).toEqual([]);
       expect(await ctx.store().listSetsOfProduct(productName(C, 'prod'))).toEqual(['set']);

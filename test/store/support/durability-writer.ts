@@ -15,7 +15,7 @@ export const productId = (i: number) => `p${String(i).padStart(6, '0')}`;
 async function main(file: string, max: number): Promise<void> {
   const store = await SqliteStore.open(file);
   const t = new Date(1_700_000_000_123);
-  await store.createOperation({
+  await store.operations.createOperation({
     ...SCOPE,
     id: OP.operation,
     kind: 'durability',
@@ -28,8 +28,8 @@ async function main(file: string, max: number): Promise<void> {
   });
   for (let i = 0; i < max; i++) {
     const rec = { ...SCOPE, id: productId(i), displayName: `n${i}`, description: '', productCategory: 'general-v1' };
-    await store.createProduct({ ...rec, labels: [], createTime: t, updateTime: t });
-    await store.updateOperation(OP, { metadata: { last: i } }, t);
+    await store.catalog.createProduct({ ...rec, labels: [], createTime: t, updateTime: t });
+    await store.operations.updateOperation(OP, { metadata: { last: i } }, t);
     process.stdout.write(`acked ${i}\n`);
   }
   await store.close();
