@@ -98,9 +98,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   indexCounters = () => index.counters;
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
-  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec);
+  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec, config.maxRegionsPerImage);
   const catalog = new CatalogService(store, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
-  const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);
+  const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults, config.maxRegionsPerImage);
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
     defaultMaxResults: config.defaultMaxResults,

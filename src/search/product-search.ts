@@ -57,24 +57,27 @@ export class ProductSearch {
     private readonly detector: ObjectDetector,
     private readonly embedder: Embedder,
     private readonly defaultMaxResults: number,
+    /** Regions one query image is searched with, all kinds counted (METAPIXEL_MAX_REGIONS_PER_IMAGE). */
+    private readonly maxRegions = Infinity,
   ) {}
 
   /**
    * The views of a query that need no detection, with their embeddings: the whole image,
    * the image turned a quarter either way (a phone held sideways) and the windows pooled
-   * from the feature map.
+   * from the feature map; at most `room` of them, in that order (the feature map is not
+   * computed when no window fits).
    */
-  private async views(img: DecodedImage): Promise<{ regions: QueryRegion[]; vectors: Float32Array[] }> {
+  private async views(img: DecodedImage, room: number): Promise<{ regions: QueryRegion[]; vectors: Float32Array[] }> {
     // Turned after the stretch to the (square) input size: the same samples as stretching
     // the turned image, for a 224x224 rotation instead of a full-size one.
     const small = await this.embedder.toInputSize(img);
-    const [whole, ...rotated] = await mapLimit([small, rotateQuarter(small, true), rotateQuarter(small, false)], EMBED_LANES, (i) => this.embedder.embed(i));
-    const regions: QueryRegion[] = [{ kind: 'whole', box: WHOLE_BOX }, { kind: 'rotated', box: WHOLE_BOX }, { kind: 'rotated', box: WHOLE_BOX }];
-    const vectors = [whole, ...rotated];
-    if (!this.embedder.hasFeatureMap) return { regions, vectors };
+    const inputs = [small, rotateQuarter(small, true), rotateQuarter(small, false)].slice(0, room);
+    const vectors = await mapLimit(inputs, EMBED_LANES, (i) => this.embedder.embed(i));
+    const regions: QueryRegion[] = vectors.map((_, i) => ({ kind: i === 0 ? 'whole' : 'rotated', box: WHOLE_BOX }));
+    if (!this.embedder.hasFeatureMap || room <= vectors.length) return { regions, vectors };
     const map = await this.embedder.featureMap(img, WINDOW_MAP_SIDE);
     const integral = new IntegralMap(map);
-    for (const box of pooledWindowBoxes(map.h)) {
+    for (const box of spread(pooledWindowBoxes(map.h), room - vectors.length)) {
       regions.push({ kind: 'window', box });
       vectors.push(integral.pool(box));
     }
@@ -119,7 +122,16 @@ export class ProductSearch {
     // Everything but the objects needs no detection: it is embedded while detection runs.
     // Detection takes one look (no mirrored second look): objects are a few of the query's
     // regions here, and the whole image and windows cover what a second look would add.
-    const [views, objects] = await Promise.all([this.views(img), this.detector.detect(img, { mirror: 'never' }).then((o) => categoryRegions(o, category))]);
+    // Under the region cap the whole image and its quarter turns come first, then the
+    // objects (best first), then windows; a kind with no room left is not computed.
+    const cap = Math.max(1, this.maxRegions);
+    const objectRoom = Math.max(0, cap - 3);
+    const [objects, viewsAll] = await Promise.all([
+      objectRoom ? this.detector.detect(img, { mirror: 'never' }).then((o) => categoryRegions(o, category).slice(0, objectRoom)) : [],
+      this.views(img, cap),
+    ]);
+    // Windows fill only what the objects left (the feature map was pooled in parallel).
+    const views = { regions: viewsAll.regions.slice(0, cap - objects.length), vectors: viewsAll.vectors.slice(0, cap - objects.length) };
     const objectVectors = await mapLimit(objects, EMBED_LANES, embed);
     const regions = [...views.regions, ...objects];
     const vectors = [...views.vectors, ...objectVectors];
@@ -136,6 +148,12 @@ export class ProductSearch {
   };
 }
 
+
+/** `n` of `items` spread evenly over the list (all of them when n >= length). */
+function spread<T>(items: readonly T[], n: number): T[] {
+  if (n >= items.length) return [...items];
+  return Array.from({ length: Math.max(0, n) }, (_, i) => items[Math.floor((i * items.length) / n)]);
+}
 
 /** Open Images' Clothing, the name a person's garment region is annotated with. */
 const CLOTHING = { mid: '/m/09j2d', name: 'Clothing' };
