@@ -19,8 +19,9 @@ import { toTimestamp, type BoundingPolyMsg } from '../catalog/messages';
 import type { DecodedImage } from '../images/image-decoder';
 import type { Embedder } from '../vision/embedder';
 import { rotateQuarter } from '../vision/preprocess';
-import type { DetectedObject, ObjectDetector } from '../vision/object-detector';
-import type { AnnotateImageRequestMsg, FeatureMsg } from '../vision/annotate-service';
+import type { DetectedObject } from '../vision/object-detector';
+import type { AnnotateImageRequestMsg, FeatureHandler, FeatureMsg } from '../vision/annotate-service';
+import type { ImageDetection } from '../vision/image-detection';
 import type { Box } from '../vision/box';
 import { mapLimit } from '../core/concurrency';
 import { shardOf, type CatalogIndex } from './catalog-index';
@@ -54,7 +55,6 @@ interface ProductSearchParamsMsg {
 export class ProductSearch {
   constructor(
     private readonly index: CatalogIndex,
-    private readonly detector: ObjectDetector,
     private readonly embedder: Embedder,
     private readonly defaultMaxResults: number,
     /** Regions one query image is searched with, all kinds counted (METAPIXEL_MAX_REGIONS_PER_IMAGE). */
@@ -85,8 +85,24 @@ export class ProductSearch {
   }
 
   /** The annotate feature handler. */
-  readonly handle = async (img: DecodedImage, feature: FeatureMsg, req: AnnotateImageRequestMsg, ctx: CallContext) => {
-    const params = ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {}) as ProductSearchParamsMsg;
+  readonly feature: FeatureHandler = {
+    // Detection takes one look (no mirrored second look) when this feature is the only one
+    // asking: objects are a few of the query's regions here, and the whole image and
+    // windows cover what a second look would add. With OBJECT_LOCALIZATION beside it, its
+    // objects are the localized ones (one run for both).
+    detects: (_f, req) => (searchParams(req).boundingPoly && hasVertices(searchParams(req).boundingPoly!)) || this.objectRoom() === 0
+      ? undefined
+      : { maxResults: this.defaultMaxResults, mirror: 'never' },
+    run: (img, f, req, ctx, detection) => this.handle(img, f, req, ctx, detection),
+  };
+
+  /** Objects a query may add under the region cap, after the whole image and its quarter turns. */
+  private objectRoom(): number {
+    return Math.max(0, Math.max(1, this.maxRegions) - 3);
+  }
+
+  private async handle(img: DecodedImage, feature: FeatureMsg, req: AnnotateImageRequestMsg, ctx: CallContext, detection: ImageDetection) {
+    const params = searchParams(req);
     const set = names.parseProductSet(params.productSet, 'image_context.product_search_params.product_set');
     ctx.principal.assertProject(set.project);
     const category = params.productCategories?.[0];
@@ -120,14 +136,12 @@ export class ProductSearch {
       return { productSearchResults: { indexTime, results, productGroupedResults: [{ boundingPoly: boxPoly(box), results, objectAnnotations: [] }] } };
     }
     // Everything but the objects needs no detection: it is embedded while detection runs.
-    // Detection takes one look (no mirrored second look): objects are a few of the query's
-    // regions here, and the whole image and windows cover what a second look would add.
     // Under the region cap the whole image and its quarter turns come first, then the
     // objects (best first), then windows; a kind with no room left is not computed.
     const cap = Math.max(1, this.maxRegions);
-    const objectRoom = Math.max(0, cap - 3);
+    const objectRoom = this.objectRoom();
     const [objects, viewsAll] = await Promise.all([
-      objectRoom ? this.detector.detect(img, { mirror: 'never' }).then((o) => categoryRegions(o, category).slice(0, objectRoom)) : [],
+      objectRoom ? detection.get(this.defaultMaxResults).then((o) => categoryRegions(o, category).slice(0, objectRoom)) : [],
       this.views(img, cap),
     ]);
     // Windows fill only what the objects left (the feature map was pooled in parallel).
@@ -145,7 +159,11 @@ export class ProductSearch {
       objectAnnotations: [annotation(r)],
     }));
     return { productSearchResults: { indexTime, results, productGroupedResults } };
-  };
+  }
+}
+
+function searchParams(req: AnnotateImageRequestMsg): ProductSearchParamsMsg {
+  return ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {}) as ProductSearchParamsMsg;
 }
 
 
