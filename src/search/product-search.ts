@@ -90,9 +90,10 @@ export class ProductSearch {
     // asking: objects are a few of the query's regions here, and the whole image and
     // windows cover what a second look would add. With OBJECT_LOCALIZATION beside it, its
     // objects are the localized ones (one run for both).
-    detects: (_f, req) => (searchParams(req).boundingPoly && hasVertices(searchParams(req).boundingPoly!)) || this.objectRoom() === 0
-      ? undefined
-      : { maxResults: this.defaultMaxResults, mirror: 'never' },
+    detects: (_f, req) => {
+      const poly = searchParams(req).boundingPoly;
+      return (poly && hasVertices(poly)) || this.objectRoom() === 0 ? undefined : { maxResults: this.defaultMaxResults, mirror: 'never' };
+    },
     run: (img, f, req, ctx, detection) => this.handle(img, f, req, ctx, detection),
   };
 
