@@ -78,7 +78,8 @@ async function main() {
   const photos = photoFiles.map((f) => readFileSync(path.join(devImagesDir(), f)));
   const gcs = await startFakeGcs();
   photoFiles.forEach((f, i) => gcs.put('photos', f, photos[i]));
-  const server = await startBuiltServer({ env: { STORAGE_EMULATOR_HOST: gcs.host } });
+  // A loaded machine (and nice) can make the models' start slow.
+  const server = await startBuiltServer({ env: { STORAGE_EMULATOR_HOST: gcs.host }, readyTimeoutMs: 300_000 });
   const pid = server.child.pid!;
   const total = new Tally();
   let minute = new Tally();
