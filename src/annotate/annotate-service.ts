@@ -11,7 +11,8 @@ import { names } from '../core/names';
 import type { StatusMsg } from '../core/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder, DecodedImage } from '../images/image-decoder';
-import type { ObjectDetector } from '../vision/object-detector';
+import type { DetectedObject, ObjectDetector } from '../vision/object-detector';
+import { ImageDetection, type DetectionNeed } from '../vision/image-detection';
 import { checkImageBatch, imageErrorStatus } from './image-batch';
 
 export interface FeatureMsg {
@@ -43,7 +44,10 @@ export interface AnnotateImageResponseMsg {
 
 /** A feature computed from one decoded image; PRODUCT_SEARCH plugs in here. */
 export interface FeatureHandler {
-  (img: DecodedImage, feature: FeatureMsg, request: AnnotateImageRequestMsg, ctx: CallContext): Promise<Partial<AnnotateImageResponseMsg>>;
+  /** What the feature needs of the image's one detection run, asked of every feature of the
+   *  image before any runs (nothing: it takes no objects). */
+  detects?(feature: FeatureMsg, request: AnnotateImageRequestMsg): DetectionNeed | undefined;
+  run(img: DecodedImage, feature: FeatureMsg, request: AnnotateImageRequestMsg, ctx: CallContext, detection: ImageDetection): Promise<Partial<AnnotateImageResponseMsg>>;
 }
 
 export interface AnnotateLimits {
@@ -64,13 +68,16 @@ export class AnnotateService {
   constructor(
     private readonly fetcher: ImageFetcher,
     private readonly decoder: ImageDecoder,
-    detector: ObjectDetector,
+    private readonly detector: ObjectDetector,
     private readonly limits: AnnotateLimits,
     private readonly log: Logger,
     extraFeatures: Record<string, FeatureHandler> = {},
   ) {
     this.features = new Map<string, FeatureHandler>([
-      ['OBJECT_LOCALIZATION', (img, f) => localizeObjects(detector, img, f.maxResults || limits.defaultMaxResults)],
+      ['OBJECT_LOCALIZATION', {
+        detects: (f) => ({ maxResults: f.maxResults || limits.defaultMaxResults }),
+        run: async (_img, f, _req, _ctx, detection) => localizedObjects(await detection.get(f.maxResults || limits.defaultMaxResults)),
+      }],
       ...Object.entries(extraFeatures),
     ]);
   }
@@ -117,9 +124,15 @@ export class AnnotateService {
       ctx.signal?.throwIfAborted();
       const img = known.length ? await this.decoder.decode(await this.fetcher.fetch(req.image, ctx.signal)) : undefined;
       const out: AnnotateImageResponseMsg = {};
+      // Detection runs once for the image, however many of its features use the objects.
+      const detection = new ImageDetection(this.detector, img!);
+      for (const f of known) {
+        const need = this.features.get(f.type!)!.detects?.(f, req);
+        if (need) detection.need(need);
+      }
       for (const f of known) {
         ctx.signal?.throwIfAborted();
-        Object.assign(out, await this.features.get(f.type!)!(img!, f, req, ctx));
+        Object.assign(out, await this.features.get(f.type!)!.run(img!, f, req, ctx, detection));
       }
       if (unknown.length) {
         out.error = invalidArgument(
@@ -156,8 +169,7 @@ export function mergeFeatures(features: FeatureMsg[], max: number): FeatureMsg[]
   return [...byType.values()];
 }
 
-async function localizeObjects(detector: ObjectDetector, img: DecodedImage, maxResults: number) {
-  const found = await detector.detect(img, { maxResults });
+function localizedObjects(found: DetectedObject[]) {
   const localizedObjectAnnotations: LocalizedObjectMsg[] = found.map((o) => ({
     mid: o.mid,
     languageCode: 'en',

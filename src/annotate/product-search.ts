@@ -19,8 +19,9 @@ import { toTimestamp, type BoundingPolyMsg } from '../core/messages';
 import type { DecodedImage } from '../images/image-decoder';
 import type { Embedder } from '../vision/embedder';
 import { rotateQuarter } from '../vision/preprocess';
-import type { DetectedObject, ObjectDetector } from '../vision/object-detector';
-import type { AnnotateImageRequestMsg, FeatureMsg } from './annotate-service';
+import type { DetectedObject } from '../vision/object-detector';
+import type { AnnotateImageRequestMsg, FeatureHandler, FeatureMsg } from './annotate-service';
+import type { ImageDetection } from '../vision/image-detection';
 import type { Box } from '../vision/box';
 import { mapLimit } from '../core/concurrency';
 import { shardOf, type CatalogIndex } from '../search/catalog-index';
@@ -53,27 +54,29 @@ interface ProductSearchParamsMsg {
 export class ProductSearch {
   constructor(
     private readonly index: CatalogIndex,
-    private readonly detector: ObjectDetector,
     private readonly embedder: Embedder,
     private readonly defaultMaxResults: number,
+    /** Regions one query image is searched with, all kinds counted (METAPIXEL_MAX_REGIONS_PER_IMAGE). */
+    private readonly maxRegions = Infinity,
   ) {}
 
   /**
    * The views of a query that need no detection, with their embeddings: the whole image,
    * the image turned a quarter either way (a phone held sideways) and the windows pooled
-   * from the feature map.
+   * from the feature map; at most `room` of them, in that order (the feature map is not
+   * computed when no window fits).
    */
-  private async views(img: DecodedImage): Promise<{ regions: QueryRegion[]; vectors: Float32Array[] }> {
+  private async views(img: DecodedImage, room: number): Promise<{ regions: QueryRegion[]; vectors: Float32Array[] }> {
     // Turned after the stretch to the (square) input size: the same samples as stretching
     // the turned image, for a 224x224 rotation instead of a full-size one.
     const small = await this.embedder.toInputSize(img);
-    const [whole, ...rotated] = await mapLimit([small, rotateQuarter(small, true), rotateQuarter(small, false)], EMBED_LANES, (i) => this.embedder.embed(i));
-    const regions: QueryRegion[] = [{ kind: 'whole', box: WHOLE_BOX }, { kind: 'rotated', box: WHOLE_BOX }, { kind: 'rotated', box: WHOLE_BOX }];
-    const vectors = [whole, ...rotated];
-    if (!this.embedder.hasFeatureMap) return { regions, vectors };
+    const inputs = [small, rotateQuarter(small, true), rotateQuarter(small, false)].slice(0, room);
+    const vectors = await mapLimit(inputs, EMBED_LANES, (i) => this.embedder.embed(i));
+    const regions: QueryRegion[] = vectors.map((_, i) => ({ kind: i === 0 ? 'whole' : 'rotated', box: WHOLE_BOX }));
+    if (!this.embedder.hasFeatureMap || room <= vectors.length) return { regions, vectors };
     const map = await this.embedder.featureMap(img, WINDOW_MAP_SIDE);
     const integral = new IntegralMap(map);
-    for (const box of pooledWindowBoxes(map.h)) {
+    for (const box of spread(pooledWindowBoxes(map.h), room - vectors.length)) {
       regions.push({ kind: 'window', box });
       vectors.push(integral.pool(box));
     }
@@ -81,8 +84,25 @@ export class ProductSearch {
   }
 
   /** The annotate feature handler. */
-  readonly handle = async (img: DecodedImage, feature: FeatureMsg, req: AnnotateImageRequestMsg, ctx: CallContext) => {
-    const params = ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {});
+  readonly feature: FeatureHandler = {
+    // Detection takes one look (no mirrored second look) when this feature is the only one
+    // asking: objects are a few of the query's regions here, and the whole image and
+    // windows cover what a second look would add. With OBJECT_LOCALIZATION beside it, its
+    // objects are the localized ones (one run for both).
+    detects: (_f, req) => {
+      const poly = searchParams(req).boundingPoly;
+      return (poly && hasVertices(poly)) || this.objectRoom() === 0 ? undefined : { maxResults: this.defaultMaxResults, mirror: 'never' };
+    },
+    run: (img, f, req, ctx, detection) => this.handle(img, f, req, ctx, detection),
+  };
+
+  /** Objects a query may add under the region cap, after the whole image and its quarter turns. */
+  private objectRoom(): number {
+    return Math.max(0, Math.max(1, this.maxRegions) - 3);
+  }
+
+  private async handle(img: DecodedImage, feature: FeatureMsg, req: AnnotateImageRequestMsg, ctx: CallContext, detection: ImageDetection) {
+    const params = searchParams(req);
     const set = names.parseProductSet(params.productSet, 'image_context.product_search_params.product_set');
     ctx.principal.assertProject(set.project);
     const category = params.productCategories?.[0];
@@ -120,9 +140,16 @@ export class ProductSearch {
       return { productSearchResults: { indexTime, results, productGroupedResults: [{ boundingPoly: boxPoly(box), results, objectAnnotations: [] }] } };
     }
     // Everything but the objects needs no detection: it is embedded while detection runs.
-    // Detection takes one look (no mirrored second look): objects are a few of the query's
-    // regions here, and the whole image and windows cover what a second look would add.
-    const [views, objects] = await Promise.all([this.views(img), this.detector.detect(img, { mirror: 'never' }).then((o) => categoryRegions(o, category))]);
+    // Under the region cap the whole image and its quarter turns come first, then the
+    // objects (best first), then windows; a kind with no room left is not computed.
+    const cap = Math.max(1, this.maxRegions);
+    const objectRoom = this.objectRoom();
+    const [objects, viewsAll] = await Promise.all([
+      objectRoom ? detection.get(this.defaultMaxResults).then((o) => categoryRegions(o, category).slice(0, objectRoom)) : [],
+      this.views(img, cap),
+    ]);
+    // Windows fill only what the objects left (the feature map was pooled in parallel).
+    const views = { regions: viewsAll.regions.slice(0, cap - objects.length), vectors: viewsAll.vectors.slice(0, cap - objects.length) };
     const objectVectors = await mapLimit(objects, EMBED_LANES, embed);
     const regions = [...views.regions, ...objects];
     const vectors = [...views.vectors, ...objectVectors];
@@ -136,9 +163,19 @@ export class ProductSearch {
       objectAnnotations: [annotation(r)],
     }));
     return { productSearchResults: { indexTime, results, productGroupedResults } };
-  };
+  }
 }
 
+function searchParams(req: AnnotateImageRequestMsg): ProductSearchParamsMsg {
+  return ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {}) as ProductSearchParamsMsg;
+}
+
+
+/** `n` of `items` spread evenly over the list (all of them when n >= length). */
+function spread<T>(items: readonly T[], n: number): T[] {
+  if (n >= items.length) return [...items];
+  return Array.from({ length: Math.max(0, n) }, (_, i) => items[Math.floor((i * items.length) / n)]);
+}
 
 /** Open Images' Clothing, the name a person's garment region is annotated with. */
 const CLOTHING = { mid: '/m/09j2d', name: 'Clothing' };

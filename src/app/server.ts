@@ -115,15 +115,15 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   indexCounters = () => index.counters;
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
-  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec);
+  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec, config.maxRegionsPerImage);
   const catalog = new CatalogService(store.catalog, store.indexFeed, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
-  const productSearch = new ProductSearch(index, vision.objectDetector, vision.embedder, config.defaultMaxResults);
+  const productSearch = new ProductSearch(index, vision.embedder, config.defaultMaxResults, config.maxRegionsPerImage);
   const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
     maxImagesPerRequest: config.maxImagesPerRequest,
     defaultMaxResults: config.defaultMaxResults,
     maxFeaturesPerImage: config.maxFeaturesPerImage,
     maxImagesInFlightPerProject: config.maxImagesInFlightPerProject,
-  }, log, { PRODUCT_SEARCH: productSearch.handle });
+  }, log, { PRODUCT_SEARCH: productSearch.feature });
   const encoder = buildEncodeService(pipeline, config, log);
   const gcsWriter = new GcsWriter({ storage, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets });
   const batchResponseType = lookupType('google.cloud.vision.v1.BatchAnnotateImagesResponse');

@@ -11,7 +11,7 @@ import type { ImageDecoder } from '../images/image-decoder';
 import type { PolyRecord, RegionRecord } from '../store/catalog-store';
 import type { Embedder } from '../vision/embedder';
 import type { ObjectDetector } from '../vision/object-detector';
-import { selectRegions, wholeImageBox } from '../regions/regions';
+import { objectRoom, selectRegions, wholeImageBox } from '../regions/regions';
 import { embedRegion, embedThumbnail } from '../regions/region-embedding';
 import type { CompactEmbeddingCodec } from '../search/compact-embedding';
 
@@ -30,14 +30,17 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
     private readonly encoder?: CodeEncoder,
     /** Stores each region's compact re-rank data too (what the index holds). */
     private readonly codec?: CompactEmbeddingCodec,
+    /** Regions one image may produce, all kinds counted (METAPIXEL_MAX_REGIONS_PER_IMAGE). */
+    private readonly maxRegions = Infinity,
   ) {}
 
   async process(uri: string, polys: readonly PolyRecord[], category: string): Promise<RegionRecord[]> {
     const img = await this.decoder.decode(await this.fetcher.fetchUri(uri));
     // Regions are kept in the pixels of the oriented original, as Google reports polygons.
     const size = { width: img.originalWidth, height: img.originalHeight };
-    const detected = polys.length ? [] : await this.detector.detect(img);
-    const chosen = selectRegions(polys, detected, category, size);
+    // No room for objects under the cap: no detection either.
+    const detected = polys.length || objectRoom(this.maxRegions) === 0 ? [] : await this.detector.detect(img);
+    const chosen = selectRegions(polys, detected, category, size, this.maxRegions);
     const regions: RegionRecord[] = [];
     const add = (r: Pick<RegionRecord, 'box' | 'source'>, embedding: Float32Array) =>
       regions.push({
@@ -49,7 +52,7 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
     for (const r of chosen) add(r, await embedRegion(this.embedder, img, r.box));
     // Without polygons the image is also indexed as a thumbnail, which low-resolution
     // queries resemble far more than the sharp original (docs/search.md).
-    if (polys.length === 0) add({ box: wholeImageBox(size), source: 'thumbnail' }, await embedThumbnail(this.embedder, img));
+    if (polys.length === 0 && regions.length < this.maxRegions) add({ box: wholeImageBox(size), source: 'thumbnail' }, await embedThumbnail(this.embedder, img));
     return regions;
   }
 }

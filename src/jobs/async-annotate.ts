@@ -118,7 +118,7 @@ export class AsyncAnnotateJob implements JobHandler {
     const req = op.request as StoredRequest;
     const { batchSize, gcsDestination } = req.outputConfig;
     const { bucket, prefix } = parseGsPrefix(gcsDestination.uri, 'outputConfig.gcsDestination.uri');
-    const ctx: CallContext = { principal: operationPrincipal(op), requestId: `operation:${op.id}` };
+    const ctx: CallContext = { principal: operationPrincipal(op), requestId: `operation:${op.id}`, signal: ctl.signal };
     const created = createTimeOf(op);
     const saved = op.checkpoint as Checkpoint | undefined;
     let next = saved?.nextBatch ?? 0;
@@ -133,6 +133,8 @@ export class AsyncAnnotateJob implements JobHandler {
       const first = next * batchSize;
       const batch = req.requests.slice(first, first + batchSize).map(loadImage);
       const responses = await mapLimit(batch, this.opts.concurrency, (r) => this.annotate(r, ctx, ctl.signal));
+      // Images cut short by a stop are not results: a paused batch is redone from the start.
+      ctl.signal.throwIfAborted();
       const object = `${prefix}output-${first + 1}-to-${first + batch.length}.json`;
       await this.write(bucket, object, Buffer.from(this.encode({ responses })), ctl.signal);
       failed += responses.filter((r) => r.error).length;

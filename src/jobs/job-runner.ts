@@ -109,10 +109,10 @@ export class JobRunner {
         },
       };
       // The worker acts for the operation's project only (its gs:// reads and writes too),
-      // whichever call happened to wake it.
-      // No signal here: a job handles its own stop between checkpointed steps (ctl.signal),
-      // so a pause never turns half-done images into recorded failures.
-      const ctx = { principal: projectPrincipal(op.project, `operation:${op.id}`), requestId: `operation:${op.id}` };
+      // whichever call happened to wake it. Its stop is the call's signal, so a cancelled
+      // operation's inference runs still waiting in a queue are dropped (inference.ts); each
+      // job keeps the work cut short by a stop out of what it records.
+      const ctx = { principal: projectPrincipal(op.project, `operation:${op.id}`), requestId: `operation:${op.id}`, signal: abort.signal };
       const response = await runInCall(ctx, () => handler.run(op, ctl));
       abort.signal.throwIfAborted();
       await this.store.updateOperation(name, { done: true, response, ...this.final(op, 'SUCCEEDED') }, this.clock());

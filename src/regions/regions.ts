@@ -29,14 +29,24 @@ export interface ImageSize {
 /** At most this many regions per reference image, as Google uses at most 10 polygons. */
 export const MAX_REGIONS = 10;
 
+/**
+ * The objects a reference image without polygons may add under a cap on all its regions
+ * (METAPIXEL_MAX_REGIONS_PER_IMAGE): the whole image and its thumbnail (ingestor.ts) come
+ * first, objects fill what is left, never more than MAX_REGIONS - 1. 0 = no detection needed.
+ */
+export function objectRoom(cap: number): number {
+  return Math.max(0, Math.min(MAX_REGIONS - 1, cap - 2));
+}
+
 export function selectRegions(
   polys: readonly PolyRecord[],
   detected: readonly DetectedRegion[],
   category: string,
   size: ImageSize,
+  cap = Infinity,
 ): Pick<RegionRecord, 'box' | 'source'>[] {
-  if (polys.length > 0) return polys.slice(0, MAX_REGIONS).map((p, i) => ({ box: polyBox(p, size, i), source: 'request' as const }));
-  const parts = categoryRegions(detected, category).slice(0, MAX_REGIONS - 1);
+  if (polys.length > 0) return polys.slice(0, Math.min(MAX_REGIONS, cap)).map((p, i) => ({ box: polyBox(p, size, i), source: 'request' as const }));
+  const parts = categoryRegions(detected, category).slice(0, objectRoom(cap));
   return [
     { box: wholeImageBox(size), source: 'whole-image' as const },
     ...parts.map((r) => ({ box: detectedBox(r, size), source: r.kind === 'garment' ? ('garment' as const) : ('detected' as const) })),

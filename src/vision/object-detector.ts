@@ -75,6 +75,11 @@ export class ObjectDetector {
     this.defaultMaxResults = opts.defaultMaxResults ?? 10;
   }
 
+  /** The look detect() takes when not told (DetectOptions.mirror). */
+  get defaultMirror(): MirrorMode {
+    return this.mirror;
+  }
+
   async detect(img: RgbImage, opts: DetectOptions = {}): Promise<DetectedObject[]> {
     const maxResults = opts.maxResults ?? this.defaultMaxResults;
     const minScore = opts.minScore ?? this.defaultMinScore;

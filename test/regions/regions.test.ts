@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { canonicalCategory, CATEGORY_CLASSES, categoryOfClass, classesForCategory, MAX_REGIONS, selectRegions } from '../../src/regions/regions';
+import { canonicalCategory, CATEGORY_CLASSES, categoryOfClass, classesForCategory, MAX_REGIONS, objectRoom, selectRegions } from '../../src/regions/regions';
 
 const size = { width: 1000, height: 800 };
 const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({ name, score: 0.8, box: { x0, y0, x1, y1 } });
@@ -95,4 +95,22 @@ test('every mapped class is a class the shipped detectors can report', () => {
     if (classes === 'any') continue;
     expect({ category, unknown: classes.filter((c) => !known.has(c)) }).toEqual({ category, unknown: [] });
   }
+});
+
+test('a region cap (METAPIXEL_MAX_REGIONS_PER_IMAGE) keeps the whole image and leaves objects what the thumbnail does not take', () => {
+  const many = Array.from({ length: 30 }, (_, i) => det('Mug', i / 40, 0, i / 40 + 0.2, 0.2));
+  // cap 4: the whole image, the thumbnail (added by the ingestor) and two objects.
+  expect(objectRoom(4)).toBe(2);
+  const four = selectRegions([], many, 'general-v1', size, 4);
+  expect(four.map((r) => r.source)).toEqual(['whole-image', 'detected', 'detected']);
+  expect(four[1].box).toEqual({ x0: 0, y0: 0, x1: 200, y1: 160 });
+  // cap 1 or 2: no object at all, so no detection is needed.
+  expect(objectRoom(1)).toBe(0);
+  expect(objectRoom(2)).toBe(0);
+  expect(selectRegions([], many, 'general-v1', size, 2)).toEqual([{ box: { x0: 0, y0: 0, x1: 1000, y1: 800 }, source: 'whole-image' }]);
+  // A large cap never lifts Google's limit of 10.
+  expect(objectRoom(1000)).toBe(MAX_REGIONS - 1);
+  // Given polygons are capped too.
+  const poly = { vertices: [{ x: 0, y: 0 }, { x: 500, y: 0 }, { x: 500, y: 500 }, { x: 0, y: 500 }], normalized: false };
+  expect(selectRegions([poly, poly, poly], [], 'general-v1', size, 2)).toHaveLength(2);
 });

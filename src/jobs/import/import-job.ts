@@ -220,6 +220,9 @@ class ImportRun {
   /** Moves consecutive finished lines into the pending chunk; stores it when full or old. */
   private async commit(final: boolean): Promise<void> {
     for (let r = this.done.get(this.next); r; r = this.done.get(this.next)) {
+      // A line whose work a stop cut short (its inference dropped) was not processed: the
+      // committed lines end before it.
+      if (r.s.code === Code.CANCELLED && this.ctl.signal.aborted) break;
       this.done.delete(this.next);
       this.pending.push(r);
       if (r.s.code === OK && r.change) this.dirty.add(`${r.change.setId}/${r.change.productId}`);
