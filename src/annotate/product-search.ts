@@ -167,7 +167,7 @@ export class ProductSearch {
 }
 
 function searchParams(req: AnnotateImageRequestMsg): ProductSearchParamsMsg {
-  return ((req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {}) as ProductSearchParamsMsg;
+  return (req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {};
 }
 
 

@@ -57,9 +57,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     try {
       const ps = productSearchClient(server, transport);
       await ps.createProduct({ parent, productId: `cat-${transport}`, product: { displayName: 'cat', productCategory: 'general-v1' } });
-      const err = await ps.createReferenceImage({ parent: `${parent}/products/cat-${transport}`, referenceImage: { uri: 'gs://catalog/dog.jpg' } }).catch((e: unknown) => e as Error);
-      await expectStatus(Promise.reject(err), 'PERMISSION_DENIED');
-      expect(String((err as Error).message)).toContain('Error opening file: gs://catalog/dog.jpg.');
+      const call = ps.createReferenceImage({ parent: `${parent}/products/cat-${transport}`, referenceImage: { uri: 'gs://catalog/dog.jpg' } });
+      await expectStatus(call, 'PERMISSION_DENIED');
+      const err = (await call.catch((e: unknown) => e)) as Error;
+      expect(String(err.message)).toContain('Error opening file: gs://catalog/dog.jpg.');
       await ps.close();
       const c = imageAnnotatorClient(server, transport);
       const [res] = await c.batchAnnotateImages({ requests: [{ image: { source: { gcsImageUri: 'gs://catalog/dog.jpg' } }, features: feature }] });

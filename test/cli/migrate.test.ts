@@ -140,7 +140,7 @@ test('kill -9 while copying reference images, then a rerun: everything on the ta
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...migrateArgs()], { cwd: ROOT, env: cliEnv });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
-    stderr += d;
+    stderr += String(d);
     // stderr is not a terminal: plain progress lines; the first one of the images phase.
     if (/^migrate: \d+\/30 reference images/m.test(stderr) && !child.killed) child.kill('SIGKILL');
   });
@@ -219,14 +219,14 @@ test('a changed source: --dry-run lists it, then the run updates what the API al
     { kind: 'memberships', name: `${PARENT}/productSets/s-1 <- ${PARENT}/products/p-new`, op: 'create' },
   ].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : 0)));
   expect(text.stdout).toMatch(/^Dry run, nothing changed: /);
-  expect(text.stdout).toMatch(/\n  update   projects\/mig\/locations\/us-west1\/products\/p-010  \(display_name, product_labels\)\n/);
+  expect(text.stdout).toMatch(/\n {2}update {3}projects\/mig\/locations\/us-west1\/products\/p-010 {2}\(display_name, product_labels\)\n/);
 
   const run = await metapixel(migrateArgs());
   expect(run.code).toBe(3);
   expect(run.stdout).toMatch(/^Migration finished with failures: /);
   expect(run.stdout).toMatch(/\n\s+products\s+1\s+1\s+299\s+1\n/);
   expect(run.stdout).toMatch(/\n\s+memberships\s+1\s+0\s+313\s+0\n/);
-  expect(run.stdout).toMatch(/Failures \(1 of 1; rerun to retry them\):\n  projects\/mig\/locations\/us-west1\/products\/p-new2: differs: productCategory is apparel-v2 on the target, toys-v2 on the source/);
+  expect(run.stdout).toMatch(/Failures \(1 of 1; rerun to retry them\):\n {2}projects\/mig\/locations\/us-west1\/products\/p-new2: differs: productCategory is apparel-v2 on the target, toys-v2 on the source/);
   const check = productSearchClient(target, 'grpc');
   const [after] = await check.getProduct({ name: `${PARENT}/products/p-010` }, DST);
   await check.close();

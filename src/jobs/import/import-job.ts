@@ -32,6 +32,7 @@ import { IMPORT_KIND, RESPONSE_TYPE, type ImportRequest, type LineResult } from 
 
 /** A stored status code is a plain number; compared as one. */
 const OK: number = Code.OK;
+const CANCELLED: number = Code.CANCELLED;
 
 export interface ImportJobOptions {
   /** Lines imported at once. */
@@ -222,7 +223,7 @@ class ImportRun {
     for (let r = this.done.get(this.next); r; r = this.done.get(this.next)) {
       // A line whose work a stop cut short (its inference dropped) was not processed: the
       // committed lines end before it.
-      if (r.s.code === Code.CANCELLED && this.ctl.signal.aborted) break;
+      if (r.s.code === CANCELLED && this.ctl.signal.aborted) break;
       this.done.delete(this.next);
       this.pending.push(r);
       if (r.s.code === OK && r.change) this.dirty.add(`${r.change.setId}/${r.change.productId}`);
