@@ -22,7 +22,15 @@ import { devImagesDir } from '../test/support/dev-images';
 import { startBuiltServer } from './built-server';
 
 const { values } = parseArgs({
-  options: { server: { type: 'string', default: 'dist/app/main.js' }, profile: { type: 'string' }, 'per-image': { type: 'boolean', default: false }, requests: { type: 'string', default: '160' }, repeat: { type: 'string', default: '1' }, levels: { type: 'string', default: '1,2,4,8' }, warmup: { type: 'string', default: '16' } },
+  options: {
+    server: { type: 'string', default: 'dist/app/main.js' },
+    profile: { type: 'string' },
+    'per-image': { type: 'boolean', default: false },
+    requests: { type: 'string', default: '160' },
+    repeat: { type: 'string', default: '1' },
+    levels: { type: 'string', default: '1,2,4,8' },
+    warmup: { type: 'string', default: '16' },
+  },
 });
 
 function percentile(sorted: number[], p: number): number {
@@ -67,9 +75,18 @@ async function main() {
   // Request bodies are encoded once per photo, before any timing, as load generators do:
   // the timed window is the HTTP exchange and the parse of the answer, not the bench's own
   // JSON.stringify and UTF-8 encoding of a megabyte of base64 (about 5 ms a request here).
-  const bodies = names.map((f) => Buffer.from(JSON.stringify({
-    requests: [{ image: { content: readFileSync(path.join(devImagesDir(), f)).toString('base64') }, features: [{ type: 'OBJECT_LOCALIZATION' }] }],
-  })));
+  const bodies = names.map((f) =>
+    Buffer.from(
+      JSON.stringify({
+        requests: [
+          {
+            image: { content: readFileSync(path.join(devImagesDir(), f)).toString('base64') },
+            features: [{ type: 'OBJECT_LOCALIZATION' }],
+          },
+        ],
+      }),
+    ),
+  );
   const perImage = new Map<string, number[]>();
   const server = await startBuiltServer({
     script: values.server,
@@ -116,35 +133,69 @@ async function main() {
       const cpu1 = cpuMs(server.child.pid!);
       const runs1 = await modelRuns(url);
       const n = latencies.length;
-      const models = Object.fromEntries([...runs1].map(([model, [count, sum]]) => {
-        const [c0, s0] = runs0.get(model) ?? [0, 0];
-        return [model, { runs_per_image: +((count - c0) / n).toFixed(2), run_ms: +((1000 * (sum - s0)) / Math.max(1, count - c0)).toFixed(1) }];
-      }));
+      const models = Object.fromEntries(
+        [...runs1].map(([model, [count, sum]]) => {
+          const [c0, s0] = runs0.get(model) ?? [0, 0];
+          return [
+            model,
+            { runs_per_image: +((count - c0) / n).toFixed(2), run_ms: +((1000 * (sum - s0)) / Math.max(1, count - c0)).toFixed(1) },
+          ];
+        }),
+      );
       latencies.sort((a, b) => a - b);
       if (values['per-image']) {
         // Which photos make up the percentiles (a photo's own p50 at this level).
-        console.log(`per image at ${clients} client(s): ${[...perImage].map(([f, v]) => `${f} ${percentile(v.sort((a, b) => a - b), 50).toFixed(0)}`).join(', ')}`);
+        console.log(
+          `per image at ${clients} client(s): ${[...perImage]
+            .map(
+              ([f, v]) =>
+                `${f} ${percentile(
+                  v.sort((a, b) => a - b),
+                  50,
+                ).toFixed(0)}`,
+            )
+            .join(', ')}`,
+        );
       }
       rows.push({
-        bench: 'annotate', feature: 'OBJECT_LOCALIZATION', clients, images: latencies.length,
+        bench: 'annotate',
+        feature: 'OBJECT_LOCALIZATION',
+        clients,
+        images: latencies.length,
         images_per_s: +(latencies.length / seconds).toFixed(1),
-        p50_ms: +percentile(latencies, 50).toFixed(1), p90_ms: +percentile(latencies, 90).toFixed(1), p99_ms: +percentile(latencies, 99).toFixed(1),
-        server_cpu_ms_per_image: cpu0 && cpu1 ? { main_thread: +((cpu1.main - cpu0.main) / n).toFixed(1), all_threads: +((cpu1.all - cpu0.all) / n).toFixed(1) } : null,
-        models, loadavg: os.loadavg().map((v) => +v.toFixed(2)),
-        node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model,
+        p50_ms: +percentile(latencies, 50).toFixed(1),
+        p90_ms: +percentile(latencies, 90).toFixed(1),
+        p99_ms: +percentile(latencies, 99).toFixed(1),
+        server_cpu_ms_per_image:
+          cpu0 && cpu1
+            ? { main_thread: +((cpu1.main - cpu0.main) / n).toFixed(1), all_threads: +((cpu1.all - cpu0.all) / n).toFixed(1) }
+            : null,
+        models,
+        loadavg: os.loadavg().map((v) => +v.toFixed(2)),
+        node: process.version,
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
       });
     }
     console.log('clients  images  images/s   p50 ms   p90 ms   p99 ms  cpu ms/img main/all  load');
     for (const r of rows) {
       const cpu = r.server_cpu_ms_per_image ? `${r.server_cpu_ms_per_image.main_thread}/${r.server_cpu_ms_per_image.all_threads}` : '-';
-      console.log(`${String(r.clients).padStart(7)} ${String(r.images).padStart(7)} ${r.images_per_s.toFixed(1).padStart(9)} ${r.p50_ms.toFixed(1).padStart(8)} ${r.p90_ms.toFixed(1).padStart(8)} ${r.p99_ms.toFixed(1).padStart(8)}  ${cpu.padStart(18)}  ${r.loadavg[0]}`);
+      console.log(
+        `${String(r.clients).padStart(7)} ${String(r.images).padStart(7)} ${r.images_per_s.toFixed(1).padStart(9)} ${r.p50_ms.toFixed(1).padStart(8)} ${r.p90_ms.toFixed(1).padStart(8)} ${r.p99_ms.toFixed(1).padStart(8)}  ${cpu.padStart(18)}  ${r.loadavg[0]}`,
+      );
     }
     if (Number(values.repeat) > 1) {
       // Runs on this VM vary by ±5 ms between minutes: the median run per level is the figure to quote.
       for (const clients of levels) {
         const mine = rows.filter((r) => r.clients === clients);
-        const mid = (v: number[]) => percentile(v.sort((a, b) => a - b), 50);
-        console.log(`${clients} client(s), ${mine.length} runs: median images/s ${mid(mine.map((r) => r.images_per_s))}, median p50 ${mid(mine.map((r) => r.p50_ms))} ms (p50 range ${Math.min(...mine.map((r) => r.p50_ms))}–${Math.max(...mine.map((r) => r.p50_ms))})`);
+        const mid = (v: number[]) =>
+          percentile(
+            v.sort((a, b) => a - b),
+            50,
+          );
+        console.log(
+          `${clients} client(s), ${mine.length} runs: median images/s ${mid(mine.map((r) => r.images_per_s))}, median p50 ${mid(mine.map((r) => r.p50_ms))} ms (p50 range ${Math.min(...mine.map((r) => r.p50_ms))}–${Math.max(...mine.map((r) => r.p50_ms))})`,
+        );
       }
     }
     for (const r of rows) console.log(JSON.stringify(r));

@@ -38,8 +38,13 @@ export async function startBuiltServer(opts: BuiltServerOptions = {}): Promise<B
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-bench-'));
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(ROOT, opts.script ?? 'dist/app/main.js')], {
     env: {
-      ...process.env, PORT: String(restPort), GRPC_PORT: String(grpcPort), METAPIXEL_DATA_DIR: dataDir,
-      METAPIXEL_LOG_LEVEL: 'warn', METAPIXEL_HOST: '127.0.0.1', ...opts.env,
+      ...process.env,
+      PORT: String(restPort),
+      GRPC_PORT: String(grpcPort),
+      METAPIXEL_DATA_DIR: dataDir,
+      METAPIXEL_LOG_LEVEL: 'warn',
+      METAPIXEL_HOST: '127.0.0.1',
+      ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -50,7 +55,7 @@ export async function startBuiltServer(opts: BuiltServerOptions = {}): Promise<B
     await exited;
     rmSync(dataDir, { recursive: true, force: true });
   };
-  for (const deadline = Date.now() + (opts.readyTimeoutMs ?? 60000); ; ) {
+  for (const deadline = Date.now() + (opts.readyTimeoutMs ?? 60000); ;) {
     try {
       if ((await fetch(`${url}/readyz`)).ok) break;
     } catch {

@@ -44,7 +44,14 @@ const { values } = parseArgs({
   },
 });
 const PARENT = 'projects/eval/locations/us-west1';
-const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const WHOLE = {
+  normalizedVertices: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+};
 
 interface Catalog {
   name: 'general' | 'narrow' | 'baseline';
@@ -71,11 +78,31 @@ async function buildQueries(products: E2ePhoto[][], seconds: E2ePhoto[], distrac
   for (const [i, refs] of products.entries()) {
     const src = await loadPhoto(refs[0].file);
     for (const kind of QUERY_KINDS) {
-      out.push({ kind, product: refs[0].group, split: refs[0].split, bytes: await makeQuery(kind, src, rng, i, backgrounds[i % backgrounds.length]) });
+      out.push({
+        kind,
+        product: refs[0].group,
+        split: refs[0].split,
+        bytes: await makeQuery(kind, src, rng, i, backgrounds[i % backgrounds.length]),
+      });
     }
   }
-  for (const p of seconds) out.push({ kind: 'second-photo', product: p.group, split: p.split, bytes: await raw(await loadPhoto(p.file)).jpeg({ quality: 90 }).toBuffer() });
-  for (const p of distractors) out.push({ kind: 'distractor', split: p.split, bytes: await raw(await loadPhoto(p.file)).jpeg({ quality: 90 }).toBuffer() });
+  for (const p of seconds)
+    out.push({
+      kind: 'second-photo',
+      product: p.group,
+      split: p.split,
+      bytes: await raw(await loadPhoto(p.file))
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    });
+  for (const p of distractors)
+    out.push({
+      kind: 'distractor',
+      split: p.split,
+      bytes: await raw(await loadPhoto(p.file))
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    });
   return out;
 }
 
@@ -95,24 +122,39 @@ async function main() {
   const ids = new Set(products.map((g) => g[0].group));
   const seconds = all.filter((p) => p.role === 'second' && ids.has(p.group));
   const backgrounds = await Promise.all(all.filter((p) => p.role === 'background').map((p) => loadPhoto(p.file)));
-  const catalogs = CATALOGS.filter((c) => (values.catalogs ? values.catalogs.split(',').includes(c.name) : !values.reduced || c.name !== 'narrow'));
+  const catalogs = CATALOGS.filter((c) =>
+    values.catalogs ? values.catalogs.split(',').includes(c.name) : !values.reduced || c.name !== 'narrow',
+  );
 
   const gcs = await startFakeGcs();
   const server = await startBuiltServer({ script: values.server, env: { STORAGE_EMULATOR_HOST: gcs.host } });
   const catalog = productSearchClient(server, transport);
   const annotator = imageAnnotatorClient(server, transport);
   try {
-    for (const refs of products) for (const p of refs) gcs.put('eval', p.id, await raw(await loadPhoto(p.file)).jpeg({ quality: 92 }).toBuffer());
+    for (const refs of products)
+      for (const p of refs)
+        gcs.put(
+          'eval',
+          p.id,
+          await raw(await loadPhoto(p.file))
+            .jpeg({ quality: 92 })
+            .toBuffer(),
+        );
     const ingestMs: number[] = [];
     for (const c of catalogs) {
       await catalog.createProductSet({ parent: PARENT, productSetId: c.name, productSet: { displayName: c.name } });
       for (const refs of products) {
         const id = `${c.name}-${refs[0].group}`;
-        await catalog.createProduct({ parent: PARENT, productId: id, product: { displayName: refs[0].group, productCategory: c.category } });
+        await catalog.createProduct({
+          parent: PARENT,
+          productId: id,
+          product: { displayName: refs[0].group, productCategory: c.category },
+        });
         for (const p of refs) {
           const t = performance.now();
           await catalog.createReferenceImage({
-            parent: `${PARENT}/products/${id}`, referenceImageId: p.id.replace(/\.\w+$/, ''),
+            parent: `${PARENT}/products/${id}`,
+            referenceImageId: p.id.replace(/\.\w+$/, ''),
             referenceImage: { uri: `gs://eval/${p.id}`, ...(c.wholeImagePoly ? { boundingPolys: [WHOLE] } : {}) },
           });
           if (!c.wholeImagePoly) ingestMs.push(performance.now() - t);
@@ -127,10 +169,19 @@ async function main() {
       for (const q of queries) {
         const t = performance.now();
         const [res] = await annotator.batchAnnotateImages({
-          requests: [{
-            image: { content: q.bytes }, features: [{ type: 'PRODUCT_SEARCH', maxResults: 10 }],
-            imageContext: { productSearchParams: { productSet: `${PARENT}/productSets/${c.name}`, productCategories: [c.category], ...(c.wholeImagePoly ? { boundingPoly: WHOLE } : {}) } },
-          }],
+          requests: [
+            {
+              image: { content: q.bytes },
+              features: [{ type: 'PRODUCT_SEARCH', maxResults: 10 }],
+              imageContext: {
+                productSearchParams: {
+                  productSet: `${PARENT}/productSets/${c.name}`,
+                  productCategories: [c.category],
+                  ...(c.wholeImagePoly ? { boundingPoly: WHOLE } : {}),
+                },
+              },
+            },
+          ],
         });
         const ms = performance.now() - t;
         const r = res.responses?.[0];
@@ -139,15 +190,30 @@ async function main() {
         const rank = q.product ? hits.findIndex((h) => h.product?.name?.endsWith(`/products/${c.name}-${q.product}`)) + 1 : 0;
         results[c.name].push({ kind: q.kind, rank, topScore: hits[0]?.score ?? 0, distractor: !q.product, ms });
         if (values.dump) {
-          const line = { catalog: c.name, kind: q.kind, product: q.product ?? null, split: q.split, rank, scores: hits.map((h) => h.score ?? 0) };
+          const line = {
+            catalog: c.name,
+            kind: q.kind,
+            product: q.product ?? null,
+            split: q.split,
+            rank,
+            scores: hits.map((h) => h.score ?? 0),
+          };
           appendFileSync(values.dump, `${JSON.stringify(line)}\n`);
         }
         if (values.failures && q.product && rank !== 1) {
-          console.log(`miss ${c.name} ${q.kind} ${q.product}: rank ${rank || '-'}, top ${hits[0]?.product?.displayName ?? 'none'} ${(hits[0]?.score ?? 0).toFixed(3)}`);
+          console.log(
+            `miss ${c.name} ${q.kind} ${q.product}: rank ${rank || '-'}, top ${hits[0]?.product?.displayName ?? 'none'} ${(hits[0]?.score ?? 0).toFixed(3)}`,
+          );
         }
       }
     }
-    report(catalogs, results, ingestMs, { products: products.length, referenceImages: products.flat().length, seconds: seconds.length, distractors: distractors.length, transport });
+    report(catalogs, results, ingestMs, {
+      products: products.length,
+      referenceImages: products.flat().length,
+      seconds: seconds.length,
+      distractors: distractors.length,
+      transport,
+    });
     if (values.check) {
       const overall = (name: string) => figures(results[name].filter((o) => !o.distractor)).r1;
       if (overall('general') < overall('baseline')) {
@@ -167,7 +233,9 @@ function report(catalogs: Catalog[], results: Record<string, QueryOutcome[]>, in
   const kinds: string[] = [...QUERY_KINDS, 'second-photo'];
   const row = (cells: (string | number)[]) => console.log(cells.map((c, i) => String(c).padStart(i === 0 ? 14 : 9)).join(' '));
   const json: Record<string, unknown> = { eval: 'e2e', ...meta };
-  console.log(`products ${String(meta.products)}, reference images ${String(meta.referenceImages)}, second photos ${String(meta.seconds)}, distractors ${String(meta.distractors)}, transport ${String(meta.transport)}`);
+  console.log(
+    `products ${String(meta.products)}, reference images ${String(meta.referenceImages)}, second photos ${String(meta.seconds)}, distractors ${String(meta.distractors)}, transport ${String(meta.transport)}`,
+  );
   for (const [k, recipe] of Object.entries(KIND_RECIPES)) console.log(`  ${k}: ${recipe}`);
   for (const metric of ['r1', 'r5', 'map'] as const) {
     console.log(`\n${metric === 'r1' ? 'R@1' : metric === 'r5' ? 'R@5' : 'mAP'}`);
@@ -188,14 +256,29 @@ function report(catalogs: Catalog[], results: Record<string, QueryOutcome[]>, in
     const ms = rs.map((o) => o.ms);
     row([c.name, auroc(pos, neg), t.threshold, t.tpr, t.fpr, percentile(ms, 50), percentile(ms, 95)]);
     perCatalog[c.name] = {
-      kinds: Object.fromEntries([...kinds, 'in-catalog'].map((k) => [k, figures(rs.filter((o) => !o.distractor && (k === 'in-catalog' || o.kind === k)))])),
-      auroc: auroc(pos, neg), threshold: t, search_p50_ms: percentile(ms, 50), search_p95_ms: percentile(ms, 95),
-      correct_top1_score_p50: percentile(pos, 50, 3), distractor_top1_score_p50: percentile(neg, 50, 3), distractor_top1_score_max: percentile(neg, 100, 3),
+      kinds: Object.fromEntries(
+        [...kinds, 'in-catalog'].map((k) => [k, figures(rs.filter((o) => !o.distractor && (k === 'in-catalog' || o.kind === k)))]),
+      ),
+      auroc: auroc(pos, neg),
+      threshold: t,
+      search_p50_ms: percentile(ms, 50),
+      search_p95_ms: percentile(ms, 95),
+      correct_top1_score_p50: percentile(pos, 50, 3),
+      distractor_top1_score_p50: percentile(neg, 50, 3),
+      distractor_top1_score_max: percentile(neg, 100, 3),
     };
   }
   const ingest = ingestMs.reduce((s, x) => s + x, 0) / Math.max(1, ingestMs.length);
   console.log(`\nCreateReferenceImage without polygons: ${(1000 / ingest).toFixed(1)} images/s (p50 ${percentile(ingestMs, 50)} ms)`);
-  console.log(JSON.stringify({ ...json, catalogs: perCatalog, create_reference_image_per_s: +(1000 / ingest).toFixed(2), node: process.version, cpus: os.cpus().length }));
+  console.log(
+    JSON.stringify({
+      ...json,
+      catalogs: perCatalog,
+      create_reference_image_per_s: +(1000 / ingest).toFixed(2),
+      node: process.version,
+      cpus: os.cpus().length,
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

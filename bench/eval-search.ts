@@ -24,7 +24,9 @@ import { rankByCosine, rankByHamming, rerank, score, Scores } from '../tools/has
 
 const { values } = parseArgs({
   options: {
-    refs: { type: 'string', default: '4' }, queries: { type: 'string', default: '25' }, depth: { type: 'string', default: '10,50' }, // re-rank depths, comma-separated
+    refs: { type: 'string', default: '4' },
+    queries: { type: 'string', default: '25' },
+    depth: { type: 'string', default: '10,50' }, // re-rank depths, comma-separated
     dump: { type: 'string' }, // directory: also write the embeddings (float32 + labels) for offline analysis
   },
 });
@@ -35,17 +37,26 @@ const REF_SEED = 1_000_003;
 const QUERY_SEED = 2_000_003;
 const BITS = [64, 128, 256];
 
-interface Item { label: number; embedding: Float32Array }
+interface Item {
+  label: number;
+  embedding: Float32Array;
+}
 
 /** Job j of `count` per photo: j % count === 0 is the untouched photo, others augmented. */
-async function embedSet(session: EmbeddingSession, files: string[], raws: RawRgb[], count: number, seed: number,
-  backgrounds: RawRgb[], withOriginal: boolean, labelBase: number): Promise<Item[]> {
+async function embedSet(
+  session: EmbeddingSession,
+  files: string[],
+  raws: RawRgb[],
+  count: number,
+  seed: number,
+  backgrounds: RawRgb[],
+  withOriginal: boolean,
+  labelBase: number,
+): Promise<Item[]> {
   return mapPool(raws.length * count, 3, async (j) => {
     const p = Math.floor(j / count);
     const k = j % count;
-    const bytes = withOriginal && k === 0
-      ? await readFile(files[p])
-      : await augment(raws[p], new SeededRandom(seed + j), backgrounds);
+    const bytes = withOriginal && k === 0 ? await readFile(files[p]) : await augment(raws[p], new SeededRandom(seed + j), backgrounds);
     return { label: labelBase + p, embedding: await session.embed(bytes) };
   });
 }
@@ -67,13 +78,27 @@ function evaluate(db: Item[], queries: Item[], hashers: Map<string, Hasher>): Ma
   const qL = queries.map((q) => q.label);
   const tieRng = new SeededRandom(7);
   const tiebreak = dbE.map(() => tieRng.next());
-  out.set('float cosine', score(queries.map((q) => rankByCosine(q.embedding, dbE)), qL, dbL));
+  out.set(
+    'float cosine',
+    score(
+      queries.map((q) => rankByCosine(q.embedding, dbE)),
+      qL,
+      dbL,
+    ),
+  );
   for (const [name, h] of hashers) {
     const codes = dbE.map((e) => h.encode(e));
     const ham = queries.map((q) => rankByHamming(h.encode(q.embedding), codes, tiebreak));
     out.set(name, score(ham, qL, dbL));
     for (const depth of DEPTHS) {
-      out.set(`${name} + rerank@${depth}`, score(ham.map((r, i) => rerank(r, depth, queries[i].embedding, dbE)), qL, dbL));
+      out.set(
+        `${name} + rerank@${depth}`,
+        score(
+          ham.map((r, i) => rerank(r, depth, queries[i].embedding, dbE)),
+          qL,
+          dbL,
+        ),
+      );
     }
   }
   return out;
@@ -83,14 +108,46 @@ async function main(): Promise<void> {
   const photos = await ensurePhotos();
   const held = photos.filter((p) => p.split === 'heldout');
   const train = photos.filter((p) => p.split === 'train');
-  const [heldRaw, trainRaw] = await Promise.all([Promise.all(held.map((p) => loadRaw(p.file))), Promise.all(train.map((p) => loadRaw(p.file)))]);
+  const [heldRaw, trainRaw] = await Promise.all([
+    Promise.all(held.map((p) => loadRaw(p.file))),
+    Promise.all(train.map((p) => loadRaw(p.file))),
+  ]);
   const session = await EmbeddingSession.open();
   const t0 = Date.now();
-  const refs = await embedSet(session, held.map((p) => p.file), heldRaw, REFS, REF_SEED, [], true, 0);
-  const queries = await embedSet(session, held.map((p) => p.file), heldRaw, QUERIES, QUERY_SEED, trainRaw, false, 0);
-  const distractors = await embedSet(session, train.map((p) => p.file), trainRaw, REFS, REF_SEED + 500_000, [], true, 1000);
+  const refs = await embedSet(
+    session,
+    held.map((p) => p.file),
+    heldRaw,
+    REFS,
+    REF_SEED,
+    [],
+    true,
+    0,
+  );
+  const queries = await embedSet(
+    session,
+    held.map((p) => p.file),
+    heldRaw,
+    QUERIES,
+    QUERY_SEED,
+    trainRaw,
+    false,
+    0,
+  );
+  const distractors = await embedSet(
+    session,
+    train.map((p) => p.file),
+    trainRaw,
+    REFS,
+    REF_SEED + 500_000,
+    [],
+    true,
+    1000,
+  );
   await session.close();
-  process.stderr.write(`embedded ${refs.length + queries.length + distractors.length} images in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  process.stderr.write(
+    `embedded ${refs.length + queries.length + distractors.length} images in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+  );
 
   if (values.dump) await dump(values.dump, { refs, queries, distractors });
   const dims = refs[0].embedding.length;
@@ -104,14 +161,28 @@ async function main(): Promise<void> {
     console.log(`learned ${b}: ${header.method.name}`);
   }
 
-  const catalogs: [string, Item[]][] = [['held-out', refs], ['held-out + distractors', [...refs, ...distractors]]];
+  const catalogs: [string, Item[]][] = [
+    ['held-out', refs],
+    ['held-out + distractors', [...refs, ...distractors]],
+  ];
   const lines: string[] = [];
   for (const [catalog, db] of catalogs) {
     console.log(`\n${catalog}: ${held.length} products, ${db.length} catalog images, ${queries.length} queries`);
     console.log(`${'method'.padEnd(28)} R@1    R@5    mAP`);
     for (const [method, s] of evaluate(db, queries, hashers)) {
       console.log(`${method.padEnd(28)} ${s.recallAt1.toFixed(3)}  ${s.recallAt5.toFixed(3)}  ${s.map.toFixed(3)}`);
-      lines.push(JSON.stringify({ bench: 'eval-search', catalog, method, ...s, products: held.length, catalogImages: db.length, queries: queries.length, node: process.version }));
+      lines.push(
+        JSON.stringify({
+          bench: 'eval-search',
+          catalog,
+          method,
+          ...s,
+          products: held.length,
+          catalogImages: db.length,
+          queries: queries.length,
+          node: process.version,
+        }),
+      );
     }
   }
   console.log('');

@@ -34,7 +34,12 @@ async function variant(file: string, i: number): Promise<Buffer> {
   const { width = 0, height = 0 } = await sharp(src).metadata();
   const f = 0.8 + (i % 5) * 0.04;
   return sharp(src)
-    .extract({ left: Math.round(width * (1 - f) * ((i * 7) % 3) / 2), top: Math.round(height * (1 - f) * ((i * 5) % 3) / 2), width: Math.round(width * f), height: Math.round(height * f) })
+    .extract({
+      left: Math.round((width * (1 - f) * ((i * 7) % 3)) / 2),
+      top: Math.round((height * (1 - f) * ((i * 5) % 3)) / 2),
+      width: Math.round(width * f),
+      height: Math.round(height * f),
+    })
     .modulate({ hue: (i * 37) % 360, brightness: 0.9 + (i % 3) * 0.1 })
     .resize({ width: 800 })
     .jpeg({ quality: 85 })
@@ -43,7 +48,9 @@ async function variant(file: string, i: number): Promise<Buffer> {
 
 async function main() {
   const n = Number(values.images);
-  const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  const photos = readdirSync(devImagesDir())
+    .filter((f) => /\.(jpg|png)$/.test(f))
+    .sort();
   const gcs = await startFakeGcs();
   for (let i = 0; i < n; i++) gcs.put('bench', `v${i}.jpg`, await variant(photos[i % photos.length], i));
   const server = await startBuiltServer({
@@ -56,7 +63,10 @@ async function main() {
       const lines = Array.from({ length: count }, (_, i) => `gs://bench/v${i}.jpg,,set,p${i},general-v1,,,${poly}`);
       gcs.put('bench', `${project}.csv`, Buffer.from(lines.join('\n')));
       const t0 = performance.now();
-      const [op] = await client.importProductSets({ parent: `projects/${project}/locations/eu`, inputConfig: { gcsSource: { csvFileUri: `gs://bench/${project}.csv` } } });
+      const [op] = await client.importProductSets({
+        parent: `projects/${project}/locations/eu`,
+        inputConfig: { gcsSource: { csvFileUri: `gs://bench/${project}.csv` } },
+      });
       const [res] = await op.promise();
       const seconds = (performance.now() - t0) / 1000;
       const ok = res.statuses!.filter((s) => !s.code).length;
@@ -71,14 +81,25 @@ async function main() {
       const load1 = os.loadavg()[0];
       const { seconds, ok, regions } = await run(`bench-${v}`, n, v === 'polys' ? WHOLE : '');
       rows.push({
-        bench: 'import', variant: v, images: ok, regions, seconds: +seconds.toFixed(1), images_per_s: +(ok / seconds).toFixed(1),
-        concurrency: Number(values.concurrency || 8), load1_before: +load1.toFixed(2), load1_after: +os.loadavg()[0].toFixed(2),
-        node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model,
+        bench: 'import',
+        variant: v,
+        images: ok,
+        regions,
+        seconds: +seconds.toFixed(1),
+        images_per_s: +(ok / seconds).toFixed(1),
+        concurrency: Number(values.concurrency || 8),
+        load1_before: +load1.toFixed(2),
+        load1_after: +os.loadavg()[0].toFixed(2),
+        node: process.version,
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
       });
     }
     console.log('variant  images  regions  seconds  images/s  load1 before/after');
     for (const r of rows) {
-      console.log(`${r.variant.padEnd(7)} ${String(r.images).padStart(7)} ${String(r.regions).padStart(8)} ${r.seconds.toFixed(1).padStart(8)} ${r.images_per_s.toFixed(1).padStart(9)}  ${r.load1_before} / ${r.load1_after}`);
+      console.log(
+        `${r.variant.padEnd(7)} ${String(r.images).padStart(7)} ${String(r.regions).padStart(8)} ${r.seconds.toFixed(1).padStart(8)} ${r.images_per_s.toFixed(1).padStart(9)}  ${r.load1_before} / ${r.load1_after}`,
+      );
     }
     for (const r of rows) console.log(JSON.stringify(r));
   } finally {

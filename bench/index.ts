@@ -76,7 +76,9 @@ function loadData(): { db: Uint8Array; queries: Uint8Array; source: string } {
   const n = Number(opt.synthetic ?? opt.generate);
   if (!Number.isInteger(n) || n <= 0) throw new Error('Give --db and --queries, or --synthetic N, or --generate N');
   const data = makeData(n);
-  const kind = opt.clustered ? `clustered (${opt.centers} centers, <=${opt.flips} flips; queries <=${opt['query-flips']} flips)` : 'uniform';
+  const kind = opt.clustered
+    ? `clustered (${opt.centers} centers, <=${opt.flips} flips; queries <=${opt['query-flips']} flips)`
+    : 'uniform';
   return { ...data, source: `synthetic ${kind}, seed ${seed}` };
 }
 
@@ -126,7 +128,11 @@ interface Data {
   nq: number;
 }
 
-const loadAvg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadAvg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 function exactAnswers(d: Data): HammingHit[][] {
   const oracle = new LinearScanIndex(bits);
@@ -162,18 +168,33 @@ function benchMethod(method: string, d: Data, truth: HammingHit[][]): Row {
   if (truth.length === 0) truth.push(...results);
   lat.sort();
   const row: Row = {
-    method, bits, n: d.n, k, threads: 1,
+    method,
+    bits,
+    n: d.n,
+    k,
+    threads: 1,
     qps: Math.round(d.nq / totalS),
     p50_us: Math.round(percentile(lat, 50)),
     p99_us: Math.round(percentile(lat, 99)),
     recall_at_k: results.reduce((s, r, i) => s + recall(r, truth[i]), 0) / d.nq,
   };
   const s = index.stats;
-  console.log([method.padEnd(6), buildS.toFixed(2).padStart(7), indexMb.toFixed(0).padStart(8),
-    grewMb.toFixed(0).padStart(7), (mem.rss / MB).toFixed(0).padStart(6), String(row.qps).padStart(7), String(row.p50_us).padStart(7),
-    String(row.p99_us).padStart(7), row.recall_at_k.toFixed(4).padStart(9),
-    (s.codesScanned / s.searches).toFixed(0).padStart(12), (s.bucketsProbed / s.searches).toFixed(0).padStart(14),
-    ` ${loadAvg()}`].join(' '));
+  console.log(
+    [
+      method.padEnd(6),
+      buildS.toFixed(2).padStart(7),
+      indexMb.toFixed(0).padStart(8),
+      grewMb.toFixed(0).padStart(7),
+      (mem.rss / MB).toFixed(0).padStart(6),
+      String(row.qps).padStart(7),
+      String(row.p50_us).padStart(7),
+      String(row.p99_us).padStart(7),
+      row.recall_at_k.toFixed(4).padStart(9),
+      (s.codesScanned / s.searches).toFixed(0).padStart(12),
+      (s.bucketsProbed / s.searches).toFixed(0).padStart(14),
+      ` ${loadAvg()}`,
+    ].join(' '),
+  );
   return row;
 }
 
@@ -188,10 +209,18 @@ function main(): void {
   }
   const n = db.length / bytes;
   const warm = Math.min(Number(opt.warmup), Math.floor(queries.length / bytes / 2));
-  const d: Data = { db, queries, n, warm, nq: Math.min(Number(opt.nq), queries.length / bytes - warm),
-    ids: new Uint32Array(n).map((_, i) => i) };
-  console.log(`node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}` +
-    (gc ? '' : ' (no --expose-gc: grew_mb includes garbage)'));
+  const d: Data = {
+    db,
+    queries,
+    n,
+    warm,
+    nq: Math.min(Number(opt.nq), queries.length / bytes - warm),
+    ids: new Uint32Array(n).map((_, i) => i),
+  };
+  console.log(
+    `node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}` +
+      (gc ? '' : ' (no --expose-gc: grew_mb includes garbage)'),
+  );
   console.log(`data: ${n} x ${bits}-bit codes, ${d.nq} timed queries after ${warm} warm-up, k=${k}; ${source}`);
   const methods = opt.methods.split(',');
   // Ground truth from the scan (itself checked against brute force in the tests); when
@@ -226,9 +255,16 @@ function runRounds(r: number): void {
   const summary: Row[] = [];
   for (const [method, rs] of rows) {
     const qps = rs.map((x) => x.qps);
-    const row: Row = { ...rs[0], qps: median(qps), p50_us: median(rs.map((x) => x.p50_us)),
-      p99_us: median(rs.map((x) => x.p99_us)), recall_at_k: Math.min(...rs.map((x) => x.recall_at_k)) };
-    console.log(`${method.padEnd(6)} qps ${row.qps} (${Math.min(...qps)}..${Math.max(...qps)}), p50 ${row.p50_us} us, p99 ${row.p99_us} us`);
+    const row: Row = {
+      ...rs[0],
+      qps: median(qps),
+      p50_us: median(rs.map((x) => x.p50_us)),
+      p99_us: median(rs.map((x) => x.p99_us)),
+      recall_at_k: Math.min(...rs.map((x) => x.recall_at_k)),
+    };
+    console.log(
+      `${method.padEnd(6)} qps ${row.qps} (${Math.min(...qps)}..${Math.max(...qps)}), p50 ${row.p50_us} us, p99 ${row.p99_us} us`,
+    );
     summary.push(row);
   }
   for (const row of summary) console.log(JSON.stringify(row));
@@ -271,7 +307,10 @@ function loadShared(dir: string, spec: string): SharedSet & { prefix: boolean } 
   if (!(p > 0 && p <= n)) throw new Error(`${spec}: prefix must be in 1..${n}`);
   const part = { ...set, n: p, db: db.subarray(0, (p * b) / 8), gtDist: new Int32Array(1000 * 10), prefix: true };
   const oracle = new LinearScanIndex(b);
-  oracle.add(new Uint32Array(p).map((_, i) => i), part.db);
+  oracle.add(
+    new Uint32Array(p).map((_, i) => i),
+    part.db,
+  );
   for (let i = 0; i < 1000; i++) {
     oracle.search(queries.subarray((i * b) / 8, ((i + 1) * b) / 8), 10).forEach((h, j) => (part.gtDist[i * 10 + j] = h.distance));
   }
@@ -334,7 +373,7 @@ function modelSet(spec: string): SharedSet & { prefix: boolean } {
   const limit = Math.floor((20 / 256) * 4294967296);
   const queries = new Uint8Array(1000 * by);
   const used = new Set<number>();
-  for (let i = 0; i < 1000; ) {
+  for (let i = 0; i < 1000;) {
     const src = next() % n;
     if (used.has(src)) continue;
     used.add(src);
@@ -344,7 +383,10 @@ function modelSet(spec: string): SharedSet & { prefix: boolean } {
   }
   const set = { name: spec, bits: b, n, db, queries, gtDist: new Int32Array(1000 * 10), prefix: true };
   const oracle = new LinearScanIndex(b);
-  oracle.add(new Uint32Array(n).map((_, i) => i), db);
+  oracle.add(
+    new Uint32Array(n).map((_, i) => i),
+    db,
+  );
   for (let i = 0; i < 1000; i++) {
     oracle.search(queries.subarray(i * by, (i + 1) * by), 10).forEach((h, j) => (set.gtDist[i * 10 + j] = h.distance));
   }
@@ -485,8 +527,10 @@ async function runShared(dir: string, names: string[], rounds: number): Promise<
   if (k !== 10) throw new Error('The shared ground truth is top-10: use --k 10');
   const exe = compileC();
   const block = Number(opt.block ?? 10);
-  console.log(`node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}; ${rounds} rounds, ` +
-    `C ${exe ? 'scan.c scalar' : 'absent'}; engines alternate every ${block} queries`);
+  console.log(
+    `node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}; ${rounds} rounds, ` +
+      `C ${exe ? 'scan.c scalar' : 'absent'}; engines alternate every ${block} queries`,
+  );
   const methods = opt.methods.split(',');
   const summary: object[] = [];
   for (const name of names) {
@@ -498,10 +542,13 @@ async function runShared(dir: string, names: string[], rounds: number): Promise<
     for (const method of methods) {
       gc?.();
       const t0 = process.hrtime.bigint();
-      const index = method === 'scan' ? new LinearScanIndex(set.bits) : new MultiIndexHashing(set.bits, {
-        ...(opt.m ? { m: Number(opt.m) } : {}),
-        ...(opt['scan-fallback'] ? { scanFallback: Number(opt['scan-fallback']) } : {}),
-      });
+      const index =
+        method === 'scan'
+          ? new LinearScanIndex(set.bits)
+          : new MultiIndexHashing(set.bits, {
+              ...(opt.m ? { m: Number(opt.m) } : {}),
+              ...(opt['scan-fallback'] ? { scanFallback: Number(opt['scan-fallback']) } : {}),
+            });
       index.add(ids, set.db);
       built.set(method, { index, buildS: Number(process.hrtime.bigint() - t0) / 1e9 });
     }
@@ -526,13 +573,28 @@ async function runShared(dir: string, names: string[], rounds: number): Promise<
         qps.get(method)!.push(q);
         if (cq) ratios.get(method)!.push(q / cq);
       }
-      console.log(`${name}${set.prefix && !name.startsWith('model_') ? ` (first ${set.n})` : ''} round ${r + 1}: ` + (cq ? `C scalar ${cq.toFixed(0)} q/s; ` : '') +
-        methods.map((m) => `${m} ${(nq / sec.get(m)!).toFixed(0)} q/s` + (cq ? ` (${(nq / sec.get(m)! / cq).toFixed(2)}x)` : '')).join('; ') +
-        `; load ${loadAvg()}`);
+      console.log(
+        `${name}${set.prefix && !name.startsWith('model_') ? ` (first ${set.n})` : ''} round ${r + 1}: ` +
+          (cq ? `C scalar ${cq.toFixed(0)} q/s; ` : '') +
+          methods
+            .map((m) => `${m} ${(nq / sec.get(m)!).toFixed(0)} q/s` + (cq ? ` (${(nq / sec.get(m)! / cq).toFixed(2)}x)` : ''))
+            .join('; ') +
+          `; load ${loadAvg()}`,
+      );
     }
     c?.close();
-    const out: Record<string, unknown> = { bench: 'index-shared', set: name, bits: set.bits, n: set.n, k,
-      threads: 1, rounds, timed_queries: nq, block, c_scalar_qps: c ? Math.round(med(qps.get('c')!)) : null };
+    const out: Record<string, unknown> = {
+      bench: 'index-shared',
+      set: name,
+      bits: set.bits,
+      n: set.n,
+      k,
+      threads: 1,
+      rounds,
+      timed_queries: nq,
+      block,
+      c_scalar_qps: c ? Math.round(med(qps.get('c')!)) : null,
+    };
     for (const method of methods) {
       const ch = checks.get(method)!;
       out[`${method}_qps`] = Math.round(med(qps.get(method)!));

@@ -67,12 +67,19 @@ async function main() {
   const openSeedStore = async (): Promise<Stores> =>
     mongo ? MongoStore.connect(mongo.uri, mongoDbName(mongo.uri)) : SqliteStore.open(path.join(dataDir, SQLITE_FILE), { bulk: true });
   const gcs = await startFakeGcs();
-  const env = { METAPIXEL_DATA_DIR: dataDir, METAPIXEL_CODE_BITS: String(CODE_BITS), STORAGE_EMULATOR_HOST: gcs.host, ...(mongo ? { MONGODB_URI: mongo.uri } : {}) };
+  const env = {
+    METAPIXEL_DATA_DIR: dataDir,
+    METAPIXEL_CODE_BITS: String(CODE_BITS),
+    STORAGE_EMULATOR_HOST: gcs.host,
+    ...(mongo ? { MONGODB_URI: mongo.uri } : {}),
+  };
   const servers: BuiltServer[] = [];
   try {
     // An empty server first: the RSS every region's bytes are counted above.
     let t = Date.now();
-    const empty = await startBuiltServer({ env: { ...env, METAPIXEL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-empty-')), MONGODB_URI: '' } });
+    const empty = await startBuiltServer({
+      env: { ...env, METAPIXEL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-empty-')), MONGODB_URI: '' },
+    });
     const emptyStart = (Date.now() - t) / 1000;
     const emptyRss = rssOf(empty);
     await empty.stop();
@@ -93,7 +100,9 @@ async function main() {
     const rss = rssOf(a);
     const indexBytes = await metricSum(a, 'metapixel_index_bytes');
     const indexRegions = await metricSum(a, 'metapixel_index_regions');
-    log(`cold start from the store ${round(coldStart)} s; RSS ${round(rss / 2 ** 20)} MB (empty ${round(emptyRss / 2 ** 20)} MB); index ${indexRegions} regions, ${round(indexBytes / indexRegions)} B/region`);
+    log(
+      `cold start from the store ${round(coldStart)} s; RSS ${round(rss / 2 ** 20)} MB (empty ${round(emptyRss / 2 ** 20)} MB); index ${indexRegions} regions, ${round(indexBytes / indexRegions)} B/region`,
+    );
     await a.stop();
     servers.pop();
     t = Date.now();
@@ -111,7 +120,10 @@ async function main() {
     const nq = Math.min(Number(opt.queries), 60);
     for (let i = 0; i < nq + 3; i++) {
       const s = performance.now();
-      const [res] = await annotator.productSearch!({ image: { content: photos[i % photos.length] }, imageContext: { productSearchParams: { productSet: SET_NAME, productCategories: ['general-v1'] } } });
+      const [res] = await annotator.productSearch!({
+        image: { content: photos[i % photos.length] },
+        imageContext: { productSearchParams: { productSet: SET_NAME, productCategories: ['general-v1'] } },
+      });
       if (i >= 3) searchMs.push(performance.now() - s);
       if (!res.productSearchResults?.results?.length) throw new Error('product search found nothing on the big set');
     }
@@ -133,10 +145,15 @@ async function main() {
       await ps.addProductToProductSet({ name: SET_NAME, product });
       writeMs.push(performance.now() - s);
       s = performance.now();
-      await ps.updateProduct({ product: { name: product, productLabels: [{ key: 'color', value: 'red' }] }, updateMask: { paths: ['product_labels'] } });
+      await ps.updateProduct({
+        product: { name: product, productLabels: [{ key: 'color', value: 'red' }] },
+        updateMask: { paths: ['product_labels'] },
+      });
       labelMs.push(performance.now() - s);
     }
-    log(`AddProductToProductSet p50 ${round(pct(writeMs, 50))} ms, UpdateProduct p50 ${round(pct(labelMs, 50))} ms, CreateReferenceImage p50 ${round(pct(imageMs, 50))} ms (client-side)`);
+    log(
+      `AddProductToProductSet p50 ${round(pct(writeMs, 50))} ms, UpdateProduct p50 ${round(pct(labelMs, 50))} ms, CreateReferenceImage p50 ${round(pct(imageMs, 50))} ms (client-side)`,
+    );
 
     // A second replica on the same store: how long until it serves a write made on the first
     // (MongoDB only: the embedded store has one owner, and a second server refuses its data dir).
@@ -146,10 +163,16 @@ async function main() {
       servers.push(b);
       const onB = imageAnnotatorClient(b, 'grpc');
       const filter = 'color=blue';
-      await ps.updateProduct({ product: { name: `${PARENT}/products/w0`, productLabels: [{ key: 'color', value: 'blue' }] }, updateMask: { paths: ['product_labels'] } });
+      await ps.updateProduct({
+        product: { name: `${PARENT}/products/w0`, productLabels: [{ key: 'color', value: 'blue' }] },
+        updateMask: { paths: ['product_labels'] },
+      });
       const written = Date.now();
       for (let i = 0; i < 200; i++) {
-        const [res] = await onB.productSearch!({ image: { content: photos[0] }, imageContext: { productSearchParams: { productSet: SET_NAME, productCategories: ['general-v1'], filter } } });
+        const [res] = await onB.productSearch!({
+          image: { content: photos[0] },
+          imageContext: { productSearchParams: { productSet: SET_NAME, productCategories: ['general-v1'], filter } },
+        });
         if (res.productSearchResults?.results?.some((r) => r.product?.name?.endsWith('/w0'))) {
           visible = (Date.now() - written) / 1000;
           break;
@@ -162,7 +185,9 @@ async function main() {
     for (const s of servers.splice(0)) await s.stop();
 
     // The index alone, in this process, on the same store: what a query costs past inference.
-    const indexStore = mongo ? await MongoStore.connect(mongo.uri, mongoDbName(mongo.uri)) : await SqliteStore.open(path.join(dataDir, SQLITE_FILE));
+    const indexStore = mongo
+      ? await MongoStore.connect(mongo.uri, mongoDbName(mongo.uri))
+      : await SqliteStore.open(path.join(dataDir, SQLITE_FILE));
     const index = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000 });
     t = Date.now();
     await index.start();
@@ -183,21 +208,31 @@ async function main() {
     };
     const indexMs = indexTime(1, Number(opt.queries));
     const defaultPathMs = indexTime(DEFAULT_PATH_REGIONS, Math.max(10, Number(opt.queries) / 10));
-    log(`index only: ${set.size} regions (${set.engineName}); one query region p50 ${round(pct(indexMs, 50), 2)} ms, p95 ${round(pct(indexMs, 95), 2)} ms; ${DEFAULT_PATH_REGIONS} regions p50 ${round(pct(defaultPathMs, 50), 2)} ms`);
+    log(
+      `index only: ${set.size} regions (${set.engineName}); one query region p50 ${round(pct(indexMs, 50), 2)} ms, p95 ${round(pct(indexMs, 95), 2)} ms; ${DEFAULT_PATH_REGIONS} regions p50 ${round(pct(defaultPathMs, 50), 2)} ms`,
+    );
     // The index part of a cold start, in this process: from a snapshot of it.
     const snapDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-snap-'));
-    const withSnapshots = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000, snapshotDir: snapDir });
+    const withSnapshots = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), {
+      pollMs: 3600_000,
+      snapshotDir: snapDir,
+    });
     await withSnapshots.start();
     t = Date.now();
     await withSnapshots.snapshot();
     const snapshotWrite = (Date.now() - t) / 1000;
     await withSnapshots.close();
-    const loaded = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000, snapshotDir: snapDir });
+    const loaded = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), {
+      pollMs: 3600_000,
+      snapshotDir: snapDir,
+    });
     t = Date.now();
     await loaded.start();
     const inProcessLoad = (Date.now() - t) / 1000;
     if (loaded.counters.rebuilds !== 0) throw new Error('the snapshot was not used');
-    log(`index only, in this process: built from the store in ${round(inProcessBuild, 2)} s; snapshot written in ${round(snapshotWrite, 2)} s, loaded in ${round(inProcessLoad, 2)} s`);
+    log(
+      `index only, in this process: built from the store in ${round(inProcessBuild, 2)} s; snapshot written in ${round(snapshotWrite, 2)} s, loaded in ${round(inProcessLoad, 2)} s`,
+    );
     await loaded.close();
     rmSync(snapDir, { recursive: true, force: true });
     await index.close();
@@ -248,7 +283,9 @@ const spread = (j: number) => 0.12 / Math.sqrt(1 + j / 6);
 async function seed(store: CatalogStore, codec: CompactEmbeddingCodec, rng: SeededRandom, progress: (done: number) => void): Promise<void> {
   const now = new Date();
   await store.createProductSet({ ...SCOPE, id: SET, displayName: 'big', createTime: now, updateTime: now });
-  const clusters = Array.from({ length: Math.ceil(PRODUCTS / 50) }, () => Float32Array.from({ length: codec.dims }, (_, j) => spread(j) * rng.gaussian()));
+  const clusters = Array.from({ length: Math.ceil(PRODUCTS / 50) }, () =>
+    Float32Array.from({ length: codec.dims }, (_, j) => spread(j) * rng.gaussian()),
+  );
   const colors = ['red', 'blue', 'green', 'black', 'white', 'grey', 'brown', 'pink'];
   const concurrency = 16;
   let next = 0;
@@ -265,10 +302,36 @@ async function seed(store: CatalogStore, codec: CompactEmbeddingCodec, rng: Seed
         const compact = codec.quantize(y, 0.55 + 0.05 * rng.gaussian(), norm, 0.55);
         const code = new Uint8Array(CODE_BITS / 8);
         for (let j = 0; j < CODE_BITS; j++) if (y[j] > 0) code[j >> 3] |= 1 << (j & 7);
-        regions.push({ box: { x0: 0, y0: 0, x1: 100, y1: 100 }, source: r === 0 ? 'whole-image' : r === 1 ? 'thumbnail' : 'detected', code, compact: codec.serialize(compact) });
+        regions.push({
+          box: { x0: 0, y0: 0, x1: 100, y1: 100 },
+          source: r === 0 ? 'whole-image' : r === 1 ? 'thumbnail' : 'detected',
+          code,
+          compact: codec.serialize(compact),
+        });
       }
-      await store.createProduct({ ...SCOPE, id, displayName: id, description: '', productCategory: 'general-v1', labels: [{ key: 'color', value: colors[p % colors.length] }, { key: 'brand', value: `b${p % 100}` }], createTime: now, updateTime: now });
-      await store.createReferenceImage({ ...SCOPE, productId: id, id: 'r0', uri: `gs://bucket/${id}.jpg`, boundingPolys: [], createTime: now, state: 'READY', regions });
+      await store.createProduct({
+        ...SCOPE,
+        id,
+        displayName: id,
+        description: '',
+        productCategory: 'general-v1',
+        labels: [
+          { key: 'color', value: colors[p % colors.length] },
+          { key: 'brand', value: `b${p % 100}` },
+        ],
+        createTime: now,
+        updateTime: now,
+      });
+      await store.createReferenceImage({
+        ...SCOPE,
+        productId: id,
+        id: 'r0',
+        uri: `gs://bucket/${id}.jpg`,
+        boundingPolys: [],
+        createTime: now,
+        state: 'READY',
+        regions,
+      });
       await store.addProductToSet({ ...SCOPE, productSet: SET }, id);
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
@@ -280,7 +343,11 @@ async function seed(store: CatalogStore, codec: CompactEmbeddingCodec, rng: Seed
 }
 
 /** A query embedding drawn as the seeded regions are, in the embedder's 1792-d space. */
-function synthEmbedding(basis: { dims: number; mean: Float32Array; rows: Float32Array }, codec: CompactEmbeddingCodec, rng: SeededRandom): Float32Array {
+function synthEmbedding(
+  basis: { dims: number; mean: Float32Array; rows: Float32Array },
+  codec: CompactEmbeddingCodec,
+  rng: SeededRandom,
+): Float32Array {
   const centre = Float32Array.from({ length: codec.dims }, (_, j) => spread(j) * rng.gaussian());
   const n = basis.dims;
   const x = Float32Array.from(basis.mean);

@@ -17,14 +17,22 @@ import { startBuiltServer } from './built-server';
 
 const { values } = parseArgs({
   options: {
-    products: { type: 'string', default: '60' }, queries: { type: 'string', default: '60' },
+    products: { type: 'string', default: '60' },
+    queries: { type: 'string', default: '60' },
     // Query with a whole-image boundingPoly (one region, no detection) instead of the default path.
     'whole-poly': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' }, // directory: the server writes a V8 CPU profile there
   },
 });
 const P = 'projects/bench/locations/eu';
-const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const WHOLE = {
+  normalizedVertices: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+};
 const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 
 /** Variant i of a photo: a different crop, tint and size, so every product is distinct. */
@@ -33,14 +41,21 @@ async function variant(file: string, i: number): Promise<Buffer> {
   const { width = 0, height = 0 } = await img.metadata();
   const f = 0.75 + (i % 5) * 0.05;
   return sharp(path.join(devImagesDir(), file))
-    .extract({ left: Math.round(width * (1 - f) * ((i * 7) % 3) / 2), top: Math.round(height * (1 - f) * ((i * 5) % 3) / 2), width: Math.round(width * f), height: Math.round(height * f) })
+    .extract({
+      left: Math.round((width * (1 - f) * ((i * 7) % 3)) / 2),
+      top: Math.round((height * (1 - f) * ((i * 5) % 3)) / 2),
+      width: Math.round(width * f),
+      height: Math.round(height * f),
+    })
     .modulate({ hue: (i * 37) % 360, brightness: 0.9 + (i % 3) * 0.1 })
     .jpeg({ quality: 85 })
     .toBuffer();
 }
 
 async function main() {
-  const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  const photos = readdirSync(devImagesDir())
+    .filter((f) => /\.(jpg|png)$/.test(f))
+    .sort();
   const gcs = await startFakeGcs();
   const server = await startBuiltServer({
     env: { STORAGE_EMULATOR_HOST: gcs.host },
@@ -48,14 +63,21 @@ async function main() {
   });
   const url = `${server.url}/v1`;
   const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(url + p, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(url + p, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const json = (await res.json()) as Record<string, unknown>;
     if (!res.ok) throw new Error(`${method} ${p}: ${JSON.stringify(json).slice(0, 300)}`);
     return json;
   };
   const metric = async (name: string) => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    return text.split('\n').filter((l) => l.startsWith(name)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
   };
   try {
     await call('POST', `/${P}/productSets?productSetId=s`, { displayName: 'S' });
@@ -78,10 +100,26 @@ async function main() {
     const nq = Number(values.queries);
     for (let q = 0; q < nq; q++) {
       const i = q % n;
-      const query = await sharp(await variant(photos[i % photos.length], i)).resize({ width: 400 }).modulate({ brightness: 1.1 }).jpeg({ quality: 50 }).toBuffer();
+      const query = await sharp(await variant(photos[i % photos.length], i))
+        .resize({ width: 400 })
+        .modulate({ brightness: 1.1 })
+        .jpeg({ quality: 50 })
+        .toBuffer();
       const a = performance.now();
       const res = (await call('POST', '/images:annotate', {
-        requests: [{ image: { content: query.toString('base64') }, features: [{ type: 'PRODUCT_SEARCH', maxResults: 5 }], imageContext: { productSearchParams: { productSet: `${P}/productSets/s`, productCategories: ['general-v1'], ...(values['whole-poly'] ? { boundingPoly: WHOLE } : {}) } } }],
+        requests: [
+          {
+            image: { content: query.toString('base64') },
+            features: [{ type: 'PRODUCT_SEARCH', maxResults: 5 }],
+            imageContext: {
+              productSearchParams: {
+                productSet: `${P}/productSets/s`,
+                productCategories: ['general-v1'],
+                ...(values['whole-poly'] ? { boundingPoly: WHOLE } : {}),
+              },
+            },
+          },
+        ],
       })) as { responses: { productSearchResults?: { results?: { product: { name: string } }[] } }[] };
       lat.push(performance.now() - a);
       if (res.responses[0].productSearchResults?.results?.[0]?.product.name.endsWith(`/p${i}`)) hits++;
@@ -89,15 +127,23 @@ async function main() {
     ingest.sort((a, b) => a - b);
     lat.sort((a, b) => a - b);
     const row = {
-      bench: 'search', products: n, regions,
-      ingest_images_per_s: +(1000 / (ingest.reduce((s, x) => s + x, 0) / n)).toFixed(1), ingest_p50_ms: +pct(ingest, 50).toFixed(1),
+      bench: 'search',
+      products: n,
+      regions,
+      ingest_images_per_s: +(1000 / (ingest.reduce((s, x) => s + x, 0) / n)).toFixed(1),
+      ingest_p50_ms: +pct(ingest, 50).toFixed(1),
       catalog_build_s: +catalogSeconds.toFixed(1),
-      search_p50_ms: +pct(lat, 50).toFixed(1), search_p95_ms: +pct(lat, 95).toFixed(1), top1: `${hits}/${nq}`,
+      search_p50_ms: +pct(lat, 50).toFixed(1),
+      search_p95_ms: +pct(lat, 95).toFixed(1),
+      top1: `${hits}/${nq}`,
       index_bytes_per_region: regions ? Math.round(bytes / regions) : 0,
-      node: process.version, cpus: os.cpus().length,
+      node: process.version,
+      cpus: os.cpus().length,
     };
     console.log('products regions  ingest img/s  ingest p50 ms  search p50 ms  search p95 ms  top-1   index bytes/region');
-    console.log(`${String(n).padStart(8)} ${String(regions).padStart(8)} ${String(row.ingest_images_per_s).padStart(13)} ${String(row.ingest_p50_ms).padStart(14)} ${String(row.search_p50_ms).padStart(14)} ${String(row.search_p95_ms).padStart(14)} ${row.top1.padStart(7)} ${String(row.index_bytes_per_region).padStart(20)}`);
+    console.log(
+      `${String(n).padStart(8)} ${String(regions).padStart(8)} ${String(row.ingest_images_per_s).padStart(13)} ${String(row.ingest_p50_ms).padStart(14)} ${String(row.search_p50_ms).padStart(14)} ${String(row.search_p95_ms).padStart(14)} ${row.top1.padStart(7)} ${String(row.index_bytes_per_region).padStart(20)}`,
+    );
     console.log(JSON.stringify(row));
   } finally {
     await server.stop();

@@ -27,12 +27,42 @@ const SET = `${PARENT}/productSets/s`;
 /** Products each client keeps of its own: past this it deletes its oldest. */
 const KEEP = 6;
 const SEED_PRODUCTS = 24;
-const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+const GRPC_CODES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 
 type Transport = 'grpc' | 'rest';
 function clientOptions(server: BuiltServer, transport: Transport) {
-  if (transport === 'grpc') return { apiEndpoint: '127.0.0.1', port: server.grpcPort, sslCreds: grpc.credentials.createInsecure(), authClient: new PassThroughClient() };
-  return { apiEndpoint: '127.0.0.1', port: server.restPort, fallback: 'rest' as const, protocol: 'http', authClient: new PassThroughClient() };
+  if (transport === 'grpc')
+    return {
+      apiEndpoint: '127.0.0.1',
+      port: server.grpcPort,
+      sslCreds: grpc.credentials.createInsecure(),
+      authClient: new PassThroughClient(),
+    };
+  return {
+    apiEndpoint: '127.0.0.1',
+    port: server.restPort,
+    fallback: 'rest' as const,
+    protocol: 'http',
+    authClient: new PassThroughClient(),
+  };
 }
 
 /** Google's status name of a client error, whichever transport. */
@@ -74,7 +104,9 @@ class Tally {
 }
 
 async function main() {
-  const photoFiles = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  const photoFiles = readdirSync(devImagesDir())
+    .filter((f) => /\.(jpg|png)$/.test(f))
+    .sort();
   const photos = photoFiles.map((f) => readFileSync(path.join(devImagesDir(), f)));
   const gcs = await startFakeGcs();
   photoFiles.forEach((f, i) => gcs.put('photos', f, photos[i]));
@@ -102,9 +134,20 @@ async function main() {
 
   const seedClient = new vision.ProductSearchClient(clientOptions(server, 'grpc'));
   const addProduct = async (c: InstanceType<typeof vision.ProductSearchClient>, id: string, photo: number) => {
-    const created = await call(() => c.createProduct({ parent: PARENT, productId: id, product: { displayName: id, productCategory: 'general-v1', productLabels: [{ key: 'n', value: '0' }] } }));
+    const created = await call(() =>
+      c.createProduct({
+        parent: PARENT,
+        productId: id,
+        product: { displayName: id, productCategory: 'general-v1', productLabels: [{ key: 'n', value: '0' }] },
+      }),
+    );
     if (!created) return false;
-    await call(() => c.createReferenceImage({ parent: `${PARENT}/products/${id}`, referenceImage: { uri: `gs://photos/${photoFiles[photo % photoFiles.length]}` } }));
+    await call(() =>
+      c.createReferenceImage({
+        parent: `${PARENT}/products/${id}`,
+        referenceImage: { uri: `gs://photos/${photoFiles[photo % photoFiles.length]}` },
+      }),
+    );
     await call(() => c.addProductToProductSet({ name: SET, product: `${PARENT}/products/${id}` }));
     return true;
   };
@@ -118,15 +161,22 @@ async function main() {
   const started = Date.now();
   const end = started + MINUTES * 60_000;
   const rssByMinute: number[] = [];
-  console.log(`soak: ${CLIENTS} clients for ${MINUTES} min against pid ${pid} (RSS ${rssMb(pid)} MB after seeding ${SEED_PRODUCTS} products)`);
+  console.log(
+    `soak: ${CLIENTS} clients for ${MINUTES} min against pid ${pid} (RSS ${rssMb(pid)} MB after seeding ${SEED_PRODUCTS} products)`,
+  );
   const tick = () => {
     const m = minute;
     minute = new Tally();
     const rss = rssMb(pid);
     rssByMinute.push(rss);
     const lat = m.latencies.sort((a, b) => a - b);
-    const codes = Object.entries(m.byCode).sort().map(([k, v]) => `${k}=${v}`).join(' ');
-    console.log(`minute ${rssByMinute.length}: ${lat.length} calls (${codes}); RSS ${rss} MB; p50 ${pct(lat, 50).toFixed(0)} ms, p95 ${pct(lat, 95).toFixed(0)} ms`);
+    const codes = Object.entries(m.byCode)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    console.log(
+      `minute ${rssByMinute.length}: ${lat.length} calls (${codes}); RSS ${rss} MB; p50 ${pct(lat, 50).toFixed(0)} ms, p95 ${pct(lat, 95).toFixed(0)} ms`,
+    );
   };
   const ticker = setInterval(tick, 60_000);
 
@@ -150,16 +200,32 @@ async function main() {
         }
       } else if (r < 0.2 && own.length) {
         const id = own[Math.floor(random() * own.length)];
-        await call(() => catalog.updateProduct({
-          product: { name: `${PARENT}/products/${id}`, displayName: `${id} v${serial++}`, productLabels: [{ key: 'n', value: String(serial) }] },
-          updateMask: { paths: ['display_name', 'product_labels'] },
-        }));
+        await call(() =>
+          catalog.updateProduct({
+            product: {
+              name: `${PARENT}/products/${id}`,
+              displayName: `${id} v${serial++}`,
+              productLabels: [{ key: 'n', value: String(serial) }],
+            },
+            updateMask: { paths: ['display_name', 'product_labels'] },
+          }),
+        );
       } else if (r < 0.6) {
-        await call(() => annotator.batchAnnotateImages({
-          requests: [{ image: { content: photos[photo] }, features: [{ type: 'PRODUCT_SEARCH' }], imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'] } } }],
-        }));
+        await call(() =>
+          annotator.batchAnnotateImages({
+            requests: [
+              {
+                image: { content: photos[photo] },
+                features: [{ type: 'PRODUCT_SEARCH' }],
+                imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'] } },
+              },
+            ],
+          }),
+        );
       } else {
-        await call(() => annotator.batchAnnotateImages({ requests: [{ image: { content: photos[photo] }, features: [{ type: 'OBJECT_LOCALIZATION' }] }] }));
+        await call(() =>
+          annotator.batchAnnotateImages({ requests: [{ image: { content: photos[photo] }, features: [{ type: 'OBJECT_LOCALIZATION' }] }] }),
+        );
       }
     }
     await catalog.close();
@@ -180,16 +246,18 @@ async function main() {
   const errors = Object.fromEntries(Object.entries(total.byCode).filter(([k]) => k !== 'OK'));
   const lat = total.latencies.sort((a, b) => a - b);
   console.log(`all: ${lat.length} calls, p50 ${pct(lat, 50).toFixed(0)} ms, p95 ${pct(lat, 95).toFixed(0)} ms`);
-  console.log(JSON.stringify({
-    bench: 'soak',
-    minutes: MINUTES,
-    clients: CLIENTS,
-    requests: lat.length,
-    errors_by_code: errors,
-    rss_mb_by_minute: rssByMinute,
-    // Fraction (0.05 = 5 %) from the end of minute 5 to the last minute; null under 6 minutes.
-    rss_growth_5_to_end: at5 !== undefined && rssByMinute.length > 5 ? Number(((last - at5) / at5).toFixed(3)) : null,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'soak',
+      minutes: MINUTES,
+      clients: CLIENTS,
+      requests: lat.length,
+      errors_by_code: errors,
+      rss_mb_by_minute: rssByMinute,
+      // Fraction (0.05 = 5 %) from the end of minute 5 to the last minute; null under 6 minutes.
+      rss_growth_5_to_end: at5 !== undefined && rssByMinute.length > 5 ? Number(((last - at5) / at5).toFixed(3)) : null,
+    }),
+  );
 }
 
 main().catch((e) => {

@@ -42,8 +42,17 @@ export async function makeQuery(kind: SyntheticKind, src: RawRgb, rng: SeededRan
     }
     case 'photometric': {
       const contrast = rng.uniform(0.75, 1.25);
-      const m = await toRaw(raw(src).modulate({ brightness: rng.uniform(0.65, 1.35), saturation: rng.uniform(0.5, 1.5), hue: Math.round(rng.uniform(-25, 25)) }));
-      return raw(m).linear(contrast, 128 * (1 - contrast)).jpeg({ quality: 25 + rng.int(21) }).toBuffer();
+      const m = await toRaw(
+        raw(src).modulate({
+          brightness: rng.uniform(0.65, 1.35),
+          saturation: rng.uniform(0.5, 1.5),
+          hue: Math.round(rng.uniform(-25, 25)),
+        }),
+      );
+      return raw(m)
+        .linear(contrast, 128 * (1 - contrast))
+        .jpeg({ quality: 25 + rng.int(21) })
+        .toBuffer();
     }
     case 'composite':
       return jpeg(await paste(src, background, rng, 0.35, 0.6));
@@ -52,7 +61,12 @@ export async function makeQuery(kind: SyntheticKind, src: RawRgb, rng: SeededRan
 
 /** Photos arrive as files of any size; the eval works on them at most 1024 px a side. */
 export async function loadPhoto(file: string): Promise<RawRgb> {
-  const { data, info } = await sharp(file).rotate().removeAlpha().toColourspace('srgb')
-    .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }

@@ -11,7 +11,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImageDecoder } from '../../src/images/image-decoder';
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
-import { categoryRegions, IntegralMap, pooledWindowBoxes, smallView, WINDOW_MAP_SIDE, type RegionKind } from '../../src/regions/region-proposals';
+import {
+  categoryRegions,
+  IntegralMap,
+  pooledWindowBoxes,
+  smallView,
+  WINDOW_MAP_SIDE,
+  type RegionKind,
+} from '../../src/regions/region-proposals';
 import { normalizedBox } from '../../src/regions/region-embedding';
 import { selectRegions } from '../../src/regions/regions';
 import { dot } from '../../src/core/vectors';
@@ -36,7 +43,11 @@ async function main() {
     const img = await dec.decode(readFileSync(r.file));
     const size = { width: img.originalWidth, height: img.originalHeight };
     for (const reg of selectRegions([], await v.objectDetector.detect(img), 'general-v1', size)) {
-      index.push({ product: groups.indexOf(r.group), e: await v.embedder.embed(img, normalizedBox(reg.box, img)), partial: reg.source !== 'whole-image' });
+      index.push({
+        product: groups.indexOf(r.group),
+        e: await v.embedder.embed(img, normalizedBox(reg.box, img)),
+        partial: reg.source !== 'whole-image',
+      });
     }
     index.push({ product: groups.indexOf(r.group), e: await v.embedder.embed(await smallView(img)), partial: false, small: true });
   }
@@ -50,28 +61,34 @@ async function main() {
     const map = await v.embedder.featureMap(img, WINDOW_MAP_SIDE);
     const integral = new IntegralMap(map);
     for (const b of pooledWindowBoxes(map.h)) out.push({ kind: 'window', e: integral.pool(b) });
-    for (const o of categoryRegions(await v.objectDetector.detect(img), 'general-v1')) out.push({ kind: o.kind, e: await v.embedder.embed(img, o.box) });
+    for (const o of categoryRegions(await v.objectDetector.detect(img), 'general-v1'))
+      out.push({ kind: o.kind, e: await v.embedder.embed(img, o.box) });
     return out;
   };
   for (const [i, g] of groups.entries()) {
     const src = await loadPhoto(refs.find((r) => r.group === g)!.file);
-    for (const kind of QUERY_KINDS) queries.push({ truth: i, kind, regions: await regionsOf(await makeQuery(kind, src, rng, i, bgs[i % bgs.length])) });
+    for (const kind of QUERY_KINDS)
+      queries.push({ truth: i, kind, regions: await regionsOf(await makeQuery(kind, src, rng, i, bgs[i % bgs.length])) });
   }
-  for (const s of all.filter((p) => p.role === 'second' && groups.includes(p.group))) queries.push({ truth: groups.indexOf(s.group), kind: 'second-photo', regions: await regionsOf(readFileSync(s.file)) });
-  for (const d of all.filter((p) => p.role === 'distractor')) queries.push({ truth: -1, kind: 'distractor', regions: await regionsOf(readFileSync(d.file)) });
+  for (const s of all.filter((p) => p.role === 'second' && groups.includes(p.group)))
+    queries.push({ truth: groups.indexOf(s.group), kind: 'second-photo', regions: await regionsOf(readFileSync(s.file)) });
+  for (const d of all.filter((p) => p.role === 'distractor'))
+    queries.push({ truth: -1, kind: 'distractor', regions: await regionsOf(readFileSync(d.file)) });
   // kindMax[partial][q][kind][product]: the best cosine through regions of that kind,
   // indexed parts discounted by `partial`. Penalties are per kind, so this is all they need.
   const KINDS: RegionKind[] = ['whole', 'rotated', 'object', 'window'];
   const kindOf = (k: RegionKind) => (k === 'garment' ? 'object' : k);
   const PARTIALS = [0.05, 0.1, 0.15, 0.2, 1].flatMap((p) => [0, 0.02, 0.05, 0.1, 1].map((sm) => [p, sm]));
-  const kindMax = PARTIALS.map(([partial, small]) => queries.map((q) => {
-    const m = KINDS.map(() => new Float64Array(groups.length).fill(-9));
-    for (const r of q.regions) {
-      const row = m[KINDS.indexOf(kindOf(r.kind))];
-      for (const x of index) row[x.product] = Math.max(row[x.product], dot(r.e, x.e) - (x.partial ? partial : 0) - (x.small ? small : 0));
-    }
-    return m;
-  }));
+  const kindMax = PARTIALS.map(([partial, small]) =>
+    queries.map((q) => {
+      const m = KINDS.map(() => new Float64Array(groups.length).fill(-9));
+      for (const r of q.regions) {
+        const row = m[KINDS.indexOf(kindOf(r.kind))];
+        for (const x of index) row[x.product] = Math.max(row[x.product], dot(r.e, x.e) - (x.partial ? partial : 0) - (x.small ? small : 0));
+      }
+      return m;
+    }),
+  );
   await v.close();
 
   const evaluate = (pen: Record<RegionKind, number>, pi: number) => {
@@ -105,12 +122,15 @@ async function main() {
   const off = { whole: 0, rotated: 1, object: 1, garment: 1, window: 1 };
   console.log('whole image only:', JSON.stringify(evaluate(off, last)));
   let best = { score: -1, pen: off as Record<RegionKind, number>, partial: [0, 0], r: evaluate(off, last) };
-  for (const rotated of grid) for (const object of grid) for (const window of grid) PARTIALS.forEach((partial, pi) => {
-    const pen = { whole: 0, rotated, object, garment: object, window };
-    const r = evaluate(pen, pi);
-    const score = r.r1 + 0.001 * r.auroc;
-    if (score > best.score) best = { score, pen, partial, r };
-  });
+  for (const rotated of grid)
+    for (const object of grid)
+      for (const window of grid)
+        PARTIALS.forEach((partial, pi) => {
+          const pen = { whole: 0, rotated, object, garment: object, window };
+          const r = evaluate(pen, pi);
+          const score = r.r1 + 0.001 * r.auroc;
+          if (score > best.score) best = { score, pen, partial, r };
+        });
   console.log('best:', JSON.stringify({ penalties: best.pen, partial: best.partial[0], small: best.partial[1], ...best.r }));
 }
 

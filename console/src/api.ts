@@ -97,7 +97,10 @@ export async function listAll<T>(path: string, field: string, maxPages = 20): Pr
   let token = '';
   for (let i = 0; i < maxPages; i++) {
     const sep = path.includes('?') ? '&' : '?';
-    const page = await call<Record<string, unknown>>('GET', `${path}${sep}pageSize=100${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`);
+    const page = await call<Record<string, unknown>>(
+      'GET',
+      `${path}${sep}pageSize=100${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`,
+    );
     items.push(...((page[field] as T[] | undefined) ?? []));
     token = (page.nextPageToken as string | undefined) ?? '';
     if (!token) return { items, more: false };

@@ -34,7 +34,11 @@ export function polyBox(poly: BoundingPoly, width = 1, height = 1): Box | undefi
   return { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
 }
 
-export function figure(src: string | undefined, boxes: DrawnBox[], opts: { alt: string; caption?: string; aspect?: number } = { alt: '' }): HTMLElement {
+export function figure(
+  src: string | undefined,
+  boxes: DrawnBox[],
+  opts: { alt: string; caption?: string; aspect?: number } = { alt: '' },
+): HTMLElement {
   const frame = h('div', { class: src ? 'frame' : 'frame placeholder' });
   if (src) frame.append(h('img', { src, alt: opts.alt, decoding: 'async' }));
   else {
@@ -70,7 +74,14 @@ export function referenceFigure(polys: BoundingPoly[], uri: string, tone: number
   const boxes: DrawnBox[] = [];
   polys.forEach((p, i) => {
     const b = polyBox(p, w, hgt);
-    if (b) boxes.push({ ...b, tone: highlight === undefined || highlight === i ? tone : 7, kind: 'reference', label: `region ${i + 1}`, data: { region: String(i) } });
+    if (b)
+      boxes.push({
+        ...b,
+        tone: highlight === undefined || highlight === i ? tone : 7,
+        kind: 'reference',
+        label: `region ${i + 1}`,
+        data: { region: String(i) },
+      });
   });
   return figure(undefined, boxes, {
     alt: `Indexed regions of ${uri}`,

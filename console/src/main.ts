@@ -43,7 +43,14 @@ function route(): void {
 function scopeForm(): HTMLElement {
   const s = scope();
   const recent = recentScopes();
-  const project = h('input', { name: 'project', required: true, value: s.project, list: 'recent-projects', pattern: '[a-z0-9][a-z0-9-]*', autocomplete: 'off' });
+  const project = h('input', {
+    name: 'project',
+    required: true,
+    value: s.project,
+    list: 'recent-projects',
+    pattern: '[a-z0-9][a-z0-9-]*',
+    autocomplete: 'off',
+  });
   const loc = h('input', { name: 'location', required: true, value: s.location, list: 'recent-locations', autocomplete: 'off' });
   const keyBtn = h('button', { type: 'button', class: 'ghost', onclick: () => askKey() }, apiKey() ? 'API key ✓' : 'API key');
   needKey.listeners.add(() => {
@@ -63,7 +70,13 @@ function scopeForm(): HTMLElement {
     field('Project', project),
     field('Location', loc),
     h('datalist', { id: 'recent-projects' }, ...[...new Set(recent.map((r) => r.project))].map((p) => h('option', { value: p }))),
-    h('datalist', { id: 'recent-locations' }, ...[...new Set([...recent.map((r) => r.location), 'us-west1', 'us-east1', 'europe-west1', 'asia-east1'])].map((l) => h('option', { value: l }))),
+    h(
+      'datalist',
+      { id: 'recent-locations' },
+      ...[...new Set([...recent.map((r) => r.location), 'us-west1', 'us-east1', 'europe-west1', 'asia-east1'])].map((l) =>
+        h('option', { value: l }),
+      ),
+    ),
     h('button', { type: 'submit' }, 'Open'),
     keyBtn,
   );
@@ -89,7 +102,12 @@ function askKey(why?: string): void {
       h('h2', { id: 'key-title' }, 'API key'),
       why ? notice('info', why) : null,
       field('Key', key, 'Sent as x-goog-api-key; kept in this browser tab only (sessionStorage).'),
-      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Use key'), h('button', { type: 'button', class: 'ghost', onclick: () => dialog.close() }, 'Cancel')),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'submit' }, 'Use key'),
+        h('button', { type: 'button', class: 'ghost', onclick: () => dialog.close() }, 'Cancel'),
+      ),
     ),
   );
   dialog.showModal();

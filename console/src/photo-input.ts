@@ -15,7 +15,13 @@ const MAX_BYTES = 7 * 1024 * 1024; // base64 grows it by 4/3: under the 10 MB re
 
 export function photoInput(onPhoto: (p: Photo) => void, onError: (message: string) => void): HTMLElement {
   const file = h('input', { type: 'file', accept: 'image/*', name: 'photo', class: 'visually-hidden' });
-  const drop = h('label', { class: 'drop', tabindex: -1 }, file, h('strong', {}, 'Drop a photo here'), h('span', {}, 'or click to choose one, or paste an image (Ctrl+V)'));
+  const drop = h(
+    'label',
+    { class: 'drop', tabindex: -1 },
+    file,
+    h('strong', {}, 'Drop a photo here'),
+    h('span', {}, 'or click to choose one, or paste an image (Ctrl+V)'),
+  );
   const take = async (f: File | null | undefined) => {
     if (!f) return;
     if (!f.type.startsWith('image/')) return onError(`${f.name} is not an image.`);

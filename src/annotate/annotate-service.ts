@@ -47,7 +47,13 @@ export interface FeatureHandler {
   /** What the feature needs of the image's one detection run, asked of every feature of the
    *  image before any runs (nothing: it takes no objects). */
   detects?(feature: FeatureMsg, request: AnnotateImageRequestMsg): DetectionNeed | undefined;
-  run(img: DecodedImage, feature: FeatureMsg, request: AnnotateImageRequestMsg, ctx: CallContext, detection: ImageDetection): Promise<Partial<AnnotateImageResponseMsg>>;
+  run(
+    img: DecodedImage,
+    feature: FeatureMsg,
+    request: AnnotateImageRequestMsg,
+    ctx: CallContext,
+    detection: ImageDetection,
+  ): Promise<Partial<AnnotateImageResponseMsg>>;
 }
 
 export interface AnnotateLimits {
@@ -74,10 +80,13 @@ export class AnnotateService {
     extraFeatures: Record<string, FeatureHandler> = {},
   ) {
     this.features = new Map<string, FeatureHandler>([
-      ['OBJECT_LOCALIZATION', {
-        detects: (f) => ({ maxResults: f.maxResults || limits.defaultMaxResults }),
-        run: async (_img, f, _req, _ctx, detection) => localizedObjects(await detection.get(f.maxResults || limits.defaultMaxResults)),
-      }],
+      [
+        'OBJECT_LOCALIZATION',
+        {
+          detects: (f) => ({ maxResults: f.maxResults || limits.defaultMaxResults }),
+          run: async (_img, f, _req, _ctx, detection) => localizedObjects(await detection.get(f.maxResults || limits.defaultMaxResults)),
+        },
+      ],
       ...Object.entries(extraFeatures),
     ]);
   }
@@ -88,7 +97,7 @@ export class AnnotateService {
 
   async batchAnnotateImages(req: { requests?: AnnotateImageRequestMsg[]; parent?: string }, ctx: CallContext) {
     const requests = checkImageBatch(req, ctx, this.limits.maxImagesPerRequest);
-    const project = req.parent ? names.parseProjectScope(req.parent, 'parent').project : ctx.principal.defaultProject ?? ctx.principal.id;
+    const project = req.parent ? names.parseProjectScope(req.parent, 'parent').project : (ctx.principal.defaultProject ?? ctx.principal.id);
     const release = this.admit(project, requests.length);
     try {
       const responses = await Promise.all(requests.map((r) => this.annotateOne(r, ctx)));

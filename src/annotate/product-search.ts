@@ -29,7 +29,13 @@ import { labelPredicate, parseLabelFilter } from '../search/label-filter';
 import { canonicalCategory } from '../regions/categories';
 import { QUERY_NORM_RANK, queryShift, reportedScore } from '../search/score-scale';
 import {
-  categoryRegions, IntegralMap, pooledWindowBoxes, WHOLE_BOX, WINDOW_MAP_SIDE, type QueryRegion, type RegionKind,
+  categoryRegions,
+  IntegralMap,
+  pooledWindowBoxes,
+  WHOLE_BOX,
+  WINDOW_MAP_SIDE,
+  type QueryRegion,
+  type RegionKind,
 } from '../regions/region-proposals';
 
 /**
@@ -115,7 +121,9 @@ export class ProductSearch {
     if (!entry && !this.index.holds(set, set.productSet)) {
       const shard = this.index.shard!;
       const owner = shardOf(set.project, set.location, set.productSet, shard.count);
-      throw failedPrecondition(`ProductSet ${params.productSet} is searched by index shard ${owner}/${shard.count}; this replica holds shard ${shard.index}/${shard.count}.`);
+      throw failedPrecondition(
+        `ProductSet ${params.productSet} is searched by index shard ${owner}/${shard.count}; this replica holds shard ${shard.index}/${shard.count}.`,
+      );
     }
     if (!entry) throw notFound(`ProductSet ${params.productSet} not found.`);
     const k = feature.maxResults || this.defaultMaxResults;
@@ -137,7 +145,13 @@ export class ProductSearch {
     if (params.boundingPoly && hasVertices(params.boundingPoly)) {
       const box = polyToBox(params.boundingPoly, img);
       const results = search(await embed({ box }));
-      return { productSearchResults: { indexTime, results, productGroupedResults: [{ boundingPoly: boxPoly(box), results, objectAnnotations: [] }] } };
+      return {
+        productSearchResults: {
+          indexTime,
+          results,
+          productGroupedResults: [{ boundingPoly: boxPoly(box), results, objectAnnotations: [] }],
+        },
+      };
     }
     // Everything but the objects needs no detection: it is embedded while detection runs.
     // Under the region cap the whole image and its quarter turns come first, then the
@@ -170,7 +184,6 @@ function searchParams(req: AnnotateImageRequestMsg): ProductSearchParamsMsg {
   return (req.imageContext as { productSearchParams?: ProductSearchParamsMsg } | null)?.productSearchParams ?? {};
 }
 
-
 /** `n` of `items` spread evenly over the list (all of them when n >= length). */
 function spread<T>(items: readonly T[], n: number): T[] {
   if (n >= items.length) return [...items];
@@ -192,12 +205,20 @@ function polyToBox(p: BoundingPolyMsg, img: DecodedImage): Box {
   const xs = norm.map((v) => Math.max(0, Math.min(1, v.x ?? 0)));
   const ys = norm.map((v) => Math.max(0, Math.min(1, v.y ?? 0)));
   const box = { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
-  if (box.x1 - box.x0 <= 0 || box.y1 - box.y0 <= 0) throw invalidArgument('image_context.product_search_params.bounding_poly encloses no area.');
+  if (box.x1 - box.x0 <= 0 || box.y1 - box.y0 <= 0)
+    throw invalidArgument('image_context.product_search_params.bounding_poly encloses no area.');
   return box;
 }
 
 function boxPoly(b: Box): BoundingPolyMsg {
-  return { normalizedVertices: [{ x: b.x0, y: b.y0 }, { x: b.x1, y: b.y0 }, { x: b.x1, y: b.y1 }, { x: b.x0, y: b.y1 }] };
+  return {
+    normalizedVertices: [
+      { x: b.x0, y: b.y0 },
+      { x: b.x1, y: b.y0 },
+      { x: b.x1, y: b.y1 },
+      { x: b.x0, y: b.y1 },
+    ],
+  };
 }
 
 function annotation(r: QueryRegion & { object?: DetectedObject }) {

@@ -41,7 +41,9 @@ export class MethodTable {
           const owner = owners[0] as Record<string, (req: unknown, ctx: CallContext) => Promise<unknown>>;
           table.handlers.set(method, (req, ctx) => owner[fn](req, ctx));
         } else if (owners.length === 0 && refusal !== undefined) {
-          table.handlers.set(method, () => Promise.reject(unimplemented(`Method ${serviceName}.${rpc.name} is not implemented by this server: ${refusal}`)));
+          table.handlers.set(method, () =>
+            Promise.reject(unimplemented(`Method ${serviceName}.${rpc.name} is not implemented by this server: ${refusal}`)),
+          );
         } else if (owners.length === 0) {
           problems.push(`${method} has no handler: none of ${impls.map(nameOf).join(', ')} has a method ${fn}`);
         } else if (refusal !== undefined) {
@@ -51,7 +53,8 @@ export class MethodTable {
         }
       }
     }
-    for (const method of Object.keys(refusals)) if (!declared.has(method)) problems.push(`${method} is listed as unimplemented but no served service declares it`);
+    for (const method of Object.keys(refusals))
+      if (!declared.has(method)) problems.push(`${method} is listed as unimplemented but no served service declares it`);
     if (problems.length > 0) throw new Error(`RPC handlers do not match the protos:\n  ${problems.join('\n  ')}`);
     return table;
   }

@@ -61,8 +61,16 @@ export class Metrics {
     // asks (METAPIXEL_METRICS_PER_SET), else one total.
     const perSet = access.perSet;
     for (const [name, help, field] of [
-      ['metapixel_index_rebuilds_total', 'Product sets built whole from the store (start-up, set created or recovered), not by applying one change.', 'rebuilds'],
-      ['metapixel_index_changes_applied_total', 'Index changes (a product in a set) applied from the change feed or by this process.', 'changesApplied'],
+      [
+        'metapixel_index_rebuilds_total',
+        'Product sets built whole from the store (start-up, set created or recovered), not by applying one change.',
+        'rebuilds',
+      ],
+      [
+        'metapixel_index_changes_applied_total',
+        'Index changes (a product in a set) applied from the change feed or by this process.',
+        'changesApplied',
+      ],
     ] as const) {
       new Counter({
         name,
@@ -134,7 +142,10 @@ export class Metrics {
   /** Why a scrape with this Authorization header is refused, or undefined to serve it. */
   private refusal(authorization: string | undefined): string | undefined {
     const { key, required } = this.access;
-    if (!key) return required ? '/metrics is closed: API keys are configured, so it needs METAPIXEL_METRICS_KEY set and sent as a bearer token.' : undefined;
+    if (!key)
+      return required
+        ? '/metrics is closed: API keys are configured, so it needs METAPIXEL_METRICS_KEY set and sent as a bearer token.'
+        : undefined;
     const given = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim() ?? '';
     const a = Buffer.from(given);
     const b = Buffer.from(key);

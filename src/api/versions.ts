@@ -62,7 +62,10 @@ export function withBetaTypeUrls<T>(value: T, version: BetaVersion): T {
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = k === '@type' && typeof v === 'string' && v.startsWith(V1_TYPE_URL) ? v.replace('.v1.', `.${version}.`) : withBetaTypeUrls(v, version);
+    out[k] =
+      k === '@type' && typeof v === 'string' && v.startsWith(V1_TYPE_URL)
+        ? v.replace('.v1.', `.${version}.`)
+        : withBetaTypeUrls(v, version);
   }
   return out as T;
 }

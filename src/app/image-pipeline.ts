@@ -59,7 +59,10 @@ export async function buildImagePipeline(
       timeoutMs: config.fetchTimeoutMs,
       maxBytes: config.maxImageBytes,
       maxRedirects: config.fetchMaxRedirects,
-      allowList: config.urlAllowList.split(',').map((s) => s.trim()).filter(Boolean),
+      allowList: config.urlAllowList
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     }),
     new GcsImageFetcher({ storage, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxImageBytes, buckets }),
     config.maxImageBytes,
@@ -70,8 +73,16 @@ export async function buildImagePipeline(
 
 /** images:encode over a pipeline; the server and `metapixel encode` both build it here. */
 export function buildEncodeService(p: ImagePipeline, config: Readonly<Config>, log: Logger): EncodeService {
-  return new EncodeService(p.fetcher, p.decoder, p.vision.objectDetector, p.vision.embedder, p.hasher, {
-    maxImagesPerRequest: config.maxImagesPerRequest,
-    defaultMaxResults: config.defaultMaxResults,
-  }, log);
+  return new EncodeService(
+    p.fetcher,
+    p.decoder,
+    p.vision.objectDetector,
+    p.vision.embedder,
+    p.hasher,
+    {
+      maxImagesPerRequest: config.maxImagesPerRequest,
+      defaultMaxResults: config.defaultMaxResults,
+    },
+    log,
+  );
 }

@@ -43,7 +43,6 @@ import { ProductSearch } from '../annotate/product-search';
 import { lockDataDir, StartupError, type DataDirLock } from '../core/data-dir-lock';
 import { addBetaVersions, BETA_SERVICES } from '../api/versions';
 
-
 export interface RunningServer {
   restPort: number;
   grpcPort: number;
@@ -89,11 +88,16 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   let queueLoad: () => QueueLoad[] = () => [];
   let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
   let indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0 });
-  const metrics = new Metrics(() => queueLoad(), () => indexSizes(), () => indexCounters(), {
-    key: config.metricsKey,
-    required: !auth.isOpen,
-    perSet: config.metricsPerSet,
-  });
+  const metrics = new Metrics(
+    () => queueLoad(),
+    () => indexSizes(),
+    () => indexCounters(),
+    {
+      key: config.metricsKey,
+      required: !auth.isOpen,
+      perSet: config.metricsPerSet,
+    },
+  );
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
   const { vision, fetcher, decoder, hasher, rerankCodec, buckets, storage } = pipeline;
   log.info(config.gcsDir ? `gs:// is the directory ${config.gcsDir}` : `gs:// is Cloud Storage at ${storage.description}`);
@@ -115,15 +119,30 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
   indexCounters = () => index.counters;
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
-  const ingestor = new ReferenceImageIngestor(fetcher, decoder, vision.objectDetector, vision.embedder, hasher, rerankCodec, config.maxRegionsPerImage);
+  const ingestor = new ReferenceImageIngestor(
+    fetcher,
+    decoder,
+    vision.objectDetector,
+    vision.embedder,
+    hasher,
+    rerankCodec,
+    config.maxRegionsPerImage,
+  );
   const catalog = new CatalogService(store.catalog, store.indexFeed, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);
   const productSearch = new ProductSearch(index, vision.embedder, config.defaultMaxResults, config.maxRegionsPerImage);
-  const annotator = new AnnotateService(fetcher, decoder, vision.objectDetector, {
-    maxImagesPerRequest: config.maxImagesPerRequest,
-    defaultMaxResults: config.defaultMaxResults,
-    maxFeaturesPerImage: config.maxFeaturesPerImage,
-    maxImagesInFlightPerProject: config.maxImagesInFlightPerProject,
-  }, log, { PRODUCT_SEARCH: productSearch.feature });
+  const annotator = new AnnotateService(
+    fetcher,
+    decoder,
+    vision.objectDetector,
+    {
+      maxImagesPerRequest: config.maxImagesPerRequest,
+      defaultMaxResults: config.defaultMaxResults,
+      maxFeaturesPerImage: config.maxFeaturesPerImage,
+      maxImagesInFlightPerProject: config.maxImagesInFlightPerProject,
+    },
+    log,
+    { PRODUCT_SEARCH: productSearch.feature },
+  );
   const encoder = buildEncodeService(pipeline, config, log);
   const gcsWriter = new GcsWriter({ storage, localDir: config.gcsDir, timeoutMs: config.fetchTimeoutMs, buckets });
   const batchResponseType = lookupType('google.cloud.vision.v1.BatchAnnotateImagesResponse');
@@ -146,7 +165,12 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     { concurrency: config.importConcurrency, chunkLines: 50, flushMs: 2000, touchMs: 5000, maxLineBytes: 1024 * 1024 },
     log,
   );
-  jobs = new JobRunner(store.operations, [new PurgeProductsJob(store.catalog, store.indexFeed, index), asyncAnnotateJob, importJob], { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs }, log);
+  jobs = new JobRunner(
+    store.operations,
+    [new PurgeProductsJob(store.catalog, store.indexFeed, index), asyncAnnotateJob, importJob],
+    { concurrency: config.jobConcurrency, leaseMs: config.jobLeaseMs, pollMs: config.jobPollMs },
+    log,
+  );
 
   const root = loadRoot();
   // The served services and the objects whose methods answer their RPCs (see MethodTable.bind).
@@ -204,11 +228,20 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     idleTimeoutMs: config.grpcIdleTimeoutMs,
   });
   const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort).catch((e: Error) => {
-    throw /EADDRINUSE|address already in use/i.test(String(e.message)) ? new StartupError(`gRPC port ${config.grpcPort} on ${config.host} is already in use (GRPC_PORT).`) : e;
+    throw /EADDRINUSE|address already in use/i.test(String(e.message))
+      ? new StartupError(`gRPC port ${config.grpcPort} on ${config.host} is already in use (GRPC_PORT).`)
+      : e;
   });
   jobs.start();
   const restPort = (httpServer.address() as AddressInfo).port;
-  log.info({ restPort, grpcPort, console: withConsole ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${restPort}/` : 'off' }, 'metapixel listening');
+  log.info(
+    {
+      restPort,
+      grpcPort,
+      console: withConsole ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${restPort}/` : 'off',
+    },
+    'metapixel listening',
+  );
 
   return {
     restPort,
@@ -265,7 +298,10 @@ async function probePort(port: number, host: string, what: string, setting: stri
 
 /** A comma-separated setting as a list. */
 function list(setting: string): string[] {
-  return setting.split(',').map((s) => s.trim()).filter(Boolean);
+  return setting
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Stops accepting; keep-alive connections are closed as soon as their call is answered. */

@@ -7,7 +7,14 @@ import { alreadyExists, invalidArgument, notFound } from '../core/errors';
 import type { CallContext } from '../core/context';
 import type { IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
 import type { CatalogStore, PolyRecord, ProductPatch, ProductSetRecord, ReferenceImageRecord, RegionRecord } from '../store/catalog-store';
-import { toTimestamp, type FieldMaskMsg, type ListRequest, type ProductMsg, type ProductSetMsg, type ReferenceImageMsg } from '../core/messages';
+import {
+  toTimestamp,
+  type FieldMaskMsg,
+  type ListRequest,
+  type ProductMsg,
+  type ProductSetMsg,
+  type ReferenceImageMsg,
+} from '../core/messages';
 import { names, type LocationName, type ProductName } from '../core/names';
 import { paginate } from './page-token';
 import * as rules from './rules';
@@ -77,7 +84,8 @@ export class CatalogService {
     const displayName = rules.requiredText(req.productSet?.displayName, 'product_set.display_name');
     const now = this.clock();
     const rec = { ...scope, id, displayName, createTime: now, updateTime: now };
-    if (!(await this.store.createProductSet(rec))) throw alreadyExists(`ProductSet ${names.productSet({ ...scope, productSet: id })} already exists.`);
+    if (!(await this.store.createProductSet(rec)))
+      throw alreadyExists(`ProductSet ${names.productSet({ ...scope, productSet: id })} already exists.`);
     await this.changed(scope, [{ setId: id }]);
     return this.setView(rec);
   }
@@ -175,10 +183,7 @@ export class CatalogService {
 
   // ---- reference images ------------------------------------------------------------------
 
-  async createReferenceImage(
-    req: { parent?: string; referenceImage?: ReferenceImageMsg; referenceImageId?: string },
-    ctx: CallContext,
-  ) {
+  async createReferenceImage(req: { parent?: string; referenceImage?: ReferenceImageMsg; referenceImageId?: string }, ctx: CallContext) {
     const product = this.authorized(names.parseProduct(req.parent, 'parent'), ctx);
     const ri = req.referenceImage ?? {};
     const id = rules.resourceId(req.referenceImageId, 'reference_image_id');
@@ -207,7 +212,8 @@ export class CatalogService {
     if (!(await this.store.createReferenceImage(rec))) {
       // Refused either because the id was taken meanwhile or because the product was deleted
       // while the pixels were processed: say which.
-      if (!(await this.store.getProduct(product))) throw invalidArgument(`Product ${req.parent} does not exist (it was deleted while the image was being processed).`);
+      if (!(await this.store.getProduct(product)))
+        throw invalidArgument(`Product ${req.parent} does not exist (it was deleted while the image was being processed).`);
       throw alreadyExists(`ReferenceImage ${names.referenceImage({ ...product, referenceImage: rec.id })} already exists.`);
     }
     await this.changed(product, productChanges(product.product, await this.store.listSetsOfProduct(product)));
@@ -260,7 +266,8 @@ export class CatalogService {
     const [setRec, productRec] = await Promise.all([this.store.getProductSet(set), this.store.getProduct(product)]);
     if (!setRec) throw notFound(`ProductSet ${req.name} not found.`);
     if (!productRec) throw notFound(`Product ${req.product} not found.`);
-    if (await this.store.removeProductFromSet(set, product.product)) await this.changed(set, [{ setId: set.productSet, productId: product.product }]);
+    if (await this.store.removeProductFromSet(set, product.product))
+      await this.changed(set, [{ setId: set.productSet, productId: product.product }]);
     return {};
   }
 
@@ -312,7 +319,8 @@ function maskPaths(mask: FieldMaskMsg | null | undefined, updatable: string[], i
   if (paths.length === 0) return updatable;
   for (const p of paths) {
     if (immutable.includes(p)) throw invalidArgument(`update_mask: field "${p}" is immutable.`);
-    if (!updatable.includes(p)) throw invalidArgument(`update_mask: field "${p}" cannot be updated; updatable fields are ${updatable.join(', ')}.`);
+    if (!updatable.includes(p))
+      throw invalidArgument(`update_mask: field "${p}" cannot be updated; updatable fields are ${updatable.join(', ')}.`);
   }
   return paths;
 }

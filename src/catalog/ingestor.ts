@@ -52,7 +52,8 @@ export class ReferenceImageIngestor implements ReferenceImageProcessor {
     for (const r of chosen) add(r, await embedRegion(this.embedder, img, r.box));
     // Without polygons the image is also indexed as a thumbnail, which low-resolution
     // queries resemble far more than the sharp original (docs/search.md).
-    if (polys.length === 0 && regions.length < this.maxRegions) add({ box: wholeImageBox(size), source: 'thumbnail' }, await embedThumbnail(this.embedder, img));
+    if (polys.length === 0 && regions.length < this.maxRegions)
+      add({ box: wholeImageBox(size), source: 'thumbnail' }, await embedThumbnail(this.embedder, img));
     return regions;
   }
 }

@@ -27,15 +27,19 @@ export function productView(r: ProductRecord): ProductMsg {
 export function referenceImageView(r: ReferenceImageRecord): ReferenceImageMsg {
   const boundingPolys: BoundingPolyMsg[] = r.boundingPolys.length
     ? r.boundingPolys.map((p) =>
-        p.normalized ? { normalizedVertices: p.vertices } : { vertices: p.vertices.map((v) => ({ x: Math.round(v.x), y: Math.round(v.y) })) },
+        p.normalized
+          ? { normalizedVertices: p.vertices }
+          : { vertices: p.vertices.map((v) => ({ x: Math.round(v.x), y: Math.round(v.y) })) },
       )
-    : r.regions.filter((g) => g.source !== 'thumbnail').map(({ box }) => ({
-        vertices: [
-          { x: box.x0, y: box.y0 },
-          { x: box.x1, y: box.y0 },
-          { x: box.x1, y: box.y1 },
-          { x: box.x0, y: box.y1 },
-        ],
-      }));
+    : r.regions
+        .filter((g) => g.source !== 'thumbnail')
+        .map(({ box }) => ({
+          vertices: [
+            { x: box.x0, y: box.y0 },
+            { x: box.x1, y: box.y0 },
+            { x: box.x1, y: box.y1 },
+            { x: box.x0, y: box.y1 },
+          ],
+        }));
   return { name: names.referenceImage({ ...r, product: r.productId, referenceImage: r.id }), uri: r.uri, boundingPolys };
 }

@@ -46,10 +46,19 @@ export const DEFAULT_ENDPOINT = 'http://127.0.0.1:8080';
 /** Adds the shared options to a command. */
 export function withServerOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--endpoint <url>', 'the server\'s REST base URL').env('METAPIXEL_ENDPOINT').default(DEFAULT_ENDPOINT).argParser(parseEndpoint))
+    .addOption(
+      new Option('--endpoint <url>', "the server's REST base URL")
+        .env('METAPIXEL_ENDPOINT')
+        .default(DEFAULT_ENDPOINT)
+        .argParser(parseEndpoint),
+    )
     .addOption(new Option('--project <id>', 'project the resources live in').env('METAPIXEL_PROJECT').makeOptionMandatory())
     .addOption(new Option('--location <id>', 'location the resources live in').env('METAPIXEL_LOCATION').default('us-west1'))
-    .addOption(new Option('--api-key <key>', 'API key, when the server requires one (prefer the variable: options show in `ps`)').env('METAPIXEL_API_KEY'))
+    .addOption(
+      new Option('--api-key <key>', 'API key, when the server requires one (prefer the variable: options show in `ps`)').env(
+        'METAPIXEL_API_KEY',
+      ),
+    )
     .option('--json', 'machine-readable JSON on stdout instead of text');
 }
 
@@ -112,7 +121,25 @@ export function connect(opts: ServerOptions): Connection {
   };
 }
 
-const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+const STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 
 /** google.rpc.Code number -> its name. */
 export const statusName = (code: number | null | undefined) => STATUS_NAMES[code ?? 2] ?? `code ${code}`;

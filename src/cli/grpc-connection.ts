@@ -43,9 +43,12 @@ export function parseGrpcUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new InvalidArgumentError('expected a URL such as http://127.0.0.1:50051 (a Metapixel\'s gRPC port) or https://vision.googleapis.com.');
+    throw new InvalidArgumentError(
+      "expected a URL such as http://127.0.0.1:50051 (a Metapixel's gRPC port) or https://vision.googleapis.com.",
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('expected an http:// (plaintext) or https:// (TLS) URL.');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidArgumentError('expected an http:// (plaintext) or https:// (TLS) URL.');
   if (url.pathname !== '/' || url.search) throw new InvalidArgumentError('give only scheme, host and port.');
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   return `${url.protocol}//${url.hostname}:${port}`;

@@ -66,7 +66,12 @@ export interface CsvColumns {
 /** Google's columns: image-uri, image-id, product-set-id, product-id, product-category, product-display-name, labels, bounding-poly. */
 export function csvFor(lines: readonly PlannedLine[], staging: Staging, cols: CsvColumns): string {
   return lines
-    .map((l) => [`gs://${staging.bucket}/${l.object}`, '', cols.productSetId, l.productId, cols.category, l.productId, '', ''].map(csvField).join(',') + '\n')
+    .map(
+      (l) =>
+        [`gs://${staging.bucket}/${l.object}`, '', cols.productSetId, l.productId, cols.category, l.productId, '', '']
+          .map(csvField)
+          .join(',') + '\n',
+    )
     .join('');
 }
 
@@ -76,7 +81,13 @@ function csvField(s: string): string {
 }
 
 /** Uploads each file, `concurrency` at a time; `onDone` after each. */
-export async function uploadFiles(writer: GcsWriter, bucket: string, lines: readonly PlannedLine[], concurrency: number, onDone: () => void): Promise<void> {
+export async function uploadFiles(
+  writer: GcsWriter,
+  bucket: string,
+  lines: readonly PlannedLine[],
+  concurrency: number,
+  onDone: () => void,
+): Promise<void> {
   await mapLimit(lines, concurrency, async (line) => {
     const body = await fs.readFile(line.file).catch((e: Error) => {
       throw new Error(`cannot read ${line.file}: ${e.message}`);
@@ -97,7 +108,20 @@ export async function uploadCsv(writer: GcsWriter, staging: Staging, csv: Buffer
   return `gs://${staging.bucket}/${object}`;
 }
 
-const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.jpe': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.gif': 'image/gif', '.avif': 'image/avif', '.heic': 'image/heic', '.heif': 'image/heif', '.tif': 'image/tiff', '.tiff': 'image/tiff', '.jp2': 'image/jp2' };
+const TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.jpe': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+  '.heic': 'image/heic',
+  '.heif': 'image/heif',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.jp2': 'image/jp2',
+};
 
 function contentType(file: string): string {
   return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';

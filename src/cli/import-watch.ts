@@ -29,7 +29,13 @@ export interface Watched {
  * Polls until the operation is done. The first Ctrl-C sends CancelOperation and keeps
  * watching (the operation ends CANCELLED); a second one stops watching ('detached').
  */
-export async function watchOperation(conn: Connection, name: string, showProgress: boolean, opts: ServerOptions, pollMs = 500): Promise<Watched> {
+export async function watchOperation(
+  conn: Connection,
+  name: string,
+  showProgress: boolean,
+  opts: ServerOptions,
+  pollMs = 500,
+): Promise<Watched> {
   const bar = countProgress('import', 'lines', showProgress);
   let cancelling = false;
   let detached = false;
@@ -44,7 +50,9 @@ export async function watchOperation(conn: Connection, name: string, showProgres
     process.stderr.write(`\nmetapixel import: cancelling ${name} (Ctrl-C again to stop waiting)\n`);
     // Google's Vision client has an HTTP rule for GetOperation only, so its REST transport
     // cannot send CancelOperation: the standard REST path is called directly.
-    conn.rest('POST', `/v1/${name}:cancel`, {}).catch((e: unknown) => process.stderr.write(`metapixel import: could not cancel: ${explainError(e, opts)}\n`));
+    conn
+      .rest('POST', `/v1/${name}:cancel`, {})
+      .catch((e: unknown) => process.stderr.write(`metapixel import: could not cancel: ${explainError(e, opts)}\n`));
   };
   process.on('SIGINT', onSigint);
   let offered = true;
@@ -56,7 +64,12 @@ export async function watchOperation(conn: Connection, name: string, showProgres
       if (last && offered) {
         // The server's clock for the rate: work done before watching began counts too.
         const elapsed = (Date.parse(last.updateTime ?? '') - Date.parse(last.createTime ?? '')) / 1000;
-        bar.update(Number(last.processedLines ?? 0), last.totalKnown ? Number(last.totalLines) : undefined, Number(last.failedLines ?? 0), elapsed > 0 ? elapsed : undefined);
+        bar.update(
+          Number(last.processedLines ?? 0),
+          last.totalKnown ? Number(last.totalLines) : undefined,
+          Number(last.failedLines ?? 0),
+          elapsed > 0 ? elapsed : undefined,
+        );
         done = !!last.done;
       } else {
         offered = false;
@@ -116,12 +129,39 @@ const BATCH_STATES = ['STATE_UNSPECIFIED', 'PROCESSING', 'SUCCESSFUL', 'FAILED',
 export function reportImport(op: FinalImport, ctx: ReportContext): number {
   const statuses = op.result?.statuses ?? [];
   const failures = statuses.flatMap((s, line) =>
-    s.code ? [{ line, ...(ctx.files?.[line] ? { file: ctx.files[line] } : {}), code: s.code, status: statusName(s.code), message: (s.message ?? '').replace(/^Line \d+: /, '') }] : [],
+    s.code
+      ? [
+          {
+            line,
+            ...(ctx.files?.[line] ? { file: ctx.files[line] } : {}),
+            code: s.code,
+            status: statusName(s.code),
+            message: (s.message ?? '').replace(/^Line \d+: /, ''),
+          },
+        ]
+      : [],
   );
-  const error = op.latestResponse.error?.code ? { code: op.latestResponse.error.code, status: statusName(op.latestResponse.error.code), message: op.latestResponse.error.message ?? '' } : undefined;
-  const meta = (op.metadata ?? decodeMetadata(op.latestResponse.metadata) ?? {}) as { state?: unknown; submitTime?: Timestamp | null; endTime?: Timestamp | null };
+  const error = op.latestResponse.error?.code
+    ? {
+        code: op.latestResponse.error.code,
+        status: statusName(op.latestResponse.error.code),
+        message: op.latestResponse.error.message ?? '',
+      }
+    : undefined;
+  const meta = (op.metadata ?? decodeMetadata(op.latestResponse.metadata) ?? {}) as {
+    state?: unknown;
+    submitTime?: Timestamp | null;
+    endTime?: Timestamp | null;
+  };
   const rawState = meta.state;
-  const state = typeof rawState === 'number' ? BATCH_STATES[rawState] ?? String(rawState) : typeof rawState === 'string' ? rawState : error ? 'FAILED' : 'SUCCESSFUL';
+  const state =
+    typeof rawState === 'number'
+      ? (BATCH_STATES[rawState] ?? String(rawState))
+      : typeof rawState === 'string'
+        ? rawState
+        : error
+          ? 'FAILED'
+          : 'SUCCESSFUL';
   const serverSeconds = seconds(meta.endTime) - seconds(meta.submitTime);
   const images = op.result?.referenceImages?.length ?? 0;
   const elapsed = (Date.now() - ctx.started) / 1000;
@@ -131,14 +171,32 @@ export function reportImport(op: FinalImport, ctx: ReportContext): number {
   const rate = serverSeconds > 0 ? images / serverSeconds : 0;
   const exit = error ? (error.code === 1 ? EXIT.CANCELLED : EXIT.OPERATION_FAILED) : failed ? EXIT.SOME_FAILED : EXIT.OK;
   if (ctx.json) {
-    const summary = { operation: op.name, state, lines, processedLines: processed, succeededLines: processed - failed, failedLines: failed, referenceImages: images, serverSeconds: round(serverSeconds), elapsedSeconds: round(elapsed), imagesPerSecond: round(rate), ...(error ? { error } : {}), failures };
+    const summary = {
+      operation: op.name,
+      state,
+      lines,
+      processedLines: processed,
+      succeededLines: processed - failed,
+      failedLines: failed,
+      referenceImages: images,
+      serverSeconds: round(serverSeconds),
+      elapsedSeconds: round(elapsed),
+      imagesPerSecond: round(rate),
+      ...(error ? { error } : {}),
+      failures,
+    };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return exit;
   }
   const out: string[] = [`Import ${state}: ${op.name}`];
   if (error) out.push(`  error: ${error.status}: ${error.message}`);
-  out.push(`  lines: ${lines} total, ${processed - failed} imported, ${failed} failed${processed < lines ? `, ${lines - processed} not processed` : ''}`);
-  if (!error || images) out.push(`  time: ${images} reference images in ${serverSeconds.toFixed(1)} s on the server (${rate.toFixed(1)} images/s); ${elapsed.toFixed(1)} s in all`);
+  out.push(
+    `  lines: ${lines} total, ${processed - failed} imported, ${failed} failed${processed < lines ? `, ${lines - processed} not processed` : ''}`,
+  );
+  if (!error || images)
+    out.push(
+      `  time: ${images} reference images in ${serverSeconds.toFixed(1)} s on the server (${rate.toFixed(1)} images/s); ${elapsed.toFixed(1)} s in all`,
+    );
   if (failures.length && ctx.showFailures > 0) {
     const shown = failures.slice(0, ctx.showFailures);
     out.push(`Failed lines (numbered from 0, as the response's statuses; ${shown.length} of ${failures.length}):`);

@@ -16,7 +16,20 @@ export interface ImageInput {
 }
 
 /** Extensions of the formats the decoder reads (JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF, JPEG 2000). */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.gif', '.avif', '.heic', '.heif', '.tif', '.tiff', '.jp2']);
+export const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.png',
+  '.webp',
+  '.gif',
+  '.avif',
+  '.heic',
+  '.heif',
+  '.tif',
+  '.tiff',
+  '.jp2',
+]);
 
 export const isUrl = (s: string) => /^(https?|gs):\/\//i.test(s);
 
@@ -29,7 +42,11 @@ export async function expandInputs(args: readonly string[]): Promise<ImageInput[
     }
     const stat = await fs.stat(arg).catch(() => null);
     if (!stat) {
-      out.push({ input: arg, kind: 'missing', problem: `No such file or folder: ${arg}. Give image files, folders of images, or http(s):// or gs:// URLs.` });
+      out.push({
+        input: arg,
+        kind: 'missing',
+        problem: `No such file or folder: ${arg}. Give image files, folders of images, or http(s):// or gs:// URLs.`,
+      });
     } else if (stat.isDirectory()) {
       for (const file of await imagesUnder(arg)) out.push({ input: file, kind: 'file' });
     } else {

@@ -27,7 +27,8 @@ export function buildProgram(): Command {
     .helpCommand(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', '\nSettings come from the environment variables listed in README.md (e.g. METAPIXEL_CODE_BITS).');
-  for (const command of [serveCommand(), encodeCommand(), importCommand(), searchCommand(), migrateCommand(), benchCommand()]) program.addCommand(command.copyInheritedSettings(program));
+  for (const command of [serveCommand(), encodeCommand(), importCommand(), searchCommand(), migrateCommand(), benchCommand()])
+    program.addCommand(command.copyInheritedSettings(program));
   return program;
 }
 

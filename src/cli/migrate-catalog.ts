@@ -82,7 +82,8 @@ export async function readCatalog(
   await mapLimit(setIds, concurrency, (id) =>
     withRetry(async () => {
       const ids = new Set<string>();
-      for await (const p of client.listProductsInProductSetAsync({ name: `${parent}/productSets/${id}`, pageSize: PAGE }, callOptions)) ids.add(idOf(p.name));
+      for await (const p of client.listProductsInProductSetAsync({ name: `${parent}/productSets/${id}`, pageSize: PAGE }, callOptions))
+        ids.add(idOf(p.name));
       members.set(id, ids);
     }),
   );
@@ -102,7 +103,10 @@ export async function readCatalog(
 }
 
 /** A listed polygon as the one kind of vertices it has (gRPC lists both fields, one empty). */
-function polyOf(p: { vertices?: { x?: number | null; y?: number | null }[] | null; normalizedVertices?: { x?: number | null; y?: number | null }[] | null }): Poly {
+function polyOf(p: {
+  vertices?: { x?: number | null; y?: number | null }[] | null;
+  normalizedVertices?: { x?: number | null; y?: number | null }[] | null;
+}): Poly {
   const xy = (v: { x?: number | null; y?: number | null }) => ({ x: v.x ?? 0, y: v.y ?? 0 });
   if (p.vertices?.length) return { vertices: p.vertices.map(xy) };
   return { normalizedVertices: (p.normalizedVertices ?? []).map(xy) };

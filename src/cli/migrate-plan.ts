@@ -64,9 +64,22 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
     const have = target.sets.get(id);
     if (have === undefined) {
       createdSets.add(id);
-      steps.push({ kind: 'productSets', name: setName(id), op: 'create', call: { rpc: 'createProductSet', setId: id, displayName }, after: [] });
+      steps.push({
+        kind: 'productSets',
+        name: setName(id),
+        op: 'create',
+        call: { rpc: 'createProductSet', setId: id, displayName },
+        after: [],
+      });
     } else if (have !== displayName) {
-      steps.push({ kind: 'productSets', name: setName(id), op: 'update', detail: 'displayName', call: { rpc: 'updateProductSet', setId: id, displayName }, after: [] });
+      steps.push({
+        kind: 'productSets',
+        name: setName(id),
+        op: 'update',
+        detail: 'displayName',
+        call: { rpc: 'updateProductSet', setId: id, displayName },
+        after: [],
+      });
     } else skipped.productSets++;
   }
 
@@ -74,7 +87,13 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
     const have = target.products.get(id);
     if (!have) {
       createdProducts.add(id);
-      steps.push({ kind: 'products', name: productName(id), op: 'create', call: { rpc: 'createProduct', productId: id, product }, after: [] });
+      steps.push({
+        kind: 'products',
+        name: productName(id),
+        op: 'create',
+        call: { rpc: 'createProduct', productId: id, product },
+        after: [],
+      });
       continue;
     }
     if (have.productCategory !== product.productCategory) {
@@ -87,7 +106,15 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
       ...(have.description !== product.description ? ['description'] : []),
       ...(labelKey(have.labels) !== labelKey(product.labels) ? ['product_labels'] : []),
     ];
-    if (mask.length) steps.push({ kind: 'products', name: productName(id), op: 'update', detail: mask.join(', '), call: { rpc: 'updateProduct', productId: id, product, mask }, after: [] });
+    if (mask.length)
+      steps.push({
+        kind: 'products',
+        name: productName(id),
+        op: 'update',
+        detail: mask.join(', '),
+        call: { rpc: 'updateProduct', productId: id, product, mask },
+        after: [],
+      });
     else skipped.products++;
   }
 
@@ -101,12 +128,32 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
       const detect = opts.detectRegions || !couldBeGiven(image.boundingPolys);
       if (!existing) {
         const wanted = detect ? { uri: image.uri, boundingPolys: [] } : image;
-        const detail = detect && !opts.detectRegions ? 'regions detected by the target: the listed polygons are the source\'s detection' : undefined;
-        steps.push({ kind: 'referenceImages', name, op: 'create', ...(detail ? { detail } : {}), call: { rpc: 'createReferenceImage', productId, imageId, image: wanted }, after });
+        const detail =
+          detect && !opts.detectRegions ? "regions detected by the target: the listed polygons are the source's detection" : undefined;
+        steps.push({
+          kind: 'referenceImages',
+          name,
+          op: 'create',
+          ...(detail ? { detail } : {}),
+          call: { rpc: 'createReferenceImage', productId, imageId, image: wanted },
+          after,
+        });
         continue;
       }
-      const differs = existing.uri !== image.uri ? `uri is ${existing.uri} on the target, ${image.uri} on the source` : !detect && polysKey(existing.boundingPolys) !== polysKey(image.boundingPolys) ? 'boundingPolys differ' : undefined;
-      if (differs) steps.push({ kind: 'referenceImages', name, op: 'conflict', detail: `${differs}; reference images cannot be updated: delete it on the target, then rerun`, after });
+      const differs =
+        existing.uri !== image.uri
+          ? `uri is ${existing.uri} on the target, ${image.uri} on the source`
+          : !detect && polysKey(existing.boundingPolys) !== polysKey(image.boundingPolys)
+            ? 'boundingPolys differ'
+            : undefined;
+      if (differs)
+        steps.push({
+          kind: 'referenceImages',
+          name,
+          op: 'conflict',
+          detail: `${differs}; reference images cannot be updated: delete it on the target, then rerun`,
+          after,
+        });
       else skipped.referenceImages++;
     }
   }
@@ -118,8 +165,17 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
         skipped.memberships++;
         continue;
       }
-      const after = [...(createdSets.has(setId) ? [setName(setId)] : []), ...(createdProducts.has(productId) ? [productName(productId)] : [])];
-      steps.push({ kind: 'memberships', name: `${setName(setId)} <- ${productName(productId)}`, op: 'create', call: { rpc: 'addProductToProductSet', setId, productId }, after });
+      const after = [
+        ...(createdSets.has(setId) ? [setName(setId)] : []),
+        ...(createdProducts.has(productId) ? [productName(productId)] : []),
+      ];
+      steps.push({
+        kind: 'memberships',
+        name: `${setName(setId)} <- ${productName(productId)}`,
+        op: 'create',
+        call: { rpc: 'addProductToProductSet', setId, productId },
+        after,
+      });
     }
   }
   return { steps, skipped };
@@ -128,7 +184,8 @@ export function planMigration(source: Catalog, target: Catalog, parent: string, 
 /** Labels compare as a multiset: the order a server lists them in carries no meaning. */
 const labelKey = (labels: ProductData['labels']) => JSON.stringify(labels.map((l) => [l.key, l.value]).sort());
 
-const polysKey = (polys: Poly[]) => JSON.stringify(polys.map((p) => (p.vertices?.length ? { v: p.vertices } : { n: p.normalizedVertices ?? [] })));
+const polysKey = (polys: Poly[]) =>
+  JSON.stringify(polys.map((p) => (p.vertices?.length ? { v: p.vertices } : { n: p.normalizedVertices ?? [] })));
 
 /**
  * Whether listed polygons could have been given by a caller. A server lists the regions it

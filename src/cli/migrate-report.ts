@@ -18,9 +18,16 @@ const out = (s: string) => process.stdout.write(s);
 
 export function printDryRun(plan: Plan, where: Where, json: boolean): number {
   const count = (kind: string, op: string) => plan.steps.filter((s) => s.kind === kind && s.op === op).length;
-  const counts = Object.fromEntries(KINDS.map((k) => [k, { create: count(k, 'create'), update: count(k, 'update'), conflict: count(k, 'conflict'), skip: plan.skipped[k] }]));
+  const counts = Object.fromEntries(
+    KINDS.map((k) => [
+      k,
+      { create: count(k, 'create'), update: count(k, 'update'), conflict: count(k, 'conflict'), skip: plan.skipped[k] },
+    ]),
+  );
   if (json) {
-    out(`${JSON.stringify({ dryRun: true, ...where, counts, steps: plan.steps.map(({ kind, name, op, detail }) => ({ kind, name, op, ...(detail ? { detail } : {}) })) })}\n`);
+    out(
+      `${JSON.stringify({ dryRun: true, ...where, counts, steps: plan.steps.map(({ kind, name, op, detail }) => ({ kind, name, op, ...(detail ? { detail } : {}) })) })}\n`,
+    );
     return EXIT.OK;
   }
   out(`Dry run, nothing changed: ${where.sourceParent} at ${where.from} -> ${where.targetParent} at ${where.to}\n`);
@@ -34,11 +41,22 @@ export function printSummary(outcome: Outcome, o: Where & { seconds: number; jso
   const code = failed ? EXIT.SOME_FAILED : EXIT.OK;
   if (o.json) {
     const { json: _json, showFailures: _show, seconds, ...where } = o;
-    out(`${JSON.stringify({ ...where, counts: outcome.counts, failures: outcome.failures, elapsedSeconds: Number(seconds.toFixed(1)) })}\n`);
+    out(
+      `${JSON.stringify({ ...where, counts: outcome.counts, failures: outcome.failures, elapsedSeconds: Number(seconds.toFixed(1)) })}\n`,
+    );
     return code;
   }
-  out(`Migration ${failed ? 'finished with failures' : 'complete'}: ${o.sourceParent} at ${o.from} -> ${o.targetParent} at ${o.to} in ${o.seconds.toFixed(1)} s\n`);
-  out(table(['copied', 'updated', 'skipped', 'failed'], (k) => [outcome.counts[k].copied, outcome.counts[k].updated, outcome.counts[k].skipped, outcome.counts[k].failed]));
+  out(
+    `Migration ${failed ? 'finished with failures' : 'complete'}: ${o.sourceParent} at ${o.from} -> ${o.targetParent} at ${o.to} in ${o.seconds.toFixed(1)} s\n`,
+  );
+  out(
+    table(['copied', 'updated', 'skipped', 'failed'], (k) => [
+      outcome.counts[k].copied,
+      outcome.counts[k].updated,
+      outcome.counts[k].skipped,
+      outcome.counts[k].failed,
+    ]),
+  );
   if (failed && o.showFailures > 0) {
     const shown = outcome.failures.slice(0, o.showFailures);
     out(`Failures (${shown.length} of ${failed}; rerun to retry them):\n`);
@@ -49,5 +67,13 @@ export function printSummary(outcome: Outcome, o: Where & { seconds: number; jso
 
 function table(columns: string[], row: (kind: (typeof KINDS)[number]) => number[]): string {
   const head = `  ${''.padEnd(18)}${columns.map((c) => c.padStart(9)).join('')}\n`;
-  return head + KINDS.map((k) => `  ${KIND_LABEL[k].padEnd(18)}${row(k).map((n) => String(n).padStart(9)).join('')}\n`).join('');
+  return (
+    head +
+    KINDS.map(
+      (k) =>
+        `  ${KIND_LABEL[k].padEnd(18)}${row(k)
+          .map((n) => String(n).padStart(9))
+          .join('')}\n`,
+    ).join('')
+  );
 }

@@ -38,7 +38,10 @@ export interface RunOptions {
 const ALREADY_EXISTS = 6;
 
 export async function runPlan(conn: GrpcConnection, parent: string, plan: Plan, opts: RunOptions): Promise<Outcome> {
-  const counts = Object.fromEntries(KINDS.map((k) => [k, { copied: 0, updated: 0, skipped: plan.skipped[k], failed: 0 }])) as Record<Kind, Counts>;
+  const counts = Object.fromEntries(KINDS.map((k) => [k, { copied: 0, updated: 0, skipped: plan.skipped[k], failed: 0 }])) as Record<
+    Kind,
+    Counts
+  >;
   const failures: Failure[] = [];
   const failedNames = new Set<string>();
   const fail = (step: Step, error: string) => {
@@ -81,16 +84,32 @@ async function call(conn: GrpcConnection, parent: string, c: Call, attempt: numb
         await client.createProductSet({ parent, productSetId: c.setId, productSet: { displayName: c.displayName } }, o);
         return 'copied';
       case 'updateProductSet':
-        await client.updateProductSet({ productSet: { name: `${parent}/productSets/${c.setId}`, displayName: c.displayName }, updateMask: { paths: ['display_name'] } }, o);
+        await client.updateProductSet(
+          { productSet: { name: `${parent}/productSets/${c.setId}`, displayName: c.displayName }, updateMask: { paths: ['display_name'] } },
+          o,
+        );
         return 'updated';
       case 'createProduct':
-        await client.createProduct({ parent, productId: c.productId, product: { ...productFields(c.product), productCategory: c.product.productCategory } }, o);
+        await client.createProduct(
+          { parent, productId: c.productId, product: { ...productFields(c.product), productCategory: c.product.productCategory } },
+          o,
+        );
         return 'copied';
       case 'updateProduct':
-        await client.updateProduct({ product: { name: `${parent}/products/${c.productId}`, ...productFields(c.product) }, updateMask: { paths: c.mask } }, o);
+        await client.updateProduct(
+          { product: { name: `${parent}/products/${c.productId}`, ...productFields(c.product) }, updateMask: { paths: c.mask } },
+          o,
+        );
         return 'updated';
       case 'createReferenceImage':
-        await client.createReferenceImage({ parent: `${parent}/products/${c.productId}`, referenceImageId: c.imageId, referenceImage: { uri: c.image.uri, boundingPolys: c.image.boundingPolys } }, o);
+        await client.createReferenceImage(
+          {
+            parent: `${parent}/products/${c.productId}`,
+            referenceImageId: c.imageId,
+            referenceImage: { uri: c.image.uri, boundingPolys: c.image.boundingPolys },
+          },
+          o,
+        );
         return 'copied';
       case 'addProductToProductSet':
         await client.addProductToProductSet({ name: `${parent}/productSets/${c.setId}`, product: `${parent}/products/${c.productId}` }, o);

@@ -13,7 +13,8 @@ export function numberOption(flags: string, description: string, min: number, ma
   return new Option(flags, description).argParser((v: string) => {
     const n = Number(v);
     const low = minExclusive ? n <= min : n < min;
-    if (!Number.isFinite(n) || low || n >= maxExclusive) throw new InvalidArgumentError(`expected a number in ${minExclusive ? '(' : '['}${min}, ${maxExclusive}).`);
+    if (!Number.isFinite(n) || low || n >= maxExclusive)
+      throw new InvalidArgumentError(`expected a number in ${minExclusive ? '(' : '['}${min}, ${maxExclusive}).`);
     return n;
   });
 }

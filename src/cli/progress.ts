@@ -52,7 +52,7 @@ export function countProgress(label: string, unit: string, enabled = true, every
   let last = { done: 0, total: undefined as number | undefined, failed: 0, elapsed: undefined as number | undefined };
   const figures = () => {
     const seconds = last.elapsed ?? (first ? (Date.now() - first.t) / 1000 : 0);
-    const rate = seconds > 0 ? (last.done - (last.elapsed === undefined ? first?.done ?? 0 : 0)) / seconds : 0;
+    const rate = seconds > 0 ? (last.done - (last.elapsed === undefined ? (first?.done ?? 0) : 0)) / seconds : 0;
     const left = last.total !== undefined && rate > 0 ? Math.max(0, (last.total - last.done) / rate) : undefined;
     return { rate: rate.toFixed(1), eta: left === undefined ? '?' : formatSeconds(left) };
   };

@@ -146,9 +146,10 @@ export const SETTING_SCHEMAS: Record<keyof Config, object> = Object.fromEntries(
 ) as Record<keyof Config, object>;
 
 /** The environment variable that sets each setting, for documentation and tests. */
-export const ENV_NAMES: Record<keyof Config, string> = Object.fromEntries(
-  Object.entries(SETTINGS).map(([k, [env]]) => [k, env]),
-) as Record<keyof Config, string>;
+export const ENV_NAMES: Record<keyof Config, string> = Object.fromEntries(Object.entries(SETTINGS).map(([k, [env]]) => [k, env])) as Record<
+  keyof Config,
+  string
+>;
 
 export const DEFAULTS: Config = Object.fromEntries(Object.entries(SETTINGS).map(([k, [, d]]) => [k, d])) as unknown as Config;
 

@@ -70,11 +70,18 @@ export class Authenticator {
  */
 export function parseGrants(spec: string): Map<string, ReadonlySet<string> | '*'> {
   const out = new Map<string, ReadonlySet<string> | '*'>();
-  for (const entry of spec.split(';').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new Error(`bad credential entry "${entry.slice(0, 8)}…": expected CREDENTIAL=project[,project…] or CREDENTIAL=*`);
     const cred = entry.slice(0, eq).trim();
-    const projects = entry.slice(eq + 1).split(',').map((p) => p.trim()).filter(Boolean);
+    const projects = entry
+      .slice(eq + 1)
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     if (projects.length === 0) throw new Error(`credential "${cred.slice(0, 4)}…" names no project`);
     out.set(cred, projects.includes('*') ? '*' : new Set(projects));
   }

@@ -40,7 +40,8 @@ export function projectPrincipal(project: string, id: string): Principal {
     id,
     defaultProject: project,
     assertProject(p: string) {
-      if (p !== project) throw permissionDenied(`Permission denied on resource project ${p}: this operation belongs to project ${project}.`);
+      if (p !== project)
+        throw permissionDenied(`Permission denied on resource project ${p}: this operation belongs to project ${project}.`);
     },
   };
 }

@@ -31,7 +31,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
     }
     const holder = readHolder(file);
     if (holder && holder.host === me.host && holder.pid !== me.pid && alive(holder.pid)) {
-      throw new StartupError(`data directory ${path.resolve(dataDir)} is in use by process ${holder.pid} (${file}); two servers must never share one data directory.`);
+      throw new StartupError(
+        `data directory ${path.resolve(dataDir)} is in use by process ${holder.pid} (${file}); two servers must never share one data directory.`,
+      );
     }
     if (holder && holder.host !== me.host) {
       throw new StartupError(

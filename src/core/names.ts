@@ -53,12 +53,8 @@ class PathTemplate<K extends string> {
 
 const T = {
   location: new PathTemplate<'project' | 'location'>('projects/{project}/locations/{location}'),
-  productSet: new PathTemplate<'project' | 'location' | 'productSet'>(
-    'projects/{project}/locations/{location}/productSets/{productSet}',
-  ),
-  product: new PathTemplate<'project' | 'location' | 'product'>(
-    'projects/{project}/locations/{location}/products/{product}',
-  ),
+  productSet: new PathTemplate<'project' | 'location' | 'productSet'>('projects/{project}/locations/{location}/productSets/{productSet}'),
+  product: new PathTemplate<'project' | 'location' | 'product'>('projects/{project}/locations/{location}/products/{product}'),
   referenceImage: new PathTemplate<'project' | 'location' | 'product' | 'referenceImage'>(
     'projects/{project}/locations/{location}/products/{product}/referenceImages/{referenceImage}',
   ),
@@ -77,12 +73,9 @@ function parse<K extends string>(t: PathTemplate<K>, field: string, kind: string
 }
 
 export const names = {
-  parseLocation: (v: unknown, field = 'parent'): LocationName =>
-    parse(T.location, field, 'projects/*/locations/*', v),
-  parseProductSet: (v: unknown, field = 'name'): ProductSetName =>
-    parse(T.productSet, field, 'projects/*/locations/*/productSets/*', v),
-  parseProduct: (v: unknown, field = 'name'): ProductName =>
-    parse(T.product, field, 'projects/*/locations/*/products/*', v),
+  parseLocation: (v: unknown, field = 'parent'): LocationName => parse(T.location, field, 'projects/*/locations/*', v),
+  parseProductSet: (v: unknown, field = 'name'): ProductSetName => parse(T.productSet, field, 'projects/*/locations/*/productSets/*', v),
+  parseProduct: (v: unknown, field = 'name'): ProductName => parse(T.product, field, 'projects/*/locations/*/products/*', v),
   parseReferenceImage: (v: unknown, field = 'name'): ReferenceImageName =>
     parse(T.referenceImage, field, 'projects/*/locations/*/products/*/referenceImages/*', v),
   parseOperation(v: unknown, field = 'name'): OperationName {
@@ -102,7 +95,9 @@ export const names = {
       const projectOnly = T.project.match(v);
       if (projectOnly) return { ...projectOnly, location: null };
     }
-    throw invalidArgument(`Invalid ${field} "${truncate(v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v))}": expected projects/* or projects/*/locations/*.`);
+    throw invalidArgument(
+      `Invalid ${field} "${truncate(v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v))}": expected projects/* or projects/*/locations/*.`,
+    );
   },
 
   location: (n: LocationName) => T.location.render(n),

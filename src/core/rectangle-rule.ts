@@ -17,7 +17,9 @@ export function checkRectangle(vertices: { x?: number; y?: number }[], scale: nu
   const h = Math.max(...ys) - Math.min(...ys);
   const short = Math.min(w, h);
   if (short < MIN_POLY_SHORT_SIDE_PX) {
-    throw invalidArgument(`${field}: the bounding rectangle's short side is ${Math.round(short)} px; it must be at least ${MIN_POLY_SHORT_SIDE_PX} px.`);
+    throw invalidArgument(
+      `${field}: the bounding rectangle's short side is ${Math.round(short)} px; it must be at least ${MIN_POLY_SHORT_SIDE_PX} px.`,
+    );
   }
   if (Math.max(w, h) > MAX_POLY_ASPECT * short) {
     throw invalidArgument(`${field}: the bounding rectangle's aspect ratio is worse than 1:${MAX_POLY_ASPECT}.`);

@@ -70,7 +70,11 @@ export interface EncodeLimits {
 /** Most items one image may ask for. */
 export const MAX_ITEMS = 100;
 
-const METHODS: Record<HashMethod, CodeSchemeMsg['method']> = { itq: 'ITQ', 'pca-sign': 'PCA_SIGN', 'random-projection': 'RANDOM_PROJECTION' };
+const METHODS: Record<HashMethod, CodeSchemeMsg['method']> = {
+  itq: 'ITQ',
+  'pca-sign': 'PCA_SIGN',
+  'random-projection': 'RANDOM_PROJECTION',
+};
 
 export class EncodeService {
   readonly scheme: CodeSchemeMsg;
@@ -102,7 +106,10 @@ export class EncodeService {
       const size = { width: img.originalWidth, height: img.originalHeight };
       const fits = opts.category ? classesForCategory(opts.category) : 'any';
       // Detect as many as the index would before the category filter, as selectRegions does.
-      const found = await this.detector.detect(img, { maxResults: Math.max(opts.maxItems, this.limits.defaultMaxResults), minScore: opts.minScore });
+      const found = await this.detector.detect(img, {
+        maxResults: Math.max(opts.maxItems, this.limits.defaultMaxResults),
+        minScore: opts.minScore,
+      });
       const items: EncodedItemMsg[] = [];
       // One region at a time, as the ingestor: a batch must not flood the inference queue.
       for (const d of found.filter((o) => fits === 'any' || fits.includes(o.name)).slice(0, opts.maxItems)) {
@@ -136,7 +143,9 @@ export class EncodeService {
     }
     const category = o.productCategory ?? '';
     if (category && !(PRODUCT_CATEGORIES as readonly string[]).includes(category)) {
-      throw invalidArgument(`Invalid options.product_category "${category}": must be one of ${PRODUCT_CATEGORIES.join(', ')}, or empty for every item.`);
+      throw invalidArgument(
+        `Invalid options.product_category "${category}": must be one of ${PRODUCT_CATEGORIES.join(', ')}, or empty for every item.`,
+      );
     }
     const minScore = o.minScore || undefined;
     if (minScore !== undefined && !(minScore > 0 && minScore < 1)) {
@@ -155,5 +164,12 @@ export function codeMessage(code: Uint8Array, bits: number): BinaryCodeMsg {
 
 /** Four normalized vertices, clockwise from the top-left, as Google answers. */
 function polygon(b: { x0: number; y0: number; x1: number; y1: number }): BoundingPolyMsg {
-  return { normalizedVertices: [{ x: b.x0, y: b.y0 }, { x: b.x1, y: b.y0 }, { x: b.x1, y: b.y1 }, { x: b.x0, y: b.y1 }] };
+  return {
+    normalizedVertices: [
+      { x: b.x0, y: b.y0 },
+      { x: b.x1, y: b.y0 },
+      { x: b.x1, y: b.y1 },
+      { x: b.x0, y: b.y1 },
+    ],
+  };
 }

@@ -12,7 +12,10 @@ export class BucketPolicy {
   private readonly owners: Map<string, Set<string>> | undefined;
 
   constructor(spec: string) {
-    const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
+    const entries = spec
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
     if (entries.length === 0) return;
     this.owners = new Map();
     for (const entry of entries) {

@@ -13,7 +13,17 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { Storage, type File, type StorageOptions } from '@google-cloud/storage';
-import { Code, deadlineExceeded, failedPrecondition, invalidArgument, isMetapixelError, MetapixelError, notFound, permissionDenied, unavailable } from '../core/errors';
+import {
+  Code,
+  deadlineExceeded,
+  failedPrecondition,
+  invalidArgument,
+  isMetapixelError,
+  MetapixelError,
+  notFound,
+  permissionDenied,
+  unavailable,
+} from '../core/errors';
 
 export interface CloudStorageOptions {
   emulatorHost: string;
@@ -24,8 +34,16 @@ export interface CloudStorageOptions {
 }
 
 /** The Cloud Storage of the config's STORAGE_EMULATOR_HOST, METAPIXEL_GCS_ENDPOINT and METAPIXEL_GCS_KEY_FILE. */
-export function cloudStorage(config: { storageEmulatorHost: string; gcsEndpoint: string; gcsKeyFile: string }, timeoutMs: number): CloudStorage {
-  return new CloudStorage({ emulatorHost: config.storageEmulatorHost, endpoint: config.gcsEndpoint, keyFile: config.gcsKeyFile, timeoutMs });
+export function cloudStorage(
+  config: { storageEmulatorHost: string; gcsEndpoint: string; gcsKeyFile: string },
+  timeoutMs: number,
+): CloudStorage {
+  return new CloudStorage({
+    emulatorHost: config.storageEmulatorHost,
+    endpoint: config.gcsEndpoint,
+    keyFile: config.gcsKeyFile,
+    timeoutMs,
+  });
 }
 
 const SCOPES = ['https://www.googleapis.com/auth/devstorage.read_write'];
@@ -44,7 +62,9 @@ export class CloudStorage {
   readonly description: string;
 
   constructor(opts: CloudStorageOptions) {
-    const where = opts.emulatorHost ? `the emulator at ${emulatorEndpoint(opts.emulatorHost)}` : (opts.endpoint || 'https://storage.googleapis.com');
+    const where = opts.emulatorHost
+      ? `the emulator at ${emulatorEndpoint(opts.emulatorHost)}`
+      : opts.endpoint || 'https://storage.googleapis.com';
     this.description = `${where} with ${opts.emulatorHost ? 'no credentials' : opts.keyFile ? `the key file ${opts.keyFile}` : 'Application Default Credentials'}`;
     const retryOptions = { autoRetry: true, maxRetries: 2, maxRetryDelay: 2, totalTimeout: Math.max(1, Math.ceil(opts.timeoutMs / 1000)) };
     this.validate = !opts.emulatorHost;
@@ -78,7 +98,12 @@ export class CloudStorage {
 
   /** A single-request upload: outputs are small JSON files, so no resumable session. */
   async write(bucket: string, object: string, body: Buffer, contentType: string, signal: AbortSignal): Promise<void> {
-    const stream = this.file(bucket, object).createWriteStream({ resumable: false, contentType, metadata: { contentType }, validation: this.validate ? 'crc32c' : false });
+    const stream = this.file(bucket, object).createWriteStream({
+      resumable: false,
+      contentType,
+      metadata: { contentType },
+      validation: this.validate ? 'crc32c' : false,
+    });
     const abort = () => stream.destroy(new Error('aborted'));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -157,13 +182,18 @@ export function storageError(e: unknown, bucket: string, object: string, access:
     );
   }
   if (status === 401 || status === 403 || /invalid_grant|unauthorized_client|invalid_client/.test(message)) {
-    return access === 'read' ? permissionDenied(`Error opening file: ${what}.`) : permissionDenied(`Error writing file: ${what}. The server's Cloud Storage credentials may not create objects in bucket ${bucket}.`);
+    return access === 'read'
+      ? permissionDenied(`Error opening file: ${what}.`)
+      : permissionDenied(`Error writing file: ${what}. The server's Cloud Storage credentials may not create objects in bucket ${bucket}.`);
   }
-  if (status === 404) return access === 'read' ? notFound(`Cloud Storage object ${what} not found.`) : notFound(`Cloud Storage bucket ${bucket} not found.`);
+  if (status === 404)
+    return access === 'read' ? notFound(`Cloud Storage object ${what} not found.`) : notFound(`Cloud Storage bucket ${bucket} not found.`);
   if (status === 400) return invalidArgument(`Cloud Storage rejected the object name ${what}.`);
-  if (typeof status === 'number') return unavailable(`Cloud Storage answered HTTP ${status} ${access === 'read' ? 'for' : 'writing'} ${what}.`);
+  if (typeof status === 'number')
+    return unavailable(`Cloud Storage answered HTTP ${status} ${access === 'read' ? 'for' : 'writing'} ${what}.`);
   return MetapixelError.of(Code.UNAVAILABLE, `Cloud Storage is unreachable: ${message.slice(0, 200)}.`);
 }
 
 /** DEADLINE_EXCEEDED for `what`, for callers that time a whole read or write. */
-export const storageTimeout = (what: string, access: 'read' | 'write') => deadlineExceeded(`Timed out ${access === 'read' ? 'reading' : 'writing'} ${what}.`);
+export const storageTimeout = (what: string, access: 'read' | 'write') =>
+  deadlineExceeded(`Timed out ${access === 'read' ? 'reading' : 'writing'} ${what}.`);

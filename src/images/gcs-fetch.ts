@@ -28,7 +28,8 @@ export function parseGsUri(uri: string, field?: string): { bucket: string; objec
   // bucket starts with a letter or digit and holds only [A-Za-z0-9._-]; an object is not
   // "." or "..", nor holds line breaks or NUL. So no name walks to another API path.
   if (!BUCKET_NAME.test(m[1])) throw invalidArgument(`${what}: "${m[1].slice(0, 80)}" is not a valid bucket name.`);
-  if (m[2] === '.' || m[2] === '..' || /[\r\n\u0000]/.test(m[2])) throw invalidArgument(`${what}: "${m[2].slice(0, 80)}" is not a valid object name.`);
+  if (m[2] === '.' || m[2] === '..' || /[\r\n\u0000]/.test(m[2]))
+    throw invalidArgument(`${what}: "${m[2].slice(0, 80)}" is not a valid object name.`);
   return { bucket: m[1], object: m[2] };
 }
 
@@ -41,7 +42,9 @@ export function localObjectPath(localDir: string, bucket: string, object: string
   const bucketDir = path.resolve(localDir, bucket);
   const segments = object.split('/');
   if (bucket === '.' || bucket === '..' || segments.some((s) => s === '' || s === '.' || s === '..')) {
-    throw invalidArgument(`Cloud Storage object name "${object.slice(0, 200)}" has '.', '..' or empty path segments, which METAPIXEL_GCS_DIR cannot store.`);
+    throw invalidArgument(
+      `Cloud Storage object name "${object.slice(0, 200)}" has '.', '..' or empty path segments, which METAPIXEL_GCS_DIR cannot store.`,
+    );
   }
   const file = path.resolve(bucketDir, object);
   if (!file.startsWith(bucketDir + path.sep)) throw invalidArgument('Invalid Cloud Storage object name.');
@@ -102,7 +105,8 @@ export class GcsImageFetcher {
     // A declared length past the cap is refused before any of the body is read.
     stream.once('response', (res: { headers?: Record<string, string | string[] | undefined> }) => {
       const declared = Number(res.headers?.['content-length'] ?? 0);
-      if (declared > this.limits.maxBytes) stream.destroy(invalidArgument(`The image is ${declared} bytes; the limit is ${this.limits.maxBytes}.`));
+      if (declared > this.limits.maxBytes)
+        stream.destroy(invalidArgument(`The image is ${declared} bytes; the limit is ${this.limits.maxBytes}.`));
     });
     try {
       return await readCapped(stream, this.limits.maxBytes);

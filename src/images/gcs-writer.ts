@@ -39,7 +39,8 @@ export class GcsWriter {
   }
 
   async write(bucket: string, object: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
-    if (Buffer.byteLength(object) > MAX_OBJECT_NAME_BYTES) throw invalidArgument(`Object name gs://${bucket}/${object.slice(0, 100)}… is too long.`);
+    if (Buffer.byteLength(object) > MAX_OBJECT_NAME_BYTES)
+      throw invalidArgument(`Object name gs://${bucket}/${object.slice(0, 100)}… is too long.`);
     this.checkAccess(bucket);
     if (this.config.localDir) return this.writeLocal(bucket, object, body);
     return this.upload(bucket, object, body, contentType, signal);

@@ -42,7 +42,8 @@ export class HttpImageFetcher {
     for (let hop = 0; ; hop++) {
       const res = await this.get(url, deadline, signal);
       if (res.redirect) {
-        if (hop >= this.limits.maxRedirects) throw invalidArgument(`Too many redirects fetching ${uri} (limit ${this.limits.maxRedirects}).`);
+        if (hop >= this.limits.maxRedirects)
+          throw invalidArgument(`Too many redirects fetching ${uri} (limit ${this.limits.maxRedirects}).`);
         url = this.parse(new URL(res.redirect, url).toString());
         continue;
       }
@@ -68,7 +69,8 @@ export class HttpImageFetcher {
         if (err) return callback(err, '', 0);
         const list = addresses;
         const bad = list.find((a) => !this.allowed(host, a.address));
-        if (bad) return callback(Object.assign(new Error(`refused non-public address ${bad.address}`), { code: 'EREFUSED_PRIVATE' }), '', 0);
+        if (bad)
+          return callback(Object.assign(new Error(`refused non-public address ${bad.address}`), { code: 'EREFUSED_PRIVATE' }), '', 0);
         if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
         callback(null, list[0].address, list[0].family);
       });
@@ -102,48 +104,56 @@ export class HttpImageFetcher {
       if (ipaddr.isValid(host) && !this.allowed(host, host)) {
         return reject(networkError(Object.assign(new Error(`refused non-public address ${host}`), { code: 'EREFUSED_PRIVATE' })));
       }
-      const req = client.get(url, { lookup: this.lookupFor(host), signal, headers: { accept: 'image/*', 'user-agent': 'metapixel' } }, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400 && res.headers.location) {
-          res.resume();
-          return resolve({ redirect: res.headers.location });
-        }
-        if (status === 404 || status === 410) {
-          res.resume();
-          return reject(notFound(`The image URL answered HTTP ${status}.`));
-        }
-        if (status !== 200) {
-          res.resume();
-          return reject(invalidArgument(`The image URL answered HTTP ${status}.`));
-        }
-        const type = String(res.headers['content-type'] ?? '');
-        if (type && !/^(image\/|application\/octet-stream|binary\/octet-stream)/i.test(type)) {
-          res.resume();
-          return reject(invalidArgument(`The image URL served "${type.slice(0, 60)}", not an image.`));
-        }
-        const declared = Number(res.headers['content-length'] ?? 0);
-        if (declared > this.limits.maxBytes) {
-          res.destroy();
-          return reject(invalidArgument(`The image is ${declared} bytes; the limit is ${this.limits.maxBytes}.`));
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > this.limits.maxBytes) {
+      const req = client.get(
+        url,
+        { lookup: this.lookupFor(host), signal, headers: { accept: 'image/*', 'user-agent': 'metapixel' } },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && status < 400 && res.headers.location) {
+            res.resume();
+            return resolve({ redirect: res.headers.location });
+          }
+          if (status === 404 || status === 410) {
+            res.resume();
+            return reject(notFound(`The image URL answered HTTP ${status}.`));
+          }
+          if (status !== 200) {
+            res.resume();
+            return reject(invalidArgument(`The image URL answered HTTP ${status}.`));
+          }
+          const type = String(res.headers['content-type'] ?? '');
+          if (type && !/^(image\/|application\/octet-stream|binary\/octet-stream)/i.test(type)) {
+            res.resume();
+            return reject(invalidArgument(`The image URL served "${type.slice(0, 60)}", not an image.`));
+          }
+          const declared = Number(res.headers['content-length'] ?? 0);
+          if (declared > this.limits.maxBytes) {
             res.destroy();
-            reject(invalidArgument(`The image is larger than the limit of ${this.limits.maxBytes} bytes.`));
-          } else chunks.push(c);
-        });
-        res.on('end', () => resolve({ body: Buffer.concat(chunks) }));
-        res.on('error', (e) => reject(networkError(e)));
-        res.on('close', () => {
-          if (!res.complete) reject(networkError(Object.assign(new Error('connection closed before the whole image arrived'), { code: 'ECONNRESET' })));
-        });
-      });
+            return reject(invalidArgument(`The image is ${declared} bytes; the limit is ${this.limits.maxBytes}.`));
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > this.limits.maxBytes) {
+              res.destroy();
+              reject(invalidArgument(`The image is larger than the limit of ${this.limits.maxBytes} bytes.`));
+            } else chunks.push(c);
+          });
+          res.on('end', () => resolve({ body: Buffer.concat(chunks) }));
+          res.on('error', (e) => reject(networkError(e)));
+          res.on('close', () => {
+            if (!res.complete)
+              reject(networkError(Object.assign(new Error('connection closed before the whole image arrived'), { code: 'ECONNRESET' })));
+          });
+        },
+      );
       // A deadline for the whole exchange, body included (not an idle timeout, which a
       // server sending a byte now and then would never trip).
-      const timer = setTimeout(() => req.destroy(deadlineExceeded(`Timed out fetching ${url.origin} after ${this.limits.timeoutMs} ms.`)), remaining);
+      const timer = setTimeout(
+        () => req.destroy(deadlineExceeded(`Timed out fetching ${url.origin} after ${this.limits.timeoutMs} ms.`)),
+        remaining,
+      );
       req.on('close', () => clearTimeout(timer));
       req.on('error', (e) => reject(networkError(e)));
     });
@@ -154,7 +164,9 @@ function networkError(e: Error): MetapixelError {
   if (e instanceof MetapixelError) return e;
   const code = (e as { code?: string }).code;
   if (code === 'EREFUSED_PRIVATE') {
-    return invalidArgument(`The image URL resolves to a non-public address; fetching it is not allowed (${e.message.replace('refused non-public address ', '')}).`);
+    return invalidArgument(
+      `The image URL resolves to a non-public address; fetching it is not allowed (${e.message.replace('refused non-public address ', '')}).`,
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return invalidArgument('The image URL host could not be resolved.');
   if (e.name === 'AbortError') return MetapixelError.of(Code.CANCELLED, 'The image fetch was cancelled.');

@@ -55,7 +55,9 @@ export class ImageDecoder {
     const originalWidth = swap ? pageHeight : meta.width;
     const originalHeight = swap ? meta.width : pageHeight;
     if (Math.min(originalWidth, originalHeight) < this.limits.minSide) {
-      throw invalidArgument(`Image too small: ${originalWidth}×${originalHeight}; each side must be at least ${this.limits.minSide} pixels.`);
+      throw invalidArgument(
+        `Image too small: ${originalWidth}×${originalHeight}; each side must be at least ${this.limits.minSide} pixels.`,
+      );
     }
     try {
       const { data, info } = await sharp(bytes, { ...INPUT, ignoreIcc: isSrgbProfile(meta.icc) })
@@ -67,7 +69,13 @@ export class ImageDecoder {
         .raw({ depth: 'uchar' })
         .toBuffer({ resolveWithObject: true });
       if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels`);
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, originalWidth, originalHeight };
+      return {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+        width: info.width,
+        height: info.height,
+        originalWidth,
+        originalHeight,
+      };
     } catch (e) {
       throw invalidArgument(`Bad image data: the image could not be decoded (${(e as Error).message.slice(0, 120)}).`);
     }

@@ -21,7 +21,8 @@ export class ImageFetcher {
 
   async fetch(image: ImageRef | null | undefined, signal?: AbortSignal): Promise<Uint8Array> {
     if (image?.content && image.content.length > 0) {
-      if (image.content.length > this.maxBytes) throw invalidArgument(`The image is ${image.content.length} bytes; the limit is ${this.maxBytes}.`);
+      if (image.content.length > this.maxBytes)
+        throw invalidArgument(`The image is ${image.content.length} bytes; the limit is ${this.maxBytes}.`);
       return image.content;
     }
     const uri = image?.source?.imageUri || image?.source?.gcsImageUri;

@@ -82,7 +82,9 @@ export class AsyncAnnotateService {
     ctx.principal.assertProject(scope.project);
     // The worker writes for the operation's project: its bucket must be that project's.
     const { bucket } = parseGsPrefix(outputConfig.gcsDestination.uri, 'outputConfig.gcsDestination.uri');
-    runInCall({ principal: projectPrincipal(scope.project, ctx.principal.id), requestId: ctx.requestId }, () => this.writer.checkAccess(bucket));
+    runInCall({ principal: projectPrincipal(scope.project, ctx.principal.id), requestId: ctx.requestId }, () =>
+      this.writer.checkAccess(bucket),
+    );
     const now = toTimestamp(this.clock());
     const stored: StoredRequest = { requests: requests.map(storeImage), outputConfig };
     const rec = await this.operations.enqueue({
@@ -125,7 +127,9 @@ export class AsyncAnnotateJob implements JobHandler {
     let failed = saved?.failed ?? 0;
     const total = req.requests.length;
     const checkpoint = (nextBatch: number): Checkpoint => ({
-      nextBatch, failed, progress: { totalLines: total, processedLines: Math.min(total, nextBatch * batchSize), failedLines: failed },
+      nextBatch,
+      failed,
+      progress: { totalLines: total, processedLines: Math.min(total, nextBatch * batchSize), failedLines: failed },
     });
     await ctl.progress(metadataOf('RUNNING', created, toTimestamp(this.clock())), checkpoint(next));
     for (; next * batchSize < req.requests.length; next++) {
@@ -196,7 +200,9 @@ function checkLabels(labels: Record<string, string> | undefined): void {
   for (const [k, v] of Object.entries(labels ?? {})) {
     const ok = (s: string) => [...s].length <= 63 && /^[\p{Ll}\p{Lo}\p{N}_-]*$/u.test(s);
     if (!/^\p{Ll}|^\p{Lo}/u.test(k) || !ok(k) || !ok(v ?? '')) {
-      throw invalidArgument(`Invalid label "${k.slice(0, 70)}": keys start with a lowercase letter; keys and values are at most 63 lowercase letters, digits, '_' or '-'.`);
+      throw invalidArgument(
+        `Invalid label "${k.slice(0, 70)}": keys start with a lowercase letter; keys and values are at most 63 lowercase letters, digits, '_' or '-'.`,
+      );
     }
   }
 }
@@ -210,7 +216,8 @@ function operationPrincipal(op: OperationRecord): Principal {
     id: `operation:${op.id}`,
     defaultProject: op.project,
     assertProject(project: string) {
-      if (project !== op.project) throw permissionDenied(`Permission denied on resource project ${project}: this operation belongs to project ${op.project}.`);
+      if (project !== op.project)
+        throw permissionDenied(`Permission denied on resource project ${project}: this operation belongs to project ${op.project}.`);
     },
   };
 }
@@ -232,4 +239,3 @@ function createTimeOf(op: OperationRecord): Timestamp {
 function metadataOf(state: State, createTime: Timestamp, updateTime: Timestamp) {
   return { '@type': METADATA_TYPE, state, createTime, updateTime };
 }
-

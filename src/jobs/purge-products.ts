@@ -54,8 +54,10 @@ interface PurgeCheckpoint {
   progress?: JobProgress;
 }
 
-const checkpoint = (cp: Omit<PurgeCheckpoint, 'progress'>): PurgeCheckpoint =>
-  ({ ...cp, progress: { processedLines: cp.deleted, failedLines: 0 } });
+const checkpoint = (cp: Omit<PurgeCheckpoint, 'progress'>): PurgeCheckpoint => ({
+  ...cp,
+  progress: { processedLines: cp.deleted, failedLines: 0 },
+});
 
 export class PurgeProductsService {
   constructor(
@@ -115,14 +117,22 @@ export class PurgeProductsJob implements JobHandler {
     let cp: PurgeCheckpoint = (op.checkpoint as PurgeCheckpoint | undefined) ?? { deleted: 0 };
     // A run that stopped inside a page: its deleted products may be gone from the sets
     // already, so record the page's changes before redoing it, and count them.
-    if (cp.touch?.length) await this.changed(scope, cp.touch.map((t) => (typeof t === 'string' ? { setId: t } : t)));
+    if (cp.touch?.length)
+      await this.changed(
+        scope,
+        cp.touch.map((t) => (typeof t === 'string' ? { setId: t } : t)),
+      );
     if (cp.pending?.length) cp = { after: cp.after, deleted: cp.deleted + (await this.gone(scope, cp.pending)) };
     await this.pages(op, ctl, scope, target, cp);
     return EMPTY;
   }
 
   private async pages(
-    op: OperationRecord, ctl: JobControl, scope: LocationName, target: PurgeTarget, from: PurgeCheckpoint,
+    op: OperationRecord,
+    ctl: JobControl,
+    scope: LocationName,
+    target: PurgeTarget,
+    from: PurgeCheckpoint,
   ): Promise<void> {
     let cp = from;
     for (;;) {
@@ -164,7 +174,10 @@ export class PurgeProductsJob implements JobHandler {
       'productSetId' in target
         ? await this.store.listProductsInSet({ ...scope, productSet: target.productSetId }, { after, limit })
         : await this.store.listProducts(scope, { after, limit });
-    const setsOf = await this.store.listSetsOfProducts(scope, scanned.map((p) => p.id));
+    const setsOf = await this.store.listSetsOfProducts(
+      scope,
+      scanned.map((p) => p.id),
+    );
     const withSets = scanned.map((product) => ({ product, sets: setsOf.get(product.id) ?? [] }));
     const victims = 'productSetId' in target ? withSets : withSets.filter((v) => v.sets.length === 0);
     return { scanned, victims };

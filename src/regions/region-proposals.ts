@@ -126,7 +126,8 @@ export function categoryRegions<D extends Detection>(objects: readonly D[], cate
   const out: (QueryRegion & { object?: D })[] = [];
   for (const o of objects) {
     if (fits === 'any' || fits.includes(o.name)) out.push({ kind: 'object', box: o.box, object: o });
-    else if (apparel && o.name === 'Person') for (const g of garmentBoxes(o.box)) out.push({ kind: 'garment', box: g.box, object: o, garment: g.part });
+    else if (apparel && o.name === 'Person')
+      for (const g of garmentBoxes(o.box)) out.push({ kind: 'garment', box: g.box, object: o, garment: g.part });
   }
   return out;
 }
@@ -135,7 +136,8 @@ export function categoryRegions<D extends Detection>(objects: readonly D[], cate
 function gridBoxes(n: number, sizes: readonly number[], stride: number): Box[] {
   const out: Box[] = [];
   for (const k of sizes) {
-    for (let y = 0; y + k <= n; y += stride) for (let x = 0; x + k <= n; x += stride) out.push({ x0: x / n, y0: y / n, x1: (x + k) / n, y1: (y + k) / n });
+    for (let y = 0; y + k <= n; y += stride)
+      for (let x = 0; x + k <= n; x += stride) out.push({ x0: x / n, y0: y / n, x1: (x + k) / n, y1: (y + k) / n });
   }
   return out;
 }

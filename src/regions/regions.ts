@@ -45,7 +45,8 @@ export function selectRegions(
   size: ImageSize,
   cap = Infinity,
 ): Pick<RegionRecord, 'box' | 'source'>[] {
-  if (polys.length > 0) return polys.slice(0, Math.min(MAX_REGIONS, cap)).map((p, i) => ({ box: polyBox(p, size, i), source: 'request' as const }));
+  if (polys.length > 0)
+    return polys.slice(0, Math.min(MAX_REGIONS, cap)).map((p, i) => ({ box: polyBox(p, size, i), source: 'request' as const }));
   const parts = categoryRegions(detected, category).slice(0, objectRoom(cap));
   return [
     { box: wholeImageBox(size), source: 'whole-image' as const },

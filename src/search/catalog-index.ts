@@ -116,11 +116,17 @@ export class CatalogIndex {
     this.feedId = head.feedId;
     const started = Date.now();
     if (await this.loadSnapshot()) {
-      this.log.info({ sets: this.sets.size, regions: this.regionCount(), watermark: this.watermark, seconds: (Date.now() - started) / 1000 }, 'search index loaded from snapshot');
+      this.log.info(
+        { sets: this.sets.size, regions: this.regionCount(), watermark: this.watermark, seconds: (Date.now() - started) / 1000 },
+        'search index loaded from snapshot',
+      );
     } else {
       this.watermark = head.seq;
       await this.buildAll();
-      this.log.info({ sets: this.sets.size, regions: this.regionCount(), seconds: (Date.now() - started) / 1000 }, 'search index built from the store');
+      this.log.info(
+        { sets: this.sets.size, regions: this.regionCount(), seconds: (Date.now() - started) / 1000 },
+        'search index built from the store',
+      );
     }
     await this.poll();
     const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
@@ -232,7 +238,17 @@ export class CatalogIndex {
       if (!this.holds(c, c.setId)) continue;
       const key = keyOf(c, c.setId);
       let g = bySet.get(key);
-      if (!g) bySet.set(key, (g = { scope: { project: c.project, location: c.location }, setId: c.setId, products: new Set(), whole: false, since: c.time.getTime() }));
+      if (!g)
+        bySet.set(
+          key,
+          (g = {
+            scope: { project: c.project, location: c.location },
+            setId: c.setId,
+            products: new Set(),
+            whole: false,
+            since: c.time.getTime(),
+          }),
+        );
       g.since = Math.min(g.since, c.time.getTime());
       if (c.productId === undefined) g.whole = true;
       else g.products.add(c.productId);
@@ -330,7 +346,10 @@ export class CatalogIndex {
     const out: IndexedRegion[] = [];
     let after: string | undefined;
     for (;;) {
-      const images = await this.store.listReferenceImages({ project: p.project, location: p.location, product: p.id }, { after, limit: PAGE });
+      const images = await this.store.listReferenceImages(
+        { project: p.project, location: p.location, product: p.id },
+        { after, limit: PAGE },
+      );
       for (const img of images) {
         if (img.state !== 'READY') continue;
         for (const r of img.regions) {
@@ -339,7 +358,13 @@ export class CatalogIndex {
           const embedding = r.embedding && toFloat32(r.embedding);
           // A stored code is a cache: re-encoded when made for another code length.
           const code = r.code && r.code.length * 8 === this.hasher.bits ? r.code : undefined;
-          out.push({ imageId: img.id, source: r.source, ...(embedding ? { embedding } : {}), ...(code ? { code } : {}), ...(compact ? { compact } : {}) });
+          out.push({
+            imageId: img.id,
+            source: r.source,
+            ...(embedding ? { embedding } : {}),
+            ...(code ? { code } : {}),
+            ...(compact ? { compact } : {}),
+          });
         }
       }
       if (images.length < PAGE) break;
@@ -369,9 +394,13 @@ export class CatalogIndex {
     if (!manifest) return false;
     const age = this.clock().getTime() - manifest.time;
     const why =
-      manifest.feedId !== this.feedId ? 'it belongs to another store' :
-      manifest.format !== this.format ? 'it was made with another projection or code length' :
-      this.opts.changeRetentionMs && age > this.opts.changeRetentionMs / 2 ? 'it is older than half the change retention' : undefined;
+      manifest.feedId !== this.feedId
+        ? 'it belongs to another store'
+        : manifest.format !== this.format
+          ? 'it was made with another projection or code length'
+          : this.opts.changeRetentionMs && age > this.opts.changeRetentionMs / 2
+            ? 'it is older than half the change retention'
+            : undefined;
     if (why) {
       this.log.info({ dir, reason: why }, 'index snapshot not used');
       return false;

@@ -178,7 +178,9 @@ export class CompactEmbeddingCodec {
     this.mm = mm;
     const same = (a: Float32Array, b: Float32Array) => a.length <= b.length && a.every((v, i) => v === b[i]);
     this.prefixCodeBits = new Set(
-      hashes.filter((h) => h.method === 'pca-sign' && h.bits <= this.dims && same(h.mean, params.mean) && same(h.rows, params.rows)).map((h) => h.bits),
+      hashes
+        .filter((h) => h.method === 'pca-sign' && h.bits <= this.dims && same(h.mean, params.mean) && same(h.rows, params.rows))
+        .map((h) => h.bits),
     );
   }
 
@@ -210,7 +212,8 @@ export class CompactEmbeddingCodec {
     const q = new Int8Array(this.dims);
     // Never 0 for a non-zero value: q keeps y's sign, so the sign codes of the leading
     // entries (codeOf, CompactColumns.codeOf) are those of the float projection.
-    for (let j = 0; j < y.length; j++) q[j] = y[j] > 0 ? Math.max(1, Math.round(y[j] / scale)) : y[j] < 0 ? Math.min(-1, Math.round(y[j] / scale)) : 0;
+    for (let j = 0; j < y.length; j++)
+      q[j] = y[j] > 0 ? Math.max(1, Math.round(y[j] / scale)) : y[j] < 0 ? Math.min(-1, Math.round(y[j] / scale)) : 0;
     return { q, scale, offset, norm, residual };
   }
 

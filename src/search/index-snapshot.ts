@@ -52,7 +52,9 @@ export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapsh
   const { state } = snap;
   const productChunks: Buffer[] = [];
   for (let at = 0; at < state.products.length; at += PRODUCTS_PER_CHUNK) {
-    const lines = state.products.slice(at, at + PRODUCTS_PER_CHUNK).map((p) => `${JSON.stringify({ r: p.record, i: p.images, w: p.rows })}\n`);
+    const lines = state.products
+      .slice(at, at + PRODUCTS_PER_CHUNK)
+      .map((p) => `${JSON.stringify({ r: p.record, i: p.images, w: p.rows })}\n`);
     productChunks.push(Buffer.from(lines.join('')));
   }
   const header = Buffer.from(
@@ -149,7 +151,7 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
 async function readProductLines(fh: FileHandle, position: number, length: number): Promise<ProductSetIndexState['products']> {
   const products: ProductSetIndexState['products'] = [];
   let carry = Buffer.alloc(0);
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const chunk = Buffer.alloc(Math.min(IO_CHUNK, length - done));
     await readFully(fh, chunk, position + done);
     done += chunk.length;
@@ -158,7 +160,11 @@ async function readProductLines(fh: FileHandle, position: number, length: number
     for (const line of bytes.toString('utf8', 0, end).split('\n')) {
       if (!line) continue;
       const p = JSON.parse(line) as { r: ProductRecord; i: string[]; w: number[] };
-      products.push({ record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) }, images: p.i, rows: p.w });
+      products.push({
+        record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) },
+        images: p.i,
+        rows: p.w,
+      });
     }
     carry = bytes.subarray(end);
   }
@@ -175,7 +181,7 @@ export function setSnapshotIoChunk(bytes: number): void {
 }
 
 async function readFully(fh: FileHandle, into: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < into.length; ) {
+  for (let done = 0; done < into.length;) {
     const { bytesRead } = await fh.read(into, done, Math.min(IO_CHUNK, into.length - done), position + done);
     if (bytesRead === 0) throw new Error('index snapshot truncated');
     done += bytesRead;

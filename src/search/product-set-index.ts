@@ -145,7 +145,14 @@ export class ProductSetIndex {
   /** Typed-array bytes held: rows, re-rank data and the Hamming engine (capacity). */
   get memoryBytes(): number {
     const rerank = this.compact ? this.compact.memoryBytes : this.floats.reduce((s, e) => s + (e?.byteLength ?? 0), 0);
-    return this.engine.memoryBytes + rerank + this.productOfRow.byteLength + this.imageOfRow.byteLength + this.flags.byteLength + this.codes.byteLength;
+    return (
+      this.engine.memoryBytes +
+      rerank +
+      this.productOfRow.byteLength +
+      this.imageOfRow.byteLength +
+      this.flags.byteLength +
+      this.codes.byteLength
+    );
   }
 
   /** Which engine searches the codes now. */
@@ -301,7 +308,12 @@ export class ProductSetIndex {
     const entry = this.slots[this.productOfRow[row]]!;
     const flags = this.flags[row];
     const penalty = rowPenalty(flags);
-    return { productId: entry.record.id, imageId: entry.images[this.imageOfRow[row]], ...(penalty ? { penalty } : {}), ...(flags & THUMBNAIL ? { thumbnail: true } : {}) };
+    return {
+      productId: entry.record.id,
+      imageId: entry.images[this.imageOfRow[row]],
+      ...(penalty ? { penalty } : {}),
+      ...(flags & THUMBNAIL ? { thumbnail: true } : {}),
+    };
   }
 
   private dropRows(entry: ProductEntry): void {

@@ -36,6 +36,9 @@ export function queryShift(sorted: readonly number[]): number {
 
 export function reportedScore(similarity: number): number {
   const s = Math.max(0, Math.min(1, similarity));
-  const score = s <= MATCH_SIMILARITY ? (MATCH_SCORE * s) / MATCH_SIMILARITY : MATCH_SCORE + ((1 - MATCH_SCORE) * (s - MATCH_SIMILARITY)) / (1 - MATCH_SIMILARITY);
+  const score =
+    s <= MATCH_SIMILARITY
+      ? (MATCH_SCORE * s) / MATCH_SIMILARITY
+      : MATCH_SCORE + ((1 - MATCH_SCORE) * (s - MATCH_SIMILARITY)) / (1 - MATCH_SIMILARITY);
   return Math.round(score * 1e6) / 1e6;
 }

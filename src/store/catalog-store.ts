@@ -139,5 +139,4 @@ export interface CatalogStore {
   /** listSetsOfProduct for many products of one location in one read (a page of products
    *  in PurgeProducts); every id given is a key, [] for a product in no set. */
   listSetsOfProducts(scope: LocationName, productIds: readonly string[]): Promise<Map<string, string[]>>;
-
 }

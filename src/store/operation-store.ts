@@ -48,9 +48,7 @@ export interface OperationResultChunk {
   items: unknown[];
 }
 
-export type OperationPatch = Partial<
-  Pick<OperationRecord, 'done' | 'metadata' | 'response' | 'error' | 'checkpoint' | 'cancelRequested'>
->;
+export type OperationPatch = Partial<Pick<OperationRecord, 'done' | 'metadata' | 'response' | 'error' | 'checkpoint' | 'cancelRequested'>>;
 
 export interface OperationStore {
   /** Throws on a duplicate id: operation ids are generated unique, so one is a bug. */

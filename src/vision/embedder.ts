@@ -31,7 +31,10 @@ export class Embedder {
   /** The model file's sha256: embeddings (and codes) of different models do not compare. */
   readonly modelSha256: string;
 
-  constructor(private readonly session: InferenceSession, entry: ModelEntry) {
+  constructor(
+    private readonly session: InferenceSession,
+    entry: ModelEntry,
+  ) {
     this.input = inputSpec(entry);
     this.modelSha256 = entry.sha256;
     const out = entry.outputs[0];
@@ -64,7 +67,8 @@ export class Embedder {
       ? await this.session.runPixels(pixels, size, [this.featuresName])
       : await this.session.run({ [this.input.name]: pixelsToTensor(pixels, this.input, size) });
     const f = out[this.featuresName];
-    if (!f || f.dims.length !== 4 || f.dims[3] !== this.dimensions) throw internal(`embedder feature map has shape ${f?.dims.join('x') ?? 'none'}`);
+    if (!f || f.dims.length !== 4 || f.dims[3] !== this.dimensions)
+      throw internal(`embedder feature map has shape ${f?.dims.join('x') ?? 'none'}`);
     return { h: f.dims[1], w: f.dims[2], c: f.dims[3], data: f.data };
   }
 
@@ -77,7 +81,8 @@ export class Embedder {
       ? await this.session.runPixels((await resizeRgb(region, this.input.width, this.input.height)).data, undefined, [this.outputName])
       : await this.session.run({ [this.input.name]: await toInputTensor(region, this.input) });
     const t = out[this.outputName];
-    if (!t || t.data.length !== this.dimensions) throw internal(`embedder returned ${t?.data.length ?? 'no'} values, expected ${this.dimensions}`);
+    if (!t || t.data.length !== this.dimensions)
+      throw internal(`embedder returned ${t?.data.length ?? 'no'} values, expected ${this.dimensions}`);
     return l2Normalize(t.data);
   }
 }

@@ -42,7 +42,8 @@ async function handle(m: LoadedModel, req: WorkerRequest): Promise<WorkerReply> 
   const size = req.size ?? m.input;
   const outputs = await m.session.run({ [m.input.name]: pixelsToTensor(req.pixels, m.input, size) });
   // Only the outputs asked for travel back (the embedder's 224 run has a 351 KB map too).
-  if (req.minScore === undefined) return { id: req.id, outputs: req.outputs ? Object.fromEntries(req.outputs.map((n) => [n, outputs[n]])) : outputs };
+  if (req.minScore === undefined)
+    return { id: req.id, outputs: req.outputs ? Object.fromEntries(req.outputs.map((n) => [n, outputs[n]])) : outputs };
   if (!m.decode) throw new Error(`model ${req.model} is not a detector`);
   return { id: req.id, detections: m.decode(outputs, req.minScore, size) };
 }

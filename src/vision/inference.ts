@@ -77,8 +77,12 @@ export class InferenceQueue implements InferenceSession {
     if (detectPixels) this.detectPixels = (pixels, min, size) => this.schedule(() => detectPixels(pixels, min, size));
   }
 
-  get inputNames(): readonly string[] { return this.session.inputNames; }
-  get outputNames(): readonly string[] { return this.session.outputNames; }
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
 
   /** Runs in flight plus runs waiting, for metrics and tests. */
   get load(): { running: number; waiting: number } {
@@ -114,7 +118,10 @@ export class InferenceQueue implements InferenceSession {
   private async shutDown(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.fail(unavailable(`${this.label} model is shutting down`));
-    if (this.running > 0) await new Promise<void>((resolve) => { this.onIdle = resolve; });
+    if (this.running > 0)
+      await new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+      });
     await this.session.close();
   }
 
@@ -125,8 +132,7 @@ export class InferenceQueue implements InferenceSession {
       return Promise.resolve();
     }
     if (this.waiting.length >= this.maxQueue) {
-      return Promise.reject(resourceExhausted(
-        `${this.label} inference queue is full (${this.maxQueue} waiting); retry later`));
+      return Promise.reject(resourceExhausted(`${this.label} inference queue is full (${this.maxQueue} waiting); retry later`));
     }
     return new Promise<void>((resolve, reject) => {
       // `running` is handed over by release(), so it is not incremented here.

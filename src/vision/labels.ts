@@ -22,13 +22,18 @@ export class LabelMap {
   static fromManifest(entry: ModelEntry): LabelMap {
     const labels = entry.labels;
     if (!labels || labels.length === 0) throw invalidArgument(`models manifest: ${entry.name} has no labels`);
-    return new LabelMap(entry.name, labels.map((l) => {
-      if (l.mid === null || l.open_images_name === null) return null;
-      return { mid: l.mid, name: l.open_images_name };
-    }));
+    return new LabelMap(
+      entry.name,
+      labels.map((l) => {
+        if (l.mid === null || l.open_images_name === null) return null;
+        return { mid: l.mid, name: l.open_images_name };
+      }),
+    );
   }
 
-  get size(): number { return this.classes.length; }
+  get size(): number {
+    return this.classes.length;
+  }
 
   /** The Open Images class of a model class index, or null (background / out of range). */
   lookup(classIndex: number): OpenImagesClass | null {

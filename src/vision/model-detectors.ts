@@ -35,7 +35,10 @@ export class ManifestDetector implements DetectorModel {
    *  flips it instead of resizing again. */
   private readonly resized = new WeakMap<RgbImage, Promise<{ size: InputSize; pixels: Uint8Array }>>();
 
-  constructor(private readonly session: InferenceSession, entry: ModelEntry) {
+  constructor(
+    private readonly session: InferenceSession,
+    entry: ModelEntry,
+  ) {
     this.name = entry.name;
     this.labels = LabelMap.fromManifest(entry);
     this.input = inputSpec(entry);
@@ -62,4 +65,3 @@ export class ManifestDetector implements DetectorModel {
     return input;
   }
 }
-

@@ -115,7 +115,9 @@ export function outputDecoder(entry: ModelEntry): OutputDecoder | undefined {
       const decoder = new SsdDecoder(ssdDecoding(entry), labels);
       const [, anchors, classes] = outputShape(entry, 'raw_scores');
       if (anchors !== decoder.numAnchors || classes !== labels) {
-        throw internal(`models manifest: ${entry.name} raw_scores ${anchors}x${classes} vs ${decoder.numAnchors} anchors, ${labels} labels`);
+        throw internal(
+          `models manifest: ${entry.name} raw_scores ${anchors}x${classes} vs ${decoder.numAnchors} anchors, ${labels} labels`,
+        );
       }
       return (out, min) => decoder.decode(output(out, 'raw_boxes', entry.name), output(out, 'raw_scores', entry.name), min);
     }

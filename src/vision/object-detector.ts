@@ -67,7 +67,10 @@ export class ObjectDetector {
   private readonly defaultMinScore: number;
   private readonly defaultMaxResults: number;
 
-  constructor(private readonly models: readonly CalibratedModel[], opts: ObjectDetectorOptions = {}) {
+  constructor(
+    private readonly models: readonly CalibratedModel[],
+    opts: ObjectDetectorOptions = {},
+  ) {
     if (models.length === 0) throw invalidArgument('ObjectDetector needs at least one model');
     this.iouThreshold = opts.iouThreshold ?? 0.5;
     this.mirror = opts.mirror ?? 'unsure';
@@ -83,7 +86,8 @@ export class ObjectDetector {
   async detect(img: RgbImage, opts: DetectOptions = {}): Promise<DetectedObject[]> {
     const maxResults = opts.maxResults ?? this.defaultMaxResults;
     const minScore = opts.minScore ?? this.defaultMinScore;
-    if (!Number.isInteger(maxResults) || maxResults < 0) throw invalidArgument(`maxResults must be a non-negative integer, got ${maxResults}`);
+    if (!Number.isInteger(maxResults) || maxResults < 0)
+      throw invalidArgument(`maxResults must be a non-negative integer, got ${maxResults}`);
     if (!(minScore > 0 && minScore < 1)) throw invalidArgument(`minScore must be in (0,1), got ${minScore}`);
     if (maxResults === 0) return [];
     // The models run concurrently; each is bounded by its own InferenceQueue. The mirror
@@ -106,11 +110,17 @@ export class ObjectDetector {
       // Only the models with one look again: a model with none has as little to gain from
       // a second look as an image with none, and each look is a full inference.
       const sure = found.filter((d) => d.score >= minScore);
-      const unsure = (d: DetectedObject) => d.score < minScore && !sure.some((s) => s.mid === d.mid && iou(s.box, d.box) > this.iouThreshold);
+      const unsure = (d: DetectedObject) =>
+        d.score < minScore && !sure.some((s) => s.mid === d.mid && iou(s.box, d.box) > this.iouThreshold);
       const again = this.models.filter((_, i) => plain[i].some(unsure));
       if (again.length) found = found.concat((await Promise.all(again.map(mirrored))).flat());
     }
-    return nms(found.filter((d) => d.score >= minScore), this.iouThreshold, maxResults, (d) => d.mid);
+    return nms(
+      found.filter((d) => d.score >= minScore),
+      this.iouThreshold,
+      maxResults,
+      (d) => d.mid,
+    );
   }
 
   private async runOne(m: CalibratedModel, img: RgbImage, minScore: number, mirrored = false): Promise<DetectedObject[]> {

@@ -40,8 +40,12 @@ export class OnnxSession implements InferenceSession {
     return self;
   }
 
-  get inputNames(): readonly string[] { return this.session.inputNames; }
-  get outputNames(): readonly string[] { return this.session.outputNames; }
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
 
   async run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const feeds: Record<string, ort.Tensor> = {};
@@ -65,7 +69,9 @@ export class OnnxSession implements InferenceSession {
     const wantOut = this.model.outputs.map((o) => o.name).sort();
     const gotOut = [...this.session.outputNames].sort();
     if (JSON.stringify([...this.session.inputNames]) !== JSON.stringify(want) || JSON.stringify(gotOut) !== JSON.stringify(wantOut)) {
-      throw failedPrecondition(`model ${this.model.name}: tensors ${this.session.inputNames.join(',')}/${gotOut.join(',')} do not match the manifest`);
+      throw failedPrecondition(
+        `model ${this.model.name}: tensors ${this.session.inputNames.join(',')}/${gotOut.join(',')} do not match the manifest`,
+      );
     }
   }
 }

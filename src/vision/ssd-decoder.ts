@@ -8,13 +8,19 @@ import { RawDetection } from './box';
 import { SsdDecoding } from './model-manifest';
 import { classAgnostic, nms } from './nms';
 
-interface Anchor { xc: number; yc: number; w: number; h: number }
+interface Anchor {
+  xc: number;
+  yc: number;
+  w: number;
+  h: number;
+}
 
 const f32 = Math.fround;
 
 export function ssdAnchors(o: SsdDecoding['anchors']): Anchor[] {
   const n = o.strides.length;
-  const scaleAt = (i: number): number => (n === 1 ? f32((o.min_scale + o.max_scale) / 2) : f32(o.min_scale + (o.max_scale - o.min_scale) * i / (n - 1)));
+  const scaleAt = (i: number): number =>
+    n === 1 ? f32((o.min_scale + o.max_scale) / 2) : f32(o.min_scale + ((o.max_scale - o.min_scale) * i) / (n - 1));
   // [height, width] as MediaPipe's input_size_height/width; the manifest's is square anyway.
   const [inH, inW] = o.input_size;
   const anchors: Anchor[] = [];
@@ -26,7 +32,10 @@ export function ssdAnchors(o: SsdDecoding['anchors']): Anchor[] {
       ratios.push(1.0, 2.0, 0.5);
       scales.push(0.1, scale, scale);
     } else {
-      for (const ar of o.aspect_ratios) { ratios.push(ar); scales.push(scale); }
+      for (const ar of o.aspect_ratios) {
+        ratios.push(ar);
+        scales.push(scale);
+      }
       if (o.interpolated_scale_aspect_ratio > 0) {
         const next = layer === n - 1 ? 1.0 : scaleAt(layer + 1);
         scales.push(f32(Math.sqrt(scale * next)));
@@ -51,11 +60,16 @@ export class SsdDecoder {
   private readonly anchors: Anchor[];
 
   /** `numClasses` includes the background class 0, which is never reported. */
-  constructor(private readonly opts: SsdDecoding, private readonly numClasses: number) {
+  constructor(
+    private readonly opts: SsdDecoding,
+    private readonly numClasses: number,
+  ) {
     this.anchors = ssdAnchors(opts.anchors);
   }
 
-  get numAnchors(): number { return this.anchors.length; }
+  get numAnchors(): number {
+    return this.anchors.length;
+  }
 
   /**
    * Best non-background class per anchor (sigmoid of the logit), kept if >= minScore
@@ -66,7 +80,9 @@ export class SsdDecoder {
     const C = this.numClasses;
     const { x: sx, y: sy, w: sw, h: sh } = this.opts.box_coder.scales;
     if (rawBoxes.length !== this.anchors.length * 4 || rawScores.length !== this.anchors.length * C) {
-      throw new RangeError(`SSD outputs have ${rawBoxes.length}/${rawScores.length} values, expected ${this.anchors.length} anchors x 4/${C}`);
+      throw new RangeError(
+        `SSD outputs have ${rawBoxes.length}/${rawScores.length} values, expected ${this.anchors.length} anchors x 4/${C}`,
+      );
     }
     // Comparing logits avoids 1917*23 exp() calls; sigmoid is monotone.
     const minLogit = Math.log(minScore / (1 - minScore));
@@ -76,15 +92,22 @@ export class SsdDecoder {
       let cls = -1;
       for (let c = 1; c < C; c++) {
         const v = rawScores[i * C + c];
-        if (v > best) { best = v; cls = c; }
+        if (v > best) {
+          best = v;
+          cls = c;
+        }
       }
       if (best < minLogit) continue;
       const a = this.anchors[i];
-      const yc = rawBoxes[i * 4] / sy * a.h + a.yc;
-      const xc = rawBoxes[i * 4 + 1] / sx * a.w + a.xc;
+      const yc = (rawBoxes[i * 4] / sy) * a.h + a.yc;
+      const xc = (rawBoxes[i * 4 + 1] / sx) * a.w + a.xc;
       const h = Math.exp(rawBoxes[i * 4 + 2] / sh) * a.h;
       const w = Math.exp(rawBoxes[i * 4 + 3] / sw) * a.w;
-      cands.push({ classIndex: cls, score: 1 / (1 + Math.exp(-best)), box: { x0: xc - w / 2, y0: yc - h / 2, x1: xc + w / 2, y1: yc + h / 2 } });
+      cands.push({
+        classIndex: cls,
+        score: 1 / (1 + Math.exp(-best)),
+        box: { x0: xc - w / 2, y0: yc - h / 2, x1: xc + w / 2, y1: yc + h / 2 },
+      });
     }
     return nms(cands, this.opts.nms.iou_threshold, this.opts.nms.max_detections, classAgnostic);
   }

@@ -14,7 +14,6 @@ import { CalibratedModel, ObjectDetector, ObjectDetectorOptions } from './object
 import { OnnxSession } from './onnx-session';
 import { InferenceWorkerPool } from './worker-pool';
 
-
 export interface VisionModelsOptions {
   /** ORT intra-op threads per session (default 1: the models may run side by side). */
   intraOpNumThreads?: number;
@@ -46,15 +45,16 @@ export async function loadVisionModels(modelsDir: string, opts: VisionModelsOpti
   const manifest = await ModelManifest.load(modelsDir);
   const sessionOpts = { intraOpNumThreads: opts.intraOpNumThreads ?? 1, warmUp: opts.warmUp ?? true };
   const workers = opts.workers ?? 2;
-  const pool = workers > 0
-    ? await InferenceWorkerPool.start({
-        modelsDir,
-        models: manifest.models.map((m) => m.name),
-        intraOpNumThreads: sessionOpts.intraOpNumThreads,
-        workers,
-        io: new Map(manifest.models.map((m) => [m.name, { inputNames: [m.input.name], outputNames: m.outputs.map((o) => o.name) }])),
-      })
-    : undefined;
+  const pool =
+    workers > 0
+      ? await InferenceWorkerPool.start({
+          modelsDir,
+          models: manifest.models.map((m) => m.name),
+          intraOpNumThreads: sessionOpts.intraOpNumThreads,
+          workers,
+          io: new Map(manifest.models.map((m) => [m.name, { inputNames: [m.input.name], outputNames: m.outputs.map((o) => o.name) }])),
+        })
+      : undefined;
   const queues: { name: string; queue: InferenceQueue }[] = [];
   const queued = async (name: string): Promise<InferenceSession> => {
     const session = pool ? pool.session(name) : await OnnxSession.load(manifest, name, sessionOpts);

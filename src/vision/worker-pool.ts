@@ -123,7 +123,9 @@ export class InferenceWorkerPool {
     };
   }
 
-  static async start(init: WorkerInit & { workers: number; io: Map<string, { inputNames: string[]; outputNames: string[] }> }): Promise<InferenceWorkerPool> {
+  static async start(
+    init: WorkerInit & { workers: number; io: Map<string, { inputNames: string[]; outputNames: string[] }> },
+  ): Promise<InferenceWorkerPool> {
     const { workers, io, ...workerInit } = init;
     const started = await Promise.allSettled(Array.from({ length: workers }, () => PoolWorker.start(workerInit)));
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

@@ -42,7 +42,9 @@ const feature = [{ type: 'OBJECT_LOCALIZATION' as const }];
 describe.each(TRANSPORTS)('over %s', (transport) => {
   test('each bad image gets the right error, quickly; the good one is answered', async () => {
     const dog = readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg'));
-    const onePixel = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } }).png().toBuffer();
+    const onePixel = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     const cases: [string, object, number, RegExp][] = [
       ['truncated JPEG', { content: dog.subarray(0, dog.length / 3) }, 3, /Bad image data/],
       ['random bytes', { content: Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 2654435761) % 251)) }, 3, /Bad image data/],
@@ -76,10 +78,14 @@ describe('request-level limits (raw HTTP: clients cannot send these)', () => {
   const post = (body: string) =>
     fetch(`${server.restUrl}/v1/images:annotate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
-  test('a 25 MB payload is refused with Google\'s error body', async () => {
-    const res = await post(JSON.stringify({ requests: [{ image: { content: Buffer.alloc(19_000_000).toString('base64') }, features: feature }] }));
+  test("a 25 MB payload is refused with Google's error body", async () => {
+    const res = await post(
+      JSON.stringify({ requests: [{ image: { content: Buffer.alloc(19_000_000).toString('base64') }, features: feature }] }),
+    );
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringMatching(/payload size exceeds the limit/) } });
+    expect(await res.json()).toEqual({
+      error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringMatching(/payload size exceeds the limit/) },
+    });
   });
 
   test('invalid base64 is INVALID_ARGUMENT naming the field', async () => {

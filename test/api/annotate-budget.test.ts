@@ -15,7 +15,12 @@ const dog = readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg'));
 
 beforeAll(async () => {
   // One worker, one run per model at a time: a batch of 16 images queues up behind the first.
-  server = await startTestServer({ inferenceWorkers: 1, inferenceConcurrency: 1, detectMirror: 'never', maxImagesInFlightPerProject: 1000 });
+  server = await startTestServer({
+    inferenceWorkers: 1,
+    inferenceConcurrency: 1,
+    detectMirror: 'never',
+    maxImagesInFlightPerProject: 1000,
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -73,9 +78,14 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     await client.initialize();
     const before = await runs();
     // gax's own cancellable call (the public method's .then() drops its cancel()).
-    const inner = (client as unknown as { innerApiCalls: Record<string, (req: unknown, opts: unknown) => Promise<unknown> & { cancel(): void }> }).innerApiCalls;
+    const inner = (
+      client as unknown as { innerApiCalls: Record<string, (req: unknown, opts: unknown) => Promise<unknown> & { cancel(): void }> }
+    ).innerApiCalls;
     const call = inner.batchAnnotateImages({ requests: batch16() }, {});
-    const outcome = call.then(() => 'answered', (e: unknown) => statusOf(e));
+    const outcome = call.then(
+      () => 'answered',
+      (e: unknown) => statusOf(e),
+    );
     // Cancel as soon as the first model run of the batch has finished.
     await until(async () => (await runs()) > before, 'the first model run');
     call.cancel();
@@ -96,7 +106,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const before = await runs();
     let outcome: string;
     if (transport === 'grpc') {
-      outcome = await client.batchAnnotateImages({ requests: batch16() }, { timeout: 600, maxRetries: 0 }).then(() => 'answered', (e: unknown) => statusOf(e));
+      outcome = await client.batchAnnotateImages({ requests: batch16() }, { timeout: 600, maxRetries: 0 }).then(
+        () => 'answered',
+        (e: unknown) => statusOf(e),
+      );
     } else {
       // The Node REST client enforces its timeout on its side only; Google's REST deadline
       // header is what a server can see.
@@ -128,12 +141,16 @@ describe('per-project quota on images in flight', () => {
 
   test('a call beyond the quota is RESOURCE_EXHAUSTED (REST: 429 with Retry-After); other projects are not held up', async () => {
     const client = imageAnnotatorClient(small, 'grpc');
-    const scrape = async () => sum(await (await fetch(`${small.restUrl}/metrics`)).text(), /^metapixel_inference_duration_seconds_count\{[^}]*\} (\d+)$/gm);
+    const scrape = async () =>
+      sum(await (await fetch(`${small.restUrl}/metrics`)).text(), /^metapixel_inference_duration_seconds_count\{[^}]*\} (\d+)$/gm);
     const before = await scrape();
     const first = client.batchAnnotateImages({ parent: 'projects/busy', requests: batch16() });
     await until(async () => (await scrape()) > before, 'the first model run');
     const one = [{ image: { content: dog }, features: [{ type: 'OBJECT_LOCALIZATION' as const }] }];
-    const err = await client.batchAnnotateImages({ parent: 'projects/busy', requests: one }).then(() => undefined, (e: unknown) => e);
+    const err = await client.batchAnnotateImages({ parent: 'projects/busy', requests: one }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(statusOf(err)).toBe('RESOURCE_EXHAUSTED');
     const res = await fetch(`${small.restUrl}/v1/projects/busy/images:annotate`, {
       method: 'POST',

@@ -70,7 +70,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(both.res.localizedObjectAnnotations).toEqual(localize.res.localizedObjectAnnotations);
     expect(both.res.productSearchResults!.results![0].product!.name).toBe(`${PARENT}/products/p`);
     const localized = new Set(localize.res.localizedObjectAnnotations!.map((o) => `${o.name} ${o.score}`));
-    const grouped = both.res.productSearchResults!.productGroupedResults!.map((g) => `${g.objectAnnotations![0].name} ${g.objectAnnotations![0].score}`);
+    const grouped = both.res.productSearchResults!.productGroupedResults!.map(
+      (g) => `${g.objectAnnotations![0].name} ${g.objectAnnotations![0].score}`,
+    );
     expect(grouped.length).toBeGreaterThan(0);
     for (const g of grouped) expect(localized).toContain(g);
     await client.close();

@@ -66,7 +66,8 @@ function matches(annotations: Annotation[], photo: string): Record<string, numbe
   return out;
 }
 
-const atLeastHalf = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v >= 0.5 ? 'IoU>=0.5' : v.toFixed(2)]));
+const atLeastHalf = (m: Record<string, number>) =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v >= 0.5 ? 'IoU>=0.5' : v.toFixed(2)]));
 
 let server: TestServer;
 let gcs: FakeGcs;

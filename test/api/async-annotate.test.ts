@@ -13,7 +13,8 @@ import { startTestServer, type TestServer } from '../support/server';
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  for (const photo of ['darknet_dog.jpg', 'darknet_person.jpg']) server.gcs.put('photos', photo, readFileSync(path.join(devImagesDir(), photo)));
+  for (const photo of ['darknet_dog.jpg', 'darknet_person.jpg'])
+    server.gcs.put('photos', photo, readFileSync(path.join(devImagesDir(), photo)));
   server.gcs.put('photos', 'corrupt.jpg', readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg')).subarray(0, 2000));
 });
 afterAll(async () => {
@@ -24,7 +25,10 @@ const OBJECTS = [{ type: 'OBJECT_LOCALIZATION' as const }];
 const gs = (object: string) => ({ image: { source: { imageUri: `gs://photos/${object}` } }, features: OBJECTS });
 
 interface OutputFile {
-  responses: { localizedObjectAnnotations?: { name: string; mid: string; score: number; boundingPoly: { normalizedVertices: unknown[] } }[]; error?: { code: number; message: string } }[];
+  responses: {
+    localizedObjectAnnotations?: { name: string; mid: string; score: number; boundingPoly: { normalizedVertices: unknown[] } }[];
+    error?: { code: number; message: string };
+  }[];
 }
 const readOutput = (object: string) => JSON.parse(Buffer.from(server.gcs.get('out', object)!).toString('utf8')) as OutputFile;
 const names = (r: OutputFile['responses'][number]) => (r.localizedObjectAnnotations ?? []).map((a) => a.name);
@@ -42,7 +46,10 @@ describe.each(TRANSPORTS)('AsyncBatchAnnotateImages over %s', (transport) => {
     const [response] = await operation.promise();
     expect(response).toMatchObject({ outputConfig });
 
-    expect(server.gcs.list('out', `${transport}/`)).toEqual([`${transport}/prefix/output-1-to-2.json`, `${transport}/prefix/output-3-to-3.json`]);
+    expect(server.gcs.list('out', `${transport}/`)).toEqual([
+      `${transport}/prefix/output-1-to-2.json`,
+      `${transport}/prefix/output-3-to-3.json`,
+    ]);
     const first = readOutput(`${transport}/prefix/output-1-to-2.json`);
     const second = readOutput(`${transport}/prefix/output-3-to-3.json`);
     expect(Object.keys(first)).toEqual(['responses']);
@@ -67,8 +74,15 @@ describe.each(TRANSPORTS)('AsyncBatchAnnotateImages over %s', (transport) => {
     // Metapixel's progress endpoint counts images: 3 answered, 1 of them an error.
     const progress = (await (await fetch(`${server.restUrl}/v1/${operation.name}:progress`)).json()) as Record<string, unknown>;
     expect(progress).toMatchObject({
-      name: operation.name, kind: 'async-batch-annotate-images', state: 'SUCCESSFUL', done: true,
-      totalLines: '3', totalKnown: true, processedLines: '3', succeededLines: '2', failedLines: '1',
+      name: operation.name,
+      kind: 'async-batch-annotate-images',
+      state: 'SUCCESSFUL',
+      done: true,
+      totalLines: '3',
+      totalKnown: true,
+      processedLines: '3',
+      succeededLines: '2',
+      failedLines: '1',
     });
     await client.close();
   });
@@ -78,7 +92,10 @@ describe.each(TRANSPORTS)('AsyncBatchAnnotateImages over %s', (transport) => {
     const requests = [gs('darknet_dog.jpg')];
     const uri = 'gs://out/x/';
     const rejects = async (outputConfig: object | undefined, why: RegExp, more: object = {}) => {
-      const err = await client.asyncBatchAnnotateImages({ requests, outputConfig, ...more }).then(() => undefined, (e: unknown) => e);
+      const err = await client.asyncBatchAnnotateImages({ requests, outputConfig, ...more }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeDefined();
       expect(statusOf(err)).toBe('INVALID_ARGUMENT');
       expect((err as Error).message).toMatch(why);
@@ -90,7 +107,9 @@ describe.each(TRANSPORTS)('AsyncBatchAnnotateImages over %s', (transport) => {
     await rejects({ gcsDestination: { uri }, batchSize: 101 }, /batchSize 101: the valid range is \[1, 100\]/);
     await rejects({ gcsDestination: { uri }, batchSize: -1 }, /batchSize -1: the valid range/);
     await rejects({ gcsDestination: { uri } }, /No image requests/, { requests: [] });
-    await rejects({ gcsDestination: { uri } }, /Too many images: 2001 in one request; the limit is 2000/, { requests: Array.from({ length: 2001 }, () => requests[0]) });
+    await rejects({ gcsDestination: { uri } }, /Too many images: 2001 in one request; the limit is 2000/, {
+      requests: Array.from({ length: 2001 }, () => requests[0]),
+    });
     await rejects({ gcsDestination: { uri } }, /Invalid label/, { labels: { 'Bad Key': 'v' } });
     expect(server.gcs.list('out', 'x/')).toEqual([]);
     await client.close();
@@ -107,7 +126,11 @@ test('a parent names the operation; a file prefix and the default batchSize (20)
     const client = imageAnnotatorClient(server, transport);
     // 17 images: more than images:annotate allows at once, within one default batch.
     const requests = Array.from({ length: 17 }, () => ({ image: { source: { imageUri: 'gs://photos/missing.jpg' } }, features: OBJECTS }));
-    const [operation] = await client.asyncBatchAnnotateImages({ parent, requests, outputConfig: { gcsDestination: { uri: `gs://out/single-${i}-` } } });
+    const [operation] = await client.asyncBatchAnnotateImages({
+      parent,
+      requests,
+      outputConfig: { gcsDestination: { uri: `gs://out/single-${i}-` } },
+    });
     expect(operation.name).toMatch(name);
     await operation.promise();
     expect(server.gcs.list('out', `single-${i}-`)).toEqual([`single-${i}-output-1-to-17.json`]);

@@ -31,7 +31,10 @@ describe('open server: projects are isolated', () => {
     const [mine] = await client.getProduct({ name: `${a}/products/secret` });
     expect(mine.displayName).toBe('Secret');
     // A product from another project cannot join a set.
-    await expectStatus(client.addProductToProductSet({ name: `${a}/productSets/set`, product: `${b}/products/secret` }), 'INVALID_ARGUMENT');
+    await expectStatus(
+      client.addProductToProductSet({ name: `${a}/productSets/set`, product: `${b}/products/secret` }),
+      'INVALID_ARGUMENT',
+    );
     await client.close();
   });
 });

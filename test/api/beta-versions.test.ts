@@ -18,7 +18,14 @@ import { startTestServer, type TestServer } from '../support/server';
 
 const VERSIONS = ['v1p3beta1', 'v1p4beta1'] as const;
 type Version = (typeof VERSIONS)[number];
-const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const WHOLE = {
+  normalizedVertices: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+};
 const PHOTOS = ['darknet_dog.jpg', 'darknet_giraffe.jpg', 'darknet_horses.jpg'];
 const pid = (file: string) => file.replace(/\W/g, '-');
 let server: TestServer;
@@ -41,7 +48,12 @@ function betaClients(version: Version, transport: Transport) {
 async function query(file: string): Promise<Buffer> {
   const { width = 0, height = 0 } = await sharp(path.join(devImagesDir(), file)).metadata();
   return sharp(path.join(devImagesDir(), file))
-    .extract({ left: Math.round(width * 0.1), top: Math.round(height * 0.1), width: Math.round(width * 0.8), height: Math.round(height * 0.8) })
+    .extract({
+      left: Math.round(width * 0.1),
+      top: Math.round(height * 0.1),
+      width: Math.round(width * 0.8),
+      height: Math.round(height * 0.8),
+    })
     .resize({ width: 480 })
     .jpeg({ quality: 60 })
     .toBuffer();
@@ -85,7 +97,11 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
     const [created] = await products.createProductSet({ parent, productSetId: 'shop', productSet: { displayName: 'Shop' } });
     expect(created.name).toBe(set);
     for (const f of PHOTOS) {
-      await products.createProduct({ parent, productId: pid(f), product: { displayName: f, productCategory: 'general-v1', productLabels: [{ key: 'kind', value: 'animal' }] } });
+      await products.createProduct({
+        parent,
+        productId: pid(f),
+        product: { displayName: f, productCategory: 'general-v1', productLabels: [{ key: 'kind', value: 'animal' }] },
+      });
       const [image] = await products.createReferenceImage({
         parent: `${parent}/products/${pid(f)}`,
         referenceImageId: 'img',
@@ -111,7 +127,9 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
           {
             image: { content: await query(f) },
             features: [{ type: 'PRODUCT_SEARCH' }],
-            imageContext: { productSearchParams: { productSet: set, productCategories: ['general-v1'], boundingPoly: WHOLE, filter: 'kind = animal' } },
+            imageContext: {
+              productSearchParams: { productSet: set, productCategories: ['general-v1'], boundingPoly: WHOLE, filter: 'kind = animal' },
+            },
           },
         ],
       });
@@ -123,7 +141,9 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
 
   test('OBJECT_LOCALIZATION answers through the beta', async () => {
     const [res] = await annotator.batchAnnotateImages({
-      requests: [{ image: { content: readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg')) }, features: [{ type: 'OBJECT_LOCALIZATION' }] }],
+      requests: [
+        { image: { content: readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg')) }, features: [{ type: 'OBJECT_LOCALIZATION' }] },
+      ],
     });
     expect(res.responses![0].localizedObjectAnnotations!.map((o) => o.name)).toContain('Dog');
   });
@@ -131,11 +151,16 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
   test('ImportProductSets is a long-running operation the beta client decodes', async () => {
     const csv = `gs://catalog/${PHOTOS[0]},imp-0,imported,imp-a,general-v1,Imported A,,\ngs://catalog/missing.jpg,,imported,imp-b,general-v1,B,,\n`;
     server.gcs.put('catalog', `import-${version}-${transport}.csv`, Buffer.from(csv));
-    const [operation] = await products.importProductSets({ parent, inputConfig: { gcsSource: { csvFileUri: `gs://catalog/import-${version}-${transport}.csv` } } });
+    const [operation] = await products.importProductSets({
+      parent,
+      inputConfig: { gcsSource: { csvFileUri: `gs://catalog/import-${version}-${transport}.csv` } },
+    });
     expect(operation.name).toMatch(new RegExp(`^${parent}/operations/\\w+$`));
     // The operation as started says the beta's types, as Google's beta does.
     const started = operation.latestResponse as { metadata: { type_url?: string; typeUrl?: string } };
-    expect(started.metadata.type_url ?? started.metadata.typeUrl).toBe(`type.googleapis.com/google.cloud.vision.${version}.BatchOperationMetadata`);
+    expect(started.metadata.type_url ?? started.metadata.typeUrl).toBe(
+      `type.googleapis.com/google.cloud.vision.${version}.BatchOperationMetadata`,
+    );
     const [response, metadata] = await operation.promise();
     expect(response.statuses!.map((s) => s.code ?? 0)).toEqual([0, 5]);
     expect(response.referenceImages!.map((r) => r.name)).toEqual([`${parent}/products/imp-a/referenceImages/imp-0`]);
@@ -149,7 +174,10 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
     await v1.createProduct({ parent, productId: 'from-v1', product: { displayName: 'From v1', productCategory: 'toys-v2' } });
     const [seen] = await products.getProduct({ name: `${parent}/products/from-v1` });
     expect(seen).toMatchObject({ displayName: 'From v1', productCategory: 'toys-v2' });
-    await products.updateProduct({ product: { name: `${parent}/products/from-v1`, description: 'edited in beta' }, updateMask: { paths: ['description'] } });
+    await products.updateProduct({
+      product: { name: `${parent}/products/from-v1`, description: 'edited in beta' },
+      updateMask: { paths: ['description'] },
+    });
     const [back] = await v1.getProduct({ name: `${parent}/products/from-v1` });
     expect(back.description).toBe('edited in beta');
     await products.deleteProduct({ name: `${parent}/products/from-v1` });
@@ -158,7 +186,10 @@ describe.each(VERSIONS.flatMap((v) => TRANSPORTS.map((t) => [v, t] as const)))('
   });
 
   test('errors keep their codes', async () => {
-    await expectStatus(products.createProduct({ parent, product: { displayName: 'x', productCategory: 'furniture-v9' } }), 'INVALID_ARGUMENT');
+    await expectStatus(
+      products.createProduct({ parent, product: { displayName: 'x', productCategory: 'furniture-v9' } }),
+      'INVALID_ARGUMENT',
+    );
     await expectStatus(products.createProductSet({ parent, productSetId: 'shop', productSet: { displayName: 'again' } }), 'ALREADY_EXISTS');
   });
 });
@@ -188,11 +219,15 @@ describe.each(TRANSPORTS)('v1p4beta1 only, over %s', (transport) => {
       outputConfig,
     });
     const started = operation.latestResponse as { metadata: { type_url?: string; typeUrl?: string } };
-    expect(started.metadata.type_url ?? started.metadata.typeUrl).toBe('type.googleapis.com/google.cloud.vision.v1p4beta1.OperationMetadata');
+    expect(started.metadata.type_url ?? started.metadata.typeUrl).toBe(
+      'type.googleapis.com/google.cloud.vision.v1p4beta1.OperationMetadata',
+    );
     const [response, metadata] = await operation.promise();
     expect(response).toMatchObject({ outputConfig });
     expect([3, 'DONE']).toContain(metadata.state);
-    const out = JSON.parse(Buffer.from(server.gcs.get('out', `${transport}/output-1-to-1.json`)!).toString('utf8')) as { responses: { localizedObjectAnnotations: { name: string }[] }[] };
+    const out = JSON.parse(Buffer.from(server.gcs.get('out', `${transport}/output-1-to-1.json`)!).toString('utf8')) as {
+      responses: { localizedObjectAnnotations: { name: string }[] }[];
+    };
     expect(out.responses[0].localizedObjectAnnotations.map((o) => o.name)).toContain('Dog');
     await annotator.close();
   });
@@ -210,16 +245,29 @@ describe.each(TRANSPORTS)('v1p4beta1 only, over %s', (transport) => {
       ],
     });
     expect(res.responses![0].localizedObjectAnnotations!.length).toBeGreaterThan(0);
-    await expectStatus(annotator.batchAnnotateFiles({ requests: [{ inputConfig: { gcsSource: { uri: 'gs://catalog/a.pdf' }, mimeType: 'application/pdf' } }] }), 'UNIMPLEMENTED');
+    await expectStatus(
+      annotator.batchAnnotateFiles({
+        requests: [{ inputConfig: { gcsSource: { uri: 'gs://catalog/a.pdf' }, mimeType: 'application/pdf' } }],
+      }),
+      'UNIMPLEMENTED',
+    );
     await products.close();
     await annotator.close();
   });
 });
 
 test('v1p3beta1 has no PurgeProducts: its REST path is not routed', async () => {
-  const res = await fetch(`${server.restUrl}/v1p3beta1/projects/p/locations/l/products:purge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${server.restUrl}/v1p3beta1/projects/p/locations/l/products:purge`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   expect(res.status).toBe(404);
-  const ok = await fetch(`${server.restUrl}/v1p4beta1/projects/p/locations/l/products:purge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"deleteOrphanProducts":true}' });
+  const ok = await fetch(`${server.restUrl}/v1p4beta1/projects/p/locations/l/products:purge`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"deleteOrphanProducts":true}',
+  });
   // Routed to the core, which refuses a purge without force as v1 does.
   expect(ok.status).toBe(400);
 });
@@ -251,8 +299,17 @@ const attempt = (f) => new Promise((resolve) => {
 test('over REST, a beta client alone cannot poll an operation (gax); a v1 client in the process fixes that', async () => {
   server.gcs.put('catalog', 'poll.csv', Buffer.from(`gs://catalog/${PHOTOS[1]},,polled,polled,general-v1,Polled,,\n`));
   const run = async (withV1: boolean) => {
-    const env = { ...process.env, PORT: String(server.restPort), PARENT: `projects/beta-poll-${withV1}/locations/us-west1`, CSV: 'gs://catalog/poll.csv', WITH_V1: withV1 ? '1' : '' };
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', BETA_ONLY_POLL], { env, cwd: path.resolve(__dirname, '..', '..') });
+    const env = {
+      ...process.env,
+      PORT: String(server.restPort),
+      PARENT: `projects/beta-poll-${withV1}/locations/us-west1`,
+      CSV: 'gs://catalog/poll.csv',
+      WITH_V1: withV1 ? '1' : '',
+    };
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', BETA_ONLY_POLL], {
+      env,
+      cwd: path.resolve(__dirname, '..', '..'),
+    });
     return JSON.parse(stdout) as { alone: string; after: unknown };
   };
   const without = await run(false);

@@ -24,10 +24,13 @@ const all = methods(doc.resources);
 
 /** The URL path a discovery client builds from a method's `path`, each parameter a value its pattern accepts. */
 function clientPath(m: Json): string {
-  return '/' + m.path.replace(/\{\+?([^}]+)\}/g, (_: string, name: string) => {
-    const p = m.parameters[name];
-    return p.pattern ? p.pattern.replace(/^\^|\$$/g, '').replace(/\[\^\/\]\+/g, 'id1') : 'id1';
-  });
+  return (
+    '/' +
+    m.path.replace(/\{\+?([^}]+)\}/g, (_: string, name: string) => {
+      const p = m.parameters[name];
+      return p.pattern ? p.pattern.replace(/^\^|\$$/g, '').replace(/\[\^\/\]\+/g, 'id1') : 'id1';
+    })
+  );
 }
 
 test('every served v1 REST route is exactly one discovery method, and each method reaches its route', () => {
@@ -61,13 +64,21 @@ test('methods sit where Google nests them, with the path parameters their HTTP r
   expect(patch.path).toBe('v1/{+name}');
   expect(patch.parameters.name.pattern).toBe('^projects/[^/]+/locations/[^/]+/products/[^/]+$');
   expect(patch.parameters.updateMask).toMatchObject({ location: 'query', type: 'string', format: 'google-fieldmask' });
-  expect(doc.resources.projects.resources.locations.resources.products.resources.referenceImages.methods.list.parameters.pageSize).toMatchObject({
-    location: 'query', type: 'integer', format: 'int32',
+  expect(
+    doc.resources.projects.resources.locations.resources.products.resources.referenceImages.methods.list.parameters.pageSize,
+  ).toMatchObject({
+    location: 'query',
+    type: 'integer',
+    format: 'int32',
   });
   expect(doc.resources.projects.resources.locations.resources.productSets.resources.products.methods.list.id).toBe(
     'vision.projects.locations.productSets.products.list',
   );
-  expect(doc.resources.images.methods.annotate).toMatchObject({ path: 'v1/images:annotate', parameterOrder: [], request: { $ref: 'BatchAnnotateImagesRequest' } });
+  expect(doc.resources.images.methods.annotate).toMatchObject({
+    path: 'v1/images:annotate',
+    parameterOrder: [],
+    request: { $ref: 'BatchAnnotateImagesRequest' },
+  });
   expect(doc.resources.operations.methods.get.parameters.name.pattern).toBe('^operations/[^/]+$');
   expect(Object.keys(doc.resources.projects.resources.operations.methods).sort()).toEqual(['cancel', 'delete', 'get', 'list', 'progress']);
   // Every path and body field is a declared parameter; no parameter is both.
@@ -93,18 +104,23 @@ test('schemas use proto3 JSON names and Google discovery types; every $ref resol
   expect(s.Empty).toMatchObject({ id: 'Empty', type: 'object', properties: {} });
   expect(s.Product.properties.productLabels.items).toEqual({ $ref: 'KeyValue' });
   for (const [name, schema] of Object.entries<Json>(s)) expect(schema.id).toBe(name);
-  const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g)!.map((r) => r.slice(8, -1));
+  const refs = JSON.stringify(doc)
+    .match(/"\$ref":"[^"]+"/g)!
+    .map((r) => r.slice(8, -1));
   for (const r of refs) expect(s[r]).toBeDefined();
 });
 
-test.each(['v1p3beta1', 'v1p4beta1'])('the served beta %s has its own document: every route of that version once, under its prefix', (version) => {
-  const beta: Json = buildDiscoveryDoc(root, routes, version);
-  const betaMethods = methods(beta.resources);
-  expect(beta.id).toBe(`vision:${version}`);
-  const reached = betaMethods.map((m) => matchRoute(routes, m.httpMethod.toLowerCase(), clientPath(m))!.route);
-  expect(new Set(reached)).toEqual(new Set(routes.filter((r) => r.template.startsWith(`/${version}/`))));
-  expect(beta.resources.projects.resources.locations.resources.productSets.methods.create.path).toMatch(new RegExp(`^${version}/`));
-});
+test.each(['v1p3beta1', 'v1p4beta1'])(
+  'the served beta %s has its own document: every route of that version once, under its prefix',
+  (version) => {
+    const beta: Json = buildDiscoveryDoc(root, routes, version);
+    const betaMethods = methods(beta.resources);
+    expect(beta.id).toBe(`vision:${version}`);
+    const reached = betaMethods.map((m) => matchRoute(routes, m.httpMethod.toLowerCase(), clientPath(m))!.route);
+    expect(new Set(reached)).toEqual(new Set(routes.filter((r) => r.template.startsWith(`/${version}/`))));
+    expect(beta.resources.projects.resources.locations.resources.productSets.methods.create.path).toMatch(new RegExp(`^${version}/`));
+  },
+);
 
 test('another version has no document until its routes exist', () => {
   expect(() => buildDiscoveryDoc(root, routes, 'v7')).toThrow(/no REST routes/);
@@ -121,10 +137,18 @@ describe('served', () => {
     const a = await fetch(`${server.restUrl}/$discovery/rest?version=v1`);
     expect(a.status).toBe(200);
     const body = (await a.json()) as Json;
-    expect(body).toMatchObject({ kind: 'discovery#restDescription', id: 'vision:v1', rootUrl: `${server.restUrl}/`, baseUrl: `${server.restUrl}/`, servicePath: '' });
+    expect(body).toMatchObject({
+      kind: 'discovery#restDescription',
+      id: 'vision:v1',
+      rootUrl: `${server.restUrl}/`,
+      baseUrl: `${server.restUrl}/`,
+      servicePath: '',
+    });
     const b = (await (await fetch(`${server.restUrl}/discovery/v1/apis/vision/v1/rest`)).json()) as Json;
     expect(b).toEqual(body);
-    const proxied = (await (await fetch(`${server.restUrl}/discovery/v1/apis/vision/v1/rest`, { headers: { 'x-forwarded-proto': 'https' } })).json()) as Json;
+    const proxied = (await (
+      await fetch(`${server.restUrl}/discovery/v1/apis/vision/v1/rest`, { headers: { 'x-forwarded-proto': 'https' } })
+    ).json()) as Json;
     expect(proxied.rootUrl).toBe(`https://127.0.0.1:${server.restPort}/`);
   });
 
@@ -134,7 +158,11 @@ describe('served', () => {
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as Json).error.status).toBe('NOT_FOUND');
     expect((await fetch(`${server.restUrl}/discovery/v1/apis/storage/v1/rest`)).status).toBe(404);
-    const post = await fetch(`${server.restUrl}/$discovery/rest?version=v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const post = await fetch(`${server.restUrl}/$discovery/rest?version=v1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(post.status).toBe(404);
   });
 });

@@ -14,14 +14,38 @@ import { productSearchClient } from '../support/clients';
 import { devImagesDir } from '../support/dev-images';
 import { startTestServer, type TestServer } from '../support/server';
 
-interface Code { hex: string; bits: string; length: number }
-interface Item { category: string; name: string; mid: string; score: number; boundingPoly: { normalizedVertices: { x: number; y: number }[] }; code: Code }
-interface ImageResponse { items?: Item[]; imageCode?: Code | null; thumbnailCode?: Code | null; codeScheme?: { length: number; method: string; fingerprint: string } | null; error?: { code: number; message: string } | null }
-interface ImageRequest { image: { content?: Buffer | string; source?: { imageUri?: string } }; options?: Record<string, unknown> }
+interface Code {
+  hex: string;
+  bits: string;
+  length: number;
+}
+interface Item {
+  category: string;
+  name: string;
+  mid: string;
+  score: number;
+  boundingPoly: { normalizedVertices: { x: number; y: number }[] };
+  code: Code;
+}
+interface ImageResponse {
+  items?: Item[];
+  imageCode?: Code | null;
+  thumbnailCode?: Code | null;
+  codeScheme?: { length: number; method: string; fingerprint: string } | null;
+  error?: { code: number; message: string } | null;
+}
+interface ImageRequest {
+  image: { content?: Buffer | string; source?: { imageUri?: string } };
+  options?: Record<string, unknown>;
+}
 
 const DOG = 'darknet_dog.jpg';
 /** Hand-measured boxes (pixels) of test/api/annotate.test.ts; the photo is 768 × 576. */
-const DOG_OBJECTS: Record<string, [number, number, number, number]> = { Dog: [132, 222, 310, 540], Bicycle: [125, 135, 567, 420], Car: [470, 75, 688, 170] };
+const DOG_OBJECTS: Record<string, [number, number, number, number]> = {
+  Dog: [132, 222, 310, 540],
+  Bicycle: [125, 135, 567, 420],
+  Car: [470, 75, 688, 170],
+};
 const PARENT = 'projects/codes/locations/us-west1';
 
 let server: TestServer;
@@ -30,7 +54,14 @@ const photo = (file: string) => readFileSync(path.join(devImagesDir(), file));
 
 beforeAll(async () => {
   server = await startTestServer();
-  const definition = protoLoader.loadSync(PROTO_FILES, { includeDirs: PROTO_INCLUDE_DIRS, keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
+  const definition = protoLoader.loadSync(PROTO_FILES, {
+    includeDirs: PROTO_INCLUDE_DIRS,
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
   const pkg = grpc.loadPackageDefinition(definition) as unknown as { metapixel: { v1: { ImageEncoder: grpc.ServiceClientConstructor } } };
   encoderClient = new pkg.metapixel.v1.ImageEncoder(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
 }, 120000);
@@ -45,14 +76,27 @@ function viaGrpc(req: object): Promise<{ responses: ImageResponse[] }> {
   );
 }
 
-async function viaRest(req: object, pathname = '/v1/images:encode'): Promise<{ status: number; body: { responses: ImageResponse[]; error?: { code: number; status: string; message: string } } }> {
-  const res = await fetch(`${server.restUrl}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req) });
-  return { status: res.status, body: (await res.json()) as { responses: ImageResponse[]; error?: { code: number; status: string; message: string } } };
+async function viaRest(
+  req: object,
+  pathname = '/v1/images:encode',
+): Promise<{ status: number; body: { responses: ImageResponse[]; error?: { code: number; status: string; message: string } } }> {
+  const res = await fetch(`${server.restUrl}${pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(req),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as { responses: ImageResponse[]; error?: { code: number; status: string; message: string } },
+  };
 }
 
 /** The REST form of a request: bytes as base64. */
 const restForm = (requests: ImageRequest[]) => ({
-  requests: requests.map((r) => ({ ...r, image: { ...r.image, ...(Buffer.isBuffer(r.image.content) ? { content: r.image.content.toString('base64') } : {}) } })),
+  requests: requests.map((r) => ({
+    ...r,
+    image: { ...r.image, ...(Buffer.isBuffer(r.image.content) ? { content: r.image.content.toString('base64') } : {}) },
+  })),
 });
 
 function bitsOfHex(hex: string, length: number): string {
@@ -105,7 +149,9 @@ test('gRPC: the dog photo gives Dog, Bicycle and Car, each with a well-formed 12
 
 test('REST on all three paths answers the same items and codes as gRPC', async () => {
   const req: ImageRequest[] = [{ image: { content: photo('darknet_person.jpg') } }];
-  const { responses: [g] } = await viaGrpc({ requests: req });
+  const {
+    responses: [g],
+  } = await viaGrpc({ requests: req });
   for (const p of ['/v1/images:encode', '/v1/projects/codes/images:encode', `/v1/${PARENT}/images:encode`]) {
     const { status, body } = await viaRest(restForm(req), p);
     expect(status).toBe(200);
@@ -180,7 +226,9 @@ test('request-level errors fail the call: no requests, too many images, a malfor
   const unknown = await viaRest({ requests: [one], extra: 1 });
   expect(unknown.status).toBe(400);
   await expect(viaGrpc({ requests: [], parent: 'projects/p/zones/z' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
-  await expect(viaGrpc({ requests: [{ image: { content: photo(DOG) } }], parent: 'nonsense' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+  await expect(viaGrpc({ requests: [{ image: { content: photo(DOG) } }], parent: 'nonsense' })).rejects.toMatchObject({
+    code: grpc.status.INVALID_ARGUMENT,
+  });
 });
 
 test('codes equal the codes the index stores for the same photo (reference images made with the real client)', async () => {
@@ -188,9 +236,22 @@ test('codes equal the codes the index stores for the same photo (reference image
   const client = productSearchClient(server, 'grpc');
   const stored = async (id: string, category: string) => {
     await client.createProduct({ parent: PARENT, productId: id, product: { displayName: id, productCategory: category } });
-    await client.createReferenceImage({ parent: `${PARENT}/products/${id}`, referenceImageId: 'front', referenceImage: { uri: 'gs://catalog/dog.jpg' } });
-    const rec = await server.store.catalog.getReferenceImage({ project: 'codes', location: 'us-west1', product: id, referenceImage: 'front' });
-    return rec!.regions.map((r) => ({ box: [r.box.x0, r.box.y0, r.box.x1, r.box.y1], source: r.source, hex: Buffer.from(r.code!).toString('hex') }));
+    await client.createReferenceImage({
+      parent: `${PARENT}/products/${id}`,
+      referenceImageId: 'front',
+      referenceImage: { uri: 'gs://catalog/dog.jpg' },
+    });
+    const rec = await server.store.catalog.getReferenceImage({
+      project: 'codes',
+      location: 'us-west1',
+      product: id,
+      referenceImage: 'front',
+    });
+    return rec!.regions.map((r) => ({
+      box: [r.box.x0, r.box.y0, r.box.x1, r.box.y1],
+      source: r.source,
+      hex: Buffer.from(r.code!).toString('hex'),
+    }));
   };
   const general = await stored('dog-general', 'general-v1');
   const toys = await stored('dog-toys', 'toys-v2');

@@ -24,11 +24,23 @@ class Streamer {
     res.writeHead(200, { 'content-type': type });
     this.sent.set(key, 0);
     let open = true;
-    this.closed.set(key, new Promise((r) => res.on('close', () => { open = false; r(); })));
+    this.closed.set(
+      key,
+      new Promise((r) =>
+        res.on('close', () => {
+          open = false;
+          r();
+        }),
+      ),
+    );
     const chunk = Buffer.alloc(64 * 1024, 0xab);
     while (open && this.sent.get(key)! < total) {
       this.sent.set(key, this.sent.get(key)! + chunk.length);
-      if (!res.write(chunk)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+      if (!res.write(chunk))
+        await new Promise((r) => {
+          res.once('drain', r);
+          res.once('close', r);
+        });
     }
     if (open) res.end();
   }
@@ -38,7 +50,15 @@ class Streamer {
     res.writeHead(200, { 'content-type': 'image/jpeg' });
     this.sent.set(key, 0);
     let open = true;
-    this.closed.set(key, new Promise((r) => res.on('close', () => { open = false; r(); })));
+    this.closed.set(
+      key,
+      new Promise((r) =>
+        res.on('close', () => {
+          open = false;
+          r();
+        }),
+      ),
+    );
     for (let i = 0; open && i < seconds * 5; i++) {
       res.write(Buffer.from([0xff]));
       this.sent.set(key, i + 1);
@@ -91,7 +111,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   test('a server dripping one byte every 200 ms is cut at the 1.5 s deadline (item 3)', async () => {
     const client = imageAnnotatorClient(server, transport);
     const key = `/drip-${transport}`;
-    const [res] = await client.batchAnnotateImages({ requests: [{ image: { source: { imageUri: `${siteUrl}${key}` } }, features: feature }] });
+    const [res] = await client.batchAnnotateImages({
+      requests: [{ image: { source: { imageUri: `${siteUrl}${key}` } }, features: feature }],
+    });
     await client.close();
     expect(res.responses![0].error).toMatchObject({ code: 4, message: expect.stringMatching(/Timed out/) });
     await streamer.closed.get(key);
@@ -102,7 +124,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   test('an imageUri streaming 200 MB without content-length is cut at the cap (item 4)', async () => {
     const client = imageAnnotatorClient(server, transport);
     const key = `/huge-${transport}`;
-    const [res] = await client.batchAnnotateImages({ requests: [{ image: { source: { imageUri: `${siteUrl}${key}` } }, features: feature }] });
+    const [res] = await client.batchAnnotateImages({
+      requests: [{ image: { source: { imageUri: `${siteUrl}${key}` } }, features: feature }],
+    });
     await client.close();
     expect(res.responses![0].error).toMatchObject({ code: 3, message: expect.stringMatching(/limit/) });
     await streamer.closed.get(key);
@@ -113,7 +137,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   test('a 200 MB gs:// object streamed without content-length is cut at the cap (item 4)', async () => {
     const client = imageAnnotatorClient(server, transport);
     const object = `big-${transport}.jpg`;
-    const [res] = await client.batchAnnotateImages({ requests: [{ image: { source: { gcsImageUri: `gs://bucket/${object}` } }, features: feature }] });
+    const [res] = await client.batchAnnotateImages({
+      requests: [{ image: { source: { gcsImageUri: `gs://bucket/${object}` } }, features: feature }],
+    });
     await client.close();
     expect(res.responses![0].error).toMatchObject({ code: 3, message: expect.stringMatching(/limit/) });
     await streamer.closed.get(`gs:${object}`);

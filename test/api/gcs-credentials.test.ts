@@ -40,11 +40,17 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     server.gcs.setToken(TOKEN);
     const ps = productSearchClient(server, transport);
     await ps.createProduct({ parent, productId: `dog-${transport}`, product: { displayName: 'dog', productCategory: 'general-v1' } });
-    const [image] = await ps.createReferenceImage({ parent: `${parent}/products/dog-${transport}`, referenceImageId: 'r1', referenceImage: { uri: 'gs://catalog/dog.jpg' } });
+    const [image] = await ps.createReferenceImage({
+      parent: `${parent}/products/dog-${transport}`,
+      referenceImageId: 'r1',
+      referenceImage: { uri: 'gs://catalog/dog.jpg' },
+    });
     expect(image.name).toBe(`${parent}/products/dog-${transport}/referenceImages/r1`);
     await ps.close();
     const c = imageAnnotatorClient(server, transport);
-    const [res] = await c.batchAnnotateImages({ requests: [{ image: { source: { imageUri: 'gs://catalog/dog.jpg' } }, features: feature }] });
+    const [res] = await c.batchAnnotateImages({
+      requests: [{ image: { source: { imageUri: 'gs://catalog/dog.jpg' } }, features: feature }],
+    });
     await c.close();
     expect(res.responses![0].error).toBeFalsy();
     expect(res.responses![0].localizedObjectAnnotations!.length).toBeGreaterThan(0);
@@ -57,13 +63,18 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     try {
       const ps = productSearchClient(server, transport);
       await ps.createProduct({ parent, productId: `cat-${transport}`, product: { displayName: 'cat', productCategory: 'general-v1' } });
-      const call = ps.createReferenceImage({ parent: `${parent}/products/cat-${transport}`, referenceImage: { uri: 'gs://catalog/dog.jpg' } });
+      const call = ps.createReferenceImage({
+        parent: `${parent}/products/cat-${transport}`,
+        referenceImage: { uri: 'gs://catalog/dog.jpg' },
+      });
       await expectStatus(call, 'PERMISSION_DENIED');
       const err = (await call.catch((e: unknown) => e)) as Error;
       expect(String(err.message)).toContain('Error opening file: gs://catalog/dog.jpg.');
       await ps.close();
       const c = imageAnnotatorClient(server, transport);
-      const [res] = await c.batchAnnotateImages({ requests: [{ image: { source: { gcsImageUri: 'gs://catalog/dog.jpg' } }, features: feature }] });
+      const [res] = await c.batchAnnotateImages({
+        requests: [{ image: { source: { gcsImageUri: 'gs://catalog/dog.jpg' } }, features: feature }],
+      });
       await c.close();
       expect(res.responses![0].error).toMatchObject({ code: 7, message: 'Error opening file: gs://catalog/dog.jpg.' });
       expect(server.gcs.authorizations.at(-1)).toBe(`Bearer ${TOKEN}`);

@@ -32,7 +32,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => images.listen(0, '127.0.0.1', r));
   imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
-  server = await startTestServer({ grpcMaxConcurrentStreams: STREAMS, grpcIdleTimeoutMs: IDLE_MS, urlAllowList: '127.0.0.1', fetchTimeoutMs: 30000 });
+  server = await startTestServer({
+    grpcMaxConcurrentStreams: STREAMS,
+    grpcIdleTimeoutMs: IDLE_MS,
+    urlAllowList: '127.0.0.1',
+    fetchTimeoutMs: 30000,
+  });
 }, 60000);
 afterAll(async () => {
   for (const r of held.splice(0)) r.destroy();
@@ -45,7 +50,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('the stream cap is advertised; calls beyond it on one connection wait, and all are answered', async () => {
   const client = imageAnnotatorClient(server, 'grpc');
   const call = (i: number) =>
-    client.batchAnnotateImages({ requests: [{ image: { source: { imageUri: `${imagesUrl}/dog-${i}.jpg` } }, features: [{ type: 'OBJECT_LOCALIZATION' }] }] });
+    client.batchAnnotateImages({
+      requests: [{ image: { source: { imageUri: `${imagesUrl}/dog-${i}.jpg` } }, features: [{ type: 'OBJECT_LOCALIZATION' }] }],
+    });
   const calls = Array.from({ length: 5 }, (_, i) => call(i));
   await sleep(1500);
   // Five calls on one channel, two streams at a time: two images are being fetched.
@@ -90,7 +97,9 @@ test('a connection without calls is closed after the idle timeout', async () => 
 
 test('a connection with a call in progress is not closed for idleness', async () => {
   const client = imageAnnotatorClient(server, 'grpc');
-  const call = client.batchAnnotateImages({ requests: [{ image: { source: { imageUri: `${imagesUrl}/slow.jpg` } }, features: [{ type: 'OBJECT_LOCALIZATION' }] }] });
+  const call = client.batchAnnotateImages({
+    requests: [{ image: { source: { imageUri: `${imagesUrl}/slow.jpg` } }, features: [{ type: 'OBJECT_LOCALIZATION' }] }],
+  });
   // The call's stream stays open three idle periods before its image arrives.
   await sleep(IDLE_MS * 3);
   expect(held.length).toBe(1);

@@ -13,10 +13,16 @@ afterAll(async () => {
 function rawCall(path: string, body: Buffer): Promise<grpc.ServiceError | null> {
   const client = new grpc.Client(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, body, (err) => {
-      client.close();
-      resolve(err);
-    });
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      (err) => {
+        client.close();
+        resolve(err);
+      },
+    );
   });
 }
 
@@ -25,7 +31,11 @@ test.each([
   ['a length past the end', Buffer.from([0x0a, 0x7f, 0x61])],
   ['an invalid wire type', Buffer.from([0x0f, 0x01])],
 ])('%s is INVALID_ARGUMENT on every method', async (_what, body) => {
-  for (const path of ['/google.cloud.vision.v1.ProductSearch/CreateProductSet', '/google.cloud.vision.v1.ImageAnnotator/BatchAnnotateImages', '/google.longrunning.Operations/GetOperation']) {
+  for (const path of [
+    '/google.cloud.vision.v1.ProductSearch/CreateProductSet',
+    '/google.cloud.vision.v1.ImageAnnotator/BatchAnnotateImages',
+    '/google.longrunning.Operations/GetOperation',
+  ]) {
     const err = await rawCall(path, body);
     expect({ path, code: err?.code }).toEqual({ path, code: grpc.status.INVALID_ARGUMENT });
   }

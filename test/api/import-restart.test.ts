@@ -15,7 +15,10 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     const photos = putDevPhotos(gcs, 'bucket');
     // No polygons (detection runs, so the import takes long enough to be killed in the
     // middle); ids given on most lines, derived from the URI on the last ones.
-    const lines = Array.from({ length: 36 }, (_, i) => `gs://bucket/${photos[i % photos.length]},img-${i},set,p-${i % 9},general-v1,P${i % 9},,`);
+    const lines = Array.from(
+      { length: 36 },
+      (_, i) => `gs://bucket/${photos[i % photos.length]},img-${i},set,p-${i % 9},general-v1,P${i % 9},,`,
+    );
     photos.forEach((f) => lines.push(`gs://bucket/${f},,set,q,general-v1,Q,,`));
     lines.splice(10, 0, 'gs://bucket/absent.jpg,gone,set,p-0,general-v1,,,');
     gcs.put('bucket', 'big.csv', Buffer.from(lines.join('\n')));
@@ -23,7 +26,10 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
 
     const first = await start(env);
     const client = productSearchClient(first, 'grpc');
-    const [operation] = await client.importProductSets({ parent: PARENT, inputConfig: { gcsSource: { csvFileUri: 'gs://bucket/big.csv' } } });
+    const [operation] = await client.importProductSets({
+      parent: PARENT,
+      inputConfig: { gcsSource: { csvFileUri: 'gs://bucket/big.csv' } },
+    });
     await client.close();
     const name = operation.name!;
     const processed = await killAfterProgress(first, name, 1);
@@ -47,7 +53,12 @@ test('an import killed with SIGKILL resumes after restart and ends with every li
     expect(new Set(uris).size).toBe(uris.length);
     const [inSet] = await again.listProductsInProductSet({ name: `${PARENT}/productSets/set`, pageSize: 100 });
     expect(inSet).toHaveLength(10);
-    expect(await progressOf(second, name)).toMatchObject({ state: 'SUCCESSFUL', totalLines: String(lines.length), processedLines: String(lines.length), failedLines: '1' });
+    expect(await progressOf(second, name)).toMatchObject({
+      state: 'SUCCESSFUL',
+      totalLines: String(lines.length),
+      processedLines: String(lines.length),
+      failedLines: '1',
+    });
     await again.close();
     await stopGracefully(second);
   }).finally(() => gcs.close());

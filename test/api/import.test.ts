@@ -16,7 +16,14 @@ import { startJongodb, type Jongodb } from '../support/jongodb';
 import { startTestServer, type TestServer } from '../support/server';
 
 const PARENT = 'projects/imp/locations/us-west1';
-const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const WHOLE = {
+  normalizedVertices: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+};
 let server: TestServer;
 let photos: string[];
 
@@ -59,7 +66,12 @@ function catalogCsv(): { lines: string[]; expected: Map<number, number> } {
 async function transformed(file: string): Promise<Buffer> {
   const { width = 0, height = 0 } = await sharp(path.join(devImagesDir(), file)).metadata();
   return sharp(path.join(devImagesDir(), file))
-    .extract({ left: Math.round(width * 0.1), top: Math.round(height * 0.1), width: Math.round(width * 0.8), height: Math.round(height * 0.8) })
+    .extract({
+      left: Math.round(width * 0.1),
+      top: Math.round(height * 0.1),
+      width: Math.round(width * 0.8),
+      height: Math.round(height * 0.8),
+    })
     .modulate({ brightness: 1.1, saturation: 0.8, hue: 10 })
     .resize({ width: 480 })
     .jpeg({ quality: 50 })
@@ -73,7 +85,9 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
   beforeAll(async () => {
     if (store === 'mongodb') mongo = await startJongodb();
     server = await startTestServer(mongo ? { mongodbUri: mongo.uri } : {});
-    photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+    photos = readdirSync(devImagesDir())
+      .filter((f) => /\.(jpg|png)$/.test(f))
+      .sort();
     for (const f of photos) server.gcs.put('catalog', f, readFileSync(path.join(devImagesDir(), f)));
   }, 60000);
   afterAll(async () => {
@@ -83,12 +97,19 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
 
   test('imports a CSV of real photos over gRPC: one status per line, bad lines alone fail, products searchable', async () => {
     const client = productSearchClient(server, 'grpc');
-    await client.createProduct({ parent: PARENT, productId: 'pre', product: { displayName: 'Pre', productCategory: 'toys-v2', productLabels: [{ key: 'k', value: 'v' }] } });
+    await client.createProduct({
+      parent: PARENT,
+      productId: 'pre',
+      product: { displayName: 'Pre', productCategory: 'toys-v2', productLabels: [{ key: 'k', value: 'v' }] },
+    });
     const { lines, expected } = catalogCsv();
     expect(lines.length).toBeGreaterThanOrEqual(50);
     server.gcs.put('catalog', 'import.csv', csv(lines));
 
-    const [operation] = await client.importProductSets({ parent: PARENT, inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/import.csv' } } });
+    const [operation] = await client.importProductSets({
+      parent: PARENT,
+      inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/import.csv' } },
+    });
     expect(operation.name).toMatch(/^projects\/imp\/locations\/us-west1\/operations\/\w+$/);
     const [response, metadata] = await operation.promise();
     expect(response.statuses).toHaveLength(lines.length);
@@ -109,7 +130,14 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
     const [pre] = await client.getProduct({ name: `${PARENT}/products/pre` });
     expect(pre).toMatchObject({ displayName: 'Pre', productCategory: 'toys-v2', productLabels: [{ key: 'k', value: 'v' }] });
     const [dog] = await client.getProduct({ name: `${PARENT}/products/${pid('darknet_dog.jpg')}` });
-    expect(dog).toMatchObject({ displayName: 'darknet_dog.jpg', productCategory: 'general-v1', productLabels: [{ key: 'color', value: 'blue' }, { key: 'n', value: '0' }] });
+    expect(dog).toMatchObject({
+      displayName: 'darknet_dog.jpg',
+      productCategory: 'general-v1',
+      productLabels: [
+        { key: 'color', value: 'blue' },
+        { key: 'n', value: '0' },
+      ],
+    });
     const [dogImages] = await client.listReferenceImages({ parent: dog.name });
     expect(dogImages.map((r) => r.uri)).toEqual(Array(4).fill('gs://catalog/darknet_dog.jpg'));
     // A line that failed leaves nothing behind.
@@ -122,14 +150,19 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
     for (const f of ['darknet_dog.jpg', 'skimage_coffee.png', 'darknet_giraffe.jpg']) {
       const [res] = await annotator.productSearch!({
         image: { content: await transformed(f) },
-        imageContext: { productSearchParams: { productSet: `${PARENT}/productSets/catalog`, productCategories: ['general-v1'], boundingPoly: WHOLE } },
+        imageContext: {
+          productSearchParams: { productSet: `${PARENT}/productSets/catalog`, productCategories: ['general-v1'], boundingPoly: WHOLE },
+        },
       });
       expect(res.productSearchResults!.results![0].product!.name).toBe(`${PARENT}/products/${pid(f)}`);
     }
     await annotator.close();
 
     // Importing the same CSV again adds no image: every line finds what the first run made.
-    const [again] = await client.importProductSets({ parent: PARENT, inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/import.csv' } } });
+    const [again] = await client.importProductSets({
+      parent: PARENT,
+      inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/import.csv' } },
+    });
     const [second] = await again.promise();
     expect(second.statuses!.map((s) => s.code ?? 0)).toEqual(codes);
     const [dogImagesAfter] = await client.listReferenceImages({ parent: dog.name });
@@ -142,37 +175,62 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
   test('over REST: the operation, its progress, and the checks made before queueing', async () => {
     const client = productSearchClient(server, 'rest');
     const parent = 'projects/imp-rest/locations/eu';
-    server.gcs.put('catalog', 'rest.csv', csv([
-      'gs://catalog/darknet_person.jpg,front,people,person,apparel-v2,Person,"a=b",',
-      'gs://catalog/darknet_person.jpg,front,people,person,apparel-v2,Person,"a=b",', // the same line twice: one image
-      'gs://catalog/skimage_chelsea.png,cat,people,cat,toys-v2,,,"0.0,0.0,1.0,0.0,1.0,1.0,0.0,1.0"',
-    ]));
+    server.gcs.put(
+      'catalog',
+      'rest.csv',
+      csv([
+        'gs://catalog/darknet_person.jpg,front,people,person,apparel-v2,Person,"a=b",',
+        'gs://catalog/darknet_person.jpg,front,people,person,apparel-v2,Person,"a=b",', // the same line twice: one image
+        'gs://catalog/skimage_chelsea.png,cat,people,cat,toys-v2,,,"0.0,0.0,1.0,0.0,1.0,1.0,0.0,1.0"',
+      ]),
+    );
     const [operation] = await client.importProductSets({ parent, inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/rest.csv' } } });
     const [response, metadata] = await operation.promise();
     expect(response.statuses!.map((s) => s.code ?? 0)).toEqual([0, 0, 0]);
-    expect(response.referenceImages!.map((r) => r.name)).toEqual([`${parent}/products/person/referenceImages/front`, `${parent}/products/cat/referenceImages/cat`]);
+    expect(response.referenceImages!.map((r) => r.name)).toEqual([
+      `${parent}/products/person/referenceImages/front`,
+      `${parent}/products/cat/referenceImages/cat`,
+    ]);
     expect([2, 'SUCCESSFUL']).toContain(metadata.state);
     const [cat] = await client.getProduct({ name: `${parent}/products/cat` });
     expect(cat.displayName).toBe(' '); // Google: an empty display name becomes a space
 
     const progress = (await (await fetch(`${server.restUrl}/v1/${operation.name}:progress`)).json()) as Record<string, unknown>;
-    expect(progress).toMatchObject({ name: operation.name, kind: 'import-product-sets', state: 'SUCCESSFUL', done: true, totalLines: '3', totalKnown: true, processedLines: '3', succeededLines: '3' });
+    expect(progress).toMatchObject({
+      name: operation.name,
+      kind: 'import-product-sets',
+      state: 'SUCCESSFUL',
+      done: true,
+      totalLines: '3',
+      totalKnown: true,
+      processedLines: '3',
+      succeededLines: '3',
+    });
     expect(progress.failedLines ?? '0').toBe('0'); // proto3 JSON leaves zeros out
     const missing = await fetch(`${server.restUrl}/v1/${parent}/operations/nope:progress`);
     expect(missing.status).toBe(404);
 
-    await expectStatus(client.importProductSets({ parent, inputConfig: { gcsSource: { csvFileUri: 'https://example.com/x.csv' } } }), 'INVALID_ARGUMENT');
+    await expectStatus(
+      client.importProductSets({ parent, inputConfig: { gcsSource: { csvFileUri: 'https://example.com/x.csv' } } }),
+      'INVALID_ARGUMENT',
+    );
     await expectStatus(client.importProductSets({ parent, inputConfig: {} }), 'INVALID_ARGUMENT');
     await client.close();
     // The REST client refuses to build a request for a malformed parent; gRPC sends it.
     const grpcClient = productSearchClient(server, 'grpc');
-    await expectStatus(grpcClient.importProductSets({ parent: 'projects/x', inputConfig: { gcsSource: { csvFileUri: 'gs://b/x.csv' } } }), 'INVALID_ARGUMENT');
+    await expectStatus(
+      grpcClient.importProductSets({ parent: 'projects/x', inputConfig: { gcsSource: { csvFileUri: 'gs://b/x.csv' } } }),
+      'INVALID_ARGUMENT',
+    );
     await grpcClient.close();
   }, 120000);
 
   test('a CSV that cannot be read fails the operation as a whole (NOT_FOUND)', async () => {
     const client = productSearchClient(server, 'grpc');
-    const [operation] = await client.importProductSets({ parent: PARENT, inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/none.csv' } } });
+    const [operation] = await client.importProductSets({
+      parent: PARENT,
+      inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/none.csv' } },
+    });
     await expect(operation.promise()).rejects.toMatchObject({ code: 5 });
     const [op] = await client.operationsClient.getOperation({ name: operation.name! } as never);
     expect(op.error).toMatchObject({ code: 5, message: expect.stringMatching(/gs:\/\/catalog\/none\.csv/) });
@@ -187,12 +245,20 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
     server.gcs.put('catalog', 'slow.csv', csv(lines));
     const [operation] = await client.importProductSets({ parent, inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/slow.csv' } } });
 
-    const def = protoLoader.loadSync('metapixel/v1/jobs.proto', { includeDirs: PROTO_INCLUDE_DIRS, longs: String, enums: String, defaults: true });
+    const def = protoLoader.loadSync('metapixel/v1/jobs.proto', {
+      includeDirs: PROTO_INCLUDE_DIRS,
+      longs: String,
+      enums: String,
+      defaults: true,
+    });
     const Jobs = (grpc.loadPackageDefinition(def).metapixel as grpc.GrpcObject).v1 as grpc.GrpcObject;
     const jobs = new (Jobs.Jobs as grpc.ServiceClientConstructor)(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
     const progress = () =>
       new Promise<{ state: string; processedLines: string; totalLines: string }>((resolve, reject) =>
-        jobs.GetOperationProgress({ name: operation.name }, (err: Error | null, res: { state: string; processedLines: string; totalLines: string }) => (err ? reject(err) : resolve(res))),
+        jobs.GetOperationProgress(
+          { name: operation.name },
+          (err: Error | null, res: { state: string; processedLines: string; totalLines: string }) => (err ? reject(err) : resolve(res)),
+        ),
       );
     for (let p = await progress(); Number(p.processedLines) === 0; p = await progress()) await new Promise((r) => setTimeout(r, 200));
     await client.operationsClient.cancelOperation({ name: operation.name! } as never);

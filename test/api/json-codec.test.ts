@@ -17,8 +17,10 @@ test('snake_case and lowerCamelCase names are both accepted', () => {
   expect(fromJson(T('Product'), { displayName: 'x', productCategory: 'toys-v2' })).toEqual(snake);
 });
 
-test('an unknown field is refused with Google\'s message', () => {
-  expect(() => fromJson(T('Product'), { displayName: 'x', nope: 1 }, 'product')).toThrow(invalid(/^Invalid JSON payload received\. Unknown name "nope" at 'product'\.$/));
+test("an unknown field is refused with Google's message", () => {
+  expect(() => fromJson(T('Product'), { displayName: 'x', nope: 1 }, 'product')).toThrow(
+    invalid(/^Invalid JSON payload received\. Unknown name "nope" at 'product'\.$/),
+  );
   // Inherited object properties are not fields either.
   expect(() => fromJson(T('Product'), JSON.parse('{"__proto__": {}}'))).toThrow(invalid(/Unknown name "__proto__"/));
 });
@@ -38,7 +40,7 @@ test('bytes: standard or URL-safe base64; anything else refused', () => {
   expect(() => fromJson(T('Image'), { content: '!!!' }, 'image')).toThrow(invalid(/^Invalid value at 'image\.content': invalid base64/));
 });
 
-test('integers out of their type\'s range are refused, not wrapped', () => {
+test("integers out of their type's range are refused, not wrapped", () => {
   expect(fromJson(T('Feature'), { maxResults: '5' })).toMatchObject({ maxResults: 5 });
   expect(() => fromJson(T('Feature'), { maxResults: 2 ** 40 })).toThrow(invalid(/TYPE_INT32.*out of range/));
 });

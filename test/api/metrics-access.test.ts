@@ -11,7 +11,10 @@ describe('with API keys configured', () => {
   beforeAll(async () => {
     server = await startTestServer({ apiKeys: 'k1=proj-a;k2=proj-b', metricsKey: 'scrape-secret' });
     const client = productSearchClient(server, 'grpc');
-    await client.createProductSet({ parent: 'projects/proj-b/locations/us-west1', productSetId: 'secret-set-b', productSet: { displayName: 'B' } }, withKey('grpc', 'k2'));
+    await client.createProductSet(
+      { parent: 'projects/proj-b/locations/us-west1', productSetId: 'secret-set-b', productSet: { displayName: 'B' } },
+      withKey('grpc', 'k2'),
+    );
     await client.close();
   });
   afterAll(async () => {
@@ -19,7 +22,12 @@ describe('with API keys configured', () => {
   });
 
   test('a scrape without the metrics key, or with an API key, is UNAUTHENTICATED', async () => {
-    for (const headers of <Record<string, string>[]>[{}, { 'x-goog-api-key': 'k1' }, { authorization: 'Bearer k1' }, { authorization: 'Bearer scrape-secreT' }]) {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { 'x-goog-api-key': 'k1' },
+      { authorization: 'Bearer k1' },
+      { authorization: 'Bearer scrape-secreT' },
+    ]) {
       const res = await scrape(server, headers);
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { status: string } }).error.status).toBe('UNAUTHENTICATED');
@@ -27,7 +35,7 @@ describe('with API keys configured', () => {
     expect((await fetch(`${server.restUrl}/metrics?key=k1`)).status).toBe(401);
   });
 
-  test('with the key it is served, without any tenant\'s product set names', async () => {
+  test("with the key it is served, without any tenant's product set names", async () => {
     const res = await scrape(server, { authorization: 'Bearer scrape-secret' });
     expect(res.status).toBe(200);
     const text = await res.text();

@@ -46,7 +46,9 @@ test('call counters, latency histograms, inference timings and queue depth are e
   expect(value(after, 'metapixel_rpc_duration_seconds_count', { method: annotate.method, transport: 'rest' })).toBe(1);
   // The warm-up runs count too; the annotate call adds two runs per detector (plain and mirrored).
   const ssd = { model: 'ssd_mobilenetv2_oidv4' };
-  expect(value(after, 'metapixel_inference_duration_seconds_count', ssd) - value(before, 'metapixel_inference_duration_seconds_count', ssd)).toBe(2);
+  expect(
+    value(after, 'metapixel_inference_duration_seconds_count', ssd) - value(before, 'metapixel_inference_duration_seconds_count', ssd),
+  ).toBe(2);
   expect(after).toMatch(/metapixel_inference_queue_depth\{model="centernet_mobilenetv3_coco",state="waiting"\} 0/);
   expect(after).toMatch(/metapixel_process_resident_memory_bytes \d+/);
   // The set created above is indexed (empty).

@@ -62,7 +62,10 @@ test('a cancelled images:asyncBatchAnnotate drops its queued inference within 1 
   }));
   const before = await load();
   // One batch of 64: before the fix the stop was seen only between batches.
-  const [operation] = await client.asyncBatchAnnotateImages({ requests, outputConfig: { gcsDestination: { uri: 'gs://out/cancel/' }, batchSize: 64 } });
+  const [operation] = await client.asyncBatchAnnotateImages({
+    requests,
+    outputConfig: { gcsDestination: { uri: 'gs://out/cancel/' }, batchSize: 64 },
+  });
   await until(async () => (await load()).runs > before.runs, 'the first model run');
   await client.operationsClient.cancelOperation({ name: operation.name! } as never);
   const cancelled = Date.now();

@@ -22,15 +22,28 @@ test.each(TRANSPORTS)('GetOperation and ListOperations over %s', async (transpor
   const ops = new OperationsService(server.store.operations);
   // Queued under a kind no worker claims during this test (the poll interval is long).
   const running = await ops.enqueue({
-    project, location: 'us-west1', kind: 'test-only', request: {},
+    project,
+    location: 'us-west1',
+    kind: 'test-only',
+    request: {},
     metadata: { '@type': META, state: 'PROCESSING', submitTime: { seconds: '1700000000', nanos: 0 } },
   });
-  const finished = await ops.enqueue({ project, location: 'us-west1', kind: 'test-only', request: {}, metadata: { '@type': META, state: 'SUCCESSFUL' } });
+  const finished = await ops.enqueue({
+    project,
+    location: 'us-west1',
+    kind: 'test-only',
+    request: {},
+    metadata: { '@type': META, state: 'SUCCESSFUL' },
+  });
   await server.store.operations.updateOperation(
     { project, location: 'us-west1', operation: finished.id },
     {
       done: true,
-      response: { '@type': RESPONSE, referenceImages: [{ name: 'projects/x/locations/us-west1/products/p/referenceImages/r', uri: 'gs://b/o.jpg' }], statuses: [{ code: 0 }, { code: 3, message: 'bad line' }] },
+      response: {
+        '@type': RESPONSE,
+        referenceImages: [{ name: 'projects/x/locations/us-west1/products/p/referenceImages/r', uri: 'gs://b/o.jpg' }],
+        statuses: [{ code: 0 }, { code: 3, message: 'bad line' }],
+      },
     },
     new Date(),
   );
@@ -45,16 +58,18 @@ test.each(TRANSPORTS)('GetOperation and ListOperations over %s', async (transpor
 
   const done = await client.checkImportProductSetsProgress(`projects/${project}/locations/us-west1/operations/${finished.id}`);
   expect(done.done).toBe(true);
-  expect(done.result).toMatchObject({ referenceImages: [{ uri: 'gs://b/o.jpg' }], statuses: [{ code: 0 }, { code: 3, message: 'bad line' }] });
+  expect(done.result).toMatchObject({
+    referenceImages: [{ uri: 'gs://b/o.jpg' }],
+    statuses: [{ code: 0 }, { code: 3, message: 'bad line' }],
+  });
 
   // Vision's REST surface (and so the REST client) has only GetOperation; List is gRPC,
   // and Metapixel also serves it at GET /v1/projects/*/locations/*/operations.
   const expected = [name, `projects/${project}/locations/us-west1/operations/${finished.id}`].sort();
   if (transport === 'grpc') {
-    const listed = (await client.operationsClient.listOperations(
-      { name: `projects/${project}/locations/us-west1`, filter: '' } as never,
-      { autoPaginate: false },
-    )) as unknown as [{ name: string }[]];
+    const listed = (await client.operationsClient.listOperations({ name: `projects/${project}/locations/us-west1`, filter: '' } as never, {
+      autoPaginate: false,
+    })) as unknown as [{ name: string }[]];
     expect(listed[0].map((o) => o.name).sort()).toEqual(expected);
   } else {
     const res = await fetch(`${server.restUrl}/v1/projects/${project}/locations/us-west1/operations`);

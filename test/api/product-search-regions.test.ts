@@ -55,7 +55,9 @@ beforeAll(async () => {
   };
   await client.createProductSet({ parent: PARENT, productSetId: 'general', productSet: { displayName: 'General' } });
   await client.createProductSet({ parent: PARENT, productSetId: 'apparel', productSet: { displayName: 'Apparel' } });
-  for (const file of readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort()) {
+  for (const file of readdirSync(devImagesDir())
+    .filter((f) => /\.(jpg|png)$/.test(f))
+    .sort()) {
     await add(GENERAL, idOf('g', file), 'general-v1', file, photo(file));
   }
   // Apparel shop photos: each garment alone, cut from a photo of someone wearing it.
@@ -63,7 +65,13 @@ beforeAll(async () => {
     people[file] = await personBox(file);
     const p = people[file];
     const h = p.y1 - p.y0;
-    await add(APPAREL, idOf('a', file), 'apparel-v2', `garment-${file}.jpg`, await crop(file, { ...p, y0: p.y0 + 0.2 * h, y1: p.y0 + 0.6 * h }));
+    await add(
+      APPAREL,
+      idOf('a', file),
+      'apparel-v2',
+      `garment-${file}.jpg`,
+      await crop(file, { ...p, y0: p.y0 + 0.2 * h, y1: p.y0 + 0.6 * h }),
+    );
   }
   await client.close();
 }, 240000);
@@ -79,7 +87,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const p = people['darknet_person.jpg'];
     // The wider strip beside the person: the horse (or the dog), no person in it.
     const strip = 1 - p.x1 > p.x0 ? { x0: p.x1, y0: 0, x1: 1, y1: 1 } : { x0: 0, y0: 0, x1: p.x0, y1: 1 };
-    const [res] = await client.productSearch!({ image: { content: await crop('darknet_person.jpg', strip) }, imageContext: search(GENERAL, 'general-v1') });
+    const [res] = await client.productSearch!({
+      image: { content: await crop('darknet_person.jpg', strip) },
+      imageContext: search(GENERAL, 'general-v1'),
+    });
     expect(res.productSearchResults!.results![0].product!.displayName).toBe(idOf('g', 'darknet_person.jpg'));
     await client.close();
   });
@@ -88,8 +99,13 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const client = imageAnnotatorClient(server, transport);
     const scene = sharp(SCENE);
     const { width = 0, height = 0 } = await scene.metadata();
-    const product = await sharp(photo('skimage_coffee.png')).resize({ width: Math.round(width * 0.45) }).toBuffer();
-    const composite = await sharp(SCENE).composite([{ input: product, left: Math.round(width * 0.08), top: Math.round(height * 0.3) }]).jpeg({ quality: 85 }).toBuffer();
+    const product = await sharp(photo('skimage_coffee.png'))
+      .resize({ width: Math.round(width * 0.45) })
+      .toBuffer();
+    const composite = await sharp(SCENE)
+      .composite([{ input: product, left: Math.round(width * 0.08), top: Math.round(height * 0.3) }])
+      .jpeg({ quality: 85 })
+      .toBuffer();
     const [res] = await client.productSearch!({ image: { content: composite }, imageContext: search(GENERAL, 'general-v1') });
     const results = res.productSearchResults!.results!;
     expect(results[0].product!.displayName).toBe(idOf('g', 'skimage_coffee.png'));

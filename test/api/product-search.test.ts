@@ -11,7 +11,14 @@ import { startTestServer, type TestServer } from '../support/server';
 
 const PARENT = 'projects/shop/locations/us-west1';
 const SET = `${PARENT}/productSets/catalog`;
-const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const WHOLE = {
+  normalizedVertices: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+};
 let server: TestServer;
 let photos: string[];
 
@@ -20,7 +27,12 @@ async function transformed(file: string): Promise<Buffer> {
   const img = sharp(path.join(devImagesDir(), file));
   const { width, height } = await img.metadata();
   return sharp(path.join(devImagesDir(), file))
-    .extract({ left: Math.round(width * 0.1), top: Math.round(height * 0.1), width: Math.round(width * 0.8), height: Math.round(height * 0.8) })
+    .extract({
+      left: Math.round(width * 0.1),
+      top: Math.round(height * 0.1),
+      width: Math.round(width * 0.8),
+      height: Math.round(height * 0.8),
+    })
     .modulate({ brightness: 1.1, saturation: 0.8, hue: 10 })
     .resize({ width: 480 })
     .jpeg({ quality: 50 })
@@ -29,7 +41,9 @@ async function transformed(file: string): Promise<Buffer> {
 
 beforeAll(async () => {
   server = await startTestServer();
-  photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  photos = readdirSync(devImagesDir())
+    .filter((f) => /\.(jpg|png)$/.test(f))
+    .sort();
   expect(photos.length).toBeGreaterThanOrEqual(10);
   const client = productSearchClient(server, 'grpc');
   await client.createProductSet({ parent: PARENT, productSetId: 'catalog', productSet: { displayName: 'Catalog' } });
@@ -41,7 +55,10 @@ beforeAll(async () => {
       productId: id,
       product: { displayName: file, productCategory: 'general-v1', productLabels: [{ key: 'color', value: i === 0 ? 'blue' : 'red' }] },
     });
-    await client.createReferenceImage({ parent: `${PARENT}/products/${id}`, referenceImage: { uri: `gs://catalog/${file}`, boundingPolys: [WHOLE] } });
+    await client.createReferenceImage({
+      parent: `${PARENT}/products/${id}`,
+      referenceImage: { uri: `gs://catalog/${file}`, boundingPolys: [WHOLE] },
+    });
     await client.addProductToProductSet({ name: SET, product: `${PARENT}/products/${id}` });
   }
   await client.close();
@@ -50,7 +67,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const params = (extra: object = {}) => ({ productSearchParams: { productSet: SET, productCategories: ['general-v1'], boundingPoly: WHOLE, ...extra } });
+const params = (extra: object = {}) => ({
+  productSearchParams: { productSet: SET, productCategories: ['general-v1'], boundingPoly: WHOLE, ...extra },
+});
 
 describe.each(TRANSPORTS)('over %s', (transport) => {
   test('transformed photos find their product first for at least 9 of 10', async () => {
@@ -78,7 +97,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(plain.productSearchResults!.results![0].product!.displayName).toBe(photos[0]);
     const [red] = await client.productSearch!({ image: { content: query }, imageContext: params({ filter: 'color = red' }) });
     expect(red.productSearchResults!.results!.map((r) => r.product!.displayName)).not.toContain(photos[0]);
-    const [blueOrRed] = await client.productSearch!({ image: { content: query }, imageContext: params({ filter: '(color = blue OR color = red)' }) });
+    const [blueOrRed] = await client.productSearch!({
+      image: { content: query },
+      imageContext: params({ filter: '(color = blue OR color = red)' }),
+    });
     expect(blueOrRed.productSearchResults!.results![0].product!.displayName).toBe(photos[0]);
     const [bad] = await client.productSearch!({ image: { content: query }, imageContext: params({ filter: 'color : red' }) });
     expect(bad.error).toMatchObject({ code: 3, message: expect.stringMatching(/filter at position 7/) });

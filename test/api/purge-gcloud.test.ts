@@ -35,7 +35,10 @@ test('gcloud delete-all purges a product set, then the orphans', async () => {
   const finish = async (stdout: string) => {
     const op = JSON.parse(stdout) as { name: string; metadata: Record<string, unknown> };
     // gcloud shows the operation as the server answered it: queued, not yet done.
-    expect(op.metadata).toMatchObject({ '@type': 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata', state: 'PROCESSING' });
+    expect(op.metadata).toMatchObject({
+      '@type': 'type.googleapis.com/google.cloud.vision.v1.BatchOperationMetadata',
+      state: 'PROCESSING',
+    });
     expect(op.name).toMatch(new RegExp(`^${PARENT}/operations/`));
     const [, metadata] = await (await client.checkPurgeProductsProgress(op.name)).promise();
     expect([2, 'SUCCESSFUL']).toContain(metadata.state);
@@ -48,6 +51,8 @@ test('gcloud delete-all purges a product set, then the orphans', async () => {
   expect(await ids()).toEqual(['kept']);
 
   // A set that does not exist: gcloud reports the server's NOT_FOUND and exits non-zero.
-  await expect(gcloud(...PS, 'products', 'delete-all', 'us-west1', '--product-set', 'nope', '--force')).rejects.toThrow(/NOT_FOUND|not found/);
+  await expect(gcloud(...PS, 'products', 'delete-all', 'us-west1', '--product-set', 'nope', '--force')).rejects.toThrow(
+    /NOT_FOUND|not found/,
+  );
   await client.close();
 }, 180000);

@@ -18,8 +18,19 @@ async function seed(dataDir: string): Promise<void> {
   const store = await openStore({ dataDir });
   try {
     const now = new Date();
-    for (const id of ['big', 'keep']) await store.catalog.createProductSet({ ...scope, id, displayName: id, createTime: now, updateTime: now });
-    const product = (id: string) => store.catalog.createProduct({ ...scope, id, displayName: id, description: '', productCategory: 'general-v1', labels: [], createTime: now, updateTime: now });
+    for (const id of ['big', 'keep'])
+      await store.catalog.createProductSet({ ...scope, id, displayName: id, createTime: now, updateTime: now });
+    const product = (id: string) =>
+      store.catalog.createProduct({
+        ...scope,
+        id,
+        displayName: id,
+        description: '',
+        productCategory: 'general-v1',
+        labels: [],
+        createTime: now,
+        updateTime: now,
+      });
     for (let i = 0; i < SIZE; i++) {
       const id = `p${String(i).padStart(4, '0')}`;
       await product(id);

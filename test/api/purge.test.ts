@@ -10,7 +10,14 @@ import { expectStatus, imageAnnotatorClient, productSearchClient, TRANSPORTS, wi
 import { devImagesDir } from '../support/dev-images';
 import { startTestServer, type TestServer } from '../support/server';
 
-const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const WHOLE = {
+  normalizedVertices: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+};
 const PHOTOS = { p1: 'darknet_dog.jpg', p2: 'skimage_coffee.png', p3: 'darknet_giraffe.jpg' } as const;
 let server: TestServer;
 
@@ -40,7 +47,12 @@ async function catalog(client: Client, parent: string): Promise<void> {
       referenceImage: { uri: `gs://catalog/${file}`, boundingPolys: [WHOLE] },
     });
   }
-  for (const [set, product] of [['shoes', 'p1'], ['shoes', 'p2'], ['hats', 'p2'], ['hats', 'p3']]) {
+  for (const [set, product] of [
+    ['shoes', 'p1'],
+    ['shoes', 'p2'],
+    ['hats', 'p2'],
+    ['hats', 'p3'],
+  ]) {
     await client.addProductToProductSet({ name: `${parent}/productSets/${set}`, product: `${parent}/products/${product}` });
   }
 }
@@ -60,7 +72,9 @@ async function found(transport: Transport, parent: string, set: string, photo: s
   const client = imageAnnotatorClient(server, transport);
   const [res] = await client.productSearch!({
     image: { content: readFileSync(path.join(devImagesDir(), photo)) },
-    imageContext: { productSearchParams: { productSet: `${parent}/productSets/${set}`, productCategories: ['general-v1'], boundingPoly: WHOLE } },
+    imageContext: {
+      productSearchParams: { productSet: `${parent}/productSets/${set}`, productCategories: ['general-v1'], boundingPoly: WHOLE },
+    },
   });
   await client.close();
   expect(res.error ?? null).toBeNull();
@@ -138,9 +152,13 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     await expectStatus(client.purgeProducts({ parent, force: true }), 'INVALID_ARGUMENT');
     await expectStatus(client.purgeProducts({ parent, deleteOrphanProducts: false, force: true }), 'INVALID_ARGUMENT');
     await expectStatus(client.purgeProducts({ parent, productSetPurgeConfig: {}, force: true }), 'INVALID_ARGUMENT');
-    await expectStatus(client.purgeProducts({ parent, productSetPurgeConfig: { productSetId: 'x'.repeat(129) }, force: true }), 'INVALID_ARGUMENT');
+    await expectStatus(
+      client.purgeProducts({ parent, productSetPurgeConfig: { productSetId: 'x'.repeat(129) }, force: true }),
+      'INVALID_ARGUMENT',
+    );
     // The REST client itself refuses a parent that does not fit the path template.
-    if (transport === 'grpc') await expectStatus(client.purgeProducts({ parent: 'projects/p', deleteOrphanProducts: true, force: true }), 'INVALID_ARGUMENT');
+    if (transport === 'grpc')
+      await expectStatus(client.purgeProducts({ parent: 'projects/p', deleteOrphanProducts: true, force: true }), 'INVALID_ARGUMENT');
     await expectStatus(client.purgeProducts({ parent, productSetPurgeConfig: { productSetId: 'nope' }, force: true }), 'NOT_FOUND');
     // Another tenant's set is not visible from this project.
     const other = `projects/purge-other-${transport}/locations/us-west1`;

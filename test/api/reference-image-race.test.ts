@@ -34,7 +34,11 @@ test.each(TRANSPORTS)('over %s: the create fails on the missing product, not ALR
   const parent = `projects/race-${transport}/locations/l`;
   const [product] = await client.createProduct({ parent, productId: 'p', product: { displayName: 'x', productCategory: 'apparel-v2' } });
   const arrived = new Promise<void>((r) => (onRequest = r));
-  const creating = client.createReferenceImage({ parent: product.name!, referenceImageId: 'img', referenceImage: { uri: 'gs://bucket/img.jpg' } });
+  const creating = client.createReferenceImage({
+    parent: product.name!,
+    referenceImageId: 'img',
+    referenceImage: { uri: 'gs://bucket/img.jpg' },
+  });
   await arrived;
   await client.deleteProduct({ name: product.name! });
   const { res } = held.pop()!;

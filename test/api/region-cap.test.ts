@@ -47,7 +47,9 @@ describe.each(TRANSPORTS)('over %s, with a cap of one region per image', (transp
     const id = `dog-${transport}`;
     if (transport === 'grpc') await client.createProductSet({ parent: PARENT, productSetId: 's', productSet: { displayName: 'S' } });
     await client.createProduct({ parent: PARENT, productId: id, product: { displayName: id, productCategory: 'general-v1' } });
-    const created = await cost(() => client.createReferenceImage({ parent: `${PARENT}/products/${id}`, referenceImage: { uri: 'gs://catalog/dog.jpg' } }));
+    const created = await cost(() =>
+      client.createReferenceImage({ parent: `${PARENT}/products/${id}`, referenceImage: { uri: 'gs://catalog/dog.jpg' } }),
+    );
     expect(created).toMatchObject({ embedder: 1, detectors: 0 });
     await client.addProductToProductSet({ name: SET, product: `${PARENT}/products/${id}` });
     await client.close();
@@ -57,7 +59,13 @@ describe.each(TRANSPORTS)('over %s, with a cap of one region per image', (transp
     const client = imageAnnotatorClient(server, transport);
     const searched = await cost(() =>
       client.batchAnnotateImages({
-        requests: [{ image: { content: dog }, features: [{ type: 'PRODUCT_SEARCH' }], imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'] } } }],
+        requests: [
+          {
+            image: { content: dog },
+            features: [{ type: 'PRODUCT_SEARCH' }],
+            imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'] } },
+          },
+        ],
       }),
     );
     expect(searched).toMatchObject({ embedder: 1, detectors: 0 });

@@ -67,11 +67,21 @@ describe('cross-site requests (issue #15 item 2)', () => {
   });
 
   test('a text/plain purge (a form or no-cors fetch from any page) is refused and the catalog stays', async () => {
-    const res = await fetch(`${server.restUrl}${parent}/products:purge`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: purgeBody });
+    const res = await fetch(`${server.restUrl}${parent}/products:purge`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: purgeBody,
+    });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringMatching(/application\/json/) } });
+    expect(await res.json()).toEqual({
+      error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringMatching(/application\/json/) },
+    });
     for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const r = await fetch(`${server.restUrl}${parent}/products:purge`, { method: 'POST', headers: { 'content-type': type }, body: purgeBody });
+      const r = await fetch(`${server.restUrl}${parent}/products:purge`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: purgeBody,
+      });
       expect(r.status).toBe(400);
     }
     expect(await count()).toBe(2);
@@ -92,7 +102,13 @@ describe('cross-site requests (issue #15 item 2)', () => {
     const rebound = await new Promise<number>((resolve, reject) => {
       const host = `rebind.attacker.example:${server.restPort}`;
       const req = http.request(
-        { host: '127.0.0.1', port: server.restPort, path: `${parent}/products:purge`, method: 'POST', headers: { host, origin: `http://${host}`, 'content-type': 'application/json' } },
+        {
+          host: '127.0.0.1',
+          port: server.restPort,
+          path: `${parent}/products:purge`,
+          method: 'POST',
+          headers: { host, origin: `http://${host}`, 'content-type': 'application/json' },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -127,7 +143,11 @@ describe('allow-listed origins and hosts', () => {
   test('an allow-listed origin gets CORS answers and is served', async () => {
     const pre = await fetch(`${allowed.restUrl}/v1/projects/c/locations/l/productSets`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-goog-api-key',
+      },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
@@ -147,10 +167,12 @@ describe('allow-listed origins and hosts', () => {
     const http = await import('node:http');
     const get = (host: string) =>
       new Promise<number>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: allowed.restPort, path: '/v1/projects/c/locations/l/productSets', headers: { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        }).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port: allowed.restPort, path: '/v1/projects/c/locations/l/productSets', headers: { host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject);
       });
     expect(await get('attacker.example:8080')).toBe(403);
     expect(await get('metapixel.internal:8080')).toBe(200);
@@ -170,7 +192,13 @@ describe('numbers out of range are refused, never wrapped (issue #15)', () => {
   });
 
   test('maxResults "4294967306" in a body is INVALID_ARGUMENT', async () => {
-    const res = await annotate(JSON.stringify({ requests: [{ image: { source: { imageUri: 'gs://b/o.jpg' } }, features: [{ type: 'OBJECT_LOCALIZATION', maxResults: '4294967306' }] }] }));
+    const res = await annotate(
+      JSON.stringify({
+        requests: [
+          { image: { source: { imageUri: 'gs://b/o.jpg' } }, features: [{ type: 'OBJECT_LOCALIZATION', maxResults: '4294967306' }] },
+        ],
+      }),
+    );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/maxResults.*out of range/);
   });

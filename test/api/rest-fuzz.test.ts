@@ -26,7 +26,10 @@ function concretePath(route: Route, fill: (segmentPattern: string) => string = v
 }
 
 function validName(pattern: string): string {
-  return pattern.split('/').map((s, i, all) => (s === '*' ? (all[i - 1] === 'projects' ? 'fuzz-proj' : 'x1') : s)).join('/');
+  return pattern
+    .split('/')
+    .map((s, i, all) => (s === '*' ? (all[i - 1] === 'projects' ? 'fuzz-proj' : 'x1') : s))
+    .join('/');
 }
 
 interface Case {
@@ -37,12 +40,13 @@ interface Case {
 }
 
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 
 function wrongValue(field: protobuf.Field): unknown {
   if (field.repeated) return 'not-a-list';
   if (field.resolvedType instanceof protobuf.Enum) return 'NOT_A_REAL_ENUM_VALUE';
-  if (field.resolvedType instanceof protobuf.Type) return field.resolvedType.fullName.startsWith('.google.protobuf.') ? 12 : 'not-an-object';
+  if (field.resolvedType instanceof protobuf.Type)
+    return field.resolvedType.fullName.startsWith('.google.protobuf.') ? 12 : 'not-an-object';
   switch (field.type) {
     case 'string':
       return { nested: true };
@@ -58,9 +62,18 @@ function wrongValue(field: protobuf.Field): unknown {
 /** Every field of the request body, one wrong-typed copy each (path-bound ones skipped). */
 function wrongTypeBodies(route: Route): { what: string; body: object }[] {
   const bodyType =
-    route.body === '*' ? route.requestType : (route.requestType.fields[route.body.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())]?.resolvedType as protobuf.Type);
+    route.body === '*'
+      ? route.requestType
+      : (route.requestType.fields[route.body.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())]?.resolvedType as protobuf.Type);
   if (!bodyType) return [];
-  const bound = new Set(route.vars.map((v) => v.split('.').pop()!.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())));
+  const bound = new Set(
+    route.vars.map((v) =>
+      v
+        .split('.')
+        .pop()!
+        .replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+    ),
+  );
   return bodyType.fieldsArray
     .filter((f) => !bound.has(f.name))
     .map((f) => {
@@ -93,18 +106,38 @@ function casesFor(route: Route): Case[] {
   for (const idField of ['productSetId', 'productId', 'referenceImageId']) {
     if (!Object.hasOwn(route.requestType.fields, idField)) continue;
     for (const id of ['a%00b', 'a%0Ab', 'a%7Fb', '.', '..']) {
-      cases.push({ what: `unusable id ${idField}=${id}`, method, path: `${path}?${idField}=${id}`, body: route.body ? '{"displayName":"x","productCategory":"apparel-v2","uri":"gs://b/o.jpg"}' : undefined });
+      cases.push({
+        what: `unusable id ${idField}=${id}`,
+        method,
+        path: `${path}?${idField}=${id}`,
+        body: route.body ? '{"displayName":"x","productCategory":"apparel-v2","uri":"gs://b/o.jpg"}' : undefined,
+      });
     }
   }
   if (route.requestType.fields.pageToken) {
-    for (const q of ['pageToken=garbage', 'pageToken=' + Buffer.from('{"v":1,"l":"x","k":"a"}').toString('base64url'), 'pageSize=-1', 'pageSize=101', 'pageSize=abc', 'pageSize=99999999999']) {
+    for (const q of [
+      'pageToken=garbage',
+      'pageToken=' + Buffer.from('{"v":1,"l":"x","k":"a"}').toString('base64url'),
+      'pageSize=-1',
+      'pageSize=101',
+      'pageSize=abc',
+      'pageSize=99999999999',
+    ]) {
       cases.push({ what: `bad paging ${q}`, method, path: `${path}?${q}` });
     }
   }
   if (route.vars.length) {
     const badSegments = ['%E0%A4%A', 'a%2Fb', '%00', 'a%0Ab', 'a%7Fb', 'a%C2%85b'];
     for (const seg of badSegments) {
-      cases.push({ what: `bad name segment ${seg}`, method, path: concretePath(route, (p) => validName(p).replace(/x1$/, seg).replace(/fuzz-proj$/, seg)) });
+      cases.push({
+        what: `bad name segment ${seg}`,
+        method,
+        path: concretePath(route, (p) =>
+          validName(p)
+            .replace(/x1$/, seg)
+            .replace(/fuzz-proj$/, seg),
+        ),
+      });
     }
     cases.push({ what: 'truncated name', method, path: concretePath(route, (p) => validName(p).split('/').slice(0, -1).join('/') + '/') });
   }

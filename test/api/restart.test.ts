@@ -23,7 +23,14 @@ test('every confirmed write survives kill -9 and a restart', async () => {
       for (let i = 0; !stop; i++) {
         const id = `w${w}-${String(i).padStart(4, '0')}`;
         try {
-          await client.createProduct({ parent, productId: id, product: { displayName: id, productCategory: 'toys-v2', productLabels: [{ key: 'n', value: String(i) }] } }, once);
+          await client.createProduct(
+            {
+              parent,
+              productId: id,
+              product: { displayName: id, productCategory: 'toys-v2', productLabels: [{ key: 'n', value: String(i) }] },
+            },
+            once,
+          );
           await client.addProductToProductSet({ name: `${parent}/productSets/set`, product: `${parent}/products/${id}` }, once);
           confirmed.push(id);
         } catch {

@@ -36,17 +36,26 @@ afterAll(async () => {
 function grpcCall(rpc: string): Promise<void> {
   const client = new grpc.Client(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(`/${rpc}`, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), () => {
-      client.close();
-      resolve();
-    });
+    client.makeUnaryRequest(
+      `/${rpc}`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      () => {
+        client.close();
+        resolve();
+      },
+    );
   });
 }
 
 /** The route's template with every variable filled by a segment its pattern accepts. */
 function restCall(route: Route): Promise<Response> {
   const path = route.template.replace(/\{[^=}]+(?:=([^}]+))?\}/g, (_m, pattern: string | undefined) =>
-    (pattern ?? '*').split('/').map((s) => (s === '*' || s === '**' ? 'x1' : s)).join('/'),
+    (pattern ?? '*')
+      .split('/')
+      .map((s) => (s === '*' || s === '**' ? 'x1' : s))
+      .join('/'),
   );
   const body = route.body ? { body: '{}', headers: { 'content-type': 'application/json' } } : {};
   return fetch(`${server.restUrl}${path}`, { method: route.verb.toUpperCase(), ...body });
@@ -80,7 +89,10 @@ test('every served RPC reaches its handler over gRPC and over REST', async () =>
     const res = await restCall(route);
     // A template this test filled wrongly would be "No API method", not a call.
     const message = res.status === 404 ? ((await res.json()) as { error: { message: string } }).error.message : '';
-    expect({ route: `${route.verb} ${route.template}`, noRoute: message.startsWith('No API method') }).toEqual({ route: `${route.verb} ${route.template}`, noRoute: false });
+    expect({ route: `${route.verb} ${route.template}`, noRoute: message.startsWith('No API method') }).toEqual({
+      route: `${route.verb} ${route.template}`,
+      noRoute: false,
+    });
   }
   const codes = await countedCodes();
   const reached = (rpc: string, transport: string) => [...(codes.get(rpc)?.get(transport) ?? [])].sort();
@@ -94,7 +106,12 @@ test('every served RPC reaches its handler over gRPC and over REST', async () =>
     expect({ rpc, hasRoute }).toEqual({ rpc, hasRoute: true });
     for (const transport of ['grpc', 'rest']) {
       const got = reached(rpc, transport);
-      expect({ rpc, transport, reached: got.length > 0, unimplemented: got.includes('UNIMPLEMENTED') }).toEqual({ rpc, transport, reached: true, unimplemented: false });
+      expect({ rpc, transport, reached: got.length > 0, unimplemented: got.includes('UNIMPLEMENTED') }).toEqual({
+        rpc,
+        transport,
+        reached: true,
+        unimplemented: false,
+      });
     }
   }
 }, 60_000);

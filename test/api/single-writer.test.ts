@@ -27,7 +27,13 @@ afterAll(async () => {
 async function failedStart(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'app', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', METAPIXEL_HOST: '127.0.0.1', METAPIXEL_LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      METAPIXEL_HOST: '127.0.0.1',
+      METAPIXEL_LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -53,7 +59,11 @@ test('a second server on the same data directory exits 1 with one line', async (
 test('a port in use exits 1 with one line and nothing after it', async () => {
   const other = mkdtempSync(path.join(os.tmpdir(), 'metapixel-lock-'));
   try {
-    const { code, out } = await failedStart({ METAPIXEL_DATA_DIR: other, PORT: String(first.restPort), GRPC_PORT: String(await freePort()) });
+    const { code, out } = await failedStart({
+      METAPIXEL_DATA_DIR: other,
+      PORT: String(first.restPort),
+      GRPC_PORT: String(await freePort()),
+    });
     expect(code).toBe(1);
     const lines = lastLines(out);
     expect(lines[lines.length - 1]).toBe(`metapixel failed to start: REST port ${first.restPort} on 127.0.0.1 is already in use (PORT).`);
@@ -61,7 +71,9 @@ test('a port in use exits 1 with one line and nothing after it', async () => {
     expect(out).not.toMatch(/store opened|vision models loaded|search index built/);
     const grpc = await failedStart({ METAPIXEL_DATA_DIR: other, PORT: String(await freePort()), GRPC_PORT: String(first.grpcPort) });
     expect(grpc.code).toBe(1);
-    expect(lastLines(grpc.out).pop()).toBe(`metapixel failed to start: gRPC port ${first.grpcPort} on 127.0.0.1 is already in use (GRPC_PORT).`);
+    expect(lastLines(grpc.out).pop()).toBe(
+      `metapixel failed to start: gRPC port ${first.grpcPort} on 127.0.0.1 is already in use (GRPC_PORT).`,
+    );
   } finally {
     rmSync(other, { recursive: true, force: true });
   }

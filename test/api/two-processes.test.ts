@@ -15,7 +15,14 @@ import { spawnServer, type ServerProcess } from '../support/process';
 
 const PARENT = 'projects/shared/locations/eu';
 const SET = `${PARENT}/productSets/s`;
-const WHOLE = { normalizedVertices: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }] };
+const WHOLE = {
+  normalizedVertices: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+};
 
 let mongo: Awaited<ReturnType<typeof startJongodb>>;
 let gcs: FakeGcs;
@@ -44,7 +51,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 100
 beforeAll(async () => {
   mongo = await startJongodb();
   gcs = await startFakeGcs();
-  for (const f of ['darknet_dog.jpg', 'skimage_coffee.png', 'darknet_horses.jpg']) gcs.put('photos', f, readFileSync(path.join(devImagesDir(), f)));
+  for (const f of ['darknet_dog.jpg', 'skimage_coffee.png', 'darknet_horses.jpg'])
+    gcs.put('photos', f, readFileSync(path.join(devImagesDir(), f)));
   const env = { MONGODB_URI: mongo.uri, STORAGE_EMULATOR_HOST: gcs.host, METAPIXEL_INDEX_POLL_MS: '300' };
   envA = { ...env, METAPIXEL_INDEX_SNAPSHOT_DIR: snapshotsA, METAPIXEL_INDEX_SNAPSHOT_SECONDS: '1' };
   [a, b] = await Promise.all([spawnServer(envA, 60000), spawnServer({ ...env, METAPIXEL_INDEX_SNAPSHOT_DIR: 'off' }, 60000)]);
@@ -63,18 +71,26 @@ test('a product added through one process is found through the other within 2 s'
   await viaA.createProductSet({ parent: PARENT, productSetId: 's', productSet: { displayName: 'S' } });
   const add = async (id: string, file: string) => {
     await viaA.createProduct({ parent: PARENT, productId: id, product: { displayName: id, productCategory: 'general-v1' } });
-    await viaA.createReferenceImage({ parent: `${PARENT}/products/${id}`, referenceImage: { uri: `gs://photos/${file}`, boundingPolys: [WHOLE] } });
+    await viaA.createReferenceImage({
+      parent: `${PARENT}/products/${id}`,
+      referenceImage: { uri: `gs://photos/${file}`, boundingPolys: [WHOLE] },
+    });
     await viaA.addProductToProductSet({ name: SET, product: `${PARENT}/products/${id}` });
   };
   await add('coffee', 'skimage_coffee.png');
   // B has seen the set created (one build of an empty set); from here on, changes only.
-  const rebuildsB = await until('B to build the new set', async () => ((await counter(b, 'metapixel_index_rebuilds_total')) >= 1 ? counter(b, 'metapixel_index_rebuilds_total') : undefined));
+  const rebuildsB = await until('B to build the new set', async () =>
+    (await counter(b, 'metapixel_index_rebuilds_total')) >= 1 ? counter(b, 'metapixel_index_rebuilds_total') : undefined,
+  );
   await add('horses', 'darknet_horses.jpg');
   await add('dog', 'darknet_dog.jpg');
   const added = Date.now();
 
   const viaB = imageAnnotatorClient(b, 'rest');
-  const query = { image: { content: readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg')) }, imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'], boundingPoly: WHOLE } } };
+  const query = {
+    image: { content: readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg')) },
+    imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'], boundingPoly: WHOLE } },
+  };
   let found = '';
   while (Date.now() - added < 5000) {
     const [res] = await viaB.productSearch!(query);
@@ -111,7 +127,10 @@ test('killed with SIGKILL, a process restarts from its snapshot and catches up o
   expect(await counter(a, 'metapixel_index_rebuilds_total')).toBe(0);
   const viaA = imageAnnotatorClient(a, 'grpc');
   const search = async (file: string) => {
-    const query = { image: { content: readFileSync(path.join(devImagesDir(), file)) }, imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'], boundingPoly: WHOLE } } };
+    const query = {
+      image: { content: readFileSync(path.join(devImagesDir(), file)) },
+      imageContext: { productSearchParams: { productSet: SET, productCategories: ['general-v1'], boundingPoly: WHOLE } },
+    };
     const [res] = await viaA.productSearch!(query);
     return (res.productSearchResults?.results ?? []).map((r) => r.product?.displayName);
   };

@@ -27,7 +27,10 @@ describe.each(TRANSPORTS)('over %s', (transport: Transport) => {
   });
 
   test.each(BAD_IDS.map((id) => [JSON.stringify(id), id]))('product id %s is INVALID_ARGUMENT at creation', async (_s, id) => {
-    await expectStatus(client.createProduct({ parent, productId: id, product: { displayName: 'x', productCategory: 'apparel-v2' } }), 'INVALID_ARGUMENT');
+    await expectStatus(
+      client.createProduct({ parent, productId: id, product: { displayName: 'x', productCategory: 'apparel-v2' } }),
+      'INVALID_ARGUMENT',
+    );
     await expectStatus(client.createProductSet({ parent, productSetId: id, productSet: { displayName: 'x' } }), 'INVALID_ARGUMENT');
   });
 
@@ -44,13 +47,19 @@ describe.each(TRANSPORTS)('over %s', (transport: Transport) => {
   test('control characters in display names and labels are INVALID_ARGUMENT', async () => {
     await expectStatus(client.createProductSet({ parent, productSet: { displayName: 'a\u0000b' } }), 'INVALID_ARGUMENT');
     await expectStatus(
-      client.createProduct({ parent, product: { displayName: 'ok', productCategory: 'apparel-v2', productLabels: [{ key: 'k\u0001', value: 'v' }] } }),
+      client.createProduct({
+        parent,
+        product: { displayName: 'ok', productCategory: 'apparel-v2', productLabels: [{ key: 'k\u0001', value: 'v' }] },
+      }),
       'INVALID_ARGUMENT',
     );
   });
 
   test('a description may still hold line breaks and tabs', async () => {
-    const [p] = await client.createProduct({ parent, product: { displayName: 'ok', productCategory: 'apparel-v2', description: 'line 1\n\tline 2\r\n' } });
+    const [p] = await client.createProduct({
+      parent,
+      product: { displayName: 'ok', productCategory: 'apparel-v2', description: 'line 1\n\tline 2\r\n' },
+    });
     expect(p.description).toBe('line 1\n\tline 2\r\n');
   });
 

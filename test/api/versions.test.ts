@@ -32,14 +32,22 @@ test('every beta method whose v1 twin is served is bound to it, and only those',
   // v1p3beta1 has no PurgeProducts RPC at all.
   expect(methods.has('google.cloud.vision.v1p3beta1.ProductSearch/PurgeProducts')).toBe(false);
   expect(methods.has('google.cloud.vision.v1p4beta1.ProductSearch/PurgeProducts')).toBe(true);
-  await expect(methods.get('google.cloud.vision.v1p4beta1.ProductSearch/CreateProduct')({ parent: 'projects/p/locations/l' }, ctx)).resolves.toEqual({ name: 'CreateProduct' });
+  await expect(
+    methods.get('google.cloud.vision.v1p4beta1.ProductSearch/CreateProduct')({ parent: 'projects/p/locations/l' }, ctx),
+  ).resolves.toEqual({ name: 'CreateProduct' });
   expect(seen[0][1]).toMatchObject({ parent: 'projects/p/locations/l', productId: '', product: null });
 });
 
 test('a beta annotate request read as v1: v1 defaults added, face recognition (v1p4beta1 only) dropped, bytes kept', () => {
   const content = Buffer.from('jpeg bytes');
   const v1 = toV1(lookupType('google.cloud.vision.v1.BatchAnnotateImagesRequest'), {
-    requests: [{ image: { content }, features: [{ type: 'PRODUCT_SEARCH', maxResults: 3 }], imageContext: { faceRecognitionParams: { celebritySet: ['s'] } } }],
+    requests: [
+      {
+        image: { content },
+        features: [{ type: 'PRODUCT_SEARCH', maxResults: 3 }],
+        imageContext: { faceRecognitionParams: { celebritySet: ['s'] } },
+      },
+    ],
   }) as { parent: string; labels: object; requests: { image: { content: Buffer }; features: unknown[]; imageContext: object }[] };
   expect(v1.parent).toBe('');
   expect(v1.labels).toEqual({});

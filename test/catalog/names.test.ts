@@ -51,7 +51,10 @@ describe('invalid forms', () => {
     ' projects/p/locations/l/products/a', // leading space
   ])('product name %j is refused', (v) => {
     expect(() => names.parseProduct(v)).toThrow(
-      expect.objectContaining({ code: 3, message: expect.stringMatching(/^Invalid name ".*": expected a projects\/\*\/locations\/\*\/products\/\* resource name\.$/s) }),
+      expect.objectContaining({
+        code: 3,
+        message: expect.stringMatching(/^Invalid name ".*": expected a projects\/\*\/locations\/\*\/products\/\* resource name\.$/s),
+      }),
     );
   });
 
@@ -76,7 +79,9 @@ describe('invalid forms', () => {
     }
     expect(() => names.parseOperation('projects/p/locations/l')).toThrow(invalid('expected an operation resource name'));
     expect(() => names.parseOperation('projects/p/locations/l/operations/a/b')).toThrow(invalid('expected an operation resource name'));
-    expect(() => names.parseProjectScope('projects/p/locations/l/products/x', 'parent')).toThrow(invalid('expected projects/* or projects/*/locations/*'));
+    expect(() => names.parseProjectScope('projects/p/locations/l/products/x', 'parent')).toThrow(
+      invalid('expected projects/* or projects/*/locations/*'),
+    );
     expect(() => names.parseProjectScope(undefined, 'parent')).toThrow(invalid('Invalid parent ""'));
   });
 

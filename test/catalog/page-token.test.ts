@@ -51,7 +51,8 @@ test('page sizes: 0 or absent is the default, 1..100 as given, anything else ref
   expect(checkPageSize(0)).toBe(DEFAULT_PAGE_SIZE);
   expect(checkPageSize(1)).toBe(1);
   expect(checkPageSize(MAX_PAGE_SIZE)).toBe(100);
-  for (const n of [-1, 101, 1.5, NaN]) expect(() => checkPageSize(n)).toThrow(expect.objectContaining({ code: 3, message: expect.stringMatching(/^Invalid page_size/) }));
+  for (const n of [-1, 101, 1.5, NaN])
+    expect(() => checkPageSize(n)).toThrow(expect.objectContaining({ code: 3, message: expect.stringMatching(/^Invalid page_size/) }));
 });
 
 test('paginate asks for one more than the page, and hands out a token only when more follow', async () => {
@@ -69,6 +70,11 @@ test('paginate asks for one more than the page, and hands out a token only when 
   expect(last).toEqual({ items: [{ id: 'e' }], nextPageToken: '' });
   const exact = await paginate(LISTING, 5, undefined, fetch);
   expect(exact.nextPageToken).toBe(''); // a full last page has no token to an empty one
-  expect(asked).toEqual([[undefined, 3], ['b', 3], ['d', 3], [undefined, 6]]);
+  expect(asked).toEqual([
+    [undefined, 3],
+    ['b', 3],
+    ['d', 3],
+    [undefined, 6],
+  ]);
   await expect(paginate('other', 2, first.nextPageToken, fetch)).rejects.toEqual(bad);
 });

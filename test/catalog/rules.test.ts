@@ -2,7 +2,8 @@
 import * as rules from '../../src/catalog/rules';
 import { checkRectangle } from '../../src/core/rectangle-rule';
 
-const invalid = (message: string | RegExp) => expect.objectContaining({ code: 3, message: typeof message === 'string' ? message : expect.stringMatching(message) });
+const invalid = (message: string | RegExp) =>
+  expect.objectContaining({ code: 3, message: typeof message === 'string' ? message : expect.stringMatching(message) });
 
 test('resource ids: assigned when absent; at most 128 characters; no "/", control characters, "." or ".."', () => {
   const assigned = new Set(Array.from({ length: 50 }, () => rules.resourceId(undefined, 'product_id')));
@@ -26,8 +27,12 @@ test('text: at most 4096 characters; control characters only as tabs and line br
   expect(rules.optionalText('x'.repeat(4096), 'd')).toHaveLength(4096);
   expect(() => rules.optionalText('x'.repeat(4097), 'd')).toThrow(invalid('d must be at most 4096 characters.'));
   expect(rules.optionalText('a\tb\r\nc', 'product.description', true)).toBe('a\tb\r\nc');
-  expect(() => rules.optionalText('a\nb', 'product.display_name')).toThrow(invalid('product.display_name cannot contain control characters.'));
-  expect(() => rules.optionalText('a\u0007b', 'product.description', true)).toThrow(invalid('product.description cannot contain control characters.'));
+  expect(() => rules.optionalText('a\nb', 'product.display_name')).toThrow(
+    invalid('product.display_name cannot contain control characters.'),
+  );
+  expect(() => rules.optionalText('a\u0007b', 'product.description', true)).toThrow(
+    invalid('product.description cannot contain control characters.'),
+  );
 });
 
 test('categories: the current and legacy ones Google accepts, nothing else', () => {
@@ -43,7 +48,9 @@ test('labels: at most 500, keys and values non-empty, at most 128 UTF-8 bytes, n
   const kv = (key: string, value: string) => ({ key, value });
   expect(rules.labels([kv('color', 'red'), kv('ü'.repeat(64), 'v')])).toEqual([kv('color', 'red'), kv('ü'.repeat(64), 'v')]);
   expect(rules.labels(Array.from({ length: 500 }, (_, i) => kv('k', String(i))))).toHaveLength(500);
-  expect(() => rules.labels(Array.from({ length: 501 }, () => kv('k', 'v')))).toThrow(invalid('A product can have at most 500 product_labels.'));
+  expect(() => rules.labels(Array.from({ length: 501 }, () => kv('k', 'v')))).toThrow(
+    invalid('A product can have at most 500 product_labels.'),
+  );
   expect(() => rules.labels([kv('k', 'v'), kv('', 'v')])).toThrow(invalid('product_labels[1].key must not be empty.'));
   expect(() => rules.labels([kv('k', '')])).toThrow(invalid('product_labels[0].value must not be empty.'));
   // 65 two-byte characters are 130 bytes though only 65 characters.
@@ -61,11 +68,22 @@ test('reference image URIs: gs://bucket/object only', () => {
 });
 
 test('bounding polys: at most 10; pixel rectangles at least 300 px on the short side and no worse than 1:4', () => {
-  const rect = (w: number, h: number) => ({ vertices: [{ x: 0, y: 0 }, { x: w, y: 0 }, { x: w, y: h }, { x: 0, y: h }] });
+  const rect = (w: number, h: number) => ({
+    vertices: [
+      { x: 0, y: 0 },
+      { x: w, y: 0 },
+      { x: w, y: h },
+      { x: 0, y: h },
+    ],
+  });
   expect(rules.referencePolys(undefined)).toEqual([]);
   expect(rules.referencePolys([rect(300, 1200)])).toEqual([{ vertices: rect(300, 1200).vertices, normalized: false }]);
-  expect(() => rules.referencePolys([rect(299, 600)])).toThrow(invalid(/^reference_image\.bounding_polys\[0\]: the bounding rectangle's short side is 299 px/));
-  expect(() => rules.referencePolys([rect(300, 1201)])).toThrow(invalid("reference_image.bounding_polys[0]: the bounding rectangle's aspect ratio is worse than 1:4."));
+  expect(() => rules.referencePolys([rect(299, 600)])).toThrow(
+    invalid(/^reference_image\.bounding_polys\[0\]: the bounding rectangle's short side is 299 px/),
+  );
+  expect(() => rules.referencePolys([rect(300, 1201)])).toThrow(
+    invalid("reference_image.bounding_polys[0]: the bounding rectangle's aspect ratio is worse than 1:4."),
+  );
   expect(() => rules.referencePolys(Array.from({ length: 11 }, () => rect(400, 400)))).toThrow(invalid(/has 11 polygons; at most 10/));
   expect(() => rules.referencePolys([{}])).toThrow(invalid('reference_image.bounding_polys[0] has no vertices.'));
   const both = { vertices: rect(400, 400).vertices, normalizedVertices: [{ x: 0, y: 0 }] };
@@ -73,13 +91,47 @@ test('bounding polys: at most 10; pixel rectangles at least 300 px on the short 
 });
 
 test('normalized polys: kept for ingestion (the size rule needs the image), but only within [0, 1]', () => {
-  const norm = [{ x: 0, y: 0 }, { x: 0.01, y: 1 }];
+  const norm = [
+    { x: 0, y: 0 },
+    { x: 0.01, y: 1 },
+  ];
   expect(rules.referencePolys([{ normalizedVertices: norm }])).toEqual([{ vertices: norm, normalized: true }]);
-  expect(() => rules.referencePolys([{ normalizedVertices: [{ x: 0, y: 0 }, { x: 1.01, y: 1 }] }])).toThrow(invalid(/normalized_vertices must lie in \[0, 1\]/));
-  expect(() => rules.referencePolys([{ normalizedVertices: [{ x: -0.1, y: 0 }] }])).toThrow(invalid(/normalized_vertices must lie in \[0, 1\]/));
+  expect(() =>
+    rules.referencePolys([
+      {
+        normalizedVertices: [
+          { x: 0, y: 0 },
+          { x: 1.01, y: 1 },
+        ],
+      },
+    ]),
+  ).toThrow(invalid(/normalized_vertices must lie in \[0, 1\]/));
+  expect(() => rules.referencePolys([{ normalizedVertices: [{ x: -0.1, y: 0 }] }])).toThrow(
+    invalid(/normalized_vertices must lie in \[0, 1\]/),
+  );
   // At ingestion the same rule applies once scaled to the image (here 1000 x 800).
-  expect(() => checkRectangle([{ x: 0, y: 0 }, { x: 0.5, y: 0.3 }], 1000, 'p', 800)).toThrow(invalid(/short side is 240 px/));
-  expect(() => checkRectangle([{ x: 0, y: 0 }, { x: 0.5, y: 0.5 }], 1000, 'p', 800)).not.toThrow();
+  expect(() =>
+    checkRectangle(
+      [
+        { x: 0, y: 0 },
+        { x: 0.5, y: 0.3 },
+      ],
+      1000,
+      'p',
+      800,
+    ),
+  ).toThrow(invalid(/short side is 240 px/));
+  expect(() =>
+    checkRectangle(
+      [
+        { x: 0, y: 0 },
+        { x: 0.5, y: 0.5 },
+      ],
+      1000,
+      'p',
+      800,
+    ),
+  ).not.toThrow();
 });
 
 test('a product joins another set only while in fewer than the maximum', () => {

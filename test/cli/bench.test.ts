@@ -8,20 +8,37 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function metapixel(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, timeout: 60000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+      { cwd: ROOT, timeout: 60000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
 
 test('--help lists every benchmark with its script; an unknown name names the choices; arguments and status pass through', async () => {
-  const [help, unknown, forwarded] = await Promise.all([metapixel(['bench', '--help']), metapixel(['bench', 'speed']), metapixel(['bench', 'index', '--', '--no-such-option'])]);
+  const [help, unknown, forwarded] = await Promise.all([
+    metapixel(['bench', '--help']),
+    metapixel(['bench', 'speed']),
+    metapixel(['bench', 'index', '--', '--no-such-option']),
+  ]);
   expect(help.code).toBe(0);
-  for (const [name, script] of [['annotate', 'bench:annotate'], ['index', 'bench:index'], ['search', 'bench:search'], ['import', 'bench:import'], ['eval', 'eval:search']]) {
+  for (const [name, script] of [
+    ['annotate', 'bench:annotate'],
+    ['index', 'bench:index'],
+    ['search', 'bench:search'],
+    ['import', 'bench:import'],
+    ['eval', 'eval:search'],
+  ]) {
     expect(help.stdout).toMatch(new RegExp(`^  ${name} +npm run ${script} `, 'm'));
   }
   expect(help.stdout).toMatch(/Examples:\n {2}metapixel bench annotate -- --levels 1,8/);

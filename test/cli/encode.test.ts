@@ -14,12 +14,19 @@ import { startTestServer, type TestServer } from '../support/server';
 const ROOT = path.resolve(__dirname, '..', '..');
 const PHOTOS = ['darknet_dog.jpg', 'darknet_person.jpg', 'skimage_coffee.png'];
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function metapixel(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 120000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+      { cwd: ROOT, maxBuffer: 64 << 20, timeout: 120000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -45,8 +52,16 @@ afterAll(async () => {
 test('a folder: one JSON line per image in path order, codes equal images:encode, the corrupt file an error line and exit status 1', async () => {
   const run = await metapixel(['encode', dir]);
   expect(run.code).toBe(1);
-  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  const expectedInputs = [path.join(dir, 'broken.jpg'), path.join(dir, PHOTOS[0]), path.join(dir, PHOTOS[1]), path.join(dir, 'more', PHOTOS[2])];
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const expectedInputs = [
+    path.join(dir, 'broken.jpg'),
+    path.join(dir, PHOTOS[0]),
+    path.join(dir, PHOTOS[1]),
+    path.join(dir, 'more', PHOTOS[2]),
+  ];
   expect(lines.map((l) => l.input)).toEqual(expectedInputs);
   expect(lines[0].error).toMatchObject({ code: 3, message: expect.stringMatching(/Bad image data/) });
   expect(lines[0].items).toBeUndefined();
@@ -68,9 +83,15 @@ test('a folder: one JSON line per image in path order, codes equal images:encode
 test('only good files with options: exit status 0, every item of the category', async () => {
   const run = await metapixel(['encode', '--category', 'toys-v2', '--no-progress', path.join(dir, PHOTOS[0])]);
   expect(run.code).toBe(0);
-  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(lines).toHaveLength(1);
-  expect(lines[0].items.map((i: { name: string; category: string }) => `${i.name}/${i.category}`).sort()).toEqual(['Bicycle/toys-v2', 'Car/toys-v2']);
+  expect(lines[0].items.map((i: { name: string; category: string }) => `${i.name}/${i.category}`).sort()).toEqual([
+    'Bicycle/toys-v2',
+    'Car/toys-v2',
+  ]);
   expect(run.stderr).toMatch(/1 of 1 images encoded/);
 }, 150000);
 

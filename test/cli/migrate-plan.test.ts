@@ -10,16 +10,32 @@ import { withRetry } from '../../src/cli/migrate-retry';
 
 const P = 'projects/p/locations/l';
 
-function catalog(c: Partial<{ sets: [string, string][]; products: [string, Partial<ProductData>][]; members: [string, string[]][]; images: [string, [string, ImageData][]][] }>): Catalog {
+function catalog(
+  c: Partial<{
+    sets: [string, string][];
+    products: [string, Partial<ProductData>][];
+    members: [string, string[]][];
+    images: [string, [string, ImageData][]][];
+  }>,
+): Catalog {
   return {
     sets: new Map(c.sets ?? []),
-    products: new Map((c.products ?? []).map(([id, p]) => [id, { displayName: id, description: '', productCategory: 'general-v1', labels: [], ...p }])),
+    products: new Map(
+      (c.products ?? []).map(([id, p]) => [id, { displayName: id, description: '', productCategory: 'general-v1', labels: [], ...p }]),
+    ),
     members: new Map((c.members ?? []).map(([s, ids]) => [s, new Set(ids)])),
     images: new Map((c.images ?? []).map(([id, list]) => [id, new Map(list)])),
   };
 }
 
-const rect = (w: number, h: number) => ({ vertices: [{ x: 0, y: 0 }, { x: w, y: 0 }, { x: w, y: h }, { x: 0, y: h }] });
+const rect = (w: number, h: number) => ({
+  vertices: [
+    { x: 0, y: 0 },
+    { x: w, y: 0 },
+    { x: w, y: h },
+    { x: 0, y: h },
+  ],
+});
 
 test('an empty target: everything is created, images and memberships after the resources they need', () => {
   const source = catalog({
@@ -35,14 +51,27 @@ test('an empty target: everything is created, images and memberships after the r
     ['referenceImages', 'create', `${P}/products/a/referenceImages/i`, [`${P}/products/a`]],
     ['memberships', 'create', `${P}/productSets/s <- ${P}/products/a`, [`${P}/productSets/s`, `${P}/products/a`]],
   ]);
-  expect(plan.steps[2].call).toEqual({ rpc: 'createReferenceImage', productId: 'a', imageId: 'i', image: { uri: 'gs://b/a.jpg', boundingPolys: [rect(400, 300)] } });
+  expect(plan.steps[2].call).toEqual({
+    rpc: 'createReferenceImage',
+    productId: 'a',
+    imageId: 'i',
+    image: { uri: 'gs://b/a.jpg', boundingPolys: [rect(400, 300)] },
+  });
   expect(plan.skipped).toEqual({ productSets: 0, products: 0, referenceImages: 0, memberships: 0 });
 });
 
 test('a target equal to the source: all skipped (labels in another order are equal)', () => {
-  const labels = [{ key: 'a', value: '1' }, { key: 'b', value: '2' }];
+  const labels = [
+    { key: 'a', value: '1' },
+    { key: 'b', value: '2' },
+  ];
   const make = (l: typeof labels) =>
-    catalog({ sets: [['s', 'Set']], products: [['a', { labels: l, description: 'd' }]], members: [['s', ['a']]], images: [['a', [['i', { uri: 'gs://b/x', boundingPolys: [] }]]]] });
+    catalog({
+      sets: [['s', 'Set']],
+      products: [['a', { labels: l, description: 'd' }]],
+      members: [['s', ['a']]],
+      images: [['a', [['i', { uri: 'gs://b/x', boundingPolys: [] }]]]],
+    });
   const plan = planMigration(make(labels), make([...labels].reverse()), P, { detectRegions: false });
   expect(plan.steps).toEqual([]);
   expect(plan.skipped).toEqual({ productSets: 1, products: 1, referenceImages: 1, memberships: 1 });
@@ -51,34 +80,81 @@ test('a target equal to the source: all skipped (labels in another order are equ
 test('differences: updated where the API allows, conflicts otherwise', () => {
   const source = catalog({
     sets: [['s', 'New name']],
-    products: [['a', { displayName: 'A2', labels: [{ key: 'c', value: 'red' }] }], ['b', { productCategory: 'toys-v2' }], ['c', { description: 'new' }]],
-    images: [['c', [['i', { uri: 'gs://b/new', boundingPolys: [] }], ['j', { uri: 'gs://b/j', boundingPolys: [rect(300, 300)] }]]]],
+    products: [
+      ['a', { displayName: 'A2', labels: [{ key: 'c', value: 'red' }] }],
+      ['b', { productCategory: 'toys-v2' }],
+      ['c', { description: 'new' }],
+    ],
+    images: [
+      [
+        'c',
+        [
+          ['i', { uri: 'gs://b/new', boundingPolys: [] }],
+          ['j', { uri: 'gs://b/j', boundingPolys: [rect(300, 300)] }],
+        ],
+      ],
+    ],
   });
   const target = catalog({
     sets: [['s', 'Old name']],
-    products: [['a', {}], ['b', { productCategory: 'apparel-v2' }], ['c', {}]],
-    images: [['c', [['i', { uri: 'gs://b/old', boundingPolys: [] }], ['j', { uri: 'gs://b/j', boundingPolys: [rect(300, 400)] }]]]],
+    products: [
+      ['a', {}],
+      ['b', { productCategory: 'apparel-v2' }],
+      ['c', {}],
+    ],
+    images: [
+      [
+        'c',
+        [
+          ['i', { uri: 'gs://b/old', boundingPolys: [] }],
+          ['j', { uri: 'gs://b/j', boundingPolys: [rect(300, 400)] }],
+        ],
+      ],
+    ],
   });
   const plan = planMigration(source, target, P, { detectRegions: false });
   expect(plan.steps.map((s) => [s.op, s.name, s.detail])).toEqual([
     ['update', `${P}/productSets/s`, 'displayName'],
     ['update', `${P}/products/a`, 'display_name, product_labels'],
-    ['conflict', `${P}/products/b`, 'productCategory is apparel-v2 on the target, toys-v2 on the source, and cannot be updated: delete the product on the target, then rerun'],
+    [
+      'conflict',
+      `${P}/products/b`,
+      'productCategory is apparel-v2 on the target, toys-v2 on the source, and cannot be updated: delete the product on the target, then rerun',
+    ],
     ['update', `${P}/products/c`, 'description'],
-    ['conflict', `${P}/products/c/referenceImages/i`, 'uri is gs://b/old on the target, gs://b/new on the source; reference images cannot be updated: delete it on the target, then rerun'],
-    ['conflict', `${P}/products/c/referenceImages/j`, 'boundingPolys differ; reference images cannot be updated: delete it on the target, then rerun'],
+    [
+      'conflict',
+      `${P}/products/c/referenceImages/i`,
+      'uri is gs://b/old on the target, gs://b/new on the source; reference images cannot be updated: delete it on the target, then rerun',
+    ],
+    [
+      'conflict',
+      `${P}/products/c/referenceImages/j`,
+      'boundingPolys differ; reference images cannot be updated: delete it on the target, then rerun',
+    ],
   ]);
   // --detect-regions: polygons are not compared.
   expect(planMigration(source, target, P, { detectRegions: true }).steps.filter((s) => s.name.endsWith('/j'))).toEqual([]);
 });
 
-test('listed polygons a caller could not have given are the source\'s detection: created without polygons, not compared', () => {
+test("listed polygons a caller could not have given are the source's detection: created without polygons, not compared", () => {
   expect(couldBeGiven([])).toBe(true);
   expect(couldBeGiven([rect(300, 1200)])).toBe(true);
   expect(couldBeGiven([rect(768, 576), rect(200, 400)])).toBe(false); // short side 200 px
   expect(couldBeGiven([rect(300, 1300)])).toBe(false); // worse than 1:4
   expect(couldBeGiven(Array.from({ length: 11 }, () => rect(400, 400)))).toBe(false);
-  expect(couldBeGiven([{ normalizedVertices: [{ x: 0, y: 0 }, { x: 0.1, y: 0 }, { x: 0.1, y: 0.1 }, { x: 0, y: 0.1 }] }])).toBe(true);
+  expect(
+    couldBeGiven([
+      {
+        normalizedVertices: [
+          { x: 0, y: 0 },
+          { x: 0.1, y: 0 },
+          { x: 0.1, y: 0.1 },
+          { x: 0, y: 0.1 },
+        ],
+      },
+    ]),
+  ).toBe(true);
 
   const detected = { uri: 'gs://b/d', boundingPolys: [rect(768, 576), rect(120, 90)] };
   const source = catalog({ products: [['a', {}]], images: [['a', [['d', detected]]]] });
@@ -94,7 +170,13 @@ test('retries: UNAVAILABLE and RESOURCE_EXHAUSTED up to the attempts, other code
   const policy = { attempts: 4, firstDelayMs: 1, maxDelayMs: 4 };
   const failing = (code: number) => {
     const attempts: number[] = [];
-    return { attempts, fn: async (attempt: number) => { attempts.push(attempt); throw Object.assign(new Error('x'), { code }); } };
+    return {
+      attempts,
+      fn: async (attempt: number) => {
+        attempts.push(attempt);
+        throw Object.assign(new Error('x'), { code });
+      },
+    };
   };
   for (const code of [14, 8]) {
     const f = failing(code);
@@ -105,6 +187,8 @@ test('retries: UNAVAILABLE and RESOURCE_EXHAUSTED up to the attempts, other code
   await expect(withRetry(notFound.fn, policy)).rejects.toMatchObject({ code: 5 });
   expect(notFound.attempts).toEqual([1]);
   let calls = 0;
-  await expect(withRetry(async () => (++calls < 3 ? Promise.reject(Object.assign(new Error('busy'), { code: 14 })) : 'ok'), policy)).resolves.toBe('ok');
+  await expect(
+    withRetry(async () => (++calls < 3 ? Promise.reject(Object.assign(new Error('busy'), { code: 14 })) : 'ok'), policy),
+  ).resolves.toBe('ok');
   expect(calls).toBe(3);
 });

@@ -41,7 +41,14 @@ beforeAll(async () => {
   binary = path.join(dir, 'productsearch');
   await run('go', ['build', '-o', binary, 'productsearch'], {
     cwd: gopath,
-    env: { PATH: process.env.PATH, HOME: dir, GO111MODULE: 'off', GOPATH: `${gopath}:${GOCODE}`, GOCACHE: path.join(dir, 'cache'), GOFLAGS: '' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      GO111MODULE: 'off',
+      GOPATH: `${gopath}:${GOCODE}`,
+      GOCACHE: path.join(dir, 'cache'),
+      GOFLAGS: '',
+    },
     timeout: 15 * 60000,
   });
   server = await startTestServer({ apiKeys: 'demo-key=my-project' });
@@ -49,7 +56,13 @@ beforeAll(async () => {
   server.gcs.put('catalog', 'shoe.png', readFileSync(photo));
   const { width, height } = await sharp(photo).metadata();
   query = path.join(dir, 'query.jpg');
-  writeFileSync(query, await sharp(photo).extract({ left: 20, top: 20, width: width - 40, height: height - 40 }).jpeg({ quality: 70 }).toBuffer());
+  writeFileSync(
+    query,
+    await sharp(photo)
+      .extract({ left: 20, top: 20, width: width - 40, height: height - 40 })
+      .jpeg({ quality: 70 })
+      .toBuffer(),
+  );
 }, 16 * 60000);
 afterAll(async () => {
   await server?.stop();
@@ -64,20 +77,28 @@ const env = (key: string) => ({
   QUERY_IMAGE: query,
 });
 
-(available ? test : test.skip)('a wrong API key is UNAUTHENTICATED before anything is created', async () => {
-  const err = await run(binary, [], { env: env('wrong-key'), timeout: 60000 }).catch((e: { code: number; stderr: string }) => e);
-  expect((err as { code: number }).code).toBe(1);
-  expect((err as { stderr: string }).stderr).toMatch(/code = Unauthenticated desc = The API key or bearer token is not valid\./);
-}, 120000);
+(available ? test : test.skip)(
+  'a wrong API key is UNAUTHENTICATED before anything is created',
+  async () => {
+    const err = await run(binary, [], { env: env('wrong-key'), timeout: 60000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((err as { code: number }).code).toBe(1);
+    expect((err as { stderr: string }).stderr).toMatch(/code = Unauthenticated desc = The API key or bearer token is not valid\./);
+  },
+  120000,
+);
 
-(available ? test : test.skip)('the Go client runs the catalog and search flow over gRPC', async () => {
-  const { stdout } = await run(binary, [], { env: env('demo-key'), timeout: 120000 });
-  const P = 'projects/my-project/locations/us-west1';
-  expect(stdout.trim().split('\n')).toEqual([
-    `in set: ${P}/products/shoe-1`,
-    expect.stringMatching(new RegExp(`^found: ${P}/products/shoe-1 \\(score [01]\\.\\d\\d\\)$`)),
-    `deleted: ${P}/products/shoe-1 ${P}/productSets/shoes`,
-  ]);
-  const after = await fetch(`${server.restUrl}/v1/${P}/products?key=demo-key`);
-  expect(await after.json()).toEqual({});
-}, 180000);
+(available ? test : test.skip)(
+  'the Go client runs the catalog and search flow over gRPC',
+  async () => {
+    const { stdout } = await run(binary, [], { env: env('demo-key'), timeout: 120000 });
+    const P = 'projects/my-project/locations/us-west1';
+    expect(stdout.trim().split('\n')).toEqual([
+      `in set: ${P}/products/shoe-1`,
+      expect.stringMatching(new RegExp(`^found: ${P}/products/shoe-1 \\(score [01]\\.\\d\\d\\)$`)),
+      `deleted: ${P}/products/shoe-1 ${P}/productSets/shoes`,
+    ]);
+    const after = await fetch(`${server.restUrl}/v1/${P}/products?key=demo-key`);
+    expect(await after.json()).toEqual({});
+  },
+  180000,
+);

@@ -70,7 +70,13 @@ describe('against a server', () => {
     const shoe = path.join(devImagesDir(), 'skimage_coffee.png');
     server.gcs.put('catalog', 'shoe.jpg', await sharp(shoe).jpeg().toBuffer());
     const { width, height } = await sharp(shoe).metadata();
-    writeFileSync(path.join(dir, 'photo.jpg'), await sharp(shoe).extract({ left: 30, top: 20, width: width - 60, height: height - 40 }).jpeg({ quality: 60 }).toBuffer());
+    writeFileSync(
+      path.join(dir, 'photo.jpg'),
+      await sharp(shoe)
+        .extract({ left: 30, top: 20, width: width - 60, height: height - 40 })
+        .jpeg({ quality: 60 })
+        .toBuffer(),
+    );
   });
   afterAll(async () => {
     await server?.stop();
@@ -96,37 +102,60 @@ describe('against a server', () => {
   if (!hasGcloud) console.warn('SKIPPED: the gcloud tests need the gcloud CLI on PATH');
   const gcloudEnv = () => ({ CLOUDSDK_CONFIG: path.join(dir, 'gcloud'), CLOUDSDK_CORE_DISABLE_PROMPTS: '1' });
 
-  (hasGcloud ? test : test.skip)('the keyed gcloud block creates and lists with a bearer token from a file', async () => {
-    const { stdout } = await bash(blockAfter('run: gcloud').replaceAll('shoes', 'gcloud-shoes'), gcloudEnv());
-    expect(stdout).toMatch(/^gcloud-shoes\s+us-west1\s+Shoes$/m);
-    // Without the token file the same call is refused.
-    const refused = await bash(`gcloud beta ml vision product-search product-sets list --location us-west1 --project my-project`, {
-      ...gcloudEnv(),
-      CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/`,
-      CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
-    }).catch((e: { stderr: string }) => e);
-    expect((refused).stderr).toMatch(/Request is missing required authentication credential/);
-  }, 180000);
+  (hasGcloud ? test : test.skip)(
+    'the keyed gcloud block creates and lists with a bearer token from a file',
+    async () => {
+      const { stdout } = await bash(blockAfter('run: gcloud').replaceAll('shoes', 'gcloud-shoes'), gcloudEnv());
+      expect(stdout).toMatch(/^gcloud-shoes\s+us-west1\s+Shoes$/m);
+      // Without the token file the same call is refused.
+      const refused = await bash(`gcloud beta ml vision product-search product-sets list --location us-west1 --project my-project`, {
+        ...gcloudEnv(),
+        CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/`,
+        CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
+      }).catch((e: { stderr: string }) => e);
+      expect(refused.stderr).toMatch(/Request is missing required authentication credential/);
+    },
+    180000,
+  );
 
-  (hasGcloud ? test : test.skip)('gcloud answers a -v2 category with "Invalid choice", as README says', async () => {
-    expect(README).toMatch(/`homegoods-v2`[^.]*"Invalid choice"/);
-    const err = await bash(
-      `gcloud beta ml vision product-search products create p1 --location us-west1 --category homegoods-v2 --project my-project --access-token-file token.txt`,
-      { ...gcloudEnv(), CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/` },
-    ).catch((e: { stderr: string; code: number }) => e);
-    expect((err as { stderr: string }).stderr).toMatch(/Invalid choice: 'homegoods-v2'/);
-  }, 120000);
+  (hasGcloud ? test : test.skip)(
+    'gcloud answers a -v2 category with "Invalid choice", as README says',
+    async () => {
+      expect(README).toMatch(/`homegoods-v2`[^.]*"Invalid choice"/);
+      const err = await bash(
+        `gcloud beta ml vision product-search products create p1 --location us-west1 --category homegoods-v2 --project my-project --access-token-file token.txt`,
+        { ...gcloudEnv(), CLOUDSDK_API_ENDPOINT_OVERRIDES_VISION: `${server.restUrl}/` },
+      ).catch((e: { stderr: string; code: number }) => e);
+      expect((err as { stderr: string }).stderr).toMatch(/Invalid choice: 'homegoods-v2'/);
+    },
+    120000,
+  );
 
   test('the checked rows of "What Google does that Metapixel does not" hold', async () => {
     const table = README.slice(README.indexOf('## What Google does that Metapixel does not'));
     expect(table).toMatch(/\| ✓ that image's `error` is INVALID_ARGUMENT "Feature … is not offered by Metapixel"/);
     const key = { 'x-goog-api-key': 'my-key', 'content-type': 'application/json' };
-    const post = (url: string, body: unknown) => fetch(`${server.restUrl}${url}`, { method: 'POST', headers: key, body: JSON.stringify(body) });
+    const post = (url: string, body: unknown) =>
+      fetch(`${server.restUrl}${url}`, { method: 'POST', headers: key, body: JSON.stringify(body) });
     const content = readFileSync(path.join(dir, 'photo.jpg')).toString('base64');
-    const mixed = (await (await post('/v1/images:annotate', { requests: [{ image: { content }, features: [{ type: 'LABEL_DETECTION' }, { type: 'OBJECT_LOCALIZATION' }] }] })).json()) as Json;
-    expect(mixed.responses[0].error).toMatchObject({ code: 3, message: expect.stringMatching(/^Feature LABEL_DETECTION is not offered by Metapixel/) });
+    const mixed = (await (
+      await post('/v1/images:annotate', {
+        requests: [{ image: { content }, features: [{ type: 'LABEL_DETECTION' }, { type: 'OBJECT_LOCALIZATION' }] }],
+      })
+    ).json()) as Json;
+    expect(mixed.responses[0].error).toMatchObject({
+      code: 3,
+      message: expect.stringMatching(/^Feature LABEL_DETECTION is not offered by Metapixel/),
+    });
     expect(mixed.responses[0].localizedObjectAnnotations.length).toBeGreaterThan(0);
-    const files = await post('/v1/files:annotate', { requests: [{ inputConfig: { gcsSource: { uri: 'gs://catalog/a.pdf' }, mimeType: 'application/pdf' }, features: [{ type: 'OBJECT_LOCALIZATION' }] }] });
+    const files = await post('/v1/files:annotate', {
+      requests: [
+        {
+          inputConfig: { gcsSource: { uri: 'gs://catalog/a.pdf' }, mimeType: 'application/pdf' },
+          features: [{ type: 'OBJECT_LOCALIZATION' }],
+        },
+      ],
+    });
     expect([files.status, ((await files.json()) as Json).error.status]).toEqual([501, 'UNIMPLEMENTED']);
     const asyncFiles = await post('/v1/files:asyncBatchAnnotate', { requests: [] });
     expect(asyncFiles.status).toBe(501);

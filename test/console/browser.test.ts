@@ -32,7 +32,15 @@ async function launch(): Promise<{ profile: string; context: BrowserContext; pag
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 800 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
@@ -72,7 +80,9 @@ maybe('console in Chromium', () => {
       mkdirSync(DOCS, { recursive: true });
       // Palette PNG: the photos in the pages make full-colour ones megabytes.
       const png = await page.screenshot({ fullPage: true });
-      await sharp(png).png({ palette: true, quality: 90, effort: 8 }).toFile(path.join(DOCS, `${name}.png`));
+      await sharp(png)
+        .png({ palette: true, quality: 90, effort: 8 })
+        .toFile(path.join(DOCS, `${name}.png`));
     }
   }
 
@@ -88,10 +98,20 @@ maybe('console in Chromium', () => {
     execFileSync(process.execPath, [path.join(ROOT, 'console', 'build.mjs')], { stdio: 'pipe' });
     // Several lines per image keep the import busy long enough to cancel it.
     server = await startTestServer({ importConcurrency: 1 });
-    for (const f of ['darknet_dog.jpg', 'darknet_horses.jpg', 'darknet_eagle.jpg']) server.gcs.put('staging', f, readFileSync(path.join(devImagesDir(), f)));
-    const bulk = Array.from({ length: 300 }, (_, i) => `gs://staging/darknet_eagle.jpg,bulk-${i},bulk,bulk-${i},general-v1,Bulk ${i},,\n`).join('');
+    for (const f of ['darknet_dog.jpg', 'darknet_horses.jpg', 'darknet_eagle.jpg'])
+      server.gcs.put('staging', f, readFileSync(path.join(devImagesDir(), f)));
+    const bulk = Array.from(
+      { length: 300 },
+      (_, i) => `gs://staging/darknet_eagle.jpg,bulk-${i},bulk,bulk-${i},general-v1,Bulk ${i},,\n`,
+    ).join('');
     server.gcs.put('staging', 'bulk.csv', Buffer.from(`gs://staging/missing.jpg,m,bulk,m,general-v1,Missing,,\n${bulk}`));
-    server.gcs.put('staging', 'bad.csv', Buffer.from('gs://staging/missing.jpg,m1,bad,m1,general-v1,Missing,,\ngs://staging/darknet_dog.jpg,d1,bad,d1,no-such-category,Dog,,\n'));
+    server.gcs.put(
+      'staging',
+      'bad.csv',
+      Buffer.from(
+        'gs://staging/missing.jpg,m1,bad,m1,general-v1,Missing,,\ngs://staging/darknet_dog.jpg,d1,bad,d1,no-such-category,Dog,,\n',
+      ),
+    );
     ({ profile, context, page } = await launch());
   }, 120000);
   afterAll(async () => {
@@ -114,7 +134,9 @@ maybe('console in Chromium', () => {
     // and a bound that still catches a page that never paints.
     const load = os.loadavg()[0];
     const idle = load <= os.cpus().length;
-    console.log(`console: first contentful paint ${cold.toFixed(0)} ms (fresh Chromium), ${warm.toFixed(0)} ms (reload); load average ${load.toFixed(1)} on ${os.cpus().length} cores${idle ? '' : ' (busy: 1 s goal not checked)'}`);
+    console.log(
+      `console: first contentful paint ${cold.toFixed(0)} ms (fresh Chromium), ${warm.toFixed(0)} ms (reload); load average ${load.toFixed(1)} on ${os.cpus().length} cores${idle ? '' : ' (busy: 1 s goal not checked)'}`,
+    );
     expect(warm).toBeLessThanOrEqual(idle ? 1000 : 10000);
     await page.fill('input[name=project]', PROJECT);
     await page.fill('input[name=location]', LOCATION);
@@ -175,8 +197,12 @@ maybe('console in Chromium', () => {
     expect(regions).toBeGreaterThanOrEqual(groups);
     expect(await page.locator('.query-results > .split .frame .box.object').count()).toBeGreaterThanOrEqual(1);
     // The best match anywhere is the dog, above the recommended threshold.
-    const best = await page.$$eval('.match', (els) =>
-      els.map((e) => ({ product: e.getAttribute('data-product'), score: Number(e.getAttribute('data-score')) })).sort((a, b) => b.score - a.score)[0],
+    const best = await page.$$eval(
+      '.match',
+      (els) =>
+        els
+          .map((e) => ({ product: e.getAttribute('data-product'), score: Number(e.getAttribute('data-score')) }))
+          .sort((a, b) => b.score - a.score)[0],
     );
     expect(best.product).toBe('dog');
     expect(best.score).toBeGreaterThanOrEqual(0.5);
@@ -198,7 +224,9 @@ maybe('console in Chromium', () => {
     expect(await compare.locator('figure').count()).toBe(2);
     expect(await compare.locator('figure').nth(0).locator('.box.region').count()).toBe(1);
     expect(await compare.locator('figure').nth(1).locator('.box.reference').count()).toBeGreaterThanOrEqual(1);
-    await expect(page.locator('.compare h2').textContent()).resolves.toMatch(new RegExp(`→ Brown dog: score ${hitScore.replace('.', '\\.')} \\(match\\)`));
+    await expect(page.locator('.compare h2').textContent()).resolves.toMatch(
+      new RegExp(`→ Brown dog: score ${hitScore.replace('.', '\\.')} \\(match\\)`),
+    );
     await shot('query', true);
 
     await page.setViewportSize({ width: 390, height: 844 });
@@ -235,7 +263,9 @@ maybe('console in Chromium', () => {
     await op.locator('button:has-text("Cancel")').click();
     await page.locator('article.op[data-state=CANCELLED]').waitFor({ timeout: 60000 });
     expect(await op.locator('button:has-text("Cancel")').count()).toBe(0);
-    const { json: ops } = await get<{ operations: { done: boolean; metadata: { state: string } }[] }>(`${server.restUrl}/v1/${PARENT}/operations`);
+    const { json: ops } = await get<{ operations: { done: boolean; metadata: { state: string } }[] }>(
+      `${server.restUrl}/v1/${PARENT}/operations`,
+    );
     expect(ops.operations.map((o) => [o.done, o.metadata.state])).toEqual([[true, 'CANCELLED']]);
 
     // A finished import lists its failed lines (all of them failed: the import is FAILED).
@@ -243,14 +273,21 @@ maybe('console in Chromium', () => {
     await page.click('text=Start import');
     await page.locator('article.op[data-state=FAILED]').waitFor({ timeout: 60000 });
     const failures = await page.locator('article.op[data-state=FAILED] .failures li').allTextContents();
-    expect(failures).toEqual([expect.stringMatching(/^Line 0: .*missing\.jpg.*\(code 5\)$/), expect.stringMatching(/^Line 1: .*categor.*\(code 3\)$/)]);
+    expect(failures).toEqual([
+      expect.stringMatching(/^Line 0: .*missing\.jpg.*\(code 5\)$/),
+      expect.stringMatching(/^Line 1: .*categor.*\(code 3\)$/),
+    ]);
     await shot('operations-done');
   }, 120000);
 
   test('health: index size, lag and inference queues from /metrics', async () => {
     await page.click('nav a[href="#health"]');
     await page.locator('.stat').first().waitFor();
-    const value = async (label: string) => page.locator('.stat', { has: page.locator('.label', { hasText: label }) }).locator('.value').textContent();
+    const value = async (label: string) =>
+      page
+        .locator('.stat', { has: page.locator('.label', { hasText: label }) })
+        .locator('.value')
+        .textContent();
     expect(Number((await value('regions indexed'))!.replace(/,/g, ''))).toBeGreaterThan(0);
     expect(await page.locator('tr[data-model]').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('.chip.ok').textContent()).toBe('ready');
@@ -313,12 +350,17 @@ maybe('console in Chromium, with API keys configured', () => {
     await dialog.locator('input[name=apiKey]').fill('shop-key');
     await dialog.locator('button[type=submit]').click();
     await page.getByText('No product sets in this location yet.').waitFor();
-    const stored = await page.evaluate<{ session: string | null; local: string }>("({ session: sessionStorage.getItem('metapixel.apiKey'), local: JSON.stringify(localStorage) })");
+    const stored = await page.evaluate<{ session: string | null; local: string }>(
+      "({ session: sessionStorage.getItem('metapixel.apiKey'), local: JSON.stringify(localStorage) })",
+    );
     expect(stored.session).toBe('shop-key');
     expect(stored.local).not.toContain('shop-key');
     // Another project is refused by the server, and the page says so.
     await page.fill('input[name=project]', 'other');
     await page.click('.scope button[type=submit]');
-    await page.getByText(/PERMISSION_DENIED/).first().waitFor();
+    await page
+      .getByText(/PERMISSION_DENIED/)
+      .first()
+      .waitFor();
   }, 120000);
 });

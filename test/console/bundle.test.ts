@@ -34,12 +34,22 @@ test('no file names another host', () => {
     expect({ name, absolute }).toEqual({ name, absolute: [] });
     // protocol-relative references; in the stylesheet, imports and url()s that are not data:
     expect({ name, found: /(?:src|href|action)\s*=\s*["']?\/\//i.exec(text)?.[0] }).toEqual({ name, found: undefined });
-    if (name.endsWith('.css')) expect({ name, found: /@import|url\(\s*["']?(?!data:)[^)]*\)/i.exec(text)?.[0] }).toEqual({ name, found: undefined });
+    if (name.endsWith('.css'))
+      expect({ name, found: /@import|url\(\s*["']?(?!data:)[^)]*\)/i.exec(text)?.[0] }).toEqual({ name, found: undefined });
   }
   // What the page loads, it loads from its own origin.
   const html = files.get('index.html')!;
   const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-  expect(refs.sort()).toEqual(['#catalog', '#health', '#localize', '#main', '#operations', '#query', '/console/console.css', '/console/console.js']);
+  expect(refs.sort()).toEqual([
+    '#catalog',
+    '#health',
+    '#localize',
+    '#main',
+    '#operations',
+    '#query',
+    '/console/console.css',
+    '/console/console.js',
+  ]);
 });
 
 test('the scan catches what it looks for', () => {

@@ -17,7 +17,10 @@ import { consoleEnabled, consoleRouter } from '../../src/api/rest/console';
  * One request on its own connection (agent: false): fetch's pooled keep-alive sockets would
  * keep the jest worker alive after the servers close.
  */
-function request(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
       let body = '';
@@ -32,7 +35,8 @@ function request(url: string, opts: { method?: string; headers?: Record<string, 
 
 test('METAPIXEL_CONSOLE=auto is on for loopback binds only', () => {
   expect(DEFAULTS.console).toBe('auto');
-  for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost', 'LOCALHOST']) expect(consoleEnabled({ console: 'auto', host })).toBe(true);
+  for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost', 'LOCALHOST'])
+    expect(consoleEnabled({ console: 'auto', host })).toBe(true);
   for (const host of ['0.0.0.0', '::', '10.0.0.5', 'metapixel.example.com']) expect(consoleEnabled({ console: 'auto', host })).toBe(false);
   expect(consoleEnabled({ console: 'on', host: '0.0.0.0' })).toBe(true);
   expect(consoleEnabled({ console: 'off', host: '127.0.0.1' })).toBe(false);
@@ -79,7 +83,13 @@ describe('served', () => {
     const port = new URL(base).port;
     // fetch() will not set Host; a raw request does.
     const post = async (origin: string, host?: string) =>
-      (await request(`${base}/v1/x`, { method: 'POST', headers: { origin, host: host ?? `127.0.0.1:${port}`, 'content-type': 'application/json' }, body: '{}' })).status;
+      (
+        await request(`${base}/v1/x`, {
+          method: 'POST',
+          headers: { origin, host: host ?? `127.0.0.1:${port}`, 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status;
     expect(await post(`http://127.0.0.1:${port}`)).toBe(200);
     expect(await post(`http://localhost:${port}`, `localhost:${port}`)).toBe(200);
     expect(await post(`http://console.example:${port}`, `console.example:${port}`)).toBe(200);

@@ -55,7 +55,8 @@ function envRead(): Map<string, string> {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\])/g)) {
       const name = m[1] ?? m[2];
-      if (!found.has(name)) found.set(name, VALUE_OF_OTHER_ENV[name] ?? `(no Helm value for ${name}, read in ${path.relative(ROOT, file)})`);
+      if (!found.has(name))
+        found.set(name, VALUE_OF_OTHER_ENV[name] ?? `(no Helm value for ${name}, read in ${path.relative(ROOT, file)})`);
     }
   }
   return found;
@@ -106,7 +107,8 @@ describe('static: values.yaml, values.schema.json and README against the server'
       .filter(([name, valuePath]) => !readme.includes(`\`${valuePath}\``) || !readme.includes(`\`${name}\``))
       .map(([name, valuePath]) => `${valuePath} (${name})`);
     expect(undocumented).toEqual([]);
-    for (const key of ['extraEnv', 'extraEnvFrom', 'extraVolumes', 'extraVolumeMounts', 'existingSecret']) expect(readme).toContain(`\`${key}\``);
+    for (const key of ['extraEnv', 'extraEnvFrom', 'extraVolumes', 'extraVolumeMounts', 'existingSecret'])
+      expect(readme).toContain(`\`${key}\``);
   });
 });
 
@@ -120,7 +122,11 @@ test('helm is available when CI=true', () => {
 
 interface Container {
   name: string;
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } };
+  }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   volumeMounts?: { name: string; mountPath: string }[];
   securityContext?: Record<string, unknown>;
@@ -166,7 +172,14 @@ function containerEnv(objects: K8sObject[]): Record<string, string> {
 
 /** A valid value of each setting that differs from its default, made from its schema. */
 function sampleValue(key: keyof Config): unknown {
-  const s = SETTING_SCHEMAS[key] as { type?: string; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number };
+  const s = SETTING_SCHEMAS[key] as {
+    type?: string;
+    enum?: unknown[];
+    minimum?: number;
+    maximum?: number;
+    exclusiveMinimum?: number;
+    exclusiveMaximum?: number;
+  };
   const d = DEFAULTS[key];
   if (key === 'dataDir') return '/srv/metapixel-data';
   if (key === 'indexShard') return '1/3';
@@ -181,7 +194,8 @@ function sampleValue(key: keyof Config): unknown {
 withHelm('every variable the server reads is set from its Helm value', () => {
   const config = Object.fromEntries(CONFIG_KEYS.map((k) => [k, sampleValue(k)]));
   const ajv = new Ajv();
-  for (const k of CONFIG_KEYS) if (!CHART_DIFFERS.has(k)) expect({ k, valid: ajv.validate(SETTING_SCHEMAS[k], config[k]) }).toEqual({ k, valid: true });
+  for (const k of CONFIG_KEYS)
+    if (!CHART_DIFFERS.has(k)) expect({ k, valid: ajv.validate(SETTING_SCHEMAS[k], config[k]) }).toEqual({ k, valid: true });
   const others = {
     service: { httpPort: 18080, grpcPort: 15051 },
     auth: { apiKeys: 'k1=projA;k2=*', bearerTokens: 't1=*', metricsKey: 'm1' },
@@ -199,7 +213,15 @@ withHelm('every variable the server reads is set from its Helm value', () => {
   expect(wrong).toEqual([]);
   // and the server reads them back as given
   const loaded = loadConfig({ ...env, METAPIXEL_CONFIG_FILE: undefined });
-  expect(loaded).toEqual({ ...config, port: 18080, grpcPort: 15051, apiKeys: 'k1=projA;k2=*', bearerTokens: 't1=*', metricsKey: 'm1', mongodbUri: others.mongodb.uri });
+  expect(loaded).toEqual({
+    ...config,
+    port: 18080,
+    grpcPort: 15051,
+    apiKeys: 'k1=projA;k2=*',
+    bearerTokens: 't1=*',
+    metricsKey: 'm1',
+    mongodbUri: others.mongodb.uri,
+  });
 });
 
 withHelm('chart defaults give the server defaults (dataDir: /data)', () => {
@@ -254,26 +276,32 @@ withHelm('extraEnv, extraEnvFrom, extraVolumes, extraVolumeMounts and the pod se
   });
 });
 
-withHelm('Cloud Storage identity: a credentials Secret is mounted and named by METAPIXEL_GCS_KEY_FILE; workload identity annotates the ServiceAccount', () => {
-  const { objects, error } = render({
-    config: { gcsKeyFile: '/elsewhere.json' },
-    gcs: { credentialsSecret: 'metapixel-gcs', credentialsKey: 'sa.json' },
-    serviceAccount: { annotations: { 'iam.gke.io/gcp-service-account': 'metapixel@proj.iam.gserviceaccount.com' } },
-  });
-  expect(error).toBeUndefined();
-  const { spec, container } = pod(objects);
-  expect(spec.volumes).toContainEqual({ name: 'gcs-credentials', secret: { secretName: 'metapixel-gcs', items: [{ key: 'sa.json', path: 'sa.json' }] } });
-  expect(container.volumeMounts).toContainEqual({ name: 'gcs-credentials', mountPath: '/var/run/secrets/metapixel-gcs', readOnly: true });
-  // The explicit variable wins over the ConfigMap's (env over envFrom).
-  expect(container.env).toContainEqual({ name: 'METAPIXEL_GCS_KEY_FILE', value: '/var/run/secrets/metapixel-gcs/sa.json' });
-  expect(containerEnv(objects).METAPIXEL_GCS_KEY_FILE).toBe('/var/run/secrets/metapixel-gcs/sa.json');
-  const sa = objects.find((o) => o.kind === 'ServiceAccount') as { metadata: { annotations?: Record<string, string> } } | undefined;
-  expect(sa?.metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'metapixel@proj.iam.gserviceaccount.com' });
-  // Without them: no volume, no variable, Application Default Credentials.
-  const plain = pod(render({}).objects);
-  expect(plain.spec.volumes?.map((v) => v.name)).not.toContain('gcs-credentials');
-  expect(plain.container.env?.map((e) => e.name)).not.toContain('METAPIXEL_GCS_KEY_FILE');
-});
+withHelm(
+  'Cloud Storage identity: a credentials Secret is mounted and named by METAPIXEL_GCS_KEY_FILE; workload identity annotates the ServiceAccount',
+  () => {
+    const { objects, error } = render({
+      config: { gcsKeyFile: '/elsewhere.json' },
+      gcs: { credentialsSecret: 'metapixel-gcs', credentialsKey: 'sa.json' },
+      serviceAccount: { annotations: { 'iam.gke.io/gcp-service-account': 'metapixel@proj.iam.gserviceaccount.com' } },
+    });
+    expect(error).toBeUndefined();
+    const { spec, container } = pod(objects);
+    expect(spec.volumes).toContainEqual({
+      name: 'gcs-credentials',
+      secret: { secretName: 'metapixel-gcs', items: [{ key: 'sa.json', path: 'sa.json' }] },
+    });
+    expect(container.volumeMounts).toContainEqual({ name: 'gcs-credentials', mountPath: '/var/run/secrets/metapixel-gcs', readOnly: true });
+    // The explicit variable wins over the ConfigMap's (env over envFrom).
+    expect(container.env).toContainEqual({ name: 'METAPIXEL_GCS_KEY_FILE', value: '/var/run/secrets/metapixel-gcs/sa.json' });
+    expect(containerEnv(objects).METAPIXEL_GCS_KEY_FILE).toBe('/var/run/secrets/metapixel-gcs/sa.json');
+    const sa = objects.find((o) => o.kind === 'ServiceAccount') as { metadata: { annotations?: Record<string, string> } } | undefined;
+    expect(sa?.metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'metapixel@proj.iam.gserviceaccount.com' });
+    // Without them: no volume, no variable, Application Default Credentials.
+    const plain = pod(render({}).objects);
+    expect(plain.spec.volumes?.map((v) => v.name)).not.toContain('gcs-credentials');
+    expect(plain.container.env?.map((e) => e.name)).not.toContain('METAPIXEL_GCS_KEY_FILE');
+  },
+);
 
 withHelm('values.schema.json refuses a value of the wrong type for every config.* key, and unknown keys', () => {
   const bad = Object.fromEntries(

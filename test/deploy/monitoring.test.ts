@@ -35,7 +35,20 @@ interface Rule {
 }
 
 const PROMQL_WORDS = new Set([
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'atan2', 'inf', 'nan',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'atan2',
+  'inf',
+  'nan',
 ]);
 
 /**
@@ -109,7 +122,11 @@ test('the dashboard is a Grafana dashboard with Prometheus queries', () => {
   const queries = d.panels.filter((p) => p.type !== 'row');
   expect(queries.length).toBeGreaterThan(5);
   for (const p of queries) {
-    expect({ panel: p.title, targets: (p.targets ?? []).length > 0, gridPos: !!p.gridPos }).toEqual({ panel: p.title, targets: true, gridPos: true });
+    expect({ panel: p.title, targets: (p.targets ?? []).length > 0, gridPos: !!p.gridPos }).toEqual({
+      panel: p.title,
+      targets: true,
+      gridPos: true,
+    });
   }
 });
 
@@ -139,7 +156,11 @@ test("the chart's copies in helm/metapixel/files/ are the deploy/ files", () => 
   const off = renderChart({});
   expect(off.objects.map((o) => o.kind)).not.toEqual(expect.arrayContaining(['PrometheusRule']));
   const { objects, error } = renderChart({
-    monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true, labels: { release: 'prom' } }, grafanaDashboard: { enabled: true } },
+    monitoring: {
+      serviceMonitor: { enabled: true },
+      prometheusRule: { enabled: true, labels: { release: 'prom' } },
+      grafanaDashboard: { enabled: true },
+    },
   });
   expect(error).toBeUndefined();
   const rule = objects.find((o) => o.kind === 'PrometheusRule');

@@ -46,24 +46,43 @@ test('a key file is exchanged at its token_uri for the bearer token the bucket a
   expect(gcs.authorizations.at(-1)).toBe(`Bearer ${TOKEN}`);
   // Writes (async annotate output) through the same credentials, in one request.
   const requests = gcs.requests.length;
-  await new GcsWriter({ storage: s, localDir: '', timeoutMs: 2000 }).write('private', 'out/output-1-to-1.json', Buffer.from('{"responses":[]}'), 'application/json');
+  await new GcsWriter({ storage: s, localDir: '', timeoutMs: 2000 }).write(
+    'private',
+    'out/output-1-to-1.json',
+    Buffer.from('{"responses":[]}'),
+    'application/json',
+  );
   expect(Buffer.from(gcs.get('private', 'out/output-1-to-1.json')!).toString()).toBe('{"responses":[]}');
   expect(gcs.requests.slice(requests)).toEqual([expect.stringMatching(/^\/upload\/storage\/v1\/b\/private\/o\?.*uploadType=multipart/)]);
   // Import CSVs stream through it too.
   const chunks: Buffer[] = [];
-  for await (const c of await new GcsTextSource({ storage: s, localDir: '', timeoutMs: 2000 }).open('gs://private/a/obj.bin', new AbortController().signal)) chunks.push(Buffer.from(c));
+  for await (const c of await new GcsTextSource({ storage: s, localDir: '', timeoutMs: 2000 }).open(
+    'gs://private/a/obj.bin',
+    new AbortController().signal,
+  ))
+    chunks.push(Buffer.from(c));
   expect(Buffer.concat(chunks).toString()).toBe('private bytes');
-  await expect(fetcher(s).fetch('gs://private/missing.jpg')).rejects.toMatchObject({ code: 5, message: 'Cloud Storage object gs://private/missing.jpg not found.' });
+  await expect(fetcher(s).fetch('gs://private/missing.jpg')).rejects.toMatchObject({
+    code: 5,
+    message: 'Cloud Storage object gs://private/missing.jpg not found.',
+  });
 });
 
-test('a token the bucket does not accept is PERMISSION_DENIED with Google\'s wording, on reads, CSVs and writes', async () => {
+test("a token the bucket does not accept is PERMISSION_DENIED with Google's wording, on reads, CSVs and writes", async () => {
   const other = path.join(dir, 'other.json');
   oauth.serviceAccountKey(other, 'other@test-project.iam.gserviceaccount.com', 'ya29.another-token');
   const s = storage(other);
-  await expect(fetcher(s).fetch('gs://private/a/obj.bin')).rejects.toMatchObject({ code: 7, message: 'Error opening file: gs://private/a/obj.bin.' });
+  await expect(fetcher(s).fetch('gs://private/a/obj.bin')).rejects.toMatchObject({
+    code: 7,
+    message: 'Error opening file: gs://private/a/obj.bin.',
+  });
   expect(gcs.authorizations.at(-1)).toBe('Bearer ya29.another-token');
-  await expect(new GcsTextSource({ storage: s, localDir: '', timeoutMs: 2000 }).open('gs://private/a/obj.bin', new AbortController().signal)).rejects.toMatchObject({ code: 7 });
-  await expect(new GcsWriter({ storage: s, localDir: '', timeoutMs: 2000 }).write('private', 'x.json', Buffer.from('{}'), 'application/json')).rejects.toMatchObject({ code: 7 });
+  await expect(
+    new GcsTextSource({ storage: s, localDir: '', timeoutMs: 2000 }).open('gs://private/a/obj.bin', new AbortController().signal),
+  ).rejects.toMatchObject({ code: 7 });
+  await expect(
+    new GcsWriter({ storage: s, localDir: '', timeoutMs: 2000 }).write('private', 'x.json', Buffer.from('{}'), 'application/json'),
+  ).rejects.toMatchObject({ code: 7 });
   expect(gcs.get('private', 'x.json')).toBeUndefined();
 });
 
@@ -71,12 +90,15 @@ test('a key the token endpoint refuses (signature by an unknown key) is PERMISSI
   const forged = path.join(dir, 'forged.json');
   oauth.unknownKey(forged, 'reader@test-project.iam.gserviceaccount.com');
   const before = gcs.requests.length;
-  await expect(fetcher(storage(forged)).fetch('gs://private/a/obj.bin')).rejects.toMatchObject({ code: 7, message: 'Error opening file: gs://private/a/obj.bin.' });
+  await expect(fetcher(storage(forged)).fetch('gs://private/a/obj.bin')).rejects.toMatchObject({
+    code: 7,
+    message: 'Error opening file: gs://private/a/obj.bin.',
+  });
   expect(oauth.refused).toContain('Invalid JWT Signature.');
   expect(gcs.requests.length).toBe(before);
 });
 
-test('no credentials at all: requests go anonymous (public buckets work); the private bucket\'s 401 is PERMISSION_DENIED, a write says what to configure', async () => {
+test("no credentials at all: requests go anonymous (public buckets work); the private bucket's 401 is PERMISSION_DENIED, a write says what to configure", async () => {
   const anonymous = new CloudStorage({ emulatorHost: gcs.host, endpoint: '', keyFile: '', timeoutMs: 2000 });
   await expect(fetcher(anonymous).fetch('gs://private/a/obj.bin')).rejects.toMatchObject({ code: 7 });
   expect(gcs.authorizations.at(-1)).toBe('');
@@ -88,10 +110,16 @@ test('no credentials at all: requests go anonymous (public buckets work); the pr
     process.env.CLOUDSDK_CONFIG = dir;
     process.env.METADATA_SERVER_DETECTION = 'none';
     const adc = new CloudStorage({ emulatorHost: '', endpoint: gcs.host, keyFile: '', timeoutMs: 2000 });
-    await expect(fetcher(adc).fetch('gs://private/a/obj.bin')).rejects.toMatchObject({ code: 7, message: 'Error opening file: gs://private/a/obj.bin.' });
+    await expect(fetcher(adc).fetch('gs://private/a/obj.bin')).rejects.toMatchObject({
+      code: 7,
+      message: 'Error opening file: gs://private/a/obj.bin.',
+    });
     expect(gcs.authorizations.at(-1)).toBe('');
     const writer = new GcsWriter({ storage: adc, localDir: '', timeoutMs: 2000 });
-    await expect(writer.write('private', 'y.json', Buffer.from('{}'), 'application/json')).rejects.toMatchObject({ code: 9, message: expect.stringMatching(/no Cloud Storage credentials.*METAPIXEL_GCS_KEY_FILE/) });
+    await expect(writer.write('private', 'y.json', Buffer.from('{}'), 'application/json')).rejects.toMatchObject({
+      code: 9,
+      message: expect.stringMatching(/no Cloud Storage credentials.*METAPIXEL_GCS_KEY_FILE/),
+    });
   } finally {
     process.env = saved;
   }
@@ -99,7 +127,10 @@ test('no credentials at all: requests go anonymous (public buckets work); the pr
 
 test('the size cap stops a private read at the cap', async () => {
   gcs.put('private', 'big.bin', Buffer.alloc(64 * 1024));
-  await expect(fetcher(storage(goodKey), 1000).fetch('gs://private/big.bin')).rejects.toMatchObject({ code: 3, message: expect.stringMatching(/limit/) });
+  await expect(fetcher(storage(goodKey), 1000).fetch('gs://private/big.bin')).rejects.toMatchObject({
+    code: 3,
+    message: expect.stringMatching(/limit/),
+  });
 });
 
 test('a bad key file fails at start with its path, not at the first request', () => {
@@ -131,7 +162,12 @@ test('the deadline covers the whole read: a dripping body and a token endpoint t
     const key = JSON.parse(readFileSync(goodKey, 'utf8')) as Record<string, string>;
     const hanging = path.join(dir, 'hanging.json');
     writeFileSync(hanging, JSON.stringify({ ...key, token_uri: `${host}/token` }));
-    const viaKey = new GcsImageFetcher({ storage: new CloudStorage({ emulatorHost: '', endpoint: gcs.host, keyFile: hanging, timeoutMs: 1000 }), localDir: '', timeoutMs: 1000, maxBytes: 1000 });
+    const viaKey = new GcsImageFetcher({
+      storage: new CloudStorage({ emulatorHost: '', endpoint: gcs.host, keyFile: hanging, timeoutMs: 1000 }),
+      localDir: '',
+      timeoutMs: 1000,
+      maxBytes: 1000,
+    });
     started = Date.now();
     await expect(viaKey.fetch('gs://private/a/obj.bin')).rejects.toMatchObject({ code: 4 });
     expect(Date.now() - started).toBeLessThan(2000);

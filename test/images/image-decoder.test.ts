@@ -41,7 +41,11 @@ test('embedded colour profiles: sRGB is taken as is, others are converted to sRG
   const profileOf = async (b: Buffer) => (await sharp(b).metadata()).icc;
   const tagged = (profile: string) => solid(16, 16).png().withIccProfile(profile).toBuffer();
   const [srgb, p3, cmyk] = await Promise.all([tagged('srgb'), tagged('p3'), solid(16, 16).jpeg().withIccProfile('cmyk').toBuffer()]);
-  expect([isSrgbProfile(await profileOf(srgb)), isSrgbProfile(await profileOf(p3)), isSrgbProfile(await profileOf(cmyk))]).toEqual([true, false, false]);
+  expect([isSrgbProfile(await profileOf(srgb)), isSrgbProfile(await profileOf(p3)), isSrgbProfile(await profileOf(cmyk))]).toEqual([
+    true,
+    false,
+    false,
+  ]);
   expect(isSrgbProfile(undefined)).toBe(false);
   expect(isSrgbProfile(Buffer.from('not an ICC profile at all, too short to parse'))).toBe(false);
   // The pixels of the P3 file are P3 numbers; decoded, they are sRGB again (200, 30, 30).

@@ -71,7 +71,17 @@ test.each([
   ['a streamed size over the cap', () => open.fetch(`${base}/chunked-big`), 3, /limit/],
   ['too many redirects', () => open.fetch(`${base}/loop`), 3, /redirects/],
   ['a slow server', () => open.fetch(`${base}/slow`), 4, /Timed out/],
-  ['an unsupported scheme', () => new ImageFetcher(open, new GcsImageFetcher({ storage: {} as never /* never reached */, localDir: '', timeoutMs: 1, maxBytes: 1 }), 1).fetchUri('file:///etc/passwd'), 3, /Unsupported/],
+  [
+    'an unsupported scheme',
+    () =>
+      new ImageFetcher(
+        open,
+        new GcsImageFetcher({ storage: {} as never /* never reached */, localDir: '', timeoutMs: 1, maxBytes: 1 }),
+        1,
+      ).fetchUri('file:///etc/passwd'),
+    3,
+    /Unsupported/,
+  ],
 ])('http: %s is refused with the right code, quickly', async (_what, call, code, message) => {
   const started = Date.now();
   await expect(call()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
@@ -94,7 +104,12 @@ test('gs:// from a local bucket directory, without escaping it', async () => {
   try {
     mkdirSync(path.join(dir, 'b', 'x'), { recursive: true });
     writeFileSync(path.join(dir, 'b', 'x', 'i.png'), PNG);
-    const fetcher = new GcsImageFetcher({ storage: {} as never /* unused with localDir */, localDir: dir, timeoutMs: 1000, maxBytes: 1000 });
+    const fetcher = new GcsImageFetcher({
+      storage: {} as never /* unused with localDir */,
+      localDir: dir,
+      timeoutMs: 1000,
+      maxBytes: 1000,
+    });
     expect(Buffer.from(await fetcher.fetch('gs://b/x/i.png'))).toEqual(PNG);
     await expect(fetcher.fetch('gs://b/../../etc/passwd')).rejects.toMatchObject({ code: 3 });
     await expect(fetcher.fetch('gs://b/missing.png')).rejects.toMatchObject({ code: 5 });

@@ -23,8 +23,19 @@ let job: AsyncAnnotateJob;
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-async-'));
   // Fetcher, decoder and detector are never reached: LABEL_DETECTION is answered per image.
-  const annotator = new AnnotateService({} as never, {} as never, {} as never, { maxImagesPerRequest: 16, defaultMaxResults: 10 }, pino({ level: 'silent' }));
-  job = new AsyncAnnotateJob(annotator, new GcsWriter({ storage: {} as never /* unused with localDir */, localDir: dir, timeoutMs: 1000 }), JSON.stringify, { concurrency: 2, retryDelaysMs: [] });
+  const annotator = new AnnotateService(
+    {} as never,
+    {} as never,
+    {} as never,
+    { maxImagesPerRequest: 16, defaultMaxResults: 10 },
+    pino({ level: 'silent' }),
+  );
+  job = new AsyncAnnotateJob(
+    annotator,
+    new GcsWriter({ storage: {} as never /* unused with localDir */, localDir: dir, timeoutMs: 1000 }),
+    JSON.stringify,
+    { concurrency: 2, retryDelaysMs: [] },
+  );
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -36,10 +47,22 @@ function operation(images: number, checkpoint?: unknown): OperationRecord {
     features: [{ type: 'LABEL_DETECTION', maxResults: i }],
   }));
   return {
-    project: 'p', location: null, id: 'op1', kind: 'async-batch-annotate-images', done: false, cancelRequested: false,
+    project: 'p',
+    location: null,
+    id: 'op1',
+    kind: 'async-batch-annotate-images',
+    done: false,
+    cancelRequested: false,
     request: { requests, outputConfig: { gcsDestination: { uri: 'gs://out/run/' }, batchSize: 2 } },
-    metadata: { '@type': 'type.googleapis.com/google.cloud.vision.v1.OperationMetadata', state: 'CREATED', createTime: CREATED, updateTime: CREATED },
-    checkpoint, createTime: new Date(), updateTime: new Date(),
+    metadata: {
+      '@type': 'type.googleapis.com/google.cloud.vision.v1.OperationMetadata',
+      state: 'CREATED',
+      createTime: CREATED,
+      updateTime: CREATED,
+    },
+    checkpoint,
+    createTime: new Date(),
+    updateTime: new Date(),
   };
 }
 
@@ -70,7 +93,9 @@ test('a fresh run writes every batch in order, checkpointing after each file', a
   expect(written()).toEqual(['output-1-to-2.json', 'output-3-to-4.json', 'output-5-to-5.json']);
   expect(checkpoints).toEqual([0, 1, 2, 3]);
   expect(new Set(states)).toEqual(new Set(['RUNNING']));
-  const last = JSON.parse(readFileSync(path.join(dir, 'out', 'run', 'output-5-to-5.json'), 'utf8')) as { responses: { error: { code: number } }[] };
+  const last = JSON.parse(readFileSync(path.join(dir, 'out', 'run', 'output-5-to-5.json'), 'utf8')) as {
+    responses: { error: { code: number } }[];
+  };
   expect(last.responses).toEqual([{ error: { code: 3, message: expect.stringMatching(/LABEL_DETECTION is not offered/) } }]);
 });
 
@@ -90,7 +115,8 @@ test('a cancel stops between batches', async () => {
 test('final metadata: DONE on success and failure, CANCELLED on cancel; createTime kept', () => {
   const now = new Date(1700000123456);
   const op = operation(1);
-  const at = (o: 'SUCCEEDED' | 'FAILED' | 'CANCELLED') => job.finalMetadata(op, o, now) as { state: string; createTime: unknown; updateTime: unknown };
+  const at = (o: 'SUCCEEDED' | 'FAILED' | 'CANCELLED') =>
+    job.finalMetadata(op, o, now) as { state: string; createTime: unknown; updateTime: unknown };
   expect(at('SUCCEEDED')).toMatchObject({ state: 'DONE', createTime: CREATED, updateTime: { seconds: '1700000123', nanos: 456000000 } });
   expect(at('FAILED').state).toBe('DONE');
   expect(at('CANCELLED').state).toBe('CANCELLED');
@@ -99,7 +125,10 @@ test('final metadata: DONE on success and failure, CANCELLED on cancel; createTi
 test('an output prefix that escapes the local bucket directory fails the write', async () => {
   const op = operation(1);
   (op.request as { outputConfig: { gcsDestination: { uri: string } } }).outputConfig.gcsDestination.uri = 'gs://out/../../escape-';
-  await expect(job.run(op, control().ctl)).rejects.toMatchObject({ code: 3, message: expect.stringContaining("'.', '..' or empty path segments") });
+  await expect(job.run(op, control().ctl)).rejects.toMatchObject({
+    code: 3,
+    message: expect.stringContaining("'.', '..' or empty path segments"),
+  });
   expect(existsSync(path.join(dir, '..', 'escape-output-1-to-1.json'))).toBe(false);
 });
 
@@ -116,7 +145,11 @@ describe('the project of the operation', () => {
 
   const call = (apiKey: string, parent?: string) =>
     service.asyncBatchAnnotateImages(
-      { parent, requests: [{ image: { source: { imageUri: 'gs://b/o.jpg' } }, features: [{ type: 'OBJECT_LOCALIZATION' }] }], outputConfig: { gcsDestination: { uri: 'gs://out/x/' } } },
+      {
+        parent,
+        requests: [{ image: { source: { imageUri: 'gs://b/o.jpg' } }, features: [{ type: 'OBJECT_LOCALIZATION' }] }],
+        outputConfig: { gcsDestination: { uri: 'gs://out/x/' } },
+      },
       { principal: auth.authenticate({ apiKey }), requestId: 't' },
     );
 

@@ -40,7 +40,16 @@ const id = (prefix: string, i: number) => `${prefix}${String(i).padStart(2, '0')
 
 async function product(pid: string, sets: string[]): Promise<void> {
   const now = new Date();
-  await store.createProduct({ ...scope, id: pid, displayName: pid, description: '', productCategory: 'general-v1', labels: [], createTime: now, updateTime: now });
+  await store.createProduct({
+    ...scope,
+    id: pid,
+    displayName: pid,
+    description: '',
+    productCategory: 'general-v1',
+    labels: [],
+    createTime: now,
+    updateTime: now,
+  });
   for (const s of sets) await store.addProductToSet({ ...scope, productSet: s }, pid);
 }
 
@@ -60,7 +69,12 @@ async function changes(): Promise<string[]> {
 
 /** A persisted operation and a JobControl that writes progress as the runner does. */
 async function operation(target: PurgeTarget) {
-  const op = await new OperationsService(operations).enqueue({ ...scope, kind: PURGE_PRODUCTS_KIND, request: target, metadata: { state: 'PROCESSING' } });
+  const op = await new OperationsService(operations).enqueue({
+    ...scope,
+    kind: PURGE_PRODUCTS_KIND,
+    request: target,
+    metadata: { state: 'PROCESSING' },
+  });
   const abort = new AbortController();
   const checkpoints: unknown[] = [];
   const ctl: JobControl = {
@@ -103,7 +117,9 @@ test('a crash after a page resumes from the checkpoint without re-listing finish
   const afters: (string | undefined)[] = [];
   const listing = wrap({ listProductsInSet: (s, page) => (afters.push(page.after), store.listProductsInSet(s, page)) });
   const resumed = await reload();
-  await expect(new PurgeProductsJob(listing, feed, undefined, undefined, 10).run(resumed, ctl)).resolves.toEqual({ '@type': 'type.googleapis.com/google.protobuf.Empty' });
+  await expect(new PurgeProductsJob(listing, feed, undefined, undefined, 10).run(resumed, ctl)).resolves.toEqual({
+    '@type': 'type.googleapis.com/google.protobuf.Empty',
+  });
   expect(afters[0]).toBe('p19');
   expect(await remaining()).toEqual([]);
   expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25, progress: { processedLines: 25, failedLines: 0 } });
@@ -125,7 +141,11 @@ test('a crash inside a page: on resume the products it deleted count once, and t
   await expect(new PurgeProductsJob(dying, feed, undefined, undefined, 10).run(op, ctl)).rejects.toThrow('killed mid-page');
   // Page 2 had deleted p10..p12 when it died; its checkpoint still says 10 deleted.
   expect(await remaining()).toEqual(Array.from({ length: 12 }, (_, i) => id('p', i + 13)));
-  expect((await reload()).checkpoint).toMatchObject({ after: 'p09', deleted: 10, pending: Array.from({ length: 10 }, (_, i) => id('p', i + 10)) });
+  expect((await reload()).checkpoint).toMatchObject({
+    after: 'p09',
+    deleted: 10,
+    pending: Array.from({ length: 10 }, (_, i) => id('p', i + 10)),
+  });
   await new PurgeProductsJob(store, feed, undefined, undefined, 10).run(await reload(), ctl);
   expect(await remaining()).toEqual([]);
   expect((await reload()).checkpoint).toEqual({ after: 'p24', deleted: 25, progress: { processedLines: 25, failedLines: 0 } });
@@ -223,11 +243,21 @@ test('through the JobRunner: CancelOperation ends a purge with CANCELLED metadat
   await set('big');
   for (let i = 0; i < 40; i++) await product(id('p', i), ['big']);
   const slow = wrap({ deleteProduct: async (name) => (await new Promise((r) => setTimeout(r, 15)), store.deleteProduct(name)) });
-  const runner = new JobRunner(operations, [new PurgeProductsJob(slow, feed, undefined, undefined, 5)], { concurrency: 1, leaseMs: 500, pollMs: 50 }, pino({ level: 'silent' }));
+  const runner = new JobRunner(
+    operations,
+    [new PurgeProductsJob(slow, feed, undefined, undefined, 5)],
+    { concurrency: 1, leaseMs: 500, pollMs: 50 },
+    pino({ level: 'silent' }),
+  );
   const ops = new OperationsService(operations, { onQueued: () => runner.wake(), onCancelRequested: (n) => runner.cancelLocal(n) });
   runner.start();
   try {
-    const op = await ops.enqueue({ ...scope, kind: PURGE_PRODUCTS_KIND, request: { productSetId: 'big' }, metadata: { '@type': 'x', state: 'PROCESSING' } });
+    const op = await ops.enqueue({
+      ...scope,
+      kind: PURGE_PRODUCTS_KIND,
+      request: { productSetId: 'big' },
+      metadata: { '@type': 'x', state: 'PROCESSING' },
+    });
     const name = `projects/p/locations/l/operations/${op.id}`;
     const until = async (cond: () => Promise<boolean>) => {
       for (let t = 0; !(await cond()); t++) {

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { canonicalCategory, CATEGORY_CLASSES, categoryOfClass, classesForCategory, MAX_REGIONS, objectRoom, selectRegions } from '../../src/regions/regions';
+import {
+  canonicalCategory,
+  CATEGORY_CLASSES,
+  categoryOfClass,
+  classesForCategory,
+  MAX_REGIONS,
+  objectRoom,
+  selectRegions,
+} from '../../src/regions/regions';
 
 const size = { width: 1000, height: 800 };
 const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({ name, score: 0.8, box: { x0, y0, x1, y1 } });
@@ -8,8 +16,24 @@ const det = (name: string, x0: number, y0: number, x1: number, y1: number) => ({
 test('given polygons win over detection and become clamped pixel rectangles', () => {
   const regions = selectRegions(
     [
-      { vertices: [{ x: 10, y: 20 }, { x: 500, y: 20 }, { x: 500, y: 900 }, { x: 10, y: 900 }], normalized: false },
-      { vertices: [{ x: 0.5, y: 0.1 }, { x: 1, y: 0.1 }, { x: 1, y: 0.9 }, { x: 0.5, y: 0.9 }], normalized: true },
+      {
+        vertices: [
+          { x: 10, y: 20 },
+          { x: 500, y: 20 },
+          { x: 500, y: 900 },
+          { x: 10, y: 900 },
+        ],
+        normalized: false,
+      },
+      {
+        vertices: [
+          { x: 0.5, y: 0.1 },
+          { x: 1, y: 0.1 },
+          { x: 1, y: 0.9 },
+          { x: 0.5, y: 0.9 },
+        ],
+        normalized: true,
+      },
     ],
     [det('Footwear', 0, 0, 0.5, 0.5)],
     'apparel-v2',
@@ -21,9 +45,17 @@ test('given polygons win over detection and become clamped pixel rectangles', ()
   ]);
 });
 
-test('normalized polygons are held to Google\'s size rules once the size is known', () => {
-  const tiny = { vertices: [{ x: 0, y: 0 }, { x: 0.1, y: 0.1 }], normalized: true };
-  expect(() => selectRegions([tiny], [], 'toys-v2', size)).toThrow(expect.objectContaining({ code: 3, message: expect.stringMatching(/at least 300 px/) }));
+test("normalized polygons are held to Google's size rules once the size is known", () => {
+  const tiny = {
+    vertices: [
+      { x: 0, y: 0 },
+      { x: 0.1, y: 0.1 },
+    ],
+    normalized: true,
+  };
+  expect(() => selectRegions([tiny], [], 'toys-v2', size)).toThrow(
+    expect.objectContaining({ code: 3, message: expect.stringMatching(/at least 300 px/) }),
+  );
 });
 
 test('without polygons: the whole image first, then the objects that fit the category and, for apparel, the garments of each person', () => {
@@ -56,14 +88,52 @@ test('each category maps to exactly its classes; legacy ones follow their succes
   };
   expect(sorted('apparel-v2')).toEqual(['Backpack', 'Boot', 'Footwear', 'Handbag', 'High heels', 'Suitcase', 'Tie', 'Umbrella']);
   expect(sorted('homegoods-v2')).toEqual([
-    'Bed', 'Bench', 'Book', 'Bowl', 'Chair', 'Clock', 'Coffee cup', 'Computer monitor', 'Couch', 'Desk', 'Fork', 'Houseplant',
-    'Kitchen & dining room table', 'Knife', 'Microwave oven', 'Mug', 'Oven', 'Refrigerator', 'Sink', 'Spoon', 'Table',
-    'Television', 'Toaster', 'Toilet', 'Vase', 'Wine glass',
+    'Bed',
+    'Bench',
+    'Book',
+    'Bowl',
+    'Chair',
+    'Clock',
+    'Coffee cup',
+    'Computer monitor',
+    'Couch',
+    'Desk',
+    'Fork',
+    'Houseplant',
+    'Kitchen & dining room table',
+    'Knife',
+    'Microwave oven',
+    'Mug',
+    'Oven',
+    'Refrigerator',
+    'Sink',
+    'Spoon',
+    'Table',
+    'Television',
+    'Toaster',
+    'Toilet',
+    'Vase',
+    'Wine glass',
   ]);
-  expect(sorted('toys-v2')).toEqual(['Airplane', 'Ball', 'Bicycle', 'Boat', 'Car', 'Flying disc', 'Kite', 'Skateboard', 'Teddy bear', 'Train']);
+  expect(sorted('toys-v2')).toEqual([
+    'Airplane',
+    'Ball',
+    'Bicycle',
+    'Boat',
+    'Car',
+    'Flying disc',
+    'Kite',
+    'Skateboard',
+    'Teddy bear',
+    'Train',
+  ]);
   expect(sorted('packagedgoods-v1')).toEqual(['Book', 'Bottle', 'Box', 'Coffee cup', 'Mug', 'Wine glass']);
   expect(classesForCategory('general-v1')).toBe('any');
-  for (const [legacy, current] of [['apparel', 'apparel-v2'], ['homegoods', 'homegoods-v2'], ['toys', 'toys-v2']]) {
+  for (const [legacy, current] of [
+    ['apparel', 'apparel-v2'],
+    ['homegoods', 'homegoods-v2'],
+    ['toys', 'toys-v2'],
+  ]) {
     expect(classesForCategory(legacy)).toEqual(classesForCategory(current));
     expect(canonicalCategory(legacy)).toBe(current);
   }
@@ -111,6 +181,14 @@ test('a region cap (METAPIXEL_MAX_REGIONS_PER_IMAGE) keeps the whole image and l
   // A large cap never lifts Google's limit of 10.
   expect(objectRoom(1000)).toBe(MAX_REGIONS - 1);
   // Given polygons are capped too.
-  const poly = { vertices: [{ x: 0, y: 0 }, { x: 500, y: 0 }, { x: 500, y: 500 }, { x: 0, y: 500 }], normalized: false };
+  const poly = {
+    vertices: [
+      { x: 0, y: 0 },
+      { x: 500, y: 0 },
+      { x: 500, y: 500 },
+      { x: 0, y: 500 },
+    ],
+    normalized: false,
+  };
   expect(selectRegions([poly, poly, poly], [], 'general-v1', size, 2)).toHaveLength(2);
 });

@@ -76,7 +76,8 @@ describe.each(stores)('%s', (_name, open) => {
     const rng = new SeededRandom(3);
     const centres = Array.from({ length: 4 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.03 * rng.gaussian())));
     const snapshots = mkdtempSync(path.join(os.tmpdir(), 'mpx-ci-snap-'));
-    const make = (snapshotDir?: string) => new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
+    const make = (snapshotDir?: string) =>
+      new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
     const writer = make(snapshots);
     const follower = make();
     await writer.start();
@@ -97,7 +98,14 @@ describe.each(stores)('%s', (_name, open) => {
         const entry = index.get(SCOPE, set);
         if (!entry) return 'absent';
         return queries.map((q) => ({
-          all: entry.index.searchProducts([{ embedding: q, penalty: 0 }, { embedding: q, penalty: 0.04, thumbnails: false }], 6, () => true),
+          all: entry.index.searchProducts(
+            [
+              { embedding: q, penalty: 0 },
+              { embedding: q, penalty: 0.04, thumbnails: false },
+            ],
+            6,
+            () => true,
+          ),
           red: entry.index.searchProducts(q, 6, (labels) => labels.some((l) => l.value === 'red')),
         }));
       });
@@ -123,11 +131,29 @@ describe.each(stores)('%s', (_name, open) => {
           await store.deleteProduct(name);
           await changed(productChanges(product, sets));
         } else {
-          await store.createProduct({ ...SCOPE, id: product, displayName: product, description: '', productCategory: 'general-v1', labels: [{ key: 'color', value: rng.next() < 0.5 ? 'red' : 'blue' }], createTime: now, updateTime: now });
+          await store.createProduct({
+            ...SCOPE,
+            id: product,
+            displayName: product,
+            description: '',
+            productCategory: 'general-v1',
+            labels: [{ key: 'color', value: rng.next() < 0.5 ? 'red' : 'blue' }],
+            createTime: now,
+            updateTime: now,
+          });
         }
       } else if (roll < 0.45) {
         const id = `r${images++}`;
-        await store.createReferenceImage({ ...SCOPE, productId: product, id, uri: 'gs://b/o', boundingPolys: [], createTime: new Date(images), state: 'READY', regions: regions(rng, centres, 1 + Math.floor(rng.next() * 4)) });
+        await store.createReferenceImage({
+          ...SCOPE,
+          productId: product,
+          id,
+          uri: 'gs://b/o',
+          boundingPolys: [],
+          createTime: new Date(images),
+          state: 'READY',
+          regions: regions(rng, centres, 1 + Math.floor(rng.next() * 4)),
+        });
         await changed(productChanges(product, await setsOf(product)));
       } else if (roll < 0.55) {
         const list = await store.listReferenceImages(name, { limit: 10 });
@@ -183,13 +209,15 @@ describe('shards', () => {
     for (const c of counts) expect(c).toBeGreaterThan(850);
   });
 
-  test('each shard\'s index holds exactly its sets, and follows changes of no other', async () => {
+  test("each shard's index holds exactly its sets, and follows changes of no other", async () => {
     const stores = await SqliteStore.open(':memory:');
     const { catalog: store, indexFeed: feed } = stores;
     const now = new Date(0);
     const ids = Array.from({ length: 12 }, (_, i) => `set${i}`);
     for (const id of ids) await store.createProductSet({ ...SCOPE, id, displayName: id, createTime: now, updateTime: now });
-    const shards = [0, 1, 2].map((index) => new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, shard: { index, count: 3 } }));
+    const shards = [0, 1, 2].map(
+      (index) => new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, shard: { index, count: 3 } }),
+    );
     for (const s of shards) await s.start();
     for (const id of ids) {
       const holders = shards.filter((s) => s.get(SCOPE, id));

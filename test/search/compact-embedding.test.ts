@@ -48,7 +48,12 @@ test('the approximate cosine stays close to the exact one and keeps the order of
       sum += Math.abs(a - truth[i]);
     });
     // The nearest other vector by exact cosine is among the approximation's best three.
-    const order = (xs: number[]) => xs.map((x, i) => [x, i] as const).filter(([, i]) => i !== qi).sort((a, b) => b[0] - a[0]).map(([, i]) => i);
+    const order = (xs: number[]) =>
+      xs
+        .map((x, i) => [x, i] as const)
+        .filter(([, i]) => i !== qi)
+        .sort((a, b) => b[0] - a[0])
+        .map(([, i]) => i);
     expect(order(approx).slice(0, 3)).toContain(order(truth)[0]);
   }
   // These vectors are noisier than real embeddings (docs/search.md: mean 0.03, max 0.11 there).
@@ -73,14 +78,20 @@ test("query codes from the projection are the hasher's PCA-sign codes at every s
 
 test('a hash over another basis is not taken as a prefix', () => {
   const rng = new SeededRandom(5);
-  const params = { bits: 4, dims: 6, mean: new Float32Array(6), rows: Float32Array.from({ length: 24 }, () => rng.gaussian()), method: 'pca-sign' as const };
+  const params = {
+    bits: 4,
+    dims: 6,
+    mean: new Float32Array(6),
+    rows: Float32Array.from({ length: 24 }, () => rng.gaussian()),
+    method: 'pca-sign' as const,
+  };
   const other = { ...params, rows: params.rows.map((x) => -x) };
   const small = new CompactEmbeddingCodec(params, [other, { ...params, bits: 2, rows: params.rows.slice(0, 12) }]);
   expect([...small.prefixCodeBits]).toEqual([2]);
   expect(() => small.codeOf(small.prepare(new Float32Array(6)), 4)).toThrow(RangeError);
 });
 
-test('serialized vectors round-trip, and another projection\'s bytes are refused', () => {
+test("serialized vectors round-trip, and another projection's bytes are refused", () => {
   const v = codec.encode(embeddings[3]);
   const bytes = codec.serialize(v);
   expect(bytes.length).toBe(8 + codec.dims + 16);
@@ -94,7 +105,7 @@ test('serialized vectors round-trip, and another projection\'s bytes are refused
   expect(codec.deserialize(bytes.subarray(0, 20))).toBeUndefined();
 });
 
-test('a row\'s code is the sign bits of its int8 projection, as a query\'s code is of its float one', () => {
+test("a row's code is the sign bits of its int8 projection, as a query's code is of its float one", () => {
   const cols = codec.columns();
   embeddings.forEach((e, i) => cols.set(i, codec.encode(e)));
   for (const bits of codec.prefixCodeBits) {

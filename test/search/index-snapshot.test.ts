@@ -22,9 +22,27 @@ test('a set written and read back in 1,000-byte chunks is the same index (produc
     const regions = Array.from({ length: 3 }, (_, r) => ({
       imageId: `i${r}`,
       source: r ? ('detected' as const) : ('whole-image' as const),
-      compact: codec.quantize(Float32Array.from({ length: 256 }, () => 0.05 * rng.gaussian()), 0.5, 0.6, 0.5),
+      compact: codec.quantize(
+        Float32Array.from({ length: 256 }, () => 0.05 * rng.gaussian()),
+        0.5,
+        0.6,
+        0.5,
+      ),
     }));
-    index.upsertProduct({ project: 'p', location: 'l', id: `p${p}`, displayName: `P ${p} é🙂 ${'x'.repeat(p * 7)}`, description: '', productCategory: 'general-v1', labels: [{ key: 'k', value: String(p % 3) }], createTime: new Date(p), updateTime: new Date(p + 1) }, regions);
+    index.upsertProduct(
+      {
+        project: 'p',
+        location: 'l',
+        id: `p${p}`,
+        displayName: `P ${p} é🙂 ${'x'.repeat(p * 7)}`,
+        description: '',
+        productCategory: 'general-v1',
+        labels: [{ key: 'k', value: String(p % 3) }],
+        createTime: new Date(p),
+        updateTime: new Date(p + 1),
+      },
+      regions,
+    );
   }
   index.removeProduct('p7'); // a hole of free rows
   setSnapshotIoChunk(1000);

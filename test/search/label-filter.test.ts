@@ -2,12 +2,18 @@ import { labelPredicate, parseLabelFilter } from '../../src/search/label-filter'
 
 const L = (...kv: string[]) => kv.map((s) => ({ key: s.split('=')[0], value: s.split('=')[1] }));
 
-test('parses Google\'s AND of OR-groups, with or without parentheses', () => {
+test("parses Google's AND of OR-groups, with or without parentheses", () => {
   expect(parseLabelFilter('(color = red OR color = blue) AND brand = Google')).toEqual({
-    groups: [{ key: 'color', values: ['red', 'blue'] }, { key: 'brand', values: ['Google'] }],
+    groups: [
+      { key: 'color', values: ['red', 'blue'] },
+      { key: 'brand', values: ['Google'] },
+    ],
   });
   expect(parseLabelFilter('color=red OR color=blue AND brand="Acme Inc"')).toEqual({
-    groups: [{ key: 'color', values: ['red', 'blue'] }, { key: 'brand', values: ['Acme Inc'] }],
+    groups: [
+      { key: 'color', values: ['red', 'blue'] },
+      { key: 'brand', values: ['Acme Inc'] },
+    ],
   });
   expect(parseLabelFilter('   ')).toBeNull();
 });

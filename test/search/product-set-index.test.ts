@@ -14,8 +14,15 @@ const hasher = new RandomProjectionHasher(128, DIMS, 3);
 /** A test region: an IndexedRegion that also says whose it is. */
 type Region = IndexedRegion & { productId: string; embedding: Float32Array };
 const product = (id: string, color: string): ProductRecord => ({
-  project: 'p', location: 'l', id, displayName: id, description: '', productCategory: 'general-v1',
-  labels: [{ key: 'color', value: color }], createTime: new Date(0), updateTime: new Date(0),
+  project: 'p',
+  location: 'l',
+  id,
+  displayName: id,
+  description: '',
+  productCategory: 'general-v1',
+  labels: [{ key: 'color', value: color }],
+  createTime: new Date(0),
+  updateTime: new Date(0),
 });
 
 function build(nProducts: number, perProduct: number) {
@@ -40,12 +47,15 @@ test('on a set smaller than the candidate pool, results equal brute-force cosine
     const query = unit();
     const best = new Map<string, number>();
     for (const r of all) best.set(r.productId, Math.max(best.get(r.productId) ?? -2, cos(query, r.embedding)));
-    const expected = [...best.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([id]) => id);
+    const expected = [...best.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 5)
+      .map(([id]) => id);
     expect(index.searchProducts(query, 5, () => true).map((h) => h.region.productId)).toEqual(expected);
   }
 });
 
-test('a region\'s own embedding finds its product first with similarity 1', () => {
+test("a region's own embedding finds its product first with similarity 1", () => {
   const { index, all } = build(50, 2);
   const hit = index.searchProducts(all[37].embedding, 3, () => true)[0];
   expect(hit.region.productId).toBe(all[37].productId);
@@ -136,8 +146,15 @@ describe('several query regions', () => {
   const partialIndex = new ProductSetIndex(hasher);
   const byProduct = new Map<string, typeof all>();
   for (const r of all) byProduct.set(r.productId, [...(byProduct.get(r.productId) ?? []), r]);
-  const marked = all.map((r, i) => ({ ...r, source: i % 3 === 1 ? ('detected' as const) : i % 5 === 2 ? ('thumbnail' as const) : ('whole-image' as const) }));
-  for (const [id] of byProduct) partialIndex.upsertProduct(product(id, 'red'), marked.filter((r) => r.productId === id));
+  const marked = all.map((r, i) => ({
+    ...r,
+    source: i % 3 === 1 ? ('detected' as const) : i % 5 === 2 ? ('thumbnail' as const) : ('whole-image' as const),
+  }));
+  for (const [id] of byProduct)
+    partialIndex.upsertProduct(
+      product(id, 'red'),
+      marked.filter((r) => r.productId === id),
+    );
 
   /** Brute force: a product's score is its best (query region, indexed region) pair. */
   function oracle(queries: { embedding: Float32Array; penalty: number }[], regions: typeof marked, k: number) {
@@ -153,7 +170,11 @@ describe('several query regions', () => {
 
   test('max over query-region x indexed-region pairs, with both penalties, equals brute force', () => {
     for (let t = 0; t < 15; t++) {
-      const queries = [{ embedding: unit(), penalty: 0 }, { embedding: unit(), penalty: 0.02 }, { embedding: unit(), penalty: 0.04 }];
+      const queries = [
+        { embedding: unit(), penalty: 0 },
+        { embedding: unit(), penalty: 0.02 },
+        { embedding: unit(), penalty: 0.04 },
+      ];
       const got = partialIndex.searchProducts(queries, 6, () => true);
       const want = oracle(queries, marked, 6);
       expect(got.map((h) => h.region.productId)).toEqual(want.map(([id]) => id));
@@ -164,7 +185,14 @@ describe('several query regions', () => {
   test('a single vector is the same as one region without penalty; the hit says which query region matched', () => {
     const q = all[10].embedding;
     expect(index.searchProducts(q, 5, () => true)).toEqual(index.searchProducts([{ embedding: q, penalty: 0 }], 5, () => true));
-    const hits = index.searchProducts([{ embedding: unit(), penalty: 0.5 }, { embedding: q, penalty: 0 }], 1, () => true);
+    const hits = index.searchProducts(
+      [
+        { embedding: unit(), penalty: 0.5 },
+        { embedding: q, penalty: 0 },
+      ],
+      1,
+      () => true,
+    );
     expect(hits[0]).toMatchObject({ query: 1, region: { productId: all[10].productId } });
   });
 });

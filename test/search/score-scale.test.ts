@@ -1,4 +1,12 @@
-import { MATCH_SCORE, MATCH_SIMILARITY, QUERY_NORM_RANK, QUERY_NORM_WEIGHT, queryShift, reportedScore, TYPICAL_TENTH_SIMILARITY } from '../../src/search/score-scale';
+import {
+  MATCH_SCORE,
+  MATCH_SIMILARITY,
+  QUERY_NORM_RANK,
+  QUERY_NORM_WEIGHT,
+  queryShift,
+  reportedScore,
+  TYPICAL_TENTH_SIMILARITY,
+} from '../../src/search/score-scale';
 
 test('the reported score is in [0, 1], keeps the order of similarities, and puts the fitted threshold at 0.5', () => {
   expect(MATCH_SCORE).toBe(0.5);

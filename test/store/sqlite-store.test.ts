@@ -116,11 +116,9 @@ describe('SqliteStore', () => {
  */
 function runWriterUntilKilled(file: string, killAfter: number): Promise<number[]> {
   const support = join(__dirname, 'support');
-  const child = spawn(
-    process.execPath,
-    ['-r', join(support, 'register-ts.js'), join(support, 'durability-writer.ts'), file, '100000'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['-r', join(support, 'register-ts.js'), join(support, 'durability-writer.ts'), file, '100000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const acked: number[] = [];
   let buffered = '';
   let stderr = '';

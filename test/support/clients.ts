@@ -17,7 +17,12 @@ interface Ports {
 
 function options(server: Ports, transport: Transport, apiKey?: string) {
   if (transport === 'grpc') {
-    return { apiEndpoint: '127.0.0.1', port: server.grpcPort, sslCreds: grpc.credentials.createInsecure(), authClient: new PassThroughClient() };
+    return {
+      apiEndpoint: '127.0.0.1',
+      port: server.grpcPort,
+      sslCreds: grpc.credentials.createInsecure(),
+      authClient: new PassThroughClient(),
+    };
   }
   return {
     apiEndpoint: '127.0.0.1',
@@ -50,7 +55,25 @@ export function statusOf(err: unknown): string {
     expect(rest.code).toBe(e.code);
     return rest.status;
   }
-  const GRPC = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+  const GRPC = [
+    'OK',
+    'CANCELLED',
+    'UNKNOWN',
+    'INVALID_ARGUMENT',
+    'DEADLINE_EXCEEDED',
+    'NOT_FOUND',
+    'ALREADY_EXISTS',
+    'PERMISSION_DENIED',
+    'RESOURCE_EXHAUSTED',
+    'FAILED_PRECONDITION',
+    'ABORTED',
+    'OUT_OF_RANGE',
+    'UNIMPLEMENTED',
+    'INTERNAL',
+    'UNAVAILABLE',
+    'DATA_LOSS',
+    'UNAUTHENTICATED',
+  ];
   if (typeof e.code === 'number' && e.code < GRPC.length) return GRPC[e.code];
   return `code ${String(e.code)}: ${e.message}`;
 }

@@ -9,6 +9,11 @@ test('every vendored development photo matches its recorded sha256', () => {
   expect(lines.length).toBeGreaterThanOrEqual(14);
   for (const line of lines) {
     const [sum, file] = line.split(/\s+/);
-    expect([file, createHash('sha256').update(readFileSync(path.join(DEV_IMAGES_DIR, file))).digest('hex')]).toEqual([file, sum]);
+    expect([
+      file,
+      createHash('sha256')
+        .update(readFileSync(path.join(DEV_IMAGES_DIR, file)))
+        .digest('hex'),
+    ]).toEqual([file, sum]);
   }
 });

@@ -16,6 +16,9 @@ export function devImagesDir(): string {
 /** Decodes a dev image to RGB the way the parity inputs were made (sharp, sRGB, no alpha). */
 export async function loadRgb(file: string): Promise<RgbImage> {
   const { data, info } = await sharp(path.join(devImagesDir(), file))
-    .removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }

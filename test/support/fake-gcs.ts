@@ -32,7 +32,9 @@ export interface FakeGcsOptions {
 }
 
 function googleError(res: http.ServerResponse, code: number, message: string, reason: string) {
-  res.writeHead(code, { 'content-type': 'application/json; charset=UTF-8' }).end(JSON.stringify({ error: { code, message, errors: [{ message, domain: 'global', reason }] } }));
+  res
+    .writeHead(code, { 'content-type': 'application/json; charset=UTF-8' })
+    .end(JSON.stringify({ error: { code, message, errors: [{ message, domain: 'global', reason }] } }));
 }
 
 function hashes(body: Uint8Array) {
@@ -51,8 +53,15 @@ export async function startFakeGcs(opts: FakeGcsOptions = {}): Promise<FakeGcs> 
     const authorization = req.headers.authorization ?? '';
     authorizations.push(authorization);
     if (token !== undefined) {
-      if (!authorization) return googleError(res, 401, 'Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object.', 'required');
-      if (authorization !== `Bearer ${token}`) return googleError(res, 403, 'Caller does not have storage.objects.get access to the Google Cloud Storage object.', 'forbidden');
+      if (!authorization)
+        return googleError(
+          res,
+          401,
+          'Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object.',
+          'required',
+        );
+      if (authorization !== `Bearer ${token}`)
+        return googleError(res, 403, 'Caller does not have storage.objects.get access to the Google Cloud Storage object.', 'forbidden');
     }
     if (req.method === 'POST') return upload(req, res);
     const m = /^\/storage\/v1\/b\/([^/]+)\/o\/([^?]+)\?alt=media(?:&|$)/.exec(req.url ?? '');
@@ -90,7 +99,9 @@ export async function startFakeGcs(opts: FakeGcsOptions = {}): Promise<FakeGcs> 
       }
       if (!name) return googleError(res, 400, 'Required object name.', 'required');
       objects.set(`${bucket}/${name}`, body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'storage#object', bucket, name, size: String(body.length), ...hashes(body) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ kind: 'storage#object', bucket, name, size: String(body.length), ...hashes(body) }));
     });
   }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -100,7 +111,10 @@ export async function startFakeGcs(opts: FakeGcsOptions = {}): Promise<FakeGcs> 
     put: (bucket, object, body) => objects.set(`${bucket}/${object}`, body),
     get: (bucket, object) => objects.get(`${bucket}/${object}`),
     list: (bucket, prefix = '') =>
-      [...objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort(),
+      [...objects.keys()]
+        .filter((k) => k.startsWith(`${bucket}/${prefix}`))
+        .map((k) => k.slice(bucket.length + 1))
+        .sort(),
     requests,
     authorizations,
     setToken: (t) => {

@@ -22,7 +22,12 @@ export interface FakeOAuth {
   close(): Promise<void>;
 }
 
-const pemKeys = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const pemKeys = () =>
+  generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
 
 export async function startFakeOAuth(): Promise<FakeOAuth> {
   const accounts = new Map<string, { publicKey: KeyObject; accessToken: string }>();
@@ -37,7 +42,8 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const form = new URLSearchParams(Buffer.concat(chunks).toString());
-      if (req.method !== 'POST' || form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return refuse(res, 'unsupported grant');
+      if (req.method !== 'POST' || form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+        return refuse(res, 'unsupported grant');
       const [header, payload, signature] = (form.get('assertion') ?? '').split('.');
       let claims: { iss?: string; scope?: string; exp?: number; iat?: number };
       try {
@@ -48,12 +54,15 @@ export async function startFakeOAuth(): Promise<FakeOAuth> {
       }
       const account = accounts.get(claims.iss ?? '');
       if (!account) return refuse(res, `unknown account ${claims.iss}`);
-      if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), account.publicKey, Buffer.from(signature ?? '', 'base64url'))) return refuse(res, 'Invalid JWT Signature.');
+      if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), account.publicKey, Buffer.from(signature ?? '', 'base64url')))
+        return refuse(res, 'Invalid JWT Signature.');
       const now = Date.now() / 1000;
       if (!claims.exp || claims.exp < now || (claims.iat ?? 0) > now + 60) return refuse(res, 'expired assertion');
       if (!/devstorage|cloud-platform/.test(claims.scope ?? '')) return refuse(res, 'no storage scope');
       issued.push(account.accessToken);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: account.accessToken, expires_in: 3599, token_type: 'Bearer' }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: account.accessToken, expires_in: 3599, token_type: 'Bearer' }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

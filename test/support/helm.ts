@@ -35,7 +35,11 @@ export function renderChart(values: object): { objects: K8sObject[]; error?: str
     writeFileSync(file, JSON.stringify(values));
     const r = spawnSync(HELM, ['template', 'm', CHART, '--namespace', 'ns', '-f', file], { encoding: 'utf8' });
     if (r.status !== 0) return { objects: [], error: r.stderr };
-    return { objects: YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject).filter(Boolean) };
+    return {
+      objects: YAML.parseAllDocuments(r.stdout)
+        .map((d) => d.toJS() as K8sObject)
+        .filter(Boolean),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,7 +31,14 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30000
   const grpcPort = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'app', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', METAPIXEL_HOST: '127.0.0.1', PORT: String(restPort), GRPC_PORT: String(grpcPort), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      METAPIXEL_HOST: '127.0.0.1',
+      PORT: String(restPort),
+      GRPC_PORT: String(grpcPort),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

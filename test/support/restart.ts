@@ -11,7 +11,9 @@ import { spawnServer, type ServerProcess } from './process';
 
 /** Puts every development photo into `bucket`; resolves their names, sorted. */
 export function putDevPhotos(gcs: FakeGcs, bucket: string): string[] {
-  const photos = readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  const photos = readdirSync(devImagesDir())
+    .filter((f) => /\.(jpg|png)$/.test(f))
+    .sort();
   for (const f of photos) gcs.put(bucket, f, readFileSync(path.join(devImagesDir(), f)));
   return photos;
 }
@@ -25,7 +27,7 @@ export async function progressOf(server: Pick<ServerProcess, 'restUrl'>, operati
  *  kills the server with SIGKILL and waits for it to exit; resolves the count it saw. */
 export async function killAfterProgress(server: ServerProcess, operation: string, atLeast: number): Promise<number> {
   let processed = 0;
-  for (const deadline = Date.now() + 120000; processed < atLeast; ) {
+  for (const deadline = Date.now() + 120000; processed < atLeast;) {
     processed = Number((await progressOf(server, operation)).processedLines ?? 0);
     if (Date.now() > deadline) throw new Error(`no progress:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -51,7 +53,10 @@ export async function restartScenario(prefix: string, body: (s: RestartScenario)
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `metapixel-${prefix}-`));
   const servers: ServerProcess[] = [];
   const start = async (env: Record<string, string> = {}) => {
-    const server = await spawnServer({ METAPIXEL_DATA_DIR: dataDir, METAPIXEL_JOB_LEASE_MS: '2000', METAPIXEL_LOG_LEVEL: 'warn', ...env }, 60000);
+    const server = await spawnServer(
+      { METAPIXEL_DATA_DIR: dataDir, METAPIXEL_JOB_LEASE_MS: '2000', METAPIXEL_LOG_LEVEL: 'warn', ...env },
+      60000,
+    );
     servers.push(server);
     return server;
   };

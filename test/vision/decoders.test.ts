@@ -13,7 +13,9 @@ import { MODELS_DIR, parityCases, recordedInput } from './parity-records';
 const SSD = 'ssd_mobilenetv2_oidv4';
 const CENTERNET = 'centernet_mobilenetv3_coco';
 let manifest: ModelManifest;
-beforeAll(async () => { manifest = await ModelManifest.load(MODELS_DIR); });
+beforeAll(async () => {
+  manifest = await ModelManifest.load(MODELS_DIR);
+});
 
 const logit = (p: number): number => Math.log(p / (1 - p));
 const cnGeometry = { gridH: 4, gridW: 4, numClasses: 2, inputH: 16, inputW: 16, topK: 100 };
@@ -44,7 +46,8 @@ describe('SSD anchors and box coder', () => {
     expect(got[0].classIndex).toBe(20);
     expect(got[0].score).toBeCloseTo(0.8, 6);
     const s = Math.sqrt(0.95);
-    const xc = 0.5 - 0.2 * s, yc = 0.5 + 0.1 * s;
+    const xc = 0.5 - 0.2 * s,
+      yc = 0.5 + 0.1 * s;
     expect(got[0].box.x0).toBeCloseTo(xc - s / 4, 5);
     expect(got[0].box.x1).toBeCloseTo(xc + s / 4, 5);
     expect(got[0].box.y0).toBeCloseTo(yc - s / 2, 5);
@@ -68,7 +71,11 @@ describe('CenterNet peak decoding', () => {
     heat[at(3, 3, 0)] = 0.3;
     wh.set([2, 1, 2, 3], (1 * 4 + 1) * 4);
     const got = new CenterNetDecoder(cnGeometry).decode(heat, wh, 0.2);
-    expect(got.map((d) => [d.classIndex, d.score])).toEqual([[0, Math.fround(0.9)], [1, Math.fround(0.7)], [0, Math.fround(0.3)]]);
+    expect(got.map((d) => [d.classIndex, d.score])).toEqual([
+      [0, Math.fround(0.9)],
+      [1, Math.fround(0.7)],
+      [0, Math.fround(0.3)],
+    ]);
     // Peak at cell (1,1) -> point (4,4) px; box [4-2, 4-1, 4+2, 4+3] / 16.
     expect(got[0].box).toEqual({ x0: 2 / 16, y0: 3 / 16, x1: 6 / 16, y1: 7 / 16 });
     expect(new CenterNetDecoder({ ...cnGeometry, topK: 1 }).decode(heat, wh, 0.2)).toHaveLength(1);
@@ -89,7 +96,9 @@ describe('decoders match the reference decoders on the parity records', () => {
     if (!sessions.has(name)) sessions.set(name, OnnxSession.load(manifest, name, { warmUp: false }));
     return sessions.get(name)!;
   };
-  afterAll(async () => { for (const s of sessions.values()) await (await s).close(); });
+  afterAll(async () => {
+    for (const s of sessions.values()) await (await s).close();
+  });
 
   test.each(parityCases(SSD).map((c) => [c.image, c] as const))('SSD on %s', async (_name, c) => {
     const entry = manifest.entry(SSD);
@@ -108,7 +117,14 @@ describe('decoders match the reference decoders on the parity records', () => {
   test.each(parityCases(CENTERNET).map((c) => [c.image, c] as const))('CenterNet on %s', async (_name, c) => {
     const entry = manifest.entry(CENTERNET);
     const out = await (await session(entry.name)).run({ image: recordedInput(c) });
-    const dec = new CenterNetDecoder({ gridH: 128, gridW: 128, numClasses: 80, inputH: 512, inputW: 512, topK: centerNetDecoding(entry).top_k });
+    const dec = new CenterNetDecoder({
+      gridH: 128,
+      gridW: 128,
+      numClasses: 80,
+      inputH: 512,
+      inputW: 512,
+      topK: centerNetDecoding(entry).top_k,
+    });
     // The record holds the graph's own detections with score >= 0.1, in 512-px units.
     const got = dec.decode(out.heatmap.data, out.wh.data, 0.1);
     const ref = c.detections ?? [];

@@ -30,17 +30,29 @@ function flip(img: RgbImage): RgbImage {
   return { data: d, width: img.width, height: img.height };
 }
 
-const variants = (img: RgbImage): RgbImage[] => [img, flip(img),
+const variants = (img: RgbImage): RgbImage[] => [
+  img,
+  flip(img),
   cropRgb(img, { x0: 0.1, y0: 0.1, x1: 0.9, y1: 0.9 }),
   cropRgb(img, { x0: 0, y0: 0, x1: 0.8, y1: 1 }),
-  cropRgb(img, { x0: 0.2, y0: 0, x1: 1, y1: 1 })];
+  cropRgb(img, { x0: 0.2, y0: 0, x1: 1, y1: 1 }),
+];
 
 async function main(): Promise<void> {
   const manifest = await ModelManifest.load(MODELS_DIR);
-  const ssd = new ManifestDetector(await OnnxSession.load(manifest, 'ssd_mobilenetv2_oidv4', { intraOpNumThreads: 2 }), manifest.entry('ssd_mobilenetv2_oidv4'));
-  const cn = new ManifestDetector(await OnnxSession.load(manifest, 'centernet_mobilenetv3_coco', { intraOpNumThreads: 2 }), manifest.entry('centernet_mobilenetv3_coco'));
+  const ssd = new ManifestDetector(
+    await OnnxSession.load(manifest, 'ssd_mobilenetv2_oidv4', { intraOpNumThreads: 2 }),
+    manifest.entry('ssd_mobilenetv2_oidv4'),
+  );
+  const cn = new ManifestDetector(
+    await OnnxSession.load(manifest, 'centernet_mobilenetv3_coco', { intraOpNumThreads: 2 }),
+    manifest.entry('centernet_mobilenetv3_coco'),
+  );
   const pairs: ScorePair[] = [];
-  const files = fs.readdirSync(devImagesDir()).filter((f) => /\.(jpg|png)$/.test(f)).sort();
+  const files = fs
+    .readdirSync(devImagesDir())
+    .filter((f) => /\.(jpg|png)$/.test(f))
+    .sort();
   for (const f of files) {
     for (const img of variants(await loadRgb(f))) {
       const s = (await ssd.detect(img, 0.05)).map((d) => ({ ...d, mid: ssd.labels.lookup(d.classIndex)?.mid }));
@@ -51,7 +63,10 @@ async function main(): Promise<void> {
         let bestIou = 0.5;
         c.forEach((b, k) => {
           const o = iou(a.box, b.box);
-          if (!used.has(k) && b.mid === a.mid && o >= bestIou) { best = k; bestIou = o; }
+          if (!used.has(k) && b.mid === a.mid && o >= bestIou) {
+            best = k;
+            bestIou = o;
+          }
         });
         if (best < 0) continue;
         used.add(best);
@@ -66,10 +81,17 @@ async function main(): Promise<void> {
   const xs = pairs.map((p) => lg(p.other));
   const ys = pairs.map((p) => lg(p.reference));
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
-  const mx = mean(xs), my = mean(ys);
+  const mx = mean(xs),
+    my = mean(ys);
   const cov = mean(xs.map((x, i) => (x - mx) * (ys[i] - my)));
   const r = cov / Math.sqrt(mean(xs.map((x) => (x - mx) ** 2)) * mean(ys.map((y) => (y - my) ** 2)));
   console.log(`pairs ${pairs.length}, correlation of logits r=${r.toFixed(2)}, fit ${JSON.stringify(fitLogitShift(pairs))}`);
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -22,9 +22,12 @@ class ManualSession implements InferenceSession {
   }
   finishNext(err?: Error): void {
     const p = this.pending.shift();
-    if (err) p?.reject(err); else p?.resolve();
+    if (err) p?.reject(err);
+    else p?.resolve();
   }
-  async close(): Promise<void> { this.closed = true; }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 }
 
 const input = (v: number): Record<string, Tensor> => ({ x: { data: Float32Array.of(v), dims: [1] } });
@@ -37,7 +40,10 @@ describe('InferenceQueue', () => {
     const runs = [1, 2, 3].map((v) => q.run(input(v)));
     await tick();
     expect(q.load).toEqual({ running: 1, waiting: 2 });
-    for (let i = 0; i < 3; i++) { s.finishNext(); await tick(); }
+    for (let i = 0; i < 3; i++) {
+      s.finishNext();
+      await tick();
+    }
     expect((await Promise.all(runs)).map((r) => r.y.data[0])).toEqual([1, 2, 3]);
     expect(s.maxActive).toBe(1);
     expect(q.load).toEqual({ running: 0, waiting: 0 });
@@ -50,7 +56,10 @@ describe('InferenceQueue', () => {
     await expect(q.run(input(4))).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
     await tick();
     expect(s.maxActive).toBe(2);
-    for (let i = 0; i < 3; i++) { s.finishNext(); await tick(); }
+    for (let i = 0; i < 3; i++) {
+      s.finishNext();
+      await tick();
+    }
     await Promise.all(ok);
   });
 

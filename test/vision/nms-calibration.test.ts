@@ -4,7 +4,9 @@ import path from 'node:path';
 import { calibrate, fitLogitShift, IDENTITY_CALIBRATION, rawThreshold, type ScoreCalibration } from '../../src/vision/calibration';
 
 /** The shipped calibration of the CenterNet model, from the models manifest. */
-const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'models', 'manifest.json'), 'utf8')) as { models: { name: string; runtime: { calibration?: ScoreCalibration } }[] };
+const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'models', 'manifest.json'), 'utf8')) as {
+  models: { name: string; runtime: { calibration?: ScoreCalibration } }[];
+};
 const CENTERNET = manifest.models.find((m) => m.name === 'centernet_mobilenetv3_coco')!.runtime.calibration!;
 import { classAgnostic, nms } from '../../src/vision/nms';
 
@@ -57,7 +59,12 @@ describe('calibration', () => {
 describe('fitLogitShift', () => {
   test('median gap in logit space', () => {
     const s = (p: number): number => 1 / (1 + Math.exp(-p));
-    const pairs = [[1, 0.5], [0, -0.5], [2, 1.2], [-1, -3]].map(([r, o]) => ({ reference: s(r), other: s(o) }));
+    const pairs = [
+      [1, 0.5],
+      [0, -0.5],
+      [2, 1.2],
+      [-1, -3],
+    ].map(([r, o]) => ({ reference: s(r), other: s(o) }));
     // gaps 0.5, 0.5, 0.8, 2 -> median 0.65
     expect(fitLogitShift(pairs).shift).toBeCloseTo(0.65, 9);
     expect(fitLogitShift(pairs.slice(0, 3)).shift).toBeCloseTo(0.5, 9);

@@ -27,8 +27,11 @@ function fake(name: string, dets: RawDetection[]): DetectorModel & { thresholds:
     },
   };
 }
-const det = (classIndex: number, score: number, x0: number, x1 = x0 + 0.2): RawDetection =>
-  ({ classIndex, score, box: { x0, y0: 0.1, x1, y1: 0.5 } });
+const det = (classIndex: number, score: number, x0: number, x1 = x0 + 0.2): RawDetection => ({
+  classIndex,
+  score,
+  box: { x0, y0: 0.1, x1, y1: 0.5 },
+});
 
 describe('ObjectDetector', () => {
   test('maps to Open Images, calibrates, merges duplicates across models, sorts, clamps', async () => {
@@ -38,7 +41,10 @@ describe('ObjectDetector', () => {
     const od = new ObjectDetector([{ model: a }, { model: b, calibration: { scale: 1, shift: 1 } }], { mirror: 'never' });
     const got = await od.detect(IMG);
     expect(got.map((o) => [o.name, o.mid, o.model])).toEqual([
-      ['Dog', '/m/0bt9lr', 'a'], ['Car', '/m/0k4j', 'b'], ['Car', '/m/0k4j', 'a']]);
+      ['Dog', '/m/0bt9lr', 'a'],
+      ['Car', '/m/0k4j', 'b'],
+      ['Car', '/m/0k4j', 'a'],
+    ]);
     expect(got[1].score).toBeCloseTo(1 / (1 + Math.exp(-(Math.log(0.45 / 0.55) + 1))), 9);
     expect(got[2].box.x1).toBe(1); // clamped
     expect(a.thresholds).toEqual([0.5]);
@@ -114,7 +120,10 @@ describe('ObjectDetector', () => {
     const found = await new ObjectDetector([{ model: a.model }, { model: b.model }]).detect(img);
     expect(a.seen).toEqual([false]);
     expect(b.seen).toEqual([false, true]); // the second look is at the mirror image
-    expect(found.map((o) => [o.name, o.score])).toEqual([['Dog', 0.9], ['Car', 0.6]]);
+    expect(found.map((o) => [o.name, o.score])).toEqual([
+      ['Dog', 0.9],
+      ['Car', 0.6],
+    ]);
     expect(found[1].box.x0).toBeCloseTo(0.6);
   });
 });

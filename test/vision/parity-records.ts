@@ -8,7 +8,12 @@ import type { Tensor } from '../../src/vision/inference';
 export const MODELS_DIR = path.resolve(__dirname, '..', '..', 'models');
 const PARITY_DIR = path.join(MODELS_DIR, 'parity');
 
-export interface RecordedDetection { classId: number; label: string; score: number; box: number[] }
+export interface RecordedDetection {
+  classId: number;
+  label: string;
+  score: number;
+  box: number[];
+}
 export interface ParityCase {
   image: string;
   input_file: string;

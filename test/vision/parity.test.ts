@@ -24,10 +24,33 @@ Object.defineProperty(Float32Array, Symbol.hasInstance, {
 const MODELS_DIR = path.resolve(__dirname, '..', '..', 'models');
 const PARITY_DIR = path.join(MODELS_DIR, 'parity');
 
-interface Tolerance { abs: number; rel: number; sumRel: number }
-interface Stats { sum: number; sumAbs: number; mean: number; min: number; max: number; argmin: number; argmax: number }
-interface OutputRecord { shape: number[]; count: number; stats: Stats; samples: Array<[number, number]> }
-interface DetectionRecord { classId: number; label: string; score: number; box: number[]; anchor?: number }
+interface Tolerance {
+  abs: number;
+  rel: number;
+  sumRel: number;
+}
+interface Stats {
+  sum: number;
+  sumAbs: number;
+  mean: number;
+  min: number;
+  max: number;
+  argmin: number;
+  argmax: number;
+}
+interface OutputRecord {
+  shape: number[];
+  count: number;
+  stats: Stats;
+  samples: Array<[number, number]>;
+}
+interface DetectionRecord {
+  classId: number;
+  label: string;
+  score: number;
+  box: number[];
+  anchor?: number;
+}
 interface CaseRecord {
   image: string;
   input_file: string;
@@ -36,8 +59,18 @@ interface CaseRecord {
   outputs: Record<string, OutputRecord>;
   detections?: DetectionRecord[];
 }
-interface ParityRecord { model: string; onnx_file: string; tolerance: Tolerance; cases: CaseRecord[] }
-interface ManifestEntry { name: string; file: string; sha256: string; input: { name: string; shape: number[] } }
+interface ParityRecord {
+  model: string;
+  onnx_file: string;
+  tolerance: Tolerance;
+  cases: CaseRecord[];
+}
+interface ManifestEntry {
+  name: string;
+  file: string;
+  sha256: string;
+  input: { name: string; shape: number[] };
+}
 
 const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8')) as { models: ManifestEntry[] };
 
@@ -69,38 +102,54 @@ function compareOutput(name: string, got: Float32Array, dims: readonly number[],
     maxDiff = Math.max(maxDiff, d);
     if (!within(got[i], ref, tol)) bad.push(`${name}[${i}]: onnx ${got[i]} vs ref ${ref}`);
   }
-  let sum = 0, sumAbs = 0, min = Infinity, max = -Infinity;
+  let sum = 0,
+    sumAbs = 0,
+    min = Infinity,
+    max = -Infinity;
   for (let i = 0; i < got.length; i++) {
-    sum += got[i]; sumAbs += Math.abs(got[i]);
+    sum += got[i];
+    sumAbs += Math.abs(got[i]);
     if (got[i] < min) min = got[i];
     if (got[i] > max) max = got[i];
   }
   if (!within(min, rec.stats.min, tol)) bad.push(`${name} min ${min} vs ${rec.stats.min}`);
   if (!within(max, rec.stats.max, tol)) bad.push(`${name} max ${max} vs ${rec.stats.max}`);
   if (Math.abs(sum - rec.stats.sum) > tol.sumRel * rec.stats.sumAbs + tol.abs) bad.push(`${name} sum ${sum} vs ${rec.stats.sum}`);
-  if (Math.abs(sumAbs - rec.stats.sumAbs) > tol.sumRel * rec.stats.sumAbs + tol.abs) bad.push(`${name} sumAbs ${sumAbs} vs ${rec.stats.sumAbs}`);
+  if (Math.abs(sumAbs - rec.stats.sumAbs) > tol.sumRel * rec.stats.sumAbs + tol.abs)
+    bad.push(`${name} sumAbs ${sumAbs} vs ${rec.stats.sumAbs}`);
   expect(bad.slice(0, 10)).toEqual([]);
   return maxDiff;
 }
 
 // ---------- SSD decoding (MediaPipe ObjectDetectionOidV4Subgraph options, see manifest) ----------
-interface Anchor { xCenter: number; yCenter: number; w: number; h: number }
+interface Anchor {
+  xCenter: number;
+  yCenter: number;
+  w: number;
+  h: number;
+}
 
 function ssdAnchors(): Anchor[] {
   const f32 = Math.fround;
   const strides = [16, 32, 64, 128, 256, 512];
   const aspectRatios = [1.0, 2.0, 0.5, 3.0, 0.3333];
-  const minScale = 0.2, maxScale = 0.95, size = 300;
-  const scaleAt = (i: number): number => f32(minScale + (maxScale - minScale) * i / (strides.length - 1));
+  const minScale = 0.2,
+    maxScale = 0.95,
+    size = 300;
+  const scaleAt = (i: number): number => f32(minScale + ((maxScale - minScale) * i) / (strides.length - 1));
   const anchors: Anchor[] = [];
   for (let layer = 0; layer < strides.length; layer++) {
-    const ratios: number[] = [], scales: number[] = [];
+    const ratios: number[] = [],
+      scales: number[] = [];
     const scale = scaleAt(layer);
     if (layer === 0) {
       ratios.push(1.0, 2.0, 0.5);
       scales.push(0.1, scale, scale);
     } else {
-      for (const ar of aspectRatios) { ratios.push(ar); scales.push(scale); }
+      for (const ar of aspectRatios) {
+        ratios.push(ar);
+        scales.push(scale);
+      }
       const next = layer === strides.length - 1 ? 1.0 : scaleAt(layer + 1);
       scales.push(f32(Math.sqrt(scale * next)));
       ratios.push(1.0);
@@ -118,7 +167,12 @@ function ssdAnchors(): Anchor[] {
   return anchors;
 }
 
-interface Det { classId: number; score: number; box: number[]; anchor?: number }
+interface Det {
+  classId: number;
+  score: number;
+  box: number[];
+  anchor?: number;
+}
 
 function iou(a: number[], b: number[]): number {
   const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
@@ -132,15 +186,20 @@ function decodeSsd(boxes: Float32Array, scores: Float32Array, anchors: Anchor[],
   const C = 24;
   const cands: Det[] = [];
   for (let i = 0; i < anchors.length; i++) {
-    let best = -Infinity, cls = -1;
-    for (let c = 1; c < C; c++) { // class 0 is background ('???'), ignored
+    let best = -Infinity,
+      cls = -1;
+    for (let c = 1; c < C; c++) {
+      // class 0 is background ('???'), ignored
       const s = 1 / (1 + Math.exp(-scores[i * C + c]));
-      if (best < s) { best = s; cls = c; }
+      if (best < s) {
+        best = s;
+        cls = c;
+      }
     }
     if (best < minScore) continue;
     const a = anchors[i];
-    const yc = boxes[i * 4] / 10 * a.h + a.yCenter;
-    const xc = boxes[i * 4 + 1] / 10 * a.w + a.xCenter;
+    const yc = (boxes[i * 4] / 10) * a.h + a.yCenter;
+    const xc = (boxes[i * 4 + 1] / 10) * a.w + a.xCenter;
     const h = Math.exp(boxes[i * 4 + 2] / 5) * a.h;
     const w = Math.exp(boxes[i * 4 + 3] / 5) * a.w;
     cands.push({ anchor: i, classId: cls, score: best, box: [xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2] });
@@ -156,7 +215,9 @@ function decodeSsd(boxes: Float32Array, scores: Float32Array, anchors: Anchor[],
 
 // ---------- CenterNet decoding (same as the model's own tower_0/detections sub-graph) ----------
 function decodeCenterNet(heat: Float32Array, wh: Float32Array, minScore: number): Det[] {
-  const H = 128, W = 128, C = 80;
+  const H = 128,
+    W = 128,
+    C = 80;
   const dets: Det[] = [];
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
@@ -166,9 +227,13 @@ function decodeCenterNet(heat: Float32Array, wh: Float32Array, minScore: number)
         let isPeak = true;
         for (let dy = -1; dy <= 1 && isPeak; dy++) {
           for (let dx = -1; dx <= 1; dx++) {
-            const yy = y + dy, xx = x + dx;
+            const yy = y + dy,
+              xx = x + dx;
             if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
-            if (heat[(yy * W + xx) * C + c] > v) { isPeak = false; break; }
+            if (heat[(yy * W + xx) * C + c] > v) {
+              isPeak = false;
+              break;
+            }
           }
         }
         if (!isPeak) continue;
@@ -182,9 +247,14 @@ function decodeCenterNet(heat: Float32Array, wh: Float32Array, minScore: number)
 
 /** Every detection of `a` above `minScore` has a counterpart in `b` (same class, close score and box). */
 function unmatched(a: Det[], b: Det[], minScore: number, scoreTol: number, boxTol: number): Det[] {
-  return a.filter((d) => d.score >= minScore && !b.some((e) => e.classId === d.classId
-    && Math.abs(e.score - d.score) <= scoreTol
-    && d.box.every((v, k) => Math.abs(v - e.box[k]) <= boxTol)));
+  return a.filter(
+    (d) =>
+      d.score >= minScore &&
+      !b.some(
+        (e) =>
+          e.classId === d.classId && Math.abs(e.score - d.score) <= scoreTol && d.box.every((v, k) => Math.abs(v - e.box[k]) <= boxTol),
+      ),
+  );
 }
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
@@ -210,45 +280,55 @@ describe.each(manifest.models.map((m) => [m.name, m] as [string, ManifestEntry])
     expect(sha256(fs.readFileSync(path.join(MODELS_DIR, entry.file)))).toBe(entry.sha256);
   });
 
-  test.each(rec.cases.map((c) => [c.image, c] as [string, CaseRecord]))('matches the reference on %s', async (_img, c) => {
-    const sess = await session(entry.file);
-    expect(sess.inputNames).toEqual([entry.input.name]);
-    expect(c.input_shape).toEqual(entry.input.shape);
-    const x = loadInput(c);
-    const result = await sess.run({ [entry.input.name]: new ort.Tensor('float32', x, c.input_shape) });
-    const out = (k: string): ort.Tensor => {
-      const t = result[k];
-      expect(t).toBeDefined();
-      return t;
-    };
-    for (const [k, r] of Object.entries(c.outputs)) {
-      const t = out(k);
-      const d = compareOutput(k, t.data as Float32Array, t.dims, r, rec.tolerance);
-      maxDiffs[`${name}/${c.image}/${k}`] = Number(d.toPrecision(3));
-    }
+  test.each(rec.cases.map((c) => [c.image, c] as [string, CaseRecord]))(
+    'matches the reference on %s',
+    async (_img, c) => {
+      const sess = await session(entry.file);
+      expect(sess.inputNames).toEqual([entry.input.name]);
+      expect(c.input_shape).toEqual(entry.input.shape);
+      const x = loadInput(c);
+      const result = await sess.run({ [entry.input.name]: new ort.Tensor('float32', x, c.input_shape) });
+      const out = (k: string): ort.Tensor => {
+        const t = result[k];
+        expect(t).toBeDefined();
+        return t;
+      };
+      for (const [k, r] of Object.entries(c.outputs)) {
+        const t = out(k);
+        const d = compareOutput(k, t.data as Float32Array, t.dims, r, rec.tolerance);
+        maxDiffs[`${name}/${c.image}/${k}`] = Number(d.toPrecision(3));
+      }
 
-    if (name === 'ssd_mobilenetv2_oidv4') {
-      const ref = c.detections ?? [];
-      expect(ref.length).toBeGreaterThan(0);
-      const mine = decodeSsd(out('raw_boxes').data as Float32Array, out('raw_scores').data as Float32Array, ssdAnchors(), 0.5);
-      // Detections with scores right at the 0.5 threshold could flip; compare those clear of it.
-      expect(unmatched(ref, mine, 0.505, 1e-3, 1e-3)).toEqual([]);
-      expect(unmatched(mine, ref, 0.505, 1e-3, 1e-3)).toEqual([]);
-    }
-    if (name === 'centernet_mobilenetv3_coco') {
-      const ref = c.detections ?? []; // tower_0/detections of the TFJS graph, score >= 0.1
-      expect(ref.length).toBeGreaterThan(0);
-      const mine = decodeCenterNet(out('heatmap').data as Float32Array, out('wh').data as Float32Array, 0.1);
-      expect(unmatched(ref, mine, 0.101, 1e-3, 0.05)).toEqual([]);
-      expect(unmatched(mine, ref, 0.101, 1e-3, 0.05)).toEqual([]);
-    }
-    if (name === 'mobilenetv2_140_embedding') {
-      const e = out('embedding').data as Float32Array;
-      const r = new Float32Array(e.length);
-      for (const [i, v] of c.outputs.embedding.samples) r[i] = v;
-      let dot = 0, na = 0, nb = 0;
-      for (let i = 0; i < e.length; i++) { dot += e[i] * r[i]; na += e[i] * e[i]; nb += r[i] * r[i]; }
-      expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.99999);
-    }
-  }, 120000);
+      if (name === 'ssd_mobilenetv2_oidv4') {
+        const ref = c.detections ?? [];
+        expect(ref.length).toBeGreaterThan(0);
+        const mine = decodeSsd(out('raw_boxes').data as Float32Array, out('raw_scores').data as Float32Array, ssdAnchors(), 0.5);
+        // Detections with scores right at the 0.5 threshold could flip; compare those clear of it.
+        expect(unmatched(ref, mine, 0.505, 1e-3, 1e-3)).toEqual([]);
+        expect(unmatched(mine, ref, 0.505, 1e-3, 1e-3)).toEqual([]);
+      }
+      if (name === 'centernet_mobilenetv3_coco') {
+        const ref = c.detections ?? []; // tower_0/detections of the TFJS graph, score >= 0.1
+        expect(ref.length).toBeGreaterThan(0);
+        const mine = decodeCenterNet(out('heatmap').data as Float32Array, out('wh').data as Float32Array, 0.1);
+        expect(unmatched(ref, mine, 0.101, 1e-3, 0.05)).toEqual([]);
+        expect(unmatched(mine, ref, 0.101, 1e-3, 0.05)).toEqual([]);
+      }
+      if (name === 'mobilenetv2_140_embedding') {
+        const e = out('embedding').data as Float32Array;
+        const r = new Float32Array(e.length);
+        for (const [i, v] of c.outputs.embedding.samples) r[i] = v;
+        let dot = 0,
+          na = 0,
+          nb = 0;
+        for (let i = 0; i < e.length; i++) {
+          dot += e[i] * r[i];
+          na += e[i] * e[i];
+          nb += r[i] * r[i];
+        }
+        expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.99999);
+      }
+    },
+    120000,
+  );
 });

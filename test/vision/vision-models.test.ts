@@ -14,7 +14,8 @@ import { loadRgb } from '../support/dev-images';
 import { MODELS_DIR } from './parity-records';
 
 /** Boxes measured by hand on darknet_dog.jpg (768x576 px), from a gridded rendering. */
-const W = 768, H = 576;
+const W = 768,
+  H = 576;
 const px = (x0: number, y0: number, x1: number, y1: number): Box => ({ x0: x0 / W, y0: y0 / H, x1: x1 / W, y1: y1 / H });
 const EXPECTED = [
   { name: 'Dog', mid: '/m/0bt9lr', box: px(132, 222, 310, 540) },
@@ -28,7 +29,9 @@ beforeAll(async () => {
   [models, dog] = await Promise.all([loadVisionModels(MODELS_DIR, { intraOpNumThreads: 1 }), loadRgb('darknet_dog.jpg')]);
   expect([dog.width, dog.height]).toEqual([W, H]);
 }, 30000);
-afterAll(async () => { await models?.close(); });
+afterAll(async () => {
+  await models?.close();
+});
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function timeMs(f: () => Promise<unknown>, n: number): Promise<number> {
@@ -71,11 +74,12 @@ describe('ObjectDetector merging on skimage_coffee.png', () => {
     const low = await models.objectDetector.detect(img, { minScore: 0.3, maxResults: 50 });
     const cups = low.filter((o) => o.name === 'Coffee cup');
     // Any two cups left after NMS overlap by at most 0.5.
-    for (let i = 0; i < cups.length; i++) for (let j = i + 1; j < cups.length; j++) expect(iou(cups[i].box, cups[j].box)).toBeLessThanOrEqual(0.5);
+    for (let i = 0; i < cups.length; i++)
+      for (let j = i + 1; j < cups.length; j++) expect(iou(cups[i].box, cups[j].box)).toBeLessThanOrEqual(0.5);
   });
 });
 
-describe('CenterNet at each image\'s own aspect ratio', () => {
+describe("CenterNet at each image's own aspect ratio", () => {
   test('a 8:3 crop (input 512x192) finds the car where it is in the crop', async () => {
     const top = cropRgb(dog, { x0: 0, y0: 0, x1: 1, y1: 0.5 }); // 768x288
     const car = EXPECTED[2].box;
@@ -85,7 +89,10 @@ describe('CenterNet at each image\'s own aspect ratio', () => {
   });
 
   test('very wide and very tall strips (CenterNet inputs 512x32 and 32x512) run through the real models', async () => {
-    for (const box of [{ x0: 0, y0: 0.2, x1: 1, y1: 0.24 }, { x0: 0.3, y0: 0, x1: 0.33, y1: 1 }]) {
+    for (const box of [
+      { x0: 0, y0: 0.2, x1: 1, y1: 0.24 },
+      { x0: 0.3, y0: 0, x1: 0.33, y1: 1 },
+    ]) {
       const got = await models.objectDetector.detect(cropRgb(dog, box), { minScore: 0.05, maxResults: 100 });
       for (const { box: b } of got) expect(b.x0 >= 0 && b.y0 >= 0 && b.x1 <= 1 && b.y1 <= 1 && b.x0 <= b.x1 && b.y0 <= b.y1).toBe(true);
     }
@@ -98,8 +105,9 @@ describe('Embedder', () => {
     expect(a).toHaveLength(1792);
     expect(dot(a, a)).toBeCloseTo(1, 5);
     expect(dot(a, await models.embedder.embed(dog))).toBeCloseTo(1, 6);
-    const rec = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'parity', 'mobilenetv2_140_embedding.json'), 'utf8')) as
-      { cases: { image: string; outputs: { embedding: { samples: [number, number][] } } }[] };
+    const rec = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'parity', 'mobilenetv2_140_embedding.json'), 'utf8')) as {
+      cases: { image: string; outputs: { embedding: { samples: [number, number][] } } }[];
+    };
     const ref = new Float32Array(1792);
     for (const [i, v] of rec.cases.find((c) => c.image === 'darknet_dog.jpg')!.outputs.embedding.samples) ref[i] = v;
     expect(dot(a, ref) / Math.sqrt(dot(ref, ref))).toBeGreaterThan(0.9999);
@@ -121,8 +129,9 @@ describe('Embedder', () => {
         const [a, b] = [await models.embedder.embed(dog, box), await local.embedder.embed(dog, box)];
         expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
       }
-      expect(await models.objectDetector.detect(dog, { minScore: 0.3, maxResults: 50 }))
-        .toEqual(await local.objectDetector.detect(dog, { minScore: 0.3, maxResults: 50 }));
+      expect(await models.objectDetector.detect(dog, { minScore: 0.3, maxResults: 50 })).toEqual(
+        await local.objectDetector.detect(dog, { minScore: 0.3, maxResults: 50 }),
+      );
     } finally {
       await local.close();
     }
@@ -131,7 +140,9 @@ describe('Embedder', () => {
   test('latency (logged, loosely bounded)', async () => {
     const detectMs = await timeMs(() => models.objectDetector.detect(dog), 3);
     const embedMs = await timeMs(() => models.embedder.embed(dog, EXPECTED[0].box), 3);
-    console.log(`vision latency on darknet_dog.jpg (768x576), median of 3: detect ${detectMs.toFixed(1)} ms, embed ${embedMs.toFixed(1)} ms`);
+    console.log(
+      `vision latency on darknet_dog.jpg (768x576), median of 3: detect ${detectMs.toFixed(1)} ms, embed ${embedMs.toFixed(1)} ms`,
+    );
     expect(detectMs).toBeLessThan(2000);
     expect(embedMs).toBeLessThan(1000);
   });

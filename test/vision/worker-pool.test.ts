@@ -34,7 +34,12 @@ test('a dead worker fails its runs with UNAVAILABLE, the other serves, and it is
   // std::terminate). That is why shutdown waits for the runs in flight (InferenceQueue).
   first.worker.postMessage(null);
   // Both idle: the first run goes to the first worker, the second to the other.
-  const inFlight = threads().map(() => session.runPixels!(pixels()).then(() => 'ok', (e: unknown) => e));
+  const inFlight = threads().map(() =>
+    session.runPixels!(pixels()).then(
+      () => 'ok',
+      (e: unknown) => e,
+    ),
+  );
   const outcomes = await Promise.all(inFlight);
   expect(outcomes[1]).toBe('ok');
   expect(isMetapixelError(outcomes[0]) && (outcomes[0] as { code: number }).code).toBe(Code.UNAVAILABLE);

@@ -71,7 +71,10 @@ function parseDockerfile(text) {
   while (i < lines.length) {
     const raw = lines[i];
     const trimmed = raw.trim();
-    if (trimmed === '') { i++; continue; }
+    if (trimmed === '') {
+      i++;
+      continue;
+    }
     if (trimmed.startsWith('#')) {
       const m = /^#\s*ci-replay:\s*skip\b(.*)$/.exec(trimmed);
       if (m) pendingSkip = m[1].trim() || 'marked';
@@ -271,7 +274,7 @@ function replay(instructions, ctxFiles) {
       case 'ARG': {
         const [name, def] = ins.rest.split(/=(.*)/s);
         if (!st) globalArgs[name] = def ?? '';
-        else st.args[name] = def !== undefined ? substitute(def, vars) : globalArgs[name] ?? '';
+        else st.args[name] = def !== undefined ? substitute(def, vars) : (globalArgs[name] ?? '');
         break;
       }
       case 'FROM': {
@@ -282,8 +285,18 @@ function replay(instructions, ctxFiles) {
         const name = m[2] ?? `stage${stages.length}`;
         const parent = stages.find((s) => s.name === base);
         st = {
-          name, base, workdir: '/', env: parent ? { ...parent.env } : {}, args: {},
-          user: null, cmd: null, entrypoint: null, healthcheck: null, expose: [], volumes: [], labels: {},
+          name,
+          base,
+          workdir: '/',
+          env: parent ? { ...parent.env } : {},
+          args: {},
+          user: null,
+          cmd: null,
+          entrypoint: null,
+          healthcheck: null,
+          expose: [],
+          volumes: [],
+          labels: {},
         };
         fs.rmSync(stageRoot(st), { recursive: true, force: true });
         fs.mkdirSync(stageRoot(st), { recursive: true });
@@ -345,20 +358,26 @@ function replay(instructions, ctxFiles) {
             if (!fs.existsSync(srcAbs)) fail(`${where}: ${src} not found in stage ${from.name}`);
             copyOne(srcAbs, fs.statSync(srcAbs).isDirectory(), destAbs, destIsDir);
           } else {
-            const norm = path.posix.normalize(src).replace(/^\.?\/+/, '').replace(/\/+$/, '');
+            const norm = path.posix
+              .normalize(src)
+              .replace(/^\.?\/+/, '')
+              .replace(/\/+$/, '');
             const re = globToRegex(norm === '.' ? '**' : norm);
             const isGlob = /[*?[]/.test(norm);
             let matched = 0;
             if (norm === '.' || norm === '') {
-              for (const f of ctxFiles) copyEntry(path.join(context, f), path.join(destAbs, f)), matched++;
+              for (const f of ctxFiles) (copyEntry(path.join(context, f), path.join(destAbs, f)), matched++);
             } else if (isGlob) {
               for (const f of ctxFiles) {
-                if (re.test(f)) copyEntry(path.join(context, f), destIsDir ? path.join(destAbs, path.posix.basename(f)) : destAbs), matched++;
+                if (re.test(f))
+                  (copyEntry(path.join(context, f), destIsDir ? path.join(destAbs, path.posix.basename(f)) : destAbs), matched++);
               }
             } else {
               for (const f of ctxFiles) {
-                if (f === norm) copyEntry(path.join(context, f), destIsDir ? path.join(destAbs, path.posix.basename(f)) : destAbs), matched++;
-                else if (f.startsWith(norm + '/')) copyEntry(path.join(context, f), path.join(destAbs, f.slice(norm.length + 1))), matched++;
+                if (f === norm)
+                  (copyEntry(path.join(context, f), destIsDir ? path.join(destAbs, path.posix.basename(f)) : destAbs), matched++);
+                else if (f.startsWith(norm + '/'))
+                  (copyEntry(path.join(context, f), path.join(destAbs, f.slice(norm.length + 1))), matched++);
               }
             }
             if (!matched) fail(`${where}: "${src}" matches nothing in the context (missing, or excluded by .dockerignore)`);
@@ -434,8 +453,7 @@ async function smoke(st) {
   }
   // A non-root user must be able to reach the code; mkdtemp dirs are 0700.
   for (let d = root; d !== path.dirname(work); d = path.dirname(d)) fs.chmodSync(d, 0o755);
-  const wrap = (argv) =>
-    asRoot ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv] : argv;
+  const wrap = (argv) => (asRoot ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv] : argv);
 
   const du = spawnSync('du', ['-sh', root], { encoding: 'utf8' }).stdout.split('\t')[0];
   log(`runtime stage "${st.name}": ${du} on disk, workdir ${st.workdir}, user ${st.user ?? 'root'}${asRoot ? ` (run as uid ${uid})` : ''}`);
@@ -481,8 +499,13 @@ async function smoke(st) {
     while (Date.now() < deadline && !inst.exited) {
       try {
         const r = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
-        if (r.ok) { log(`[${label}] GET /healthz -> 200`); return inst; }
-      } catch { /* not listening yet */ }
+        if (r.ok) {
+          log(`[${label}] GET /healthz -> 200`);
+          return inst;
+        }
+      } catch {
+        /* not listening yet */
+      }
       await sleep(100);
     }
     return abort(inst.exited ? `[${label}] server exited early (${JSON.stringify(inst.exited)})` : `[${label}] no /healthz within 30 s`);
@@ -501,13 +524,23 @@ async function smoke(st) {
     if (ready.status !== 200) abort(`[${inst.label}] /readyz -> ${ready.status} ${body}`);
     log(`[${inst.label}] GET /readyz -> 200 ${body}`);
     await new Promise((resolve, reject) => {
-      const sock = net.connect(inst.grpcPort, '127.0.0.1', () => { sock.end(); resolve(); });
+      const sock = net.connect(inst.grpcPort, '127.0.0.1', () => {
+        sock.end();
+        resolve();
+      });
       sock.on('error', (e) => reject(new Error(`[${inst.label}] gRPC port ${inst.grpcPort}: ${e.message}`)));
     }).catch((e) => abort(e.message));
     log(`[${inst.label}] gRPC port ${inst.grpcPort} accepts connections`);
     // which store it opened, from its JSON log ("store opened" line), if it says
-    const line = fs.readFileSync(inst.logFile, 'utf8').split('\n').find((l) => l.includes('"store opened"'));
-    try { inst.store = line ? JSON.parse(line).store : undefined; } catch { inst.store = undefined; }
+    const line = fs
+      .readFileSync(inst.logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"store opened"'));
+    try {
+      inst.store = line ? JSON.parse(line).store : undefined;
+    } catch {
+      inst.store = undefined;
+    }
     if (inst.store) log(`[${inst.label}] store: ${inst.store}`);
   }
 

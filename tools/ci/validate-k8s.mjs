@@ -86,12 +86,18 @@ for (const file of files) {
   const id = (o) => `${o.kind ?? '?'}/${o.metadata?.name ?? '?'}`;
 
   for (const obj of objects) {
-    if (!obj.apiVersion || !obj.kind) { findings.push(`object without apiVersion/kind: ${JSON.stringify(obj).slice(0, 80)}`); continue; }
+    if (!obj.apiVersion || !obj.kind) {
+      findings.push(`object without apiVersion/kind: ${JSON.stringify(obj).slice(0, 80)}`);
+      continue;
+    }
     if (/alpha|beta/.test(obj.apiVersion) || obj.apiVersion.startsWith('extensions/')) {
       findings.push(`${id(obj)}: ${obj.apiVersion} is not a GA API (removed or due for removal; the chart targets GA APIs only)`);
     }
     const Cls = await modelClass(obj.apiVersion, obj.kind);
-    if (!Cls) { findings.push(`${id(obj)}: no schema for ${obj.apiVersion} ${obj.kind} (wrong or removed apiVersion?)`); continue; }
+    if (!Cls) {
+      findings.push(`${id(obj)}: no schema for ${obj.apiVersion} ${obj.kind} (wrong or removed apiVersion?)`);
+      continue;
+    }
     try {
       new Cls(obj).validate();
     } catch (e) {
@@ -109,8 +115,7 @@ for (const file of files) {
     if (seen.has(k)) findings.push(`duplicate object ${id(o)}`);
     seen.add(k);
   }
-  const matches = (selector, labels) =>
-    Object.entries(selector ?? {}).every(([k, v]) => (labels ?? {})[k] === v);
+  const matches = (selector, labels) => Object.entries(selector ?? {}).every(([k, v]) => (labels ?? {})[k] === v);
   const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
   for (const w of workloads) {
     const pod = w.spec?.template;
@@ -122,9 +127,12 @@ for (const file of files) {
     if (sa && sa !== 'default' && !names('ServiceAccount').has(sa)) findings.push(`${id(w)}: ServiceAccount ${sa} not rendered`);
     const volNames = new Set((spec.volumes ?? []).map((v) => v.name));
     for (const v of spec.volumes ?? []) {
-      if (v.configMap && !names('ConfigMap').has(v.configMap.name)) findings.push(`${id(w)}: volume ConfigMap ${v.configMap.name} not rendered`);
-      if (v.secret && !names('Secret').has(v.secret.secretName) && !externalSecrets.has(v.secret.secretName)) findings.push(`${id(w)}: volume Secret ${v.secret.secretName} not rendered`);
-      if (v.persistentVolumeClaim && !names('PersistentVolumeClaim').has(v.persistentVolumeClaim.claimName)) findings.push(`${id(w)}: PVC ${v.persistentVolumeClaim.claimName} not rendered`);
+      if (v.configMap && !names('ConfigMap').has(v.configMap.name))
+        findings.push(`${id(w)}: volume ConfigMap ${v.configMap.name} not rendered`);
+      if (v.secret && !names('Secret').has(v.secret.secretName) && !externalSecrets.has(v.secret.secretName))
+        findings.push(`${id(w)}: volume Secret ${v.secret.secretName} not rendered`);
+      if (v.persistentVolumeClaim && !names('PersistentVolumeClaim').has(v.persistentVolumeClaim.claimName))
+        findings.push(`${id(w)}: PVC ${v.persistentVolumeClaim.claimName} not rendered`);
     }
     for (const t of w.spec?.volumeClaimTemplates ?? []) volNames.add(t.metadata?.name);
     for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
@@ -138,11 +146,17 @@ for (const file of files) {
         if (typeof p === 'string' && !portNames.has(p)) findings.push(`${cid}: ${probe} port ${p} is not a named container port`);
       }
       for (const ef of c.envFrom ?? []) {
-        if (ef.configMapRef && !ef.configMapRef.optional && !names('ConfigMap').has(ef.configMapRef.name)) findings.push(`${cid}: envFrom ConfigMap ${ef.configMapRef.name} not rendered`);
-        if (ef.secretRef && !ef.secretRef.optional && !names('Secret').has(ef.secretRef.name) && !externalSecrets.has(ef.secretRef.name)) findings.push(`${cid}: envFrom Secret ${ef.secretRef.name} not rendered`);
+        if (ef.configMapRef && !ef.configMapRef.optional && !names('ConfigMap').has(ef.configMapRef.name))
+          findings.push(`${cid}: envFrom ConfigMap ${ef.configMapRef.name} not rendered`);
+        if (ef.secretRef && !ef.secretRef.optional && !names('Secret').has(ef.secretRef.name) && !externalSecrets.has(ef.secretRef.name))
+          findings.push(`${cid}: envFrom Secret ${ef.secretRef.name} not rendered`);
       }
       for (const code of mongoshEvals(c)) {
-        try { new Function(code); } catch (e) { findings.push(`${cid}: mongosh --eval script does not parse: ${e.message}`); }
+        try {
+          new Function(code);
+        } catch (e) {
+          findings.push(`${cid}: mongosh --eval script does not parse: ${e.message}`);
+        }
       }
       const envNames = new Set();
       for (const e of c.env ?? []) {
@@ -152,10 +166,12 @@ for (const file of files) {
         if (sk && !externalSecrets.has(sk.name)) {
           const s = byKind('Secret').find((x) => x.metadata?.name === sk.name);
           if (!s) findings.push(`${cid}: env ${e.name} from Secret ${sk.name}, not rendered`);
-          else if (!sk.optional && !(sk.key in (s.data ?? {})) && !(sk.key in (s.stringData ?? {}))) findings.push(`${cid}: env ${e.name}: Secret ${sk.name} has no key ${sk.key}`);
+          else if (!sk.optional && !(sk.key in (s.data ?? {})) && !(sk.key in (s.stringData ?? {})))
+            findings.push(`${cid}: env ${e.name}: Secret ${sk.name} has no key ${sk.key}`);
         }
         const ck = e.valueFrom?.configMapKeyRef;
-        if (ck && !ck.optional && !byKind('ConfigMap').some((x) => x.metadata?.name === ck.name && ck.key in (x.data ?? {}))) findings.push(`${cid}: env ${e.name}: ConfigMap key ${ck.name}/${ck.key} not rendered`);
+        if (ck && !ck.optional && !byKind('ConfigMap').some((x) => x.metadata?.name === ck.name && ck.key in (x.data ?? {})))
+          findings.push(`${cid}: env ${e.name}: ConfigMap key ${ck.name}/${ck.key} not rendered`);
       }
     }
   }
@@ -163,16 +179,21 @@ for (const file of files) {
     const targets = workloads.filter((w) => matches(s.spec?.selector, w.spec?.template?.metadata?.labels));
     if (s.spec?.selector && !targets.length) findings.push(`${id(s)}: selector matches no rendered workload`);
     for (const p of s.spec?.ports ?? []) {
-      if (typeof p.targetPort === 'string' && !targets.some((w) => (w.spec.template.spec.containers ?? []).some((c) => (c.ports ?? []).some((cp) => cp.name === p.targetPort)))) {
+      if (
+        typeof p.targetPort === 'string' &&
+        !targets.some((w) => (w.spec.template.spec.containers ?? []).some((c) => (c.ports ?? []).some((cp) => cp.name === p.targetPort)))
+      ) {
         findings.push(`${id(s)}: targetPort ${p.targetPort} is no named container port of its pods`);
       }
     }
   }
   for (const s of byKind('StatefulSet')) {
-    if (s.spec?.serviceName && !names('Service').has(s.spec.serviceName)) findings.push(`${id(s)}: serviceName ${s.spec.serviceName} not rendered`);
+    if (s.spec?.serviceName && !names('Service').has(s.spec.serviceName))
+      findings.push(`${id(s)}: serviceName ${s.spec.serviceName} not rendered`);
   }
   for (const p of byKind('PodDisruptionBudget')) {
-    if (!workloads.some((w) => matches(p.spec?.selector?.matchLabels, w.spec?.template?.metadata?.labels))) findings.push(`${id(p)}: selects no rendered workload`);
+    if (!workloads.some((w) => matches(p.spec?.selector?.matchLabels, w.spec?.template?.metadata?.labels)))
+      findings.push(`${id(p)}: selects no rendered workload`);
   }
   for (const h of byKind('HorizontalPodAutoscaler')) {
     const ref = h.spec?.scaleTargetRef;
@@ -185,7 +206,8 @@ for (const file of files) {
       for (const p of r.http?.paths ?? []) {
         const svc = byKind('Service').find((s) => s.metadata?.name === p.backend?.service?.name);
         if (!svc) findings.push(`${id(ing)}: backend Service ${p.backend?.service?.name} not rendered`);
-        else if (p.backend.service.port?.name && !(svc.spec?.ports ?? []).some((sp) => sp.name === p.backend.service.port.name)) findings.push(`${id(ing)}: Service ${svc.metadata.name} has no port ${p.backend.service.port.name}`);
+        else if (p.backend.service.port?.name && !(svc.spec?.ports ?? []).some((sp) => sp.name === p.backend.service.port.name))
+          findings.push(`${id(ing)}: Service ${svc.metadata.name} has no port ${p.backend.service.port.name}`);
       }
     }
   }

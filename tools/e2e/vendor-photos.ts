@@ -25,7 +25,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.join(ROOT, 'test', 'fixtures', 'e2e-photos');
 const { values } = parseArgs({ options: { unpacked: { type: 'string' } } });
 
-interface Source { pkg: string; path: string; role: string; group: string; licence: string }
+interface Source {
+  pkg: string;
+  path: string;
+  role: string;
+  group: string;
+  licence: string;
+}
 
 function readSources(): Source[] {
   const [header, ...lines] = fs.readFileSync(path.join(__dirname, 'sources.tsv'), 'utf8').trim().split('\n');
@@ -81,11 +87,16 @@ async function main() {
       const w = Math.round(width * up);
       const h = Math.round(height * up);
       const scale = Math.min(1, 640 / Math.max(w, h));
-      const bytes = await img.resize(Math.max(320, Math.round(w * scale)), Math.max(320, Math.round(h * scale)), { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+      const bytes = await img
+        .resize(Math.max(320, Math.round(w * scale)), Math.max(320, Math.round(h * scale)), { fit: 'fill' })
+        .jpeg({ quality: 90 })
+        .toBuffer();
       if (fs.existsSync(path.join(OUT, id))) throw new Error(`duplicate id ${id}`);
       fs.writeFileSync(path.join(OUT, id), bytes);
       const sha = createHash('sha256').update(bytes).digest('hex');
-      rows.push([id, s.group || base, s.role, split, s.pkg, versions.get(s.pkg) ?? 'test/fixtures/dev-images', s.path, s.licence, sha].join('\t'));
+      rows.push(
+        [id, s.group || base, s.role, split, s.pkg, versions.get(s.pkg) ?? 'test/fixtures/dev-images', s.path, s.licence, sha].join('\t'),
+      );
     }
     fs.writeFileSync(path.join(OUT, 'photos.tsv'), `${rows.join('\n')}\n`);
     console.log(`${rows.length - 1} photos in ${OUT}`);

@@ -46,7 +46,12 @@ async function main(): Promise<void> {
   rows.forEach((r, i) => mat.set(r, i * dims));
   fs.writeFileSync(path.join(out, 'train.f32'), new Uint8Array(mat.buffer));
   const meta = {
-    dims, count: rows.length, seed, perPhoto, recipe: RECIPE, builtAt: new Date().toISOString(),
+    dims,
+    count: rows.length,
+    seed,
+    perPhoto,
+    recipe: RECIPE,
+    builtAt: new Date().toISOString(),
     groups: rows.map((_, j) => Math.floor(j / (perPhoto + 1))),
     photos: photos.map(({ id, pkg, path: p, licence, copyright }) => ({ id, pkg, path: p, licence, copyright })),
   };

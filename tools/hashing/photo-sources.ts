@@ -20,12 +20,30 @@ export interface PhotoSource {
 }
 
 const BG = '/usr/share/backgrounds';
-const lomiri = (pkg: string, file: string, licence: string, copyright: string, split: Split = 'train'): PhotoSource =>
-  ({ id: `lomiri_${file}`, pkg, path: `${BG}/${file}`, licence, copyright, split });
-const mate = (file: string, copyright: string, split: Split = 'train'): PhotoSource =>
-  ({ id: `mate_${file}`, pkg: 'mate-backgrounds', path: `${BG}/mate/nature/${file}`, licence: 'GPL-2+', copyright, split });
-const dev = (file: string, licence: string): PhotoSource =>
-  ({ id: file, pkg: 'dev-images', path: file, licence, copyright: 'see test/fixtures/dev-images/MANIFEST.md', split: 'heldout' });
+const lomiri = (pkg: string, file: string, licence: string, copyright: string, split: Split = 'train'): PhotoSource => ({
+  id: `lomiri_${file}`,
+  pkg,
+  path: `${BG}/${file}`,
+  licence,
+  copyright,
+  split,
+});
+const mate = (file: string, copyright: string, split: Split = 'train'): PhotoSource => ({
+  id: `mate_${file}`,
+  pkg: 'mate-backgrounds',
+  path: `${BG}/mate/nature/${file}`,
+  licence: 'GPL-2+',
+  copyright,
+  split,
+});
+const dev = (file: string, licence: string): PhotoSource => ({
+  id: file,
+  pkg: 'dev-images',
+  path: file,
+  licence,
+  copyright: 'see test/fixtures/dev-images/MANIFEST.md',
+  split: 'heldout',
+});
 
 const L16 = 'lomiri-wallpapers-16.04';
 const L20 = 'lomiri-wallpapers-20.04';
@@ -62,11 +80,34 @@ export const PHOTOS: readonly PhotoSource[] = [
   mate('TwoWings.jpg', '2008 Charles Barbin, Hylke Bons'),
   mate('Wood.jpg', '2008 Jean-François Fortin Tam'),
   mate('YellowFlower.jpg', '2008 Charles Barbin'),
-  { id: 'sklearn_china.jpg', pkg: 'python3-sklearn', path: '/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg', licence: 'CC-BY-2.0 (sklearn/datasets/images/README.txt)', copyright: 'danielbuechele on Flickr (via scikit-learn)', split: 'heldout' },
-  { id: 'sklearn_flower.jpg', pkg: 'python3-sklearn', path: '/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg', licence: 'CC-BY-2.0 (sklearn/datasets/images/README.txt)', copyright: 'vultilion on Flickr (via scikit-learn)', split: 'train' },
-  { id: 'mpl_grace_hopper.jpg', pkg: 'python-matplotlib-data', path: '/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg', licence: 'public domain (US Navy photo, per matplotlib sample_data)', copyright: 'US Navy', split: 'train' },
+  {
+    id: 'sklearn_china.jpg',
+    pkg: 'python3-sklearn',
+    path: '/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg',
+    licence: 'CC-BY-2.0 (sklearn/datasets/images/README.txt)',
+    copyright: 'danielbuechele on Flickr (via scikit-learn)',
+    split: 'heldout',
+  },
+  {
+    id: 'sklearn_flower.jpg',
+    pkg: 'python3-sklearn',
+    path: '/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg',
+    licence: 'CC-BY-2.0 (sklearn/datasets/images/README.txt)',
+    copyright: 'vultilion on Flickr (via scikit-learn)',
+    split: 'train',
+  },
+  {
+    id: 'mpl_grace_hopper.jpg',
+    pkg: 'python-matplotlib-data',
+    path: '/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg',
+    licence: 'public domain (US Navy photo, per matplotlib sample_data)',
+    copyright: 'US Navy',
+    split: 'train',
+  },
   // skimage_horse (a binary silhouette) and motorcycle_right (a stereo twin of _left) are
   // left out: one is not a photo, the other would make two "products" of one scene.
   ...['skimage_astronaut.png', 'skimage_chelsea.png', 'skimage_coffee.png', 'skimage_motorcycle_left.png'].map((f) => dev(f, SKIMAGE)),
-  ...['darknet_dog.jpg', 'darknet_eagle.jpg', 'darknet_giraffe.jpg', 'darknet_horses.jpg', 'darknet_kite.jpg', 'darknet_person.jpg'].map((f) => dev(f, DARKNET)),
+  ...['darknet_dog.jpg', 'darknet_eagle.jpg', 'darknet_giraffe.jpg', 'darknet_horses.jpg', 'darknet_kite.jpg', 'darknet_person.jpg'].map(
+    (f) => dev(f, DARKNET),
+  ),
 ];

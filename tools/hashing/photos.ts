@@ -42,9 +42,13 @@ async function fetchPhotos(list: PhotoSource[]): Promise<void> {
     for (const p of list) {
       const src = p.pkg === 'dev-images' ? path.join(devImagesDir(), p.path) : path.join(work, 'x', p.path);
       // PNG keeps the stored copy lossless, so the only JPEG losses are the augmentations'.
-      await sharp(src).rotate().removeAlpha().toColourspace('srgb')
+      await sharp(src)
+        .rotate()
+        .removeAlpha()
+        .toColourspace('srgb')
         .resize(MAX_SIDE, MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-        .png().toFile(path.join(PHOTO_DIR, p.id));
+        .png()
+        .toFile(path.join(PHOTO_DIR, p.id));
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -33,7 +33,10 @@ export function rankByHamming(q: Uint8Array, db: readonly Uint8Array[], tiebreak
 /** Re-orders the first `depth` entries of `ranking` by cosine; the tail keeps its order. */
 export function rerank(ranking: number[], depth: number, q: Float32Array, db: readonly Float32Array[]): number[] {
   const head = ranking.slice(0, depth);
-  const order = rankByCosine(q, head.map((i) => db[i])).map((j) => head[j]);
+  const order = rankByCosine(
+    q,
+    head.map((i) => db[i]),
+  ).map((j) => head[j]);
   return [...order, ...ranking.slice(depth)];
 }
 

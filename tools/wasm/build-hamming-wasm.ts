@@ -11,7 +11,10 @@ import path from 'node:path';
 
 /** The part of wabt's API used here (typed locally so tsc passes without wabt installed). */
 interface Wabt {
-  parseWat(name: string, text: string): {
+  parseWat(
+    name: string,
+    text: string,
+  ): {
     validate(): void;
     toBinary(o: { log?: boolean }): { buffer: Uint8Array };
     destroy(): void;

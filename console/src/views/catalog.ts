@@ -28,7 +28,12 @@ export function renderCatalog(root: HTMLElement): void {
     root,
     h('h1', {}, 'Catalog'),
     st.status,
-    h('div', { class: 'split' }, h('section', { class: 'sets', 'aria-label': 'Product sets' }, h('h2', {}, 'Product sets'), st.sets, createSetForm(st)), st.detail),
+    h(
+      'div',
+      { class: 'split' },
+      h('section', { class: 'sets', 'aria-label': 'Product sets' }, h('h2', {}, 'Product sets'), st.sets, createSetForm(st)),
+      st.detail,
+    ),
   );
   void loadSets(st);
 }
@@ -56,7 +61,12 @@ function setItem(st: State, s: ProductSet | undefined): HTMLElement {
   const count = h('span', { class: 'count' }, '…');
   const btn = h(
     'button',
-    { class: `set-item${st.selected === name ? ' selected' : ''}`, 'aria-current': st.selected === name ? 'true' : null, 'data-set': s ? idOf(name) : '*', onclick: () => select(st, name) },
+    {
+      class: `set-item${st.selected === name ? ' selected' : ''}`,
+      'aria-current': st.selected === name ? 'true' : null,
+      'data-set': s ? idOf(name) : '*',
+      onclick: () => select(st, name),
+    },
     h('strong', {}, s ? s.displayName : 'All products'),
     h('small', {}, s ? `${idOf(name)} · indexed ${fmtTime(s.indexTime)}` : 'every product of the location'),
     count,
@@ -197,8 +207,16 @@ function productForm(st: State, p: Product | undefined, done?: () => void): HTML
   const id = h('input', { name: 'productId', placeholder: 'optional: assigned if empty', maxlength: 128 });
   const display = h('input', { name: 'productDisplayName', required: true, maxlength: 4096, value: p?.displayName ?? '' });
   const description = h('input', { name: 'productDescription', maxlength: 4096, value: p?.description ?? '' });
-  const labels = h('input', { name: 'productLabels', placeholder: 'color=red, brand=acme', value: (p?.productLabels ?? []).map((l) => `${l.key}=${l.value}`).join(', ') });
-  const category = h('select', { name: 'productCategory', disabled: Boolean(p) }, ...CATEGORIES.map((c) => h('option', { value: c, selected: p?.productCategory === c }, c)));
+  const labels = h('input', {
+    name: 'productLabels',
+    placeholder: 'color=red, brand=acme',
+    value: (p?.productLabels ?? []).map((l) => `${l.key}=${l.value}`).join(', '),
+  });
+  const category = h(
+    'select',
+    { name: 'productCategory', disabled: Boolean(p) },
+    ...CATEGORIES.map((c) => h('option', { value: c, selected: p?.productCategory === c }, c)),
+  );
   const form = h(
     'form',
     {
@@ -223,7 +241,13 @@ function productForm(st: State, p: Product | undefined, done?: () => void): HTML
       },
     },
     p ? null : h('h3', {}, st.selected ? `New product in ${idOf(st.selected)}` : 'New product'),
-    h('div', { class: 'row' }, field('Display name', display), p ? null : field('ID', id), field('Category', category, p ? 'fixed once created' : undefined)),
+    h(
+      'div',
+      { class: 'row' },
+      field('Display name', display),
+      p ? null : field('ID', id),
+      field('Category', category, p ? 'fixed once created' : undefined),
+    ),
     h('div', { class: 'row' }, field('Labels', labels, 'key=value, comma-separated'), field('Description', description)),
     h('button', { type: 'submit' }, p ? 'Save product' : 'Create product'),
   );
@@ -238,7 +262,12 @@ function productCard(st: State, p: Product): HTMLElement {
     'article',
     { class: 'card product', 'data-product': idOf(p.name) },
     h('h3', {}, p.displayName, ' ', h('small', {}, idOf(p.name))),
-    h('p', { class: 'meta' }, h('span', { class: 'chip cat' }, p.productCategory), ...(p.productLabels ?? []).map((l) => h('span', { class: 'chip' }, `${l.key}=${l.value}`))),
+    h(
+      'p',
+      { class: 'meta' },
+      h('span', { class: 'chip cat' }, p.productCategory),
+      ...(p.productLabels ?? []).map((l) => h('span', { class: 'chip' }, `${l.key}=${l.value}`)),
+    ),
     p.description ? h('p', {}, p.description) : null,
     body,
     images,
@@ -246,7 +275,17 @@ function productCard(st: State, p: Product): HTMLElement {
     h(
       'div',
       { class: 'actions' },
-      h('button', { onclick: () => clear(body, productForm(st, p, () => clear(body))) }, 'Edit'),
+      h(
+        'button',
+        {
+          onclick: () =>
+            clear(
+              body,
+              productForm(st, p, () => clear(body)),
+            ),
+        },
+        'Edit',
+      ),
       st.selected
         ? h(
             'button',
@@ -320,7 +359,13 @@ async function loadImages(p: Product, el: HTMLElement, st: State): Promise<void>
 }
 
 function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
-  const uri = h('input', { name: 'imageUri', required: true, placeholder: 'gs://bucket/object.jpg', pattern: 'gs://.+/.+', maxlength: 4096 });
+  const uri = h('input', {
+    name: 'imageUri',
+    required: true,
+    placeholder: 'gs://bucket/object.jpg',
+    pattern: 'gs://.+/.+',
+    maxlength: 4096,
+  });
   const box = h('input', { name: 'imageBox', placeholder: 'optional: x0,y0,x1,y1 in pixels' });
   return h(
     'details',
@@ -334,9 +379,19 @@ function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
           const nums = box.value.split(',').map((s) => Number(s.trim()));
           const body: Record<string, unknown> = { uri: uri.value.trim() };
           if (box.value.trim()) {
-            if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n))) return report(st, new Error('The region must be four numbers: x0,y0,x1,y1.'));
+            if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n)))
+              return report(st, new Error('The region must be four numbers: x0,y0,x1,y1.'));
             const [x0, y0, x1, y1] = nums;
-            body.boundingPolys = [{ vertices: [{ x: x0, y: y0 }, { x: x1, y: y0 }, { x: x1, y: y1 }, { x: x0, y: y1 }] }];
+            body.boundingPolys = [
+              {
+                vertices: [
+                  { x: x0, y: y0 },
+                  { x: x1, y: y0 },
+                  { x: x1, y: y1 },
+                  { x: x0, y: y1 },
+                ],
+              },
+            ];
           }
           const btn = (ev.target as HTMLFormElement).querySelector('button')!;
           btn.disabled = true;
@@ -355,7 +410,11 @@ function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
           }
         },
       },
-      field('Image in Cloud Storage', uri, 'The API takes gs:// URIs: put the file in the staging bucket first (metapixel import --staging, or gsutil cp).'),
+      field(
+        'Image in Cloud Storage',
+        uri,
+        'The API takes gs:// URIs: put the file in the staging bucket first (metapixel import --staging, or gsutil cp).',
+      ),
       field('Region', box, 'Empty: the server detects the regions of the product category.'),
       h('button', { type: 'submit' }, 'Add image'),
     ),

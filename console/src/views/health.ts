@@ -62,7 +62,13 @@ function metricsClosed(status: number, refresh: () => Promise<void>): HTMLElemen
 }
 
 function stat(label: string, value: string, hint?: string): HTMLElement {
-  return h('div', { class: 'stat' }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, label), hint ? h('small', {}, hint) : null);
+  return h(
+    'div',
+    { class: 'stat' },
+    h('span', { class: 'value' }, value),
+    h('span', { class: 'label' }, label),
+    hint ? h('small', {}, hint) : null,
+  );
 }
 
 function seconds(q: { le: number; over: boolean } | undefined): string {
@@ -94,7 +100,12 @@ function figures(m: Sample[]): HTMLElement {
         stat('changes applied', sum(m, 'metapixel_index_changes_applied_total').toLocaleString()),
       ),
       perSet.length
-        ? h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Product set'), h('th', { scope: 'col' }, 'Regions'))), h('tbody', {}, ...perSet.map((s) => h('tr', {}, h('td', {}, s.labels.product_set), h('td', {}, s.value.toLocaleString())))))
+        ? h(
+            'table',
+            {},
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Product set'), h('th', { scope: 'col' }, 'Regions'))),
+            h('tbody', {}, ...perSet.map((s) => h('tr', {}, h('td', {}, s.labels.product_set), h('td', {}, s.value.toLocaleString())))),
+          )
         : h('p', { class: 'hint' }, 'Per-set sizes appear with METAPIXEL_METRICS_PER_SET=true.'),
     ),
     h(
@@ -119,7 +130,18 @@ function figures(m: Sample[]): HTMLElement {
         ? h(
             'table',
             {},
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col' }, 'Running'), h('th', { scope: 'col' }, 'Waiting'), h('th', { scope: 'col' }, 'p95 run'))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, 'Model'),
+                h('th', { scope: 'col' }, 'Running'),
+                h('th', { scope: 'col' }, 'Waiting'),
+                h('th', { scope: 'col' }, 'p95 run'),
+              ),
+            ),
             h(
               'tbody',
               {},
@@ -138,6 +160,11 @@ function figures(m: Sample[]): HTMLElement {
           )
         : h('p', { class: 'hint' }, 'No model has run yet.'),
     ),
-    h('section', { class: 'card' }, h('h2', {}, 'API calls'), h('div', { class: 'stats' }, stat('calls answered', calls.toLocaleString()), stat('not OK', failed.toLocaleString()))),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'API calls'),
+      h('div', { class: 'stats' }, stat('calls answered', calls.toLocaleString()), stat('not OK', failed.toLocaleString())),
+    ),
   );
 }

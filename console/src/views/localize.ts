@@ -37,7 +37,18 @@ export function renderLocalize(root: HTMLElement): void {
               ? h(
                   'table',
                   {},
-                  h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Score'), h('th', { scope: 'col' }, 'Box (x, y ranges)'))),
+                  h(
+                    'thead',
+                    {},
+                    h(
+                      'tr',
+                      {},
+                      h('th', { scope: 'col' }, ''),
+                      h('th', { scope: 'col' }, 'Name'),
+                      h('th', { scope: 'col' }, 'Score'),
+                      h('th', { scope: 'col' }, 'Box (x, y ranges)'),
+                    ),
+                  ),
                   h(
                     'tbody',
                     {},
@@ -62,5 +73,15 @@ export function renderLocalize(root: HTMLElement): void {
       clear(status, notice('error', message(e)));
     }
   };
-  clear(root, h('h1', {}, 'Object localization'), h('div', { class: 'card' }, photoInput(run, (m) => clear(status, notice('error', m)))), status, out);
+  clear(
+    root,
+    h('h1', {}, 'Object localization'),
+    h(
+      'div',
+      { class: 'card' },
+      photoInput(run, (m) => clear(status, notice('error', m))),
+    ),
+    status,
+    out,
+  );
 }

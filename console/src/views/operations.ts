@@ -24,7 +24,12 @@ export function renderOperations(root: HTMLElement): () => void {
       clear(list, notice('error', message(e)));
     }
   };
-  clear(root, h('h1', {}, 'Operations'), status, h('div', { class: 'split list-first' }, list, h('div', {}, importForm(status, refresh), purgeForm(status, refresh))));
+  clear(
+    root,
+    h('h1', {}, 'Operations'),
+    status,
+    h('div', { class: 'split list-first' }, list, h('div', {}, importForm(status, refresh), purgeForm(status, refresh))),
+  );
   void refresh();
   return () => {
     stopped = true;
@@ -56,7 +61,11 @@ function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => P
   const processed = Number(p?.processedLines ?? 0);
   const failed = Number(p?.failedLines ?? 0);
   const succeeded = Number(p?.succeededLines ?? 0);
-  const meter = h('progress', { max: p?.totalKnown ? Math.max(total, 1) : null, value: p?.totalKnown ? processed : done ? 1 : null, 'aria-label': `progress of ${idOf(o.name)}` });
+  const meter = h('progress', {
+    max: p?.totalKnown ? Math.max(total, 1) : null,
+    value: p?.totalKnown ? processed : done ? 1 : null,
+    'aria-label': `progress of ${idOf(o.name)}`,
+  });
   const failures = (o.response?.statuses ?? []).map((s, line) => ({ s, line })).filter(({ s }) => s.code);
   return h(
     'article',
@@ -66,7 +75,9 @@ function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => P
     h(
       'p',
       { class: 'meta' },
-      p ? `${processed}${p.totalKnown ? ` of ${total}` : ''} processed · ${succeeded} succeeded · ${failed} failed` : 'progress not available',
+      p
+        ? `${processed}${p.totalKnown ? ` of ${total}` : ''} processed · ${succeeded} succeeded · ${failed} failed`
+        : 'progress not available',
       p?.createTime ? ` · started ${fmtTime(p.createTime)}` : '',
       p?.updateTime ? ` · updated ${fmtTime(p.updateTime)}` : '',
     ),
@@ -76,7 +87,15 @@ function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => P
           'details',
           { open: failures.length <= 10 },
           h('summary', {}, `${failures.length} failed line${failures.length === 1 ? '' : 's'}`),
-          h('ol', { class: 'failures' }, ...failures.slice(0, 200).map(({ s, line }) => h('li', {}, `${/^Line \d+:/.test(s.message ?? '') ? '' : `Line ${line}: `}${s.message ?? ''} (code ${s.code})`))),
+          h(
+            'ol',
+            { class: 'failures' },
+            ...failures
+              .slice(0, 200)
+              .map(({ s, line }) =>
+                h('li', {}, `${/^Line \d+:/.test(s.message ?? '') ? '' : `Line ${line}: `}${s.message ?? ''} (code ${s.code})`),
+              ),
+          ),
         )
       : null,
     done
@@ -117,7 +136,9 @@ function importForm(status: HTMLElement, refresh: () => Promise<void>): HTMLElem
       onsubmit: async (ev: Event) => {
         ev.preventDefault();
         try {
-          const op = await call<Operation>('POST', `${parent()}/productSets:import`, { inputConfig: { gcsSource: { csvFileUri: uri.value.trim() } } });
+          const op = await call<Operation>('POST', `${parent()}/productSets:import`, {
+            inputConfig: { gcsSource: { csvFileUri: uri.value.trim() } },
+          });
           clear(status, notice('ok', `Import started: ${idOf(op.name)}.`));
           await refresh();
         } catch (e) {
@@ -126,7 +147,11 @@ function importForm(status: HTMLElement, refresh: () => Promise<void>): HTMLElem
       },
     },
     h('h2', {}, 'Import a CSV'),
-    field('CSV in Cloud Storage', uri, 'Google’s format: image-uri, image-id, product-set-id, product-id, category, display name, labels, bounding poly'),
+    field(
+      'CSV in Cloud Storage',
+      uri,
+      'Google’s format: image-uri, image-id, product-set-id, product-id, category, display name, labels, bounding poly',
+    ),
     h('button', { type: 'submit' }, 'Start import'),
   );
 }
@@ -144,7 +169,9 @@ function purgeForm(status: HTMLElement, refresh: () => Promise<void>): HTMLEleme
         if (!orphans.checked && !set.value.trim()) return clear(status, notice('error', 'Name a product set or choose orphan products.'));
         if (!confirm(`Delete ${what}? This cannot be undone.`)) return;
         try {
-          const body = orphans.checked ? { deleteOrphanProducts: true, force: true } : { productSetPurgeConfig: { productSetId: set.value.trim() }, force: true };
+          const body = orphans.checked
+            ? { deleteOrphanProducts: true, force: true }
+            : { productSetPurgeConfig: { productSetId: set.value.trim() }, force: true };
           const op = await call<Operation>('POST', `${parent()}/products:purge`, body);
           clear(status, notice('ok', `Purge started: ${idOf(op.name)}.`));
           await refresh();

@@ -8,7 +8,15 @@ import { call, listAll, message, parent } from '../api';
 import { clear, field, h, idOf, notice } from '../dom';
 import { figure, polyBox, referenceFigure, type DrawnBox } from '../draw';
 import { photoInput, type Photo } from '../photo-input';
-import { CATEGORIES, MATCH_SCORE, type AnnotateImageResponse, type GroupedResult, type ProductSet, type ReferenceImage, type SearchResult } from '../types';
+import {
+  CATEGORIES,
+  MATCH_SCORE,
+  type AnnotateImageResponse,
+  type GroupedResult,
+  type ProductSet,
+  type ReferenceImage,
+  type SearchResult,
+} from '../types';
 
 export function renderQuery(root: HTMLElement): void {
   const set = h('select', { name: 'querySet', required: true });
@@ -32,7 +40,9 @@ export function renderQuery(root: HTMLElement): void {
               { type: 'PRODUCT_SEARCH', maxResults: Number(maxResults.value) || 10 },
               { type: 'OBJECT_LOCALIZATION', maxResults: 50 },
             ],
-            imageContext: { productSearchParams: { productSet: set.value, productCategories: [category.value], filter: filter.value.trim() } },
+            imageContext: {
+              productSearchParams: { productSet: set.value, productCategories: [category.value], filter: filter.value.trim() },
+            },
           },
         ],
       });
@@ -54,7 +64,14 @@ export function renderQuery(root: HTMLElement): void {
         void run();
       },
     },
-    h('div', { class: 'row' }, field('Product set', set), field('Category', category), field('Filter', filter, 'labels: (k = v OR k = w) AND k2 = v2'), field('Max results', maxResults)),
+    h(
+      'div',
+      { class: 'row' },
+      field('Product set', set),
+      field('Category', category),
+      field('Filter', filter, 'labels: (k = v OR k = w) AND k2 = v2'),
+      field('Max results', maxResults),
+    ),
     photoInput(
       (p) => {
         photo = p;
@@ -98,17 +115,34 @@ function show(root: HTMLElement, photo: Photo, r: AnnotateImageResponse): void {
         'div',
         {},
         figure(photo.src || undefined, boxes, { alt: `Query photo ${photo.label} with ${groups.length} searched regions`, aspect: 4 / 3 }),
-        h('p', { class: 'legend' }, h('span', { class: 'key region' }), 'searched region (numbered) ', h('span', { class: 'key object' }), 'detected object'),
+        h(
+          'p',
+          { class: 'legend' },
+          h('span', { class: 'key region' }),
+          'searched region (numbered) ',
+          h('span', { class: 'key object' }),
+          'detected object',
+        ),
         photo.src ? null : notice('info', 'The server read this image; the page cannot show it, so the boxes are drawn on a blank frame.'),
       ),
-      h('div', {}, h('h2', {}, `${groups.length} region${groups.length === 1 ? '' : 's'} searched`), threshold(), groups.length ? list : notice('info', 'No region matched anything in this set.')),
+      h(
+        'div',
+        {},
+        h('h2', {}, `${groups.length} region${groups.length === 1 ? '' : 's'} searched`),
+        threshold(),
+        groups.length ? list : notice('info', 'No region matched anything in this set.'),
+      ),
     ),
     compare,
   );
 }
 
 function threshold(): HTMLElement {
-  return h('p', { class: 'threshold' }, `Scores at or above ${MATCH_SCORE} are matches (the recommended threshold, marked on each bar); below it, most likely a look-alike.`);
+  return h(
+    'p',
+    { class: 'threshold' },
+    `Scores at or above ${MATCH_SCORE} are matches (the recommended threshold, marked on each bar); below it, most likely a look-alike.`,
+  );
 }
 
 const refs = new Map<string, Promise<ReferenceImage>>();
@@ -125,7 +159,14 @@ function groupCard(g: GroupedResult, i: number, photo: Photo, compare: HTMLEleme
   return h(
     'article',
     { class: 'card group', 'data-group': String(i) },
-    h('h3', {}, h('span', { class: `swatch tone${i % 8}` }, String(i + 1)), ' Region ', String(i + 1), names ? h('small', {}, ` · ${names}`) : null),
+    h(
+      'h3',
+      {},
+      h('span', { class: `swatch tone${i % 8}` }, String(i + 1)),
+      ' Region ',
+      String(i + 1),
+      names ? h('small', {}, ` · ${names}`) : null,
+    ),
     (g.results ?? []).length ? matches : notice('info', 'No product in this region.'),
   );
 }
@@ -137,7 +178,12 @@ function matchButton(res: SearchResult, g: GroupedResult, i: number, photo: Phot
     (ref) => clear(thumb, referenceFigure(ref.boundingPolys ?? [], ref.uri, i)),
     () => undefined,
   );
-  const bar = h('span', { class: 'bar', role: 'img', 'aria-label': `score ${res.score.toFixed(3)} of 1, threshold ${MATCH_SCORE}` }, h('span', { class: 'fill' }), h('span', { class: 'mark' }));
+  const bar = h(
+    'span',
+    { class: 'bar', role: 'img', 'aria-label': `score ${res.score.toFixed(3)} of 1, threshold ${MATCH_SCORE}` },
+    h('span', { class: 'fill' }),
+    h('span', { class: 'mark' }),
+  );
   (bar.firstChild as HTMLElement).style.width = `${Math.max(0, Math.min(1, res.score)) * 100}%`;
   (bar.lastChild as HTMLElement).style.left = `${MATCH_SCORE * 100}%`;
   return h(
@@ -167,9 +213,17 @@ async function showCompare(root: HTMLElement, res: SearchResult, g: GroupedResul
     const ref = await reference(res.image);
     clear(
       root,
-      h('h2', { tabindex: -1 }, `Region ${i + 1} → ${res.product.displayName}: score ${res.score.toFixed(3)} (${res.score >= MATCH_SCORE ? 'match' : 'below the threshold'})`),
+      h(
+        'h2',
+        { tabindex: -1 },
+        `Region ${i + 1} → ${res.product.displayName}: score ${res.score.toFixed(3)} (${res.score >= MATCH_SCORE ? 'match' : 'below the threshold'})`,
+      ),
       h('div', { class: 'side-by-side' }, left, referenceFigure(ref.boundingPolys ?? [], ref.uri, i)),
-      h('p', {}, `Reference image ${idOf(ref.name)} of product ${idOf(res.product.name)}; its indexed regions are those the query region is compared with.`),
+      h(
+        'p',
+        {},
+        `Reference image ${idOf(ref.name)} of product ${idOf(res.product.name)}; its indexed regions are those the query region is compared with.`,
+      ),
     );
     (root.querySelector('h2') as HTMLElement).focus();
     root.scrollIntoView({ block: 'nearest' });

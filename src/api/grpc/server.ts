@@ -47,7 +47,11 @@ export function createGrpcServer(opts: GrpcOptions): grpc.Server {
 function unaryHandler(method: string, runner: CallRunner): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     if (isMalformed(call.request)) {
-      callback({ code: grpc.status.INVALID_ARGUMENT, details: `Invalid request message: ${call.request[MALFORMED]}`, metadata: new grpc.Metadata() });
+      callback({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: `Invalid request message: ${call.request[MALFORMED]}`,
+        metadata: new grpc.Metadata(),
+      });
       return;
     }
     const requestId = first(call.metadata, 'x-request-id');
@@ -92,7 +96,10 @@ function callSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   if (Number.isFinite(at)) {
-    timer = setTimeout(() => ac.abort(MetapixelError.of(Code.DEADLINE_EXCEEDED, 'Deadline expired before the operation could complete.')), Math.max(0, at - Date.now()));
+    timer = setTimeout(
+      () => ac.abort(MetapixelError.of(Code.DEADLINE_EXCEEDED, 'Deadline expired before the operation could complete.')),
+      Math.max(0, at - Date.now()),
+    );
     timer.unref();
   }
   const done = () => clearTimeout(timer);

@@ -28,7 +28,10 @@ export function decodeBase64(s: string, at: string): Buffer {
   let end = t.length;
   while (end > 0 && t.charCodeAt(end - 1) === 61 /* = */) end--;
   const buf = t.length - end > 2 || end % 4 === 1 ? undefined : Buffer.from(t, 'base64');
-  if (!buf || buf.length !== Math.floor((end * 3) / 4)) throw invalidArgument(`Invalid value at '${at}': invalid base64 data (standard or URL-safe alphabet; line breaks allowed, padding only at the end).`);
+  if (!buf || buf.length !== Math.floor((end * 3) / 4))
+    throw invalidArgument(
+      `Invalid value at '${at}': invalid base64 data (standard or URL-safe alphabet; line breaks allowed, padding only at the end).`,
+    );
   return buf;
 }
 
@@ -118,15 +121,16 @@ function integerIn(value: string | number, [min, max]: [bigint, bigint], type: s
   } catch {
     throw invalidArgument(`Invalid value at '${at}' (TYPE_${type.toUpperCase()}), "${String(value).slice(0, 40)}": not an integer.`);
   }
-  if (n < min || n > max) throw invalidArgument(`Invalid value at '${at}' (TYPE_${type.toUpperCase()}), "${String(value).slice(0, 40)}": out of range [${min}, ${max}].`);
+  if (n < min || n > max)
+    throw invalidArgument(
+      `Invalid value at '${at}' (TYPE_${type.toUpperCase()}), "${String(value).slice(0, 40)}": out of range [${min}, ${max}].`,
+    );
   // 64-bit values stay strings (exact); 32-bit ones become numbers.
   return max > 2n ** 32n ? n.toString() : Number(n);
 }
 
 function timestampIn(json: unknown, at: string): Obj {
-  const m =
-    typeof json === 'string' &&
-    /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(json);
+  const m = typeof json === 'string' && /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(json);
   const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw invalidArgument(`Invalid value at '${at}': expected an RFC 3339 timestamp.`);
   return { seconds: String(Math.floor(ms / 1000)), nanos: Number((m[2] ?? '').padEnd(9, '0')) };
@@ -141,16 +145,22 @@ function durationIn(json: unknown, at: string): Obj {
 
 function fieldMaskIn(json: unknown, at: string): Obj {
   if (typeof json !== 'string') throw invalidArgument(`Invalid value at '${at}': expected a field mask string.`);
-  return { paths: json.split(',').map((p) => p.trim()).filter(Boolean).map(camelToSnake) };
+  return {
+    paths: json
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map(camelToSnake),
+  };
 }
 
 function anyIn(json: unknown, at: string, root: protobuf.Root): Obj {
   const obj = json as Obj;
-  const url = obj && typeof obj['@type'] === 'string' ? (obj['@type']) : '';
+  const url = obj && typeof obj['@type'] === 'string' ? obj['@type'] : '';
   const inner = url ? lookupAnyType(root, url) : undefined;
   if (!inner) throw invalidArgument(`Invalid value at '${at}': unknown or missing "@type" in Any.`);
   const { '@type': _t, ...rest } = obj;
-  const innerJson = WKT_IN[inner.fullName] ? (rest).value : rest;
+  const innerJson = WKT_IN[inner.fullName] ? rest.value : rest;
   const msg = inner.fromObject(jsonToPlain(inner, innerJson, at));
   return { typeUrl: url, value: inner.encode(msg).finish() };
 }
@@ -182,7 +192,7 @@ export interface JsonOutOptions {
 
 /** Internal form (or any object protobufjs' fromObject accepts) to canonical proto3 JSON. */
 export function toJson(type: protobuf.Type, obj: unknown, opts: JsonOutOptions = {}): Json {
-  return messageOut(type, type.fromObject((obj ?? {})), opts);
+  return messageOut(type, type.fromObject(obj ?? {}), opts);
 }
 
 function messageOut(type: protobuf.Type, msg: protobuf.Message, opts: JsonOutOptions): Json {
@@ -237,7 +247,9 @@ function timestampOut(m: Obj): Json {
   const nanos = Number(m.nanos ?? 0);
   const iso = new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
   if (!nanos) return `${iso}Z`;
-  const frac = String(nanos).padStart(9, '0').replace(/(000)+$/, '');
+  const frac = String(nanos)
+    .padStart(9, '0')
+    .replace(/(000)+$/, '');
   return `${iso}.${frac}Z`;
 }
 
@@ -246,7 +258,9 @@ function durationOut(m: Obj): Json {
   const nanos = Number(m.nanos ?? 0);
   if (!nanos) return `${seconds}s`;
   const sign = seconds < 0 || nanos < 0 ? '-' : '';
-  const frac = String(Math.abs(nanos)).padStart(9, '0').replace(/(000)+$/, '');
+  const frac = String(Math.abs(nanos))
+    .padStart(9, '0')
+    .replace(/(000)+$/, '');
   return `${sign}${Math.abs(seconds)}.${frac}s`;
 }
 

@@ -66,7 +66,13 @@ function valueSchema(field: protobuf.Field, defs: Record<string, Schema>): Schem
   // (json-codec.ts decodeBase64), in one pass, with a message naming the field.
   if (t === 'bytes') return { type: 'string' };
   if (t === 'float' || t === 'double') {
-    return { anyOf: [{ type: 'number' }, { enum: ['NaN', 'Infinity', '-Infinity'] }, { type: 'string', pattern: '^-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?$' }] };
+    return {
+      anyOf: [
+        { type: 'number' },
+        { enum: ['NaN', 'Infinity', '-Infinity'] },
+        { type: 'string', pattern: '^-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?$' },
+      ],
+    };
   }
   if (INT32.includes(t)) return intSchema(-2147483648, 2147483647);
   if (UINT32.includes(t)) return intSchema(0, 4294967295);
@@ -75,5 +81,10 @@ function valueSchema(field: protobuf.Field, defs: Record<string, Schema>): Schem
 }
 
 function intSchema(minimum: number, maximum: number): Schema {
-  return { anyOf: [{ type: 'integer', minimum, maximum }, { type: 'string', pattern: '^-?\\d{1,10}$' }] };
+  return {
+    anyOf: [
+      { type: 'integer', minimum, maximum },
+      { type: 'string', pattern: '^-?\\d{1,10}$' },
+    ],
+  };
 }

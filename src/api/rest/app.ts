@@ -94,7 +94,10 @@ function callSignal(req: Request, res: Response): AbortSignal {
   });
   const timeout = Number(headerValue(req, 'x-server-timeout'));
   if (Number.isFinite(timeout) && timeout > 0) {
-    const timer = setTimeout(() => ac.abort(MetapixelError.of(Code.DEADLINE_EXCEEDED, 'Deadline expired before the operation could complete.')), timeout * 1000);
+    const timer = setTimeout(
+      () => ac.abort(MetapixelError.of(Code.DEADLINE_EXCEEDED, 'Deadline expired before the operation could complete.')),
+      timeout * 1000,
+    );
     res.on('close', () => clearTimeout(timer));
   }
   return ac.signal;
@@ -137,7 +140,7 @@ class Validators {
         : // The only patterns in the schemas are numbers written as strings; the rule, not the regex.
           e?.keyword === 'pattern'
           ? 'must be a number'
-          : e?.message ?? 'invalid';
+          : (e?.message ?? 'invalid');
     throw invalidArgument(`Invalid JSON payload received. Invalid value at '${at}': ${detail}.`);
   }
 }

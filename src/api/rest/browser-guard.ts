@@ -24,7 +24,8 @@ export interface BrowserGuardOptions {
   sameOrigin?: boolean;
 }
 
-const ALLOW_HEADERS = 'authorization, content-type, x-goog-api-key, x-goog-api-client, x-goog-request-params, x-goog-user-project, x-server-timeout, x-request-id';
+const ALLOW_HEADERS =
+  'authorization, content-type, x-goog-api-key, x-goog-api-client, x-goog-request-params, x-goog-user-project, x-server-timeout, x-request-id';
 const ALLOW_METHODS = 'GET, POST, PATCH, DELETE';
 
 export function browserGuard(opts: BrowserGuardOptions) {
@@ -42,7 +43,10 @@ export function browserGuard(opts: BrowserGuardOptions) {
     if (opts.sameOrigin && isOwnOrigin(origin, req.headers.host ?? '', hosts)) return next();
     const allowed = origins.has('*') || origins.has(origin.toLowerCase());
     if (!allowed) {
-      return sendError(res, permissionDenied(`Requests from the web origin ${origin.slice(0, 100)} are not allowed (METAPIXEL_CORS_ORIGINS).`));
+      return sendError(
+        res,
+        permissionDenied(`Requests from the web origin ${origin.slice(0, 100)} are not allowed (METAPIXEL_CORS_ORIGINS).`),
+      );
     }
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');

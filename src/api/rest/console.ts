@@ -25,7 +25,8 @@ export function consoleEnabled(config: Pick<Config, 'console' | 'host'>): boolea
 
 // The page loads only its own code and talks only to its own origin; images may come
 // from the URL a user typed as a query (the server fetches it too).
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: http: https:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: http: https:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 export function consoleRouter(dir: string = CONSOLE_DIR): express.Router {
   const r = express.Router();

@@ -16,12 +16,29 @@ export const SCOPES = ['https://www.googleapis.com/auth/cloud-platform', 'https:
 
 /** Standard query parameters every Google REST API accepts (transcode.ts SYSTEM_PARAMS). */
 const STANDARD_PARAMETERS: Json = {
-  '$.xgafv': { description: 'V1 error format.', enum: ['1', '2'], enumDescriptions: ['v1 error format', 'v2 error format'], location: 'query', type: 'string' },
+  '$.xgafv': {
+    description: 'V1 error format.',
+    enum: ['1', '2'],
+    enumDescriptions: ['v1 error format', 'v2 error format'],
+    location: 'query',
+    type: 'string',
+  },
   access_token: { description: 'OAuth access token.', location: 'query', type: 'string' },
-  alt: { default: 'json', description: 'Data format for response.', enum: ['json'], enumDescriptions: ['Responses with Content-Type of application/json'], location: 'query', type: 'string' },
+  alt: {
+    default: 'json',
+    description: 'Data format for response.',
+    enum: ['json'],
+    enumDescriptions: ['Responses with Content-Type of application/json'],
+    location: 'query',
+    type: 'string',
+  },
   callback: { description: 'JSONP', location: 'query', type: 'string' },
   fields: { description: 'Selector specifying which fields to include in a partial response.', location: 'query', type: 'string' },
-  key: { description: 'API key. Your API key identifies your project and provides you with API access, quota, and reports.', location: 'query', type: 'string' },
+  key: {
+    description: 'API key. Your API key identifies your project and provides you with API access, quota, and reports.',
+    location: 'query',
+    type: 'string',
+  },
   oauth_token: { description: 'OAuth 2.0 token for the current user.', location: 'query', type: 'string' },
   prettyPrint: { default: 'true', description: 'Returns response with indentations and line breaks.', location: 'query', type: 'boolean' },
   quotaUser: { description: 'Available to use for quota purposes for server-side applications.', location: 'query', type: 'string' },
@@ -80,12 +97,17 @@ export function buildDiscoveryDoc(root: protobuf.Root, routes: Route[], version:
     protocol: 'rest',
     servicePath: '',
     documentationLink: 'https://cloud.google.com/vision/',
-    icons: { x16: 'http://www.google.com/images/icons/product/search-16.gif', x32: 'http://www.google.com/images/icons/product/search-32.gif' },
+    icons: {
+      x16: 'http://www.google.com/images/icons/product/search-16.gif',
+      x32: 'http://www.google.com/images/icons/product/search-32.gif',
+    },
     parameters: STANDARD_PARAMETERS,
     auth: {
       oauth2: {
         scopes: {
-          [SCOPES[0]]: { description: 'See, edit, configure, and delete your Google Cloud data and see the email address for your Google Account.' },
+          [SCOPES[0]]: {
+            description: 'See, edit, configure, and delete your Google Cloud data and see the email address for your Google Account.',
+          },
           [SCOPES[1]]: { description: 'Apply machine learning models to understand and label images' },
         },
       },
@@ -145,7 +167,12 @@ function describeMethod(root: protobuf.Root, route: Route, prefix: string, id: s
     const skip = new Set([...bound, ...(route.body ? [snakeToCamel(route.body)] : [])]);
     queryParameters(route.requestType, '', skip, parameters, new Set());
   }
-  const request = route.body === '' ? undefined : route.body === '*' ? route.requestType : (fieldAt(route.requestType, route.body)?.resolvedType as protobuf.Type);
+  const request =
+    route.body === ''
+      ? undefined
+      : route.body === '*'
+        ? route.requestType
+        : (fieldAt(route.requestType, route.body)?.resolvedType as protobuf.Type);
   return {
     id,
     path,
@@ -189,6 +216,11 @@ function queryParameters(type: protobuf.Type, prefix: string, skip: Set<string>,
     }
     const shape = rt instanceof protobuf.Type ? WKT[rt.fullName] : rt instanceof protobuf.Enum ? enumShape(rt) : SCALARS[field.type];
     if (!shape || shape.type === 'object' || shape.type === 'any') continue;
-    out[name] = { ...(field.comment ? { description: field.comment } : {}), location: 'query', ...shape, ...(field.repeated ? { repeated: true } : {}) };
+    out[name] = {
+      ...(field.comment ? { description: field.comment } : {}),
+      location: 'query',
+      ...shape,
+      ...(field.repeated ? { repeated: true } : {}),
+    };
   }
 }

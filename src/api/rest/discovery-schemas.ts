@@ -97,7 +97,11 @@ export class Schemas {
     const count = new Map<string, number>();
     for (const t of types.values()) count.set(t.name, (count.get(t.name) ?? 0) + 1);
     for (const t of types.values()) {
-      const pascal = t.fullName.slice(1).split('.').map((p) => p[0].toUpperCase() + p.slice(1)).join('');
+      const pascal = t.fullName
+        .slice(1)
+        .split('.')
+        .map((p) => p[0].toUpperCase() + p.slice(1))
+        .join('');
       this.names.set(t.fullName, count.get(t.name) === 1 ? t.name : pascal);
     }
     for (const name of [...this.names.keys()].sort((a, b) => this.names.get(a)!.localeCompare(this.names.get(b)!))) {
@@ -116,7 +120,8 @@ export class Schemas {
     const properties: Record<string, Json> = {};
     for (const f of t.fieldsArray) {
       const one = this.value(f);
-      const shape = f instanceof protobuf.MapField ? { type: 'object', additionalProperties: one } : f.repeated ? { type: 'array', items: one } : one;
+      const shape =
+        f instanceof protobuf.MapField ? { type: 'object', additionalProperties: one } : f.repeated ? { type: 'array', items: one } : one;
       properties[f.name] = { ...(f.comment ? { description: f.comment } : {}), ...shape };
     }
     return { id: this.names.get(t.fullName), type: 'object', ...(t.comment ? { description: t.comment } : {}), properties };
@@ -125,7 +130,8 @@ export class Schemas {
   private value(f: protobuf.Field): Json {
     const rt = f.resolvedType;
     if (rt instanceof protobuf.Enum) return enumShape(rt);
-    if (rt instanceof protobuf.Type) return WKT[rt.fullName] && rt.fullName !== '.google.protobuf.Empty' ? WKT[rt.fullName] : { $ref: this.ref(rt) };
+    if (rt instanceof protobuf.Type)
+      return WKT[rt.fullName] && rt.fullName !== '.google.protobuf.Empty' ? WKT[rt.fullName] : { $ref: this.ref(rt) };
     return SCALARS[f.type] ?? { type: 'any' };
   }
 }

@@ -14,7 +14,11 @@ export function discoveryRouter(root: protobuf.Root, routes: Route[], versions: 
   const docs = new Map<string, Record<string, unknown>>();
   const r = express.Router();
   const serve = (version: string, req: express.Request, res: express.Response) => {
-    if (!versions.includes(version)) return sendError(res, notFound(`Discovery document not found for API service: vision.googleapis.com, version ${version.slice(0, 40)}.`));
+    if (!versions.includes(version))
+      return sendError(
+        res,
+        notFound(`Discovery document not found for API service: vision.googleapis.com, version ${version.slice(0, 40)}.`),
+      );
     try {
       if (!docs.has(version)) docs.set(version, buildDiscoveryDoc(root, routes, version));
     } catch (e) {
@@ -35,7 +39,9 @@ export function discoveryRouter(root: protobuf.Root, routes: Route[], versions: 
 
 /** The scheme a TLS-terminating proxy saw, else this connection's; the Host the client sent. */
 function rootUrlOf(req: express.Request): string {
-  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim();
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]
+    .trim();
   const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : req.protocol;
   return `${scheme}://${req.headers.host ?? 'localhost'}/`;
 }

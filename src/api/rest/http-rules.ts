@@ -49,7 +49,7 @@ export function buildRoutes(root: protobuf.Root, services: readonly string[]): R
     const service = root.lookupService(serviceName);
     for (const m of service.methodsArray) {
       m.resolve();
-      const rules = serviceName === 'google.longrunning.Operations' ? OPERATIONS_RULES[m.name] ?? [] : rulesOf(m);
+      const rules = serviceName === 'google.longrunning.Operations' ? (OPERATIONS_RULES[m.name] ?? []) : rulesOf(m);
       for (const rule of rules) routes.push(compile(rule, `${serviceName}/${m.name}`, m));
     }
   }
@@ -107,4 +107,3 @@ export function matchRoute(routes: Route[], verb: string, path: string): { route
   }
   return null;
 }
-

@@ -12,9 +12,26 @@ type Obj = Record<string, unknown>;
 
 /** Query parameters every Google API accepts that are not request fields. */
 const SYSTEM_PARAMS = new Set([
-  'alt', '$alt', 'key', 'fields', '$fields', 'prettyPrint', '$prettyPrint', 'callback', '$callback',
-  'access_token', 'oauth_token', 'quotaUser', '$quotaUser', 'upload_protocol', 'uploadType',
-  'userProject', '$userProject', '$trace', 'xgafv', '$.xgafv',
+  'alt',
+  '$alt',
+  'key',
+  'fields',
+  '$fields',
+  'prettyPrint',
+  '$prettyPrint',
+  'callback',
+  '$callback',
+  'access_token',
+  'oauth_token',
+  'quotaUser',
+  '$quotaUser',
+  'upload_protocol',
+  'uploadType',
+  'userProject',
+  '$userProject',
+  '$trace',
+  'xgafv',
+  '$.xgafv',
 ]);
 
 export interface SystemParams {

@@ -30,15 +30,43 @@ interface EncodeCliOptions {
 
 export function encodeCommand(): Command {
   return new Command('encode')
-    .description('Encode images locally (no server needed): one JSON line per image on stdout with its items (category, name, MID, score, box) and their binary codes, and the whole-image code.')
-    .argument('<inputs...>', 'image files, folders (searched recursively for .jpg .png .webp .gif .avif .heic .tif .jp2), or http(s):// and gs:// URLs')
-    .addOption(intOption('--max-items <n>', `most items per image (1-${MAX_ITEMS}; default METAPIXEL_DEFAULT_MAX_RESULTS, 10)`, 1, MAX_ITEMS))
-    .addOption(new Option('--category <category>', 'only items of classes that fit this product category (the regions the index keeps for it); default: every item').choices(PRODUCT_CATEGORIES))
-    .addOption(numberOption('--min-score <score>', 'leave out items scored below this (above 0, below 1; default METAPIXEL_MIN_OBJECT_SCORE, 0.5)', 0, 1, true))
-    .addOption(new Option('--code-bits <bits>', 'code length (METAPIXEL_CODE_BITS, default 128); compare only codes of one length').choices(['64', '128', '256']))
+    .description(
+      'Encode images locally (no server needed): one JSON line per image on stdout with its items (category, name, MID, score, box) and their binary codes, and the whole-image code.',
+    )
+    .argument(
+      '<inputs...>',
+      'image files, folders (searched recursively for .jpg .png .webp .gif .avif .heic .tif .jp2), or http(s):// and gs:// URLs',
+    )
+    .addOption(
+      intOption('--max-items <n>', `most items per image (1-${MAX_ITEMS}; default METAPIXEL_DEFAULT_MAX_RESULTS, 10)`, 1, MAX_ITEMS),
+    )
+    .addOption(
+      new Option(
+        '--category <category>',
+        'only items of classes that fit this product category (the regions the index keeps for it); default: every item',
+      ).choices(PRODUCT_CATEGORIES),
+    )
+    .addOption(
+      numberOption(
+        '--min-score <score>',
+        'leave out items scored below this (above 0, below 1; default METAPIXEL_MIN_OBJECT_SCORE, 0.5)',
+        0,
+        1,
+        true,
+      ),
+    )
+    .addOption(
+      new Option('--code-bits <bits>', 'code length (METAPIXEL_CODE_BITS, default 128); compare only codes of one length').choices([
+        '64',
+        '128',
+        '256',
+      ]),
+    )
     .addOption(intOption('--concurrency <n>', 'images in flight at once (1-16: more only fills the inference queues)', 1, 16).default(4))
     .option('--no-progress', 'no progress bar, even on a terminal')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Output (one line per image, input order):
   {"input":"photos/dog.jpg","items":[{"category":"general-v1","name":"Dog","mid":"/m/0bt9lr","score":0.91,
     "boundingPoly":{"normalizedVertices":[...]},"code":{"hex":"...","bits":"0110...","length":128}}],
@@ -48,7 +76,8 @@ See docs/codes.md for the bit order and how to search codes.
 
 Examples:
   metapixel encode photos/ > codes.jsonl
-  metapixel encode --category apparel-v2 shoe.jpg https://example.com/bag.jpg`)
+  metapixel encode --category apparel-v2 shoe.jpg https://example.com/bag.jpg`,
+    )
     .action(async (inputs: string[], opts: EncodeCliOptions) => {
       process.exitCode = await runEncode(inputs, opts);
     });
@@ -68,7 +97,9 @@ async function runEncode(args: string[], opts: EncodeCliOptions): Promise<number
   }
   const started = Date.now();
   const pipeline = await buildImagePipeline(config).catch((e: unknown) => {
-    throw new Error(`could not load the models: ${(e as Error).message}. Set METAPIXEL_MODELS_DIR to the folder holding manifest.json and hashing/.`);
+    throw new Error(
+      `could not load the models: ${(e as Error).message}. Set METAPIXEL_MODELS_DIR to the folder holding manifest.json and hashing/.`,
+    );
   });
   const counts = { images: 0, failed: 0, items: 0 };
   try {
@@ -76,13 +107,18 @@ async function runEncode(args: string[], opts: EncodeCliOptions): Promise<number
     const type = lookupType('metapixel.v1.EncodeImageResponse');
     const options: EncodeOptionsMsg = { maxItems: opts.maxItems ?? 0, productCategory: opts.category ?? '', minScore: opts.minScore ?? 0 };
     const bar = progressBar(inputs.length, 'encoding', opts.progress);
-    await inOrder(inputs, opts.concurrency, (input) => encodeInput(service, input, options, config), async (input, res) => {
-      counts.images++;
-      if (res.error) counts.failed++;
-      counts.items += res.items?.length ?? 0;
-      bar.tick(!!res.error);
-      await writeLine(JSON.stringify({ input: input.input, ...(toJson(type, res) as object) }));
-    });
+    await inOrder(
+      inputs,
+      opts.concurrency,
+      (input) => encodeInput(service, input, options, config),
+      async (input, res) => {
+        counts.images++;
+        if (res.error) counts.failed++;
+        counts.items += res.items?.length ?? 0;
+        bar.tick(!!res.error);
+        await writeLine(JSON.stringify({ input: input.input, ...(toJson(type, res) as object) }));
+      },
+    );
     bar.stop();
   } finally {
     await pipeline.close();
@@ -96,14 +132,20 @@ async function runEncode(args: string[], opts: EncodeCliOptions): Promise<number
   return counts.failed ? 1 : 0;
 }
 
-async function encodeInput(service: EncodeService, input: ImageInput, options: EncodeOptionsMsg, config: Readonly<Config>): Promise<EncodeImageResponseMsg> {
+async function encodeInput(
+  service: EncodeService,
+  input: ImageInput,
+  options: EncodeOptionsMsg,
+  config: Readonly<Config>,
+): Promise<EncodeImageResponseMsg> {
   if (input.kind === 'missing') return { error: notFound(input.problem!).toStatus() };
   if (input.kind === 'url') return service.encodeImage({ image: { source: { imageUri: input.input } }, options });
   let content: Buffer;
   try {
     // Checked before reading, so that a huge file is refused without loading it.
     const { size } = await fs.stat(input.input);
-    if (size > config.maxImageBytes) throw invalidArgument(`The image is ${size} bytes; the limit is ${config.maxImageBytes} (METAPIXEL_MAX_IMAGE_BYTES).`);
+    if (size > config.maxImageBytes)
+      throw invalidArgument(`The image is ${size} bytes; the limit is ${config.maxImageBytes} (METAPIXEL_MAX_IMAGE_BYTES).`);
     content = await fs.readFile(input.input);
   } catch (e) {
     const err = (e as MetapixelError).toStatus ? (e as MetapixelError) : notFound(`Cannot read ${input.input}: ${(e as Error).message}.`);
@@ -113,7 +155,12 @@ async function encodeInput(service: EncodeService, input: ImageInput, options: E
 }
 
 /** Runs `work` on up to `limit` items at once and hands the results to `emit` in input order. */
-async function inOrder<T, R>(items: readonly T[], limit: number, work: (t: T) => Promise<R>, emit: (t: T, r: R) => Promise<void>): Promise<void> {
+async function inOrder<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (t: T) => Promise<R>,
+  emit: (t: T, r: R) => Promise<void>,
+): Promise<void> {
   const window: { item: T; result: Promise<R> }[] = [];
   for (const item of items) {
     window.push({ item, result: work(item) });

@@ -26,7 +26,10 @@ export interface ImportCliOptions extends ServerOptions {
 
 /** A failure with the exit status it maps to. */
 class CliFailure extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -34,12 +37,22 @@ class CliFailure extends Error {
 export function importCommand(): Command {
   return withServerOptions(
     new Command('import')
-      .description('Import products and reference images (ImportProductSets) from a CSV or a folder of images, with a progress bar and a summary.')
-      .argument('<csv|dir>', 'a gs:// CSV URI, a local CSV file (uploaded to --staging), or a folder: <dir>/<product-id>/<images> or image files, one product each (id = file name)'),
+      .description(
+        'Import products and reference images (ImportProductSets) from a CSV or a folder of images, with a progress bar and a summary.',
+      )
+      .argument(
+        '<csv|dir>',
+        'a gs:// CSV URI, a local CSV file (uploaded to --staging), or a folder: <dir>/<product-id>/<images> or image files, one product each (id = file name)',
+      ),
   )
-    .option('--staging <gs-prefix>', 'gs://bucket/prefix/ to upload a local CSV or the folder\'s images and CSV to (the Cloud Storage the server reads: Google\'s with METAPIXEL_GCS_KEY_FILE or Application Default Credentials, STORAGE_EMULATOR_HOST, or METAPIXEL_GCS_DIR)')
+    .option(
+      '--staging <gs-prefix>',
+      "gs://bucket/prefix/ to upload a local CSV or the folder's images and CSV to (the Cloud Storage the server reads: Google's with METAPIXEL_GCS_KEY_FILE or Application Default Credentials, STORAGE_EMULATOR_HOST, or METAPIXEL_GCS_DIR)",
+    )
     .option('--product-set <id>', 'folder only: the product set to put the products in (created if missing)')
-    .addOption(new Option('--category <category>', 'folder only: category of new products (default general-v1)').choices(PRODUCT_CATEGORIES))
+    .addOption(
+      new Option('--category <category>', 'folder only: category of new products (default general-v1)').choices(PRODUCT_CATEGORIES),
+    )
     .option('--no-wait', 'print the operation name and exit without waiting')
     .option('--no-progress', 'no progress bar or progress lines')
     .addOption(intOption('--show-failures <n>', 'failed lines to list in the text summary', 0, 1000000).default(10))
@@ -70,7 +83,10 @@ async function runImport(input: string, opts: ImportCliOptions): Promise<number>
   try {
     const started = Date.now();
     const source = await stage(input, opts);
-    const [op] = await server(conn.productSearch.importProductSets({ parent: conn.parent, inputConfig: { gcsSource: { csvFileUri: source.csvUri } } }), opts);
+    const [op] = await server(
+      conn.productSearch.importProductSets({ parent: conn.parent, inputConfig: { gcsSource: { csvFileUri: source.csvUri } } }),
+      opts,
+    );
     const name = op.name!;
     if (!opts.wait) {
       process.stdout.write(opts.json ? `${JSON.stringify({ operation: name, csvUri: source.csvUri })}\n` : `${name}\n`);
@@ -116,7 +132,10 @@ async function stage(input: string, opts: ImportCliOptions): Promise<Source> {
     throw new Error('--product-set and --category apply to a folder; a CSV names the product set and category on each line.');
   }
   if (isGs) return { csvUri: input };
-  if (!opts.staging) throw new Error(`a local ${stat!.isDirectory() ? 'folder' : 'CSV'} is uploaded first: give --staging gs://bucket/prefix/ (in the Cloud Storage the server reads).`);
+  if (!opts.staging)
+    throw new Error(
+      `a local ${stat!.isDirectory() ? 'folder' : 'CSV'} is uploaded first: give --staging gs://bucket/prefix/ (in the Cloud Storage the server reads).`,
+    );
   const staging = parseStaging(opts.staging);
   const writer = stagingWriter();
   if (!stat!.isDirectory()) {
@@ -125,13 +144,19 @@ async function stage(input: string, opts: ImportCliOptions): Promise<Source> {
   }
   const productSetId = productSetIdOf(opts);
   const lines = await planFolder(input, staging);
-  if (lines.length === 0) throw new Error(`no images in ${input}: expected ${input}/<product-id>/<image files> or image files (.jpg .png .webp …).`);
+  if (lines.length === 0)
+    throw new Error(`no images in ${input}: expected ${input}/<product-id>/<image files> or image files (.jpg .png .webp …).`);
   await upload(writer, staging, lines, opts);
   const csv = Buffer.from(csvFor(lines, staging, { productSetId, category: opts.category ?? 'general-v1' }));
   return { csvUri: await uploadCsv(writer, staging, csv, `import-${productSetId}`), files: lines.map((l) => l.file) };
 }
 
-async function upload(writer: ReturnType<typeof stagingWriter>, staging: Staging, lines: PlannedLine[], opts: ImportCliOptions): Promise<void> {
+async function upload(
+  writer: ReturnType<typeof stagingWriter>,
+  staging: Staging,
+  lines: PlannedLine[],
+  opts: ImportCliOptions,
+): Promise<void> {
   const t0 = Date.now();
   const bar = progressBar(lines.length, 'uploading', opts.progress);
   try {
@@ -140,7 +165,10 @@ async function upload(writer: ReturnType<typeof stagingWriter>, staging: Staging
     bar.stop();
   }
   const products = new Set(lines.map((l) => l.productId)).size;
-  if (!opts.json) process.stderr.write(`metapixel import: uploaded ${lines.length} images of ${products} products to gs://${staging.bucket}/${staging.prefix} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  if (!opts.json)
+    process.stderr.write(
+      `metapixel import: uploaded ${lines.length} images of ${products} products to gs://${staging.bucket}/${staging.prefix} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
 }
 
 /** --product-set as an id, or as a full name of this project and location. */
@@ -152,6 +180,7 @@ function productSetIdOf(opts: ImportCliOptions): string {
     if (given.includes('/')) throw new Error(`--product-set "${given}": give an id, or projects/P/locations/L/productSets/ID.`);
     return given;
   }
-  if (m[1] !== opts.project || m[2] !== opts.location) throw new Error(`--product-set ${given} is not in --project ${opts.project} --location ${opts.location}.`);
+  if (m[1] !== opts.project || m[2] !== opts.location)
+    throw new Error(`--product-set ${given} is not in --project ${opts.project} --location ${opts.location}.`);
   return m[3];
 }

@@ -39,19 +39,39 @@ export const DEFAULT_TARGET = 'http://127.0.0.1:50051';
 
 export function migrateCommand(): Command {
   return new Command('migrate')
-    .description('Copy product sets, products, memberships and reference images from a Vision Product Search endpoint (Google\'s, or another Metapixel) to a Metapixel, over gRPC; resumable and idempotent.')
-    .addOption(new Option('--from <url>', 'source gRPC endpoint: Google\'s (Application Default Credentials), or a Metapixel\'s gRPC port').default(parseGrpcUrl(GOOGLE_ENDPOINT), GOOGLE_ENDPOINT).argParser(parseGrpcUrl))
-    .addOption(new Option('--to <url>', 'target Metapixel\'s gRPC endpoint (http:// plaintext, https:// TLS)').default(DEFAULT_TARGET).argParser(parseGrpcUrl))
+    .description(
+      "Copy product sets, products, memberships and reference images from a Vision Product Search endpoint (Google's, or another Metapixel) to a Metapixel, over gRPC; resumable and idempotent.",
+    )
+    .addOption(
+      new Option('--from <url>', "source gRPC endpoint: Google's (Application Default Credentials), or a Metapixel's gRPC port")
+        .default(parseGrpcUrl(GOOGLE_ENDPOINT), GOOGLE_ENDPOINT)
+        .argParser(parseGrpcUrl),
+    )
+    .addOption(
+      new Option('--to <url>', "target Metapixel's gRPC endpoint (http:// plaintext, https:// TLS)")
+        .default(DEFAULT_TARGET)
+        .argParser(parseGrpcUrl),
+    )
     .addOption(new Option('--project <id>', 'project to copy').env('METAPIXEL_PROJECT').makeOptionMandatory())
     .addOption(new Option('--location <id>', 'location to copy').env('METAPIXEL_LOCATION').default('us-west1'))
     .option('--to-project <id>', 'project on the target (default: --project)')
     .option('--to-location <id>', 'location on the target (default: --location)')
     .addOption(new Option('--from-api-key <key>', 'API key for a source Metapixel').env('METAPIXEL_FROM_API_KEY'))
-    .addOption(new Option('--from-access-token <token>', 'bearer token for the source (Google: instead of ADC, e.g. `gcloud auth print-access-token`)').env('METAPIXEL_FROM_ACCESS_TOKEN'))
+    .addOption(
+      new Option(
+        '--from-access-token <token>',
+        'bearer token for the source (Google: instead of ADC, e.g. `gcloud auth print-access-token`)',
+      ).env('METAPIXEL_FROM_ACCESS_TOKEN'),
+    )
     .addOption(new Option('--to-api-key <key>', 'API key for the target').env('METAPIXEL_API_KEY'))
-    .addOption(new Option('--to-access-token <token>', 'bearer token for the target (its METAPIXEL_BEARER_TOKENS)').env('METAPIXEL_ACCESS_TOKEN'))
+    .addOption(
+      new Option('--to-access-token <token>', 'bearer token for the target (its METAPIXEL_BEARER_TOKENS)').env('METAPIXEL_ACCESS_TOKEN'),
+    )
     .addOption(intOption('--concurrency <n>', 'calls in flight on each side', 1, 64).default(8))
-    .option('--detect-regions', 'create reference images without polygons, so the target finds the regions itself (polygons are then not compared)')
+    .option(
+      '--detect-regions',
+      'create reference images without polygons, so the target finds the regions itself (polygons are then not compared)',
+    )
     .option('--dry-run', 'list what would be copied or updated, change nothing')
     .option('--no-progress', 'no progress bar or progress lines')
     .addOption(intOption('--show-failures <n>', 'failures to list in the text summary', 0, 1000000).default(20))
@@ -99,7 +119,10 @@ async function runMigrate(opts: MigrateCliOptions): Promise<number> {
     const from = await listing(source, sourceParent, opts.concurrency, 'source', progress);
     say(`listing ${targetParent} at ${opts.to}`);
     // The target's per-set and per-product lists matter only where the source has data.
-    const to = await listing(target, targetParent, opts.concurrency, 'target', progress, { sets: (id) => from.sets.has(id), products: (id) => (from.images.get(id)?.size ?? 0) > 0 });
+    const to = await listing(target, targetParent, opts.concurrency, 'target', progress, {
+      sets: (id) => from.sets.has(id),
+      products: (id) => (from.images.get(id)?.size ?? 0) > 0,
+    });
     const plan = planMigration(from, to, targetParent, { detectRegions: !!opts.detectRegions });
     const where = { from: opts.from, to: opts.to, sourceParent, targetParent };
     if (opts.dryRun) return printDryRun(plan, where, !!opts.json);
@@ -114,7 +137,14 @@ async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   }
 }
 
-async function listing(conn: GrpcConnection, parent: string, concurrency: number, side: string, progress: boolean, only?: Parameters<typeof readCatalog>[3]) {
+async function listing(
+  conn: GrpcConnection,
+  parent: string,
+  concurrency: number,
+  side: string,
+  progress: boolean,
+  only?: Parameters<typeof readCatalog>[3],
+) {
   const bar = countProgress(`listing ${side}`, 'products', progress);
   try {
     await conn.ready();
@@ -123,7 +153,9 @@ async function listing(conn: GrpcConnection, parent: string, concurrency: number
     const code = (e as { code?: unknown }).code;
     const hint = conn.google
       ? ' (Google: are Application Default Credentials set up? `gcloud auth application-default login`, or --from-access-token)'
-      : code === 14 ? ' (is it the server\'s gRPC port, GRPC_PORT, 50051 by default? The REST port does not serve gRPC)' : '';
+      : code === 14
+        ? " (is it the server's gRPC port, GRPC_PORT, 50051 by default? The REST port does not serve gRPC)"
+        : '';
     throw new Error(`cannot list the ${side} catalog ${parent} at ${conn.url}: ${errorText(e)}${hint}`, { cause: e });
   } finally {
     bar.stop();

@@ -83,7 +83,9 @@ async function runSearch(inputs: string[], opts: SearchCliOptions): Promise<numb
       const requests = batch.map((input, j) => ({
         image: isUrl(input) ? { source: { imageUri: input } } : { content: contents[j]! },
         features: [{ type: 'PRODUCT_SEARCH' as const, ...(opts.maxResults ? { maxResults: opts.maxResults } : {}) }],
-        imageContext: { productSearchParams: { productSet, productCategories: [opts.category], ...(opts.filter ? { filter: opts.filter } : {}) } },
+        imageContext: {
+          productSearchParams: { productSet, productCategories: [opts.category], ...(opts.filter ? { filter: opts.filter } : {}) },
+        },
       }));
       const [res] = await conn.imageAnnotator.batchAnnotateImages({ requests });
       (res.responses ?? []).forEach((r, j) => {
@@ -156,12 +158,18 @@ function table(results: Result[]): string[] {
   ]);
   const all = [['score', '', 'product', 'display name', 'labels'], ...rows];
   const widths = all[0].map((_, c) => Math.max(...all.map((row) => row[c].length)));
-  return all.map((row) => `      ${row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()}`);
+  return all.map(
+    (row) =>
+      `      ${row
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd()}`,
+  );
 }
 
 /** The group's box as x and y ranges (normalized to [0, 1] or pixels, as the server gives). */
 function box(poly: Poly | undefined): string {
-  const vs = poly?.normalizedVertices?.length ? poly.normalizedVertices : poly?.vertices ?? [];
+  const vs = poly?.normalizedVertices?.length ? poly.normalizedVertices : (poly?.vertices ?? []);
   if (vs.length === 0) return '';
   const xs = vs.map((v) => v.x ?? 0);
   const ys = vs.map((v) => v.y ?? 0);

@@ -5,9 +5,7 @@
  * file. Each line is decoded on its own, so bad UTF-8 fails only that line too.
  */
 
-export type RawLine =
-  | { index: number; text: string }
-  | { index: number; error: string };
+export type RawLine = { index: number; text: string } | { index: number; error: string };
 
 const NL = 0x0a;
 const CR = 0x0d;

@@ -71,7 +71,7 @@ export class GcsTextSource implements TextSource {
  * (and aborts the request, which also ends the pending read).
  */
 async function* withStallTimeout(body: AsyncIterable<Uint8Array>, ms: number, what: string, stop: () => void): AsyncIterable<Uint8Array> {
-  for (const it = body[Symbol.asyncIterator](); ; ) {
+  for (const it = body[Symbol.asyncIterator](); ;) {
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

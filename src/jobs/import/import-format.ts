@@ -31,7 +31,7 @@ export interface LineResult {
 export async function assembleImportResponse(store: OperationStore, rec: OperationRecord): Promise<unknown> {
   const statuses: StatusRecord[] = [];
   const images = new Map<string, ReferenceImageMsg>();
-  for (let after = -1; ; ) {
+  for (let after = -1; ;) {
     const chunks = await store.listOperationResults(opName(rec), after, PAGE);
     for (const c of chunks) {
       for (const item of c.items as LineResult[]) {

@@ -77,7 +77,15 @@ export class ImportJob implements JobHandler {
     const req = op.request as ImportRequest;
     const scope: LocationName = { project: op.project, location: op.location ?? '' };
     const saved = op.checkpoint as Partial<Checkpoint> | undefined;
-    const cp: Checkpoint = { lines: 0, chunks: 0, ok: 0, failed: 0, untouched: [], ...saved, progress: { processedLines: 0, failedLines: 0 } };
+    const cp: Checkpoint = {
+      lines: 0,
+      chunks: 0,
+      ok: 0,
+      failed: 0,
+      untouched: [],
+      ...saved,
+      progress: { processedLines: 0, failedLines: 0 },
+    };
     if (cp.total === undefined) {
       cp.total = await this.countLines(req.csvUri, ctl.signal);
       await this.save(op, ctl, cp);
@@ -117,8 +125,12 @@ export class ImportJob implements JobHandler {
       return { s: { code: Code.OK, message: '' }, ri, ...(change ? { change } : {}) };
     })().catch((e: unknown) => {
       if (!isMetapixelError(e)) this.log.error({ err: e, line: raw.index }, 'import line failed unexpectedly');
-      const status: StatusRecord = isMetapixelError(e) ? e.toStatus() : { code: Code.INTERNAL, message: `Line ${raw.index}: internal error.` };
-      return { s: { code: status.code, message: status.message.startsWith('Line ') ? status.message : `Line ${raw.index}: ${status.message}` } };
+      const status: StatusRecord = isMetapixelError(e)
+        ? e.toStatus()
+        : { code: Code.INTERNAL, message: `Line ${raw.index}: internal error.` };
+      return {
+        s: { code: status.code, message: status.message.startsWith('Line ') ? status.message : `Line ${raw.index}: ${status.message}` },
+      };
     });
   }
 
@@ -132,7 +144,11 @@ export class ImportJob implements JobHandler {
   }
 
   storeResults(op: OperationRecord, chunk: number, items: LineResult[]): Promise<void> {
-    return this.operations.putOperationResults(opName(op), chunk, items.map(({ change: _change, ...item }) => item));
+    return this.operations.putOperationResults(
+      opName(op),
+      chunk,
+      items.map(({ change: _change, ...item }) => item),
+    );
   }
 
   get options(): ImportJobOptions {

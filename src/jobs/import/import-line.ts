@@ -58,7 +58,8 @@ function splitFields(text: string): string[] {
   }
   const fields = records[0] ?? [];
   if (records.length !== 1) throw invalidArgument('a quoted field spans lines; every image must be on one line.');
-  if (fields.length > COLUMNS.length) throw invalidArgument(`${fields.length} columns; there are at most ${COLUMNS.length} (${COLUMNS.join(', ')}).`);
+  if (fields.length > COLUMNS.length)
+    throw invalidArgument(`${fields.length} columns; there are at most ${COLUMNS.length} (${COLUMNS.join(', ')}).`);
   return fields;
 }
 

@@ -28,7 +28,12 @@ export class ImportService {
     if (!uri) throw invalidArgument('Missing required field: input_config.gcs_source.csv_file_uri.');
     parseGsUri(uri, 'input_config.gcs_source.csv_file_uri');
     const request: ImportRequest = { csvUri: uri };
-    const rec = await this.operations.enqueue({ ...scope, kind: IMPORT_KIND, request, metadata: batchMetadata(this.clock(), 'PROCESSING') });
+    const rec = await this.operations.enqueue({
+      ...scope,
+      kind: IMPORT_KIND,
+      request,
+      metadata: batchMetadata(this.clock(), 'PROCESSING'),
+    });
     return toOperationMsg(rec);
   }
 }

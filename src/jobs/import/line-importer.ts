@@ -28,7 +28,10 @@ export interface LineImporterOptions {
 
 const TRANSIENT = new Set<number>([Code.RESOURCE_EXHAUSTED, Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED]);
 
-type Plan = { kind: 'create'; polys: PolyRecord[] } | { kind: 'add'; image: ReferenceImageRecord; poly: PolyRecord } | { kind: 'exists'; image: ReferenceImageRecord };
+type Plan =
+  | { kind: 'create'; polys: PolyRecord[] }
+  | { kind: 'add'; image: ReferenceImageRecord; poly: PolyRecord }
+  | { kind: 'exists'; image: ReferenceImageRecord };
 
 export class LineImporter {
   /** Lines that name one image run one after another (their regions merge into it). */
@@ -48,7 +51,13 @@ export class LineImporter {
     return this.serialized(names.referenceImage(image), () => this.apply(scope, line, product, image, signal));
   }
 
-  private async apply(scope: LocationName, line: ImportLine, productName: ProductName, imageName: ReferenceImageName, signal?: AbortSignal) {
+  private async apply(
+    scope: LocationName,
+    line: ImportLine,
+    productName: ProductName,
+    imageName: ReferenceImageName,
+    signal?: AbortSignal,
+  ) {
     let product = await this.store.getProduct(productName);
     const category = product ? product.productCategory : rules.productCategory(line.category);
     const sets = product ? await this.store.listSetsOfProduct(productName) : [];
@@ -62,7 +71,13 @@ export class LineImporter {
     const set = { ...scope, productSet: line.productSetId };
     if (!(await this.store.getProductSet(set))) {
       // Google names no display name for a set an import creates; its id is the clearest one.
-      await this.store.createProductSet({ ...scope, id: line.productSetId, displayName: line.productSetId, createTime: now, updateTime: now });
+      await this.store.createProductSet({
+        ...scope,
+        id: line.productSetId,
+        displayName: line.productSetId,
+        createTime: now,
+        updateTime: now,
+      });
     }
     if (!product) product = await this.ensureProduct(scope, line, category, now);
     if (join) await this.store.addProductToSet(set, product.id);
@@ -75,18 +90,34 @@ export class LineImporter {
       return referenceImageView(grown);
     }
     const rec: ReferenceImageRecord = {
-      ...scope, productId: product.id, id: line.imageId, uri: line.uri, boundingPolys: plan.polys, createTime: now, state: 'READY', regions,
+      ...scope,
+      productId: product.id,
+      id: line.imageId,
+      uri: line.uri,
+      boundingPolys: plan.polys,
+      createTime: now,
+      state: 'READY',
+      regions,
     };
     if (await this.store.createReferenceImage(rec)) return referenceImageView(rec);
     // Taken meanwhile (another import) or the product was deleted meanwhile.
     const now2 = await this.store.getReferenceImage(imageName);
     if (now2 && planImage(now2, line, imageName).kind === 'exists') return referenceImageView(now2);
-    throw alreadyExists(`ReferenceImage ${names.referenceImage(imageName)} could not be created: it was changed or its product deleted meanwhile.`);
+    throw alreadyExists(
+      `ReferenceImage ${names.referenceImage(imageName)} could not be created: it was changed or its product deleted meanwhile.`,
+    );
   }
 
   private async ensureProduct(scope: LocationName, line: ImportLine, category: string, now: Date): Promise<ProductRecord> {
     const rec: ProductRecord = {
-      ...scope, id: line.productId, displayName: line.displayName, description: '', productCategory: category, labels: line.labels, createTime: now, updateTime: now,
+      ...scope,
+      id: line.productId,
+      displayName: line.displayName,
+      description: '',
+      productCategory: category,
+      labels: line.labels,
+      createTime: now,
+      updateTime: now,
     };
     if (await this.store.createProduct(rec)) return rec;
     const raced = await this.store.getProduct({ ...scope, product: line.productId });
@@ -128,7 +159,9 @@ function planImage(existing: ReferenceImageRecord | null, line: ImportLine, name
   if (existing.uri !== line.uri) throw alreadyExists(`${what} already exists with another uri (${existing.uri.slice(0, 200)}).`);
   if (!line.poly || existing.boundingPolys.some((p) => samePoly(p, line.poly!))) return { kind: 'exists', image: existing };
   if (existing.boundingPolys.length === 0) {
-    throw alreadyExists(`${what} already exists with automatically detected regions; give a bounding-poly on every line of an image, or on none.`);
+    throw alreadyExists(
+      `${what} already exists with automatically detected regions; give a bounding-poly on every line of an image, or on none.`,
+    );
   }
   if (existing.boundingPolys.length >= rules.MAX_POLYS_PER_IMAGE) {
     throw invalidArgument(`${what} already has ${rules.MAX_POLYS_PER_IMAGE} bounding polygons, the most allowed.`);
@@ -137,5 +170,9 @@ function planImage(existing: ReferenceImageRecord | null, line: ImportLine, name
 }
 
 function samePoly(a: PolyRecord, b: PolyRecord): boolean {
-  return a.normalized === b.normalized && a.vertices.length === b.vertices.length && a.vertices.every((v, i) => v.x === b.vertices[i].x && v.y === b.vertices[i].y);
+  return (
+    a.normalized === b.normalized &&
+    a.vertices.length === b.vertices.length &&
+    a.vertices.every((v, i) => v.x === b.vertices[i].x && v.y === b.vertices[i].y)
+  );
 }

@@ -46,7 +46,7 @@ export class IdTable {
 
   /** Sets id -> slot (overwriting). */
   set(id: number, slot: number): void {
-    if ((this.count + 1) > MAX_LOAD * this.keys.length) this.resize(capacityFor(this.count + 1));
+    if (this.count + 1 > MAX_LOAD * this.keys.length) this.resize(capacityFor(this.count + 1));
     this.place(id, slot, true);
   }
 

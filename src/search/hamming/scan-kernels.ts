@@ -113,8 +113,20 @@ function scanWide(words: Int32Array, out: Int32Array, q: Int32Array, wpc: number
 }
 
 type ScanFn = (codes: number, n: number, q: number, thr: number, out: number) => number;
-export type ProbeFn = (offs: number, codes: number, key: number, len: number, tmask: number, s: number, q: number,
-  thr: number, out: number, cap: number, resume: number, ranges: number) => number;
+export type ProbeFn = (
+  offs: number,
+  codes: number,
+  key: number,
+  len: number,
+  tmask: number,
+  s: number,
+  q: number,
+  thr: number,
+  out: number,
+  cap: number,
+  resume: number,
+  ranges: number,
+) => number;
 
 // Linear memory layout (hamming-kernel.wat): query at 0 (<= 32 bytes), probe counters at
 // 32, the scan's distance histogram at 64, out pairs at OUT_AT, codes (or a MIH table)
@@ -193,7 +205,10 @@ class WasmKernel implements ScanKernel {
     if (needed > have) {
       // Grow geometrically: memory.grow copies nothing but detaches every view.
       // Doubling while small, then by 1/8: less unused memory in a large index.
-      const target = Math.max(needed, Math.min(have < 64 * 1024 * 1024 ? 2 * have : Math.ceil(have * 1.125), 4 * 1024 * 1024 * 1024 - PAGE));
+      const target = Math.max(
+        needed,
+        Math.min(have < 64 * 1024 * 1024 ? 2 * have : Math.ceil(have * 1.125), 4 * 1024 * 1024 * 1024 - PAGE),
+      );
       this.memory.grow(Math.ceil((target - have) / PAGE));
     }
     if (this.words.buffer !== this.memory.buffer || this.words.length < codes * this.wpc) this.refreshViews(codes);

@@ -23,9 +23,20 @@ export interface ItqParams {
   method?: 'itq' | 'pca-sign';
 }
 
-interface ManifestEntry { sha256: string; bytes: number }
-interface Manifest { files: Record<string, ManifestEntry> }
-interface Header { format: string; bits: number; dims: number; bin: string; method?: { rotation?: string } }
+interface ManifestEntry {
+  sha256: string;
+  bytes: number;
+}
+interface Manifest {
+  files: Record<string, ManifestEntry>;
+}
+interface Header {
+  format: string;
+  bits: number;
+  dims: number;
+  bin: string;
+  method?: { rotation?: string };
+}
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

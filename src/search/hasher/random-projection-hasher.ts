@@ -14,7 +14,11 @@ export class RandomProjectionHasher implements Hasher {
   private readonly bias: Float32Array;
 
   /** Same (bits, dims, seed) always gives the same projections, so stored codes stay valid. */
-  constructor(readonly bits: number, readonly dims: number, readonly seed = 1) {
+  constructor(
+    readonly bits: number,
+    readonly dims: number,
+    readonly seed = 1,
+  ) {
     if (!Number.isInteger(bits) || bits <= 0 || !Number.isInteger(dims) || dims <= 0) {
       throw new RangeError(`bad hasher shape: ${bits} bits × ${dims} dims`);
     }

@@ -2,7 +2,16 @@
  * The MongoDB store's collections and their indexes.
  */
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { IndexChangeDoc, IndexFeedDoc, MembershipDoc, OperationDoc, OperationResultDoc, ProductDoc, ProductSetDoc, ReferenceImageDoc } from './documents';
+import type {
+  IndexChangeDoc,
+  IndexFeedDoc,
+  MembershipDoc,
+  OperationDoc,
+  OperationResultDoc,
+  ProductDoc,
+  ProductSetDoc,
+  ReferenceImageDoc,
+} from './documents';
 
 export interface Collections {
   productSets: Collection<ProductSetDoc>;
@@ -44,14 +53,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await Promise.all([
     c.productSets.createIndex(scopeId, { unique: true, name: 'scope_id' }),
     c.products.createIndex(scopeId, { unique: true, name: 'scope_id' }),
-    c.referenceImages.createIndex(
-      { project: 1, location: 1, productId: 1, id: 1 },
-      { unique: true, name: 'scope_product_id' },
-    ),
-    c.memberships.createIndex(
-      { project: 1, location: 1, setId: 1, productId: 1 },
-      { unique: true, name: 'scope_set_product' },
-    ),
+    c.referenceImages.createIndex({ project: 1, location: 1, productId: 1, id: 1 }, { unique: true, name: 'scope_product_id' }),
+    c.memberships.createIndex({ project: 1, location: 1, setId: 1, productId: 1 }, { unique: true, name: 'scope_set_product' }),
     c.memberships.createIndex({ project: 1, location: 1, productId: 1, setId: 1 }, { name: 'scope_product_set' }),
     c.operations.createIndex(scopeId, { unique: true, name: 'scope_id' }),
     // claimOperation: pending operations, oldest first.

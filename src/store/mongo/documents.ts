@@ -107,13 +107,11 @@ export const copyPoly = (p: PolyRecord): PolyRecord => ({
 });
 
 export const scopedId = (project: string, location: string, id: string) => `${project}/${location}/${id}`;
-export const imageId = (project: string, location: string, productId: string, id: string) =>
-  `${project}/${location}/${productId}/${id}`;
+export const imageId = (project: string, location: string, productId: string, id: string) => `${project}/${location}/${productId}/${id}`;
 export const membershipId = (project: string, location: string, setId: string, productId: string) =>
   `${project}/${location}/${setId}/${productId}`;
 /** Project-level operations get an empty location segment, never a valid location. */
-export const operationId = (project: string, location: string | null, id: string) =>
-  `${project}/${location ?? ''}/${id}`;
+export const operationId = (project: string, location: string | null, id: string) => `${project}/${location ?? ''}/${id}`;
 
 export function productSetFromDoc(d: CatalogDoc): ProductSetRecord {
   return {
@@ -129,7 +127,6 @@ export function productSetFromDoc(d: CatalogDoc): ProductSetRecord {
 export function productSetToDoc(rec: ProductSetRecord): ProductSetDoc {
   return { _id: scopedId(rec.project, rec.location, rec.id), ...productSetFromDoc({ ...rec, _id: '' }) };
 }
-
 
 export function productToDoc(rec: ProductRecord): ProductDoc {
   return { _id: scopedId(rec.project, rec.location, rec.id), ...productFromDoc({ ...rec, _id: '' }) };

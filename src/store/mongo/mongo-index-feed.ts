@@ -55,7 +55,11 @@ export class MongoIndexFeed implements IndexFeedStore {
 
   async listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
     if (!(limit > 0)) return [];
-    const docs = await this.c.indexChanges.find({ _id: { $gt: after } }).sort({ _id: 1 }).limit(Math.floor(limit)).toArray();
+    const docs = await this.c.indexChanges
+      .find({ _id: { $gt: after } })
+      .sort({ _id: 1 })
+      .limit(Math.floor(limit))
+      .toArray();
     return docs.map((d) => ({
       seq: d._id,
       project: d.project,

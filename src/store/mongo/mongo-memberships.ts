@@ -25,11 +25,7 @@ export class MongoMemberships {
     const { project, location, productSet: setId } = set;
     const _id = membershipId(project, location, setId, productId);
     try {
-      await this.c.memberships.updateOne(
-        { _id },
-        { $setOnInsert: { project, location, setId, productId } },
-        { upsert: true },
-      );
+      await this.c.memberships.updateOne({ _id }, { $setOnInsert: { project, location, setId, productId } }, { upsert: true });
     } catch (e) {
       // Two concurrent upserts of one _id: the loser may get E11000; the pair exists.
       if (!isDuplicateKey(e)) throw e;

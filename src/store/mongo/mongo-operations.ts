@@ -40,11 +40,7 @@ export class MongoOperations implements OperationStore {
   }
 
   async updateOperation(name: OperationName, patch: OperationPatch, now: Date): Promise<OperationRecord | null> {
-    const d = await this.c.operations.findOneAndUpdate(
-      { _id: idOf(name) },
-      { $set: patchToSet(patch, now) },
-      { returnDocument: 'after' },
-    );
+    const d = await this.c.operations.findOneAndUpdate({ _id: idOf(name) }, { $set: patchToSet(patch, now) }, { returnDocument: 'after' });
     return d && operationFromDoc(d);
   }
 
@@ -92,10 +88,7 @@ export class MongoOperations implements OperationStore {
   }
 
   async releaseLease(name: OperationName, owner: string): Promise<void> {
-    await this.c.operations.updateOne(
-      { _id: idOf(name), leaseOwner: owner },
-      { $set: { leaseOwner: null, leaseUntil: null } },
-    );
+    await this.c.operations.updateOne({ _id: idOf(name), leaseOwner: owner }, { $set: { leaseOwner: null, leaseUntil: null } });
   }
 }
 

@@ -196,8 +196,7 @@ export class MongoCatalogStore implements CatalogStore {
 
   async deleteProduct(name: ProductName): Promise<boolean> {
     const children = { project: name.project, location: name.location, productId: name.product };
-    const sweep = () =>
-      Promise.all([this.c.referenceImages.deleteMany(children), this.c.memberships.deleteMany(children)]);
+    const sweep = () => Promise.all([this.c.referenceImages.deleteMany(children), this.c.memberships.deleteMany(children)]);
     await sweep();
     const deleted = (await this.c.products.deleteOne({ _id: productId(name) })).deletedCount === 1;
     if (deleted) await sweep();

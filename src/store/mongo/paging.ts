@@ -23,10 +23,6 @@ export function afterCursor(page: Page): { $gt: string } {
 export function afterTuple<T extends { project: string; location: string; id: string }>(page: Page): Filter<T> {
   const [project = '', location = '', ...rest] = (page.after ?? '').split('/');
   const id = rest.join('/');
-  const or = [
-    { project: { $gt: project } },
-    { project, location: { $gt: location } },
-    { project, location, id: { $gt: id } },
-  ];
+  const or = [{ project: { $gt: project } }, { project, location: { $gt: location } }, { project, location, id: { $gt: id } }];
   return { $or: or } as Filter<T>;
 }

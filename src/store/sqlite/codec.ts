@@ -4,13 +4,7 @@
  * that JSON (they are read and written whole with their image, never queried).
  */
 import type { OperationRecord } from '../operation-store';
-import type {
-  ProductRecord,
-  ProductSetRecord,
-  ReferenceImageRecord,
-  RegionRecord,
-  StatusRecord,
-} from '../catalog-store';
+import type { ProductRecord, ProductSetRecord, ReferenceImageRecord, RegionRecord, StatusRecord } from '../catalog-store';
 
 export interface ProductSetRow {
   project: string;

@@ -124,9 +124,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `SQLite schema version ${current} is newer than this build supports (${SCHEMA_VERSION}); refusing to open.`,
-    );
+    throw new Error(`SQLite schema version ${current} is newer than this build supports (${SCHEMA_VERSION}); refusing to open.`);
   }
   for (let v = current; v < SCHEMA_VERSION; v++) {
     // IMMEDIATE takes the write lock up front so two processes opening a fresh file

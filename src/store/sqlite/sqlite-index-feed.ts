@@ -33,14 +33,17 @@ export class SqliteIndexFeed implements IndexFeedStore {
   async listIndexChanges(after: number, limit: number): Promise<IndexChange[]> {
     if (!(limit > 0)) return [];
     const sql = 'SELECT * FROM index_changes WHERE seq > @after ORDER BY seq LIMIT @limit';
-    return this.db.stmt<ChangeRow>(sql).all({ after, limit: Math.floor(limit) }).map((r) => ({
-      seq: r.seq,
-      project: r.project,
-      location: r.location,
-      setId: r.set_id,
-      ...(r.product_id !== null ? { productId: r.product_id } : {}),
-      time: new Date(r.time),
-    }));
+    return this.db
+      .stmt<ChangeRow>(sql)
+      .all({ after, limit: Math.floor(limit) })
+      .map((r) => ({
+        seq: r.seq,
+        project: r.project,
+        location: r.location,
+        setId: r.set_id,
+        ...(r.product_id !== null ? { productId: r.product_id } : {}),
+        time: new Date(r.time),
+      }));
   }
 
   /** The last seq ever assigned (sqlite_sequence survives trimming). */

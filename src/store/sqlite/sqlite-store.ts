@@ -293,7 +293,9 @@ export class SqliteCatalogStore implements CatalogStore {
     const sql = `SELECT product_id, set_id FROM memberships
                  WHERE ${IN_SCOPE} AND product_id IN (SELECT value FROM json_each(@ids))
                  ORDER BY product_id, set_id`;
-    const rows = this.db.stmt<{ product_id: string; set_id: string }>(sql).all({ project: scope.project, location: scope.location, ids: JSON.stringify(productIds) });
+    const rows = this.db
+      .stmt<{ product_id: string; set_id: string }>(sql)
+      .all({ project: scope.project, location: scope.location, ids: JSON.stringify(productIds) });
     for (const r of rows) out.get(r.product_id)?.push(r.set_id);
     return out;
   }

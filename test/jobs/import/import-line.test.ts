@@ -12,9 +12,25 @@ const bad = (text: string) => {
 
 test('a full line: labels, display name, pixel and normalized polygons', () => {
   expect(parseImportLine(0, 'gs://b/shoe.jpg,front,shoes,s1,apparel-v2,Red shoe,"color=red,size=9","0,0,400,0,400,300,0,300"')).toEqual({
-    uri: 'gs://b/shoe.jpg', imageId: 'front', productSetId: 'shoes', productId: 's1', category: 'apparel-v2', displayName: 'Red shoe',
-    labels: [{ key: 'color', value: 'red' }, { key: 'size', value: '9' }],
-    poly: { vertices: [{ x: 0, y: 0 }, { x: 400, y: 0 }, { x: 400, y: 300 }, { x: 0, y: 300 }], normalized: false },
+    uri: 'gs://b/shoe.jpg',
+    imageId: 'front',
+    productSetId: 'shoes',
+    productId: 's1',
+    category: 'apparel-v2',
+    displayName: 'Red shoe',
+    labels: [
+      { key: 'color', value: 'red' },
+      { key: 'size', value: '9' },
+    ],
+    poly: {
+      vertices: [
+        { x: 0, y: 0 },
+        { x: 400, y: 0 },
+        { x: 400, y: 300 },
+        { x: 0, y: 300 },
+      ],
+      normalized: false,
+    },
   });
   const norm = parseImportLine(1, ' gs://b/a.jpg , , s , p , general-v1 ,,, "0.1,0.1,0.9,0.1,0.9,0.9" ');
   expect(norm).toMatchObject({ imageId: imageIdFor('gs://b/a.jpg'), displayName: ' ', labels: [], poly: { normalized: true } });

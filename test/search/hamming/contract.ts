@@ -25,8 +25,13 @@ function sparseIds(n: number, seed: number): number[] {
   return [...set];
 }
 
-function expectAllMatch(index: HammingIndex, model: Map<number, Uint8Array>, queries: Uint8Array, ks: number[],
-  filter?: (id: number) => boolean): void {
+function expectAllMatch(
+  index: HammingIndex,
+  model: Map<number, Uint8Array>,
+  queries: Uint8Array,
+  ks: number[],
+  filter?: (id: number) => boolean,
+): void {
   const bytes = index.bits / 8;
   for (let q = 0; q < queries.length / bytes; q++) {
     const query = queries.subarray(q * bytes, (q + 1) * bytes);
@@ -113,10 +118,11 @@ export function runHammingContract(label: string, make: MakeIndex): void {
           const n = 1 + (next() % 40);
           const ids = Array.from({ length: n }, (_, i) => round * 100 + i);
           load(index, model, ids, clusteredCodes(n, bits, 4, 6, 100 + round));
-          for (const id of [...model.keys()]) if (next() % 5 === 0) {
-            index.remove(id);
-            model.delete(id);
-          }
+          for (const id of [...model.keys()])
+            if (next() % 5 === 0) {
+              index.remove(id);
+              model.delete(id);
+            }
           expectAllMatch(index, model, queries, [4]);
         }
         expect(index.size).toBe(model.size);

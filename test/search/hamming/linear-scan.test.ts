@@ -11,7 +11,10 @@ for (const kernel of KERNELS) {
 describe('LinearScanIndex', () => {
   it('computes every distance once per search and probes no buckets', () => {
     const index = new LinearScanIndex(64);
-    index.add(Array.from({ length: 9000 }, (_, i) => i), randomCodes(9000, 64, 1));
+    index.add(
+      Array.from({ length: 9000 }, (_, i) => i),
+      randomCodes(9000, 64, 1),
+    );
     index.search(randomCodes(1, 64, 2), 10);
     expect(index.stats).toMatchObject({ searches: 1, codesScanned: 9000, bucketsProbed: 0 });
     // The kernel lowers its own threshold as it goes: only codes that were among the 10
@@ -21,7 +24,10 @@ describe('LinearScanIndex', () => {
 
   it('with a filter, leaves the threshold to the JS top k (rejected ids must not prune)', () => {
     const index = new LinearScanIndex(64);
-    index.add(Array.from({ length: 9000 }, (_, i) => i), randomCodes(9000, 64, 1));
+    index.add(
+      Array.from({ length: 9000 }, (_, i) => i),
+      randomCodes(9000, 64, 1),
+    );
     const hits = index.search(randomCodes(1, 64, 2), 10, { filter: (id) => id % 2 === 0 });
     expect(hits).toHaveLength(10);
     expect(hits.every((h) => h.id % 2 === 0)).toBe(true);
@@ -44,7 +50,7 @@ describe('LinearScanIndex', () => {
       const query = queries.subarray(q * bytes, (q + 1) * bytes);
       expect(wasm.search(query, 25)).toEqual(js.search(query, 25));
       // A data code as query: distance 0 must be found wherever it sits in a group.
-      const self = codes.subarray((q * 997) * bytes, (q * 997 + 1) * bytes);
+      const self = codes.subarray(q * 997 * bytes, (q * 997 + 1) * bytes);
       expect(wasm.search(self, 3)).toEqual(js.search(self, 3));
     }
   });

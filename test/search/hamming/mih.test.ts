@@ -86,13 +86,22 @@ describe('MultiIndexHashing', () => {
 
   it('chooses m from the number of codes at each rebuild unless m is given', () => {
     const mih = new MultiIndexHashing(64);
-    mih.add(Array.from({ length: 1000 }, (_, i) => i), randomCodes(1000, 64, 7));
+    mih.add(
+      Array.from({ length: 1000 }, (_, i) => i),
+      randomCodes(1000, 64, 7),
+    );
     expect(mih.m).toBe(6); // 64 / log2(1000) = 6.4
-    mih.add(Array.from({ length: 99_000 }, (_, i) => 1000 + i), randomCodes(99_000, 64, 8));
+    mih.add(
+      Array.from({ length: 99_000 }, (_, i) => 1000 + i),
+      randomCodes(99_000, 64, 8),
+    );
     expect(mih.m).toBe(4); // 64 / log2(100 000) = 3.9
     expect(mih.substrings.map((s) => s.len)).toEqual([16, 16, 16, 16]);
     const fixed = new MultiIndexHashing(64, { m: 5 });
-    fixed.add(Array.from({ length: 1000 }, (_, i) => i), randomCodes(1000, 64, 7));
+    fixed.add(
+      Array.from({ length: 1000 }, (_, i) => i),
+      randomCodes(1000, 64, 7),
+    );
     expect(fixed.m).toBe(5);
   });
 
@@ -138,4 +147,3 @@ describe('MultiIndexHashing', () => {
     expect(mih.search(b, 20_000)).toEqual(scan.search(b, 20_000));
   });
 });
-

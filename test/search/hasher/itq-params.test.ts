@@ -14,7 +14,11 @@ describe.each([64, 128, 256])('itq-%i', (bits) => {
     expect([p.bits, p.dims, p.mean.length, p.rows.length]).toEqual([bits, DIMS, DIMS, bits * DIMS]);
     expect(p.rows.every(Number.isFinite)).toBe(true);
     // Rows are PCA directions times an orthogonal rotation: unit length, mutually orthogonal.
-    const dotRows = (a: number, b: number) => { let s = 0; for (let i = 0; i < DIMS; i++) s += p.rows[a * DIMS + i] * p.rows[b * DIMS + i]; return s; };
+    const dotRows = (a: number, b: number) => {
+      let s = 0;
+      for (let i = 0; i < DIMS; i++) s += p.rows[a * DIMS + i] * p.rows[b * DIMS + i];
+      return s;
+    };
     expect(dotRows(0, 0)).toBeCloseTo(1, 4);
     expect(dotRows(0, bits - 1)).toBeCloseTo(0, 4);
     const h = await ItqHasher.load(DIR, bits);

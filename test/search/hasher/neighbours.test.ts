@@ -47,7 +47,11 @@ function mapOf(rank: (q: number, others: number[]) => number[]): number {
   let sum = 0;
   for (let q = 0; q < items.length; q++) {
     const others = items.map((_, i) => i).filter((i) => i !== q);
-    sum += score([rank(q, others)], [items[q].label], others.map((i) => items[i].label)).map;
+    sum += score(
+      [rank(q, others)],
+      [items[q].label],
+      others.map((i) => items[i].label),
+    ).map;
   }
   return sum / items.length;
 }
@@ -56,12 +60,25 @@ function hammingMap(h: Hasher): number {
   const codes = items.map((it) => h.encode(it.e));
   const tie = new SeededRandom(5);
   const tiebreak = items.map(() => tie.next());
-  return mapOf((q, others) => rankByHamming(codes[q], others.map((i) => codes[i]), others.map((i) => tiebreak[i])));
+  return mapOf((q, others) =>
+    rankByHamming(
+      codes[q],
+      others.map((i) => codes[i]),
+      others.map((i) => tiebreak[i]),
+    ),
+  );
 }
 
 test('float cosine finds the other views of a photo (sanity of the set)', () => {
   expect(items.length).toBe(10 * VIEWS);
-  expect(mapOf((q, others) => rankByCosine(items[q].e, others.map((i) => items[i].e)))).toBeGreaterThan(0.7);
+  expect(
+    mapOf((q, others) =>
+      rankByCosine(
+        items[q].e,
+        others.map((i) => items[i].e),
+      ),
+    ),
+  ).toBeGreaterThan(0.7);
 });
 
 test.each([64, 128, 256])('%i bits: learned (ItqHasher) codes beat random projections by a margin', async (bits) => {

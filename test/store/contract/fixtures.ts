@@ -2,19 +2,8 @@
  * Record builders and names for the store contract suites. Fixtures are small on
  * purpose: the MongoDB run goes through jongodb, which scans (tens of docs, not thousands).
  */
-import type {
-  LocationName,
-  OperationName,
-  ProductName,
-  ProductSetName,
-  ReferenceImageName,
-} from '../../../src/core/names';
-import type {
-  CatalogStore,
-  ProductRecord,
-  ProductSetRecord,
-  ReferenceImageRecord,
-} from '../../../src/store/catalog-store';
+import type { LocationName, OperationName, ProductName, ProductSetName, ReferenceImageName } from '../../../src/core/names';
+import type { CatalogStore, ProductRecord, ProductSetRecord, ReferenceImageRecord } from '../../../src/store/catalog-store';
 import type { OperationRecord } from '../../../src/store/operation-store';
 
 /** Odd milliseconds on purpose: a store that rounds to seconds fails the round-trips. */
@@ -61,12 +50,7 @@ export function product(s: LocationName, id: string, over: Partial<ProductRecord
   };
 }
 
-export function image(
-  s: LocationName,
-  productId: string,
-  id: string,
-  over: Partial<ReferenceImageRecord> = {},
-): ReferenceImageRecord {
+export function image(s: LocationName, productId: string, id: string, over: Partial<ReferenceImageRecord> = {}): ReferenceImageRecord {
   return {
     ...s,
     productId,
@@ -80,12 +64,7 @@ export function image(
   };
 }
 
-export function operation(
-  project: string,
-  location: string | null,
-  id: string,
-  over: Partial<OperationRecord> = {},
-): OperationRecord {
+export function operation(project: string, location: string | null, id: string, over: Partial<OperationRecord> = {}): OperationRecord {
   return {
     project,
     location,

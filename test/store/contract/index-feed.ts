@@ -46,7 +46,9 @@ export function indexFeedCases(ctx: ContractContext<IndexFeedStore>): void {
     });
 
     it('concurrent appends never share a seq', async () => {
-      const batches = await Promise.all(Array.from({ length: 8 }, (_, i) => feed().appendIndexChanges(A, [{ setId: `s${i}`, productId: 'p' }, { setId: `s${i}` }], at(1))));
+      const batches = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => feed().appendIndexChanges(A, [{ setId: `s${i}`, productId: 'p' }, { setId: `s${i}` }], at(1))),
+      );
       const seqs = batches.flat();
       expect(new Set(seqs).size).toBe(16);
       expect((await feed().listIndexChanges(0, 100)).map((c) => c.seq)).toEqual([...seqs].sort((a, b) => a - b));

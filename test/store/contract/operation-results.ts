@@ -13,7 +13,8 @@ export function operationResultCases(ctx: ContractContext<OperationStore>): void
     it('lists chunks in order after a cursor, replaces a chunk written again, and keeps items as JSON', async () => {
       const s = ctx.store();
       await s.createOperation(operation(project, A.location, 'op1'));
-      const items = (n: number) => Array.from({ length: 3 }, (_, i) => ({ line: n * 3 + i, status: { code: i, message: 'ß $x a.b' }, ri: null }));
+      const items = (n: number) =>
+        Array.from({ length: 3 }, (_, i) => ({ line: n * 3 + i, status: { code: i, message: 'ß $x a.b' }, ri: null }));
       // Written out of order, as a resumed job may.
       await s.putOperationResults(name('op1'), 2, items(2));
       await s.putOperationResults(name('op1'), 0, items(0));

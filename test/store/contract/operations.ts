@@ -39,8 +39,7 @@ function recordCases(ctx: ContractContext<OperationStore>): void {
       await ctx.store().createOperation(operation(project, null, 'a'));
       await ctx.store().createOperation(operation(project, A.location, 'b'));
       await ctx.store().createOperation(operation(project, 'other', 'c'));
-      const list = async (location: string | null) =>
-        (await ctx.store().listOperations({ project, location }, ALL)).map((o) => o.id);
+      const list = async (location: string | null) => (await ctx.store().listOperations({ project, location }, ALL)).map((o) => o.id);
       expect(await list(null)).toEqual(['a']);
       expect(await list(A.location)).toEqual(['b']);
       expect(await list('other')).toEqual(['c']);

@@ -6,19 +6,7 @@
 import type { CatalogStore, Page } from '../../../src/store/catalog-store';
 import type { OperationStore } from '../../../src/store/operation-store';
 import { itUnlessGap, type ContractContext } from './context';
-import {
-  A,
-  byCodePoint,
-  image,
-  imageName,
-  opName,
-  operation,
-  product,
-  productName,
-  productSet,
-  setName,
-  TRICKY_IDS,
-} from './fixtures';
+import { A, byCodePoint, image, imageName, opName, operation, product, productName, productSet, setName, TRICKY_IDS } from './fixtures';
 
 interface Listable<S> {
   kind: string;

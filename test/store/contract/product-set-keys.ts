@@ -100,9 +100,7 @@ export function productSetKeyCases(ctx: ContractContext): void {
     itUnlessGap(ctx.gaps.codePointOrder, astralTitle, async () => {
       for (const id of ['\u{10000}', '\uFFFD', 'z']) await create(A, id);
       expect((await list({ limit: 10 })).map((s) => s.id)).toEqual(['z', '\uFFFD', '\u{10000}']);
-      expect((await list({ after: `${A.project}/${A.location}/\uFFFD`, limit: 10 })).map((s) => s.id)).toEqual([
-        '\u{10000}',
-      ]);
+      expect((await list({ after: `${A.project}/${A.location}/\uFFFD`, limit: 10 })).map((s) => s.id)).toEqual(['\u{10000}']);
     });
   });
 }

@@ -125,8 +125,22 @@ export function catalogRecordCases(ctx: ContractContext): void {
     it('round-trips every field; region bytes are byte-exact Uint8Arrays', async () => {
       const rec = image(A, 'p1', 'i1', {
         boundingPolys: [
-          { vertices: [{ x: 1, y: 2 }, { x: 30, y: 2 }, { x: 30, y: 40 }], normalized: false },
-          { vertices: [{ x: 0.25, y: 0.5 }, { x: 0.75, y: 0.5 }, { x: 0.5, y: 1 }], normalized: true },
+          {
+            vertices: [
+              { x: 1, y: 2 },
+              { x: 30, y: 2 },
+              { x: 30, y: 40 },
+            ],
+            normalized: false,
+          },
+          {
+            vertices: [
+              { x: 0.25, y: 0.5 },
+              { x: 0.75, y: 0.5 },
+              { x: 0.5, y: 1 },
+            ],
+            normalized: true,
+          },
         ],
         state: 'READY',
         regions: regions(),
@@ -184,7 +198,13 @@ export function catalogRecordCases(ctx: ContractContext): void {
     });
 
     it('updateReferenceImageRegions replaces the polygons too when given', async () => {
-      const poly = (x: number, normalized = false) => ({ vertices: [{ x, y: 0 }, { x: x + 1, y: 1 }], normalized });
+      const poly = (x: number, normalized = false) => ({
+        vertices: [
+          { x, y: 0 },
+          { x: x + 1, y: 1 },
+        ],
+        normalized,
+      });
       const rec = image(A, 'p1', 'i1', { boundingPolys: [poly(1)], state: 'READY', regions: regions().slice(0, 1) });
       await ctx.store().createReferenceImage(rec);
       const grown = { state: 'READY' as const, regions: regions().slice(0, 2), boundingPolys: [poly(1), poly(0.5, true)] };

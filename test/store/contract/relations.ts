@@ -4,18 +4,7 @@
 import type { LocationName } from '../../../src/core/names';
 import type { CatalogStore } from '../../../src/store/catalog-store';
 import type { ContractContext } from './context';
-import {
-  A,
-  B,
-  C,
-  image,
-  imageName,
-  product,
-  productName,
-  productSet,
-  seedProductsInSet,
-  setName,
-} from './fixtures';
+import { A, B, C, image, imageName, product, productName, productSet, seedProductsInSet, setName } from './fixtures';
 
 const ids = <T extends { id: string }>(rs: T[]) => rs.map((r) => r.id);
 const ALL = { limit: 100 };
@@ -44,7 +33,11 @@ function membershipCases(ctx: ContractContext): void {
       expect(await ctx.store().listSetsOfProduct(productName(A, 'nope'))).toEqual([]);
       // The same for many products in one read; every id asked for is a key.
       const many = await ctx.store().listSetsOfProducts(A, ['p2', 'nope', 'p1']);
-      expect([...many.entries()].sort()).toEqual([['nope', []], ['p1', ['S0', 's1', 's2']], ['p2', ['s2']]]);
+      expect([...many.entries()].sort()).toEqual([
+        ['nope', []],
+        ['p1', ['S0', 's1', 's2']],
+        ['p2', ['s2']],
+      ]);
       expect(await ctx.store().listSetsOfProducts(A, [])).toEqual(new Map());
     });
 
@@ -83,7 +76,7 @@ function cascadeCases(ctx: ContractContext): void {
       expect(await ctx.store().listProductsInSet(setName(A, 's1'), ALL)).toEqual([]);
     });
 
-    it('deleting a product removes its reference images and memberships, nobody else\'s', async () => {
+    it("deleting a product removes its reference images and memberships, nobody else's", async () => {
       await seedProductsInSet(ctx.store(), A, 's1', ['p1', 'p2']);
       for (const id of ['i1', 'i2']) await ctx.store().createReferenceImage(image(A, 'p1', id));
       await ctx.store().createReferenceImage(image(A, 'p2', 'i1'));
