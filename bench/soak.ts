@@ -9,6 +9,7 @@
  * and p50/p95 latency; at the end one JSON line.
  * Usage: npm run bench:soak -- --minutes 30 [--clients 16]
  */
+import { Code } from '../src/core/errors';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,25 +28,6 @@ const SET = `${PARENT}/productSets/s`;
 /** Products each client keeps of its own: past this it deletes its oldest. */
 const KEEP = 6;
 const SEED_PRODUCTS = 24;
-const GRPC_CODES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
 
 type Transport = 'grpc' | 'rest';
 function clientOptions(server: BuiltServer, transport: Transport) {
@@ -70,7 +52,7 @@ function statusOf(err: unknown): string {
   const e = err as { code?: number | string; message?: string };
   const named = /"status":\s*"([A-Z_]+)"/.exec(e.message ?? '');
   if (named) return named[1];
-  if (typeof e.code === 'number' && e.code < GRPC_CODES.length) return GRPC_CODES[e.code];
+  if (typeof e.code === 'number' && Code[e.code] !== undefined) return Code[e.code];
   return `OTHER(${String(e.code ?? e.message?.slice(0, 60))})`;
 }
 

@@ -5,6 +5,7 @@
  * Google API and Metapixel's extension paths), fetch for those extension paths, and errors
  * turned into a message that says what to do plus an exit status.
  */
+import { Code } from '../core/errors';
 import vision from '@google-cloud/vision';
 // google-auth-library ships with @google-cloud/vision (google-gax depends on it).
 import { PassThroughClient } from 'google-auth-library';
@@ -121,28 +122,8 @@ export function connect(opts: ServerOptions): Connection {
   };
 }
 
-const STATUS_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
-
 /** google.rpc.Code number -> its name. */
-export const statusName = (code: number | null | undefined) => STATUS_NAMES[code ?? 2] ?? `code ${code}`;
+export const statusName = (code: number | null | undefined) => (Code[code ?? Code.UNKNOWN] as string | undefined) ?? `code ${code}`;
 
 /**
  * A failed call -> one message that says what went wrong and what to do. The REST client

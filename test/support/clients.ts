@@ -3,6 +3,7 @@
  * ../shared/facts/google-api.md verified: gRPC on an insecure channel, or the REST
  * fallback over plain http. Tests prove compatibility only through these.
  */
+import { Code } from '../../src/core/errors';
 import * as grpc from '@grpc/grpc-js';
 import vision from '@google-cloud/vision';
 import { PassThroughClient } from 'google-auth-library';
@@ -55,26 +56,8 @@ export function statusOf(err: unknown): string {
     expect(rest.code).toBe(e.code);
     return rest.status;
   }
-  const GRPC = [
-    'OK',
-    'CANCELLED',
-    'UNKNOWN',
-    'INVALID_ARGUMENT',
-    'DEADLINE_EXCEEDED',
-    'NOT_FOUND',
-    'ALREADY_EXISTS',
-    'PERMISSION_DENIED',
-    'RESOURCE_EXHAUSTED',
-    'FAILED_PRECONDITION',
-    'ABORTED',
-    'OUT_OF_RANGE',
-    'UNIMPLEMENTED',
-    'INTERNAL',
-    'UNAVAILABLE',
-    'DATA_LOSS',
-    'UNAUTHENTICATED',
-  ];
-  if (typeof e.code === 'number' && e.code < GRPC.length) return GRPC[e.code];
+
+  if (typeof e.code === 'number' && Code[e.code] !== undefined) return Code[e.code];
   return `code ${String(e.code)}: ${e.message}`;
 }
 
