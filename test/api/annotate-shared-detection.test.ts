@@ -9,24 +9,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { imageAnnotatorClient, productSearchClient, TRANSPORTS } from '../support/clients';
 import { devImagesDir } from '../support/dev-images';
+import { modelRuns } from '../support/model-runs';
 import { startTestServer, type TestServer } from '../support/server';
 
 const PARENT = 'projects/shop/locations/us-west1';
 const SET = `${PARENT}/productSets/s`;
 const photo = readFileSync(path.join(devImagesDir(), 'darknet_person.jpg'));
-const EMBEDDER = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'models', 'manifest.json'), 'utf8')).models.find(
-  (m: { runtime: { decoder: string } }) => m.runtime.decoder === 'embedding',
-).name as string;
 let server: TestServer;
 
-async function runs(): Promise<{ embedder: number; detectors: number }> {
-  const text = await (await fetch(`${server.restUrl}/metrics`)).text();
-  const out = { embedder: 0, detectors: 0 };
-  for (const m of text.matchAll(/^metapixel_inference_duration_seconds_count\{model="([^"]+)"\} (\d+)$/gm)) {
-    out[m[1] === EMBEDDER ? 'embedder' : 'detectors'] += Number(m[2]);
-  }
-  return out;
-}
+const runs = () => modelRuns(server.restUrl);
 
 beforeAll(async () => {
   server = await startTestServer();
