@@ -13,12 +13,10 @@ import { Code } from '../src/core/errors';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import vision from '@google-cloud/vision';
-import { PassThroughClient } from 'google-auth-library';
+import { imageAnnotatorClient, productSearchClient, type Transport } from '../test/support/clients';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
-import { startBuiltServer, type BuiltServer } from './built-server';
+import { startBuiltServer } from './built-server';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, clients: { type: 'string', default: '16' } } });
 const MINUTES = Number(values.minutes);
@@ -28,24 +26,6 @@ const SET = `${PARENT}/productSets/s`;
 /** Products each client keeps of its own: past this it deletes its oldest. */
 const KEEP = 6;
 const SEED_PRODUCTS = 24;
-
-type Transport = 'grpc' | 'rest';
-function clientOptions(server: BuiltServer, transport: Transport) {
-  if (transport === 'grpc')
-    return {
-      apiEndpoint: '127.0.0.1',
-      port: server.grpcPort,
-      sslCreds: grpc.credentials.createInsecure(),
-      authClient: new PassThroughClient(),
-    };
-  return {
-    apiEndpoint: '127.0.0.1',
-    port: server.restPort,
-    fallback: 'rest' as const,
-    protocol: 'http',
-    authClient: new PassThroughClient(),
-  };
-}
 
 /** Google's status name of a client error, whichever transport. */
 function statusOf(err: unknown): string {
@@ -114,8 +94,8 @@ async function main() {
     }
   };
 
-  const seedClient = new vision.ProductSearchClient(clientOptions(server, 'grpc'));
-  const addProduct = async (c: InstanceType<typeof vision.ProductSearchClient>, id: string, photo: number) => {
+  const seedClient = productSearchClient(server, 'grpc');
+  const addProduct = async (c: ReturnType<typeof productSearchClient>, id: string, photo: number) => {
     const created = await call(() =>
       c.createProduct({
         parent: PARENT,
@@ -164,8 +144,8 @@ async function main() {
 
   const worker = async (w: number) => {
     const transport: Transport = w % 2 === 0 ? 'grpc' : 'rest';
-    const catalog = new vision.ProductSearchClient(clientOptions(server, transport));
-    const annotator = new vision.ImageAnnotatorClient(clientOptions(server, transport));
+    const catalog = productSearchClient(server, transport);
+    const annotator = imageAnnotatorClient(server, transport);
     const random = rng(w + 1);
     const own: string[] = [];
     let serial = 0;
