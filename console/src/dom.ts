@@ -26,6 +26,11 @@ export function clear(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
+/** A table whose first row names its columns (th scope=col), then the given rows. */
+export function table(columns: string[], rows: HTMLTableRowElement[]): HTMLTableElement {
+  return h('table', {}, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows));
+}
+
 /** A labelled form control: the label wraps the control, so it is always associated. */
 export function field(label: string, control: HTMLElement, hint?: string): HTMLLabelElement {
   return h('label', { class: 'field' }, h('span', {}, label), control, hint ? h('small', {}, hint) : null);

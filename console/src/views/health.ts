@@ -3,7 +3,7 @@
  * as any scraper does: index sizes, ingestion lag, inference queue depth, call counts.
  */
 import { getText, metricsKey, setMetricsKey } from '../api';
-import { clear, field, fmtBytes, h, notice } from '../dom';
+import { clear, field, fmtBytes, h, notice, table } from '../dom';
 import { parseProm, quantile, sum, type Sample } from '../prom';
 
 export function renderHealth(root: HTMLElement): () => void {
@@ -100,11 +100,9 @@ function figures(m: Sample[]): HTMLElement {
         stat('changes applied', sum(m, 'metapixel_index_changes_applied_total').toLocaleString()),
       ),
       perSet.length
-        ? h(
-            'table',
-            {},
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Product set'), h('th', { scope: 'col' }, 'Regions'))),
-            h('tbody', {}, ...perSet.map((s) => h('tr', {}, h('td', {}, s.labels.product_set), h('td', {}, s.value.toLocaleString())))),
+        ? table(
+            ['Product set', 'Regions'],
+            perSet.map((s) => h('tr', {}, h('td', {}, s.labels.product_set), h('td', {}, s.value.toLocaleString()))),
           )
         : h('p', { class: 'hint' }, 'Per-set sizes appear with METAPIXEL_METRICS_PER_SET=true.'),
     ),
@@ -127,36 +125,19 @@ function figures(m: Sample[]): HTMLElement {
       { class: 'card' },
       h('h2', {}, 'Inference queues'),
       models.length
-        ? h(
-            'table',
-            {},
-            h(
-              'thead',
-              {},
-              h(
+        ? table(
+            ['Model', 'Running', 'Waiting', 'p95 run'],
+            models.map((model) => {
+              const runs = m.filter((s) => s.labels.model === model && s.name.startsWith('metapixel_inference_duration_seconds'));
+              return h(
                 'tr',
-                {},
-                h('th', { scope: 'col' }, 'Model'),
-                h('th', { scope: 'col' }, 'Running'),
-                h('th', { scope: 'col' }, 'Waiting'),
-                h('th', { scope: 'col' }, 'p95 run'),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              ...models.map((model) => {
-                const runs = m.filter((s) => s.labels.model === model && s.name.startsWith('metapixel_inference_duration_seconds'));
-                return h(
-                  'tr',
-                  { 'data-model': model },
-                  h('td', {}, model),
-                  h('td', {}, String(sum(m, 'metapixel_inference_queue_depth', { model, state: 'running' }))),
-                  h('td', {}, String(sum(m, 'metapixel_inference_queue_depth', { model, state: 'waiting' }))),
-                  h('td', {}, seconds(quantile(runs, 'metapixel_inference_duration_seconds', 0.95))),
-                );
-              }),
-            ),
+                { 'data-model': model },
+                h('td', {}, model),
+                h('td', {}, String(sum(m, 'metapixel_inference_queue_depth', { model, state: 'running' }))),
+                h('td', {}, String(sum(m, 'metapixel_inference_queue_depth', { model, state: 'waiting' }))),
+                h('td', {}, seconds(quantile(runs, 'metapixel_inference_duration_seconds', 0.95))),
+              );
+            }),
           )
         : h('p', { class: 'hint' }, 'No model has run yet.'),
     ),

@@ -1,6 +1,6 @@
 /** Object localization: OBJECT_LOCALIZATION on a photo, its boxes with names and scores. */
 import { call, message, parent } from '../api';
-import { clear, h, notice } from '../dom';
+import { clear, h, notice, table } from '../dom';
 import { figure, polyBox, type DrawnBox } from '../draw';
 import { photoInput, type Photo } from '../photo-input';
 import type { AnnotateImageResponse } from '../types';
@@ -34,36 +34,19 @@ export function renderLocalize(root: HTMLElement): void {
             {},
             h('h2', {}, `${objects.length} object${objects.length === 1 ? '' : 's'}`),
             objects.length
-              ? h(
-                  'table',
-                  {},
-                  h(
-                    'thead',
-                    {},
-                    h(
+              ? table(
+                  ['', 'Name', 'Score', 'Box (x, y ranges)'],
+                  objects.map((o, i) => {
+                    const b = polyBox(o.boundingPoly);
+                    return h(
                       'tr',
                       {},
-                      h('th', { scope: 'col' }, ''),
-                      h('th', { scope: 'col' }, 'Name'),
-                      h('th', { scope: 'col' }, 'Score'),
-                      h('th', { scope: 'col' }, 'Box (x, y ranges)'),
-                    ),
-                  ),
-                  h(
-                    'tbody',
-                    {},
-                    ...objects.map((o, i) => {
-                      const b = polyBox(o.boundingPoly);
-                      return h(
-                        'tr',
-                        {},
-                        h('td', {}, h('span', { class: `swatch tone${i % 8}` }, String(i + 1))),
-                        h('td', {}, o.name),
-                        h('td', {}, o.score.toFixed(3)),
-                        h('td', {}, b ? `${b.x0.toFixed(2)}–${b.x1.toFixed(2)}, ${b.y0.toFixed(2)}–${b.y1.toFixed(2)}` : '–'),
-                      );
-                    }),
-                  ),
+                      h('td', {}, h('span', { class: `swatch tone${i % 8}` }, String(i + 1))),
+                      h('td', {}, o.name),
+                      h('td', {}, o.score.toFixed(3)),
+                      h('td', {}, b ? `${b.x0.toFixed(2)}–${b.x1.toFixed(2)}, ${b.y0.toFixed(2)}–${b.y1.toFixed(2)}` : '–'),
+                    );
+                  }),
                 )
               : notice('info', 'No object found above the server’s minimum score.'),
           ),
