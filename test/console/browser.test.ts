@@ -272,6 +272,9 @@ maybe('console in Chromium', () => {
     await page.fill('input[name=importCsv]', 'gs://staging/bad.csv');
     await page.click('text=Start import');
     await page.locator('article.op[data-state=FAILED]').waitFor({ timeout: 60000 });
+    // The progress call may say FAILED before the operation read beside it has its response:
+    // the page polls on until it does and then lists the lines.
+    await page.locator('article.op[data-state=FAILED] .failures li').nth(1).waitFor({ timeout: 30000 });
     const failures = await page.locator('article.op[data-state=FAILED] .failures li').allTextContents();
     expect(failures).toEqual([
       expect.stringMatching(/^Line 0: .*missing\.jpg.*\(code 5\)$/),

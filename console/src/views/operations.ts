@@ -49,8 +49,9 @@ async function render(list: HTMLElement, ops: Operation[], refresh: () => Promis
     .sort((a, b) => (b.p?.createTime ?? '').localeCompare(a.p?.createTime ?? ''))
     .map(({ o, p }) => opCard(o, p, refresh, status));
   clear(list, ...cards);
-  // The progress call came second: its `done` is the newer.
-  return ops.some((o, i) => !(progress[i]?.done ?? o.done));
+  // Poll until the operation itself is done too: the progress call comes second and may
+  // already say FAILED while the operation read before it has no response (failed lines) yet.
+  return ops.some((o, i) => !o.done || progress[i]?.done === false);
 }
 
 function opCard(o: Operation, p: OperationProgress | undefined, refresh: () => Promise<void>, status: HTMLElement): HTMLElement {
