@@ -116,7 +116,8 @@ export class ProductSearch {
     if (!(PRODUCT_CATEGORIES as readonly string[]).includes(category)) {
       throw invalidArgument(`Invalid product category "${category}": must be one of ${PRODUCT_CATEGORIES.join(', ')}.`);
     }
-    const accept = labelPredicate(parseLabelFilter(params.filter ?? ''));
+    const labelFilter = parseLabelFilter(params.filter ?? '');
+    const accept = labelPredicate(labelFilter);
     const entry = this.index.get(set, set.productSet);
     if (!entry && !this.index.holds(set, set.productSet)) {
       const shard = this.index.shard!;
@@ -128,7 +129,11 @@ export class ProductSearch {
     if (!entry) throw notFound(`ProductSet ${params.productSet} not found.`);
     const k = feature.maxResults || this.defaultMaxResults;
     const sameCategory = (c: string) => canonicalCategory(c) === canonicalCategory(category);
-    const filter = (labels: Parameters<typeof accept>[0], c: string) => sameCategory(c) && accept(labels);
+    // Keyed, so the set's index keeps each product's verdict from one search to the next.
+    const filter = {
+      key: JSON.stringify([canonicalCategory(category), labelFilter]),
+      accept: (labels: Parameters<typeof accept>[0], c: string) => sameCategory(c) && accept(labels),
+    };
     // Every search finds at least QUERY_NORM_RANK products, so its scores can be normalised.
     const search = (queries: Parameters<typeof entry.index.searchProducts>[0]) => {
       const hits = entry.index.searchProducts(queries, Math.max(k, QUERY_NORM_RANK), filter);

@@ -17,6 +17,8 @@
 import { createHash } from 'node:crypto';
 import type { ItqParams } from './hasher/itq-params';
 import { grownCapacity } from './hamming/capacity';
+import { PROJECTION_KERNEL_WASM_BASE64 } from './projection-kernel-bytes';
+import { ensureMemory, wasmInstance, type WasmMemory } from './wasm-module';
 
 /** One region's compact re-rank data. */
 export interface CompactVector {
@@ -164,11 +166,17 @@ export class CompactEmbeddingCodec {
    *  carry it, so data made by another projection is recognised and not used. */
   readonly fingerprint: Uint8Array;
 
+  /** The basis in WebAssembly memory (undefined: projected in JS). */
+  private readonly simd?: SimdProjection;
+
   constructor(
     private readonly params: Pick<ItqParams, 'dims' | 'bits' | 'mean' | 'rows'>,
     hashes: readonly Pick<ItqParams, 'bits' | 'mean' | 'rows' | 'method'>[] = [],
+    /** Project with the WebAssembly SIMD kernel (default) or in plain JS (the reference). */
+    opts: { simd?: boolean } = {},
   ) {
     this.dims = params.bits;
+    if (opts.simd !== false && params.dims % 4 === 0) this.simd = new SimdProjection(params.rows, params.dims, params.bits);
     const h = createHash('sha256');
     for (const a of [params.mean, params.rows]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     this.fingerprint = new Uint8Array(h.digest().subarray(0, 8));
@@ -199,7 +207,7 @@ export class CompactEmbeddingCodec {
   }
 
   encode(x: Float32Array): CompactVector {
-    const { y, norm, residual } = this.projectWithNorms(x);
+    const { y, norm, residual } = this.projectWithNorms([x])[0];
     return this.quantize(y, this.meanDot(x), norm, residual);
   }
 
@@ -236,8 +244,12 @@ export class CompactEmbeddingCodec {
   }
 
   prepare(x: Float32Array): PreparedQuery {
-    const { y, norm, residual } = this.projectWithNorms(x);
-    return { y, offset: this.meanDot(x) - this.mm, norm, residual };
+    return this.prepareAll([x])[0];
+  }
+
+  /** prepare for every region of a query at once (the kernel projects four per pass). */
+  prepareAll(xs: readonly Float32Array[]): PreparedQuery[] {
+    return this.projectWithNorms(xs).map(({ y, norm, residual }, i) => ({ y, offset: this.meanDot(xs[i]) - this.mm, norm, residual }));
   }
 
   /** Growable typed-array columns for this codec's vectors (what an index holds). */
@@ -257,19 +269,38 @@ export class CompactEmbeddingCodec {
     return projected + Math.max(0, cos) * query.residual * v.residual(i) + v.offset(i) + query.offset;
   }
 
-  private projectWithNorms(x: Float32Array): { y: Float32Array; norm: number; residual: number } {
-    const { mean, rows } = this.params;
+  private projectWithNorms(xs: readonly Float32Array[]): { y: Float32Array; norm: number; residual: number }[] {
+    const { mean } = this.params;
     const n = this.inputDims;
-    if (x.length !== n) throw new RangeError(`embedding has ${x.length} values, expected ${n}`);
-    const c = new Float32Array(n);
-    let centred = 0;
-    for (let i = 0; i < n; i++) {
-      c[i] = x[i] - mean[i];
-      centred += c[i] * c[i];
-    }
-    // Four accumulators: the loop is the search path's hottest (one per query region).
-    const y = new Float32Array(this.dims);
-    let norm = 0;
+    const centred = xs.map((x) => {
+      if (x.length !== n) throw new RangeError(`embedding has ${x.length} values, expected ${n}`);
+      const c = new Float32Array(n);
+      let sq = 0;
+      for (let i = 0; i < n; i++) {
+        c[i] = x[i] - mean[i];
+        sq += c[i] * c[i];
+      }
+      return { c, sq };
+    });
+    const ys = centred.map(() => new Float32Array(this.dims));
+    if (this.simd) {
+      for (let at = 0; at < xs.length; at += 4)
+        this.simd.project(
+          centred.slice(at, at + 4).map((v) => v.c),
+          ys.slice(at, at + 4),
+        );
+    } else centred.forEach((v, i) => this.projectJs(v.c, ys[i]));
+    return ys.map((y, i) => {
+      let norm = 0;
+      for (let j = 0; j < y.length; j++) norm += y[j] * y[j];
+      return { y, norm: Math.sqrt(norm), residual: Math.sqrt(Math.max(0, centred[i].sq - norm)) };
+    });
+  }
+
+  /** y = P c in plain JS, four accumulators a row. */
+  private projectJs(c: Float32Array, y: Float32Array): void {
+    const { rows } = this.params;
+    const n = this.inputDims;
     for (let j = 0; j < this.dims; j++) {
       const base = j * n;
       let s0 = 0;
@@ -285,14 +316,49 @@ export class CompactEmbeddingCodec {
       }
       for (; i < n; i++) s0 += rows[base + i] * c[i];
       y[j] = s0 + s1 + s2 + s3;
-      norm += y[j] * y[j];
     }
-    return { y, norm: Math.sqrt(norm), residual: Math.sqrt(Math.max(0, centred - norm)) };
   }
 
   private meanDot(x: Float32Array): number {
     let s = 0;
     for (let i = 0; i < this.inputDims; i++) s += this.params.mean[i] * x[i];
     return s;
+  }
+}
+
+/**
+ * The PCA basis (m rows of n floats) copied into a WebAssembly instance of
+ * projection-kernel.wat, which projects four centred vectors per pass over it with f32x4
+ * arithmetic: the projection is the search path's hottest loop (one per query region).
+ */
+class SimdProjection {
+  private readonly memory: WasmMemory;
+  private readonly fn: (rows: number, n: number, m: number, xs: number, ys: number) => void;
+  private readonly xsAt: number;
+  private readonly ysAt: number;
+
+  constructor(
+    rows: Float32Array,
+    private readonly n: number,
+    private readonly m: number,
+  ) {
+    const inst = wasmInstance(PROJECTION_KERNEL_WASM_BASE64);
+    this.memory = inst.memory;
+    this.fn = inst.exports.project4 as SimdProjection['fn'];
+    this.xsAt = rows.byteLength;
+    this.ysAt = this.xsAt + 16 * n;
+    ensureMemory(this.memory, this.ysAt + 16 * m);
+    new Float32Array(this.memory.buffer, 0, rows.length).set(rows);
+  }
+
+  /** ys[q] = P cs[q] for up to four inputs. */
+  project(cs: readonly Float32Array[], ys: readonly Float32Array[]): void {
+    const buf = this.memory.buffer;
+    const x = new Float32Array(buf, this.xsAt, 4 * this.n);
+    cs.forEach((c, q) => x.set(c, q * this.n));
+    // Slots past cs.length keep earlier inputs: their outputs are not read.
+    this.fn(0, this.n, this.m, this.xsAt, this.ysAt);
+    const y = new Float32Array(buf, this.ysAt, 4 * this.m);
+    ys.forEach((out, q) => out.set(y.subarray(q * this.m, (q + 1) * this.m)));
   }
 }

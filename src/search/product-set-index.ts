@@ -74,6 +74,30 @@ const MIN_CANDIDATES = 200;
 /** Image numbers are 16-bit: a product holds at most this many reference images' regions. */
 const MAX_IMAGES = 0xffff;
 
+/** Which products a search may return. */
+export type AcceptProduct = (labels: readonly KeyValue[], category: string) => boolean;
+
+/**
+ * A product predicate with a name: equal keys mean equal predicates, so the index keeps
+ * each product's verdict across searches and updates it on writes (FILTER_VERDICTS keys at
+ * a time). When no product is refused, the scan runs unfiltered and can tighten its own
+ * threshold; otherwise the check is a typed-array read per candidate.
+ */
+export interface ProductFilter {
+  key: string;
+  accept: AcceptProduct;
+}
+
+/** Keyed filters whose per-product verdicts an index keeps (least recently used dropped). */
+const FILTER_VERDICTS = 8;
+
+/** Per product slot: 1 when the filter accepts it; and how many live products it refuses. */
+interface FilterVerdicts {
+  accept: AcceptProduct;
+  accepted: Uint8Array;
+  refused: number;
+}
+
 /** A hit's region: where it comes from. */
 export interface RegionRef {
   productId: string;
@@ -125,6 +149,8 @@ export class ProductSetIndex {
   private readonly deriveCodes: boolean;
   private readonly bytes: number;
   private engine: HammingIndex;
+  /** Verdicts of keyed filters (ProductFilter), most recently used last. */
+  private readonly verdicts = new Map<string, FilterVerdicts>();
 
   constructor(
     private readonly hasher: Hasher,
@@ -176,6 +202,7 @@ export class ProductSetIndex {
     entry.record = record;
     this.slots[entry.slot] = entry;
     this.products.set(record.id, entry);
+    this.judge(entry.slot, prior !== undefined);
     if (regions.length === 0) return;
     const rows = new Uint32Array(regions.length);
     const codes = new Uint8Array(regions.length * this.bytes);
@@ -205,6 +232,7 @@ export class ProductSetIndex {
     const entry = this.products.get(record.id);
     if (!entry) return false;
     entry.record = record;
+    this.judge(entry.slot, true);
     return true;
   }
 
@@ -213,6 +241,7 @@ export class ProductSetIndex {
     if (!entry) return false;
     this.dropRows(entry);
     this.products.delete(id);
+    for (const v of this.verdicts.values()) if (!v.accepted[entry.slot]) v.refused--;
     this.slots[entry.slot] = undefined;
     this.freeSlots.push(entry.slot);
     this.maybeSwitchEngine();
@@ -224,27 +253,15 @@ export class ProductSetIndex {
    * id): a product's score is its best pair of query region and indexed region, the cosine
    * less both penalties. Each query region takes its own nearest codes, re-ranked exactly.
    */
-  searchProducts(
-    queries: Float32Array | readonly QueryVector[],
-    k: number,
-    accept: (labels: readonly KeyValue[], category: string) => boolean,
-  ): RegionHit[] {
+  searchProducts(queries: Float32Array | readonly QueryVector[], k: number, filter: AcceptProduct | ProductFilter): RegionHit[] {
     const list = queries instanceof Float32Array ? [{ embedding: queries, penalty: 0 }] : queries;
-    const allowed = new Map<number, boolean>();
-    const ok = (row: number) => {
-      const slot = this.productOfRow[row];
-      let v = allowed.get(slot);
-      if (v === undefined) {
-        const p = this.slots[slot]!.record;
-        v = accept(p.labels, p.productCategory);
-        allowed.set(slot, v);
-      }
-      return v;
-    };
+    const ok = this.rowFilter(filter);
     const best = new Map<number, { row: number; similarity: number; query: number }>();
+    const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
+    const prepared = this.prepare(list.map((q) => q.embedding));
     list.forEach((q, qi) => {
-      const { code, cosine } = this.prepare(q.embedding);
-      const candidates = this.engine.search(code, Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT), { filter: ok });
+      const { code, cosine } = prepared[qi];
+      const candidates = this.engine.search(code, want, ok ? { filter: ok } : {});
       for (const c of candidates) {
         const flags = this.flags[c.id];
         if (flags & THUMBNAIL && q.thumbnails === false) continue;
@@ -258,6 +275,61 @@ export class ProductSetIndex {
       .map((h) => ({ region: this.regionRef(h.row), similarity: h.similarity, query: h.query }))
       .sort((a, b) => b.similarity - a.similarity || (a.region.productId < b.region.productId ? -1 : 1))
       .slice(0, k);
+  }
+
+  /** The per-row check a search's candidates pass, or undefined when every product passes. */
+  private rowFilter(filter: AcceptProduct | ProductFilter): ((row: number) => boolean) | undefined {
+    const { productOfRow } = this;
+    if (typeof filter !== 'function') {
+      const v = this.verdictsOf(filter);
+      if (v.refused === 0) return undefined;
+      const accepted = v.accepted;
+      return (row) => accepted[productOfRow[row]] === 1;
+    }
+    // An unnamed predicate: judged once per product per search.
+    const seen = new Uint8Array(this.slots.length); // 0 not yet, 1 accepted, 2 refused
+    return (row) => {
+      const slot = productOfRow[row];
+      if (seen[slot] === 0) {
+        const p = this.slots[slot]!.record;
+        seen[slot] = filter(p.labels, p.productCategory) ? 1 : 2;
+      }
+      return seen[slot] === 1;
+    };
+  }
+
+  /** The verdicts of a keyed filter, made with one pass over the products on first use. */
+  private verdictsOf(filter: ProductFilter): FilterVerdicts {
+    let v = this.verdicts.get(filter.key);
+    if (v) {
+      this.verdicts.delete(filter.key);
+    } else {
+      v = { accept: filter.accept, accepted: new Uint8Array(this.slots.length), refused: 0 };
+      for (let slot = 0; slot < this.slots.length; slot++) this.judgeSlot(v, slot);
+      if (this.verdicts.size >= FILTER_VERDICTS) this.verdicts.delete(this.verdicts.keys().next().value!);
+    }
+    this.verdicts.set(filter.key, v);
+    return v;
+  }
+
+  /** Judges a slot's product again for every kept filter (after a write to it). */
+  private judge(slot: number, judgedBefore: boolean): void {
+    for (const v of this.verdicts.values()) {
+      if (slot >= v.accepted.length) {
+        const grown = new Uint8Array(Math.max(slot + 1, 2 * v.accepted.length));
+        grown.set(v.accepted);
+        v.accepted = grown;
+      }
+      if (judgedBefore && !v.accepted[slot]) v.refused--;
+      this.judgeSlot(v, slot);
+    }
+  }
+
+  private judgeSlot(v: FilterVerdicts, slot: number): void {
+    const entry = this.slots[slot];
+    const accepted = !entry || v.accept(entry.record.labels, entry.record.productCategory);
+    v.accepted[slot] = accepted ? 1 : 0;
+    if (!accepted) v.refused++;
   }
 
   /** A copy of the index's content, for a snapshot (compact mode only). */
@@ -412,14 +484,15 @@ export class ProductSetIndex {
     this.engine.add(Uint32Array.from(liveRows), codes);
   }
 
-  /** The query's code, and its cosine with row i: exact in float, or the compact
+  /** Each query vector's code, and its cosine with row i: exact in float, or the compact
    *  approximation (whose projection also gives the code when the hash is its prefix). */
-  private prepare(query: Float32Array): { code: Uint8Array; cosine: (i: number) => number } {
+  private prepare(queries: readonly Float32Array[]): { code: Uint8Array; cosine: (i: number) => number }[] {
     const { codec, compact } = this;
-    if (!codec || !compact) return { code: this.hasher.encode(query), cosine: (i) => dot(query, this.floats[i]!) };
-    const prepared = codec.prepare(query);
-    const code = this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(query);
-    return { code, cosine: (i) => codec.similarity(prepared, compact, i) };
+    if (!codec || !compact) return queries.map((q) => ({ code: this.hasher.encode(q), cosine: (i) => dot(q, this.floats[i]!) }));
+    return codec.prepareAll(queries).map((prepared, qi) => ({
+      code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
+      cosine: (i) => codec.similarity(prepared, compact, i),
+    }));
   }
 }
 

@@ -137,3 +137,33 @@ const HALF_OF = (v: number) => {
   c.set(0, { q: new Int8Array(1), scale: v, offset: 0, norm: 0, residual: 0 });
   return c.scale(0);
 };
+
+test('the WebAssembly projection equals the plain JS one, for any batch size and any width a multiple of 4', async () => {
+  const shipped = await readItqParams(HASHING, 256);
+  const rng = new SeededRandom(5);
+  // The shipped basis (1,792 wide), and small ones that end on one f32x4 (12 % 8 = 4) or none.
+  const small = (dims: number, bits: number) => ({
+    dims,
+    bits,
+    mean: Float32Array.from({ length: dims }, () => rng.gaussian()),
+    rows: Float32Array.from({ length: dims * bits }, () => rng.gaussian()),
+  });
+  for (const params of [shipped, small(12, 5), small(16, 3), small(10, 4)]) {
+    const simd = new CompactEmbeddingCodec(params, []);
+    const js = new CompactEmbeddingCodec(params, [], { simd: false });
+    for (const batch of [1, 3, 4, 5, 9]) {
+      const xs = Array.from({ length: batch }, () => Float32Array.from({ length: params.dims }, () => rng.gaussian()));
+      const got = simd.prepareAll(xs);
+      const want = js.prepareAll(xs);
+      got.forEach((g, i) => {
+        const scale = Math.max(1, want[i].norm);
+        g.y.forEach((v, j) => expect(Math.abs(v - want[i].y[j]) / scale).toBeLessThan(1e-5));
+        expect(g.norm).toBeCloseTo(want[i].norm, 4);
+        expect(g.residual).toBeCloseTo(want[i].residual, 3);
+        expect(g.offset).toBe(want[i].offset);
+        // One at a time, as a batch: the same numbers.
+        expect(simd.prepare(xs[i]).y).toEqual(g.y);
+      });
+    }
+  }
+});

@@ -93,6 +93,13 @@ describe('changes in place', () => {
   test('random upserts, removals and label changes answer as an index built from scratch', () => {
     const live = new Map<string, { color: string; regions: Region[] }>();
     const index = new ProductSetIndex(hasher);
+    const red = (labels: readonly { value: string }[]) => labels.some((l) => l.value === 'red');
+    // Keyed filters whose verdicts the index keeps from the first write on (one accepts
+    // everything: the unfiltered scan), and more keys than it keeps (evicted, made again).
+    const keyedRed = { key: 'red', accept: red };
+    const keyedAll = { key: 'all', accept: () => true };
+    const rotating = Array.from({ length: 12 }, (_, i) => ({ key: `red-${i}`, accept: red }));
+    for (const f of [keyedRed, keyedAll]) index.searchProducts(unit(), 1, f);
     for (let step = 0; step < 300; step++) {
       const id = `p${Math.floor(rng.next() * 40)}`;
       const roll = rng.next();
@@ -112,9 +119,11 @@ describe('changes in place', () => {
         expect(index.size).toBe(rebuilt.size);
         for (let q = 0; q < 5; q++) {
           const query = unit();
-          const red = (labels: readonly { value: string }[]) => labels.some((l) => l.value === 'red');
-          expect(index.searchProducts(query, 8, red)).toEqual(rebuilt.searchProducts(query, 8, red));
-          expect(index.searchProducts(query, 8, () => true)).toEqual(rebuilt.searchProducts(query, 8, () => true));
+          const expected = rebuilt.searchProducts(query, 8, red);
+          expect(index.searchProducts(query, 8, red)).toEqual(expected);
+          expect(index.searchProducts(query, 8, keyedRed)).toEqual(expected);
+          expect(index.searchProducts(query, 8, rotating[(step + q) % rotating.length])).toEqual(expected);
+          expect(index.searchProducts(query, 8, keyedAll)).toEqual(rebuilt.searchProducts(query, 8, () => true));
         }
       }
     }

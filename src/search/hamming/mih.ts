@@ -56,11 +56,11 @@ import {
   SCAN_CHUNK,
   STATS_AT,
   type ScanKernel,
-  ensureMemory,
   kernelInstance,
   makeKernel,
 } from './scan-kernels';
 import { TopK } from './top-k';
+import { ensureMemory } from '../wasm-module';
 
 export interface MihOptions {
   /** Number of substrings (hash tables). Default: chooseM(n, bits) at every rebuild. */

@@ -6,6 +6,7 @@
  */
 import { popcount64 } from './popcount';
 import { HAMMING_KERNEL_WASM_BASE64 } from './wasm-kernel-bytes';
+import { ensureMemory, PAGE, wasmInstance, type WasmMemory } from '../wasm-module';
 
 export type KernelName = 'js' | 'wasm';
 export const KERNELS: readonly KernelName[] = ['js', 'wasm'];
@@ -131,39 +132,15 @@ export type ProbeFn = (
 // Linear memory layout (hamming-kernel.wat): query at 0 (<= 32 bytes), probe counters at
 // 32, the scan's distance histogram at 64, out pairs at OUT_AT, codes (or a MIH table)
 // from CODES_AT.
-export const PAGE = 65536;
 export const STATS_AT = 32;
 export const OUT_AT = 2048;
 /** Where probeW keeps a batch of bucket ranges (2048 pairs of i32, see the .wat). */
 export const RANGES_AT = OUT_AT + 8 * SCAN_CHUNK;
 export const CODES_AT = Math.ceil((RANGES_AT + 8 * 2048) / PAGE) * PAGE;
-let compiled: object | undefined;
-
-/** A fresh instance of the kernel module (its own linear memory). */
+/** A fresh instance of the Hamming kernel module (its own linear memory). */
 export function kernelInstance(): { memory: WasmMemory; exports: Record<string, unknown> } {
-  // Synchronous compile is allowed in Node for any size and the module is a few KB.
-  compiled ??= new wasmApi.Module(Buffer.from(HAMMING_KERNEL_WASM_BASE64, 'base64'));
-  const inst = new wasmApi.Instance(compiled, {});
-  return { memory: inst.exports.memory as WasmMemory, exports: inst.exports };
+  return wasmInstance(HAMMING_KERNEL_WASM_BASE64);
 }
-
-/** Grows `memory` to at least `bytes`. */
-export function ensureMemory(memory: WasmMemory, bytes: number): void {
-  const have = memory.buffer.byteLength;
-  if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE));
-}
-
-// The project's lib settings (ES2022, no DOM) carry no WebAssembly typings; these are the
-// few members used here.
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 class WasmKernel implements ScanKernel {
   readonly name = 'wasm';

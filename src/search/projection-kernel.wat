@@ -1,0 +1,70 @@
+;; The PCA projection of query embeddings for CompactEmbeddingCodec (compact-embedding.ts),
+;; in WebAssembly SIMD. Source of projection-kernel-bytes.ts; rebuild with `npm run build:wasm`.
+;;
+;; project4(rows, n, m, xs, ys): for four centred inputs of n floats at xs, xs + 4n, ...,
+;; writes y_q[j] = rows[j] . x_q for j < m to ys + 4(q m + j). rows is m x n row-major f32;
+;; n is a multiple of 4. Four inputs per pass over the basis: the basis (1.8 MB at
+;; 1792 x 256) is what a projection streams from memory, so each row is read once for four
+;; queries instead of once for each. Two accumulators per input hide the add latency.
+(module
+  (memory (export "memory") 1)
+  (func (export "project4") (param $rows i32) (param $n i32) (param $m i32) (param $xs i32) (param $ys i32)
+    (local $j i32) (local $i i32) (local $row i32) (local $bytes i32) (local $r v128)
+    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
+    (local $c0 v128) (local $c1 v128) (local $d0 v128) (local $d1 v128)
+    (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $x1 (i32.add (local.get $xs) (local.get $bytes)))
+    (local.set $x2 (i32.add (local.get $x1) (local.get $bytes)))
+    (local.set $x3 (i32.add (local.get $x2) (local.get $bytes)))
+    (local.set $j (i32.const 0))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $j) (local.get $m)))
+        (local.set $row (i32.add (local.get $rows) (i32.mul (local.get $j) (local.get $bytes))))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $b0 (v128.const i32x4 0 0 0 0))
+        (local.set $b1 (v128.const i32x4 0 0 0 0))
+        (local.set $c0 (v128.const i32x4 0 0 0 0))
+        (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $d0 (v128.const i32x4 0 0 0 0))
+        (local.set $d1 (v128.const i32x4 0 0 0 0))
+        (local.set $i (i32.const 0))
+        ;; Eight floats a step (two vectors per input), then one vector if n % 8 == 4.
+        (block $pairs_done
+          (loop $pair
+            (br_if $pairs_done (i32.gt_u (i32.add (local.get $i) (i32.const 32)) (local.get $bytes)))
+            (local.set $r (v128.load (i32.add (local.get $row) (local.get $i))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $xs) (local.get $i))))))
+            (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $x1) (local.get $i))))))
+            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $x2) (local.get $i))))))
+            (local.set $d0 (f32x4.add (local.get $d0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $x3) (local.get $i))))))
+            (local.set $r (v128.load offset=16 (i32.add (local.get $row) (local.get $i))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $r) (v128.load offset=16 (i32.add (local.get $xs) (local.get $i))))))
+            (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (local.get $r) (v128.load offset=16 (i32.add (local.get $x1) (local.get $i))))))
+            (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $r) (v128.load offset=16 (i32.add (local.get $x2) (local.get $i))))))
+            (local.set $d1 (f32x4.add (local.get $d1) (f32x4.mul (local.get $r) (v128.load offset=16 (i32.add (local.get $x3) (local.get $i))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 32)))
+            (br $pair)))
+        (if (i32.lt_u (local.get $i) (local.get $bytes))
+          (then
+            (local.set $r (v128.load (i32.add (local.get $row) (local.get $i))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $xs) (local.get $i))))))
+            (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $x1) (local.get $i))))))
+            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $x2) (local.get $i))))))
+            (local.set $d0 (f32x4.add (local.get $d0) (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $x3) (local.get $i))))))))
+        (f32.store (i32.add (local.get $ys) (i32.shl (local.get $j) (i32.const 2)))
+          (call $sum4 (f32x4.add (local.get $a0) (local.get $a1))))
+        (f32.store (i32.add (local.get $ys) (i32.shl (i32.add (local.get $j) (local.get $m)) (i32.const 2)))
+          (call $sum4 (f32x4.add (local.get $b0) (local.get $b1))))
+        (f32.store (i32.add (local.get $ys) (i32.shl (i32.add (local.get $j) (i32.shl (local.get $m) (i32.const 1))) (i32.const 2)))
+          (call $sum4 (f32x4.add (local.get $c0) (local.get $c1))))
+        (f32.store (i32.add (local.get $ys) (i32.shl (i32.add (local.get $j) (i32.mul (local.get $m) (i32.const 3))) (i32.const 2)))
+          (call $sum4 (f32x4.add (local.get $d0) (local.get $d1))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each_row))))
+  (func $sum4 (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v))))))
