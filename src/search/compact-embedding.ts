@@ -12,7 +12,8 @@
  * at 0): residuals of near-identical images point the same way, those of unrelated images
  * do not. So the score keeps the cosine's scale and a region matches itself at 1
  * (docs/search.md gives the measured error and its cost in recall). The query side is
- * projected in float.
+ * projected in float, all of a query's regions at once, by a WebAssembly SIMD kernel
+ * (projection-kernel.wat; the JS loop is the reference it is tested against).
  */
 import { createHash } from 'node:crypto';
 import type { ItqParams } from './hasher/itq-params';
