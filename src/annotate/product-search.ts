@@ -4,9 +4,10 @@
  * (regions/region-proposals.ts): the whole image, the image turned a quarter either way, windows
  * pooled from the embedder's feature map, and the detected objects that stand for products
  * of the category; a product's similarity is its best pair of query region and indexed
- * region, with matches through parts discounted (REGION_PENALTY), and `results` ranks
- * products by it. Each object region is also one `productGroupedResults` entry of its own,
- * as Google answers. The reported score is that similarity on the scale of score-scale.ts,
+ * region, with matches through parts discounted (REGION_PENALTY); the best of those lose a
+ * part of their resemblance to the query's windows as a whole (CONTRAST_WEIGHT), and
+ * `results` ranks products by that. Each object region is also one `productGroupedResults`
+ * entry of its own, as Google answers. The reported score is that similarity on the scale of score-scale.ts,
  * where 0.5 is the recommended threshold between matches and photos of nothing in the
  * catalog (docs/search.md).
  */
@@ -25,6 +26,7 @@ import type { ImageDetection } from '../vision/image-detection';
 import type { Box } from '../vision/box';
 import { mapLimit } from '../core/concurrency';
 import { shardOf, type CatalogIndex } from '../search/catalog-index';
+import type { Contrast } from '../search/product-set-index';
 import { labelPredicate, parseLabelFilter } from '../search/label-filter';
 import { canonicalCategory } from '../regions/categories';
 import { QUERY_NORM_RANK, queryShift, reportedScore } from '../search/score-scale';
@@ -44,6 +46,15 @@ import {
  * photos do (fitted on the dev split of the end-to-end eval, docs/search.md).
  */
 export const REGION_PENALTY: Readonly<Record<RegionKind, number>> = { whole: 0, rotated: 0.08, object: 0, garment: 0, window: 0.04 };
+/**
+ * How much of a product's resemblance to the query's windows as a whole (their median) is
+ * taken off its score, over the best CONTRAST_POOL products (product-set-index.ts,
+ * Contrast): a scene-like product that every window resembles a little stops winning over
+ * the product the query is of. Fitted on the dev split of the end-to-end eval with the
+ * normalisation rank (docs/search.md, "Contrast").
+ */
+export const CONTRAST_WEIGHT = 0.25;
+export const CONTRAST_POOL = 20;
 /** A query whose longer side is at most this many pixels is low-resolution: it is also
  *  compared with the indexed thumbnails (SMALL_VIEW_SIDE 128, so up to 2.5 times that). */
 export const LOW_RES_SIDE = 320;
@@ -135,8 +146,8 @@ export class ProductSearch {
       accept: (labels: Parameters<typeof accept>[0], c: string) => sameCategory(c) && accept(labels),
     };
     // Every search finds at least QUERY_NORM_RANK products, so its scores can be normalised.
-    const search = (queries: Parameters<typeof entry.index.searchProducts>[0]) => {
-      const hits = entry.index.searchProducts(queries, Math.max(k, QUERY_NORM_RANK), filter);
+    const search = (queries: Parameters<typeof entry.index.searchProducts>[0], contrast?: Contrast) => {
+      const hits = entry.index.searchProducts(queries, Math.max(k, QUERY_NORM_RANK), filter, contrast);
       const shift = queryShift(hits.map((h) => h.similarity));
       return hits.slice(0, k).map((h) => ({
         product: productView(entry.index.product(h.region.productId)!),
@@ -175,7 +186,11 @@ export class ProductSearch {
     // Thumbnails stand in for what a low-resolution query looks like; a sharp query is not
     // compared with them (they would only add blurry look-alikes).
     const thumbnails = Math.max(img.originalWidth, img.originalHeight) <= LOW_RES_SIDE;
-    const results = search(regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })));
+    const context = regions.flatMap((r, i) => (r.kind === 'window' ? [i] : []));
+    const results = search(
+      regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })),
+      { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL },
+    );
     const productGroupedResults = objects.map((r, i) => ({
       boundingPoly: boxPoly(r.box),
       results: search(objectVectors[i]),

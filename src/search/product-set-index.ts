@@ -98,6 +98,23 @@ interface FilterVerdicts {
   refused: number;
 }
 
+/**
+ * A second look at the best products: how much each resembles the query's context (its
+ * windows, the parts of the photo taken one at a time) is taken off its score. A product
+ * that some window resembles is a match there; one that resembles most windows a little is
+ * a look-alike of scenes in general (a street, a plain surface with a coin), which a
+ * product pasted into a scene or a tight crop would otherwise lose to. The score less
+ * `weight` times the median over the context vectors of each one's best similarity with
+ * the product (docs/search.md, "Contrast").
+ */
+export interface Contrast {
+  /** Indices of the query vectors that make up the context. */
+  context: readonly number[];
+  weight: number;
+  /** How many of the best products are scored again (at least k). */
+  pool: number;
+}
+
 /** A hit's region: where it comes from. */
 export interface RegionRef {
   productId: string;
@@ -252,11 +269,19 @@ export class ProductSetIndex {
    * The `k` best products for a query of one or more regions, best first (ties: product
    * id): a product's score is its best pair of query region and indexed region, the cosine
    * less both penalties. Each query region takes its own nearest codes, re-ranked exactly.
+   * With `contrast`, the best `contrast.pool` (at least k) products are then scored again
+   * (see Contrast) and the k best of those are returned.
    */
-  searchProducts(queries: Float32Array | readonly QueryVector[], k: number, filter: AcceptProduct | ProductFilter): RegionHit[] {
+  searchProducts(
+    queries: Float32Array | readonly QueryVector[],
+    k: number,
+    filter: AcceptProduct | ProductFilter,
+    contrast?: Contrast,
+  ): RegionHit[] {
     const list = queries instanceof Float32Array ? [{ embedding: queries, penalty: 0 }] : queries;
     const ok = this.rowFilter(filter);
     const best = new Map<number, { row: number; similarity: number; query: number }>();
+    const pool = contrast && contrast.context.length > 0 ? Math.max(k, contrast.pool) : k;
     const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
     const prepared = this.prepare(list.map((q) => q.embedding));
     list.forEach((q, qi) => {
@@ -271,10 +296,37 @@ export class ProductSetIndex {
         if (!prev || similarity > prev.similarity) best.set(slot, { row: c.id, similarity, query: qi });
       }
     });
-    return [...best.values()]
-      .map((h) => ({ region: this.regionRef(h.row), similarity: h.similarity, query: h.query }))
-      .sort((a, b) => b.similarity - a.similarity || (a.region.productId < b.region.productId ? -1 : 1))
-      .slice(0, k);
+    const byScore = (a: RegionHit, b: RegionHit) => b.similarity - a.similarity || (a.region.productId < b.region.productId ? -1 : 1);
+    const hits = [...best.entries()]
+      .map(([slot, h]) => ({ slot, region: this.regionRef(h.row), similarity: h.similarity, query: h.query }))
+      .sort(byScore)
+      .slice(0, pool);
+    if (pool > k) {
+      for (const h of hits) h.similarity -= contrast!.weight * this.contextSimilarity(h.slot, contrast!.context, list, prepared);
+      hits.sort(byScore);
+    }
+    return hits.slice(0, k).map(({ region, similarity, query }) => ({ region, similarity, query }));
+  }
+
+  /** The median over the context query vectors of each one's best similarity with the
+   *  product's rows (less their penalties; thumbnails only for vectors that match them). */
+  private contextSimilarity(
+    slot: number,
+    context: readonly number[],
+    list: readonly QueryVector[],
+    prepared: readonly { cosine: (row: number) => number }[],
+  ): number {
+    const rows = this.slots[slot]!.rows;
+    const values = context.map((qi) => {
+      let top = -Infinity;
+      for (const row of rows) {
+        const flags = this.flags[row];
+        if (flags & THUMBNAIL && list[qi].thumbnails === false) continue;
+        top = Math.max(top, prepared[qi].cosine(row) - rowPenalty(flags));
+      }
+      return top;
+    });
+    return median(values.filter((v) => v > -Infinity));
   }
 
   /** The per-row check a search's candidates pass, or undefined when every product passes. */
@@ -494,6 +546,13 @@ export class ProductSetIndex {
       cosine: (i) => codec.similarity(prepared, compact, i),
     }));
   }
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 function rowPenalty(flags: number): number {

@@ -191,6 +191,37 @@ describe('several query regions', () => {
     }
   });
 
+  test("contrast: the best products by pair score, less weight x the median of the context vectors' best similarity with each, equal brute force", () => {
+    const median = (v: number[]) => {
+      const s = [...v].sort((a, b) => a - b);
+      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
+    for (let t = 0; t < 15; t++) {
+      // Thumbnails are matched by none of these vectors: left out of the context's best too.
+      const queries = Array.from({ length: 6 }, (_, i) => ({ embedding: unit(), penalty: i ? 0.04 : 0, thumbnails: false }));
+      const contrast = { context: [1, 2, 3, 4 + (t % 2)], weight: 0.25, pool: 8 };
+      const sharp = marked.filter((r) => r.source !== 'thumbnail');
+      const pool = oracle(queries, sharp, contrast.pool);
+      const want = pool
+        .map(([id, score]): [string, number] => {
+          const mine = sharp.filter((r) => r.productId === id);
+          const bests = contrast.context.map((qi) =>
+            Math.max(...mine.map((r) => cos(queries[qi].embedding, r.embedding) - indexPenalty(r.source))),
+          );
+          return [id, score - contrast.weight * median(bests)];
+        })
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, 5);
+      const got = partialIndex.searchProducts(queries, 5, () => true, contrast);
+      expect(got.map((h) => h.region.productId)).toEqual(want.map(([id]) => id));
+      got.forEach((h, i) => expect(h.similarity).toBeCloseTo(want[i][1], 5));
+      // Without a context, or with a pool no larger than k, nothing changes.
+      expect(partialIndex.searchProducts(queries, 5, () => true, { ...contrast, context: [] })).toEqual(
+        partialIndex.searchProducts(queries, 5, () => true),
+      );
+    }
+  });
+
   test('a single vector is the same as one region without penalty; the hit says which query region matched', () => {
     const q = all[10].embedding;
     expect(index.searchProducts(q, 5, () => true)).toEqual(index.searchProducts([{ embedding: q, penalty: 0 }], 5, () => true));

@@ -1,0 +1,141 @@
+/**
+ * Fits the contrast of PRODUCT_SEARCH (CONTRAST_WEIGHT in src/annotate/product-search.ts)
+ * and the normalisation rank (QUERY_NORM_RANK in src/search/score-scale.ts) on the dev
+ * split of the end-to-end eval's photos, in-process, and prints the held-out split beside
+ * the choice. Every query region's best cosine with every product is computed once (exact
+ * embeddings, regions as the server makes them for general-v1, the fitted penalties), then:
+ * a product's score is its best pair less its penalties; the best CONTRAST_POOL products
+ * lose weight x the median over the windows of each window's best similarity with them; the
+ * search is shifted by its rank-th best score (QUERY_NORM_WEIGHT). Chosen: the best dev
+ * R@1, ties broken by dev AUROC (correct vs distractor top-1 scores). eval:e2e through the
+ * built server stays the figure of record.
+ * Usage: npx tsx bench/e2e/tune-contrast.ts
+ */
+import { readFileSync } from 'node:fs';
+import { ImageDecoder } from '../../src/images/image-decoder';
+import { SeededRandom } from '../../src/search/hasher/seeded-random';
+import {
+  categoryRegions,
+  IntegralMap,
+  pooledWindowBoxes,
+  smallView,
+  WINDOW_MAP_SIDE,
+  type RegionKind,
+} from '../../src/regions/region-proposals';
+import { normalizedBox } from '../../src/regions/region-embedding';
+import { selectRegions } from '../../src/regions/regions';
+import { dot } from '../../src/core/vectors';
+import { rotateQuarter } from '../../src/vision/preprocess';
+import { loadVisionModels } from '../../src/vision/vision-models';
+import { PARTIAL_PENALTY, THUMBNAIL_PENALTY } from '../../src/search/product-set-index';
+import { CONTRAST_POOL, LOW_RES_SIDE, REGION_PENALTY } from '../../src/annotate/product-search';
+import { QUERY_NORM_WEIGHT } from '../../src/search/score-scale';
+import { auroc } from './metrics';
+import { e2ePhotos } from './photos';
+import { loadPhoto, makeQuery, QUERY_KINDS } from './queries';
+
+const dec = new ImageDecoder({ maxPixels: 1e8, maxSide: 1024, minSide: 16 });
+
+interface Query {
+  truth: number;
+  kind: string;
+  split: string;
+  /** Per query region: its kind and its best similarity with each product (index penalties taken). */
+  regions: { kind: RegionKind; best: Float64Array }[];
+}
+
+async function main() {
+  const v = await loadVisionModels('models', { workers: 0 });
+  const all = e2ePhotos();
+  const refs = all.filter((p) => p.role === 'reference');
+  const groups = [...new Set(refs.map((r) => r.group))];
+  const bgs = await Promise.all(all.filter((p) => p.role === 'background').map((p) => loadPhoto(p.file)));
+  const index: { product: number; e: Float32Array; penalty: number; thumbnail: boolean }[] = [];
+  for (const r of refs) {
+    const img = await dec.decode(readFileSync(r.file));
+    const size = { width: img.originalWidth, height: img.originalHeight };
+    for (const reg of selectRegions([], await v.objectDetector.detect(img), 'general-v1', size))
+      index.push({
+        product: groups.indexOf(r.group),
+        e: await v.embedder.embed(img, normalizedBox(reg.box, img)),
+        penalty: reg.source === 'whole-image' ? 0 : PARTIAL_PENALTY,
+        thumbnail: false,
+      });
+    index.push({
+      product: groups.indexOf(r.group),
+      e: await v.embedder.embed(await smallView(img)),
+      penalty: THUMBNAIL_PENALTY,
+      thumbnail: true,
+    });
+  }
+  const regionsOf = async (bytes: Buffer): Promise<Query['regions']> => {
+    const img = await dec.decode(bytes);
+    const regs: { kind: RegionKind; e: Float32Array }[] = [{ kind: 'whole', e: await v.embedder.embed(img) }];
+    for (const t of [true, false]) regs.push({ kind: 'rotated', e: await v.embedder.embed(rotateQuarter(img, t)) });
+    const map = await v.embedder.featureMap(img, WINDOW_MAP_SIDE);
+    const integral = new IntegralMap(map);
+    for (const b of pooledWindowBoxes(map.h)) regs.push({ kind: 'window', e: integral.pool(b) });
+    for (const o of categoryRegions(await v.objectDetector.detect(img), 'general-v1'))
+      regs.push({ kind: o.kind, e: await v.embedder.embed(img, o.box) });
+    const lowRes = Math.max(img.originalWidth, img.originalHeight) <= LOW_RES_SIDE;
+    return regs.map((r) => {
+      const best = new Float64Array(groups.length).fill(-Infinity);
+      for (const x of index) if (lowRes || !x.thumbnail) best[x.product] = Math.max(best[x.product], dot(r.e, x.e) - x.penalty);
+      return { kind: r.kind, best };
+    });
+  };
+  const rng = new SeededRandom(20261204);
+  const queries: Query[] = [];
+  for (const [i, g] of groups.entries()) {
+    const ref = refs.find((r) => r.group === g)!;
+    const src = await loadPhoto(ref.file);
+    for (const kind of QUERY_KINDS)
+      queries.push({ truth: i, kind, split: ref.split, regions: await regionsOf(await makeQuery(kind, src, rng, i, bgs[i % bgs.length])) });
+  }
+  for (const s of all.filter((p) => p.role === 'second' && groups.includes(p.group)))
+    queries.push({ truth: groups.indexOf(s.group), kind: 'second-photo', split: s.split, regions: await regionsOf(readFileSync(s.file)) });
+  for (const d of all.filter((p) => p.role === 'distractor'))
+    queries.push({ truth: -1, kind: 'distractor', split: d.split, regions: await regionsOf(readFileSync(d.file)) });
+  await v.close();
+
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const evaluate = (weight: number, rank: number, split: string) => {
+    let hits = 0;
+    let n = 0;
+    const pos: number[] = [];
+    const neg: number[] = [];
+    for (const q of queries) {
+      if (q.truth >= 0 && q.split !== split) continue;
+      const scored = groups.map((_, p) => ({ p, s: Math.max(...q.regions.map((r) => r.best[p] - REGION_PENALTY[r.kind])) }));
+      const pool = scored.sort((a, b) => b.s - a.s).slice(0, CONTRAST_POOL);
+      for (const c of pool) c.s -= weight * median(q.regions.filter((r) => r.kind === 'window').map((r) => r.best[c.p]));
+      pool.sort((a, b) => b.s - a.s);
+      const top = pool[0].s - QUERY_NORM_WEIGHT * pool[rank - 1].s;
+      if (q.truth < 0) neg.push(top);
+      else {
+        n++;
+        if (pool[0].p === q.truth) {
+          hits++;
+          pos.push(top);
+        }
+      }
+    }
+    return { r1: Math.round((1e4 * hits) / n) / 1e4, auroc: auroc(pos, neg) };
+  };
+  let best = { weight: 0, rank: 10, r1: -1, auroc: -1 };
+  for (const weight of [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4])
+    for (const rank of [3, 5, 10]) {
+      const r = evaluate(weight, rank, 'dev');
+      console.log(JSON.stringify({ weight, rank, dev: r, heldout: evaluate(weight, rank, 'heldout') }));
+      if (r.r1 > best.r1 || (r.r1 === best.r1 && r.auroc > best.auroc)) best = { weight, rank, ...r };
+    }
+  console.log('best on dev:', JSON.stringify(best), 'held-out:', JSON.stringify(evaluate(best.weight, best.rank, 'heldout')));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
