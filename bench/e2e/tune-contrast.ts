@@ -16,23 +16,14 @@
 import { readFileSync } from 'node:fs';
 import { ImageDecoder } from '../../src/images/image-decoder';
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
-import {
-  categoryRegions,
-  IntegralMap,
-  pooledWindowBoxes,
-  smallView,
-  WINDOW_MAP_SIDE,
-  type RegionKind,
-} from '../../src/regions/region-proposals';
-import { normalizedBox } from '../../src/regions/region-embedding';
-import { selectRegions } from '../../src/regions/regions';
+import type { RegionKind } from '../../src/regions/region-proposals';
 import { dot } from '../../src/core/vectors';
-import { rotateQuarter } from '../../src/vision/preprocess';
 import { loadVisionModels } from '../../src/vision/vision-models';
-import { PARTIAL_PENALTY, THUMBNAIL_PENALTY } from '../../src/search/product-set-index';
+import { indexPenalty } from '../../src/search/product-set-index';
 import { CONTRAST_POOL, LOW_RES_SIDE, REGION_PENALTY } from '../../src/annotate/product-search';
 import { QUERY_NORM_WEIGHT } from '../../src/search/score-scale';
 import { auroc } from './metrics';
+import { queryRegions, referenceRegions } from './in-process';
 import { e2ePhotos } from './photos';
 import { loadPhoto, makeQuery, QUERY_KINDS } from './queries';
 
@@ -53,32 +44,17 @@ async function main() {
   const groups = [...new Set(refs.map((r) => r.group))];
   const bgs = await Promise.all(all.filter((p) => p.role === 'background').map((p) => loadPhoto(p.file)));
   const index: { product: number; e: Float32Array; penalty: number; thumbnail: boolean }[] = [];
-  for (const r of refs) {
-    const img = await dec.decode(readFileSync(r.file));
-    const size = { width: img.originalWidth, height: img.originalHeight };
-    for (const reg of selectRegions([], await v.objectDetector.detect(img), 'general-v1', size))
+  for (const r of refs)
+    for (const reg of await referenceRegions(v, await dec.decode(readFileSync(r.file))))
       index.push({
         product: groups.indexOf(r.group),
-        e: await v.embedder.embed(img, normalizedBox(reg.box, img)),
-        penalty: reg.source === 'whole-image' ? 0 : PARTIAL_PENALTY,
-        thumbnail: false,
+        e: reg.e,
+        penalty: indexPenalty(reg.source),
+        thumbnail: reg.source === 'thumbnail',
       });
-    index.push({
-      product: groups.indexOf(r.group),
-      e: await v.embedder.embed(await smallView(img)),
-      penalty: THUMBNAIL_PENALTY,
-      thumbnail: true,
-    });
-  }
   const regionsOf = async (bytes: Buffer): Promise<Query['regions']> => {
     const img = await dec.decode(bytes);
-    const regs: { kind: RegionKind; e: Float32Array }[] = [{ kind: 'whole', e: await v.embedder.embed(img) }];
-    for (const t of [true, false]) regs.push({ kind: 'rotated', e: await v.embedder.embed(rotateQuarter(img, t)) });
-    const map = await v.embedder.featureMap(img, WINDOW_MAP_SIDE);
-    const integral = new IntegralMap(map);
-    for (const b of pooledWindowBoxes(map.h)) regs.push({ kind: 'window', e: integral.pool(b) });
-    for (const o of categoryRegions(await v.objectDetector.detect(img), 'general-v1'))
-      regs.push({ kind: o.kind, e: await v.embedder.embed(img, o.box) });
+    const regs = await queryRegions(v, img);
     const lowRes = Math.max(img.originalWidth, img.originalHeight) <= LOW_RES_SIDE;
     return regs.map((r) => {
       const best = new Float64Array(groups.length).fill(-Infinity);

@@ -11,20 +11,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImageDecoder } from '../../src/images/image-decoder';
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
-import {
-  categoryRegions,
-  IntegralMap,
-  pooledWindowBoxes,
-  smallView,
-  WINDOW_MAP_SIDE,
-  type RegionKind,
-} from '../../src/regions/region-proposals';
-import { normalizedBox } from '../../src/regions/region-embedding';
-import { selectRegions } from '../../src/regions/regions';
+import type { RegionKind } from '../../src/regions/region-proposals';
 import { dot } from '../../src/core/vectors';
-import { rotateQuarter } from '../../src/vision/preprocess';
 import { loadVisionModels } from '../../src/vision/vision-models';
 import { auroc } from './metrics';
+import { queryRegions, referenceRegions } from './in-process';
 import { e2ePhotos } from './photos';
 import { loadPhoto, makeQuery, QUERY_KINDS } from './queries';
 
@@ -40,31 +31,18 @@ async function main() {
   // Reference regions as the server indexes them (general-v1): product, embedding, partial.
   const index: { product: number; e: Float32Array; partial: boolean; small?: boolean }[] = [];
   for (const r of refs) {
-    const img = await dec.decode(readFileSync(r.file));
-    const size = { width: img.originalWidth, height: img.originalHeight };
-    for (const reg of selectRegions([], await v.objectDetector.detect(img), 'general-v1', size)) {
+    for (const reg of await referenceRegions(v, await dec.decode(readFileSync(r.file))))
       index.push({
         product: groups.indexOf(r.group),
-        e: await v.embedder.embed(img, normalizedBox(reg.box, img)),
-        partial: reg.source !== 'whole-image',
+        e: reg.e,
+        partial: reg.source !== 'whole-image' && reg.source !== 'thumbnail',
+        small: reg.source === 'thumbnail',
       });
-    }
-    index.push({ product: groups.indexOf(r.group), e: await v.embedder.embed(await smallView(img)), partial: false, small: true });
   }
   // Query regions: kind + embedding.
   const rng = new SeededRandom(20261204);
   const queries: { truth: number; kind: string; regions: { kind: RegionKind; e: Float32Array }[] }[] = [];
-  const regionsOf = async (bytes: Buffer) => {
-    const img = await dec.decode(bytes);
-    const out: { kind: RegionKind; e: Float32Array }[] = [{ kind: 'whole', e: await v.embedder.embed(img) }];
-    for (const t of [true, false]) out.push({ kind: 'rotated', e: await v.embedder.embed(rotateQuarter(img, t)) });
-    const map = await v.embedder.featureMap(img, WINDOW_MAP_SIDE);
-    const integral = new IntegralMap(map);
-    for (const b of pooledWindowBoxes(map.h)) out.push({ kind: 'window', e: integral.pool(b) });
-    for (const o of categoryRegions(await v.objectDetector.detect(img), 'general-v1'))
-      out.push({ kind: o.kind, e: await v.embedder.embed(img, o.box) });
-    return out;
-  };
+  const regionsOf = async (bytes: Buffer) => queryRegions(v, await dec.decode(bytes));
   for (const [i, g] of groups.entries()) {
     const src = await loadPhoto(refs.find((r) => r.group === g)!.file);
     for (const kind of QUERY_KINDS)
