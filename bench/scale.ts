@@ -30,6 +30,7 @@ import { CompactEmbeddingCodec } from '../src/search/compact-embedding';
 import { readItqParams } from '../src/search/hasher/itq-params';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
 import { CatalogIndex } from '../src/search/catalog-index';
+import { CONTRAST_POOL, CONTRAST_WEIGHT } from '../src/annotate/product-search';
 import { startJongodb } from '../test/support/jongodb';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
@@ -202,8 +203,10 @@ async function main() {
       const ms: number[] = [];
       for (let i = 0; i < n; i++) {
         const query = Array.from({ length: regions }, (_, r) => ({ embedding: synthEmbedding(basis, codec, qrng), penalty: r ? 0.04 : 0 }));
+        // As PRODUCT_SEARCH does: the contrast with the windows (all but the first three regions).
+        const context = query.flatMap((_, r) => (r >= 3 ? [r] : []));
         const s = performance.now();
-        set.searchProducts(query, 10, EVERY_PRODUCT);
+        set.searchProducts(query, 10, EVERY_PRODUCT, { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL });
         ms.push(performance.now() - s);
       }
       return ms;
