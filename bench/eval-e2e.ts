@@ -30,6 +30,7 @@ import { startBuiltServer } from './built-server';
 import { auroc, bestThreshold, figures, percentile, type QueryOutcome } from './e2e/metrics';
 import { e2ePhotos, type E2ePhoto } from './e2e/photos';
 import { KIND_RECIPES, loadPhoto, makeQuery, QUERY_KINDS, type QueryKind } from './e2e/queries';
+import { WHOLE_IMAGE_POLY } from './whole-image-poly';
 
 const { values } = parseArgs({
   options: {
@@ -44,14 +45,6 @@ const { values } = parseArgs({
   },
 });
 const PARENT = 'projects/eval/locations/us-west1';
-const WHOLE = {
-  normalizedVertices: [
-    { x: 0, y: 0 },
-    { x: 1, y: 0 },
-    { x: 1, y: 1 },
-    { x: 0, y: 1 },
-  ],
-};
 
 interface Catalog {
   name: 'general' | 'narrow' | 'baseline';
@@ -155,7 +148,7 @@ async function main() {
           await catalog.createReferenceImage({
             parent: `${PARENT}/products/${id}`,
             referenceImageId: p.id.replace(/\.\w+$/, ''),
-            referenceImage: { uri: `gs://eval/${p.id}`, ...(c.wholeImagePoly ? { boundingPolys: [WHOLE] } : {}) },
+            referenceImage: { uri: `gs://eval/${p.id}`, ...(c.wholeImagePoly ? { boundingPolys: [WHOLE_IMAGE_POLY] } : {}) },
           });
           if (!c.wholeImagePoly) ingestMs.push(performance.now() - t);
         }
@@ -177,7 +170,7 @@ async function main() {
                 productSearchParams: {
                   productSet: `${PARENT}/productSets/${c.name}`,
                   productCategories: [c.category],
-                  ...(c.wholeImagePoly ? { boundingPoly: WHOLE } : {}),
+                  ...(c.wholeImagePoly ? { boundingPoly: WHOLE_IMAGE_POLY } : {}),
                 },
               },
             },

@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
 import { startBuiltServer } from './built-server';
+import { WHOLE_IMAGE_POLY } from './whole-image-poly';
 
 const { values } = parseArgs({
   options: {
@@ -25,14 +26,6 @@ const { values } = parseArgs({
   },
 });
 const P = 'projects/bench/locations/eu';
-const WHOLE = {
-  normalizedVertices: [
-    { x: 0, y: 0 },
-    { x: 1, y: 0 },
-    { x: 1, y: 1 },
-    { x: 0, y: 1 },
-  ],
-};
 const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 
 /** Variant i of a photo: a different crop, tint and size, so every product is distinct. */
@@ -115,7 +108,7 @@ async function main() {
               productSearchParams: {
                 productSet: `${P}/productSets/s`,
                 productCategories: ['general-v1'],
-                ...(values['whole-poly'] ? { boundingPoly: WHOLE } : {}),
+                ...(values['whole-poly'] ? { boundingPoly: WHOLE_IMAGE_POLY } : {}),
               },
             },
           },
