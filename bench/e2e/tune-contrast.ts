@@ -5,8 +5,9 @@
  * the choice. Every query region's best cosine with every product is computed once (exact
  * embeddings, regions as the server makes them for general-v1, the fitted penalties), then:
  * a product's score is its best pair less its penalties; the best CONTRAST_POOL products
- * lose weight x the median over the windows of each window's best similarity with them; the
- * search is shifted by its rank-th best score (QUERY_NORM_WEIGHT). Printed: the grid, and
+ * lose weight x the median over the windows of each window's best similarity with them
+ * (tapered above CONTRAST_FULL_BELOW, as the server does); the search is shifted by its
+ * rank-th best score (QUERY_NORM_WEIGHT). Printed: the grid, and
  * the best dev R@1 with ties broken by dev AUROC (correct vs distractor top-1 scores; all
  * distractors count in both splits). The AUROC of the weights 0.2-0.3 with rank 3 or 5 are
  * within 0.001 of each other on dev; shipped is 0.25 with rank 5 (docs/search.md says
@@ -20,7 +21,7 @@ import type { RegionKind } from '../../src/regions/region-proposals';
 import { dot } from '../../src/core/vectors';
 import { loadVisionModels } from '../../src/vision/vision-models';
 import { indexPenalty } from '../../src/search/product-set-index';
-import { CONTRAST_POOL, LOW_RES_SIDE, REGION_PENALTY } from '../../src/annotate/product-search';
+import { CONTRAST_FULL_BELOW, CONTRAST_POOL, LOW_RES_SIDE, REGION_PENALTY } from '../../src/annotate/product-search';
 import { QUERY_NORM_WEIGHT } from '../../src/search/score-scale';
 import { auroc } from './metrics';
 import { queryRegions, referenceRegions } from './in-process';
@@ -89,7 +90,10 @@ async function main() {
       if (q.truth >= 0 && q.split !== split) continue;
       const scored = groups.map((_, p) => ({ p, s: Math.max(...q.regions.map((r) => r.best[p] - REGION_PENALTY[r.kind])) }));
       const pool = scored.sort((a, b) => b.s - a.s).slice(0, CONTRAST_POOL);
-      for (const c of pool) c.s -= weight * median(q.regions.filter((r) => r.kind === 'window').map((r) => r.best[c.p]));
+      for (const c of pool) {
+        const taper = Math.min(1, Math.max(0, (1 - c.s) / (1 - CONTRAST_FULL_BELOW)));
+        c.s -= weight * taper * median(q.regions.filter((r) => r.kind === 'window').map((r) => r.best[c.p]));
+      }
       pool.sort((a, b) => b.s - a.s);
       const top = pool[0].s - QUERY_NORM_WEIGHT * pool[rank - 1].s;
       if (q.truth < 0) neg.push(top);

@@ -55,6 +55,9 @@ export const REGION_PENALTY: Readonly<Record<RegionKind, number>> = { whole: 0, 
  */
 export const CONTRAST_WEIGHT = 0.25;
 export const CONTRAST_POOL = 20;
+/** Above this score the contrast tapers off, to nothing at 1: a photo of the product itself
+ *  resembles its own windows, and keeps the score of an exact match. */
+export const CONTRAST_FULL_BELOW = 0.85;
 /** A query whose longer side is at most this many pixels is low-resolution: it is also
  *  compared with the indexed thumbnails (SMALL_VIEW_SIDE 128, so up to 2.5 times that). */
 export const LOW_RES_SIDE = 320;
@@ -189,7 +192,7 @@ export class ProductSearch {
     const context = regions.flatMap((r, i) => (r.kind === 'window' ? [i] : []));
     const results = search(
       regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })),
-      { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL },
+      { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL, fullBelow: CONTRAST_FULL_BELOW },
     );
     const productGroupedResults = objects.map((r, i) => ({
       boundingPoly: boxPoly(r.box),

@@ -105,12 +105,15 @@ interface FilterVerdicts {
  * a look-alike of scenes in general (a street, a plain surface with a coin), which a
  * product pasted into a scene or a tight crop would otherwise lose to. The score less
  * `weight` times the median over the context vectors of each one's best similarity with
- * the product (docs/search.md, "Contrast").
+ * the product, tapered for strong matches (fullBelow; docs/search.md, "Contrast").
  */
 export interface Contrast {
   /** Indices of the query vectors that make up the context. */
   context: readonly number[];
   weight: number;
+  /** The whole weight applies to products scoring up to this; above it the weight shrinks
+   *  linearly to 0 at a score of 1, so an identical image keeps its 1. */
+  fullBelow: number;
   /** How many of the best products are scored again (at least k). */
   pool: number;
 }
@@ -302,7 +305,11 @@ export class ProductSetIndex {
       .sort(byScore)
       .slice(0, pool);
     if (pool > k) {
-      for (const h of hits) h.similarity -= contrast!.weight * this.contextSimilarity(h.slot, contrast!.context, list, prepared);
+      const { weight, context, fullBelow } = contrast!;
+      for (const h of hits) {
+        const taper = Math.min(1, Math.max(0, (1 - h.similarity) / (1 - fullBelow)));
+        h.similarity -= weight * taper * this.contextSimilarity(h.slot, context, list, prepared);
+      }
       hits.sort(byScore);
     }
     return hits.slice(0, k).map(({ region, similarity, query }) => ({ region, similarity, query }));

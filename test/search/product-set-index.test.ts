@@ -199,7 +199,8 @@ describe('several query regions', () => {
     for (let t = 0; t < 15; t++) {
       // Thumbnails are matched by none of these vectors: left out of the context's best too.
       const queries = Array.from({ length: 6 }, (_, i) => ({ embedding: unit(), penalty: i ? 0.04 : 0, thumbnails: false }));
-      const contrast = { context: [1, 2, 3, 4 + (t % 2)], weight: 0.25, pool: 8 };
+      // fullBelow 0.3: the best of these random vectors' pairs (cosines up to about 0.6) taper.
+      const contrast = { context: [1, 2, 3, 4 + (t % 2)], weight: 0.25, pool: 8, fullBelow: 0.3 };
       const sharp = marked.filter((r) => r.source !== 'thumbnail');
       const pool = oracle(queries, sharp, contrast.pool);
       const want = pool
@@ -208,7 +209,8 @@ describe('several query regions', () => {
           const bests = contrast.context.map((qi) =>
             Math.max(...mine.map((r) => cos(queries[qi].embedding, r.embedding) - indexPenalty(r.source))),
           );
-          return [id, score - contrast.weight * median(bests)];
+          const taper = Math.min(1, Math.max(0, (1 - score) / (1 - contrast.fullBelow)));
+          return [id, score - contrast.weight * taper * median(bests)];
         })
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         .slice(0, 5);
