@@ -23,6 +23,7 @@ import { loadVisionModels } from '../../src/vision/vision-models';
 import { indexPenalty } from '../../src/search/product-set-index';
 import { CONTRAST_FULL_BELOW, CONTRAST_POOL, LOW_RES_SIDE, REGION_PENALTY } from '../../src/annotate/product-search';
 import { QUERY_NORM_WEIGHT } from '../../src/search/score-scale';
+import { median } from '../../src/core/stats';
 import { auroc } from './metrics';
 import { queryRegions, referenceRegions } from './in-process';
 import { e2ePhotos } from './photos';
@@ -77,10 +78,6 @@ async function main() {
     queries.push({ truth: -1, kind: 'distractor', split: d.split, regions: await regionsOf(readFileSync(d.file)) });
   await v.close();
 
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   const evaluate = (weight: number, rank: number, split: string) => {
     let hits = 0;
     let n = 0;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
 import { invalidArgument, resourceExhausted } from '../core/errors';
 import { names } from '../core/names';
-import type { StatusMsg } from '../core/messages';
+import { boxPolygon, type StatusMsg } from '../core/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder, DecodedImage } from '../images/image-decoder';
 import type { DetectedObject, ObjectDetector } from '../vision/object-detector';
@@ -184,15 +184,7 @@ function localizedObjects(found: DetectedObject[]) {
     languageCode: 'en',
     name: o.name,
     score: o.score,
-    // Four vertices, clockwise from the top-left, as Google answers.
-    boundingPoly: {
-      normalizedVertices: [
-        { x: o.box.x0, y: o.box.y0 },
-        { x: o.box.x1, y: o.box.y0 },
-        { x: o.box.x1, y: o.box.y1 },
-        { x: o.box.x0, y: o.box.y1 },
-      ],
-    },
+    boundingPoly: boxPolygon(o.box),
   }));
   return { localizedObjectAnnotations };
 }

@@ -7,16 +7,16 @@
  * region, with matches through parts discounted (REGION_PENALTY); the best of those lose a
  * part of their resemblance to the query's windows as a whole (CONTRAST_WEIGHT), and
  * `results` ranks products by that. Each object region is also one `productGroupedResults`
- * entry of its own, as Google answers. The reported score is that similarity on the scale of score-scale.ts,
- * where 0.5 is the recommended threshold between matches and photos of nothing in the
- * catalog (docs/search.md).
+ * entry of its own, as Google answers. The reported score is that similarity on the scale
+ * of score-scale.ts, where 0.5 is the recommended threshold between matches and photos of
+ * nothing in the catalog (docs/search.md).
  */
 import type { CallContext } from '../core/context';
 import { failedPrecondition, invalidArgument, notFound } from '../core/errors';
 import { names } from '../core/names';
 import { PRODUCT_CATEGORIES } from '../catalog/rules';
 import { productView } from '../catalog/views';
-import { toTimestamp, type BoundingPolyMsg } from '../core/messages';
+import { boxPolygon, toTimestamp, type BoundingPolyMsg } from '../core/messages';
 import type { DecodedImage } from '../images/image-decoder';
 import type { Embedder } from '../vision/embedder';
 import { rotateQuarter } from '../vision/preprocess';
@@ -142,11 +142,11 @@ export class ProductSearch {
     }
     if (!entry) throw notFound(`ProductSet ${params.productSet} not found.`);
     const k = feature.maxResults || this.defaultMaxResults;
-    const sameCategory = (c: string) => canonicalCategory(c) === canonicalCategory(category);
+    const wanted = canonicalCategory(category);
     // Keyed, so the set's index keeps each product's verdict from one search to the next.
     const filter = {
-      key: JSON.stringify([canonicalCategory(category), labelFilter]),
-      accept: (labels: Parameters<typeof accept>[0], c: string) => sameCategory(c) && accept(labels),
+      key: JSON.stringify([wanted, labelFilter]),
+      accept: (labels: Parameters<typeof accept>[0], c: string) => canonicalCategory(c) === wanted && accept(labels),
     };
     // Every search finds at least QUERY_NORM_RANK products, so its scores can be normalised.
     const search = (queries: Parameters<typeof entry.index.searchProducts>[0], contrast?: Contrast) => {
@@ -168,7 +168,7 @@ export class ProductSearch {
         productSearchResults: {
           indexTime,
           results,
-          productGroupedResults: [{ boundingPoly: boxPoly(box), results, objectAnnotations: [] }],
+          productGroupedResults: [{ boundingPoly: boxPolygon(box), results, objectAnnotations: [] }],
         },
       };
     }
@@ -195,7 +195,7 @@ export class ProductSearch {
       { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL, fullBelow: CONTRAST_FULL_BELOW },
     );
     const productGroupedResults = objects.map((r, i) => ({
-      boundingPoly: boxPoly(r.box),
+      boundingPoly: boxPolygon(r.box),
       results: search(objectVectors[i]),
       objectAnnotations: [annotation(r)],
     }));
@@ -231,17 +231,6 @@ function polyToBox(p: BoundingPolyMsg, img: DecodedImage): Box {
   if (box.x1 - box.x0 <= 0 || box.y1 - box.y0 <= 0)
     throw invalidArgument('image_context.product_search_params.bounding_poly encloses no area.');
   return box;
-}
-
-function boxPoly(b: Box): BoundingPolyMsg {
-  return {
-    normalizedVertices: [
-      { x: b.x0, y: b.y0 },
-      { x: b.x1, y: b.y0 },
-      { x: b.x1, y: b.y1 },
-      { x: b.x0, y: b.y1 },
-    ],
-  };
 }
 
 function annotation(r: QueryRegion & { object?: DetectedObject }) {

@@ -19,6 +19,18 @@ export interface BoundingPolyMsg {
   vertices?: VertexMsg[];
   normalizedVertices?: NormalizedVertexMsg[];
 }
+
+/** A normalized box as four normalized vertices, clockwise from the top-left, as Google answers. */
+export function boxPolygon(b: { x0: number; y0: number; x1: number; y1: number }): { normalizedVertices: NormalizedVertexMsg[] } {
+  return {
+    normalizedVertices: [
+      { x: b.x0, y: b.y0 },
+      { x: b.x1, y: b.y0 },
+      { x: b.x1, y: b.y1 },
+      { x: b.x0, y: b.y1 },
+    ],
+  };
+}
 export interface KeyValueMsg {
   key: string;
   value: string;

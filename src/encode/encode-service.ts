@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { CallContext } from '../core/context';
 import { invalidArgument } from '../core/errors';
 import { PRODUCT_CATEGORIES } from '../catalog/rules';
-import type { BoundingPolyMsg, StatusMsg } from '../core/messages';
+import { boxPolygon, type BoundingPolyMsg, type StatusMsg } from '../core/messages';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
 import type { ImageDecoder } from '../images/image-decoder';
 import type { Embedder } from '../vision/embedder';
@@ -119,7 +119,7 @@ export class EncodeService {
           name: d.name,
           mid: d.mid,
           score: d.score,
-          boundingPoly: polygon(normalizedBox(box, img)),
+          boundingPoly: boxPolygon(normalizedBox(box, img)),
           code: this.codeOf(await embedRegion(this.embedder, img, box)),
         });
       }
@@ -160,16 +160,4 @@ export function codeMessage(code: Uint8Array, bits: number): BinaryCodeMsg {
   let s = '';
   for (let i = 0; i < bits; i++) s += (code[i >> 3] >> (i & 7)) & 1 ? '1' : '0';
   return { hex: Buffer.from(code.buffer, code.byteOffset, code.byteLength).toString('hex'), bits: s, length: bits };
-}
-
-/** Four normalized vertices, clockwise from the top-left, as Google answers. */
-function polygon(b: { x0: number; y0: number; x1: number; y1: number }): BoundingPolyMsg {
-  return {
-    normalizedVertices: [
-      { x: b.x0, y: b.y0 },
-      { x: b.x1, y: b.y0 },
-      { x: b.x1, y: b.y1 },
-      { x: b.x0, y: b.y1 },
-    ],
-  };
 }

@@ -20,6 +20,7 @@ import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-sto
 import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
 import type { Hasher } from './hasher';
 import { dot } from '../core/vectors';
+import { median } from '../core/stats';
 import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
 
 export interface IndexedRegion {
@@ -553,13 +554,6 @@ export class ProductSetIndex {
       cosine: (i) => codec.similarity(prepared, compact, i),
     }));
   }
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const v = [...values].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 function rowPenalty(flags: number): number {
