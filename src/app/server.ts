@@ -213,6 +213,10 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     rest,
   );
   httpServer.maxConnections = config.httpMaxConnections;
+  // Longer than clients keep an idle connection (Node's agent 5 s, as Node's server
+  // default was): the client closes first, so a request is never written onto a socket
+  // the server is closing at that instant (a "socket hang up" at the client).
+  httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new StartupError(`REST port ${config.port} on ${config.host} is already in use (PORT).`) : e),

@@ -22,6 +22,7 @@ export interface Config {
   httpHeadersTimeoutMs: number;
   httpRequestTimeoutMs: number;
   httpMaxConnections: number;
+  httpKeepAliveTimeoutMs: number;
   grpcMaxConcurrentStreams: number;
   grpcIdleTimeoutMs: number;
   maxSetsPerProduct: number;
@@ -82,6 +83,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   httpHeadersTimeoutMs: ['METAPIXEL_HTTP_HEADERS_TIMEOUT_MS', 10000, { type: 'integer', minimum: 100 }],
   httpRequestTimeoutMs: ['METAPIXEL_HTTP_REQUEST_TIMEOUT_MS', 60000, { type: 'integer', minimum: 100 }],
   httpMaxConnections: ['METAPIXEL_HTTP_MAX_CONNECTIONS', 1024, { type: 'integer', minimum: 1 }],
+  httpKeepAliveTimeoutMs: ['METAPIXEL_HTTP_KEEP_ALIVE_TIMEOUT_MS', 65000, { type: 'integer', minimum: 1000 }],
   grpcMaxConcurrentStreams: ['METAPIXEL_GRPC_MAX_CONCURRENT_STREAMS', 100, { type: 'integer', minimum: 1 }],
   grpcIdleTimeoutMs: ['METAPIXEL_GRPC_IDLE_TIMEOUT_MS', 300000, { type: 'integer', minimum: 1000 }],
   maxSetsPerProduct: ['METAPIXEL_MAX_SETS_PER_PRODUCT', 100, { type: 'integer', minimum: 1 }],

@@ -3,12 +3,18 @@
  * were not capped. What is asserted is what the slow client managed to send before the
  * server closed on it, so the test does not depend on the machine's speed.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ httpHeadersTimeoutMs: 1000, httpRequestTimeoutMs: 1500, httpMaxConnections: 4 });
+  server = await startTestServer({
+    httpHeadersTimeoutMs: 1000,
+    httpRequestTimeoutMs: 1500,
+    httpMaxConnections: 4,
+    httpKeepAliveTimeoutMs: 2500,
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -69,4 +75,26 @@ test('connections beyond the cap are closed at once; the others still work', asy
   sockets.forEach((s) => s.destroy());
   await sleep(200);
   expect((await fetch(`${server.restUrl}/healthz`)).status).toBe(200);
+});
+
+test('an idle keep-alive connection outlives the headers deadline and closes at the keep-alive timeout', async () => {
+  const agent = new http.Agent({ keepAlive: true });
+  /** Whether the request went out on a connection the agent kept from an earlier one. */
+  const reused = () =>
+    new Promise<boolean>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: server.restPort, path: '/healthz', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(req.reusedSocket));
+      });
+      req.on('error', reject);
+    });
+  try {
+    expect(await reused()).toBe(false);
+    await sleep(1200); // past the 1 s headers deadline: an idle connection is not a slow request
+    expect(await reused()).toBe(true);
+    await sleep(3500); // past the 2.5 s keep-alive timeout: the server has closed it
+    expect(await reused()).toBe(false);
+  } finally {
+    agent.destroy();
+  }
 });
