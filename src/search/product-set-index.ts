@@ -119,6 +119,14 @@ export interface Contrast {
   pool: number;
 }
 
+/** A product's best pair while a search ranks products. */
+interface ProductHit {
+  slot: number;
+  row: number;
+  similarity: number;
+  query: number;
+}
+
 /** A hit's region: where it comes from. */
 export interface RegionRef {
   productId: string;
@@ -300,11 +308,13 @@ export class ProductSetIndex {
         if (!prev || similarity > prev.similarity) best.set(slot, { row: c.id, similarity, query: qi });
       }
     });
-    const byScore = (a: RegionHit, b: RegionHit) => b.similarity - a.similarity || (a.region.productId < b.region.productId ? -1 : 1);
-    const hits = [...best.entries()]
-      .map(([slot, h]) => ({ slot, region: this.regionRef(h.row), similarity: h.similarity, query: h.query }))
-      .sort(byScore)
-      .slice(0, pool);
+    // Every product a candidate reached is in `best` (thousands against a large set): the
+    // best `pool` are chosen by score alone, and only they get a RegionRef.
+    const byScore = (a: ProductHit, b: ProductHit) => b.similarity - a.similarity || (this.idOf(a.slot) < this.idOf(b.slot) ? -1 : 1);
+    const hits: ProductHit[] = [];
+    for (const [slot, h] of best) hits.push({ slot, row: h.row, similarity: h.similarity, query: h.query });
+    hits.sort(byScore);
+    hits.length = Math.min(hits.length, pool);
     if (pool > k) {
       const { weight, context, fullBelow } = contrast!;
       for (const h of hits) {
@@ -313,7 +323,11 @@ export class ProductSetIndex {
       }
       hits.sort(byScore);
     }
-    return hits.slice(0, k).map(({ region, similarity, query }) => ({ region, similarity, query }));
+    return hits.slice(0, k).map(({ row, similarity, query }) => ({ region: this.regionRef(row), similarity, query }));
+  }
+
+  private idOf(slot: number): string {
+    return this.slots[slot]!.record.id;
   }
 
   /** The median over the context query vectors of each one's best similarity with the
