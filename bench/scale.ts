@@ -30,7 +30,7 @@ import { CompactEmbeddingCodec } from '../src/search/compact-embedding';
 import { readItqParams } from '../src/search/hasher/itq-params';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
 import { CatalogIndex } from '../src/search/catalog-index';
-import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT } from '../src/annotate/product-search';
+import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT, LOCAL_SCALING } from '../src/annotate/product-search';
 import { startJongodb } from '../test/support/jongodb';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
@@ -206,12 +206,18 @@ async function main() {
         // As PRODUCT_SEARCH does: the contrast with the windows (all but the first three regions).
         const context = query.flatMap((_, r) => (r >= 3 ? [r] : []));
         const s = performance.now();
-        set.searchProducts(query, 10, EVERY_PRODUCT, {
-          context,
-          weight: CONTRAST_WEIGHT,
-          pool: CONTRAST_POOL,
-          fullBelow: CONTRAST_FULL_BELOW,
-        });
+        set.searchProducts(
+          query,
+          10,
+          EVERY_PRODUCT,
+          {
+            context,
+            weight: CONTRAST_WEIGHT,
+            pool: CONTRAST_POOL,
+            fullBelow: CONTRAST_FULL_BELOW,
+          },
+          LOCAL_SCALING,
+        );
         ms.push(performance.now() - s);
       }
       return ms;

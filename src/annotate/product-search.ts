@@ -26,7 +26,7 @@ import type { ImageDetection } from '../vision/image-detection';
 import type { Box } from '../vision/box';
 import { mapLimit } from '../core/concurrency';
 import { shardOf, type CatalogIndex } from '../search/catalog-index';
-import type { Contrast } from '../search/product-set-index';
+import type { Contrast, LocalScaling } from '../search/product-set-index';
 import { labelPredicate, parseLabelFilter } from '../search/label-filter';
 import { canonicalCategory } from '../regions/categories';
 import { QUERY_NORM_RANK, queryShift, reportedScore } from '../search/score-scale';
@@ -58,6 +58,14 @@ export const CONTRAST_POOL = 20;
 /** Above this score the contrast tapers off, to nothing at 1: a photo of the product itself
  *  resembles its own windows, and keeps the score of an exact match. */
 export const CONTRAST_FULL_BELOW = 0.85;
+/**
+ * Each query region's similarities are scaled by its level, its 3rd best product's
+ * similarity (product-set-index.ts, LocalScaling): 0.25 of the level's excess over 0.56,
+ * the median level of the eval's query regions, tapered as the contrast is. Fitted on the
+ * end-to-end eval with the contrast in place (docs/search.md, "Local scaling"). Only the
+ * default path, where the query has many regions, uses it.
+ */
+export const LOCAL_SCALING: LocalScaling = { rank: 3, weight: 0.25, typical: 0.56, fullBelow: CONTRAST_FULL_BELOW };
 /** A query whose longer side is at most this many pixels is low-resolution: it is also
  *  compared with the indexed thumbnails (SMALL_VIEW_SIDE 128, so up to 2.5 times that). */
 export const LOW_RES_SIDE = 320;
@@ -149,8 +157,8 @@ export class ProductSearch {
       accept: (labels: Parameters<typeof accept>[0], c: string) => canonicalCategory(c) === wanted && accept(labels),
     };
     // Every search finds at least QUERY_NORM_RANK products, so its scores can be normalised.
-    const search = (queries: Parameters<typeof entry.index.searchProducts>[0], contrast?: Contrast) => {
-      const hits = entry.index.searchProducts(queries, Math.max(k, QUERY_NORM_RANK), filter, contrast);
+    const search = (queries: Parameters<typeof entry.index.searchProducts>[0], contrast?: Contrast, scaling?: LocalScaling) => {
+      const hits = entry.index.searchProducts(queries, Math.max(k, QUERY_NORM_RANK), filter, contrast, scaling);
       const shift = queryShift(hits.map((h) => h.similarity));
       return hits.slice(0, k).map((h) => ({
         product: productView(entry.index.product(h.region.productId)!),
@@ -193,6 +201,7 @@ export class ProductSearch {
     const results = search(
       regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })),
       { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL, fullBelow: CONTRAST_FULL_BELOW },
+      LOCAL_SCALING,
     );
     const productGroupedResults = objects.map((r, i) => ({
       boundingPoly: boxPolygon(r.box),

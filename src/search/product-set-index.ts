@@ -127,6 +127,26 @@ interface ProductHit {
   query: number;
 }
 
+/**
+ * Local scaling on the query side (after CSLS, Conneau et al. 2018: a point that is near
+ * to many is a hub, and its similarities count for less): each query region's level is
+ * its `rank`-th best product's similarity, and every similarity through it is lowered by
+ * `weight` times the level's excess over `typical` (raised where it falls short). A
+ * window of background that resembles many products a little stops carrying a
+ * look-alike, while the region that holds the product, near to it and to few others,
+ * keeps its match (docs/search.md, "Local scaling"). Tapered as the contrast is, so an
+ * identical image keeps its 1.
+ */
+export interface LocalScaling {
+  rank: number;
+  weight: number;
+  /** The level that changes nothing: the median over the eval's query regions. */
+  typical: number;
+  /** The whole weight applies to similarities up to this; above it the weight shrinks
+   *  linearly to 0 at 1. */
+  fullBelow: number;
+}
+
 /** A hit's region: where it comes from. */
 export interface RegionRef {
   productId: string;
@@ -281,14 +301,16 @@ export class ProductSetIndex {
    * The `k` best products for a query of one or more regions, best first (ties: product
    * id): a product's score is its best pair of query region and indexed region, the cosine
    * less both penalties. Each query region takes its own nearest codes, re-ranked exactly.
-   * With `contrast`, the best `contrast.pool` (at least k) products are then scored again
-   * (see Contrast) and the k best of those are returned.
+   * With `scaling`, each query region's similarities are first scaled by its level (see
+   * LocalScaling). With `contrast`, the best `contrast.pool` (at least k) products are
+   * then scored again (see Contrast) and the k best of those are returned.
    */
   searchProducts(
     queries: Float32Array | readonly QueryVector[],
     k: number,
     filter: AcceptProduct | ProductFilter,
     contrast?: Contrast,
+    scaling?: LocalScaling,
   ): RegionHit[] {
     const list = queries instanceof Float32Array ? [{ embedding: queries, penalty: 0 }] : queries;
     const ok = this.rowFilter(filter);
@@ -296,17 +318,27 @@ export class ProductSetIndex {
     const pool = contrast && contrast.context.length > 0 ? Math.max(k, contrast.pool) : k;
     const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
     const prepared = this.prepare(list.map((q) => q.embedding));
+    // Per query region: what its similarities lose to its level (identity without scaling).
+    const scaled: ((similarity: number) => number)[] = [];
     list.forEach((q, qi) => {
       const { code, cosine } = prepared[qi];
       const candidates = this.engine.search(code, want, ok ? { filter: ok } : {});
       this.warmRows(candidates);
+      // This region's best pair with each product its candidates reached.
+      const mine = new Map<number, { row: number; similarity: number }>();
       for (const c of candidates) {
         const flags = this.flags[c.id];
         if (flags & THUMBNAIL && q.thumbnails === false) continue;
         const similarity = cosine(c.id) - q.penalty - rowPenalty(flags);
         const slot = this.productOfRow[c.id];
+        const prev = mine.get(slot);
+        if (!prev || similarity > prev.similarity) mine.set(slot, { row: c.id, similarity });
+      }
+      scaled[qi] = scaling ? levelScale(mine, q.penalty, scaling) : (x) => x;
+      for (const [slot, h] of mine) {
+        const similarity = scaled[qi](h.similarity);
         const prev = best.get(slot);
-        if (!prev || similarity > prev.similarity) best.set(slot, { row: c.id, similarity, query: qi });
+        if (!prev || similarity > prev.similarity) best.set(slot, { row: h.row, similarity, query: qi });
       }
     });
     // Every product a candidate reached is in `best` (thousands against a large set): the
@@ -320,7 +352,7 @@ export class ProductSetIndex {
       const { weight, context, fullBelow } = contrast!;
       for (const h of hits) {
         const taper = Math.min(1, Math.max(0, (1 - h.similarity) / (1 - fullBelow)));
-        h.similarity -= weight * taper * this.contextSimilarity(h.slot, context, list, prepared);
+        h.similarity -= weight * taper * this.contextSimilarity(h.slot, context, list, prepared, scaled);
       }
       hits.sort(byScore);
     }
@@ -356,12 +388,14 @@ export class ProductSetIndex {
   }
 
   /** The median over the context query vectors of each one's best similarity with the
-   *  product's rows (less their penalties; thumbnails only for vectors that match them). */
+   *  product's rows (less the rows' penalties, scaled by the vector's level; thumbnails
+   *  only for vectors that match them). */
   private contextSimilarity(
     slot: number,
     context: readonly number[],
     list: readonly QueryVector[],
     prepared: readonly { cosine: (row: number) => number }[],
+    scaled: readonly ((similarity: number) => number)[],
   ): number {
     const rows = this.slots[slot]!.rows;
     const values = context.map((qi) => {
@@ -371,7 +405,8 @@ export class ProductSetIndex {
         if (flags & THUMBNAIL && list[qi].thumbnails === false) continue;
         top = Math.max(top, prepared[qi].cosine(row) - rowPenalty(flags));
       }
-      return top;
+      // The scale takes similarities less the vector's own penalty, which the context leaves out.
+      return top === -Infinity ? top : scaled[qi](top - list[qi].penalty) + list[qi].penalty;
     });
     return median(values.filter((v) => v > -Infinity));
   }
@@ -593,6 +628,18 @@ export class ProductSetIndex {
       cosine: (i) => codec.similarity(prepared, compact, i),
     }));
   }
+}
+
+/**
+ * A query region's LocalScaling, from its best similarity with each product it reached
+ * (its own penalty taken): the level is the rank-th best of those before that penalty.
+ * A region that reached fewer products is not scaled.
+ */
+function levelScale(reached: ReadonlyMap<number, { similarity: number }>, penalty: number, s: LocalScaling): (x: number) => number {
+  if (reached.size < s.rank) return (x) => x;
+  const sorted = [...reached.values()].map((h) => h.similarity).sort((a, b) => b - a);
+  const excess = sorted[s.rank - 1] + penalty - s.typical;
+  return (x) => x - s.weight * excess * Math.min(1, Math.max(0, (1 - x) / (1 - s.fullBelow)));
 }
 
 function rowPenalty(flags: number): number {

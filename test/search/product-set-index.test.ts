@@ -224,6 +224,66 @@ describe('several query regions', () => {
     }
   });
 
+  test("local scaling: each region's similarities lose weight x its rank-th best product's excess over typical, tapered; with the contrast, equals brute force", () => {
+    const median = (v: number[]) => {
+      const s = [...v].sort((a, b) => a - b);
+      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
+    for (let t = 0; t < 15; t++) {
+      const queries = Array.from({ length: 6 }, (_, i) => ({ embedding: unit(), penalty: i ? 0.04 : 0, thumbnails: false }));
+      // typical 0.1 and fullBelow 0.3 suit these random vectors (cosines up to about 0.6).
+      const scaling = { rank: 2 + (t % 3), weight: 0.35, typical: 0.1, fullBelow: 0.3 };
+      const contrast = { context: [1, 2, 3, 4], weight: 0.25, pool: 8, fullBelow: 0.3 };
+      const sharp = marked.filter((r) => r.source !== 'thumbnail');
+      const taper = (x: number, full: number) => Math.min(1, Math.max(0, (1 - x) / (1 - full)));
+      // Per query region and product: its best pair before the region's own penalty.
+      const ids = [...new Set(sharp.map((r) => r.productId))];
+      const raw = queries.map((q) =>
+        ids.map((id) =>
+          Math.max(...sharp.filter((r) => r.productId === id).map((r) => cos(q.embedding, r.embedding) - indexPenalty(r.source))),
+        ),
+      );
+      const shifted = raw.map((row, qi) => {
+        const level = [...row].sort((a, b) => b - a)[scaling.rank - 1];
+        return row.map((b) => {
+          const x = b - queries[qi].penalty;
+          return b - scaling.weight * (level - scaling.typical) * taper(x, scaling.fullBelow);
+        });
+      });
+      const scored = ids.map((id, p): [string, number] => [id, Math.max(...shifted.map((row, qi) => row[p] - queries[qi].penalty))]);
+      const byScore = (a: [string, number], b: [string, number]) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1);
+      const scaledOnly = [...scored].sort(byScore).slice(0, 5);
+      const got = partialIndex.searchProducts(queries, 5, () => true, undefined, scaling);
+      expect(got.map((h) => h.region.productId)).toEqual(scaledOnly.map(([id]) => id));
+      got.forEach((h, i) => expect(h.similarity).toBeCloseTo(scaledOnly[i][1], 5));
+      const want = [...scored]
+        .sort(byScore)
+        .slice(0, contrast.pool)
+        .map(([id, score]): [string, number] => {
+          const p = ids.indexOf(id);
+          const context = median(contrast.context.map((qi) => shifted[qi][p]));
+          return [id, score - contrast.weight * taper(score, contrast.fullBelow) * context];
+        })
+        .sort(byScore)
+        .slice(0, 5);
+      const both = partialIndex.searchProducts(queries, 5, () => true, contrast, scaling);
+      expect(both.map((h) => h.region.productId)).toEqual(want.map(([id]) => id));
+      both.forEach((h, i) => expect(h.similarity).toBeCloseTo(want[i][1], 5));
+    }
+  });
+
+  test('local scaling leaves an identical match at 1 and a region that reached fewer products than its rank alone', () => {
+    const own = all[4].embedding;
+    const scaling = { rank: 3, weight: 0.35, typical: 0, fullBelow: 0.85 };
+    const [hit] = index.searchProducts([{ embedding: own, penalty: 0 }], 1, () => true, undefined, scaling);
+    expect(hit.region.productId).toBe(all[4].productId);
+    expect(hit.similarity).toBeCloseTo(1, 5);
+    // Two products in the set: the rank-3 level does not exist, so nothing is scaled.
+    const { index: small } = build(2, 2);
+    const queries = [{ embedding: unit(), penalty: 0 }];
+    expect(small.searchProducts(queries, 2, () => true, undefined, scaling)).toEqual(small.searchProducts(queries, 2, () => true));
+  });
+
   test('a single vector is the same as one region without penalty; the hit says which query region matched', () => {
     const q = all[10].embedding;
     expect(index.searchProducts(q, 5, () => true)).toEqual(index.searchProducts([{ embedding: q, penalty: 0 }], 5, () => true));
