@@ -165,6 +165,11 @@ describe('several query regions', () => {
       marked.filter((r) => r.productId === id),
     );
 
+  const median = (v: number[]) => {
+    const s = [...v].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+
   /** Brute force: a product's score is its best (query region, indexed region) pair. */
   function oracle(queries: { embedding: Float32Array; penalty: number }[], regions: typeof marked, k: number) {
     const best = new Map<string, number>();
@@ -192,10 +197,6 @@ describe('several query regions', () => {
   });
 
   test("contrast: the best products by pair score, less weight x the median of the context vectors' best similarity with each, equal brute force", () => {
-    const median = (v: number[]) => {
-      const s = [...v].sort((a, b) => a - b);
-      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    };
     for (let t = 0; t < 15; t++) {
       // Thumbnails are matched by none of these vectors: left out of the context's best too.
       const queries = Array.from({ length: 6 }, (_, i) => ({ embedding: unit(), penalty: i ? 0.04 : 0, thumbnails: false }));
@@ -225,10 +226,6 @@ describe('several query regions', () => {
   });
 
   test("local scaling: each region's similarities lose weight x its rank-th best product's excess over typical, tapered; with the contrast, equals brute force", () => {
-    const median = (v: number[]) => {
-      const s = [...v].sort((a, b) => a - b);
-      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    };
     for (let t = 0; t < 15; t++) {
       const queries = Array.from({ length: 6 }, (_, i) => ({ embedding: unit(), penalty: i ? 0.04 : 0, thumbnails: false }));
       // typical 0.1 and fullBelow 0.3 suit these random vectors (cosines up to about 0.6).
