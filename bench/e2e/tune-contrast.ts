@@ -23,7 +23,7 @@ import { SeededRandom } from '../../src/search/hasher/seeded-random';
 import type { RegionKind } from '../../src/regions/region-proposals';
 import { dot } from '../../src/core/vectors';
 import { loadVisionModels } from '../../src/vision/vision-models';
-import { indexPenalty, type LocalScaling } from '../../src/search/product-set-index';
+import { indexPenalty, levelScale, taper, type LocalScaling } from '../../src/search/product-set-index';
 import {
   CONTRAST_FULL_BELOW,
   CONTRAST_POOL,
@@ -88,16 +88,18 @@ async function main() {
     queries.push({ truth: -1, kind: 'distractor', split: d.split, regions: await regionsOf(readFileSync(d.file)) });
   await v.close();
 
-  const taper = (x: number, fullBelow: number) => Math.min(1, Math.max(0, (1 - x) / (1 - fullBelow)));
-  /** Each region's best similarities with the products after its local scaling (its own penalty not taken). */
+  /** Each region's best similarities with the products after its local scaling (its own
+   *  penalty not taken), by the server's own levelScale. */
   const scaled = (q: Query, scaling?: LocalScaling) =>
     q.regions.map((r) => {
       if (!scaling) return r.best;
       const penalty = REGION_PENALTY[r.kind];
-      const reached = [...r.best].filter((b) => b > -Infinity).sort((a, b) => b - a);
-      if (reached.length < scaling.rank) return r.best;
-      const excess = reached[scaling.rank - 1] - scaling.typical;
-      return r.best.map((b) => b - scaling.weight * excess * taper(b - penalty, scaling.fullBelow));
+      const scale = levelScale(
+        [...r.best].filter((b) => b > -Infinity).map((b) => b - penalty),
+        penalty,
+        scaling,
+      );
+      return r.best.map((b) => (b > -Infinity ? scale(b - penalty) + penalty : b));
     });
   const evaluate = (weight: number, rank: number, split: string, scaling?: LocalScaling) => {
     let hits = 0;

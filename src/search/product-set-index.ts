@@ -314,7 +314,7 @@ export class ProductSetIndex {
   ): RegionHit[] {
     const list = queries instanceof Float32Array ? [{ embedding: queries, penalty: 0 }] : queries;
     const ok = this.rowFilter(filter);
-    const best = new Map<number, { row: number; similarity: number; query: number }>();
+    const best = new Map<number, ProductHit>();
     const pool = contrast && contrast.context.length > 0 ? Math.max(k, contrast.pool) : k;
     const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
     const prepared = this.prepare(list.map((q) => q.embedding));
@@ -334,25 +334,28 @@ export class ProductSetIndex {
         const prev = mine.get(slot);
         if (!prev || similarity > prev.similarity) mine.set(slot, { row: c.id, similarity });
       }
-      scaled[qi] = scaling ? levelScale(mine, q.penalty, scaling) : (x) => x;
+      scaled[qi] = scaling
+        ? levelScale(
+            [...mine.values()].map((h) => h.similarity),
+            q.penalty,
+            scaling,
+          )
+        : (x) => x;
       for (const [slot, h] of mine) {
         const similarity = scaled[qi](h.similarity);
         const prev = best.get(slot);
-        if (!prev || similarity > prev.similarity) best.set(slot, { row: h.row, similarity, query: qi });
+        if (!prev || similarity > prev.similarity) best.set(slot, { slot, row: h.row, similarity, query: qi });
       }
     });
     // Every product a candidate reached is in `best` (thousands against a large set): the
     // best `pool` are chosen by score alone, and only they get a RegionRef.
     const byScore = (a: ProductHit, b: ProductHit) => b.similarity - a.similarity || (this.idOf(a.slot) < this.idOf(b.slot) ? -1 : 1);
-    const hits: ProductHit[] = [];
-    for (const [slot, h] of best) hits.push({ slot, row: h.row, similarity: h.similarity, query: h.query });
-    hits.sort(byScore);
+    const hits = [...best.values()].sort(byScore);
     hits.length = Math.min(hits.length, pool);
     if (pool > k) {
       const { weight, context, fullBelow } = contrast!;
       for (const h of hits) {
-        const taper = Math.min(1, Math.max(0, (1 - h.similarity) / (1 - fullBelow)));
-        h.similarity -= weight * taper * this.contextSimilarity(h.slot, context, list, prepared, scaled);
+        h.similarity -= weight * taper(h.similarity, fullBelow) * this.contextSimilarity(h.slot, context, list, prepared, scaled);
       }
       hits.sort(byScore);
     }
@@ -633,13 +636,20 @@ export class ProductSetIndex {
 /**
  * A query region's LocalScaling, from its best similarity with each product it reached
  * (its own penalty taken): the level is the rank-th best of those before that penalty.
- * A region that reached fewer products is not scaled.
+ * A region that reached fewer products is not scaled. (bench/e2e/tune-contrast.ts fits
+ * the scaling with this same function.)
  */
-function levelScale(reached: ReadonlyMap<number, { similarity: number }>, penalty: number, s: LocalScaling): (x: number) => number {
-  if (reached.size < s.rank) return (x) => x;
-  const sorted = [...reached.values()].map((h) => h.similarity).sort((a, b) => b - a);
+export function levelScale(reached: Iterable<number>, penalty: number, s: LocalScaling): (x: number) => number {
+  const sorted = [...reached].sort((a, b) => b - a);
+  if (sorted.length < s.rank) return (x) => x;
   const excess = sorted[s.rank - 1] + penalty - s.typical;
-  return (x) => x - s.weight * excess * Math.min(1, Math.max(0, (1 - x) / (1 - s.fullBelow)));
+  return (x) => x - s.weight * excess * taper(x, s.fullBelow);
+}
+
+/** The share of a second look's weight that applies at score x: all of it up to
+ *  fullBelow, then linearly less, to none at 1 (an identical image keeps its 1). */
+export function taper(x: number, fullBelow: number): number {
+  return Math.min(1, Math.max(0, (1 - x) / (1 - fullBelow)));
 }
 
 function rowPenalty(flags: number): number {
