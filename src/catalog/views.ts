@@ -9,7 +9,8 @@ export function productSetView(r: ProductSetRecord, indexTime: Timestamp = EPOCH
   return { name: names.productSet({ ...r, productSet: r.id }), displayName: r.displayName, indexTime };
 }
 
-export function productView(r: ProductRecord): ProductMsg {
+/** A product as clients see it (its times are not part of the message). */
+export function productView(r: Omit<ProductRecord, 'createTime' | 'updateTime'>): ProductMsg {
   return {
     name: names.product({ ...r, product: r.id }),
     displayName: r.displayName,

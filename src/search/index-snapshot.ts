@@ -19,9 +19,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocationName } from '../core/names';
-import type { ProductRecord } from '../store/catalog-store';
 import { CompactColumns } from './compact-embedding';
-import type { ProductSetIndexState } from './product-set-index';
+import type { IndexedProduct, ProductSetIndexState } from './product-set-index';
 
 const MAGIC = 'MPXIDX03';
 /** Products per JSON-lines chunk written (each chunk one Buffer). */
@@ -159,12 +158,8 @@ async function readProductLines(fh: FileHandle, position: number, length: number
     const end = bytes.lastIndexOf(0x0a) + 1;
     for (const line of bytes.toString('utf8', 0, end).split('\n')) {
       if (!line) continue;
-      const p = JSON.parse(line) as { r: ProductRecord; i: string[]; w: number[] };
-      products.push({
-        record: { ...p.r, createTime: new Date(p.r.createTime), updateTime: new Date(p.r.updateTime) },
-        images: p.i,
-        rows: p.w,
-      });
+      const p = JSON.parse(line) as { r: IndexedProduct; i: string[]; w: number[] };
+      products.push({ record: p.r, images: p.i, rows: p.w });
     }
     carry = bytes.subarray(end);
   }

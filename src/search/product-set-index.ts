@@ -160,9 +160,12 @@ const LIVE = 1;
 const THUMBNAIL = 2;
 const PARTIAL = 4;
 
+/** What the index keeps of a product: what a search filters on and returns (not its times). */
+export type IndexedProduct = Omit<ProductRecord, 'createTime' | 'updateTime'>;
+
 interface ProductEntry {
   slot: number;
-  record: ProductRecord;
+  record: IndexedProduct;
   /** Rows of its regions. */
   rows: number[];
   /** Reference image ids its rows point into. */
@@ -171,7 +174,7 @@ interface ProductEntry {
 
 /** What a snapshot holds of an index (compact mode only); see toState / fromState. */
 export interface ProductSetIndexState {
-  products: { record: ProductRecord; images: string[]; rows: number[] }[];
+  products: { record: IndexedProduct; images: string[]; rows: number[] }[];
   rowCount: number;
   flags: Uint8Array;
   image: Uint16Array;
@@ -200,6 +203,8 @@ export class ProductSetIndex {
   private engine: HammingIndex;
   /** Verdicts of keyed filters (ProductFilter), most recently used last. */
   private readonly verdicts = new Map<string, FilterVerdicts>();
+  /** Scope, category and label strings shared by the products that repeat them. */
+  private readonly strings = new StringPool();
 
   constructor(
     private readonly hasher: Hasher,
@@ -235,7 +240,7 @@ export class ProductSetIndex {
     return this.engine instanceof MultiIndexHashing ? 'mih' : 'scan';
   }
 
-  product(id: string): ProductRecord | undefined {
+  product(id: string): IndexedProduct | undefined {
     return this.products.get(id)?.record;
   }
 
@@ -244,7 +249,8 @@ export class ProductSetIndex {
   }
 
   /** Puts the product in the index with exactly these regions (replacing any it had). */
-  upsertProduct(record: ProductRecord, regions: readonly IndexedRegion[]): void {
+  upsertProduct(product: IndexedProduct, regions: readonly IndexedRegion[]): void {
+    const record = this.keep(product);
     const prior = this.products.get(record.id);
     if (prior) this.dropRows(prior);
     const entry: ProductEntry = prior ?? { slot: this.freeSlots.pop() ?? this.slots.length, record, rows: [], images: [] };
@@ -271,16 +277,17 @@ export class ProductSetIndex {
       codes.set(this.storeVectors(row, r), i * this.bytes);
       entry.rows.push(row);
     });
+    entry.rows = entry.rows.slice(); // exact length: pushes leave room for 7 more
     this.engine.add(rows, codes);
     this.live += regions.length;
     this.maybeSwitchEngine();
   }
 
   /** Replaces the product's record (labels, category) and keeps its regions; false when absent. */
-  updateProduct(record: ProductRecord): boolean {
-    const entry = this.products.get(record.id);
+  updateProduct(product: IndexedProduct): boolean {
+    const entry = this.products.get(product.id);
     if (!entry) return false;
-    entry.record = record;
+    entry.record = this.keep(product);
     this.judge(entry.slot, true);
     return true;
   }
@@ -499,7 +506,7 @@ export class ProductSetIndex {
     compact.q.set(state.compact.q.subarray(0, n * compact.dims));
     index.rowCount = n;
     for (const p of state.products) {
-      const entry: ProductEntry = { slot: index.slots.length, record: p.record, rows: p.rows, images: p.images };
+      const entry: ProductEntry = { slot: index.slots.length, record: index.keep(p.record), rows: p.rows, images: p.images };
       index.slots.push(entry);
       index.products.set(p.record.id, entry);
       for (const row of p.rows) index.productOfRow[row] = entry.slot;
@@ -511,6 +518,24 @@ export class ProductSetIndex {
     index.engine = index.makeEngine(index.live);
     index.fillEngine();
     return index;
+  }
+
+  /**
+   * The product as the index keeps it. Built as one literal, so every product shares one
+   * hidden class (records from the stores and snapshots, made by spreads, had one each:
+   * about 360 bytes a product), with the strings that repeat across products shared.
+   */
+  private keep(p: IndexedProduct): IndexedProduct {
+    const s = this.strings;
+    return {
+      project: s.get(p.project),
+      location: s.get(p.location),
+      id: p.id,
+      displayName: p.displayName,
+      description: p.description,
+      productCategory: s.get(p.productCategory),
+      labels: p.labels.map((l) => ({ key: s.get(l.key), value: s.get(l.value) })),
+    };
   }
 
   private regionRef(row: number): RegionRef {
@@ -659,4 +684,22 @@ function rowPenalty(flags: number): number {
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new Error(`an indexed region needs its ${what}`);
   return v;
+}
+
+/**
+ * One copy of each string that many products repeat (scope, category, label keys and
+ * values): a store hands every record its own copies. Bounded, so a catalog of unique
+ * label values costs at most this many entries more; past it, strings are kept as given.
+ */
+class StringPool {
+  private readonly pool = new Map<string, string>();
+
+  constructor(private readonly capacity = 65_536) {}
+
+  get(s: string): string {
+    const kept = this.pool.get(s);
+    if (kept !== undefined) return kept;
+    if (this.pool.size < this.capacity) this.pool.set(s, s);
+    return s;
+  }
 }

@@ -38,8 +38,6 @@ test('a set written and read back in 1,000-byte chunks is the same index (produc
         description: '',
         productCategory: 'general-v1',
         labels: [{ key: 'k', value: String(p % 3) }],
-        createTime: new Date(p),
-        updateTime: new Date(p + 1),
       },
       regions,
     );

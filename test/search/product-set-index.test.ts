@@ -77,6 +77,26 @@ test('an empty index answers nothing; a product without regions is held but neve
   expect(index.searchProducts(unit(), 3, () => true)).toEqual([]);
 });
 
+test("the index keeps its own copy of a product's searchable fields, not the caller's record or its times", () => {
+  const index = new ProductSetIndex(hasher);
+  const record = product('p1', 'red');
+  index.upsertProduct(record, [{ imageId: 'i0', embedding: unit() }]);
+  record.labels[0].value = 'changed';
+  record.displayName = 'changed';
+  expect(index.product('p1')).toEqual({
+    project: 'p',
+    location: 'l',
+    id: 'p1',
+    displayName: 'p1',
+    description: '',
+    productCategory: 'general-v1',
+    labels: [{ key: 'color', value: 'red' }],
+  });
+  index.updateProduct({ ...product('p1', 'blue'), displayName: 'P one' });
+  expect(index.product('p1')).toMatchObject({ displayName: 'P one', labels: [{ key: 'color', value: 'blue' }] });
+  expect(index.product('p1')).not.toHaveProperty('createTime');
+});
+
 describe('changes in place', () => {
   const regionsOf = (id: string, n: number): Region[] =>
     Array.from({ length: n }, (_, r) => {
