@@ -128,18 +128,22 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
     const products = await readProductLines(fh, 12 + headerLength, header.productBytes);
     if (products.length !== header.products) throw new Error(`${file}: ${products.length} products, the header says ${header.products}`);
     let offset = 12 + headerLength + header.productBytes;
-    const take = async <T extends ArrayBufferView>(array: T): Promise<T> => {
+    // Each column is read into an array with room for the writes that follow (as a build
+    // from the store leaves it), which the index then takes as its own.
+    const capacity = n + Math.ceil(n / 128);
+    const take = async <T extends ArrayBufferView>(array: T, bytesPerRow: number): Promise<T> => {
+      const bytes = bytesPerRow * n;
       offset += (8 - (offset % 8)) % 8;
-      if (offset + array.byteLength > size) throw new Error(`${file}: truncated`);
-      await readFully(fh, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset);
-      offset += array.byteLength;
+      if (offset + bytes > size) throw new Error(`${file}: truncated`);
+      await readFully(fh, new Uint8Array(array.buffer, array.byteOffset, bytes), offset);
+      offset += bytes;
       return array;
     };
-    const flags = await take(new Uint8Array(n));
-    const image = await take(new Uint16Array(n));
-    const compact = new CompactColumns(header.dims);
-    compact.q = await take(new Int8Array(n * header.dims));
-    compact.scalars = await take(new Uint16Array(n * 4));
+    const flags = await take(new Uint8Array(capacity), 1);
+    const image = await take(new Uint16Array(capacity), 2);
+    const compact = new CompactColumns(header.dims, capacity);
+    compact.q = await take(compact.q, header.dims);
+    compact.scalars = await take(compact.scalars, 8);
     return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
   } finally {
     await fh.close();

@@ -176,8 +176,8 @@ interface ProductEntry {
 export interface ProductSetIndexState {
   products: { record: IndexedProduct; images: string[]; rows: number[] }[];
   rowCount: number;
-  flags: Uint8Array;
-  image: Uint16Array;
+  flags: Uint8Array<ArrayBuffer>;
+  image: Uint16Array<ArrayBuffer>;
   compact: CompactColumns;
 }
 
@@ -493,17 +493,32 @@ export class ProductSetIndex {
     };
   }
 
-  /** An index with the content of `state` (as toState gave it, possibly read back from disk). */
+  /**
+   * An index with the content of `state` (as toState gave it, possibly read back from
+   * disk). It takes the state's row arrays as its own, with their capacity (rows past
+   * rowCount zero): a copy would hold every column twice until the next collection.
+   */
   static fromState(hasher: Hasher, codec: CompactEmbeddingCodec, state: ProductSetIndexState): ProductSetIndex {
-    const index = new ProductSetIndex(hasher, codec, state.rowCount);
+    const index = new ProductSetIndex(hasher, codec);
     if (!index.deriveCodes) throw new Error('snapshots need codes derived from the compact vectors');
     const compact = index.compact!;
     const n = state.rowCount;
-    index.ensureRows(n);
-    index.flags.set(state.flags.subarray(0, n));
-    index.imageOfRow.set(state.image.subarray(0, n));
-    compact.scalars.set(state.compact.scalars.subarray(0, n * 4));
-    compact.q.set(state.compact.q.subarray(0, n * compact.dims));
+    const capacity = state.flags.length;
+    const { q, scalars, dims } = state.compact;
+    if (
+      capacity < n ||
+      state.image.length !== capacity ||
+      dims !== compact.dims ||
+      q.length !== capacity * dims ||
+      scalars.length !== capacity * 4
+    ) {
+      throw new Error('index state: its columns do not have one capacity of at least rowCount rows');
+    }
+    index.flags = state.flags;
+    index.imageOfRow = state.image;
+    index.productOfRow = new Uint32Array(capacity);
+    compact.q = q;
+    compact.scalars = scalars;
     index.rowCount = n;
     for (const p of state.products) {
       const entry: ProductEntry = { slot: index.slots.length, record: index.keep(p.record), rows: p.rows, images: p.images };
