@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Authenticator, Credentials } from '../core/auth';
 import { runInCall, type CallContext } from '../core/context';
 import { Code, internal, isMetapixelError, type MetapixelError } from '../core/errors';
-import type { MethodTable } from './method-table';
+import type { Handler, MethodTable } from './method-table';
 
 export interface CallObserver {
   /** Called once per finished call with its outcome; used for metrics. */
@@ -36,10 +36,22 @@ export class CallRunner {
     /** Aborted when the client goes away or its deadline passes (the reason is the error). */
     signal?: AbortSignal,
   ): Promise<unknown> {
+    return this.runHandler(method, (req, ctx) => this.methods.get(method)(req, ctx), transport, request, creds, requestId, signal);
+  }
+
+  /** As run, for a handler outside the protos' methods (the Cloud Storage media routes). */
+  async runHandler(
+    method: string,
+    handler: Handler,
+    transport: 'rest' | 'grpc',
+    request: unknown,
+    creds: Credentials,
+    requestId: string = randomUUID(),
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     const started = process.hrtime.bigint();
     let outcome = 'OK';
     try {
-      const handler = this.methods.get(method);
       const principal = this.auth.authenticate(creds);
       signal?.throwIfAborted();
       const ctx: CallContext = { principal, requestId, signal };

@@ -30,6 +30,8 @@ import { createRestApp } from '../api/rest/app';
 import { healthRouter } from '../api/rest/health';
 import { discoveryRouter } from '../api/rest/discovery';
 import { consoleEnabled, consoleRouter } from '../api/rest/console';
+import { storageMediaRouter } from '../api/rest/storage-media';
+import { StagingMedia } from '../catalog/staging-media';
 import { bindGrpc, createGrpcServer } from '../api/grpc/server';
 import { Metrics, type IndexCounters, type QueueLoad } from '../api/metrics';
 import path from 'node:path';
@@ -198,7 +200,16 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       healthRouter({ store: () => store.ping() }, () => draining),
       metrics.router(),
       discoveryRouter(loadRoot(), routes, DISCOVERY_VERSIONS),
-      ...(withConsole ? [consoleRouter()] : []),
+      ...(withConsole
+        ? [
+            consoleRouter(),
+            storageMediaRouter(
+              runner,
+              new StagingMedia({ read: (uri, signal) => fetcher.fetchUri(uri, signal), writer: gcsWriter, maxBytes: config.maxImageBytes }),
+              config.maxImageBytes,
+            ),
+          ]
+        : []),
     ],
   });
   // Slow or idle clients cannot hold sockets: the headers, then the whole request (body

@@ -32,6 +32,28 @@ const FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff', '
 /** The pixel limit is checked against the header here, not by sharp; the first frame only. */
 const INPUT = { limitInputPixels: false, failOn: 'error', pages: 1 } as const;
 
+const MEDIA_TYPES: Readonly<Record<string, string>> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  avif: 'image/avif',
+  heif: 'image/heif',
+  tiff: 'image/tiff',
+  jp2: 'image/jp2',
+};
+
+/** The media type of an image the decoder takes, read from its header; undefined for anything else. */
+export async function imageMediaType(bytes: Uint8Array): Promise<string | undefined> {
+  if (bytes.length === 0) return undefined;
+  try {
+    const { format } = await sharp(bytes, INPUT).metadata();
+    return format ? MEDIA_TYPES[format] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ImageDecoder {
   constructor(private readonly limits: DecodeLimits) {}
 

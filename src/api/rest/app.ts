@@ -57,7 +57,7 @@ async function handle(req: Request, res: Response, opts: RestOptions, validators
     const json = requestJson(route, values, query, body);
     validators.check(route.requestType, json);
     const request = fromJson(route.requestType, json);
-    const creds: Credentials = { apiKey: headerValue(req, 'x-goog-api-key') ?? sys.apiKey, bearerToken: bearer(req) };
+    const creds = requestCredentials(req, sys.apiKey);
     const result = await opts.runner.run(route.method, 'rest', request, creds, requestId, callSignal(req, res));
     res.status(200).json(toJson(route.responseType, result, { enumsAsInt: sys.enumsAsInt }));
   } catch (e) {
@@ -83,11 +83,16 @@ function parseBody(raw: Buffer | undefined, route: Route, contentType: string | 
   }
 }
 
+/** The API key (header, or the `key` query parameter) and bearer token of a request. */
+export function requestCredentials(req: Request, keyParam: string | undefined): Credentials {
+  return { apiKey: headerValue(req, 'x-goog-api-key') ?? keyParam, bearerToken: bearer(req) };
+}
+
 /**
  * Aborted when the client closes the connection before the answer, or when its
  * `X-Server-Timeout` (seconds, Google's REST deadline header) passes.
  */
-function callSignal(req: Request, res: Response): AbortSignal {
+export function callSignal(req: Request, res: Response): AbortSignal {
   const ac = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) ac.abort(MetapixelError.of(Code.CANCELLED, 'The client closed the connection.'));
@@ -113,7 +118,7 @@ function bearer(req: Request): string | undefined {
   return m ? m[1].trim() : undefined;
 }
 
-function bodyError(err: unknown, limit: number): MetapixelError {
+export function bodyError(err: unknown, limit: number): MetapixelError {
   const type = (err as { type?: string }).type;
   if (type === 'entity.too.large') return invalidArgument(`Request payload size exceeds the limit: ${limit} bytes.`);
   if (type === 'request.aborted') return MetapixelError.of(Code.CANCELLED, 'The request was aborted by the client.');
