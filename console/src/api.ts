@@ -91,6 +91,58 @@ export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path:
   return json as T;
 }
 
+function keyHeaders(): Record<string, string> {
+  const key = apiKey();
+  return key ? { 'x-goog-api-key': key } : {};
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  let err: { message?: string; status?: string } = {};
+  try {
+    err = (JSON.parse(text) as { error?: typeof err }).error ?? {};
+  } catch {
+    // not Google's error body
+  }
+  if (res.status === 401) for (const l of listeners) l();
+  return new ApiError(res.status, err.status ?? String(res.status), err.message ?? res.statusText);
+}
+
+/** gs://bucket/object -> its parts; undefined for anything else. */
+export function splitGsUri(uri: string): { bucket: string; object: string } | undefined {
+  const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
+  return m ? { bucket: m[1], object: m[2] } : undefined;
+}
+
+/**
+ * An image at gs:// as a blob: URL, read through the server's Cloud Storage media route
+ * (the browser cannot reach Cloud Storage; the server reads it as it does for the API).
+ */
+export async function gcsObjectUrl(uri: string): Promise<string> {
+  const at = splitGsUri(uri);
+  if (!at) throw new ApiError(400, 'INVALID_ARGUMENT', `${uri} is not a gs:// URI.`);
+  const res = await fetch(`/storage/v1/b/${encodeURIComponent(at.bucket)}/o/${encodeURIComponent(at.object)}?alt=media`, {
+    headers: keyHeaders(),
+  });
+  if (!res.ok) throw await failure(res);
+  return URL.createObjectURL(await res.blob());
+}
+
+/** Puts a photo at gs://bucket/object through the server (the same route's upload half). */
+export async function uploadToGcs(uri: string, file: Blob): Promise<void> {
+  const at = splitGsUri(uri);
+  if (!at) throw new ApiError(400, 'INVALID_ARGUMENT', `${uri} is not a gs:// URI of an object.`);
+  const res = await fetch(
+    `/upload/storage/v1/b/${encodeURIComponent(at.bucket)}/o?uploadType=media&name=${encodeURIComponent(at.object)}`,
+    {
+      method: 'POST',
+      headers: { ...keyHeaders(), 'content-type': file.type || 'application/octet-stream' },
+      body: file,
+    },
+  );
+  if (!res.ok) throw await failure(res);
+}
+
 /** Every page of a list call, up to `maxPages` (then `more` says there were more). */
 export async function listAll<T>(path: string, field: string, maxPages = 20): Promise<{ items: T[]; more: boolean }> {
   const items: T[] = [];

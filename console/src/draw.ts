@@ -62,15 +62,22 @@ function boxEl(b: DrawnBox): HTMLElement {
   return el;
 }
 
+/** A reference image's picture, read through the server, with its size in pixels. */
+export interface Picture {
+  src: string;
+  width: number;
+  height: number;
+}
+
 /**
- * A reference image: its bytes are at a gs:// URI the browser cannot read, so its
- * regions are drawn on a placeholder. Pixel regions are placed within their common extent
- * (the image is at least that large); normalized ones on a square.
+ * A reference image with its indexed regions: on its picture when the server could read it
+ * (`picture`), else on a placeholder, pixel regions placed within their common extent (the
+ * image is at least that large) and normalized ones on a square.
  */
-export function referenceFigure(polys: BoundingPoly[], uri: string, tone: number, highlight?: number): HTMLElement {
+export function referenceFigure(polys: BoundingPoly[], uri: string, tone: number, highlight?: number, picture?: Picture): HTMLElement {
   const pixel = polys.filter((p) => !p.normalizedVertices?.length && p.vertices?.length);
-  const w = Math.max(1, ...pixel.flatMap((p) => p.vertices!.map((v) => v.x ?? 0)));
-  const hgt = Math.max(1, ...pixel.flatMap((p) => p.vertices!.map((v) => v.y ?? 0)));
+  const w = picture?.width ?? Math.max(1, ...pixel.flatMap((p) => p.vertices!.map((v) => v.x ?? 0)));
+  const hgt = picture?.height ?? Math.max(1, ...pixel.flatMap((p) => p.vertices!.map((v) => v.y ?? 0)));
   const boxes: DrawnBox[] = [];
   polys.forEach((p, i) => {
     const b = polyBox(p, w, hgt);
@@ -83,9 +90,10 @@ export function referenceFigure(polys: BoundingPoly[], uri: string, tone: number
         data: { region: String(i) },
       });
   });
-  return figure(undefined, boxes, {
-    alt: `Indexed regions of ${uri}`,
+  const regions = `${polys.length} indexed region${polys.length === 1 ? '' : 's'}`;
+  return figure(picture?.src, boxes, {
+    alt: `${picture ? 'Reference image' : 'Indexed regions of'} ${uri}`,
     aspect: pixel.length ? w / hgt : 1,
-    caption: `${uri} — image not readable from the browser (gs://); its ${polys.length} indexed region${polys.length === 1 ? '' : 's'} drawn to scale`,
+    caption: picture ? `${uri} — its ${regions}` : `${uri} — image not readable through the server; its ${regions} drawn to scale`,
   });
 }

@@ -157,12 +157,25 @@ maybe('console in Chromium', () => {
     await card.waitFor();
     expect(await card.locator('.chip').allTextContents()).toEqual(['general-v1', 'color=brown', 'kind=dog']);
 
+    // The photo comes from this computer: uploaded through the server into a gs:// folder.
     await card.locator('summary:has-text("Add reference image")').click();
-    await card.locator('input[name=imageUri]').fill('gs://staging/darknet_dog.jpg');
+    await card.locator('input[name=imageFile]').setInputFiles(path.join(devImagesDir(), 'darknet_dog.jpg'));
+    await card.locator('input[name=imageUri]').fill('gs://staging/uploads/');
     await card.locator('button:has-text("Add image")').click();
     const ref = card.locator('.ref[data-reference-image]');
     await ref.waitFor({ timeout: 60000 });
-    // The server chose the regions (no polygon given): at least the whole image, drawn.
+    expect(
+      Buffer.from(server.gcs.get('staging', 'uploads/darknet_dog.jpg')!).equals(readFileSync(path.join(devImagesDir(), 'darknet_dog.jpg'))),
+    ).toBe(true);
+    // The server chose the regions (no polygon given): at least the whole image, drawn on
+    // the picture itself, which the page read back through the server.
+    const picture = ref.locator('figure img');
+    await picture.waitFor({ timeout: 20000 });
+    const loaded = await picture.evaluate((el) => {
+      const img = el as unknown as { complete: boolean; naturalWidth: number };
+      return [img.complete, img.naturalWidth];
+    });
+    expect(loaded).toEqual([true, 768]);
     expect(await ref.locator('.box.reference').count()).toBeGreaterThanOrEqual(1);
     await page.locator('.set-item[data-set=pets] .count', { hasText: '1 product' }).waitFor();
 
@@ -177,6 +190,7 @@ maybe('console in Chromium', () => {
     await horses.locator('input[name=imageUri]').fill('gs://staging/darknet_horses.jpg');
     await horses.locator('button:has-text("Add image")').click();
     await horses.locator('.ref[data-reference-image] .box').first().waitFor({ timeout: 60000 });
+    await horses.locator('.ref[data-reference-image] figure img').waitFor({ timeout: 20000 });
     await page.locator('.set-item[data-set=pets] .count', { hasText: '2 products' }).waitFor();
     await shot('catalog', true);
   }, 180000);
@@ -210,7 +224,7 @@ maybe('console in Chromium', () => {
     expect(await page.locator('.match .bar .mark').count()).toBe(await page.locator('.match').count());
     // The box sits inside the photo.
     const box = await page.locator('.query-results > .split .frame .box.region').first().boundingBox();
-    const img = await page.locator('.query-results > .split .frame img').boundingBox();
+    const img = await page.locator('.query-results > .split .frame img').first().boundingBox();
     expect(box!.x).toBeGreaterThanOrEqual(img!.x - 1);
     expect(box!.x + box!.width).toBeLessThanOrEqual(img!.x + img!.width + 1);
 
@@ -224,6 +238,8 @@ maybe('console in Chromium', () => {
     expect(await compare.locator('figure').count()).toBe(2);
     expect(await compare.locator('figure').nth(0).locator('.box.region').count()).toBe(1);
     expect(await compare.locator('figure').nth(1).locator('.box.reference').count()).toBeGreaterThanOrEqual(1);
+    // The reference side is the catalog's picture, read back through the server.
+    await compare.locator('figure').nth(1).locator('img').waitFor({ timeout: 20000 });
     await expect(page.locator('.compare h2').textContent()).resolves.toMatch(
       new RegExp(`→ Brown dog: score ${hitScore.replace('.', '\\.')} \\(match\\)`),
     );

@@ -2,9 +2,9 @@
  * Catalog: product sets (with product counts and index time), their products (labels,
  * category, reference images with the indexed regions), and every edit through the API.
  */
-import { call, listAll, message, parent } from '../api';
+import { call, listAll, message, parent, uploadToGcs } from '../api';
 import { clear, field, fmtTime, h, idOf, notice } from '../dom';
-import { referenceFigure } from '../draw';
+import { referencePicture } from '../reference-picture';
 import { CATEGORIES, type KeyValue, type Product, type ProductSet, type ReferenceImage } from '../types';
 
 interface State {
@@ -333,7 +333,7 @@ async function loadImages(p: Product, el: HTMLElement, st: State): Promise<void>
         h(
           'div',
           { class: 'ref', 'data-reference-image': idOf(r.name) },
-          referenceFigure(r.boundingPolys ?? [], r.uri, 0),
+          referencePicture(r.boundingPolys ?? [], r.uri, 0),
           h(
             'button',
             {
@@ -358,13 +358,18 @@ async function loadImages(p: Product, el: HTMLElement, st: State): Promise<void>
   }
 }
 
+/** Where the last photo was uploaded (a gs:// folder), offered for the next one. */
+const STAGING_STORE = 'metapixel.staging';
+
 function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
+  const photo = h('input', { type: 'file', name: 'imageFile', accept: 'image/*' });
   const uri = h('input', {
     name: 'imageUri',
     required: true,
-    placeholder: 'gs://bucket/object.jpg',
-    pattern: 'gs://.+/.+',
+    placeholder: 'gs://bucket/object.jpg, or gs://bucket/folder/ for a photo chosen above',
+    pattern: 'gs://.+/.*',
     maxlength: 4096,
+    value: localStorage.getItem(STAGING_STORE) ?? '',
   });
   const box = h('input', { name: 'imageBox', placeholder: 'optional: x0,y0,x1,y1 in pixels' });
   return h(
@@ -377,7 +382,11 @@ function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
         onsubmit: async (ev: Event) => {
           ev.preventDefault();
           const nums = box.value.split(',').map((s) => Number(s.trim()));
-          const body: Record<string, unknown> = { uri: uri.value.trim() };
+          const file = photo.files?.[0];
+          let target = uri.value.trim();
+          if (file && target.endsWith('/')) target += file.name;
+          if (target.endsWith('/')) return report(st, new Error('Name the object in that folder, or choose a photo to upload into it.'));
+          const body: Record<string, unknown> = { uri: target };
           if (box.value.trim()) {
             if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n)))
               return report(st, new Error('The region must be four numbers: x0,y0,x1,y1.'));
@@ -395,8 +404,13 @@ function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
           }
           const btn = (ev.target as HTMLFormElement).querySelector('button')!;
           btn.disabled = true;
-          btn.textContent = 'Indexing…';
           try {
+            if (file) {
+              btn.textContent = 'Uploading…';
+              await uploadToGcs(target, file);
+              localStorage.setItem(STAGING_STORE, target.slice(0, target.lastIndexOf('/') + 1));
+            }
+            btn.textContent = 'Indexing…';
             await call('POST', `${p.name}/referenceImages`, body);
             clear(st.status, notice('ok', `Added ${body.uri as string} to ${idOf(p.name)}.`));
             (ev.target as HTMLFormElement).reset();
@@ -410,10 +424,11 @@ function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
           }
         },
       },
+      field('Photo from this computer', photo, 'Optional: uploaded through the server to the gs:// place below, then indexed.'),
       field(
         'Image in Cloud Storage',
         uri,
-        'The API takes gs:// URIs: put the file in the staging bucket first (metapixel import --staging, or gsutil cp).',
+        'The API takes gs:// URIs: an object already there (metapixel import --staging, gsutil cp), or where the photo above goes.',
       ),
       field('Region', box, 'Empty: the server detects the regions of the product category.'),
       h('button', { type: 'submit' }, 'Add image'),

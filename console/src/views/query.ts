@@ -6,7 +6,8 @@
  */
 import { call, listAll, message, parent } from '../api';
 import { clear, field, h, idOf, notice } from '../dom';
-import { figure, polyBox, referenceFigure, type DrawnBox } from '../draw';
+import { figure, polyBox, type DrawnBox } from '../draw';
+import { referencePicture } from '../reference-picture';
 import { photoInput, type Photo } from '../photo-input';
 import {
   CATEGORIES,
@@ -175,7 +176,7 @@ function matchButton(res: SearchResult, g: GroupedResult, i: number, photo: Phot
   const isMatch = res.score >= MATCH_SCORE;
   const thumb = h('span', { class: 'thumb' });
   void reference(res.image).then(
-    (ref) => clear(thumb, referenceFigure(ref.boundingPolys ?? [], ref.uri, i)),
+    (ref) => clear(thumb, referencePicture(ref.boundingPolys ?? [], ref.uri, i)),
     () => undefined,
   );
   const bar = h(
@@ -218,7 +219,7 @@ async function showCompare(root: HTMLElement, res: SearchResult, g: GroupedResul
         { tabindex: -1 },
         `Region ${i + 1} → ${res.product.displayName}: score ${res.score.toFixed(3)} (${res.score >= MATCH_SCORE ? 'match' : 'below the threshold'})`,
       ),
-      h('div', { class: 'side-by-side' }, left, referenceFigure(ref.boundingPolys ?? [], ref.uri, i)),
+      h('div', { class: 'side-by-side' }, left, referencePicture(ref.boundingPolys ?? [], ref.uri, i)),
       h(
         'p',
         {},
