@@ -75,3 +75,10 @@ export const CATEGORIES = ['general-v1', 'apparel-v2', 'homegoods-v2', 'toys-v2'
 
 /** docs/search.md: a reported score at or above 0.5 is a match (src/search/score-scale.ts). */
 export const MATCH_SCORE = 0.5;
+
+/** metapixel.v1.MatchExplainer's answer (protos/metapixel/v1/explain.proto). */
+export interface Explained {
+  /** As proto3 JSON: a zero index or similarity is left out. */
+  regions?: { boundingPoly: BoundingPoly; index?: number; source: string; similarity?: number }[];
+  queryRegion: BoundingPoly;
+}

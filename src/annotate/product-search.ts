@@ -225,20 +225,19 @@ function spread<T>(items: readonly T[], n: number): T[] {
 /** Open Images' Clothing, the name a person's garment region is annotated with. */
 const CLOTHING = { mid: '/m/09j2d', name: 'Clothing' };
 
-function hasVertices(p: BoundingPolyMsg): boolean {
+export function hasVertices(p: BoundingPolyMsg): boolean {
   return (p.vertices?.length ?? 0) > 0 || (p.normalizedVertices?.length ?? 0) > 0;
 }
 
 /** A query polygon (pixel or normalized) as a normalized axis-aligned box. */
-function polyToBox(p: BoundingPolyMsg, img: DecodedImage): Box {
+export function polyToBox(p: BoundingPolyMsg, img: DecodedImage, field = 'image_context.product_search_params.bounding_poly'): Box {
   const norm = p.normalizedVertices?.length
     ? p.normalizedVertices
     : (p.vertices ?? []).map((v) => ({ x: (v.x ?? 0) / img.originalWidth, y: (v.y ?? 0) / img.originalHeight }));
   const xs = norm.map((v) => Math.max(0, Math.min(1, v.x ?? 0)));
   const ys = norm.map((v) => Math.max(0, Math.min(1, v.y ?? 0)));
   const box = { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
-  if (box.x1 - box.x0 <= 0 || box.y1 - box.y0 <= 0)
-    throw invalidArgument('image_context.product_search_params.bounding_poly encloses no area.');
+  if (box.x1 - box.x0 <= 0 || box.y1 - box.y0 <= 0) throw invalidArgument(`${field} encloses no area.`);
   return box;
 }
 

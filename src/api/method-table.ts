@@ -90,3 +90,4 @@ export const IMAGE_ANNOTATOR = 'google.cloud.vision.v1.ImageAnnotator';
 export const OPERATIONS = 'google.longrunning.Operations';
 export const IMAGE_ENCODER = 'metapixel.v1.ImageEncoder';
 export const JOBS = 'metapixel.v1.Jobs';
+export const MATCH_EXPLAINER = 'metapixel.v1.MatchExplainer';

@@ -22,7 +22,8 @@ import { GcsTextSource } from '../jobs/import/csv-source';
 import { LineImporter } from '../jobs/import/line-importer';
 import { ProgressService } from '../jobs/progress';
 import { CallRunner } from '../api/call';
-import { IMAGE_ANNOTATOR, IMAGE_ENCODER, JOBS, MethodTable, OPERATIONS, PRODUCT_SEARCH } from '../api/method-table';
+import { IMAGE_ANNOTATOR, IMAGE_ENCODER, JOBS, MATCH_EXPLAINER, MethodTable, OPERATIONS, PRODUCT_SEARCH } from '../api/method-table';
+import { MatchExplainer } from '../annotate/match-explainer';
 import { loadGrpcDefinition, loadRoot, lookupType } from '../api/proto/load';
 import { toJson } from '../api/proto/json-codec';
 import { buildRoutes } from '../api/rest/http-rules';
@@ -55,7 +56,7 @@ export interface RunningServer {
 }
 
 /** The v1 services: their RPCs are bound to the services' methods (MethodTable.bind). */
-export const V1_SERVICES = [PRODUCT_SEARCH, IMAGE_ANNOTATOR, OPERATIONS, IMAGE_ENCODER, JOBS] as const;
+export const V1_SERVICES = [PRODUCT_SEARCH, IMAGE_ANNOTATOR, OPERATIONS, IMAGE_ENCODER, JOBS, MATCH_EXPLAINER] as const;
 /** Every service served over gRPC and REST: v1's and the betas mapped onto them (api/versions.ts). */
 export const SERVED_SERVICES = [...V1_SERVICES, ...BETA_SERVICES];
 
@@ -182,6 +183,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     [OPERATIONS]: [operations],
     [IMAGE_ENCODER]: [encoder],
     [JOBS]: [new ProgressService(operations)],
+    [MATCH_EXPLAINER]: [new MatchExplainer(store.catalog, fetcher, decoder, vision.embedder, rerankCodec)],
   };
   const methods = MethodTable.bind(root, services, NOT_IMPLEMENTED);
   addBetaVersions(methods, root);

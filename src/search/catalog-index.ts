@@ -19,6 +19,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LocationName } from '../core/names';
+import { toFloat32 } from '../core/vectors';
 import type { CatalogStore, ProductRecord } from '../store/catalog-store';
 import type { IndexChange, IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
 import { ProductSetIndex, type IndexedRegion } from './product-set-index';
@@ -442,10 +443,4 @@ export class CatalogIndex {
     }
     await writeManifest(dir, { feedId: this.feedId, watermark, time, format: this.format, sets });
   }
-}
-
-/** Float32 view of stored little-endian bytes (copied when unaligned). */
-function toFloat32(bytes: Uint8Array): Float32Array {
-  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Float32Array(bytes.slice().buffer);
 }

@@ -238,8 +238,22 @@ maybe('console in Chromium', () => {
     expect(await compare.locator('figure').count()).toBe(2);
     expect(await compare.locator('figure').nth(0).locator('.box.region').count()).toBe(1);
     expect(await compare.locator('figure').nth(1).locator('.box.reference').count()).toBeGreaterThanOrEqual(1);
-    // The reference side is the catalog's picture, read back through the server.
+    // The reference side is the catalog's picture, read back through the server, with the
+    // region the query region is most like (explainMatch) highlighted and listed first.
     await compare.locator('figure').nth(1).locator('img').waitFor({ timeout: 20000 });
+    const rows = page.locator('.compare .region-similarities tbody tr');
+    expect(await rows.count()).toBe(await compare.locator('figure').nth(1).locator('.box.reference').count());
+    const listed = await rows.locator('td:first-child').allTextContents();
+    expect([...listed].sort()).toEqual(listed.map((_, k) => `region ${k + 1}`).sort());
+    const bestRegion = await rows.first().getAttribute('data-region');
+    expect(await rows.first().getAttribute('class')).toBe('best');
+    // Only the best region keeps the group's colour; the others are drawn in grey (tone 7).
+    const referenceBoxes = compare.locator('figure').nth(1).locator('.box.reference');
+    expect(await referenceBoxes.locator(`xpath=self::*[@data-region="${bestRegion}"]`).getAttribute('class')).not.toMatch(/tone7/);
+    expect(await compare.locator('figure').nth(1).locator('.box.reference.tone7').count()).toBe((await referenceBoxes.count()) - 1);
+    await expect(page.locator('.compare p').first().textContent()).resolves.toMatch(
+      /is most like its region \d+ \(\w[\w-]*, similarity \d\.\d{3}\)/,
+    );
     await expect(page.locator('.compare h2').textContent()).resolves.toMatch(
       new RegExp(`→ Brown dog: score ${hitScore.replace('.', '\\.')} \\(match\\)`),
     );

@@ -13,6 +13,7 @@ import {
   CATEGORIES,
   MATCH_SCORE,
   type AnnotateImageResponse,
+  type Explained,
   type GroupedResult,
   type ProductSet,
   type ReferenceImage,
@@ -212,6 +213,17 @@ async function showCompare(root: HTMLElement, res: SearchResult, g: GroupedResul
   clear(root, h('h2', {}, 'Why it matched'), notice('info', 'Loading the reference image…'));
   try {
     const ref = await reference(res.image);
+    // Which of the reference image's regions the query region resembles (Metapixel's
+    // explainMatch; a result itself does not say). Without it, all regions are drawn alike.
+    const explained = await call<Explained>('POST', `${ref.name}:explainMatch`, { image: photo.image, boundingPoly: g.boundingPoly }).catch(
+      (e: unknown) => e as Error,
+    );
+    // proto3 JSON leaves out zeros (region 0, a similarity of 0).
+    const regions =
+      explained instanceof Error
+        ? []
+        : (explained.regions ?? []).map((r) => ({ ...r, index: r.index ?? 0, similarity: r.similarity ?? 0 }));
+    const best = regions[0];
     clear(
       root,
       h(
@@ -219,12 +231,43 @@ async function showCompare(root: HTMLElement, res: SearchResult, g: GroupedResul
         { tabindex: -1 },
         `Region ${i + 1} → ${res.product.displayName}: score ${res.score.toFixed(3)} (${res.score >= MATCH_SCORE ? 'match' : 'below the threshold'})`,
       ),
-      h('div', { class: 'side-by-side' }, left, referencePicture(ref.boundingPolys ?? [], ref.uri, i)),
-      h(
-        'p',
-        {},
-        `Reference image ${idOf(ref.name)} of product ${idOf(res.product.name)}; its indexed regions are those the query region is compared with.`,
-      ),
+      h('div', { class: 'side-by-side' }, left, referencePicture(ref.boundingPolys ?? [], ref.uri, i, best?.index)),
+      best
+        ? h(
+            'p',
+            {},
+            `Reference image ${idOf(ref.name)} of product ${idOf(res.product.name)}: query region ${i + 1} is most like its region ${best.index + 1} (${best.source}, similarity ${best.similarity.toFixed(3)}), highlighted.`,
+          )
+        : h(
+            'p',
+            {},
+            `Reference image ${idOf(ref.name)} of product ${idOf(res.product.name)}; its indexed regions are those the query region is compared with.`,
+          ),
+      regions.length
+        ? h(
+            'table',
+            { class: 'region-similarities' },
+            h('caption', {}, 'Similarity of the query region with each indexed region (cosine, before the discounts that make the score)'),
+            h(
+              'thead',
+              {},
+              h('tr', {}, h('th', { scope: 'col' }, 'Region'), h('th', { scope: 'col' }, 'From'), h('th', { scope: 'col' }, 'Similarity')),
+            ),
+            h(
+              'tbody',
+              {},
+              ...regions.map((r) =>
+                h(
+                  'tr',
+                  { 'data-region': String(r.index), class: r === best ? 'best' : '' },
+                  h('td', {}, `region ${r.index + 1}`),
+                  h('td', {}, r.source),
+                  h('td', {}, r.similarity.toFixed(3)),
+                ),
+              ),
+            ),
+          )
+        : notice('info', `Which region matched is not known: ${message(explained as Error)}`),
     );
     (root.querySelector('h2') as HTMLElement).focus();
     root.scrollIntoView({ block: 'nearest' });

@@ -29,6 +29,7 @@ export const PROTO_FILES = [
   'google/longrunning/operations.proto',
   'metapixel/v1/encode.proto',
   'metapixel/v1/jobs.proto',
+  'metapixel/v1/explain.proto',
 ];
 
 /** The message shape both adapters hand to the core: what @grpc/proto-loader produces. */
