@@ -204,7 +204,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       discoveryRouter(loadRoot(), routes, DISCOVERY_VERSIONS),
       ...(withConsole
         ? [
-            consoleRouter(),
+            consoleRouter(undefined, { staging: config.consoleStaging }),
             storageMediaRouter(
               runner,
               new StagingMedia({ read: (uri, signal) => fetcher.fetchUri(uri, signal), writer: gcsWriter, maxBytes: config.maxImageBytes }),

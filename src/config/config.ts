@@ -47,6 +47,7 @@ export interface Config {
   metricsPerSet: boolean;
   allowedHosts: string;
   console: 'auto' | 'on' | 'off';
+  consoleStaging: string;
   gcsDir: string;
   gcsBuckets: string;
   gcsEndpoint: string;
@@ -111,6 +112,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   allowedHosts: ['METAPIXEL_ALLOWED_HOSTS', '', { type: 'string' }],
   // 'auto' = on when METAPIXEL_HOST is a loopback address or localhost (consoleEnabled).
   console: ['METAPIXEL_CONSOLE', 'auto', { enum: ['auto', 'on', 'off'] }],
+  // Where the console offers to upload photos (a gs:// folder); '' = the user types one.
+  consoleStaging: ['METAPIXEL_CONSOLE_STAGING', '', { type: 'string', pattern: '^(|gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]/.*)$' }],
   gcsDir: ['METAPIXEL_GCS_DIR', '', { type: 'string' }],
   gcsBuckets: ['METAPIXEL_GCS_BUCKETS', '', { type: 'string' }],
   // '' = Google's (https://storage.googleapis.com); ignored when STORAGE_EMULATOR_HOST is set.

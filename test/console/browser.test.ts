@@ -97,7 +97,7 @@ maybe('console in Chromium', () => {
     // The console as `npm run build` bundles it (esbuild: well under a second).
     execFileSync(process.execPath, [path.join(ROOT, 'console', 'build.mjs')], { stdio: 'pipe' });
     // Several lines per image keep the import busy long enough to cancel it.
-    server = await startTestServer({ importConcurrency: 1 });
+    server = await startTestServer({ importConcurrency: 1, consoleStaging: 'gs://staging/uploads/' });
     for (const f of ['darknet_dog.jpg', 'darknet_horses.jpg', 'darknet_eagle.jpg'])
       server.gcs.put('staging', f, readFileSync(path.join(devImagesDir(), f)));
     const bulk = Array.from(
@@ -157,10 +157,11 @@ maybe('console in Chromium', () => {
     await card.waitFor();
     expect(await card.locator('.chip').allTextContents()).toEqual(['general-v1', 'color=brown', 'kind=dog']);
 
-    // The photo comes from this computer: uploaded through the server into a gs:// folder.
+    // The photo comes from this computer: uploaded through the server into the gs:// folder.
     await card.locator('summary:has-text("Add reference image")').click();
     await card.locator('input[name=imageFile]').setInputFiles(path.join(devImagesDir(), 'darknet_dog.jpg'));
-    await card.locator('input[name=imageUri]').fill('gs://staging/uploads/');
+    // The folder offered is the server's METAPIXEL_CONSOLE_STAGING.
+    expect(await card.locator('input[name=imageUri]').inputValue()).toBe('gs://staging/uploads/');
     await card.locator('button:has-text("Add image")').click();
     const ref = card.locator('.ref[data-reference-image]');
     await ref.waitFor({ timeout: 60000 });

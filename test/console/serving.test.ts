@@ -48,11 +48,11 @@ describe('served', () => {
   let base: string;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-console-serve-'));
-    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>console</title>');
+    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8" /><title>console</title>');
     writeFileSync(path.join(dir, 'console.js'), 'export {};');
     const app = express();
     app.use(browserGuard({ corsOrigins: [], allowedHosts: ['console.example', 'localhost'], sameOrigin: true }));
-    app.use(consoleRouter(dir));
+    app.use(consoleRouter(dir, { staging: 'gs://shop-staging/new "photos"/' }));
     app.all(/.*/, (_req, res) => res.json({ api: true }));
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -71,6 +71,9 @@ describe('served', () => {
       expect(res.headers['content-security-policy']).toMatch(/default-src 'none'.*script-src 'self'.*connect-src 'self'/);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     }
+    // METAPIXEL_CONSOLE_STAGING reaches the page as a <meta>, escaped.
+    const page = await request(`${base}/`);
+    expect(page.body).toContain('<meta name="metapixel-staging" content="gs://shop-staging/new &quot;photos&quot;/" />');
     const js = await request(`${base}/console/console.js`);
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toMatch(/javascript/);

@@ -184,6 +184,7 @@ function sampleValue(key: keyof Config): unknown {
   if (key === 'dataDir') return '/srv/metapixel-data';
   if (key === 'indexShard') return '1/3';
   if (key === 'gcsEndpoint') return 'https://storage.example.com';
+  if (key === 'consoleStaging') return 'gs://shop-staging/console/';
   if (s.type === 'boolean') return !d;
   if (s.enum) return s.enum.find((x) => x !== d);
   if (s.type === 'integer') return s.maximum !== undefined && (d as number) + 1 > s.maximum ? (d as number) - 1 : (d as number) + 1;

@@ -358,7 +358,8 @@ async function loadImages(p: Product, el: HTMLElement, st: State): Promise<void>
   }
 }
 
-/** Where the last photo was uploaded (a gs:// folder), offered for the next one. */
+/** Where the last photo was uploaded (a gs:// folder), offered for the next one; at first
+ *  the server's METAPIXEL_CONSOLE_STAGING (a <meta> of the page). */
 const STAGING_STORE = 'metapixel.staging';
 
 function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
@@ -369,7 +370,7 @@ function addImageForm(st: State, p: Product, done: () => void): HTMLElement {
     placeholder: 'gs://bucket/object.jpg, or gs://bucket/folder/ for a photo chosen above',
     pattern: 'gs://.+/.*',
     maxlength: 4096,
-    value: localStorage.getItem(STAGING_STORE) ?? '',
+    value: localStorage.getItem(STAGING_STORE) ?? document.querySelector<HTMLMetaElement>('meta[name=metapixel-staging]')?.content ?? '',
   });
   const box = h('input', { name: 'imageBox', placeholder: 'optional: x0,y0,x1,y1 in pixels' });
   return h(

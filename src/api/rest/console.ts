@@ -5,7 +5,7 @@
  * the REST port is bound to loopback (METAPIXEL_CONSOLE=auto), since a page served to a
  * network is an operator's decision.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import ipaddr from 'ipaddr.js';
@@ -28,7 +28,15 @@ export function consoleEnabled(config: Pick<Config, 'console' | 'host'>): boolea
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: http: https:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-export function consoleRouter(dir: string = CONSOLE_DIR): express.Router {
+/** The page's settings from the server's config, as <meta> tags of index.html (no endpoint). */
+export interface ConsoleSettings {
+  /** METAPIXEL_CONSOLE_STAGING: the gs:// folder offered for uploaded photos. */
+  staging: string;
+}
+
+const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function consoleRouter(dir: string = CONSOLE_DIR, settings: ConsoleSettings = { staging: '' }): express.Router {
   const r = express.Router();
   const headers = (res: express.Response) => {
     res.setHeader('content-security-policy', CSP);
@@ -40,7 +48,12 @@ export function consoleRouter(dir: string = CONSOLE_DIR): express.Router {
     if (!built()) return sendError(res, failedPrecondition('The console is not built: run `npm run build` (it writes dist/console).'));
     headers(res);
     res.setHeader('cache-control', 'no-cache');
-    res.sendFile(path.join(dir, 'index.html'));
+    const meta = `<meta name="metapixel-staging" content="${escapeAttribute(settings.staging)}" />`;
+    res
+      .type('html')
+      .send(
+        readFileSync(path.join(dir, 'index.html'), 'utf8').replace('<meta charset="utf-8" />', `<meta charset="utf-8" />\n    ${meta}`),
+      );
   };
   r.get('/', index);
   // Routing is not strict: '/console' also matches '/console/', so the slash is checked here.
