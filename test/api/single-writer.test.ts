@@ -23,9 +23,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts a server expected to fail; resolves with its exit code and everything it printed. */
+/**
+ * Starts a server expected to fail; resolves with its exit code and everything it printed,
+ * stderr into stdout on one pipe (as a terminal shows them): read from two pipes, the order
+ * of a log line on one and the failure on the other would be the reader's, not the server's.
+ */
 async function failedStart(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'app', 'main.ts')], {
+  const child = spawn('/bin/sh', ['-c', 'exec "$0" --import tsx "$1" 2>&1', process.execPath, path.join(ROOT, 'src', 'app', 'main.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -34,11 +38,10 @@ async function failedStart(env: Record<string, string>): Promise<{ code: number 
       METAPIXEL_LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   return { code, out };
 }
