@@ -14,7 +14,12 @@ import { startServer } from './server';
 export async function runServer(settings: Record<string, string> = {}): Promise<void> {
   const config = loadConfig({ ...process.env, ...settings });
   const log = pino({ level: config.logLevel, base: { service: 'metapixel' } });
-  const server = await startServer(config, log);
+  const server = await startServer(config, log).catch(async (err: unknown) => {
+    // Lines logged before the failure are still in pino's buffer: out first, so the
+    // failure (startFailed, on stderr) is the last thing the process says.
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
+    throw err;
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

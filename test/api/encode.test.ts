@@ -8,9 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/api/proto/load';
-import { productSearchClient } from '../support/clients';
+import { metapixelGrpcClient, productSearchClient } from '../support/clients';
 import { devImagesDir } from '../support/dev-images';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -54,16 +52,7 @@ const photo = (file: string) => readFileSync(path.join(devImagesDir(), file));
 
 beforeAll(async () => {
   server = await startTestServer();
-  const definition = protoLoader.loadSync(PROTO_FILES, {
-    includeDirs: PROTO_INCLUDE_DIRS,
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { metapixel: { v1: { ImageEncoder: grpc.ServiceClientConstructor } } };
-  encoderClient = new pkg.metapixel.v1.ImageEncoder(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
+  encoderClient = metapixelGrpcClient(server, 'ImageEncoder');
 }, 120000);
 afterAll(async () => {
   encoderClient?.close();

@@ -9,9 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_FILES, PROTO_INCLUDE_DIRS } from '../../src/api/proto/load';
-import { productSearchClient } from '../support/clients';
+import { metapixelGrpcClient, productSearchClient } from '../support/clients';
 import { devImagesDir } from '../support/dev-images';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -57,16 +55,7 @@ beforeAll(async () => {
   refName = ref.name!;
   listedPolys = ref.boundingPolys!;
   await ps.close();
-  const definition = protoLoader.loadSync(PROTO_FILES, {
-    includeDirs: PROTO_INCLUDE_DIRS,
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { metapixel: { v1: { MatchExplainer: grpc.ServiceClientConstructor } } };
-  client = new pkg.metapixel.v1.MatchExplainer(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
+  client = metapixelGrpcClient(server, 'MatchExplainer');
 }, 120000);
 afterAll(async () => {
   client?.close();

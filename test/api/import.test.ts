@@ -6,11 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import sharp from 'sharp';
-import { PROTO_INCLUDE_DIRS } from '../../src/api/proto/load';
-import { imageAnnotatorClient, productSearchClient, expectStatus } from '../support/clients';
+import { imageAnnotatorClient, metapixelGrpcClient, productSearchClient, expectStatus } from '../support/clients';
 import { devImagesDir } from '../support/dev-images';
 import { startJongodb, type Jongodb } from '../support/jongodb';
 import { startTestServer, type TestServer } from '../support/server';
@@ -245,14 +242,7 @@ describe.each(['embedded', 'mongodb'] as const)('on the %s store', (store) => {
     server.gcs.put('catalog', 'slow.csv', csv(lines));
     const [operation] = await client.importProductSets({ parent, inputConfig: { gcsSource: { csvFileUri: 'gs://catalog/slow.csv' } } });
 
-    const def = protoLoader.loadSync('metapixel/v1/jobs.proto', {
-      includeDirs: PROTO_INCLUDE_DIRS,
-      longs: String,
-      enums: String,
-      defaults: true,
-    });
-    const Jobs = (grpc.loadPackageDefinition(def).metapixel as grpc.GrpcObject).v1 as grpc.GrpcObject;
-    const jobs = new (Jobs.Jobs as grpc.ServiceClientConstructor)(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
+    const jobs = metapixelGrpcClient(server, 'Jobs');
     const progress = () =>
       new Promise<{ state: string; processedLines: string; totalLines: string }>((resolve, reject) =>
         jobs.GetOperationProgress(

@@ -7,6 +7,7 @@ import { Code } from '../../src/core/errors';
 import * as grpc from '@grpc/grpc-js';
 import vision from '@google-cloud/vision';
 import { PassThroughClient } from 'google-auth-library';
+import { loadGrpcDefinition } from '../../src/api/proto/load';
 
 export type Transport = 'grpc' | 'rest';
 export const TRANSPORTS: Transport[] = ['grpc', 'rest'];
@@ -78,4 +79,17 @@ function restErrorBody(message: string | undefined): { code: number; status: str
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A @grpc/grpc-js client of one of Metapixel's own services (protos/metapixel/v1: no
+ * Google library knows them), built from the protos the server serves.
+ */
+export function metapixelGrpcClient(
+  server: Ports,
+  service: 'ImageEncoder' | 'Jobs' | 'MatchExplainer',
+): InstanceType<grpc.ServiceClientConstructor> {
+  const v1 = (grpc.loadPackageDefinition(loadGrpcDefinition()).metapixel as grpc.GrpcObject).v1 as grpc.GrpcObject;
+  const Client = v1[service] as grpc.ServiceClientConstructor;
+  return new Client(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
 }

@@ -132,16 +132,9 @@ export function productToDoc(rec: ProductRecord): ProductDoc {
   return { _id: scopedId(rec.project, rec.location, rec.id), ...productFromDoc({ ...rec, _id: '' }) };
 }
 
-/** One literal, not a spread of productSetFromDoc: a spread gives each record a hidden class
- *  of its own (hundreds of bytes each, over a whole catalog). */
 export function productFromDoc(d: ProductDoc): ProductRecord {
   return {
-    project: d.project,
-    location: d.location,
-    id: d.id,
-    displayName: d.displayName,
-    createTime: d.createTime,
-    updateTime: d.updateTime,
+    ...productSetFromDoc(d),
     description: d.description,
     productCategory: d.productCategory,
     labels: d.labels.map(({ key, value }) => ({ key, value })),

@@ -79,16 +79,9 @@ export function productSetFromRow(r: ProductSetRow): ProductSetRecord {
   };
 }
 
-/** One literal, not a spread of productSetFromRow: a spread gives each record a hidden class
- *  of its own (hundreds of bytes each, over a whole catalog). */
 export function productFromRow(r: ProductRow): ProductRecord {
   return {
-    project: r.project,
-    location: r.location,
-    id: r.id,
-    displayName: r.display_name,
-    createTime: new Date(r.create_time),
-    updateTime: new Date(r.update_time),
+    ...productSetFromRow(r),
     description: r.description,
     productCategory: r.product_category,
     labels: JSON.parse(r.labels) as ProductRecord['labels'],
