@@ -13,13 +13,12 @@ import { startServer } from './server';
  */
 export async function runServer(settings: Record<string, string> = {}): Promise<void> {
   const config = loadConfig({ ...process.env, ...settings });
-  const log = pino({ level: config.logLevel, base: { service: 'metapixel' } });
-  const server = await startServer(config, log).catch(async (err: unknown) => {
-    // Lines logged before the failure are still in pino's buffer: out first, so the
-    // failure (startFailed, on stderr) is the last thing the process says.
-    await new Promise<void>((resolve) => log.flush(() => resolve()));
-    throw err;
-  });
+  // Written synchronously: pino's default writes on the libuv pool, which start-up keeps
+  // busy, so a line logged just before a failed start could come out after the failure
+  // (startFailed, on stderr), and lines of a crash could be lost. A line is a few hundred
+  // bytes per call or event, so one write each costs nothing that matters here.
+  const log = pino({ level: config.logLevel, base: { service: 'metapixel' } }, pino.destination({ dest: 1, sync: true }));
+  const server = await startServer(config, log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
