@@ -3,6 +3,7 @@
  * SIGTERM/SIGINT. Shared by `node dist/app/main.js` and `metapixel serve`, so both start the
  * same way.
  */
+import { writeSync } from 'node:fs';
 import pino from 'pino';
 import { loadConfig } from '../config/config';
 import { startServer } from './server';
@@ -13,12 +14,10 @@ import { startServer } from './server';
  */
 export async function runServer(settings: Record<string, string> = {}): Promise<void> {
   const config = loadConfig({ ...process.env, ...settings });
-  // Written synchronously: pino's default writes on the libuv pool, which start-up keeps
-  // busy, so a line logged just before a failed start could come out after the failure
-  // (startFailed, on stderr), and lines of a crash could be lost. A line is a few hundred
-  // bytes per call or event, so one write each costs nothing that matters here.
-  const log = pino({ level: config.logLevel, base: { service: 'metapixel' } }, pino.destination({ dest: 1, sync: true }));
+  const out = startUpFirst();
+  const log = pino({ level: config.logLevel, base: { service: 'metapixel' } }, out);
   const server = await startServer(config, log);
+  out.started();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -34,6 +33,35 @@ export async function runServer(settings: Record<string, string> = {}): Promise<
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * stdout for the log: written synchronously until the server is up, so that a failed
+ * start's last line (startFailed, on stderr) comes after everything logged before it
+ * (pino's asynchronous writes wait on the libuv pool, which start-up keeps busy); then
+ * asynchronously, as pino writes by default, so a reader that stops draining stdout holds
+ * up a log write, never the server.
+ */
+function startUpFirst(): { write(line: string): void; started(): void } {
+  const later = pino.destination({ dest: 1, sync: false });
+  let startingUp = true;
+  return {
+    write(line: string) {
+      let rest = Buffer.from(line);
+      if (startingUp) {
+        try {
+          while (rest.length) rest = rest.subarray(writeSync(1, rest));
+          return;
+        } catch {
+          // EAGAIN on a full non-blocking pipe: the rest is queued like any later line
+        }
+      }
+      later.write(rest.toString('utf8'));
+    },
+    started() {
+      startingUp = false;
+    },
+  };
 }
 
 /** The logger may not exist yet (bad config): write plainly and fail. */
