@@ -147,12 +147,12 @@ async function main() {
       );
       if (better(r, bestScaling)) bestScaling = { weight, rank, ...r };
     }
-  const shipped = { ...LOCAL_SCALING, weight: bestScaling.weight, rank: bestScaling.rank };
+  const chosen = { ...LOCAL_SCALING, weight: bestScaling.weight, rank: bestScaling.rank };
   console.log(
     'local scaling, best on dev:',
     JSON.stringify(bestScaling),
     'held-out:',
-    JSON.stringify(evaluate(CONTRAST_WEIGHT, QUERY_NORM_RANK, 'heldout', shipped)),
+    JSON.stringify(evaluate(CONTRAST_WEIGHT, QUERY_NORM_RANK, 'heldout', chosen)),
   );
 }
 

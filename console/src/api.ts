@@ -69,33 +69,12 @@ export function parent(): string {
   return `projects/${s.project}/locations/${s.location}`;
 }
 
-/** One REST call: `path` is after /v1/ (a resource name, maybe with a verb and query). */
-export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const key = apiKey();
-  if (key) headers['x-goog-api-key'] = key;
-  let res: Response;
-  try {
-    res = await fetch(`/v1/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiError(0, 'UNAVAILABLE', 'The server could not be reached.');
-  }
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : {};
-  if (!res.ok) {
-    const err = (json as { error?: { message?: string; status?: string } }).error ?? {};
-    if (res.status === 401) for (const l of listeners) l();
-    throw new ApiError(res.status, err.status ?? String(res.status), err.message ?? res.statusText);
-  }
-  return json as T;
-}
-
 function keyHeaders(): Record<string, string> {
   const key = apiKey();
   return key ? { 'x-goog-api-key': key } : {};
 }
 
+/** A failed answer as an ApiError (a 401 also tells the page to ask for a key). */
 async function failure(res: Response): Promise<ApiError> {
   const text = await res.text();
   let err: { message?: string; status?: string } = {};
@@ -108,6 +87,21 @@ async function failure(res: Response): Promise<ApiError> {
   return new ApiError(res.status, err.status ?? String(res.status), err.message ?? res.statusText);
 }
 
+/** One REST call: `path` is after /v1/ (a resource name, maybe with a verb and query). */
+export async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers = { 'content-type': 'application/json', ...keyHeaders() };
+  let res: Response;
+  try {
+    res = await fetch(`/v1/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'UNAVAILABLE', 'The server could not be reached.');
+  }
+  if (!res.ok) throw await failure(res);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
 /** gs://bucket/object -> its parts; undefined for anything else. */
 export function splitGsUri(uri: string): { bucket: string; object: string } | undefined {
   const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
@@ -118,7 +112,20 @@ export function splitGsUri(uri: string): { bucket: string; object: string } | un
  * An image at gs:// as a blob: URL, read through the server's Cloud Storage media route
  * (the browser cannot reach Cloud Storage; the server reads it as it does for the API).
  */
-export async function gcsObjectUrl(uri: string): Promise<string> {
+export function gcsObjectUrl(uri: string): Promise<string> {
+  // Once per object and page: a search shows the same reference image in several places.
+  let url = objectUrls.get(uri);
+  if (!url) {
+    url = readObject(uri);
+    objectUrls.set(uri, url);
+    url.catch(() => objectUrls.delete(uri)); // a failure is asked again next time
+  }
+  return url;
+}
+
+const objectUrls = new Map<string, Promise<string>>();
+
+async function readObject(uri: string): Promise<string> {
   const at = splitGsUri(uri);
   if (!at) throw new ApiError(400, 'INVALID_ARGUMENT', `${uri} is not a gs:// URI.`);
   const res = await fetch(`/storage/v1/b/${encodeURIComponent(at.bucket)}/o/${encodeURIComponent(at.object)}?alt=media`, {
@@ -141,6 +148,12 @@ export async function uploadToGcs(uri: string, file: Blob): Promise<void> {
     },
   );
   if (!res.ok) throw await failure(res);
+  // The object's old picture, if one was shown, is no longer its picture.
+  void objectUrls.get(uri)?.then(
+    (old) => URL.revokeObjectURL(old),
+    () => undefined,
+  );
+  objectUrls.delete(uri);
 }
 
 /** Every page of a list call, up to `maxPages` (then `more` says there were more). */

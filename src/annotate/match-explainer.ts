@@ -7,11 +7,11 @@
  */
 import type { CallContext } from '../core/context';
 import { failedPrecondition, invalidArgument, notFound } from '../core/errors';
-import { boxPolygon, type BoundingPolyMsg } from '../core/messages';
+import { boxPolygon, pixelBoxPolygon, type BoundingPolyMsg } from '../core/messages';
 import { names } from '../core/names';
 import type { ImageDecoder } from '../images/image-decoder';
 import type { ImageFetcher, ImageRef } from '../images/image-fetcher';
-import type { CompactEmbeddingCodec, CompactVector } from '../search/compact-embedding';
+import type { CompactEmbeddingCodec } from '../search/compact-embedding';
 import type { CatalogStore } from '../store/catalog-store';
 import { toFloat32 } from '../core/vectors';
 import type { Embedder } from '../vision/embedder';
@@ -53,35 +53,20 @@ export class MatchExplainer {
     // whole image, for low-resolution queries) are not listed.
     const listed = ref.regions.filter((r) => r.source !== 'thumbnail');
     const columns = this.codec.columns(listed.length);
-    const usable: boolean[] = listed.map((r, i) => {
-      const v: CompactVector | undefined = r.compact
-        ? this.codec.deserialize(r.compact)
-        : r.embedding
-          ? this.codec.encode(toFloat32(r.embedding))
-          : undefined;
-      if (v) columns.set(i, v);
-      return v !== undefined;
+    const regions: RegionMatchMsg[] = [];
+    listed.forEach((r, index) => {
+      // As the index reads a region (catalog-index.ts, regionsOf): its compact vector, or its
+      // embedding when that vector is another projection's; with neither, it is not indexed.
+      const v = (r.compact && this.codec.deserialize(r.compact)) || (r.embedding && this.codec.encode(toFloat32(r.embedding)));
+      if (!v) return;
+      columns.set(index, v);
+      regions.push({
+        boundingPoly: pixelBoxPolygon(r.box),
+        index,
+        source: r.source,
+        similarity: this.codec.similarity(query, columns, index),
+      });
     });
-    const regions = listed.flatMap((r, i) =>
-      usable[i]
-        ? [
-            {
-              boundingPoly: {
-                vertices: [
-                  { x: Math.round(r.box.x0), y: Math.round(r.box.y0) },
-                  { x: Math.round(r.box.x1), y: Math.round(r.box.y0) },
-                  { x: Math.round(r.box.x1), y: Math.round(r.box.y1) },
-                  { x: Math.round(r.box.x0), y: Math.round(r.box.y1) },
-                ],
-                normalizedVertices: [],
-              },
-              index: i,
-              source: r.source,
-              similarity: this.codec.similarity(query, columns, i),
-            },
-          ]
-        : [],
-    );
     regions.sort((a, b) => b.similarity - a.similarity || a.index - b.index);
     return { regions, queryRegion: boxPolygon(box ?? { x0: 0, y0: 0, x1: 1, y1: 1 }) };
   }

@@ -32,8 +32,7 @@ export class StagingMedia {
 
   async download(bucket: string, object: string, signal?: AbortSignal): Promise<{ bytes: Uint8Array; contentType: string }> {
     const uri = `gs://${bucket}/${object}`;
-    parseGsUri(uri, 'object');
-    const bytes = await this.deps.read(uri, signal);
+    const bytes = await this.deps.read(uri, signal); // parses and checks the URI
     const contentType = await imageMediaType(bytes);
     if (!contentType) throw failedPrecondition(`${uri.slice(0, 300)} is not an image; only images are served.`);
     return { bytes, contentType };

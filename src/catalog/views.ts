@@ -1,6 +1,13 @@
 /** Store records to the proto message shapes clients see. */
 import type { ProductRecord, ProductSetRecord, ReferenceImageRecord } from '../store/catalog-store';
-import type { BoundingPolyMsg, ProductMsg, ProductSetMsg, ReferenceImageMsg, Timestamp } from '../core/messages';
+import {
+  pixelBoxPolygon,
+  type BoundingPolyMsg,
+  type ProductMsg,
+  type ProductSetMsg,
+  type ReferenceImageMsg,
+  type Timestamp,
+} from '../core/messages';
 import { names } from '../core/names';
 
 const EPOCH: Timestamp = { seconds: '0', nanos: 0 };
@@ -32,15 +39,6 @@ export function referenceImageView(r: ReferenceImageRecord): ReferenceImageMsg {
           ? { normalizedVertices: p.vertices }
           : { vertices: p.vertices.map((v) => ({ x: Math.round(v.x), y: Math.round(v.y) })) },
       )
-    : r.regions
-        .filter((g) => g.source !== 'thumbnail')
-        .map(({ box }) => ({
-          vertices: [
-            { x: box.x0, y: box.y0 },
-            { x: box.x1, y: box.y0 },
-            { x: box.x1, y: box.y1 },
-            { x: box.x0, y: box.y1 },
-          ],
-        }));
+    : r.regions.filter((g) => g.source !== 'thumbnail').map(({ box }) => pixelBoxPolygon(box));
   return { name: names.referenceImage({ ...r, product: r.productId, referenceImage: r.id }), uri: r.uri, boundingPolys };
 }

@@ -20,17 +20,26 @@ export interface BoundingPolyMsg {
   normalizedVertices?: NormalizedVertexMsg[];
 }
 
-/** A normalized box as four normalized vertices, clockwise from the top-left, as Google answers. */
-export function boxPolygon(b: { x0: number; y0: number; x1: number; y1: number }): { normalizedVertices: NormalizedVertexMsg[] } {
-  return {
-    normalizedVertices: [
-      { x: b.x0, y: b.y0 },
-      { x: b.x1, y: b.y0 },
-      { x: b.x1, y: b.y1 },
-      { x: b.x0, y: b.y1 },
-    ],
-  };
+type Box = { x0: number; y0: number; x1: number; y1: number };
+
+/** A box's four corners, clockwise from the top-left, as Google answers. */
+const corners = (b: Box) => [
+  { x: b.x0, y: b.y0 },
+  { x: b.x1, y: b.y0 },
+  { x: b.x1, y: b.y1 },
+  { x: b.x0, y: b.y1 },
+];
+
+/** A normalized box as four normalized vertices. */
+export function boxPolygon(b: Box): { normalizedVertices: NormalizedVertexMsg[] } {
+  return { normalizedVertices: corners(b) };
 }
+
+/** A pixel box as four vertices (as ReferenceImage lists the regions the server chose). */
+export function pixelBoxPolygon(b: Box): { vertices: VertexMsg[] } {
+  return { vertices: corners(b) };
+}
+
 export interface KeyValueMsg {
   key: string;
   value: string;

@@ -28,10 +28,7 @@ export interface DecodeLimits {
   minSide: number;
 }
 
-const FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff', 'jp2']);
-/** The pixel limit is checked against the header here, not by sharp; the first frame only. */
-const INPUT = { limitInputPixels: false, failOn: 'error', pages: 1 } as const;
-
+/** The formats decoded (sharp's names), with their media types. */
 const MEDIA_TYPES: Readonly<Record<string, string>> = {
   jpeg: 'image/jpeg',
   png: 'image/png',
@@ -42,6 +39,9 @@ const MEDIA_TYPES: Readonly<Record<string, string>> = {
   tiff: 'image/tiff',
   jp2: 'image/jp2',
 };
+const FORMATS = new Set(Object.keys(MEDIA_TYPES));
+/** The pixel limit is checked against the header here, not by sharp; the first frame only. */
+const INPUT = { limitInputPixels: false, failOn: 'error', pages: 1 } as const;
 
 /** The media type of an image the decoder takes, read from its header; undefined for anything else. */
 export async function imageMediaType(bytes: Uint8Array): Promise<string | undefined> {

@@ -537,8 +537,8 @@ export class ProductSetIndex {
 
   /**
    * The product as the index keeps it. Built as one literal, so every product shares one
-   * hidden class (records from the stores and snapshots, made by spreads, had one each:
-   * about 360 bytes a product), with the strings that repeat across products shared.
+   * hidden class (records from the stores, made by spreads, had one each: about 360
+   * bytes a product), with the strings that repeat across products shared.
    */
   private keep(p: IndexedProduct): IndexedProduct {
     const s = this.strings;
