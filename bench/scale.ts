@@ -12,7 +12,7 @@
  *   index alone (in this process, on the same store, the same search code);
  * - AddProductToProductSet, UpdateProduct (labels) and CreateReferenceImage on the big set;
  * - how long until a second server on the same store sees a write.
- * Usage: npm run bench:scale -- --regions 100000 [--store embedded|mongo]
+ * Usage: npm run bench:scale -- --regions 100000 [--store embedded|mongo] [--rerank-bits 8|4] [--rerank-dims 256|192|128|64]
  * Last line: one JSON object (see README).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,6 +42,10 @@ const { values: opt } = parseArgs({
     store: { type: 'string', default: 'embedded' },
     queries: { type: 'string', default: '200' },
     writes: { type: 'string', default: '30' },
+    // The server's METAPIXEL_RERANK_DIMS (the store is seeded with all 256 either way, as a
+    // server writes them by default; a smaller setting cuts them as it reads).
+    'rerank-dims': { type: 'string', default: process.env.METAPIXEL_RERANK_DIMS ?? '256' },
+    'rerank-bits': { type: 'string', default: process.env.METAPIXEL_RERANK_BITS ?? '8' },
   },
 });
 const N = Number(opt.regions);
@@ -63,7 +67,11 @@ const log = (...a: unknown[]) => console.error(`[${new Date().toISOString().slic
 async function main() {
   const basis = await readItqParams(MODELS, 256);
   const hashParams = await readItqParams(MODELS, CODE_BITS);
-  const codec = new CompactEmbeddingCodec(basis, [hashParams]);
+  const full = new CompactEmbeddingCodec(basis, [hashParams]);
+  const codec = new CompactEmbeddingCodec(basis, [hashParams], {
+    dims: Number(opt['rerank-dims']),
+    columnBits: opt['rerank-bits'] === '4' ? 4 : 8,
+  });
   const hasher = new ItqHasher(hashParams);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-'));
   const mongo = opt.store === 'mongo' ? await startJongodb() : undefined;
@@ -73,6 +81,8 @@ async function main() {
   const env = {
     METAPIXEL_DATA_DIR: dataDir,
     METAPIXEL_CODE_BITS: String(CODE_BITS),
+    METAPIXEL_RERANK_DIMS: String(codec.dims),
+    METAPIXEL_RERANK_BITS: String(codec.columnBits),
     STORAGE_EMULATOR_HOST: gcs.host,
     ...(mongo ? { MONGODB_URI: mongo.uri } : {}),
   };
@@ -90,7 +100,7 @@ async function main() {
     const seedStart = Date.now();
     const store = await openSeedStore();
     const rng = new SeededRandom(7);
-    await seed(store.catalog, codec, rng, (done) => log(`seeded ${done} / ${PRODUCTS} products`));
+    await seed(store.catalog, full, rng, (done) => log(`seeded ${done} / ${PRODUCTS} products`));
     await store.close();
     const seedSeconds = (Date.now() - seedStart) / 1000;
     log(`seeded ${N} regions in ${round(seedSeconds)} s`);
@@ -202,7 +212,7 @@ async function main() {
     const indexTime = (regions: number, n: number) => {
       const ms: number[] = [];
       for (let i = 0; i < n; i++) {
-        const query = Array.from({ length: regions }, (_, r) => ({ embedding: synthEmbedding(basis, codec, qrng), penalty: r ? 0.04 : 0 }));
+        const query = Array.from({ length: regions }, (_, r) => ({ embedding: synthEmbedding(basis, full, qrng), penalty: r ? 0.04 : 0 }));
         // As PRODUCT_SEARCH does: the contrast with the windows (all but the first three regions).
         const context = query.flatMap((_, r) => (r >= 3 ? [r] : []));
         const s = performance.now();
@@ -258,6 +268,8 @@ async function main() {
       bench: 'scale',
       store: mongo ? 'mongo' : 'embedded',
       regions: N,
+      rerank_dims: codec.dims,
+      rerank_bits: codec.columnBits,
       rss_mb: round(rss / 2 ** 20),
       bytes_per_region: round((rss - emptyRss) / N),
       rss_snapshot_mb: round(rssSnapshot / 2 ** 20),

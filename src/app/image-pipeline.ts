@@ -43,7 +43,10 @@ export async function buildImagePipeline(
   const hashParams = await readItqParams(path.join(modelsDir, 'hashing'), config.codeBits);
   const hasher = new ItqHasher(hashParams);
   // itq-256's rows are an orthonormal basis of the 256 leading PCA directions (rotated or not).
-  const rerankCodec = new CompactEmbeddingCodec(await readItqParams(path.join(modelsDir, 'hashing'), 256), [hashParams]);
+  const rerankCodec = new CompactEmbeddingCodec(await readItqParams(path.join(modelsDir, 'hashing'), 256), [hashParams], {
+    dims: config.rerankDims,
+    columnBits: config.rerankBits,
+  });
   const vision = await loadVisionModels(modelsDir, {
     onRun,
     intraOpNumThreads: config.onnxThreads,

@@ -67,6 +67,8 @@ export interface Config {
   indexChangeRetentionHours: number;
   indexShard: string;
   codeBits: number;
+  rerankDims: number;
+  rerankBits: 8 | 4;
 }
 
 /** setting -> [environment variable, default, JSON schema]. */
@@ -137,6 +139,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   // '' = every product set; 'k/N' = only the sets of shard k of N (docs/deployment.md).
   indexShard: ['METAPIXEL_INDEX_SHARD', '', { type: 'string', pattern: '^(|\\d+/\\d+)$' }],
   codeBits: ['METAPIXEL_CODE_BITS', 128, { type: 'integer', enum: [64, 128, 256] }],
+  rerankDims: ['METAPIXEL_RERANK_DIMS', 256, { type: 'integer', enum: [64, 128, 192, 256] }],
+  rerankBits: ['METAPIXEL_RERANK_BITS', 8, { type: 'integer', enum: [8, 4] }],
 };
 
 const schema = {

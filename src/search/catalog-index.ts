@@ -109,7 +109,7 @@ export class CatalogIndex {
     private readonly opts: CatalogIndexOptions,
   ) {
     this.clock = opts.clock ?? (() => new Date());
-    this.format = `${codec ? Buffer.from(codec.fingerprint).toString('hex') : 'float'}-${hasher.bits}`;
+    this.format = `${codec ? codec.formatId : 'float'}-${hasher.bits}`;
   }
 
   async start(): Promise<void> {

@@ -42,23 +42,35 @@ export interface PreparedQuery {
   residual: number;
 }
 
+/** Bits a re-rank coordinate takes in an index's columns (METAPIXEL_RERANK_BITS). */
+export type RerankBits = 8 | 4;
+
 /**
- * Re-rank data of many regions in typed-array columns, one row a region: the int8 vector,
- * then its four numbers (scale, offset, norm, residual) as IEEE half floats (relative
- * error 5e-4, far below the int8 rounding's). Rows are overwritten in place (an index
- * reuses the rows of removed regions); the columns grow geometrically, by 1/8 once large,
- * so growth costs O(1) amortised and leaves little unused; trim() drops the slack.
+ * Re-rank data of many regions in typed-array columns, one row a region: the vector, then
+ * its four numbers (scale, offset, norm, residual) as IEEE half floats (relative error
+ * 5e-4, far below the int8 rounding's). The vector is int8 (`bits` 8), or 4 bits a
+ * coordinate (`bits` 4, half the memory and memory traffic): the row's int8 vector
+ * re-quantized to 16 levels, mid-rise, (2c − 15) × scale for nibble c, so no level is 0 and
+ * every sign survives (codeOf); two coordinates a byte, the even one in the low nibble.
+ * Rows are overwritten in place (an index reuses the rows of removed regions); the columns
+ * grow geometrically, by 1/8 once large, so growth costs O(1) amortised and leaves little
+ * unused; trim() drops the slack.
  */
 export class CompactColumns {
   q: Int8Array;
   /** Per row: scale, offset, norm, residual as binary16. */
   scalars: Uint16Array;
+  /** Bytes of a row's vector. */
+  readonly rowBytes: number;
 
   constructor(
     readonly dims: number,
     capacity = 0,
+    readonly bits: RerankBits = 8,
   ) {
-    this.q = new Int8Array(capacity * dims);
+    if (bits === 4 && dims % 2) throw new RangeError('4-bit columns need an even number of dims');
+    this.rowBytes = (dims * bits) / 8;
+    this.q = new Int8Array(capacity * this.rowBytes);
     this.scalars = new Uint16Array(capacity * 4);
   }
 
@@ -73,9 +85,11 @@ export class CompactColumns {
 
   set(row: number, v: CompactVector): void {
     if (row >= this.capacity) this.resize(grownCapacity(this.capacity, row + 1));
-    this.q.set(v.q, row * this.dims);
+    let scale = v.scale;
+    if (this.bits === 8) this.q.set(v.q, row * this.dims);
+    else scale = packNibbles(v.q, this.dims, v.scale, this.q, row * this.rowBytes);
     const at = row * 4;
-    this.scalars[at] = toHalf(v.scale);
+    this.scalars[at] = toHalf(scale);
     this.scalars[at + 1] = toHalf(v.offset);
     this.scalars[at + 2] = toHalf(v.norm);
     this.scalars[at + 3] = toHalf(v.residual);
@@ -100,8 +114,11 @@ export class CompactColumns {
   /** The `bits`-bit sign code of row's projection (bit j = q[j] > 0), as codeOf makes a query's. */
   codeOf(row: number, bits: number, out: Uint8Array = new Uint8Array(bits / 8)): Uint8Array {
     out.fill(0);
-    const base = row * this.dims;
-    for (let j = 0; j < bits; j++) if (this.q[base + j] > 0) out[j >> 3] |= 1 << (j & 7);
+    const base = row * this.rowBytes;
+    for (let j = 0; j < bits; j++) {
+      const positive = this.bits === 8 ? this.q[base + j] > 0 : (this.q[base + (j >> 1)] >> ((j & 1) * 4)) & 8;
+      if (positive) out[j >> 3] |= 1 << (j & 7);
+    }
     return out;
   }
 
@@ -111,7 +128,7 @@ export class CompactColumns {
   }
 
   private resize(cap: number): void {
-    const q = new Int8Array(cap * this.dims);
+    const q = new Int8Array(cap * this.rowBytes);
     q.set(this.q.subarray(0, Math.min(this.q.length, q.length)));
     const scalars = new Uint16Array(cap * 4);
     scalars.set(this.scalars.subarray(0, Math.min(this.scalars.length, scalars.length)));
@@ -138,6 +155,36 @@ function dotInt8(y: Float32Array, q: Int8Array, base: number, n: number): number
   }
   for (; j < n; j++) s0 += y[j] * q[base + j];
   return s0 + s1 + s2 + s3;
+}
+
+/**
+ * Writes the int8 vector q (× scale) as dims nibbles at out[at…], 16 levels spread over its
+ * largest magnitude: nibble c stands for (2c − 15) × the returned scale.
+ */
+function packNibbles(q: Int8Array, dims: number, scale: number, out: Int8Array, at: number): number {
+  let max = 0;
+  for (let j = 0; j < dims; j++) max = Math.max(max, Math.abs(q[j]));
+  // Level k in [−8, 7] covers [k, k + 1) × step; its centre is (2k + 1) × step / 2.
+  const step = max > 0 ? max / 8 : 1;
+  for (let j = 0; j < dims; j += 2) {
+    const lo = Math.max(-8, Math.min(7, Math.floor(q[j] / step))) + 8;
+    const hi = j + 1 < dims ? Math.max(-8, Math.min(7, Math.floor(q[j + 1] / step))) + 8 : 0;
+    out[at + (j >> 1)] = lo | (hi << 4);
+  }
+  return (step / 2) * scale;
+}
+
+/** y · the nibble vector at q[base…] (n coordinates), each nibble c as 2c − 15. */
+function dotNibbles(y: Float32Array, q: Int8Array, base: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let j = 0;
+  for (let b = base; j + 1 < n; j += 2, b++) {
+    const v = q[b] & 0xff;
+    s0 += y[j] * ((v & 15) * 2 - 15);
+    s1 += y[j + 1] * ((v >> 4) * 2 - 15);
+  }
+  return s0 + s1;
 }
 
 /** Float -> IEEE 754 binary16 bits, rounding to nearest. */
@@ -173,6 +220,7 @@ const HALF = (() => {
 
 export class CompactEmbeddingCodec {
   readonly dims: number;
+  readonly columnBits: RerankBits;
   private readonly inputDims: number;
   private readonly mm: number;
 
@@ -193,11 +241,22 @@ export class CompactEmbeddingCodec {
   constructor(
     private readonly params: Pick<ItqParams, 'dims' | 'bits' | 'mean' | 'rows'>,
     hashes: readonly Pick<ItqParams, 'bits' | 'mean' | 'rows' | 'method'>[] = [],
-    /** Project with the WebAssembly SIMD kernel (default) or in plain JS (the reference). */
-    opts: { simd?: boolean } = {},
+    opts: {
+      /** Project with the WebAssembly SIMD kernel (default) or in plain JS (the reference). */
+      simd?: boolean;
+      /** Leading directions kept (default: all of the basis). Fewer make each region smaller
+       *  and its re-rank cheaper; the directions left out join the residual term. */
+      dims?: number;
+      /** Bits a coordinate takes in the index's columns (default 8); the store keeps int8. */
+      columnBits?: RerankBits;
+    } = {},
   ) {
-    this.dims = params.bits;
-    if (opts.simd !== false && params.dims % 4 === 0) this.simd = new SimdProjection(params.rows, params.dims, params.bits);
+    this.columnBits = opts.columnBits ?? 8;
+    this.dims = opts.dims ?? params.bits;
+    if (!Number.isInteger(this.dims) || this.dims < 1 || this.dims > params.bits)
+      throw new RangeError(`re-rank dims must be from 1 to ${params.bits}, not ${this.dims}`);
+    if (opts.simd !== false && params.dims % 4 === 0)
+      this.simd = new SimdProjection(params.rows.subarray(0, this.dims * params.dims), params.dims, this.dims);
     const h = createHash('sha256');
     for (const a of [params.mean, params.rows]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     this.fingerprint = new Uint8Array(h.digest().subarray(0, 8));
@@ -222,9 +281,9 @@ export class CompactEmbeddingCodec {
     return code;
   }
 
-  /** Bytes one region takes in CompactColumns: the int8 vector and four half floats. */
+  /** Bytes one region takes in CompactColumns: the vector and four half floats. */
   get bytesPerVector(): number {
-    return this.dims + 8;
+    return (this.dims * this.columnBits) / 8 + 8;
   }
 
   encode(x: Float32Array): CompactVector {
@@ -256,12 +315,40 @@ export class CompactEmbeddingCodec {
     return out;
   }
 
-  /** The vector serialize wrote, or undefined when it was made by another projection. */
+  /** Names the projection, the directions kept and the columns' bits: a snapshot made
+   *  under another is not read. */
+  get formatId(): string {
+    const hex = Buffer.from(this.fingerprint).toString('hex');
+    return (this.dims === this.params.bits ? hex : `${hex}/${this.dims}`) + (this.columnBits === 8 ? '' : `/${this.columnBits}b`);
+  }
+
+  /**
+   * The vector serialize wrote, or undefined when it was made by another projection or
+   * keeps fewer directions than this codec. One that keeps more (written with a larger
+   * METAPIXEL_RERANK_DIMS) is cut to this codec's: its leading directions re-quantized,
+   * the others folded into the residual, so changing the setting needs no re-embedding.
+   */
   deserialize(bytes: Uint8Array): CompactVector | undefined {
-    if (bytes.length !== 8 + this.dims + 16 || this.fingerprint.some((b, i) => bytes[i] !== b)) return undefined;
-    const view = new DataView(bytes.buffer, bytes.byteOffset + 8 + this.dims, 16);
+    const dims = bytes.length - 24;
+    if (dims < this.dims || this.fingerprint.some((b, i) => bytes[i] !== b)) return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset + 8 + dims, 16);
     const [scale, offset, norm, residual] = [0, 1, 2, 3].map((i) => view.getFloat32(i * 4, true));
-    return { q: new Int8Array(bytes.slice(8, 8 + this.dims).buffer), scale, offset, norm, residual };
+    const q = new Int8Array(bytes.slice(8, 8 + dims).buffer);
+    if (dims === this.dims) return { q, scale, offset, norm, residual };
+    const y = new Float32Array(this.dims);
+    let kept = 0;
+    let all = 0;
+    for (let j = 0; j < dims; j++) {
+      const v = q[j] * scale;
+      all += v * v;
+      if (j < this.dims) {
+        y[j] = v;
+        kept += v * v;
+      }
+    }
+    // The stored norm is exact where `all` is int8-rounded: the left-out directions' share of it.
+    const left = all > 0 ? ((all - kept) * norm * norm) / all : 0;
+    return this.quantize(y, offset, Math.sqrt(kept), Math.sqrt(residual * residual + left));
   }
 
   prepare(x: Float32Array): PreparedQuery {
@@ -275,12 +362,13 @@ export class CompactEmbeddingCodec {
 
   /** Growable typed-array columns for this codec's vectors (what an index holds). */
   columns(capacity = 0): CompactColumns {
-    return new CompactColumns(this.dims, capacity);
+    return new CompactColumns(this.dims, capacity, this.columnBits);
   }
 
   /** Approximate cosine of the prepared query and row `i` of the columns. */
   similarity(query: PreparedQuery, v: CompactColumns, i: number): number {
-    const projected = dotInt8(query.y, v.q, i * this.dims, this.dims) * v.scale(i);
+    const dot = v.bits === 8 ? dotInt8(query.y, v.q, i * this.dims, this.dims) : dotNibbles(query.y, v.q, i * v.rowBytes, this.dims);
+    const projected = dot * v.scale(i);
     const norm = v.norm(i);
     const cos = query.norm > 0 && norm > 0 ? projected / (query.norm * norm) : 0;
     return projected + Math.max(0, cos) * query.residual * v.residual(i) + v.offset(i) + query.offset;

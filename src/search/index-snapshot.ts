@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocationName } from '../core/names';
-import { CompactColumns } from './compact-embedding';
+import { CompactColumns, type RerankBits } from './compact-embedding';
 import type { IndexedProduct, ProductSetIndexState } from './product-set-index';
 
 const MAGIC = 'MPXIDX03';
@@ -63,13 +63,14 @@ export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapsh
       format,
       rowCount: state.rowCount,
       dims: state.compact.dims,
+      bits: state.compact.bits,
       products: state.products.length,
       productBytes: productChunks.reduce((sum, b) => sum + b.length, 0),
     }),
   );
   const c = state.compact;
   const n = state.rowCount;
-  const columns = [state.flags.subarray(0, n), state.image.subarray(0, n), c.q.subarray(0, n * c.dims), c.scalars.subarray(0, n * 4)];
+  const columns = [state.flags.subarray(0, n), state.image.subarray(0, n), c.q.subarray(0, n * c.rowBytes), c.scalars.subarray(0, n * 4)];
   const head = Buffer.alloc(12);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(header.length, 8);
@@ -120,6 +121,8 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
       format: string;
       rowCount: number;
       dims: number;
+      /** Absent in files written before 4-bit columns: 8. */
+      bits?: RerankBits;
       products: number;
       productBytes: number;
     };
@@ -141,8 +144,8 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
     };
     const flags = await take(new Uint8Array(capacity), 1);
     const image = await take(new Uint16Array(capacity), 2);
-    const compact = new CompactColumns(header.dims, capacity);
-    compact.q = await take(compact.q, header.dims);
+    const compact = new CompactColumns(header.dims, capacity, header.bits ?? 8);
+    compact.q = await take(compact.q, compact.rowBytes);
     compact.scalars = await take(compact.scalars, 8);
     return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
   } finally {

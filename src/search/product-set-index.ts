@@ -5,16 +5,16 @@
  * scan, or Multi-Index Hashing for large sets), the label filter is applied inside that
  * scan so a filtered product never takes a candidate's place, and the candidates are
  * re-ranked by the cosine of their embeddings, which is also the reported score. With a
- * CompactEmbeddingCodec (the server's case) the embeddings are held as int8 PCA projections
- * and the cosine is its approximation; without one, in float.
+ * CompactEmbeddingCodec (the server's case) the embeddings are held as int8 (or 4-bit) PCA
+ * projections and the cosine is its approximation; without one, in float.
  *
  * The index changes in place, a product at a time (upsertProduct, removeProduct,
  * updateProduct), at a cost in proportion to that product's regions: regions live in
  * typed-array rows, a removed region's row is reused, and the Hamming engine takes
- * single adds and removes. Per region it holds the compact vector (dims + 8 bytes),
+ * single adds and removes. Per region it holds the compact vector (dims or dims / 2, + 8 bytes),
  * a 4-byte product slot, a 2-byte image number and a flag byte; the engine holds the
  * code. With a codec whose projection signs are the hash (models/hashing: all are), a
- * region's code is derived from its int8 projection, so it is not held twice.
+ * region's code is derived from its quantized projection, so it is not held twice.
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
@@ -385,8 +385,8 @@ export class ProductSetIndex {
       const row = rows[i].id;
       sink += flags[row] + productOfRow[row];
       if (columns) {
-        const base = row * columns.dims;
-        for (let j = 0; j < columns.dims; j += 64) sink += columns.q[base + j];
+        const base = row * columns.rowBytes;
+        for (let j = 0; j < columns.rowBytes; j += 64) sink += columns.q[base + j];
         sink += columns.scalars[row * 4];
       }
     }
@@ -482,7 +482,7 @@ export class ProductSetIndex {
     // A copy, taken synchronously, so the index may change while the snapshot is written.
     const n = this.rowCount;
     const compact = this.codec!.columns();
-    compact.q = this.compact.q.slice(0, n * compact.dims);
+    compact.q = this.compact.q.slice(0, n * compact.rowBytes);
     compact.scalars = this.compact.scalars.slice(0, n * 4);
     return {
       products: [...this.products.values()].map((e) => ({ record: e.record, images: [...e.images], rows: [...e.rows] })),
@@ -504,12 +504,13 @@ export class ProductSetIndex {
     const compact = index.compact!;
     const n = state.rowCount;
     const capacity = state.flags.length;
-    const { q, scalars, dims } = state.compact;
+    const { q, scalars, dims, bits } = state.compact;
     if (
       capacity < n ||
       state.image.length !== capacity ||
       dims !== compact.dims ||
-      q.length !== capacity * dims ||
+      bits !== compact.bits ||
+      q.length !== capacity * compact.rowBytes ||
       scalars.length !== capacity * 4
     ) {
       throw new Error('index state: its columns do not have one capacity of at least rowCount rows');

@@ -167,3 +167,114 @@ test('the WebAssembly projection equals the plain JS one, for any batch size and
     }
   }
 });
+
+describe('fewer directions kept (METAPIXEL_RERANK_DIMS)', () => {
+  let half: CompactEmbeddingCodec;
+  beforeAll(async () => {
+    half = new CompactEmbeddingCodec(await readItqParams(HASHING, 256), [await readItqParams(HASHING, 128)], { dims: 128 });
+  });
+
+  test('136 bytes a region, a region still matches itself at 1, and the approximation stays close', () => {
+    expect(half.bytesPerVector).toBe(136);
+    expect(half.formatId).toBe(`${codec.formatId}/128`);
+    const packed = half.columns();
+    embeddings.forEach((e, i) => packed.set(i, half.encode(e)));
+    let sum = 0;
+    embeddings.forEach((q, qi) => {
+      const prepared = half.prepare(q);
+      expect(half.similarity(prepared, packed, qi)).toBeCloseTo(1, 2);
+      embeddings.forEach((e, i) => (sum += Math.abs(half.similarity(prepared, packed, i) - exact(q, e))));
+    });
+    expect(sum / embeddings.length ** 2).toBeLessThan(0.06);
+  });
+
+  test('query codes still come from the projection up to the kept length, and the JS and SIMD projections agree', async () => {
+    expect([...half.prefixCodeBits]).toEqual([128]);
+    const js = new CompactEmbeddingCodec(await readItqParams(HASHING, 256), [], { dims: 128, simd: false });
+    for (const e of embeddings.slice(0, 5)) {
+      const [a, b] = [half.prepare(e), js.prepare(e)];
+      expect(a.y.length).toBe(128);
+      a.y.forEach((v, j) => expect(v).toBeCloseTo(b.y[j], 4));
+      expect(a.residual).toBeCloseTo(b.residual, 3);
+      // What the 128 directions leave out is in the residual: the norms still add up.
+      expect(Math.hypot(a.norm, a.residual)).toBeCloseTo(Math.hypot(codec.prepare(e).norm, codec.prepare(e).residual), 3);
+    }
+  });
+
+  test('a stored 256-direction vector is cut to 128 directions as if encoded with 128, and a 128 one is not read by a 256 codec', () => {
+    for (const e of embeddings.slice(0, 10)) {
+      const cut = half.deserialize(codec.serialize(codec.encode(e)))!;
+      const direct = half.encode(e);
+      expect(cut.q.length).toBe(128);
+      let off = 0;
+      cut.q.forEach((v, j) => (off = Math.max(off, Math.abs(v - direct.q[j]))));
+      expect(off).toBeLessThanOrEqual(1);
+      expect(cut.norm).toBeCloseTo(direct.norm, 2);
+      expect(cut.residual).toBeCloseTo(direct.residual, 2);
+      expect(cut.offset).toBeCloseTo(direct.offset, 5);
+      expect(codec.deserialize(half.serialize(direct))).toBeUndefined();
+    }
+  });
+
+  test('out-of-range kept directions are refused', async () => {
+    const basis = await readItqParams(HASHING, 256);
+    expect(() => new CompactEmbeddingCodec(basis, [], { dims: 0 })).toThrow(RangeError);
+    expect(() => new CompactEmbeddingCodec(basis, [], { dims: 257 })).toThrow(RangeError);
+  });
+});
+
+describe('4-bit columns (METAPIXEL_RERANK_BITS=4)', () => {
+  let nib: CompactEmbeddingCodec;
+  beforeAll(async () => {
+    nib = new CompactEmbeddingCodec(
+      await readItqParams(HASHING, 256),
+      await Promise.all([64, 128, 256].map((b) => readItqParams(HASHING, b))),
+      {
+        columnBits: 4,
+      },
+    );
+  });
+
+  test('136 bytes a region; a region matches itself near 1; the approximation stays close to the 8-bit one', () => {
+    expect(nib.bytesPerVector).toBe(136);
+    expect(nib.formatId).toBe(`${codec.formatId}/4b`);
+    const packed = nib.columns();
+    const wide = codec.columns();
+    embeddings.forEach((e, i) => {
+      packed.set(i, nib.encode(e));
+      wide.set(i, codec.encode(e));
+    });
+    expect(packed.q.length).toBe(packed.capacity * 128);
+    let sum = 0;
+    let worst = 0;
+    embeddings.forEach((q, qi) => {
+      const prepared = nib.prepare(q);
+      expect(nib.similarity(prepared, packed, qi)).toBeCloseTo(1, 1);
+      embeddings.forEach((_, i) => {
+        const d = Math.abs(nib.similarity(prepared, packed, i) - codec.similarity(prepared, wide, i));
+        sum += d;
+        worst = Math.max(worst, d);
+      });
+    });
+    // Against the exact cosine the 8-bit error is ~0.03 (docs/search.md); 16 levels add less.
+    expect(sum / embeddings.length ** 2).toBeLessThan(0.01);
+    expect(worst).toBeLessThan(0.05);
+  });
+
+  test("a 4-bit row's code is still the signs of the float projection, at every length", () => {
+    const cols = nib.columns();
+    embeddings.forEach((e, i) => cols.set(i, nib.encode(e)));
+    for (const bits of nib.prefixCodeBits)
+      embeddings.forEach((e, i) => expect(Array.from(cols.codeOf(i, bits))).toEqual(Array.from(nib.codeOf(nib.prepare(e), bits))));
+  });
+
+  test('nibbles decode to the 16 odd levels, extremes and small values of either sign included', () => {
+    const cols = new CompactColumns(8, 1, 4);
+    const q = Int8Array.from([127, -127, 1, -1, 64, -64, 15, -16]);
+    cols.set(0, { q, scale: 0.01, offset: 0, norm: 1, residual: 0 });
+    const levels = Array.from({ length: 8 }, (_, j) => (((cols.q[j >> 1] & 0xff) >> ((j & 1) * 4)) & 15) * 2 - 15);
+    // step = 127 / 8: 127 is the top level, -127 the bottom, ±1 the two nearest 0.
+    expect(levels).toEqual([15, -15, 1, -1, 9, -9, 1, -3]);
+    expect(cols.scale(0)).toBeCloseTo((127 / 16) * 0.01, 4);
+  });
+});

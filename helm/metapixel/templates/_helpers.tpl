@@ -114,6 +114,8 @@ indexSnapshotSeconds: METAPIXEL_INDEX_SNAPSHOT_SECONDS
 indexChangeRetentionHours: METAPIXEL_INDEX_CHANGE_RETENTION_HOURS
 indexShard: METAPIXEL_INDEX_SHARD
 codeBits: METAPIXEL_CODE_BITS
+rerankDims: METAPIXEL_RERANK_DIMS
+rerankBits: METAPIXEL_RERANK_BITS
 {{- end -}}
 
 {{/* A value as an environment string: whole numbers without exponent (YAML numbers reach
