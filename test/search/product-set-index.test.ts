@@ -97,6 +97,27 @@ test("the index keeps its own copy of a product's searchable fields, not the cal
   expect(index.product('p1')).not.toHaveProperty('createTime');
 });
 
+test('products with the same labels share one frozen list, which neither the caller nor a later update changes', () => {
+  const index = new ProductSetIndex(hasher);
+  const mine = product('p2', 'red');
+  index.upsertProduct(product('p1', 'red'), [{ imageId: 'i0', embedding: unit() }]);
+  index.upsertProduct(mine, [{ imageId: 'i0', embedding: unit() }]);
+  index.upsertProduct(product('p3', 'blue'), [{ imageId: 'i0', embedding: unit() }]);
+  const [a, b, c] = ['p1', 'p2', 'p3'].map((id) => index.product(id)!.labels);
+  expect(a).toBe(b);
+  expect(c).not.toBe(a);
+  expect(Object.isFrozen(a) && Object.isFrozen(a[0])).toBe(true);
+  expect(() => (a[0].value = 'green')).toThrow(TypeError);
+  mine.labels.push({ key: 'size', value: 'L' });
+  index.updateProduct({ ...product('p1', 'blue') });
+  expect(index.product('p2')!.labels).toEqual([{ key: 'color', value: 'red' }]);
+  expect(index.product('p1')!.labels).toBe(c);
+  // Lists that could be confused by a separator stay apart.
+  index.upsertProduct({ ...product('p4', 'x'), labels: [{ key: 'a,b', value: 'c' }] }, [{ imageId: 'i0', embedding: unit() }]);
+  index.upsertProduct({ ...product('p5', 'x'), labels: [{ key: 'a', value: 'b,c' }] }, [{ imageId: 'i0', embedding: unit() }]);
+  expect(index.product('p5')!.labels).toEqual([{ key: 'a', value: 'b,c' }]);
+});
+
 describe('changes in place', () => {
   const regionsOf = (id: string, n: number): Region[] =>
     Array.from({ length: n }, (_, r) => {
