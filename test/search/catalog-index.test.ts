@@ -27,13 +27,14 @@ const log = pino({ level: 'silent' });
 let basis: ItqParams;
 let codec: CompactEmbeddingCodec;
 let hasher: ItqHasher;
+let hashParams: ItqParams;
 let mongo: Jongodb;
 
 beforeAll(async () => {
   basis = await readItqParams(HASHING, 256);
-  const params = await readItqParams(HASHING, 128);
-  codec = new CompactEmbeddingCodec(basis, [params]);
-  hasher = new ItqHasher(params);
+  hashParams = await readItqParams(HASHING, 128);
+  codec = new CompactEmbeddingCodec(basis, [hashParams]);
+  hasher = new ItqHasher(hashParams);
   mongo = await startJongodb();
 }, 60000);
 afterAll(async () => {
@@ -41,9 +42,11 @@ afterAll(async () => {
 });
 
 let dbCount = 0;
-const stores: [string, () => Promise<Stores>][] = [
-  ['sqlite', () => SqliteStore.open(':memory:')],
-  ['mongodb (jongodb)', () => MongoStore.connect(mongo.uri, `catalog_index_${process.pid}_${++dbCount}`)],
+/** Store, and the bits of the index's re-rank columns (the store always holds int8). */
+const stores: [string, () => Promise<Stores>, 8 | 4][] = [
+  ['sqlite', () => SqliteStore.open(':memory:'), 8],
+  ['mongodb (jongodb)', () => MongoStore.connect(mongo.uri, `catalog_index_${process.pid}_${++dbCount}`), 8],
+  ['sqlite, 4-bit re-rank columns', () => SqliteStore.open(':memory:'), 4],
 ];
 
 /** A unit embedding near one of a few centres, so products resemble each other. */
@@ -69,7 +72,8 @@ function regions(rng: SeededRandom, centres: Float32Array[], n: number): RegionR
   });
 }
 
-describe.each(stores)('%s', (_name, open) => {
+describe.each(stores)('%s', (_name, open, bits) => {
+  const indexCodec = () => (bits === 8 ? codec : new CompactEmbeddingCodec(basis, [hashParams], { columnBits: bits }));
   test('random writes applied in place answer as a full rebuild, for the writer, a follower and a snapshot', async () => {
     const stores = await open();
     const { catalog: store, indexFeed: feed } = stores;
@@ -77,7 +81,7 @@ describe.each(stores)('%s', (_name, open) => {
     const centres = Array.from({ length: 4 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.03 * rng.gaussian())));
     const snapshots = mkdtempSync(path.join(os.tmpdir(), 'mpx-ci-snap-'));
     const make = (snapshotDir?: string) =>
-      new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
+      new CatalogIndex(store, feed, hasher, indexCodec(), log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
     const writer = make(snapshots);
     const follower = make();
     await writer.start();
