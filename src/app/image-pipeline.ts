@@ -28,8 +28,12 @@ export interface ImagePipeline {
   storage: CloudStorage;
   decoder: ImageDecoder;
   hasher: ItqHasher;
-  /** The index's compact re-rank data: projections onto the 256 leading PCA directions. */
+  /** The index's compact re-rank data: projections onto the leading PCA directions
+   *  (METAPIXEL_RERANK_DIMS of 256), at METAPIXEL_RERANK_BITS a coordinate. */
   rerankCodec: CompactEmbeddingCodec;
+  /** What ingestion stores: int8 over all 256 directions whatever the index keeps, so the
+   *  re-rank settings change without re-projecting the stored embeddings. */
+  storedCodec: CompactEmbeddingCodec;
   /** Closes the inference workers. */
   close(): Promise<void>;
 }
@@ -43,10 +47,9 @@ export async function buildImagePipeline(
   const hashParams = await readItqParams(path.join(modelsDir, 'hashing'), config.codeBits);
   const hasher = new ItqHasher(hashParams);
   // itq-256's rows are an orthonormal basis of the 256 leading PCA directions (rotated or not).
-  const rerankCodec = new CompactEmbeddingCodec(await readItqParams(path.join(modelsDir, 'hashing'), 256), [hashParams], {
-    dims: config.rerankDims,
-    columnBits: config.rerankBits,
-  });
+  const basis = await readItqParams(path.join(modelsDir, 'hashing'), 256);
+  const rerankCodec = new CompactEmbeddingCodec(basis, [hashParams], { dims: config.rerankDims, columnBits: config.rerankBits });
+  const storedCodec = rerankCodec.dims === basis.bits ? rerankCodec : new CompactEmbeddingCodec(basis, [hashParams]);
   const vision = await loadVisionModels(modelsDir, {
     onRun,
     intraOpNumThreads: config.onnxThreads,
@@ -71,7 +74,7 @@ export async function buildImagePipeline(
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
-  return { modelsDir, vision, fetcher, buckets, storage, decoder, hasher, rerankCodec, close: () => vision.close() };
+  return { modelsDir, vision, fetcher, buckets, storage, decoder, hasher, rerankCodec, storedCodec, close: () => vision.close() };
 }
 
 /** images:encode over a pipeline; the server and `metapixel encode` both build it here. */

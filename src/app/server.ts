@@ -102,7 +102,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     },
   );
   const pipeline = await buildImagePipeline(config, metrics.observeInference);
-  const { vision, fetcher, decoder, hasher, rerankCodec, buckets, storage } = pipeline;
+  const { vision, fetcher, decoder, hasher, rerankCodec, storedCodec, buckets, storage } = pipeline;
   log.info(config.gcsDir ? `gs:// is the directory ${config.gcsDir}` : `gs:// is Cloud Storage at ${storage.description}`);
   if (!buckets.partitioned && !auth.isOpen) {
     log.warn('METAPIXEL_GCS_BUCKETS is not set: every credential may read and write every gs:// bucket');
@@ -128,7 +128,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     vision.objectDetector,
     vision.embedder,
     hasher,
-    rerankCodec,
+    storedCodec,
     config.maxRegionsPerImage,
   );
   const catalog = new CatalogService(store.catalog, store.indexFeed, { maxSetsPerProduct: config.maxSetsPerProduct }, ingestor, index);

@@ -1,5 +1,5 @@
 /** Store records to the proto message shapes clients see. */
-import type { ProductRecord, ProductSetRecord, ReferenceImageRecord } from '../store/catalog-store';
+import type { KeyValue, ProductRecord, ProductSetRecord, ReferenceImageRecord } from '../store/catalog-store';
 import {
   pixelBoxPolygon,
   type BoundingPolyMsg,
@@ -17,7 +17,7 @@ export function productSetView(r: ProductSetRecord, indexTime: Timestamp = EPOCH
 }
 
 /** A product as clients see it (its times are not part of the message). */
-export function productView(r: Omit<ProductRecord, 'createTime' | 'updateTime'>): ProductMsg {
+export function productView(r: Omit<ProductRecord, 'createTime' | 'updateTime' | 'labels'> & { labels: readonly KeyValue[] }): ProductMsg {
   return {
     name: names.product({ ...r, product: r.id }),
     displayName: r.displayName,

@@ -178,5 +178,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     });
     throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   }
-  return Object.freeze(merged as unknown as Config);
+  const config = merged as unknown as Config;
+  // A region's code is the signs of its re-rank vector's leading entries (not held twice,
+  // and what index snapshots rely on), so the vector must be at least as long as the code.
+  if (config.rerankDims < config.codeBits)
+    throw new Error(
+      `Invalid configuration: METAPIXEL_RERANK_DIMS (${config.rerankDims}) must be at least METAPIXEL_CODE_BITS (${config.codeBits})`,
+    );
+  return Object.freeze(config);
 }

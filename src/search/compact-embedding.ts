@@ -169,10 +169,11 @@ function packNibbles(q: Int8Array, dims: number, scale: number, out: Int8Array, 
   const step = max > 0 ? max / 8 : 1;
   for (let j = 0; j < dims; j += 2) {
     const lo = Math.max(-8, Math.min(7, Math.floor(q[j] / step))) + 8;
-    const hi = j + 1 < dims ? Math.max(-8, Math.min(7, Math.floor(q[j + 1] / step))) + 8 : 0;
+    const hi = Math.max(-8, Math.min(7, Math.floor(q[j + 1] / step))) + 8;
     out[at + (j >> 1)] = lo | (hi << 4);
   }
-  return (step / 2) * scale;
+  // A zero vector (its projection exactly 0) reads back as zero: scale 0.
+  return max > 0 ? (step / 2) * scale : 0;
 }
 
 /** y · the nibble vector at q[base…] (n coordinates), each nibble c as 2c − 15. */
@@ -256,6 +257,7 @@ export class CompactEmbeddingCodec {
     this.dims = opts.dims ?? params.bits;
     if (!Number.isInteger(this.dims) || this.dims < 1 || this.dims > params.bits)
       throw new RangeError(`re-rank dims must be from 1 to ${params.bits}, not ${this.dims}`);
+    if (this.columnBits === 4 && this.dims % 2) throw new RangeError('4-bit re-rank columns need an even number of dims');
     if (opts.simd !== false && params.dims % 4 === 0)
       this.simd = new SimdProjection(params.rows.subarray(0, this.dims * params.dims), params.dims, this.dims);
     const h = createHash('sha256');
@@ -347,9 +349,10 @@ export class CompactEmbeddingCodec {
         kept += v * v;
       }
     }
-    // The stored norm is exact where `all` is int8-rounded: the left-out directions' share of it.
-    const left = all > 0 ? ((all - kept) * norm * norm) / all : 0;
-    return this.quantize(y, offset, Math.sqrt(kept), Math.sqrt(residual * residual + left));
+    // The stored norm is exact where `all` is int8-rounded: each part gets its share of it,
+    // so norm² + residual² stays what it was.
+    const share = all > 0 ? (norm * norm) / all : 0;
+    return this.quantize(y, offset, Math.sqrt(kept * share), Math.sqrt(residual * residual + (all - kept) * share));
   }
 
   prepare(x: Float32Array): PreparedQuery {

@@ -161,7 +161,10 @@ const THUMBNAIL = 2;
 const PARTIAL = 4;
 
 /** What the index keeps of a product: what a search filters on and returns (not its times). */
-export type IndexedProduct = Omit<ProductRecord, 'createTime' | 'updateTime'>;
+export type IndexedProduct = Omit<ProductRecord, 'createTime' | 'updateTime' | 'labels'> & {
+  /** Frozen, and shared by the products with the same labels (LabelListPool). */
+  labels: readonly Readonly<KeyValue>[];
+};
 
 interface ProductEntry {
   slot: number;
@@ -705,11 +708,6 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-/**
- * One copy of each string that many products repeat (scope, category, label keys and
- * values): a store hands every record its own copies. Bounded, so a catalog of unique
- * label values costs at most this many entries more; past it, strings are kept as given.
- */
 /** Frozen label lists shared by the products that have the same (bounded as StringPool). */
 class LabelListPool {
   private readonly pool = new Map<string, IndexedProduct['labels']>();
@@ -722,15 +720,18 @@ class LabelListPool {
     const key = JSON.stringify(labels.map((l) => [l.key, l.value]));
     const kept = this.pool.get(key);
     if (kept) return kept;
-    const list = Object.freeze(
-      labels.map((l) => Object.freeze({ key: strings.get(l.key), value: strings.get(l.value) })),
-    ) as IndexedProduct['labels'];
+    const list = Object.freeze(labels.map((l) => Object.freeze({ key: strings.get(l.key), value: strings.get(l.value) })));
     if (this.pool.size < this.capacity) this.pool.set(key, list);
     return list;
   }
 }
-const EMPTY_LABELS = Object.freeze([]) as unknown as IndexedProduct['labels'];
+const EMPTY_LABELS: IndexedProduct['labels'] = Object.freeze([]);
 
+/**
+ * One copy of each string that many products repeat (scope, category, label keys and
+ * values): a store hands every record its own copies. Bounded, so a catalog of unique
+ * label values costs at most this many entries more; past it, strings are kept as given.
+ */
 class StringPool {
   private readonly pool = new Map<string, string>();
 

@@ -12,6 +12,8 @@ import sharp from 'sharp';
 import { imageAnnotatorClient, productSearchClient } from '../support/clients';
 import { devImagesDir } from '../support/dev-images';
 import { startTestServer, type TestServer } from '../support/server';
+import { SQLITE_FILE } from '../../src/store/open-store';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 
 const PARENT = 'projects/rerank/locations/us-west1';
 const SET = `${PARENT}/productSets/shop`;
@@ -49,7 +51,8 @@ test('4-bit re-rank columns: the same answer, 128 bytes a region less, and a res
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-rerank-'));
   const running: TestServer[] = [];
   try {
-    const small = await startTestServer({ dataDir, rerankBits: 4 });
+    // 4 bits over the leading 128 directions: 64 bytes a vector.
+    const small = await startTestServer({ dataDir, rerankBits: 4, rerankDims: 128 });
     running.push(small);
     const ps = productSearchClient(small, 'grpc');
     await ps.createProductSet({ parent: PARENT, productSetId: 'shop', productSet: { displayName: 'Shop' } });
@@ -83,13 +86,25 @@ test('4-bit re-rank columns: the same answer, 128 bytes a region less, and a res
     running.pop();
     await wide.stop();
 
-    // Back to 4 bits: the 8-bit snapshot is not read either; built from the store as the
-    // 8-bit index was, it holds 128 bytes less for each of its rows.
+    // 4 bits over all 256 directions: the 8-bit snapshot is not read either; built from the
+    // store as the 8-bit index was, it holds 128 bytes less for each of its rows. That the
+    // store kept all 256 directions under the first server's 128 is checked below.
     const again = await startTestServer({ dataDir, rerankBits: 4 });
     running.push(again);
     expect((await searchCoffeeCrop(again))[0]).toBe('skimage-coffee-png');
     expect(await metric(again, 'metapixel_index_rebuilds_total')).toBeGreaterThan(0);
     expect(wideBytes - (await metric(again, 'metapixel_index_bytes'))).toBeGreaterThanOrEqual(regions * 128);
+    running.pop();
+    await again.stop();
+    const stored = await SqliteStore.open(path.join(dataDir, SQLITE_FILE));
+    for (const name of PHOTOS) {
+      const [ref] = await stored.catalog.listReferenceImages(
+        { project: 'rerank', location: 'us-west1', product: name.replace(/[^a-z0-9]/gi, '-') },
+        { limit: 10 },
+      );
+      for (const r of ref.regions) expect(r.compact!.length).toBe(8 + 256 + 16);
+    }
+    await stored.close();
   } finally {
     for (const s of running) await s.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -26,6 +26,14 @@ test('bad values are refused naming the variable', () => {
   expect(() => loadConfig({ METAPIXEL_LOG_LEVEL: 'loud' })).toThrow(/METAPIXEL_LOG_LEVEL/);
 });
 
+test('re-rank vectors shorter than the codes are refused: the codes are their signs', () => {
+  expect(() => loadConfig({ METAPIXEL_RERANK_DIMS: '64' })).toThrow(
+    /METAPIXEL_RERANK_DIMS \(64\) must be at least METAPIXEL_CODE_BITS \(128\)/,
+  );
+  expect(() => loadConfig({ METAPIXEL_RERANK_DIMS: '192', METAPIXEL_CODE_BITS: '256' })).toThrow(/METAPIXEL_RERANK_DIMS/);
+  expect(loadConfig({ METAPIXEL_RERANK_DIMS: '64', METAPIXEL_CODE_BITS: '64' }).rerankDims).toBe(64);
+});
+
 test('every setting has a documented environment variable in README.md', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
   const missing = Object.values(ENV_NAMES).filter((name) => !readme.includes('`' + name + '`'));

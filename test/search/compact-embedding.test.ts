@@ -276,5 +276,8 @@ describe('4-bit columns (METAPIXEL_RERANK_BITS=4)', () => {
     // step = 127 / 8: 127 is the top level, -127 the bottom, ±1 the two nearest 0.
     expect(levels).toEqual([15, -15, 1, -1, 9, -9, 1, -3]);
     expect(cols.scale(0)).toBeCloseTo((127 / 16) * 0.01, 4);
+    // A zero vector (a projection exactly 0) reads back as zero, not as half a level.
+    cols.set(0, { q: new Int8Array(8), scale: 0.01, offset: 0, norm: 0, residual: 0 });
+    expect(cols.scale(0)).toBe(0);
   });
 });

@@ -107,7 +107,7 @@ test('products with the same labels share one frozen list, which neither the cal
   expect(a).toBe(b);
   expect(c).not.toBe(a);
   expect(Object.isFrozen(a) && Object.isFrozen(a[0])).toBe(true);
-  expect(() => (a[0].value = 'green')).toThrow(TypeError);
+  expect(() => ((a[0] as { value: string }).value = 'green')).toThrow(TypeError);
   mine.labels.push({ key: 'size', value: 'L' });
   index.updateProduct({ ...product('p1', 'blue') });
   expect(index.product('p2')!.labels).toEqual([{ key: 'color', value: 'red' }]);
