@@ -43,7 +43,8 @@ export async function runServer(settings: Record<string, string> = {}): Promise<
  * up a log write, never the server.
  */
 function startUpFirst(): { write(line: string): void; started(): void } {
-  const later = pino.destination({ dest: 1, sync: false });
+  // Bytes, not strings: a write cut short mid-line may have split a character.
+  const later = pino.destination({ dest: 1, sync: false, contentMode: 'buffer' });
   let startingUp = true;
   return {
     write(line: string) {
@@ -56,7 +57,7 @@ function startUpFirst(): { write(line: string): void; started(): void } {
           // EAGAIN on a full non-blocking pipe: the rest is queued like any later line
         }
       }
-      later.write(rest.toString('utf8'));
+      later.write(rest as unknown as string); // buffer mode takes bytes; its types name only strings
     },
     started() {
       startingUp = false;
