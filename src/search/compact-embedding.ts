@@ -2,9 +2,10 @@
  * Re-rank data in 264 bytes a region instead of 7,168 (136 at 4 bits a coordinate, fewer
  * with fewer directions: CompactColumns, METAPIXEL_RERANK_BITS / _DIMS): the embedding's
  * projection onto the top 256 PCA directions (models/hashing/itq-256: its rows are that
- * basis), as int8 with one scale per region, plus three numbers: the embedding's dot product with the PCA mean, the
- * projection's norm and the norm of what the projection leaves out. For unit vectors x, y,
- * mean m, P the 256 leading directions and R the other 1,536:
+ * basis), as int8 with one scale per region, plus three numbers: the embedding's dot
+ * product with the PCA mean, the projection's norm and the norm of what the projection
+ * leaves out. For unit vectors x, y, mean m, P the 256 leading directions and R the other
+ * 1,536:
  *
  *   x·y = P(x−m)·P(y−m) + R(x−m)·R(y−m) + m·x + m·y − m·m
  *
@@ -371,7 +372,8 @@ export class CompactEmbeddingCodec {
 
   /** Approximate cosine of the prepared query and row `i` of the columns. */
   similarity(query: PreparedQuery, v: CompactColumns, i: number): number {
-    const dot = v.bits === 8 ? dotInt8(query.y, v.q, i * this.dims, this.dims) : dotNibbles(query.y, v.q, i * v.rowBytes, this.dims);
+    const base = i * v.rowBytes;
+    const dot = v.bits === 8 ? dotInt8(query.y, v.q, base, this.dims) : dotNibbles(query.y, v.q, base, this.dims);
     const projected = dot * v.scale(i);
     const norm = v.norm(i);
     const cos = query.norm > 0 && norm > 0 ? projected / (query.norm * norm) : 0;

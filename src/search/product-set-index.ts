@@ -542,10 +542,11 @@ export class ProductSetIndex {
 
   /**
    * The product as the index keeps it. Built as one literal, so every product shares one
-   * hidden class (records from the stores, made by spreads, had one each: about 360
-   * bytes a product), with the strings that repeat across products shared, and the label
-   * lists too (frozen): catalogs repeat a few combinations of colour, brand and so on, and
-   * a list of two labels is about 150 bytes (14 MB at 100 k products, bench:scale).
+   * hidden class (records from the stores and snapshots, made by spreads, had one each:
+   * about 360 bytes a product), with the strings that repeat across products shared, and
+   * the label lists too (frozen): catalogs repeat a few combinations of colour, brand and
+   * so on, and a list of two labels is about 150 bytes (14 MB at 100 k products,
+   * bench:scale).
    */
   private keep(p: IndexedProduct): IndexedProduct {
     const s = this.strings;
