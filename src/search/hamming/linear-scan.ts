@@ -3,7 +3,7 @@
  * indexes are tested against, and the fastest choice below a few million codes.
  *
  * Codes are kept dense: remove moves the last code into the hole, so a scan never meets
- * a dead slot and slot order is not id order (ties are broken by id in TopK, not by slot).
+ * a dead slot and slot order is not id order (ties are broken by id in ScanHits, not by slot).
  */
 import {
   type CodeBits,
@@ -22,7 +22,7 @@ import { IdMap } from './id-table';
 import { grownCapacity } from './capacity';
 import { bytesToWords } from './popcount';
 import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
-import { TopK } from './top-k';
+import { ScanHits } from './top-k';
 
 export interface LinearScanOptions {
   /** 'wasm' (default: i64.popcnt) or 'js' (SWAR popcount, no WebAssembly needed). */
@@ -39,6 +39,7 @@ export class LinearScanIndex implements HammingIndex {
   private readonly slots = new IdMap();
   private readonly counters: HammingStats = emptyStats();
   private readonly qWords: Int32Array;
+  private readonly hits = new ScanHits();
 
   constructor(bits: number, opts: LinearScanOptions = {}) {
     this.bits = checkBits(bits);
@@ -105,28 +106,44 @@ export class LinearScanIndex implements HammingIndex {
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
     const want = Math.min(k, this.count);
-    const top = new TopK(want);
+    this.hits.begin(want, this.bits);
     // Without a filter every emitted code counts toward k, so the kernel can lower its own
-    // threshold as it goes (as scan.c's loop does); with one, only `top` may. Until k hits
-    // are held every code qualifies; afterwards only codes at or under the k-th distance
-    // can still enter (at equal distance a smaller id wins, hence <=).
+    // threshold as it goes (as scan.c's loop does); with one, only `hits` may.
     kernel.begin(want, filter === undefined);
-    let thr: number = this.bits;
-    for (let start = 0; start < this.count; start += SCAN_CHUNK) {
-      const n = Math.min(SCAN_CHUNK, this.count - start);
-      const hits = kernel.scan(start, n, thr);
-      counters.candidatesChecked += hits;
-      const out = kernel.out;
-      for (let j = 0; j < hits; j++) {
-        const d = out[2 * j + 1];
-        const id = ids[start + out[2 * j]];
-        if (!top.accepts(d, id) || (filter !== undefined && !filter(id))) continue;
-        top.push(d, id);
-      }
-      thr = kernel.threshold();
-      if (top.full && top.worstDistance < thr) thr = top.worstDistance;
-    }
-    counters.codesScanned += this.count;
-    return top.sorted();
+    scanSlots(kernel, ids, 0, this.count, this.bits, this.hits, filter, counters);
+    return this.hits.sorted();
   }
+}
+
+/**
+ * Offers the codes in slots [start, start + n) of a kernel (after setQuery and begin) to
+ * `hits`, ids[slot] naming each, and returns the threshold the scan ended at (pass it to
+ * the next range's scan: a linear scan has one range, coarse lists one per probed list).
+ * A code is offered (and the filter asked) only while its distance is at or under the k-th
+ * so far: until k hits are held every code qualifies.
+ */
+export function scanSlots(
+  kernel: ScanKernel,
+  ids: Uint32Array,
+  start: number,
+  n: number,
+  thr: number,
+  hits: ScanHits,
+  filter: ((id: number) => boolean) | undefined,
+  counters: HammingStats,
+): number {
+  for (let at = start, end = start + n; at < end; at += SCAN_CHUNK) {
+    const found = kernel.scan(at, Math.min(SCAN_CHUNK, end - at), thr);
+    counters.candidatesChecked += found;
+    const out = kernel.out;
+    for (let j = 0; j < found; j++) {
+      const d = out[2 * j + 1];
+      if (d > hits.threshold) continue;
+      const id = ids[at + out[2 * j]];
+      if (filter === undefined || filter(id)) hits.push(d, id);
+    }
+    thr = Math.min(kernel.threshold(), hits.threshold);
+  }
+  counters.codesScanned += n;
+  return thr;
 }

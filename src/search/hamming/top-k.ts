@@ -73,3 +73,74 @@ export class TopK {
     h[i] = key;
   }
 }
+
+/**
+ * The k best (distance, id) pairs of a scan, for scans that hand back many codes at or
+ * under the threshold (Hamming distances tie in hundreds at a large set's k-th distance,
+ * and each tie is a candidate while ids break ties): hits are appended unsorted with a
+ * histogram of their distances, the threshold drops as soon as k are at or under a lower
+ * distance (as the WASM kernel's own does), and the k best are chosen once, at the end.
+ * An append is a few typed-array writes where a heap push was a sift; one collector is
+ * reused across searches (begin).
+ */
+export class ScanHits {
+  private distances = new Uint16Array(1024);
+  private ids = new Uint32Array(1024);
+  private n = 0;
+  private readonly hist = new Int32Array(257);
+  /** Hits at or under thr. */
+  private le = 0;
+  private thr = 0;
+  private k = 0;
+
+  /** Starts a search for the k nearest among codes of `bits` bits. */
+  begin(k: number, bits: number): void {
+    this.k = k;
+    this.thr = bits;
+    this.n = 0;
+    this.le = 0;
+    this.hist.fill(0);
+  }
+
+  /** The largest distance that can still enter the k best. */
+  get threshold(): number {
+    return this.thr;
+  }
+
+  /** Offers a hit; it is kept if its distance is at or under the threshold. */
+  push(distance: number, id: number): void {
+    if (distance > this.thr) return;
+    if (this.n === this.ids.length) this.grow();
+    this.distances[this.n] = distance;
+    this.ids[this.n++] = id;
+    this.hist[distance]++;
+    this.le++;
+    while (this.thr > 0 && this.le - this.hist[this.thr] >= this.k) this.le -= this.hist[this.thr--];
+  }
+
+  /** The k best hits offered since begin, sorted by (distance, id). */
+  sorted(): HammingHit[] {
+    const { thr, k } = this;
+    const keys: number[] = [];
+    const ties: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const d = this.distances[i];
+      if (d < thr) keys.push(d * ID_SPAN + this.ids[i]);
+      else if (d === thr) ties.push(this.ids[i]);
+    }
+    // At the threshold the smaller ids win, as far as room is left.
+    if (keys.length + ties.length > k) ties.sort((a, b) => a - b).length = Math.max(0, k - keys.length);
+    for (const id of ties) keys.push(thr * ID_SPAN + id);
+    keys.sort((a, b) => a - b);
+    return keys.map((key) => ({ id: key % ID_SPAN, distance: Math.floor(key / ID_SPAN) }));
+  }
+
+  private grow(): void {
+    const distances = new Uint16Array(2 * this.ids.length);
+    distances.set(this.distances);
+    this.distances = distances;
+    const ids = new Uint32Array(2 * this.ids.length);
+    ids.set(this.ids);
+    this.ids = ids;
+  }
+}
