@@ -38,6 +38,9 @@ export interface HammingHit {
 
 export interface HammingSearchOptions {
   filter?: (id: number) => boolean;
+  /** The query's coarse vector: an engine with coarse lists (src/search/coarse-lists.ts)
+   *  then scans only the lists nearest to it, which is approximate; the others ignore it. */
+  near?: Float32Array;
 }
 
 /**

@@ -1,0 +1,356 @@
+/**
+ * Hamming k-NN over coarse lists (an inverted file, FAISS's IndexBinaryIVF with float
+ * centroids): each code is filed in one of `lists` lists by the nearest k-means centroid
+ * of a short float vector of its region (the leading PCA coordinates of its re-rank
+ * data), and a search that gives its query's vector (`near`) scans only the `probe` lists
+ * whose centroids are nearest to it. That is approximate: a neighbour filed in a list not
+ * probed is missed (the share measured by bench:scale, docs/search.md "Coarse lists").
+ * Without `near` every list is scanned and the answer is exact, so the HammingIndex
+ * contract holds (test/search/hamming/contract.ts runs on this engine too).
+ *
+ * The codes of a list are contiguous in one kernel memory, so a probed list is one scan
+ * call; each list has room to grow, a full list moves to the end with a quarter more room
+ * than it needs, and the holes left are closed up once they are half the memory (O(1)
+ * amortised a write).
+ */
+import {
+  type CodeBits,
+  type HammingHit,
+  type HammingIndex,
+  type HammingSearchOptions,
+  type HammingStats,
+  checkBatch,
+  checkBits,
+  checkK,
+  checkQuery,
+  duplicateId,
+  emptyStats,
+} from './hamming/hamming-index';
+import { IdMap } from './hamming/id-table';
+import { grownCapacity } from './hamming/capacity';
+import { bytesToWords } from './hamming/popcount';
+import { makeKernel, type ScanKernel } from './hamming/scan-kernels';
+import { scanSlots } from './hamming/linear-scan';
+import { ScanHits } from './hamming/top-k';
+import type { SeededRandom } from './hasher/seeded-random';
+
+/** Writes id's coarse vector (`dims` floats) into out. */
+export type CoarseVectorOf = (id: number, out: Float32Array) => void;
+
+/** Room a list gets when first filled or moved: its size and this share more, at least MIN_ROOM. */
+const SLACK = 0.25;
+const MIN_ROOM = 16;
+
+export class CoarseListIndex implements HammingIndex {
+  readonly bits: CodeBits;
+  readonly lists: number;
+  private readonly wpc: number;
+  private readonly kernel: ScanKernel;
+  private readonly qWords: Int32Array;
+  private readonly hits = new ScanHits();
+  private readonly counters: HammingStats = emptyStats();
+  /** Per list: first slot, room and codes held. */
+  private readonly start: Int32Array;
+  private readonly room: Int32Array;
+  private readonly held: Int32Array;
+  /** Per slot: the id there and its list. */
+  private ids = new Uint32Array(0);
+  private listOfSlot = new Uint16Array(0);
+  private readonly slots = new IdMap();
+  /** Slots laid out (the end of the last list's room), and of those, room of moved lists. */
+  private end = 0;
+  private holes = 0;
+  private count = 0;
+  private readonly centroidNorms: Float32Array;
+  private readonly scratch: Float32Array;
+  private readonly distances: Float32Array;
+
+  /**
+   * @param centroids `lists` × `dims` floats (trainCentroids)
+   * @param vectorOf each added id's coarse vector (read when it is added)
+   * @param probe lists scanned when a search gives `near`
+   */
+  constructor(
+    bits: number,
+    private readonly centroids: Float32Array,
+    readonly dims: number,
+    private readonly vectorOf: CoarseVectorOf,
+    readonly probe: number,
+  ) {
+    this.bits = checkBits(bits);
+    this.lists = centroids.length / dims;
+    if (!Number.isInteger(this.lists) || this.lists < 1 || this.lists > 0xffff)
+      throw new RangeError('centroids must hold 1 to 65535 lists');
+    if (!Number.isInteger(probe) || probe < 1) throw new RangeError(`lists probed must be a positive integer, not ${probe}`);
+    this.wpc = bits / 32;
+    this.kernel = makeKernel('wasm', this.wpc);
+    this.qWords = new Int32Array(this.wpc);
+    this.start = new Int32Array(this.lists);
+    this.room = new Int32Array(this.lists);
+    this.held = new Int32Array(this.lists);
+    this.centroidNorms = new Float32Array(this.lists);
+    for (let c = 0; c < this.lists; c++) this.centroidNorms[c] = dotAt(centroids, c * dims, centroids, c * dims, dims);
+    this.scratch = new Float32Array(dims);
+    this.distances = new Float32Array(this.lists);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get stats(): Readonly<HammingStats> {
+    return this.counters;
+  }
+
+  get memoryBytes(): number {
+    return (
+      this.kernel.memoryBytes +
+      this.ids.byteLength +
+      this.listOfSlot.byteLength +
+      this.slots.memoryBytes +
+      this.centroids.byteLength +
+      16 * this.lists
+    );
+  }
+
+  resetStats(): void {
+    Object.assign(this.counters, emptyStats());
+  }
+
+  /** The list a coarse vector is filed in: its nearest centroid. */
+  listOf(v: Float32Array): number {
+    this.centroidDistances(v);
+    let best = 0;
+    for (let c = 1; c < this.lists; c++) if (this.distances[c] < this.distances[best]) best = c;
+    return best;
+  }
+
+  add(ids: Uint32Array | readonly number[], codes: Uint8Array): void {
+    const batch = checkBatch(ids, codes, this.bits);
+    const seen = new Set<number>();
+    for (const id of batch) {
+      if (this.slots.has(id) || seen.has(id)) throw duplicateId(id);
+      seen.add(id);
+    }
+    // Every list's room first, so a large batch (an index filled at once) moves each list
+    // at most once and leaves it with its share of slack.
+    const listOfBatch = new Uint16Array(batch.length);
+    const incoming = new Int32Array(this.lists);
+    batch.forEach((id, i) => {
+      this.vectorOf(id, this.scratch);
+      listOfBatch[i] = this.listOf(this.scratch);
+      incoming[listOfBatch[i]]++;
+    });
+    for (let list = 0; list < this.lists; list++) {
+      const need = this.held[list] + incoming[list];
+      if (need > this.room[list]) this.relocate(list, Math.max(MIN_ROOM, Math.ceil(need * (1 + SLACK))));
+    }
+    const bytes = this.bits / 8;
+    const words = new Int32Array(this.wpc);
+    batch.forEach((id, i) => {
+      const list = listOfBatch[i];
+      const slot = this.start[list] + this.held[list];
+      bytesToWords(codes.subarray(i * bytes, (i + 1) * bytes), words);
+      this.kernel.words.set(words, slot * this.wpc);
+      this.ids[slot] = id;
+      this.listOfSlot[slot] = list;
+      this.slots.set(id, slot);
+      this.held[list]++;
+      this.count++;
+    });
+  }
+
+  remove(id: number): boolean {
+    const slot = this.slots.get(id);
+    if (slot < 0) return false;
+    this.slots.delete(id);
+    const list = this.listOfSlot[slot];
+    const last = this.start[list] + this.held[list] - 1;
+    if (slot !== last) this.move(last, slot);
+    this.held[list]--;
+    this.count--;
+    return true;
+  }
+
+  search(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): HammingHit[] {
+    checkQuery(query, this.bits);
+    checkK(k);
+    this.counters.searches++;
+    if (k === 0 || this.count === 0) return [];
+    const { kernel } = this;
+    const filter = opts.filter;
+    kernel.setQuery(bytesToWords(query, this.qWords));
+    const want = Math.min(k, this.count);
+    this.hits.begin(want, this.bits);
+    kernel.begin(want, filter === undefined);
+    let thr: number = this.bits;
+    // Nearest lists first: the threshold falls soonest, and fewer codes are handed back.
+    for (const list of opts.near ? this.nearestLists(opts.near) : this.allLists()) {
+      if (this.held[list] > 0) thr = scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters);
+    }
+    this.counters.bucketsProbed += opts.near ? Math.min(this.probe, this.lists) : this.lists;
+    return this.hits.sorted();
+  }
+
+  /** The `probe` lists whose centroids are nearest to v, nearest first. */
+  private nearestLists(v: Float32Array): Int32Array {
+    if (v.length < this.dims) throw new RangeError(`a coarse vector has ${this.dims} values, not ${v.length}`);
+    this.centroidDistances(v);
+    const d = this.distances;
+    const n = Math.min(this.probe, this.lists);
+    const chosen = new Int32Array(n);
+    let held = 0;
+    // Insertion into a short sorted list: probe is small beside the number of lists.
+    for (let c = 0; c < this.lists; c++) {
+      if (held === n && d[c] >= d[chosen[n - 1]]) continue;
+      let i = held < n ? held++ : n - 1;
+      while (i > 0 && d[chosen[i - 1]] > d[c]) {
+        chosen[i] = chosen[i - 1];
+        i--;
+      }
+      chosen[i] = c;
+    }
+    return chosen;
+  }
+
+  private allLists(): Int32Array {
+    return Int32Array.from({ length: this.lists }, (_, c) => c);
+  }
+
+  /** Squared distance from v to every centroid, up to v's own squared norm (the same for all). */
+  private centroidDistances(v: Float32Array): void {
+    const { centroids, dims, distances, centroidNorms } = this;
+    for (let c = 0; c < this.lists; c++) distances[c] = centroidNorms[c] - 2 * dotAt(v, 0, centroids, c * dims, dims);
+  }
+
+  /** Gives a list `room` slots: moves it to the end, or first closes every hole once they
+   *  would be half the slots (after which the list may have the room already). */
+  private relocate(list: number, room: number): void {
+    if (this.holes > 0 && 2 * (this.holes + this.room[list]) > this.end + room) {
+      this.compact();
+      if (this.room[list] >= room) return;
+    }
+    const from = this.start[list];
+    this.reserve(this.end + room);
+    for (let i = 0; i < this.held[list]; i++) this.move(from + i, this.end + i);
+    this.holes += this.room[list];
+    this.start[list] = this.end;
+    this.room[list] = room;
+    this.end += room;
+  }
+
+  /** Lays every list out again from slot 0 with its share of slack: O(n), rare. */
+  private compact(): void {
+    const words = this.kernel.words.slice(0, this.end * this.wpc);
+    const ids = this.ids.slice(0, this.end);
+    let at = 0;
+    const starts = new Int32Array(this.lists);
+    for (let list = 0; list < this.lists; list++) {
+      starts[list] = at;
+      at += Math.max(MIN_ROOM, Math.ceil(this.held[list] * (1 + SLACK)));
+    }
+    this.reserve(at);
+    const target = this.kernel.words;
+    for (let list = 0; list < this.lists; list++) {
+      const from = this.start[list];
+      const to = starts[list];
+      target.set(words.subarray(from * this.wpc, (from + this.held[list]) * this.wpc), to * this.wpc);
+      for (let i = 0; i < this.held[list]; i++) {
+        this.ids[to + i] = ids[from + i];
+        this.listOfSlot[to + i] = list;
+        this.slots.set(ids[from + i], to + i);
+      }
+      this.start[list] = to;
+      this.room[list] = (list + 1 < this.lists ? starts[list + 1] : at) - to;
+    }
+    this.end = at;
+    this.holes = 0;
+  }
+
+  private move(from: number, to: number): void {
+    this.kernel.words.copyWithin(to * this.wpc, from * this.wpc, (from + 1) * this.wpc);
+    const id = this.ids[from];
+    this.ids[to] = id;
+    this.listOfSlot[to] = this.listOfSlot[from];
+    this.slots.set(id, to);
+  }
+
+  private reserve(slots: number): void {
+    this.kernel.reserve(slots);
+    if (slots > this.ids.length) {
+      const cap = grownCapacity(this.ids.length, slots);
+      const ids = new Uint32Array(cap);
+      ids.set(this.ids);
+      this.ids = ids;
+      const lists = new Uint16Array(cap);
+      lists.set(this.listOfSlot);
+      this.listOfSlot = lists;
+    }
+  }
+}
+
+/**
+ * `lists` centroids of n vectors (vectorAt(i, out) writes vector i, `dims` floats): k-means,
+ * Lloyd's rounds from distinct vectors drawn at random, on at most `perList` vectors a list
+ * drawn at random; a list left empty takes a random vector again. Deterministic for a
+ * given rng.
+ */
+export function trainCentroids(
+  n: number,
+  vectorAt: (i: number, out: Float32Array) => void,
+  dims: number,
+  lists: number,
+  rng: SeededRandom,
+  rounds = 10,
+  perList = 64,
+): Float32Array {
+  if (n < 1) throw new RangeError('no vectors to train coarse lists on');
+  const sampleSize = Math.min(n, lists * perList);
+  const sample = new Float32Array(sampleSize * dims);
+  // A partial Fisher–Yates shuffle of the vector numbers: drawn without repeats.
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < sampleSize; i++) {
+    const j = i + rng.int(n - i);
+    [order[i], order[j]] = [order[j], order[i]];
+    vectorAt(order[i], sample.subarray(i * dims, (i + 1) * dims));
+  }
+  const centroids = new Float32Array(lists * dims);
+  for (let c = 0; c < lists; c++) centroids.set(sample.subarray((c % sampleSize) * dims, ((c % sampleSize) + 1) * dims), c * dims);
+  const norms = new Float32Array(lists);
+  const sums = new Float64Array(lists * dims);
+  const sizes = new Int32Array(lists);
+  for (let round = 0; round < rounds; round++) {
+    for (let c = 0; c < lists; c++) norms[c] = dotAt(centroids, c * dims, centroids, c * dims, dims);
+    sums.fill(0);
+    sizes.fill(0);
+    for (let i = 0; i < sampleSize; i++) {
+      let best = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < lists; c++) {
+        const d = norms[c] - 2 * dotAt(sample, i * dims, centroids, c * dims, dims);
+        if (d < bestD) [best, bestD] = [c, d];
+      }
+      sizes[best]++;
+      for (let j = 0; j < dims; j++) sums[best * dims + j] += sample[i * dims + j];
+    }
+    for (let c = 0; c < lists; c++) {
+      if (sizes[c] === 0) {
+        const i = rng.int(sampleSize);
+        centroids.set(sample.subarray(i * dims, (i + 1) * dims), c * dims);
+      } else for (let j = 0; j < dims; j++) centroids[c * dims + j] = sums[c * dims + j] / sizes[c];
+    }
+  }
+  return centroids;
+}
+
+function dotAt(a: Float32Array, ai: number, b: Float32Array, bi: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let j = 0;
+  for (; j + 1 < n; j += 2) {
+    s0 += a[ai + j] * b[bi + j];
+    s1 += a[ai + j + 1] * b[bi + j + 1];
+  }
+  if (j < n) s0 += a[ai + j] * b[bi + j];
+  return s0 + s1;
+}

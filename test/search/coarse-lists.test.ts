@@ -1,0 +1,136 @@
+import { CoarseListIndex, trainCentroids } from '../../src/search/coarse-lists';
+import { SeededRandom } from '../../src/search/hasher/seeded-random';
+import type { CodeBits } from '../../src/search/hamming';
+import { runHammingContract } from './hamming/contract';
+import { bruteForce, clusteredCodes } from './hamming/codes';
+
+const DIMS = 4;
+
+/** A coarse vector for any id (ids are arbitrary uint32 in the contract suite). */
+function vectorOfId(id: number, out: Float32Array): void {
+  let h = id ^ 0x9e3779b9;
+  for (let j = 0; j < out.length; j++) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    out[j] = (h % 2001) / 1000 - 1;
+  }
+}
+
+function randomCentroids(lists: number, seed: number): Float32Array {
+  const rng = new SeededRandom(seed);
+  return Float32Array.from({ length: lists * DIMS }, () => rng.gaussian() * 0.5);
+}
+
+// Without a query vector every list is scanned: the exact k-NN, as every engine gives.
+runHammingContract('CoarseListIndex (every list scanned)', (bits) => new CoarseListIndex(bits, randomCentroids(8, 1), DIMS, vectorOfId, 2));
+runHammingContract('CoarseListIndex (one list)', (bits) => new CoarseListIndex(bits, randomCentroids(1, 2), DIMS, vectorOfId, 1));
+
+describe('CoarseListIndex', () => {
+  const bits: CodeBits = 64;
+
+  function filled(n: number, lists: number, probe: number) {
+    const index = new CoarseListIndex(bits, randomCentroids(lists, 3), DIMS, vectorOfId, probe);
+    const codes = clusteredCodes(n, bits, 20, 6, 4);
+    const ids = Array.from({ length: n }, (_, i) => i * 7 + 1);
+    index.add(ids, codes);
+    const model = new Map(ids.map((id, i) => [id, codes.slice(i * 8, (i + 1) * 8)]));
+    return { index, model, codes };
+  }
+
+  function listOfId(index: CoarseListIndex, id: number): number {
+    const v = new Float32Array(DIMS);
+    vectorOfId(id, v);
+    return index.listOf(v);
+  }
+
+  it('with a query vector, answers the exact k-NN of the probed lists: the nearest centroids to it', () => {
+    const { index, model, codes } = filled(3000, 16, 3);
+    const centroids = randomCentroids(16, 3);
+    for (let q = 0; q < 20; q++) {
+      const near = new Float32Array(DIMS);
+      vectorOfId(1_000_000 + q, near);
+      const byDistance = Array.from({ length: 16 }, (_, c) => c).sort(
+        (a, b) => distance(near, centroids, a) - distance(near, centroids, b) || a - b,
+      );
+      const probed = new Set(byDistance.slice(0, 3));
+      const query = codes.subarray(q * 8 * 50, q * 8 * 50 + 8);
+      const expected = bruteForce(model, query, 25, (id) => probed.has(listOfId(index, id)));
+      expect(index.search(query, 25, { near })).toEqual(expected);
+    }
+    expect(index.stats.bucketsProbed).toBe(20 * 3);
+  });
+
+  it('scans every list when the probe covers them all: the exact answer', () => {
+    const { index, model, codes } = filled(2000, 8, 8);
+    const near = new Float32Array(DIMS).fill(0.3);
+    for (let q = 0; q < 10; q++) {
+      const query = codes.subarray(q * 8 * 100, q * 8 * 100 + 8);
+      expect(index.search(query, 30, { near })).toEqual(bruteForce(model, query, 30));
+    }
+  });
+
+  it('stays exact while lists grow past their room, move and are closed up, and shrink', () => {
+    // Two lists and many writes: each list moves several times and the holes are compacted.
+    const index = new CoarseListIndex(bits, randomCentroids(2, 5), DIMS, vectorOfId, 2);
+    const model = new Map<number, Uint8Array>();
+    const rand = new SeededRandom(6);
+    const pool = clusteredCodes(5000, bits, 10, 8, 7);
+    let next = 0;
+    for (let step = 0; step < 60; step++) {
+      const adds = 10 + rand.int(150);
+      const ids = Array.from({ length: adds }, () => next++);
+      index.add(ids, pool.slice((ids[0] % 4000) * 8, ((ids[0] % 4000) + adds) * 8));
+      ids.forEach((id, i) => model.set(id, pool.slice(((ids[0] % 4000) + i) * 8, ((ids[0] % 4000) + i + 1) * 8)));
+      for (const id of [...model.keys()]) if (rand.int(3) === 0) expect(index.remove(id)).toBe(model.delete(id));
+      expect(index.size).toBe(model.size);
+      const query = pool.subarray(step * 8, step * 8 + 8);
+      expect(index.search(query, 40)).toEqual(bruteForce(model, query, 40));
+    }
+    // The memory laid out stays within a small multiple of what is held.
+    expect(index.memoryBytes).toBeLessThan(4 * 1024 * 1024);
+  });
+});
+
+describe('trainCentroids', () => {
+  const centres = [
+    [5, 0, 0, 0],
+    [0, 5, 0, 0],
+    [0, 0, 5, 0],
+    [0, 0, 0, 5],
+  ];
+  function points(n: number, seed: number): Float32Array {
+    const rng = new SeededRandom(seed);
+    const out = new Float32Array(n * DIMS);
+    for (let i = 0; i < n; i++) for (let j = 0; j < DIMS; j++) out[i * DIMS + j] = centres[i % 4][j] + 0.3 * rng.gaussian();
+    return out;
+  }
+  const at = (v: Float32Array) => (i: number, out: Float32Array) => out.set(v.subarray(i * DIMS, (i + 1) * DIMS));
+
+  it('finds well-separated clusters, one centroid each', () => {
+    const v = points(2000, 1);
+    const centroids = trainCentroids(2000, at(v), DIMS, 4, new SeededRandom(2));
+    const nearestCentroid = centres.map((c) => {
+      let best = 0;
+      for (let k = 1; k < 4; k++)
+        if (distance(Float32Array.from(c), centroids, k) < distance(Float32Array.from(c), centroids, best)) best = k;
+      return { best, d: distance(Float32Array.from(c), centroids, best) };
+    });
+    expect(new Set(nearestCentroid.map((x) => x.best)).size).toBe(4);
+    for (const x of nearestCentroid) expect(Math.sqrt(x.d)).toBeLessThan(0.2);
+  });
+
+  it('is deterministic for a seed, and trains on a bounded sample', () => {
+    const v = points(5000, 3);
+    const read: number[] = [];
+    const a = trainCentroids(5000, (i, out) => (read.push(i), at(v)(i, out)), DIMS, 4, new SeededRandom(9), 10, 16);
+    const b = trainCentroids(5000, at(v), DIMS, 4, new SeededRandom(9), 10, 16);
+    expect(a).toEqual(b);
+    expect(read.length).toBe(4 * 16);
+    expect(new Set(read).size).toBe(read.length);
+  });
+});
+
+function distance(v: Float32Array, centroids: Float32Array, c: number): number {
+  let s = 0;
+  for (let j = 0; j < DIMS; j++) s += (v[j] - centroids[c * DIMS + j]) ** 2;
+  return s;
+}
