@@ -116,6 +116,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     snapshotEveryMs: config.indexSnapshotSeconds * 1000,
     changeRetentionMs: config.indexChangeRetentionHours * 3600_000,
     shard: parseIndexShard(config.indexShard),
+    coarse: { from: config.coarseListsFrom, probeShare: config.coarseProbeShare },
     onIndexed: metrics.observeIndexLag,
   });
   await index.start();

@@ -124,6 +124,16 @@ export class CompactColumns {
     return out;
   }
 
+  /** The row's first out.length projection coordinates, dequantized (coarse lists file by them). */
+  leading(row: number, out: Float32Array): Float32Array {
+    const base = row * this.rowBytes;
+    const scale = this.scale(row);
+    for (let j = 0; j < out.length; j++) {
+      out[j] = (this.bits === 8 ? this.q[base + j] : 2 * ((this.q[base + (j >> 1)] >> ((j & 1) * 4)) & 15) - 15) * scale;
+    }
+    return out;
+  }
+
   /** Keeps capacity for exactly `rows` rows (after a bulk load). */
   trim(rows: number): void {
     if (rows < this.capacity) this.resize(rows);

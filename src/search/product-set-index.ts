@@ -18,6 +18,8 @@
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
+import { CoarseListIndex, trainCentroids } from './coarse-lists';
+import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
 import { dot } from '../core/vectors';
 import { median } from '../core/stats';
@@ -74,6 +76,27 @@ const CANDIDATES_PER_RESULT = 20;
 const MIN_CANDIDATES = 200;
 /** Image numbers are 16-bit: a product holds at most this many reference images' regions. */
 const MAX_IMAGES = 0xffff;
+
+/**
+ * Coarse lists for large sets (CoarseListIndex, docs/search.md "Coarse lists"): from how
+ * many regions a set's codes are filed in lists (0: never), and the share of its lists
+ * each query region scans. Below `from` every code is scanned (exact).
+ */
+export interface CoarseListSettings {
+  from: number;
+  probeShare: number;
+}
+
+/** Leading projection coordinates that file a region in a list. */
+export const COARSE_DIMS = 32;
+
+/** Lists for a set of n regions: a power of two near √n / 4 (256 at 1 M regions), 16 to 4096. */
+export function coarseListsFor(n: number): number {
+  return 2 ** Math.min(12, Math.max(4, Math.round(Math.log2(Math.sqrt(n) / 4))));
+}
+
+/** The lists are trained again once the set has grown this many times past their training. */
+const COARSE_RETRAIN_GROWTH = 4;
 
 /** Which products a search may return. */
 export type AcceptProduct = (labels: readonly KeyValue[], category: string) => boolean;
@@ -204,6 +227,8 @@ export class ProductSetIndex {
   private readonly deriveCodes: boolean;
   private readonly bytes: number;
   private engine: HammingIndex;
+  /** Regions live when the coarse lists (if the engine has them) were trained. */
+  private trainedAt = 0;
   /** Verdicts of keyed filters (ProductFilter), most recently used last. */
   private readonly verdicts = new Map<string, FilterVerdicts>();
   /** Scope, category and label strings shared by the products that repeat them. */
@@ -214,6 +239,7 @@ export class ProductSetIndex {
     private readonly hasher: Hasher,
     private readonly codec?: CompactEmbeddingCodec,
     expectedRegions = 0,
+    private readonly coarse?: CoarseListSettings,
   ) {
     this.bytes = hasher.bits / 8;
     this.deriveCodes = !!codec && codec.prefixCodeBits.has(hasher.bits);
@@ -240,8 +266,8 @@ export class ProductSetIndex {
   }
 
   /** Which engine searches the codes now. */
-  get engineName(): 'scan' | 'mih' {
-    return this.engine instanceof MultiIndexHashing ? 'mih' : 'scan';
+  get engineName(): 'scan' | 'mih' | 'lists' {
+    return this.engine instanceof MultiIndexHashing ? 'mih' : this.engine instanceof CoarseListIndex ? 'lists' : 'scan';
   }
 
   product(id: string): IndexedProduct | undefined {
@@ -329,11 +355,12 @@ export class ProductSetIndex {
     const pool = contrast && contrast.context.length > 0 ? Math.max(k, contrast.pool) : k;
     const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
     const prepared = this.prepare(list.map((q) => q.embedding));
+    const coarse = this.engine instanceof CoarseListIndex;
     // Per query region: what its similarities lose to its level (identity without scaling).
     const scaled: ((similarity: number) => number)[] = [];
     list.forEach((q, qi) => {
       const { code, cosine } = prepared[qi];
-      const candidates = this.engine.search(code, want, ok ? { filter: ok } : {});
+      const candidates = this.engine.search(code, want, { filter: ok, near: coarse ? prepared[qi].near : undefined });
       this.warmRows(candidates);
       // This region's best pair with each product its candidates reached.
       const mine = new Map<number, { row: number; similarity: number }>();
@@ -502,8 +529,13 @@ export class ProductSetIndex {
    * disk). It takes the state's row arrays as its own, with their capacity (rows past
    * rowCount zero): a copy would hold every column twice until the next collection.
    */
-  static fromState(hasher: Hasher, codec: CompactEmbeddingCodec, state: ProductSetIndexState): ProductSetIndex {
-    const index = new ProductSetIndex(hasher, codec);
+  static fromState(
+    hasher: Hasher,
+    codec: CompactEmbeddingCodec,
+    state: ProductSetIndexState,
+    coarse?: CoarseListSettings,
+  ): ProductSetIndex {
+    const index = new ProductSetIndex(hasher, codec, 0, coarse);
     if (!index.deriveCodes) throw new Error('snapshots need codes derived from the compact vectors');
     const compact = index.compact!;
     const n = state.rowCount;
@@ -641,21 +673,50 @@ export class ProductSetIndex {
 
   /** The measured rule (hamming/choose.ts) for n codes and the candidates a search asks
    *  for: at MIN_CANDIDATES and more the scan wins at every size measured, so in practice
-   *  a product set is always scanned. */
+   *  a set below the coarse lists' size is always scanned. */
   private wantsMih(regions: number): boolean {
     return chooseHammingIndex(regions, this.hasher.bits as CodeBits, MIN_CANDIDATES).kind === 'mih';
   }
 
+  /** Whether a set of this many regions is filed in coarse lists (they need the compact rows). */
+  private wantsLists(regions: number): boolean {
+    return !!this.coarse && !!this.compact && this.coarse.from > 0 && regions >= this.coarse.from;
+  }
+
+  /** The engine for `regions` regions; coarse lists are trained on the live rows, so an
+   *  index with none yet is scanned until a write or trim() switches it. */
   private makeEngine(regions: number): HammingIndex {
     const bits = this.hasher.bits as CodeBits;
+    if (this.wantsLists(regions) && this.live > 0) return this.makeLists();
     return this.wantsMih(regions) ? new MultiIndexHashing(bits) : new LinearScanIndex(bits);
   }
 
-  /** Moves to the other engine once the size is well past the rule's threshold (O(n), rare). */
+  private makeLists(): CoarseListIndex {
+    const compact = this.compact!;
+    const rows: number[] = [];
+    for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) rows.push(row);
+    const vectorOf = (row: number, out: Float32Array) => unit(compact.leading(row, out));
+    const lists = coarseListsFor(rows.length);
+    const centroids = trainCentroids(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1));
+    this.trainedAt = rows.length;
+    const probe = Math.max(1, Math.round(this.coarse!.probeShare * lists));
+    return new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, vectorOf, probe);
+  }
+
+  /** Moves to another engine once the size is well past a rule's threshold, and trains the
+   *  coarse lists again once the set has outgrown them (O(n), rare). */
   private maybeSwitchEngine(): void {
+    const lists = this.engine instanceof CoarseListIndex;
+    if (lists && this.live > COARSE_RETRAIN_GROWTH * this.trainedAt) return this.rebuildEngine();
+    const wantLists = this.wantsLists(Math.round(this.live * (lists ? 1 + ENGINE_HYSTERESIS : 1 - ENGINE_HYSTERESIS)));
+    if (lists !== wantLists) return this.rebuildEngine();
+    if (lists) return;
     const mih = this.engine instanceof MultiIndexHashing;
     const wantMih = this.wantsMih(Math.round(this.live * (mih ? 1 + ENGINE_HYSTERESIS : 1 - ENGINE_HYSTERESIS)));
-    if (mih === wantMih) return;
+    if (mih !== wantMih) this.rebuildEngine();
+  }
+
+  private rebuildEngine(): void {
     this.engine = this.makeEngine(this.live);
     this.fillEngine();
   }
@@ -670,13 +731,15 @@ export class ProductSetIndex {
   }
 
   /** Each query vector's code, and its cosine with row i: exact in float, or the compact
-   *  approximation (whose projection also gives the code when the hash is its prefix). */
-  private prepare(queries: readonly Float32Array[]): { code: Uint8Array; cosine: (i: number) => number }[] {
+   *  approximation (whose projection also gives the code when the hash is its prefix, and
+   *  the coarse vector that picks the lists a search scans). */
+  private prepare(queries: readonly Float32Array[]): { code: Uint8Array; cosine: (i: number) => number; near?: Float32Array }[] {
     const { codec, compact } = this;
     if (!codec || !compact) return queries.map((q) => ({ code: this.hasher.encode(q), cosine: (i) => dot(q, this.floats[i]!) }));
     return codec.prepareAll(queries).map((prepared, qi) => ({
       code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
       cosine: (i) => codec.similarity(prepared, compact, i),
+      near: unit(prepared.y.slice(0, COARSE_DIMS)),
     }));
   }
 }
@@ -702,6 +765,15 @@ export function taper(x: number, fullBelow: number): number {
 
 function rowPenalty(flags: number): number {
   return flags & PARTIAL ? PARTIAL_PENALTY : flags & THUMBNAIL ? THUMBNAIL_PENALTY : 0;
+}
+
+/** v scaled to unit length in place (a zero vector stays zero): a region is filed by the
+ *  direction of its leading coordinates, as the cosine that ranks it is blind to length. */
+function unit(v: Float32Array): Float32Array {
+  let sq = 0;
+  for (let j = 0; j < v.length; j++) sq += v[j] * v[j];
+  if (sq > 0) for (let j = 0, s = 1 / Math.sqrt(sq); j < v.length; j++) v[j] *= s;
+  return v;
 }
 
 function need<T>(v: T | undefined, what: string): T {

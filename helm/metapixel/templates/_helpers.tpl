@@ -116,6 +116,8 @@ indexShard: METAPIXEL_INDEX_SHARD
 codeBits: METAPIXEL_CODE_BITS
 rerankDims: METAPIXEL_RERANK_DIMS
 rerankBits: METAPIXEL_RERANK_BITS
+coarseListsFrom: METAPIXEL_COARSE_LISTS_FROM
+coarseProbeShare: METAPIXEL_COARSE_PROBE_SHARE
 {{- end -}}
 
 {{/* A value as an environment string: whole numbers without exponent (YAML numbers reach
