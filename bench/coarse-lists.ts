@@ -1,115 +1,138 @@
 /**
- * How well coarse lists on the leading PCA dimensions would keep a query region's nearest
- * indexed region: the measurement behind the next step for #13's 30-region index time (an
- * inverted file with float centroids; binary k-majority lists lost too many true matches,
- * README "bench:scale"). Not a product feature: nothing in src uses float lists yet.
+ * What coarse lists (METAPIXEL_COARSE_LISTS_FROM, src/search/coarse-lists.ts) cost in
+ * finding and save in time, in this process, on the real ProductSetIndex: one index
+ * scanned exactly and one with coarse lists per probe share, over the same synthetic
+ * regions (as bench/scale.ts draws them in the 256-d PCA space: products of 10 regions
+ * around a centre, 50 products a cluster).
  *
- * Regions are drawn as bench/scale.ts draws them in the 256-d PCA space (products of 10
- * regions around a centre, 50 products a cluster); lists are k-means centroids of the
- * leading `dims` coordinates (trained on 64 sampled regions a list, 10 rounds); queries are
- * noisy copies of catalog products' centres (noise 0.7 of the spread against the regions'
- * 0.5), and each one's nearest region by exact cosine over all 256 dimensions is the truth.
- * Printed per lists probed: the share of queries whose nearest region is in a probed list,
- * and the share of regions scanned.
- * Usage: npx tsx bench/coarse-lists.ts [--regions 300000] [--dims 32] [--lists 512]
+ * - Finding: single-region queries drawn around a catalog product's centre (noise
+ *   `--noise` of the spread, against the regions' own 0.5): how often that product is
+ *   first and in the top 10, exact and through the lists.
+ * - Time: queries of 30 regions (the default PRODUCT_SEARCH path; the others random
+ *   windows), with the contrast and local scaling PRODUCT_SEARCH uses; p50 ms.
+ *
+ * Usage: npx tsx bench/coarse-lists.ts [--regions 1000000] [--shares 0.125,0.25] [--queries 400] [--noise 0.5]
+ * Last line: one JSON object.
  */
 import { parseArgs } from 'node:util';
-import { SeededRandom } from '../src/search/hasher/seeded-random';
+import path from 'node:path';
+import { CompactEmbeddingCodec } from '../src/search/compact-embedding';
+import { readItqParams } from '../src/search/hasher/itq-params';
+import { ItqHasher, SeededRandom } from '../src/search/hasher';
+import { ProductSetIndex, type CoarseListSettings, type QueryVector } from '../src/search/product-set-index';
+import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT, LOCAL_SCALING } from '../src/annotate/product-search';
+import { median } from '../src/core/stats';
 
 const { values: opt } = parseArgs({
   options: {
-    regions: { type: 'string', default: '300000' },
-    dims: { type: 'string', default: '32' },
-    lists: { type: 'string', default: '512' },
-    queries: { type: 'string', default: '120' },
+    regions: { type: 'string', default: '1000000' },
+    shares: { type: 'string', default: '0.125,0.25' },
+    queries: { type: 'string', default: '400' },
+    noise: { type: 'string', default: '0.5' },
   },
 });
-const D = 256;
 const N = Number(opt.regions);
-const DC = Number(opt.dims);
-const C = Number(opt.lists);
-const PROBES = [4, 8, 16, 32, 64];
-const rng = new SeededRandom(1);
+const QUERIES = Number(opt.queries);
+const NOISE = Number(opt.noise);
+const REGIONS = 30;
+const EVERY = { key: 'every product', accept: () => true };
 const spread = (j: number) => 0.12 / Math.sqrt(1 + j / 6);
 
-const rows = new Float32Array(N * D);
-const clusters = Array.from({ length: Math.ceil(N / 500) }, () => Float32Array.from({ length: D }, (_, j) => spread(j) * rng.gaussian()));
-const centres: Float32Array[] = [];
-for (let p = 0; p < N / 10; p++) {
-  const base = clusters[Math.floor(p / 50) % clusters.length];
-  const centre = base.map((v, j) => v + spread(j) * 0.6 * rng.gaussian());
-  if (p % 500 === 7) centres.push(centre);
-  for (let r = 0; r < 10; r++) for (let j = 0; j < D; j++) rows[(p * 10 + r) * D + j] = centre[j] + spread(j) * 0.5 * rng.gaussian();
-}
-const norms = new Float32Array(N).map((_, i) => Math.hypot(...rows.subarray(i * D, (i + 1) * D)));
+async function main(): Promise<void> {
+  const models = path.resolve(__dirname, '..', 'models', 'hashing');
+  const basis = await readItqParams(models, 256);
+  const params = await readItqParams(models, 128);
+  const codec = new CompactEmbeddingCodec(basis, [params]);
+  const hasher = new ItqHasher(params);
 
-const centroids = new Float32Array(C * DC);
-const squared = (v: Float32Array, at: number, c: number) => {
-  let d = 0;
-  for (let j = 0; j < DC; j++) {
-    const x = v[at + j] - centroids[c * DC + j];
-    d += x * x;
+  // The catalog, drawn once: every index gets the same regions.
+  const rng = new SeededRandom(7);
+  const products = Math.ceil(N / 10);
+  const clusters = Array.from({ length: Math.ceil(products / 50) }, () =>
+    Float32Array.from({ length: 256 }, (_, j) => spread(j) * rng.gaussian()),
+  );
+  const centres: Float32Array[] = [];
+  const regionsOf: Float32Array[][] = [];
+  for (let p = 0; p < products; p++) {
+    const base = clusters[Math.floor(p / 50) % clusters.length];
+    const centre = base.map((v, j) => v + spread(j) * 0.6 * rng.gaussian());
+    centres.push(centre);
+    regionsOf.push(Array.from({ length: 10 }, () => centre.map((v, j) => v + spread(j) * 0.5 * rng.gaussian())));
   }
-  return d;
-};
-const nearest = (v: Float32Array, at: number) => {
-  let best = 0;
-  let bestD = Infinity;
-  for (let c = 0; c < C; c++) {
-    const d = squared(v, at, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best;
-};
+  const build = (coarse?: CoarseListSettings) => {
+    const t = performance.now();
+    const index = new ProductSetIndex(hasher, codec, N, coarse);
+    regionsOf.forEach((ys, p) =>
+      index.upsertProduct(
+        { project: 'b', location: 'l', id: `p${p}`, displayName: '', description: '', productCategory: 'general-v1', labels: [] },
+        ys.map((y) => ({ imageId: 'r0', source: 'whole-image' as const, compact: codec.quantize(y, 0.55, Math.hypot(...y), 0.55) })),
+      ),
+    );
+    index.trim();
+    return { index, seconds: (performance.now() - t) / 1000 };
+  };
 
-let t = performance.now();
-for (let c = 0; c < C; c++) {
-  const i = rng.int(N);
-  centroids.set(rows.subarray(i * D, i * D + DC), c * DC);
-}
-const sample = Array.from({ length: Math.min(N, 64 * C) }, () => rng.int(N));
-for (let round = 0; round < 10; round++) {
-  const sum = new Float64Array(C * DC);
-  const count = new Int32Array(C);
-  for (const i of sample) {
-    const c = nearest(rows, i * D);
-    count[c]++;
-    for (let j = 0; j < DC; j++) sum[c * DC + j] += rows[i * D + j];
-  }
-  for (let c = 0; c < C; c++) if (count[c]) for (let j = 0; j < DC; j++) centroids[c * DC + j] = sum[c * DC + j] / count[c];
-}
-const trainMs = performance.now() - t;
-t = performance.now();
-const listOf = new Int32Array(N).map((_, i) => nearest(rows, i * D));
-const sizes = new Int32Array(C);
-for (const l of listOf) sizes[l]++;
-console.error(
-  `trained ${C} lists on ${sample.length} regions in ${Math.round(trainMs)} ms; filed ${N} regions in ${Math.round(performance.now() - t)} ms`,
-);
+  // Queries as embeddings (the index projects them, as PRODUCT_SEARCH does).
+  const qrng = new SeededRandom(99);
+  const embed = (y: Float32Array) => {
+    const n = basis.dims;
+    const x = Float32Array.from(basis.mean);
+    for (let j = 0; j < 256; j++) for (let i = 0; i < n; i++) x[i] += basis.rows[j * n + i] * y[j];
+    const len = Math.hypot(...x);
+    return x.map((v) => v / len);
+  };
+  const around = (centre: Float32Array | undefined, noise: number) =>
+    embed(
+      Float32Array.from(
+        { length: 256 },
+        (_, j) => (centre ? centre[j] : spread(j) * qrng.gaussian()) + spread(j) * noise * qrng.gaussian(),
+      ),
+    );
+  const sources = Array.from({ length: QUERIES }, () => qrng.int(products));
+  const single = sources.map((p) => [{ embedding: around(centres[p], NOISE), penalty: 0 }]);
+  const wide: QueryVector[][] = Array.from({ length: 40 }, (_, i) =>
+    Array.from({ length: REGIONS }, (_, r) => ({
+      embedding: around(r === 0 ? centres[sources[i]] : undefined, r === 0 ? NOISE : 0.5),
+      penalty: r ? 0.04 : 0,
+    })),
+  );
+  const context = Array.from({ length: REGIONS - 3 }, (_, r) => r + 3);
+  const contrast = { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL, fullBelow: CONTRAST_FULL_BELOW };
 
-const found = PROBES.map(() => 0);
-const scanned = PROBES.map(() => 0);
-const queries = centres.slice(0, Number(opt.queries));
-for (const centre of queries) {
-  const q = centre.map((v, j) => v + spread(j) * 0.7 * rng.gaussian());
-  const qn = Math.hypot(...q);
-  let truth = -1;
-  let best = -Infinity;
-  for (let i = 0; i < N; i++) {
-    let s = 0;
-    for (let j = 0; j < D; j++) s += q[j] * rows[i * D + j];
-    s /= norms[i] * qn;
-    if (s > best) [truth, best] = [i, s];
-  }
-  const byDistance = Array.from({ length: C }, (_, c) => ({ c, d: squared(q, 0, c) })).sort((a, b) => a.d - b.d);
-  PROBES.forEach((p, k) => {
-    const probed = byDistance.slice(0, p);
-    if (probed.some((x) => x.c === listOf[truth])) found[k]++;
-    scanned[k] += probed.reduce((s, x) => s + sizes[x.c], 0);
-  });
+  const measure = (label: string, coarse?: CoarseListSettings) => {
+    const { index, seconds } = build(coarse);
+    let first = 0;
+    let top10 = 0;
+    single.forEach((q, i) => {
+      const ids = index.searchProducts(q, 10, EVERY).map((h) => h.region.productId);
+      if (ids[0] === `p${sources[i]}`) first++;
+      if (ids.includes(`p${sources[i]}`)) top10++;
+    });
+    const ms: number[] = [];
+    for (let rep = 0; rep < 2; rep++)
+      for (const q of wide) {
+        const t = performance.now();
+        index.searchProducts(q, 10, EVERY, contrast, LOCAL_SCALING);
+        if (rep) ms.push(performance.now() - t);
+      }
+    const row = {
+      label,
+      engine: index.engineName,
+      build_s: Math.round(seconds * 10) / 10,
+      r1: first / QUERIES,
+      r10: top10 / QUERIES,
+      index_30_regions_p50_ms: Math.round(median(ms) * 100) / 100,
+    };
+    console.error(JSON.stringify(row));
+    return row;
+  };
+
+  const rows = [measure('exact')];
+  for (const share of opt.shares.split(',').map(Number)) rows.push(measure(`share ${share}`, { from: 1, probeShare: share }));
+  console.log(JSON.stringify({ bench: 'coarse-lists', regions: N, queries: QUERIES, noise: NOISE, rows }));
 }
-PROBES.forEach((p, k) =>
-  console.log(
-    `${N} regions, ${DC} dims, ${C} lists, ${p} probed: nearest region found ${(found[k] / queries.length).toFixed(3)}, regions scanned ${((100 * scanned[k]) / queries.length / N).toFixed(1)} %`,
-  ),
-);
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

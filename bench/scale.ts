@@ -30,6 +30,7 @@ import { CompactEmbeddingCodec } from '../src/search/compact-embedding';
 import { readItqParams } from '../src/search/hasher/itq-params';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
 import { CatalogIndex } from '../src/search/catalog-index';
+import { loadConfig } from '../src/config/config';
 import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT, LOCAL_SCALING } from '../src/annotate/product-search';
 import { startJongodb } from '../test/support/jongodb';
 import { devImagesDir } from '../test/support/dev-images';
@@ -201,7 +202,13 @@ async function main() {
     const indexStore = mongo
       ? await MongoStore.connect(mongo.uri, mongoDbName(mongo.uri))
       : await SqliteStore.open(path.join(dataDir, SQLITE_FILE));
-    const index = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), { pollMs: 3600_000 });
+    // The server's coarse-list settings (METAPIXEL_COARSE_*), as the built server above read them.
+    const config = loadConfig({ ...process.env, ...env });
+    const coarse = { from: config.coarseListsFrom, probeShare: config.coarseProbeShare };
+    const index = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), {
+      pollMs: 3600_000,
+      coarse,
+    });
     t = Date.now();
     await index.start();
     const inProcessBuild = (Date.now() - t) / 1000;
@@ -240,6 +247,7 @@ async function main() {
     // The index part of a cold start, in this process: from a snapshot of it.
     const snapDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-snap-'));
     const withSnapshots = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), {
+      coarse,
       pollMs: 3600_000,
       snapshotDir: snapDir,
     });
@@ -249,6 +257,7 @@ async function main() {
     const snapshotWrite = (Date.now() - t) / 1000;
     await withSnapshots.close();
     const loaded = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), {
+      coarse,
       pollMs: 3600_000,
       snapshotDir: snapDir,
     });
@@ -270,6 +279,7 @@ async function main() {
       regions: N,
       rerank_dims: codec.dims,
       rerank_bits: codec.columnBits,
+      engine: set.engineName,
       rss_mb: round(rss / 2 ** 20),
       bytes_per_region: round((rss - emptyRss) / N),
       rss_snapshot_mb: round(rssSnapshot / 2 ** 20),

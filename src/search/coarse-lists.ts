@@ -343,14 +343,19 @@ export function trainCentroids(
   return centroids;
 }
 
+/** a[ai…ai+n) · b[bi…bi+n), four running sums (about twice as fast as one in V8). */
 function dotAt(a: Float32Array, ai: number, b: Float32Array, bi: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   let j = 0;
-  for (; j + 1 < n; j += 2) {
+  for (; j + 3 < n; j += 4) {
     s0 += a[ai + j] * b[bi + j];
     s1 += a[ai + j + 1] * b[bi + j + 1];
+    s2 += a[ai + j + 2] * b[bi + j + 2];
+    s3 += a[ai + j + 3] * b[bi + j + 3];
   }
-  if (j < n) s0 += a[ai + j] * b[bi + j];
-  return s0 + s1;
+  for (; j < n; j++) s0 += a[ai + j] * b[bi + j];
+  return s0 + s1 + s2 + s3;
 }
