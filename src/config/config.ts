@@ -144,7 +144,7 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   rerankDims: ['METAPIXEL_RERANK_DIMS', 256, { type: 'integer', enum: [64, 128, 192, 256] }],
   rerankBits: ['METAPIXEL_RERANK_BITS', 8, { type: 'integer', enum: [8, 4] }],
   // Regions from which a set is searched through coarse lists (0 = never; docs/search.md).
-  coarseListsFrom: ['METAPIXEL_COARSE_LISTS_FROM', 0, { type: 'integer', minimum: 0 }],
+  coarseListsFrom: ['METAPIXEL_COARSE_LISTS_FROM', 1_000_000, { type: 'integer', minimum: 0 }],
   coarseProbeShare: ['METAPIXEL_COARSE_PROBE_SHARE', 0.125, { type: 'number', exclusiveMinimum: 0, maximum: 1 }],
 };
 

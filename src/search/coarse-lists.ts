@@ -33,6 +33,7 @@ import { makeKernel, type ScanKernel } from './hamming/scan-kernels';
 import { scanSlots } from './hamming/linear-scan';
 import { ScanHits } from './hamming/top-k';
 import type { SeededRandom } from './hasher/seeded-random';
+import { SimdProjection } from './compact-embedding';
 
 /** Writes id's coarse vector (`dims` floats) into out. */
 export type CoarseVectorOf = (id: number, out: Float32Array) => void;
@@ -62,8 +63,11 @@ export class CoarseListIndex implements HammingIndex {
   private holes = 0;
   private count = 0;
   private readonly centroidNorms: Float32Array;
-  private readonly scratch: Float32Array;
-  private readonly distances: Float32Array;
+  /** The centroids in a SIMD kernel: four vectors' dot products with all of them a pass
+   *  (filing a million regions: 8 µs each in JS). */
+  private readonly simd?: SimdProjection;
+  private readonly dots: Float32Array[];
+  private readonly vectors: Float32Array[];
 
   /**
    * @param centroids `lists` × `dims` floats (trainCentroids)
@@ -90,8 +94,9 @@ export class CoarseListIndex implements HammingIndex {
     this.held = new Int32Array(this.lists);
     this.centroidNorms = new Float32Array(this.lists);
     for (let c = 0; c < this.lists; c++) this.centroidNorms[c] = dotAt(centroids, c * dims, centroids, c * dims, dims);
-    this.scratch = new Float32Array(dims);
-    this.distances = new Float32Array(this.lists);
+    if (dims % 4 === 0) this.simd = new SimdProjection(centroids, dims, this.lists);
+    this.dots = Array.from({ length: 4 }, () => new Float32Array(this.lists));
+    this.vectors = Array.from({ length: 4 }, () => new Float32Array(dims));
   }
 
   get size(): number {
@@ -119,10 +124,8 @@ export class CoarseListIndex implements HammingIndex {
 
   /** The list a coarse vector is filed in: its nearest centroid. */
   listOf(v: Float32Array): number {
-    this.centroidDistances(v);
-    let best = 0;
-    for (let c = 1; c < this.lists; c++) if (this.distances[c] < this.distances[best]) best = c;
-    return best;
+    this.centroidDistances([v]);
+    return this.nearest(0);
   }
 
   add(ids: Uint32Array | readonly number[], codes: Uint8Array): void {
@@ -136,11 +139,12 @@ export class CoarseListIndex implements HammingIndex {
     // at most once and leaves it with its share of slack.
     const listOfBatch = new Uint16Array(batch.length);
     const incoming = new Int32Array(this.lists);
-    batch.forEach((id, i) => {
-      this.vectorOf(id, this.scratch);
-      listOfBatch[i] = this.listOf(this.scratch);
-      incoming[listOfBatch[i]]++;
-    });
+    for (let at = 0; at < batch.length; at += 4) {
+      const group = this.vectors.slice(0, Math.min(4, batch.length - at));
+      group.forEach((v, q) => this.vectorOf(batch[at + q], v));
+      this.centroidDistances(group);
+      group.forEach((_, q) => incoming[(listOfBatch[at + q] = this.nearest(q))]++);
+    }
     for (let list = 0; list < this.lists; list++) {
       const need = this.held[list] + incoming[list];
       if (need > this.room[list]) this.relocate(list, Math.max(MIN_ROOM, Math.ceil(need * (1 + SLACK))));
@@ -195,8 +199,8 @@ export class CoarseListIndex implements HammingIndex {
   /** The `probe` lists whose centroids are nearest to v, nearest first. */
   private nearestLists(v: Float32Array): Int32Array {
     if (v.length < this.dims) throw new RangeError(`a coarse vector has ${this.dims} values, not ${v.length}`);
-    this.centroidDistances(v);
-    const d = this.distances;
+    this.centroidDistances([v.subarray(0, this.dims)]);
+    const d = this.dots[0];
     const n = Math.min(this.probe, this.lists);
     const chosen = new Int32Array(n);
     let held = 0;
@@ -217,10 +221,24 @@ export class CoarseListIndex implements HammingIndex {
     return Int32Array.from({ length: this.lists }, (_, c) => c);
   }
 
-  /** Squared distance from v to every centroid, up to v's own squared norm (the same for all). */
-  private centroidDistances(v: Float32Array): void {
-    const { centroids, dims, distances, centroidNorms } = this;
-    for (let c = 0; c < this.lists; c++) distances[c] = centroidNorms[c] - 2 * dotAt(v, 0, centroids, c * dims, dims);
+  /** For up to four vectors, each one's squared distance to every centroid, less its own
+   *  squared norm (the same for all centroids), into dots[q]. */
+  private centroidDistances(vs: readonly Float32Array[]): void {
+    const { centroids, dims, centroidNorms, lists } = this;
+    if (this.simd) this.simd.project(vs, this.dots.slice(0, vs.length));
+    else vs.forEach((v, q) => this.dots[q].forEach((_, c, out) => (out[c] = dotAt(v, 0, centroids, c * dims, dims))));
+    vs.forEach((_, q) => {
+      const d = this.dots[q];
+      for (let c = 0; c < lists; c++) d[c] = centroidNorms[c] - 2 * d[c];
+    });
+  }
+
+  /** The nearest centroid by dots[q] as centroidDistances left it. */
+  private nearest(q: number): number {
+    const d = this.dots[q];
+    let best = 0;
+    for (let c = 1; c < this.lists; c++) if (d[c] < d[best]) best = c;
+    return best;
   }
 
   /** Gives a list `room` slots: moves it to the end, or first closes every hole once they

@@ -451,8 +451,10 @@ export class CompactEmbeddingCodec {
  * The PCA basis (m rows of n floats) copied into a WebAssembly instance of
  * projection-kernel.wat, which projects four centred vectors per pass over it with f32x4
  * arithmetic: the projection is the search path's hottest loop (one per query region).
+ * Any m × n matrix will do (coarse lists use their centroids: a vector's dot products with
+ * all of them at once).
  */
-class SimdProjection {
+export class SimdProjection {
   private readonly memory: WasmMemory;
   private readonly fn: (rows: number, n: number, m: number, xs: number, ys: number) => void;
   private readonly xsAt: number;

@@ -79,7 +79,7 @@ const MAX_IMAGES = 0xffff;
 
 /**
  * Coarse lists for large sets (CoarseListIndex, docs/search.md "Coarse lists"): from how
- * many regions a set's codes are filed in lists (0: never, the default), and the share of its lists
+ * many regions a set's codes are filed in lists (0: never), and the share of its lists
  * each query region scans. Below `from` every code is scanned (exact).
  */
 export interface CoarseListSettings {

@@ -15,13 +15,15 @@ function vectorOfId(id: number, out: Float32Array): void {
   }
 }
 
-function randomCentroids(lists: number, seed: number): Float32Array {
+function randomCentroids(lists: number, seed: number, dims = DIMS): Float32Array {
   const rng = new SeededRandom(seed);
-  return Float32Array.from({ length: lists * DIMS }, () => rng.gaussian() * 0.5);
+  return Float32Array.from({ length: lists * dims }, () => rng.gaussian() * 0.5);
 }
 
 // Without a query vector every list is scanned: the exact k-NN, as every engine gives.
 runHammingContract('CoarseListIndex (every list scanned)', (bits) => new CoarseListIndex(bits, randomCentroids(8, 1), DIMS, vectorOfId, 2));
+// Vectors whose length is not a multiple of 4 are compared with the centroids in JS, not SIMD.
+runHammingContract('CoarseListIndex (3-d vectors)', (bits) => new CoarseListIndex(bits, randomCentroids(8, 1, 3), 3, vectorOfId, 8));
 runHammingContract('CoarseListIndex (one list)', (bits) => new CoarseListIndex(bits, randomCentroids(1, 2), DIMS, vectorOfId, 1));
 
 describe('CoarseListIndex', () => {
