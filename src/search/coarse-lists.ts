@@ -34,6 +34,7 @@ import { scanSlots } from './hamming/linear-scan';
 import { ScanHits } from './hamming/top-k';
 import type { SeededRandom } from './hasher/seeded-random';
 import { SimdProjection } from './compact-embedding';
+import { dot } from '../core/vectors';
 
 /** Writes id's coarse vector (`dims` floats) into out. */
 export type CoarseVectorOf = (id: number, out: Float32Array) => void;
@@ -348,7 +349,7 @@ class CentroidSearch {
     private readonly dims: number,
   ) {
     this.lists = centroids.length / dims;
-    this.norms = Float32Array.from({ length: this.lists }, (_, c) => dotAt(centroids, c * dims, centroids, c * dims, dims));
+    this.norms = Float32Array.from({ length: this.lists }, (_, c) => dot(this.centroid(c), this.centroid(c)));
     if (dims % 4 === 0) this.simd = new SimdProjection(centroids, dims, this.lists);
     this.dots = Array.from({ length: 4 }, () => new Float32Array(this.lists));
   }
@@ -356,12 +357,16 @@ class CentroidSearch {
   /** For each vector q, its squared distance to every centroid less its own squared norm
    *  (the same for all centroids): the arrays returned, valid until the next call. */
   distances(vs: readonly Float32Array[]): Float32Array[] {
-    const { centroids, dims, norms, lists } = this;
+    const { norms, lists } = this;
     const out = this.dots.slice(0, vs.length);
     if (this.simd) this.simd.project(vs, out);
-    else vs.forEach((v, q) => out[q].forEach((_, c, d) => (d[c] = dotAt(v, 0, centroids, c * dims, dims))));
+    else vs.forEach((v, q) => out[q].forEach((_, c, d) => (d[c] = dot(v, this.centroid(c)))));
     for (const d of out) for (let c = 0; c < lists; c++) d[c] = norms[c] - 2 * d[c];
     return out;
+  }
+
+  private centroid(c: number): Float32Array {
+    return this.centroids.subarray(c * this.dims, (c + 1) * this.dims);
   }
 
   /** The nearest centroid to vector q of the last distances call. */
@@ -371,21 +376,4 @@ class CentroidSearch {
     for (let c = 1; c < this.lists; c++) if (d[c] < d[best]) best = c;
     return best;
   }
-}
-
-/** a[ai…ai+n) · b[bi…bi+n), four running sums (about twice as fast as one in V8). */
-function dotAt(a: Float32Array, ai: number, b: Float32Array, bi: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let j = 0;
-  for (; j + 3 < n; j += 4) {
-    s0 += a[ai + j] * b[bi + j];
-    s1 += a[ai + j + 1] * b[bi + j + 1];
-    s2 += a[ai + j + 2] * b[bi + j + 2];
-    s3 += a[ai + j + 3] * b[bi + j + 3];
-  }
-  for (; j < n; j++) s0 += a[ai + j] * b[bi + j];
-  return s0 + s1 + s2 + s3;
 }
