@@ -331,6 +331,7 @@ export class CatalogIndex {
       return;
     }
     const index = new ProductSetIndex(this.hasher, this.codec, 0, this.opts.coarse);
+    index.startBulkLoad();
     const set = { ...scope, productSet: setId };
     let after: string | undefined;
     for (;;) {

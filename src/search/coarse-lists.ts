@@ -141,7 +141,7 @@ export class CoarseListIndex implements HammingIndex {
     }
     for (let list = 0; list < this.lists; list++) {
       const need = this.held[list] + incoming[list];
-      if (need > this.room[list]) this.relocate(list, Math.max(MIN_ROOM, Math.ceil(need * (1 + SLACK))));
+      if (need > this.room[list]) this.relocate(list, Math.max(MIN_ROOM, Math.ceil(need * (1 + SLACK))), incoming);
     }
     const bytes = this.bits / 8;
     const words = new Int32Array(this.wpc);
@@ -182,18 +182,43 @@ export class CoarseListIndex implements HammingIndex {
     this.hits.begin(want, this.bits);
     kernel.begin(want, filter === undefined);
     let thr: number = this.bits;
-    // Nearest lists first: the threshold falls soonest, and fewer codes are handed back.
-    for (const list of opts.near ? this.nearestLists(opts.near) : this.allLists()) {
+    const scan = (list: number) => {
       if (this.held[list] > 0) thr = scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters);
+    };
+    if (!opts.near) {
+      for (let list = 0; list < this.lists; list++) scan(list);
+      this.counters.bucketsProbed += this.lists;
+      return this.hits.sorted();
     }
-    this.counters.bucketsProbed += opts.near ? Math.min(this.probe, this.lists) : this.lists;
+    // Nearest lists first: the threshold falls soonest, and fewer codes are handed back.
+    const distances = this.centroidDistances(opts.near);
+    const probed = this.nearestLists(distances);
+    probed.forEach(scan);
+    let scanned = probed.length;
+    // Fewer than k found in the probed lists (a filter that refuses most products, or small
+    // lists): the next nearest lists are scanned until k are, so no answer is cut short.
+    if (!this.hits.full && scanned < this.lists) {
+      const chosen = new Set(probed);
+      const rest = Array.from({ length: this.lists }, (_, c) => c).filter((c) => !chosen.has(c));
+      rest.sort((a, b) => distances[a] - distances[b] || a - b);
+      for (const list of rest) {
+        if (this.hits.full) break;
+        scan(list);
+        scanned++;
+      }
+    }
+    this.counters.bucketsProbed += scanned;
     return this.hits.sorted();
   }
 
-  /** The `probe` lists whose centroids are nearest to v, nearest first. */
-  private nearestLists(v: Float32Array): Int32Array {
+  /** v's squared distance to every centroid (less its own squared norm), valid until the next call. */
+  private centroidDistances(v: Float32Array): Float32Array {
     if (v.length < this.dims) throw new RangeError(`a coarse vector has ${this.dims} values, not ${v.length}`);
-    const d = this.centroidSearch.distances([v.subarray(0, this.dims)])[0];
+    return this.centroidSearch.distances([v.subarray(0, this.dims)])[0];
+  }
+
+  /** The `probe` lists nearest by these distances, nearest first. */
+  private nearestLists(d: Float32Array): Int32Array {
     const n = Math.min(this.probe, this.lists);
     const chosen = new Int32Array(n);
     let held = 0;
@@ -210,15 +235,11 @@ export class CoarseListIndex implements HammingIndex {
     return chosen;
   }
 
-  private allLists(): Int32Array {
-    return Int32Array.from({ length: this.lists }, (_, c) => c);
-  }
-
   /** Gives a list `room` slots: moves it to the end, or first closes every hole once they
    *  would be half the slots (after which the list may have the room already). */
-  private relocate(list: number, room: number): void {
+  private relocate(list: number, room: number, incoming: Int32Array): void {
     if (this.holes > 0 && 2 * (this.holes + this.room[list]) > this.end + room) {
-      this.compact();
+      this.compact(incoming);
       if (this.room[list] >= room) return;
     }
     const from = this.start[list];
@@ -230,15 +251,16 @@ export class CoarseListIndex implements HammingIndex {
     this.end += room;
   }
 
-  /** Lays every list out again from slot 0 with its share of slack: O(n), rare. */
-  private compact(): void {
+  /** Lays every list out again from slot 0, with room for what it holds and what the
+   *  batch being added brings it, and its share of slack: O(n), rare. */
+  private compact(incoming: Int32Array): void {
     const words = this.kernel.words.slice(0, this.end * this.wpc);
     const ids = this.ids.slice(0, this.end);
     let at = 0;
     const starts = new Int32Array(this.lists);
     for (let list = 0; list < this.lists; list++) {
       starts[list] = at;
-      at += Math.max(MIN_ROOM, Math.ceil(this.held[list] * (1 + SLACK)));
+      at += Math.max(MIN_ROOM, Math.ceil((this.held[list] + incoming[list]) * (1 + SLACK)));
     }
     this.reserve(at);
     const target = this.kernel.words;

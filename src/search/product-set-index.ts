@@ -229,6 +229,8 @@ export class ProductSetIndex {
   private engine: HammingIndex;
   /** Regions live when the coarse lists (if the engine has them) were trained. */
   private trainedAt = 0;
+  /** Between startBulkLoad and trim: the engine is chosen (and lists trained) once, at the end. */
+  private bulkLoading = false;
   /** Verdicts of keyed filters (ProductFilter), most recently used last. */
   private readonly verdicts = new Map<string, FilterVerdicts>();
   /** Scope, category and label strings shared by the products that repeat them. */
@@ -355,12 +357,11 @@ export class ProductSetIndex {
     const pool = contrast && contrast.context.length > 0 ? Math.max(k, contrast.pool) : k;
     const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
     const prepared = this.prepare(list.map((q) => q.embedding));
-    const coarse = this.engine instanceof CoarseListIndex;
     // Per query region: what its similarities lose to its level (identity without scaling).
     const scaled: ((similarity: number) => number)[] = [];
     list.forEach((q, qi) => {
       const { code, cosine } = prepared[qi];
-      const candidates = this.engine.search(code, want, { filter: ok, near: coarse ? prepared[qi].near : undefined });
+      const candidates = this.engine.search(code, want, { filter: ok, near: prepared[qi].near });
       this.warmRows(candidates);
       // This region's best pair with each product its candidates reached.
       const mine = new Map<number, { row: number; similarity: number }>();
@@ -629,9 +630,16 @@ export class ProductSetIndex {
     this.resizeRows(grownCapacity(this.flags.length, n));
   }
 
+  /** Marks the start of a bulk load (a full build), which trim() ends: until then no write
+   *  changes the engine, so the lists of a large set are trained once, on all of it. */
+  startBulkLoad(): void {
+    this.bulkLoading = true;
+  }
+
   /** Drops most unused capacity (after a bulk load: a full build), keeping 1/128 for the
    *  writes that follow, and builds the Hamming engine again at its exact size. O(n). */
   trim(): void {
+    this.bulkLoading = false;
     const keep = this.rowCount + Math.ceil(this.rowCount / 128);
     if (keep < this.flags.length) this.resizeRows(keep);
     this.compact?.trim(keep);
@@ -680,7 +688,7 @@ export class ProductSetIndex {
 
   /** Whether a set of this many regions is filed in coarse lists (they need the compact rows). */
   private wantsLists(regions: number): boolean {
-    return !!this.coarse && !!this.compact && this.coarse.from > 0 && regions >= this.coarse.from;
+    return !!this.coarse && !!this.compact && this.compact.dims >= COARSE_DIMS && this.coarse.from > 0 && regions >= this.coarse.from;
   }
 
   /** The engine for `regions` regions; coarse lists are trained on the live rows, so an
@@ -706,9 +714,12 @@ export class ProductSetIndex {
   /** Moves to another engine once the size is well past a rule's threshold, and trains the
    *  coarse lists again once the set has outgrown them (O(n), rare). */
   private maybeSwitchEngine(): void {
+    if (this.bulkLoading) return;
     const lists = this.engine instanceof CoarseListIndex;
     if (lists && this.live > COARSE_RETRAIN_GROWTH * this.trainedAt) return this.rebuildEngine();
-    const wantLists = this.wantsLists(Math.round(this.live * (lists ? 1 + ENGINE_HYSTERESIS : 1 - ENGINE_HYSTERESIS)));
+    // Up at `from` itself, as a build from the store or a snapshot decides (makeEngine), so a
+    // set grown by writes and the same set rebuilt agree there; down only well below it.
+    const wantLists = this.wantsLists(lists ? Math.round(this.live * (1 + ENGINE_HYSTERESIS)) : this.live);
     if (lists !== wantLists) return this.rebuildEngine();
     if (lists) return;
     const mih = this.engine instanceof MultiIndexHashing;
@@ -736,10 +747,11 @@ export class ProductSetIndex {
   private prepare(queries: readonly Float32Array[]): { code: Uint8Array; cosine: (i: number) => number; near?: Float32Array }[] {
     const { codec, compact } = this;
     if (!codec || !compact) return queries.map((q) => ({ code: this.hasher.encode(q), cosine: (i) => dot(q, this.floats[i]!) }));
+    const lists = this.engine instanceof CoarseListIndex;
     return codec.prepareAll(queries).map((prepared, qi) => ({
       code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
       cosine: (i) => codec.similarity(prepared, compact, i),
-      near: unit(prepared.y.slice(0, COARSE_DIMS)),
+      ...(lists ? { near: unit(prepared.y.slice(0, COARSE_DIMS)) } : {}),
     }));
   }
 }

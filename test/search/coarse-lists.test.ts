@@ -92,6 +92,63 @@ describe('CoarseListIndex', () => {
   });
 });
 
+describe('CoarseListIndex with skewed batches', () => {
+  // Four lists at the unit axes, id's list = id % 4: batches that bring one list many codes
+  // while others have holes make a compaction happen in the middle of an add.
+  const LISTS = 4;
+  const axes = new Float32Array(LISTS * DIMS);
+  for (let c = 0; c < LISTS; c++) axes[c * DIMS + c] = 1;
+  const byId = (id: number, out: Float32Array) => {
+    out.fill(0);
+    out[id % LISTS] = 1;
+  };
+
+  it.each(Array.from({ length: 30 }, (_, i) => i + 1))('stays exact when a batch closes up the holes mid-add (seed %i)', (seed) => {
+    const rng = new SeededRandom(seed);
+    const index = new CoarseListIndex(64, axes, DIMS, byId, LISTS);
+    const model = new Map<number, Uint8Array>();
+    let next = 0;
+    for (let step = 0; step < 40; step++) {
+      const ids: number[] = [];
+      for (let c = 0; c < LISTS; c++) {
+        const n = rng.int(3) === 0 ? rng.int(60) : rng.int(4);
+        for (let i = 0; i < n; i++) {
+          while (next % LISTS !== c) next++;
+          ids.push(next++);
+        }
+      }
+      const codes = Uint8Array.from({ length: ids.length * 8 }, () => rng.int(256));
+      index.add(ids, codes);
+      ids.forEach((id, i) => model.set(id, codes.slice(i * 8, i * 8 + 8)));
+      for (const id of [...model.keys()]) if (rng.int(4) === 0) expect(index.remove(id)).toBe(model.delete(id));
+      const query = Uint8Array.from({ length: 8 }, () => rng.int(256));
+      expect(index.search(query, model.size)).toEqual(bruteForce(model, query, model.size));
+    }
+  });
+
+  it('scans lists past the probed ones until k candidates pass the filter', () => {
+    const index = new CoarseListIndex(64, axes, DIMS, byId, 1);
+    const codes = clusteredCodes(400, 64, 5, 6, 9);
+    const ids = Array.from({ length: 400 }, (_, i) => i);
+    index.add(ids, codes);
+    const model = new Map(ids.map((id) => [id, codes.slice(id * 8, id * 8 + 8)]));
+    const near = Float32Array.of(1, 0, 0, 0); // list 0 is probed
+    const query = codes.subarray(0, 8);
+    // Only ids of lists 2 and 3 pass: lists 0 and 1 give nothing, the next nearest (list 2;
+    // 1, 2 and 3 are equally far, taken in order) gives 20, and list 3 is not scanned.
+    const filter = (id: number) => id % LISTS >= 2;
+    const hits = index.search(query, 20, { near, filter });
+    expect(hits).toHaveLength(20);
+    expect(hits).toEqual(bruteForce(model, query, 20, (id) => id % LISTS === 2));
+    expect(index.stats.bucketsProbed).toBe(3);
+    // Unfiltered, the probed list alone holds 20 codes: nothing else is scanned.
+    index.resetStats();
+    expect(index.stats.bucketsProbed).toBe(0);
+    expect(index.search(query, 20, { near }).every((h) => h.id % LISTS === 0)).toBe(true);
+    expect(index.stats.bucketsProbed).toBe(1);
+  });
+});
+
 describe('trainCentroids', () => {
   const centres = [
     [5, 0, 0, 0],

@@ -93,6 +93,26 @@ describe('coarse lists in a product set', () => {
     expect(best.region.productId).toBe('p150');
   });
 
+  it('a set grown by writes takes them at `from` itself, as a build does; a bulk load trains them once, at trim', () => {
+    const embeddings = catalog();
+    const codec = new CompactEmbeddingCodec(basis, [params]);
+    const grown = new ProductSetIndex(new ItqHasher(params), codec, 0, { from: 402, probeShare: 0.25 });
+    const bulk = new ProductSetIndex(new ItqHasher(params), codec, 0, { from: 402, probeShare: 0.25 });
+    bulk.startBulkLoad();
+    embeddings.forEach((regions, p) => {
+      for (const index of [grown, bulk])
+        index.upsertProduct(
+          product(p),
+          regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
+        );
+      if (p === 132) expect(grown.engineName).toBe('scan'); // 399 regions
+      if (p === 133) expect(grown.engineName).toBe('lists'); // 402
+    });
+    expect(bulk.engineName).toBe('scan');
+    bulk.trim();
+    expect(bulk.engineName).toBe('lists');
+  });
+
   it('are never used with `from` 0', () => {
     expect(build(catalog(), { from: 0, probeShare: 0.25 }).engineName).toBe('scan');
   });

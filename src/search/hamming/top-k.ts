@@ -102,6 +102,11 @@ export class ScanHits {
     this.hist.fill(0);
   }
 
+  /** Whether k hits are held (at or under the threshold). */
+  get full(): boolean {
+    return this.le >= this.k;
+  }
+
   /** The largest distance that can still enter the k best. */
   get threshold(): number {
     return this.thr;
