@@ -1,12 +1,12 @@
 /** Vector math shared by the models (vision) and the index (search). */
 
-/** A copy scaled to unit L2 norm. An all-zero vector stays zero (its cosine with anything
- *  is then 0, which is the least surprising answer for a featureless crop). */
-export function l2Normalize(v: Float32Array): Float32Array {
+/** v scaled to unit L2 norm, into a copy or into `out` (which may be v itself). An all-zero
+ *  vector stays zero (its cosine with anything is then 0, which is the least surprising
+ *  answer for a featureless crop). */
+export function l2Normalize(v: Float32Array, out: Float32Array = new Float32Array(v.length)): Float32Array {
   let ss = 0;
   for (let i = 0; i < v.length; i++) ss += v[i] * v[i];
-  const out = new Float32Array(v.length);
-  if (ss === 0) return out;
+  if (ss === 0) return out.fill(0);
   const inv = 1 / Math.sqrt(ss);
   for (let i = 0; i < v.length; i++) out[i] = v[i] * inv;
   return out;

@@ -124,11 +124,9 @@ export class CoarseListIndex implements HammingIndex {
 
   add(ids: Uint32Array | readonly number[], codes: Uint8Array): void {
     const batch = checkBatch(ids, codes, this.bits);
-    const seen = new Set<number>();
-    for (const id of batch) {
-      if (this.slots.has(id) || seen.has(id)) throw duplicateId(id);
-      seen.add(id);
-    }
+    // Claims the ids (all or none, as the linear scan does); their slots are set below.
+    const dup = this.slots.insertBatch(batch, 0);
+    if (dup >= 0) throw duplicateId(dup);
     // Every list's room first, so a large batch (an index filled at once) moves each list
     // at most once and leaves it with its share of slack.
     const listOfBatch = new Uint16Array(batch.length);

@@ -21,7 +21,7 @@ import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, 
 import { CoarseListIndex, trainCentroids } from './coarse-lists';
 import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
-import { dot } from '../core/vectors';
+import { dot, l2Normalize } from '../core/vectors';
 import { median } from '../core/stats';
 import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
 
@@ -703,7 +703,9 @@ export class ProductSetIndex {
     const compact = this.compact!;
     const rows: number[] = [];
     for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) rows.push(row);
-    const vectorOf = (row: number, out: Float32Array) => unit(compact.leading(row, out));
+    // A region is filed by the direction of its leading coordinates (made unit length in
+    // place): the cosine that ranks it is blind to length.
+    const vectorOf = (row: number, out: Float32Array) => l2Normalize(compact.leading(row, out), out);
     const lists = coarseListsFor(rows.length);
     const centroids = trainCentroids(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1));
     this.trainedAt = rows.length;
@@ -751,7 +753,7 @@ export class ProductSetIndex {
     return codec.prepareAll(queries).map((prepared, qi) => ({
       code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
       cosine: (i) => codec.similarity(prepared, compact, i),
-      ...(lists ? { near: unit(prepared.y.slice(0, COARSE_DIMS)) } : {}),
+      ...(lists ? { near: l2Normalize(prepared.y.subarray(0, COARSE_DIMS)) } : {}),
     }));
   }
 }
@@ -777,15 +779,6 @@ export function taper(x: number, fullBelow: number): number {
 
 function rowPenalty(flags: number): number {
   return flags & PARTIAL ? PARTIAL_PENALTY : flags & THUMBNAIL ? THUMBNAIL_PENALTY : 0;
-}
-
-/** v scaled to unit length in place (a zero vector stays zero): a region is filed by the
- *  direction of its leading coordinates, as the cosine that ranks it is blind to length. */
-function unit(v: Float32Array): Float32Array {
-  let sq = 0;
-  for (let j = 0; j < v.length; j++) sq += v[j] * v[j];
-  if (sq > 0) for (let j = 0, s = 1 / Math.sqrt(sq); j < v.length; j++) v[j] *= s;
-  return v;
 }
 
 function need<T>(v: T | undefined, what: string): T {
