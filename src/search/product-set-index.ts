@@ -24,6 +24,7 @@ import type { Hasher } from './hasher';
 import { dot, l2Normalize } from '../core/vectors';
 import { median } from '../core/stats';
 import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
+import { SlotMaxima } from './slot-maxima';
 
 export interface IndexedRegion {
   imageId: string;
@@ -177,6 +178,11 @@ export interface RegionRef {
   penalty?: number;
   thumbnail?: boolean;
 }
+
+/** Scratch of every search (see SlotMaxima): each query region's best pair per product,
+ *  and the best over the regions. */
+const MINE = new SlotMaxima();
+const BEST = new SlotMaxima();
 
 /** Row flags. */
 const LIVE = 1;
@@ -353,43 +359,40 @@ export class ProductSetIndex {
   ): RegionHit[] {
     const list = queries instanceof Float32Array ? [{ embedding: queries, penalty: 0 }] : queries;
     const ok = this.rowFilter(filter);
-    const best = new Map<number, ProductHit>();
     const pool = contrast && contrast.context.length > 0 ? Math.max(k, contrast.pool) : k;
     const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
     const prepared = this.prepare(list.map((q) => q.embedding));
+    const slots = this.slots.length;
     // Per query region: what its similarities lose to its level (identity without scaling).
     const scaled: ((similarity: number) => number)[] = [];
+    BEST.start(slots);
     list.forEach((q, qi) => {
       const { code, cosine } = prepared[qi];
       const candidates = this.engine.search(code, want, { filter: ok, near: prepared[qi].near });
       this.warmRows(candidates);
       // This region's best pair with each product its candidates reached.
-      const mine = new Map<number, { row: number; similarity: number }>();
+      MINE.start(slots);
       for (const c of candidates) {
         const flags = this.flags[c.id];
         if (flags & THUMBNAIL && q.thumbnails === false) continue;
-        const similarity = cosine(c.id) - q.penalty - rowPenalty(flags);
-        const slot = this.productOfRow[c.id];
-        const prev = mine.get(slot);
-        if (!prev || similarity > prev.similarity) mine.set(slot, { row: c.id, similarity });
+        MINE.offer(this.productOfRow[c.id], cosine(c.id) - q.penalty - rowPenalty(flags), c.id, qi);
       }
+      const reached = MINE.touched;
       scaled[qi] = scaling
         ? levelScale(
-            [...mine.values()].map((h) => h.similarity),
+            reached.map((slot) => MINE.value[slot]),
             q.penalty,
             scaling,
           )
         : (x) => x;
-      for (const [slot, h] of mine) {
-        const similarity = scaled[qi](h.similarity);
-        const prev = best.get(slot);
-        if (!prev || similarity > prev.similarity) best.set(slot, { slot, row: h.row, similarity, query: qi });
-      }
+      for (const slot of reached) BEST.offer(slot, scaled[qi](MINE.value[slot]), MINE.row[slot], qi);
     });
-    // Every product a candidate reached is in `best` (thousands against a large set): the
+    // Every product a candidate reached was offered (thousands against a large set): the
     // best `pool` are chosen by score alone, and only they get a RegionRef.
     const byScore = (a: ProductHit, b: ProductHit) => b.similarity - a.similarity || (this.idOf(a.slot) < this.idOf(b.slot) ? -1 : 1);
-    const hits = [...best.values()].sort(byScore);
+    const hits = BEST.leading(pool)
+      .map((slot) => ({ slot, row: BEST.row[slot], similarity: BEST.value[slot], query: BEST.query[slot] }))
+      .sort(byScore);
     hits.length = Math.min(hits.length, pool);
     if (pool > k) {
       const { weight, context, fullBelow } = contrast!;

@@ -125,19 +125,25 @@ export class ScanHits {
 
   /** The k best hits offered since begin, sorted by (distance, id). */
   sorted(): HammingHit[] {
-    const { thr, k } = this;
-    const keys: number[] = [];
-    const ties: number[] = [];
+    const { thr, k, hist } = this;
+    // Typed arrays and their native sort: a comparator sort of the thousands of ties a
+    // clustered set can have at the threshold took 2.6 ms of a 30-region search.
+    const keys = new Float64Array(this.le - hist[thr]);
+    const ties = new Uint32Array(hist[thr]);
+    let below = 0;
+    let at = 0;
     for (let i = 0; i < this.n; i++) {
       const d = this.distances[i];
-      if (d < thr) keys.push(d * ID_SPAN + this.ids[i]);
-      else if (d === thr) ties.push(this.ids[i]);
+      if (d < thr) keys[below++] = d * ID_SPAN + this.ids[i];
+      else if (d === thr) ties[at++] = this.ids[i];
     }
+    keys.sort();
     // At the threshold the smaller ids win, as far as room is left.
-    if (keys.length + ties.length > k) ties.sort((a, b) => a - b).length = Math.max(0, k - keys.length);
-    for (const id of ties) keys.push(thr * ID_SPAN + id);
-    keys.sort((a, b) => a - b);
-    return keys.map((key) => ({ id: key % ID_SPAN, distance: Math.floor(key / ID_SPAN) }));
+    ties.sort();
+    const hits: HammingHit[] = [];
+    for (let i = 0; i < keys.length; i++) hits.push({ id: keys[i] % ID_SPAN, distance: Math.floor(keys[i] / ID_SPAN) });
+    for (let i = 0; i < ties.length && hits.length < k; i++) hits.push({ id: ties[i], distance: thr });
+    return hits;
   }
 
   private grow(): void {
