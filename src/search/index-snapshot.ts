@@ -145,7 +145,8 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
     const flags = await take(new Uint8Array(capacity), 1);
     const image = await take(new Uint16Array(capacity), 2);
     const compact = new CompactColumns(header.dims, capacity, header.bits ?? 8);
-    compact.q = await take(compact.q, compact.rowBytes);
+    // Read in place: the columns' rows may live in a kernel's memory (CompactColumns).
+    await take(compact.q, compact.rowBytes);
     compact.scalars = await take(compact.scalars, 8);
     return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
   } finally {

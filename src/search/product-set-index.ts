@@ -184,6 +184,21 @@ export interface RegionRef {
 const MINE = new SlotMaxima();
 const BEST = new SlotMaxima();
 
+/** A query vector's similarities with rows[i], i < n, into out[i]. */
+type Similarities = (rows: ArrayLike<number>, n: number, out: Float64Array) => void;
+
+/** A search's candidate rows and their similarities (scratch, as MINE and BEST). */
+let ROWS = new Uint32Array(1024);
+let SIMS = new Float64Array(1024);
+function scratchRows(n: number): Uint32Array {
+  if (ROWS.length < n) ROWS = new Uint32Array(Math.max(n, 2 * ROWS.length));
+  return ROWS;
+}
+function scratchSims(n: number): Float64Array {
+  if (SIMS.length < n) SIMS = new Float64Array(Math.max(n, 2 * SIMS.length));
+  return SIMS;
+}
+
 /** Row flags. */
 const LIVE = 1;
 const THUMBNAIL = 2;
@@ -225,7 +240,7 @@ export class ProductSetIndex {
   private rowCount = 0;
   private readonly freeRows: number[] = [];
   private live = 0;
-  private readonly compact?: CompactColumns;
+  private compact?: CompactColumns;
   /** Float embeddings (no codec). */
   private readonly floats: (Float32Array | undefined)[] = [];
   /** Codes, when the codec cannot derive them from the compact rows. */
@@ -367,16 +382,18 @@ export class ProductSetIndex {
     const scaled: ((similarity: number) => number)[] = [];
     BEST.start(slots);
     list.forEach((q, qi) => {
-      const { code, cosine } = prepared[qi];
-      const candidates = this.engine.search(code, want, { filter: ok, near: prepared[qi].near });
-      this.warmRows(candidates);
+      const { code, cosines } = prepared[qi];
+      const found = this.engine.search(code, want, { filter: ok, near: prepared[qi].near });
+      if (!this.compact?.simd) this.warmRows(found);
+      const rows = scratchRows(found.length);
+      let n = 0;
+      for (const c of found) if (!(this.flags[c.id] & THUMBNAIL && q.thumbnails === false)) rows[n++] = c.id;
+      const sims = scratchSims(n);
+      cosines(rows, n, sims);
       // This region's best pair with each product its candidates reached.
       MINE.start(slots);
-      for (const c of candidates) {
-        const flags = this.flags[c.id];
-        if (flags & THUMBNAIL && q.thumbnails === false) continue;
-        MINE.offer(this.productOfRow[c.id], cosine(c.id) - q.penalty - rowPenalty(flags), c.id, qi);
-      }
+      for (let i = 0; i < n; i++)
+        MINE.offer(this.productOfRow[rows[i]], sims[i] - q.penalty - rowPenalty(this.flags[rows[i]]), rows[i], qi);
       const reached = MINE.touched;
       scaled[qi] = scaling
         ? levelScale(
@@ -396,18 +413,18 @@ export class ProductSetIndex {
     hits.length = Math.min(hits.length, pool);
     if (pool > k) {
       const { weight, context, fullBelow } = contrast!;
-      for (const h of hits) {
-        h.similarity -= weight * taper(h.similarity, fullBelow) * this.contextSimilarity(h.slot, context, list, prepared, scaled);
-      }
+      const level = this.contextSimilarities(hits, context, list, prepared, scaled);
+      hits.forEach((h, i) => (h.similarity -= weight * taper(h.similarity, fullBelow) * level[i]));
       hits.sort(byScore);
     }
     return hits.slice(0, k).map(({ row, similarity, query }) => ({ region: this.regionRef(row), similarity, query }));
   }
 
   /**
-   * Reads a byte of every cache line the re-rank will need of these rows, in a loop
+   * Reads a byte of every cache line the JS re-rank will need of these rows, in a loop
    * with no other work: against a large set each row is a cache (and TLB) miss, and
-   * these loads overlap where the re-rank's, each behind a 256-step dot product, do not.
+   * these loads overlap where the JS re-rank's, each behind a 256-step dot product, do
+   * not. (The SIMD re-rank's rows, a few dozen instructions each, overlap by themselves.)
    * At 1 M regions, 30-region search p50 in four runs: 37.3 -> 35.0, 39.9 -> 37.5, 39.1 ->
    * 37.2 and, on a busier host, 53.6 -> 52.8 ms (in-process, interleaved per query,
    * 2026-12-05).
@@ -432,28 +449,44 @@ export class ProductSetIndex {
     return this.slots[slot]!.record.id;
   }
 
-  /** The median over the context query vectors of each one's best similarity with the
-   *  product's rows (less the rows' penalties, scaled by the vector's level; thumbnails
-   *  only for vectors that match them). */
-  private contextSimilarity(
-    slot: number,
+  /** For each hit's product: the median over the context query vectors of each one's best
+   *  similarity with the product's rows (less the rows' penalties, scaled by the vector's
+   *  level; thumbnails only for vectors that match them). One batch of every hit's rows a
+   *  context vector. */
+  private contextSimilarities(
+    hits: readonly ProductHit[],
     context: readonly number[],
     list: readonly QueryVector[],
-    prepared: readonly { cosine: (row: number) => number }[],
+    prepared: readonly { cosines: Similarities }[],
     scaled: readonly ((similarity: number) => number)[],
-  ): number {
-    const rows = this.slots[slot]!.rows;
-    const values = context.map((qi) => {
-      let top = -Infinity;
-      for (const row of rows) {
-        const flags = this.flags[row];
-        if (flags & THUMBNAIL && list[qi].thumbnails === false) continue;
-        top = Math.max(top, prepared[qi].cosine(row) - rowPenalty(flags));
+  ): number[] {
+    const owner: number[] = [];
+    const all: number[] = [];
+    hits.forEach((h, i) => {
+      for (const row of this.slots[h.slot]!.rows) {
+        all.push(row);
+        owner.push(i);
       }
-      // The scale takes similarities less the vector's own penalty, which the context leaves out.
-      return top === -Infinity ? top : scaled[qi](top - list[qi].penalty) + list[qi].penalty;
     });
-    return median(values.filter((v) => v > -Infinity));
+    const sims = new Float64Array(all.length);
+    const tops = hits.map(() => new Float64Array(context.length).fill(-Infinity));
+    context.forEach((qi, ci) => {
+      prepared[qi].cosines(all, all.length, sims);
+      for (let i = 0; i < all.length; i++) {
+        const flags = this.flags[all[i]];
+        if (flags & THUMBNAIL && list[qi].thumbnails === false) continue;
+        const top = tops[owner[i]];
+        top[ci] = Math.max(top[ci], sims[i] - rowPenalty(flags));
+      }
+    });
+    return tops.map((top) => {
+      // The scale takes similarities less the vector's own penalty, which the context leaves out.
+      const values: number[] = [];
+      context.forEach((qi, ci) => {
+        if (top[ci] > -Infinity) values.push(scaled[qi](top[ci] - list[qi].penalty) + list[qi].penalty);
+      });
+      return median(values);
+    });
   }
 
   /** The per-row check a search's candidates pass, or undefined when every product passes. */
@@ -516,9 +549,7 @@ export class ProductSetIndex {
     if (!this.compact) throw new Error('only an index with a compact codec has a snapshot state');
     // A copy, taken synchronously, so the index may change while the snapshot is written.
     const n = this.rowCount;
-    const compact = this.codec!.columns();
-    compact.q = this.compact.q.slice(0, n * compact.rowBytes);
-    compact.scalars = this.compact.scalars.slice(0, n * 4);
+    const compact = this.compact.copy(n);
     return {
       products: [...this.products.values()].map((e) => ({ record: e.record, images: [...e.images], rows: [...e.rows] })),
       rowCount: n,
@@ -558,8 +589,7 @@ export class ProductSetIndex {
     index.flags = state.flags;
     index.imageOfRow = state.image;
     index.productOfRow = new Uint32Array(capacity);
-    compact.q = q;
-    compact.scalars = scalars;
+    index.compact = state.compact;
     index.rowCount = n;
     for (const p of state.products) {
       const entry: ProductEntry = { slot: index.slots.length, record: index.keep(p.record), rows: p.rows, images: p.images };
@@ -749,13 +779,20 @@ export class ProductSetIndex {
   /** Each query vector's code, and its cosine with row i: exact in float, or the compact
    *  approximation (whose projection also gives the code when the hash is its prefix, and
    *  the coarse vector that picks the lists a search scans). */
-  private prepare(queries: readonly Float32Array[]): { code: Uint8Array; cosine: (i: number) => number; near?: Float32Array }[] {
+  private prepare(queries: readonly Float32Array[]): { code: Uint8Array; cosines: Similarities; near?: Float32Array }[] {
     const { codec, compact } = this;
-    if (!codec || !compact) return queries.map((q) => ({ code: this.hasher.encode(q), cosine: (i) => dot(q, this.floats[i]!) }));
+    if (!codec || !compact) {
+      return queries.map((q) => ({
+        code: this.hasher.encode(q),
+        cosines: (rows, n, out) => {
+          for (let i = 0; i < n; i++) out[i] = dot(q, this.floats[rows[i]]!);
+        },
+      }));
+    }
     const lists = this.engine instanceof CoarseListIndex;
     return codec.prepareAll(queries).map((prepared, qi) => ({
       code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
-      cosine: (i) => codec.similarity(prepared, compact, i),
+      cosines: (rows, n, out) => codec.similarities(prepared, compact, rows, n, out),
       ...(lists ? { near: l2Normalize(prepared.y.subarray(0, COARSE_DIMS)) } : {}),
     }));
   }

@@ -1,11 +1,19 @@
 ;; The PCA projection of query embeddings for CompactEmbeddingCodec (compact-embedding.ts),
-;; in WebAssembly SIMD. Source of projection-kernel-bytes.ts; rebuild with `npm run build:wasm`.
+;; and the re-rank's dot products with int8 rows held in this memory (CompactColumns), in
+;; WebAssembly SIMD. Source of projection-kernel-bytes.ts; rebuild with `npm run build:wasm`.
 ;;
 ;; project4(rows, n, m, xs, ys): for four centred inputs of n floats at xs, xs + 4n, ...,
 ;; writes y_q[j] = rows[j] . x_q for j < m to ys + 4(q m + j). rows is m x n row-major f32;
 ;; n is a multiple of 4. Four inputs per pass over the basis: the basis (1.8 MB at
 ;; 1792 x 256) is what a projection streams from memory, so each row is read once for four
 ;; queries instead of once for each. Two accumulators per input hide the add latency.
+;;
+;; dots(query, dims, rows, ids, n, out): for the n row numbers (u32) at ids, writes the i32
+;; dot product of the int16 query (dims values at query) with int8 row id (dims bytes at
+;; rows + id * dims) to out + 4i; dims is a multiple of 16. Sixteen coordinates a step:
+;; the row's bytes widened to two i16x8 and multiplied pairwise into i32 lanes
+;; (i32x4.dot_i16x8_s); |sum| <= 32767 * 127 * dims fits an i32 for dims <= 512. The rows
+;; are independent, so the loads of the next rows overlap this one's arithmetic.
 (module
   (memory (export "memory") 1)
   (func (export "project4") (param $rows i32) (param $n i32) (param $m i32) (param $xs i32) (param $ys i32)
@@ -63,6 +71,35 @@
         (f32.store (i32.add (local.get $ys) (i32.shl (i32.add (local.get $j) (i32.mul (local.get $m) (i32.const 3))) (i32.const 2)))
           (call $sum4 (f32x4.add (local.get $d0) (local.get $d1))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each_row))))
+  (func (export "dots") (param $query i32) (param $dims i32) (param $rows i32) (param $ids i32) (param $n i32) (param $out i32)
+    (local $r i32) (local $j i32) (local $row i32) (local $v v128) (local $a0 v128) (local $a1 v128)
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $row (i32.add (local.get $rows)
+          (i32.mul (i32.load (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $dims))))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $steps_done
+          (loop $step
+            (br_if $steps_done (i32.ge_u (local.get $j) (local.get $dims)))
+            (local.set $v (v128.load (i32.add (local.get $row) (local.get $j))))
+            (local.set $a0 (i32x4.add (local.get $a0)
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v))
+                (v128.load (i32.add (local.get $query) (i32.shl (local.get $j) (i32.const 1)))))))
+            (local.set $a1 (i32x4.add (local.get $a1)
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v))
+                (v128.load offset=16 (i32.add (local.get $query) (i32.shl (local.get $j) (i32.const 1)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $step)))
+        (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
+          (i32.add
+            (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+            (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $each_row))))
   (func $sum4 (param $v v128) (result f32)
     (f32.add

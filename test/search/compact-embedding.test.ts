@@ -1,7 +1,7 @@
 /** CompactEmbeddingCodec on the shipped PCA basis: the approximation against exact cosine,
  *  and query codes from the projection against the hasher's own. */
 import path from 'node:path';
-import { CompactColumns, CompactEmbeddingCodec } from '../../src/search/compact-embedding';
+import { CompactColumns, CompactEmbeddingCodec, SIMD_FROM_BYTES } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams } from '../../src/search/hasher/itq-params';
 
@@ -279,5 +279,71 @@ describe('4-bit columns (METAPIXEL_RERANK_BITS=4)', () => {
     // A zero vector (a projection exactly 0) reads back as zero, not as half a level.
     cols.set(0, { q: new Int8Array(8), scale: 0.01, offset: 0, norm: 0, residual: 0 });
     expect(cols.scale(0)).toBe(0);
+  });
+});
+
+describe('SIMD re-rank (CompactColumns in a kernel memory from SIMD_FROM_BYTES)', () => {
+  const rows = SIMD_FROM_BYTES / 256 + 700;
+  // Synthetic regions (random projections), enough to move the columns into the kernel.
+  const vectors = (seed: number, n: number) => {
+    const rng = new SeededRandom(seed);
+    return Array.from({ length: n }, () => {
+      const y = Float32Array.from({ length: 256 }, (_, j) => rng.gaussian() / Math.sqrt(1 + j));
+      return codec.quantize(y, 0.5 + 0.1 * rng.gaussian(), Math.hypot(...y), 0.4 + 0.1 * rng.next());
+    });
+  };
+  let data: ReturnType<typeof vectors>;
+  let js: CompactEmbeddingCodec;
+  beforeAll(async () => {
+    data = vectors(3, rows);
+    js = new CompactEmbeddingCodec(await readItqParams(HASHING, 256), [], { simd: false });
+  });
+
+  it('moves into the kernel once large, keeping the rows set before; similarities match the JS dot product', () => {
+    const cols = codec.columns();
+    const plain = js.columns();
+    data.forEach((v, i) => {
+      cols.set(i, v);
+      plain.set(i, v);
+      if (i === 100) expect(cols.simd).toBe(false);
+    });
+    expect(cols.simd).toBe(true);
+    expect(plain.simd).toBe(false);
+    const rng = new SeededRandom(9);
+    for (const e of embeddings.slice(0, 6)) {
+      const query = codec.prepare(e);
+      // More rows than one kernel call takes, repeated and in any order.
+      const picked = Array.from({ length: 2500 }, () => Math.floor(rng.next() * rows));
+      const simd = new Float64Array(picked.length);
+      const ref = new Float64Array(picked.length);
+      codec.similarities(query, cols, picked, picked.length, simd);
+      js.similarities(js.prepare(e), plain, picked, picked.length, ref);
+      picked.forEach((row, i) => {
+        expect(Math.abs(simd[i] - ref[i])).toBeLessThan(2e-4);
+        expect(ref[i]).toBeCloseTo(codec.similarity(query, cols, row), 5);
+      });
+    }
+  });
+
+  it('a copy, a trim and growth after it keep the rows, and rows past a trim come back empty', () => {
+    const cols = codec.columns(rows);
+    data.forEach((v, i) => cols.set(i, v));
+    const copy = cols.copy(rows - 10);
+    expect(copy.simd).toBe(true);
+    expect(
+      Buffer.compare(
+        Buffer.from(copy.q.buffer, copy.q.byteOffset, copy.q.length),
+        Buffer.from(cols.q.buffer, cols.q.byteOffset, (rows - 10) * 256),
+      ),
+    ).toBe(0);
+    cols.trim(rows - 10);
+    cols.set(rows + 5000, data[0]);
+    expect(cols.q.subarray((rows - 10) * 256, (rows + 5000) * 256).every((b) => b === 0)).toBe(true);
+    const query = codec.prepare(embeddings[0]);
+    const out = new Float64Array(3);
+    codec.similarities(query, cols, [0, rows - 11, rows + 5000], 3, out);
+    expect(out[0]).toBeCloseTo(codec.similarity(query, cols, 0), 3);
+    expect(out[1]).toBeCloseTo(codec.similarity(query, copy, rows - 11), 3);
+    expect(out[2]).toBeCloseTo(out[0], 6);
   });
 });
