@@ -107,7 +107,7 @@ export class CompactColumns {
     return this.scalars.length / 4;
   }
 
-  /** Bytes held (capacity, not rows in use; a kernel's memory does not shrink at trim). */
+  /** Bytes held (capacity, not rows in use). */
   get memoryBytes(): number {
     return (this.kernel?.bytes ?? this.rows.byteLength) + this.scalars.byteLength;
   }
@@ -189,7 +189,7 @@ export class CompactColumns {
       const prior = this.rows;
       this.rows = this.kernel.rows(bytes);
       this.rows.set(prior.subarray(0, Math.min(prior.length, bytes)));
-    } else if (this.kernel) this.rows = this.kernel.rows(bytes, this.rows);
+    } else if (this.kernel) this.rows = this.kernel.rows(bytes);
     else {
       const rows = new Int8Array(bytes);
       rows.set(this.rows.subarray(0, Math.min(this.rows.length, bytes)));
@@ -218,6 +218,9 @@ class DotKernel {
   private static readonly ROWS_AT = DotKernel.OUT_AT + 4 * DotKernel.BATCH;
   private readonly memory: WasmMemory;
   private readonly fn: (query: number, dims: number, rows: number, ids: number, n: number, out: number) => void;
+  /** Bytes of the current view, and the most any view has had. */
+  private viewed = 0;
+  private used = 0;
   private query?: Int16Array;
   private ids?: Uint32Array;
   private out?: Int32Array;
@@ -228,18 +231,23 @@ class DotKernel {
     this.fn = inst.exports.dots as DotKernel['fn'];
   }
 
+  /** Bytes of the scratch and the rows' view. (A trim cannot shrink the memory, but pages
+   *  past every row written were never touched, and take no RAM: memory.grow maps zero pages.) */
   get bytes(): number {
-    return this.memory.buffer.byteLength;
+    return DotKernel.ROWS_AT + this.viewed;
   }
 
-  /** A view of `bytes` bytes of rows, keeping what `prior` (the last view) held of them. */
-  rows(bytes: number, prior?: Int8Array): Int8Array {
+  /** A view of `bytes` bytes of rows, keeping what the last view held of them. */
+  rows(bytes: number): Int8Array {
     // A grown memory detaches its old buffer: the rows are where they were, under a new view.
     ensureMemory(this.memory, DotKernel.ROWS_AT + bytes);
-    const view = new Int8Array(this.memory.buffer, DotKernel.ROWS_AT, bytes);
-    // Rows past a shrunk view are zeroed, so a view grown again over them starts empty, as a new array would.
-    if (prior && prior.length > bytes) new Int8Array(this.memory.buffer, DotKernel.ROWS_AT + bytes, prior.length - bytes).fill(0);
-    return view;
+    // Rows a trim left behind are zeroed when a view covers them again, as a new array's are
+    // (zeroed then, not at the trim: a trim's slack is often memory no row ever touched).
+    if (bytes > this.viewed && this.used > this.viewed)
+      new Int8Array(this.memory.buffer, DotKernel.ROWS_AT + this.viewed, Math.min(bytes, this.used) - this.viewed).fill(0);
+    this.viewed = bytes;
+    this.used = Math.max(this.used, bytes);
+    return new Int8Array(this.memory.buffer, DotKernel.ROWS_AT, bytes);
   }
 
   dots(query: Int16Array, rows: ArrayLike<number>, n: number, out: Int32Array): void {
