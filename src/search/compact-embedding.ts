@@ -62,12 +62,13 @@ export type RerankBits = 8 | 4;
  * grow geometrically, by 1/8 once large, so growth costs O(1) amortised and leaves little
  * unused; trim() drops the slack.
  *
- * int8 vectors whose dims are a multiple of 16 move, once they take SIMD_FROM_BYTES, into
- * the linear memory of a projection-kernel instance, whose `dots` re-ranks a batch of rows
- * in SIMD where they lie (CompactEmbeddingCodec.similarities): six times the speed of the
- * JS dot product on rows in cache, and the loads of consecutive rows overlap. Smaller
- * columns, and the others, are a plain Int8Array re-ranked in JS: a memory is at least a
- * 64 KB page, too much for each of many small sets.
+ * Rows of a multiple of 16 bytes (int8 dims a multiple of 16, 4-bit ones of 32) move, once
+ * they take SIMD_FROM_BYTES, into the linear memory of a projection-kernel instance, whose
+ * `dots` and `dots4` re-rank a batch of rows in SIMD where they lie
+ * (CompactEmbeddingCodec.similarities): six times the speed of the JS dot product on int8
+ * rows in cache, and the loads of consecutive rows overlap. Smaller columns, and the
+ * others, are a plain Int8Array re-ranked in JS: a memory is at least a 64 KB page, too
+ * much for each of many small sets.
  */
 export class CompactColumns {
   private rows: Int8Array;
@@ -87,7 +88,7 @@ export class CompactColumns {
   ) {
     if (bits === 4 && dims % 2) throw new RangeError('4-bit columns need an even number of dims');
     this.rowBytes = (dims * bits) / 8;
-    this.simdAllowed = opts.simd !== false && bits === 8 && dims % 16 === 0 && dims <= DotKernel.MAX_DIMS;
+    this.simdAllowed = opts.simd !== false && this.rowBytes % 16 === 0 && dims <= DotKernel.MAX_DIMS;
     this.rows = new Int8Array(0);
     this.scalars = new Uint16Array(0);
     this.resize(capacity);
@@ -176,7 +177,8 @@ export class CompactColumns {
 
   /**
    * out[i] = the int32 dot product of the int16 vector `query` with row rows[i] (i < n):
-   * the SIMD re-rank, for columns where `simd` holds.
+   * the SIMD re-rank, for columns where `simd` holds. For 4-bit rows, with the nibbles c
+   * themselves (0..15), not their levels 2c − 15 (CompactEmbeddingCodec.similarities).
    */
   dots(query: Int16Array, rows: ArrayLike<number>, n: number, out: Int32Array): void {
     this.kernel!.dots(query, rows, n, out);
@@ -185,7 +187,7 @@ export class CompactColumns {
   private resize(cap: number): void {
     const bytes = cap * this.rowBytes;
     if (!this.kernel && this.simdAllowed && bytes >= SIMD_FROM_BYTES) {
-      this.kernel = new DotKernel(this.dims);
+      this.kernel = new DotKernel(this.dims, this.bits);
       const prior = this.rows;
       this.rows = this.kernel.rows(bytes);
       this.rows.set(prior.subarray(0, Math.min(prior.length, bytes)));
@@ -217,7 +219,7 @@ class DotKernel {
   private static readonly OUT_AT = DotKernel.IDS_AT + 4 * DotKernel.BATCH;
   private static readonly ROWS_AT = DotKernel.OUT_AT + 4 * DotKernel.BATCH;
   private readonly memory: WasmMemory;
-  private readonly fn: (query: number, dims: number, rows: number, ids: number, n: number, out: number) => void;
+  private readonly fn: (ids: number, n: number) => void;
   /** Bytes of the current view, and the most any view has had. */
   private viewed = 0;
   private used = 0;
@@ -225,10 +227,23 @@ class DotKernel {
   private ids?: Uint32Array;
   private out?: Int32Array;
 
-  constructor(private readonly dims: number) {
+  constructor(
+    private readonly dims: number,
+    private readonly bits: RerankBits,
+  ) {
     const inst = wasmInstance(PROJECTION_KERNEL_WASM_BASE64);
     this.memory = inst.memory;
-    this.fn = inst.exports.dots as DotKernel['fn'];
+    const { QUERY_AT, ROWS_AT, OUT_AT } = DotKernel;
+    type Dots = (query: number, dims: number, rows: number, ids: number, n: number, out: number) => void;
+    type Dots4 = (even: number, odd: number, bytes: number, rows: number, ids: number, n: number, out: number) => void;
+    if (bits === 8) {
+      const dots = inst.exports.dots as Dots;
+      this.fn = (ids, n) => dots(QUERY_AT, dims, ROWS_AT, ids, n, OUT_AT);
+    } else {
+      // The query's even coordinates, then its odd ones: dims / 2 int16 each.
+      const dots4 = inst.exports.dots4 as Dots4;
+      this.fn = (ids, n) => dots4(QUERY_AT, QUERY_AT + dims, dims / 2, ROWS_AT, ids, n, OUT_AT);
+    }
   }
 
   /** Bytes of the scratch and the rows' view. (A trim cannot shrink the memory, but pages
@@ -252,11 +267,19 @@ class DotKernel {
 
   dots(query: Int16Array, rows: ArrayLike<number>, n: number, out: Int32Array): void {
     const { ids, dots } = this.scratch();
-    this.query!.set(query);
+    const q = this.query!;
+    if (this.bits === 8) q.set(query);
+    else {
+      const half = this.dims / 2;
+      for (let j = 0; j < half; j++) {
+        q[j] = query[2 * j];
+        q[half + j] = query[2 * j + 1];
+      }
+    }
     for (let at = 0; at < n; at += DotKernel.BATCH) {
       const m = Math.min(DotKernel.BATCH, n - at);
       for (let i = 0; i < m; i++) ids[i] = rows[at + i];
-      this.fn(DotKernel.QUERY_AT, this.dims, DotKernel.ROWS_AT, DotKernel.IDS_AT, m, DotKernel.OUT_AT);
+      this.fn(DotKernel.IDS_AT, m);
       out.set(dots.subarray(0, m), at);
     }
   }
@@ -533,7 +556,14 @@ export class CompactEmbeddingCodec {
     }
     if (this.dots.length < n) this.dots = new Int32Array(Math.max(n, 2 * this.dots.length));
     v.dots(query.y16, rows, n, this.dots);
-    for (let i = 0; i < n; i++) out[i] = this.finish(query, v, rows[i], this.dots[i] * query.y16Scale);
+    if (v.bits === 8) {
+      for (let i = 0; i < n; i++) out[i] = this.finish(query, v, rows[i], this.dots[i] * query.y16Scale);
+      return;
+    }
+    // Nibble c stands for the level 2c − 15: sum y (2c − 15) = 2 sum y c − 15 sum y.
+    let sum = 0;
+    for (let j = 0; j < this.dims; j++) sum += query.y16[j];
+    for (let i = 0; i < n; i++) out[i] = this.finish(query, v, rows[i], (2 * this.dots[i] - 15 * sum) * query.y16Scale);
   }
 
   /** The similarity from the projections' dot product (before the row's scale). */

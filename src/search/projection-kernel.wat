@@ -14,6 +14,12 @@
 ;; the row's bytes widened to two i16x8 and multiplied pairwise into i32 lanes
 ;; (i32x4.dot_i16x8_s); |sum| <= 32767 * 127 * dims fits an i32 for dims <= 512. The rows
 ;; are independent, so the loads of the next rows overlap this one's arithmetic.
+;;
+;; dots4(even, odd, bytes, rows, ids, n, out): the same for 4-bit rows (bytes a row, two
+;; coordinates a byte, the even one in the low nibble, each nibble c a level 0..15): writes
+;; sum_j even[j] * lo_j + odd[j] * hi_j, with the query's even and odd coordinates as int16
+;; at `even` and `odd` (bytes values each); bytes is a multiple of 16. The caller turns it
+;; into the dot product with the levels (2c - 15) (compact-embedding.ts).
 (module
   (memory (export "memory") 1)
   (func (export "project4") (param $rows i32) (param $n i32) (param $m i32) (param $xs i32) (param $ys i32)
@@ -92,6 +98,41 @@
             (local.set $a1 (i32x4.add (local.get $a1)
               (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v))
                 (v128.load offset=16 (i32.add (local.get $query) (i32.shl (local.get $j) (i32.const 1)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $step)))
+        (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
+          (i32.add
+            (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+            (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $each_row))))
+  (func (export "dots4") (param $even i32) (param $odd i32) (param $bytes i32) (param $rows i32) (param $ids i32) (param $n i32) (param $out i32)
+    (local $r i32) (local $j i32) (local $row i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $a0 v128) (local $a1 v128) (local $q i32)
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $row (i32.add (local.get $rows)
+          (i32.mul (i32.load (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $bytes))))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $steps_done
+          (loop $step
+            (br_if $steps_done (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $v (v128.load (i32.add (local.get $row) (local.get $j))))
+            (local.set $lo (v128.and (local.get $v) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15)))
+            (local.set $hi (i8x16.shr_u (local.get $v) (i32.const 4)))
+            (local.set $q (i32.shl (local.get $j) (i32.const 1)))
+            (local.set $a0 (i32x4.add (local.get $a0)
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $lo)) (v128.load (i32.add (local.get $even) (local.get $q))))))
+            (local.set $a1 (i32x4.add (local.get $a1)
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $lo)) (v128.load offset=16 (i32.add (local.get $even) (local.get $q))))))
+            (local.set $a0 (i32x4.add (local.get $a0)
+              (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_u (local.get $hi)) (v128.load (i32.add (local.get $odd) (local.get $q))))))
+            (local.set $a1 (i32x4.add (local.get $a1)
+              (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_u (local.get $hi)) (v128.load offset=16 (i32.add (local.get $odd) (local.get $q))))))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $step)))
         (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))

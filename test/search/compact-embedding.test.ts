@@ -347,3 +347,28 @@ describe('SIMD re-rank (CompactColumns in a kernel memory from SIMD_FROM_BYTES)'
     expect(out[2]).toBeCloseTo(out[0], 6);
   });
 });
+
+test('4-bit columns re-rank in SIMD too, as the JS nibble dot product does', async () => {
+  const basis = await readItqParams(HASHING, 256);
+  const nib = new CompactEmbeddingCodec(basis, [], { columnBits: 4 });
+  const jsNib = new CompactEmbeddingCodec(basis, [], { columnBits: 4, simd: false });
+  const rng = new SeededRandom(17);
+  const rows = SIMD_FROM_BYTES / 128 + 300;
+  const cols = nib.columns();
+  const plain = jsNib.columns();
+  for (let i = 0; i < rows; i++) {
+    const y = Float32Array.from({ length: 256 }, (_, j) => rng.gaussian() / Math.sqrt(1 + j));
+    const v = nib.quantize(y, 0.5, Math.hypot(...y), 0.4);
+    cols.set(i, v);
+    plain.set(i, v);
+  }
+  expect(cols.simd).toBe(true);
+  expect(plain.simd).toBe(false);
+  const picked = Array.from({ length: 3000 }, () => Math.floor(rng.next() * rows));
+  for (const e of embeddings.slice(0, 4)) {
+    const query = nib.prepare(e);
+    const simd = new Float64Array(picked.length);
+    nib.similarities(query, cols, picked, picked.length, simd);
+    picked.forEach((row, i) => expect(Math.abs(simd[i] - nib.similarity(query, plain, row))).toBeLessThan(2e-4));
+  }
+});
