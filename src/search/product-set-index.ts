@@ -86,6 +86,27 @@ const MAX_IMAGES = 0xffff;
 export interface CoarseListSettings {
   from: number;
   probeShare: number;
+  /** An engine change (lists on or off, lists trained again) for at least this many regions
+   *  is filled in the background, a chunk a turn of the event loop, while the old engine
+   *  serves (default BACKGROUND_REBUILD_FROM): at 1 M regions filing takes seconds. */
+  backgroundFrom?: number;
+  /** Rows such a fill takes a turn (default BACKGROUND_CHUNK). */
+  backgroundChunk?: number;
+}
+
+/** Regions from which an engine change is filled in the background (CoarseListSettings). */
+export const BACKGROUND_REBUILD_FROM = 65_536;
+/** Rows a background fill takes a turn: about 40 ms of filing into lists. */
+export const BACKGROUND_CHUNK = 8192;
+
+/** An engine being filled in the background: the live rows below `cursor` are in it. */
+interface PendingEngine {
+  engine: HammingIndex;
+  cursor: number;
+  /** Regions its lists were trained on (0: not lists). */
+  trainedAt: number;
+  done: Promise<void>;
+  settle: () => void;
 }
 
 /** Leading projection coordinates that file a region in a list. */
@@ -250,6 +271,8 @@ export class ProductSetIndex {
   private engine: HammingIndex;
   /** Regions live when the coarse lists (if the engine has them) were trained. */
   private trainedAt = 0;
+  /** The next engine while it is filled in the background (see rebuildEngine). */
+  private pending?: PendingEngine;
   /** Between startBulkLoad and trim: the engine is chosen (and lists trained) once, at the end. */
   private bulkLoading = false;
   /** Verdicts of keyed filters (ProductFilter), most recently used last. */
@@ -280,6 +303,7 @@ export class ProductSetIndex {
     const rerank = this.compact ? this.compact.memoryBytes : this.floats.reduce((s, e) => s + (e?.byteLength ?? 0), 0);
     return (
       this.engine.memoryBytes +
+      (this.pending?.engine.memoryBytes ?? 0) +
       rerank +
       this.productOfRow.byteLength +
       this.imageOfRow.byteLength +
@@ -291,6 +315,11 @@ export class ProductSetIndex {
   /** Which engine searches the codes now. */
   get engineName(): 'scan' | 'mih' | 'lists' {
     return this.engine instanceof MultiIndexHashing ? 'mih' : this.engine instanceof CoarseListIndex ? 'lists' : 'scan';
+  }
+
+  /** Resolves once no engine is being filled in the background (at once when none is). */
+  engineSettled(): Promise<void> {
+    return this.pending?.done ?? Promise.resolve();
   }
 
   product(id: string): IndexedProduct | undefined {
@@ -332,6 +361,7 @@ export class ProductSetIndex {
     });
     entry.rows = entry.rows.slice(); // exact length: pushes leave room for 7 more
     this.engine.add(rows, codes);
+    this.addToPending(rows, codes);
     this.live += regions.length;
     this.maybeSwitchEngine();
   }
@@ -642,6 +672,7 @@ export class ProductSetIndex {
   private dropRows(entry: ProductEntry): void {
     for (const row of entry.rows) {
       this.engine.remove(row);
+      if (this.pending && row < this.pending.cursor) this.pending.engine.remove(row);
       this.flags[row] = 0;
       if (!this.compact) this.floats[row] = undefined;
       this.freeRows.push(row);
@@ -673,6 +704,7 @@ export class ProductSetIndex {
    *  writes that follow, and builds the Hamming engine again at its exact size. O(n). */
   trim(): void {
     this.bulkLoading = false;
+    this.settlePending(); // the engine made below replaces it
     const keep = this.rowCount + Math.ceil(this.rowCount / 128);
     if (keep < this.flags.length) this.resizeRows(keep);
     this.compact?.trim(keep);
@@ -747,9 +779,10 @@ export class ProductSetIndex {
   }
 
   /** Moves to another engine once the size is well past a rule's threshold, and trains the
-   *  coarse lists again once the set has outgrown them (O(n), rare). */
+   *  coarse lists again once the set has outgrown them (O(n), rare). Not while one is
+   *  being filled: its end decides again. */
   private maybeSwitchEngine(): void {
-    if (this.bulkLoading) return;
+    if (this.bulkLoading || this.pending) return;
     const lists = this.engine instanceof CoarseListIndex;
     if (lists && this.live > COARSE_RETRAIN_GROWTH * this.trainedAt) return this.rebuildEngine();
     // Up at `from` itself, as a build from the store or a snapshot decides (makeEngine), so a
@@ -762,9 +795,67 @@ export class ProductSetIndex {
     if (mih !== wantMih) this.rebuildEngine();
   }
 
+  /**
+   * A new engine for the set as it is. A large one (backgroundFrom) is made at once (lists
+   * trained on a sample) but filled a chunk of rows a turn of the event loop, the old engine
+   * answering searches meanwhile; writes go to both (to the new one only for rows it has
+   * passed: it takes the others when it reaches them). So a write that starts it costs
+   * what training costs, not the seconds of filing a million regions.
+   */
   private rebuildEngine(): void {
-    this.engine = this.makeEngine(this.live);
-    this.fillEngine();
+    const trainedBefore = this.trainedAt;
+    const engine = this.makeEngine(this.live);
+    if (this.live < (this.coarse?.backgroundFrom ?? BACKGROUND_REBUILD_FROM)) {
+      this.engine = engine;
+      this.fillEngine();
+      return;
+    }
+    const trainedAt = engine instanceof CoarseListIndex ? this.trainedAt : 0;
+    this.trainedAt = trainedBefore; // the old engine's, until the new one takes over
+    let settle = () => {};
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const job: PendingEngine = { engine, cursor: 0, trainedAt, done, settle };
+    this.pending = job;
+    const step = () => {
+      if (this.pending !== job) return; // replaced by a full build (trim)
+      const end = Math.min(this.rowCount, job.cursor + (this.coarse?.backgroundChunk ?? BACKGROUND_CHUNK));
+      const rows: number[] = [];
+      for (let row = job.cursor; row < end; row++) if (this.flags[row] & LIVE) rows.push(row);
+      const codes = new Uint8Array(rows.length * this.bytes);
+      const one = new Uint8Array(this.bytes);
+      rows.forEach((row, i) => codes.set(this.codeOfRow(row, one), i * this.bytes));
+      if (rows.length > 0) job.engine.add(Uint32Array.from(rows), codes);
+      job.cursor = end;
+      if (end < this.rowCount) return void setImmediate(step);
+      this.engine = job.engine;
+      if (job.trainedAt) this.trainedAt = job.trainedAt;
+      this.settlePending();
+      this.maybeSwitchEngine(); // the set may have changed enough meanwhile for another
+    };
+    setImmediate(step);
+  }
+
+  /** Adds a write's rows to the engine being filled, those it has passed (it takes the rest). */
+  private addToPending(rows: Uint32Array, codes: Uint8Array): void {
+    const job = this.pending;
+    if (!job) return;
+    const passed: number[] = [];
+    rows.forEach((row, i) => {
+      if (row < job.cursor) passed.push(i);
+    });
+    if (passed.length === 0) return;
+    const mine = new Uint8Array(passed.length * this.bytes);
+    passed.forEach((i, j) => mine.set(codes.subarray(i * this.bytes, (i + 1) * this.bytes), j * this.bytes));
+    job.engine.add(
+      Uint32Array.from(passed, (i) => rows[i]),
+      mine,
+    );
+  }
+
+  private settlePending(): void {
+    const job = this.pending;
+    this.pending = undefined;
+    job?.settle();
   }
 
   private fillEngine(): void {

@@ -113,6 +113,53 @@ describe('coarse lists in a product set', () => {
     expect(bulk.engineName).toBe('lists');
   });
 
+  it('a large set fills its new engine in the background: the old one answers, writes meanwhile reach both, and it ends as a filling at once does', async () => {
+    const embeddings = catalog();
+    const codec = new CompactEmbeddingCodec(basis, [params]);
+    // The same writes to a set filled in the background (64 rows a turn) and to one filled
+    // at once: rows are numbered alike, so their answers must be identical.
+    const grown = new ProductSetIndex(new ItqHasher(params), codec, 0, {
+      from: 402,
+      probeShare: 1,
+      backgroundFrom: 300,
+      backgroundChunk: 64,
+    });
+    const sync = new ProductSetIndex(new ItqHasher(params), codec, 0, { from: 402, probeShare: 1, backgroundFrom: 1e9 });
+    const add = (p: number, regions = embeddings[p]) => {
+      for (const index of [grown, sync])
+        index.upsertProduct(
+          product(p),
+          regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
+        );
+    };
+    const remove = (p: number) => [grown, sync].forEach((index) => index.removeProduct(`p${p}`));
+    const q = (p: number): QueryVector[] => [{ embedding: embeddings[p][1], penalty: 0 }];
+    for (let p = 0; p < 134; p++) add(p); // 402 regions: the switch starts
+    expect(sync.engineName).toBe('lists');
+    // Writes between the fill's turns, so some rows are behind it and some ahead: adds,
+    // removes, replacements (whose freed rows are reused), while the old scan answers.
+    const rng = new SeededRandom(3);
+    let next = 134;
+    let scanned = 0;
+    for (let t = 0; t < 12; t++) {
+      if (grown.engineName === 'scan') scanned++;
+      expect(answer(grown, q(0))).toHaveLength(10);
+      for (let w = 0; w < 6; w++) {
+        const r = rng.next();
+        const p = Math.floor(rng.next() * next);
+        if (r < 0.4 && next < 200) add(next++);
+        else if (r < 0.7) remove(p);
+        else add(p, embeddings[(p + 1) % 200].slice(0, 1 + (p % 3)));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(scanned).toBeGreaterThanOrEqual(5); // the fill took that many turns at least
+    await grown.engineSettled();
+    expect(grown.engineName).toBe('lists');
+    expect(grown.size).toBe(sync.size);
+    for (let p = 0; p < 200; p += 3) expect(answer(grown, q(p))).toEqual(answer(sync, q(p)));
+  });
+
   it('are never used with `from` 0', () => {
     expect(build(catalog(), { from: 0, probeShare: 0.25 }).engineName).toBe('scan');
   });
