@@ -122,20 +122,30 @@ export class CoarseListIndex implements HammingIndex {
     return this.centroidSearch.nearest(0);
   }
 
-  add(ids: Uint32Array | readonly number[], codes: Uint8Array): void {
+  /**
+   * Adds codes, each filed in its nearest list, or in `lists[i]` when given (lists this
+   * index filed them in before, as listOfId tells: a snapshot keeps them, so a restart need
+   * not compare every region with every centroid again).
+   */
+  add(ids: Uint32Array | readonly number[], codes: Uint8Array, lists?: Uint16Array): void {
     const batch = checkBatch(ids, codes, this.bits);
+    if (lists && (lists.length !== batch.length || lists.some((l) => l >= this.lists)))
+      throw new RangeError(`lists: one of 0..${this.lists - 1} for each of the ${batch.length} codes`);
     // Claims the ids (all or none, as the linear scan does); their slots are set below.
     const dup = this.slots.insertBatch(batch, 0);
     if (dup >= 0) throw duplicateId(dup);
     // Every list's room first, so a large batch (an index filled at once) moves each list
     // at most once and leaves it with its share of slack.
-    const listOfBatch = new Uint16Array(batch.length);
+    const listOfBatch = lists ?? new Uint16Array(batch.length);
     const incoming = new Int32Array(this.lists);
-    for (let at = 0; at < batch.length; at += 4) {
-      const group = this.vectors.slice(0, Math.min(4, batch.length - at));
-      group.forEach((v, q) => this.vectorOf(batch[at + q], v));
-      this.centroidSearch.distances(group);
-      group.forEach((_, q) => incoming[(listOfBatch[at + q] = this.centroidSearch.nearest(q))]++);
+    if (lists) for (const list of lists) incoming[list]++;
+    else {
+      for (let at = 0; at < batch.length; at += 4) {
+        const group = this.vectors.slice(0, Math.min(4, batch.length - at));
+        group.forEach((v, q) => this.vectorOf(batch[at + q], v));
+        this.centroidSearch.distances(group);
+        group.forEach((_, q) => incoming[(listOfBatch[at + q] = this.centroidSearch.nearest(q))]++);
+      }
     }
     for (let list = 0; list < this.lists; list++) {
       const need = this.held[list] + incoming[list];
@@ -154,6 +164,17 @@ export class CoarseListIndex implements HammingIndex {
       this.held[list]++;
       this.count++;
     });
+  }
+
+  /** The list id is filed in (−1: not held). */
+  listOfId(id: number): number {
+    const slot = this.slots.get(id);
+    return slot < 0 ? -1 : this.listOfSlot[slot];
+  }
+
+  /** The centroids (lists × dims floats), to keep with the lists (see add). */
+  get centroidMatrix(): Float32Array {
+    return this.centroids;
   }
 
   remove(id: number): boolean {

@@ -12,15 +12,17 @@
  * the products as JSON lines (one per product: record, image ids, rows; lines, because
  * one JSON text of a few million products passes V8's longest string), then the
  * typed-array columns, each starting at a multiple of 8 bytes: flags (u8), image numbers
- * (u16), q (i8 × dims), scalars (4 × binary16: scale, offset, norm, residual). A file of
- * an older format is not read: the set is built from the store instead.
+ * (u16), q (i8 × dims), scalars (4 × binary16: scale, offset, norm, residual), and, when
+ * the header has `lists` (a set with coarse lists), the centroids (f32 × lists × 32) and
+ * each row's list (u16, 0xffff for none). A file of an older format is not read: the set
+ * is built from the store instead; one without lists has them trained again.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LocationName } from '../core/names';
 import { CompactColumns, type RerankBits } from './compact-embedding';
-import type { IndexedProduct, ProductSetIndexState } from './product-set-index';
+import { COARSE_DIMS, type IndexedProduct, type ProductSetIndexState } from './product-set-index';
 
 const MAGIC = 'MPXIDX03';
 /** Products per JSON-lines chunk written (each chunk one Buffer). */
@@ -66,11 +68,18 @@ export async function writeSetSnapshot(dir: string, key: string, snap: SetSnapsh
       bits: state.compact.bits,
       products: state.products.length,
       productBytes: productChunks.reduce((sum, b) => sum + b.length, 0),
+      ...(state.lists ? { lists: { count: state.lists.centroids.length / COARSE_DIMS, trainedAt: state.lists.trainedAt } } : {}),
     }),
   );
   const c = state.compact;
   const n = state.rowCount;
-  const columns = [state.flags.subarray(0, n), state.image.subarray(0, n), c.q.subarray(0, n * c.rowBytes), c.scalars.subarray(0, n * 4)];
+  const columns: ArrayBufferView[] = [
+    state.flags.subarray(0, n),
+    state.image.subarray(0, n),
+    c.q.subarray(0, n * c.rowBytes),
+    c.scalars.subarray(0, n * 4),
+  ];
+  if (state.lists) columns.push(state.lists.centroids, state.lists.listOfRow.subarray(0, n));
   const head = Buffer.alloc(12);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(header.length, 8);
@@ -125,6 +134,8 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
       bits?: RerankBits;
       products: number;
       productBytes: number;
+      /** Present when the set had coarse lists (their columns follow the others). */
+      lists?: { count: number; trainedAt: number };
     };
     if (header.format !== format) throw new Error(`${file}: made for format ${header.format}, not ${format}`);
     const n = header.rowCount;
@@ -134,8 +145,7 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
     // Each column is read into an array with room for the writes that follow (as a build
     // from the store leaves it), which the index then takes as its own.
     const capacity = n + Math.ceil(n / 128);
-    const take = async <T extends ArrayBufferView>(array: T, bytesPerRow: number): Promise<T> => {
-      const bytes = bytesPerRow * n;
+    const take = async <T extends ArrayBufferView>(array: T, bytesPerRow: number, bytes = bytesPerRow * n): Promise<T> => {
       offset += (8 - (offset % 8)) % 8;
       if (offset + bytes > size) throw new Error(`${file}: truncated`);
       await readFully(fh, new Uint8Array(array.buffer, array.byteOffset, bytes), offset);
@@ -148,7 +158,15 @@ export async function readSetSnapshot(dir: string, file: string, format: string)
     // Read in place: the columns' rows may live in a kernel's memory (CompactColumns).
     await take(compact.q, compact.rowBytes);
     compact.scalars = await take(compact.scalars, 8);
-    return { scope: header.scope, setId: header.setId, state: { products, rowCount: n, flags, image, compact } };
+    let lists: ProductSetIndexState['lists'];
+    if (header.lists) {
+      const { count, trainedAt } = header.lists;
+      const centroids = new Float32Array(count * COARSE_DIMS);
+      await take(centroids, 0, centroids.byteLength);
+      lists = { centroids, listOfRow: await take(new Uint16Array(n), 2), trainedAt };
+    }
+    const state: ProductSetIndexState = { products, rowCount: n, flags, image, compact, ...(lists ? { lists } : {}) };
+    return { scope: header.scope, setId: header.setId, state };
   } finally {
     await fh.close();
   }

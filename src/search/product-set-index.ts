@@ -247,7 +247,20 @@ export interface ProductSetIndexState {
   flags: Uint8Array<ArrayBuffer>;
   image: Uint16Array<ArrayBuffer>;
   compact: CompactColumns;
+  /** The coarse lists, when the set had them: a start from the state files each row in its
+   *  list again instead of training and comparing (NO_LIST for rows not held). */
+  lists?: CoarseListsState;
 }
+
+export interface CoarseListsState {
+  centroids: Float32Array<ArrayBuffer>;
+  listOfRow: Uint16Array<ArrayBuffer>;
+  /** Regions they were trained on. */
+  trainedAt: number;
+}
+
+/** listOfRow of a row not in any list. */
+export const NO_LIST = 0xffff;
 
 export class ProductSetIndex {
   private readonly products = new Map<string, ProductEntry>();
@@ -580,12 +593,20 @@ export class ProductSetIndex {
     // A copy, taken synchronously, so the index may change while the snapshot is written.
     const n = this.rowCount;
     const compact = this.compact.copy(n);
+    let lists: CoarseListsState | undefined;
+    const engine = this.engine;
+    if (engine instanceof CoarseListIndex && !this.pending) {
+      const listOfRow = new Uint16Array(n).fill(NO_LIST);
+      for (let row = 0; row < n; row++) if (this.flags[row] & LIVE) listOfRow[row] = engine.listOfId(row);
+      lists = { centroids: engine.centroidMatrix.slice(), listOfRow, trainedAt: this.trainedAt };
+    }
     return {
       products: [...this.products.values()].map((e) => ({ record: e.record, images: [...e.images], rows: [...e.rows] })),
       rowCount: n,
       flags: this.flags.slice(0, n),
       image: this.imageOfRow.slice(0, n),
       compact,
+      ...(lists ? { lists } : {}),
     };
   }
 
@@ -631,9 +652,36 @@ export class ProductSetIndex {
       if (index.flags[row] & LIVE) index.live++;
       else index.freeRows.push(row);
     }
+    const kept = state.lists;
+    if (kept && index.wantsLists(index.live) && index.keepLists(kept)) return index;
     index.engine = index.makeEngine(index.live);
     index.fillEngine();
     return index;
+  }
+
+  /** Takes the lists a snapshot kept (see ProductSetIndexState.lists) as the engine; false
+   *  (nothing changed) when they do not fit this set and settings. */
+  private keepLists(kept: CoarseListsState): boolean {
+    const lists = kept.centroids.length / COARSE_DIMS;
+    if (!Number.isInteger(lists) || lists < 1 || lists > NO_LIST || kept.listOfRow.length !== this.rowCount) return false;
+    const rows: number[] = [];
+    const listOf: number[] = [];
+    for (let row = 0; row < this.rowCount; row++) {
+      if (!(this.flags[row] & LIVE)) continue;
+      const list = kept.listOfRow[row];
+      if (list >= lists) return false;
+      rows.push(row);
+      listOf.push(list);
+    }
+    const probe = Math.max(1, Math.round(this.coarse!.probeShare * lists));
+    const engine = new CoarseListIndex(this.hasher.bits, kept.centroids, COARSE_DIMS, this.coarseVectorOf(), probe);
+    const codes = new Uint8Array(rows.length * this.bytes);
+    const one = new Uint8Array(this.bytes);
+    rows.forEach((row, i) => codes.set(this.codeOfRow(row, one), i * this.bytes));
+    engine.add(Uint32Array.from(rows), codes, Uint16Array.from(listOf));
+    this.engine = engine;
+    this.trainedAt = kept.trainedAt;
+    return true;
   }
 
   /**
@@ -765,17 +813,21 @@ export class ProductSetIndex {
   }
 
   private makeLists(): CoarseListIndex {
-    const compact = this.compact!;
     const rows: number[] = [];
     for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) rows.push(row);
-    // A region is filed by the direction of its leading coordinates (made unit length in
-    // place): the cosine that ranks it is blind to length.
-    const vectorOf = (row: number, out: Float32Array) => l2Normalize(compact.leading(row, out), out);
+    const vectorOf = this.coarseVectorOf();
     const lists = coarseListsFor(rows.length);
     const centroids = trainCentroids(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1));
     this.trainedAt = rows.length;
     const probe = Math.max(1, Math.round(this.coarse!.probeShare * lists));
     return new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, vectorOf, probe);
+  }
+
+  /** A region is filed by the direction of its leading coordinates (made unit length in
+   *  place): the cosine that ranks it is blind to length. */
+  private coarseVectorOf(): (row: number, out: Float32Array) => Float32Array {
+    const compact = this.compact!;
+    return (row, out) => l2Normalize(compact.leading(row, out), out);
   }
 
   /** Moves to another engine once the size is well past a rule's threshold, and trains the

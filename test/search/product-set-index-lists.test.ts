@@ -1,5 +1,8 @@
 /** A large product set searched through coarse lists (METAPIXEL_COARSE_LISTS_FROM), at a small scale. */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { readSetSnapshot, writeSetSnapshot } from '../../src/search/index-snapshot';
 import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
@@ -158,6 +161,46 @@ describe('coarse lists in a product set', () => {
     expect(grown.engineName).toBe('lists');
     expect(grown.size).toBe(sync.size);
     for (let p = 0; p < 200; p += 3) expect(answer(grown, q(p))).toEqual(answer(sync, q(p)));
+  });
+
+  it('a snapshot keeps the lists: a restart files each row where it was, with the same centroids, through a file too', async () => {
+    const embeddings = catalog();
+    const codec = new CompactEmbeddingCodec(basis, [params]);
+    const settings = { from: 300, probeShare: 0.125 };
+    // Trained at 300 regions, then grown by writes (no retraining below 4×): lists trained
+    // again on the grown set would differ.
+    const grown = new ProductSetIndex(new ItqHasher(params), codec, 0, settings);
+    embeddings.forEach((regions, p) =>
+      grown.upsertProduct(
+        product(p),
+        regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
+      ),
+    );
+    grown.removeProduct('p5');
+    const state = grown.toState();
+    expect(state.lists?.trainedAt).toBe(300);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mpx-lists-'));
+    const file = await writeSetSnapshot(dir, 'p/l/s', { scope: { project: 'p', location: 'l' }, setId: 's', state }, 'f');
+    const back = (await readSetSnapshot(dir, file, 'f')).state;
+    expect(back.lists).toEqual(state.lists);
+    const kept = ProductSetIndex.fromState(new ItqHasher(params), codec, back, settings);
+    const retrained = ProductSetIndex.fromState(new ItqHasher(params), codec, { ...grown.toState(), lists: undefined }, settings);
+    expect(kept.toState().lists).toEqual(state.lists);
+    expect(retrained.toState().lists!.centroids).not.toEqual(state.lists!.centroids);
+    const rng = new SeededRandom(8);
+    for (let p = 0; p < 200; p += 3) {
+      const q = [{ embedding: embeddings[p][0].map((v) => v + 0.3 * rng.gaussian()), penalty: 0 }];
+      expect(answer(kept, q)).toEqual(answer(grown, q));
+    }
+    // Lists of another shape than the set's (a row count that differs) are trained again.
+    const other = ProductSetIndex.fromState(
+      new ItqHasher(params),
+      codec,
+      { ...grown.toState(), lists: { ...state.lists!, listOfRow: new Uint16Array(3) } },
+      settings,
+    );
+    expect(other.engineName).toBe('lists');
+    expect(other.toState().lists!.centroids).toEqual(retrained.toState().lists!.centroids);
   });
 
   it('are never used with `from` 0', () => {
