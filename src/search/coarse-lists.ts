@@ -336,6 +336,31 @@ export function trainCentroids(
   rounds = 10,
   perList = 64,
 ): Float32Array {
+  const steps = centroidTraining(n, vectorAt, dims, lists, rng, rounds, perList);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Sample vectors a step of centroidTraining compares with every centroid. */
+const TRAINING_STEP = 8192;
+
+/**
+ * trainCentroids a step at a time (the same centroids), for training in the background: the
+ * sample is read in the first step, then each step compares TRAINING_STEP sample vectors
+ * with the centroids (at 4,096 lists a whole round of the 262,144-vector sample takes
+ * seconds).
+ */
+export function* centroidTraining(
+  n: number,
+  vectorAt: (i: number, out: Float32Array) => void,
+  dims: number,
+  lists: number,
+  rng: SeededRandom,
+  rounds = 10,
+  perList = 64,
+): Generator<void, Float32Array> {
   if (n < 1) throw new RangeError('no vectors to train coarse lists on');
   const sampleSize = Math.min(n, lists * perList);
   const sample = new Float32Array(sampleSize * dims);
@@ -354,7 +379,9 @@ export function trainCentroids(
     const search = new CentroidSearch(centroids, dims);
     sums.fill(0);
     sizes.fill(0);
+    yield;
     for (let at = 0; at < sampleSize; at += 4) {
+      if (at > 0 && at % TRAINING_STEP === 0) yield;
       const group = Array.from({ length: Math.min(4, sampleSize - at) }, (_, q) => sample.subarray((at + q) * dims, (at + q + 1) * dims));
       search.distances(group);
       group.forEach((v, q) => {

@@ -18,7 +18,7 @@
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
-import { CoarseListIndex, trainCentroids } from './coarse-lists';
+import { CoarseListIndex, centroidTraining } from './coarse-lists';
 import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
 import { dot, l2Normalize } from '../core/vectors';
@@ -101,7 +101,9 @@ export const BACKGROUND_CHUNK = 8192;
 
 /** An engine being filled in the background: the live rows below `cursor` are in it. */
 interface PendingEngine {
-  engine: HammingIndex;
+  /** Undefined while its lists are trained (`training` steps). */
+  engine?: HammingIndex;
+  training?: { steps: Generator<void, Float32Array>; make: (centroids: Float32Array) => CoarseListIndex };
   cursor: number;
   /** Regions its lists were trained on (0: not lists). */
   trainedAt: number;
@@ -316,7 +318,7 @@ export class ProductSetIndex {
     const rerank = this.compact ? this.compact.memoryBytes : this.floats.reduce((s, e) => s + (e?.byteLength ?? 0), 0);
     return (
       this.engine.memoryBytes +
-      (this.pending?.engine.memoryBytes ?? 0) +
+      (this.pending?.engine?.memoryBytes ?? 0) +
       rerank +
       this.productOfRow.byteLength +
       this.imageOfRow.byteLength +
@@ -720,7 +722,7 @@ export class ProductSetIndex {
   private dropRows(entry: ProductEntry): void {
     for (const row of entry.rows) {
       this.engine.remove(row);
-      if (this.pending && row < this.pending.cursor) this.pending.engine.remove(row);
+      if (this.pending?.engine && row < this.pending.cursor) this.pending.engine.remove(row);
       this.flags[row] = 0;
       if (!this.compact) this.floats[row] = undefined;
       this.freeRows.push(row);
@@ -813,14 +815,29 @@ export class ProductSetIndex {
   }
 
   private makeLists(): CoarseListIndex {
+    const training = this.listsTraining();
+    for (;;) {
+      const step = training.steps.next();
+      if (step.done) {
+        this.trainedAt = training.trainedAt;
+        return training.make(step.value);
+      }
+    }
+  }
+
+  /** Lists for the live rows: the k-means steps (the sample is read at the first), and the
+   *  empty index made from their centroids. */
+  private listsTraining(): { steps: Generator<void, Float32Array>; make: (centroids: Float32Array) => CoarseListIndex; trainedAt: number } {
     const rows: number[] = [];
     for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) rows.push(row);
     const vectorOf = this.coarseVectorOf();
     const lists = coarseListsFor(rows.length);
-    const centroids = trainCentroids(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1));
-    this.trainedAt = rows.length;
     const probe = Math.max(1, Math.round(this.coarse!.probeShare * lists));
-    return new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, vectorOf, probe);
+    return {
+      steps: centroidTraining(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1)),
+      make: (centroids) => new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, vectorOf, probe),
+      trainedAt: rows.length,
+    };
   }
 
   /** A region is filed by the direction of its leading coordinates (made unit length in
@@ -855,21 +872,29 @@ export class ProductSetIndex {
    * what training costs, not the seconds of filing a million regions.
    */
   private rebuildEngine(): void {
-    const trainedBefore = this.trainedAt;
-    const engine = this.makeEngine(this.live);
     if (this.live < (this.coarse?.backgroundFrom ?? BACKGROUND_REBUILD_FROM)) {
-      this.engine = engine;
+      this.engine = this.makeEngine(this.live);
       this.fillEngine();
       return;
     }
-    const trainedAt = engine instanceof CoarseListIndex ? this.trainedAt : 0;
-    this.trainedAt = trainedBefore; // the old engine's, until the new one takes over
     let settle = () => {};
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const job: PendingEngine = { engine, cursor: 0, trainedAt, done, settle };
+    const job: PendingEngine = { cursor: 0, trainedAt: 0, done, settle };
+    if (this.wantsLists(this.live)) {
+      // The sample is read at the first step, a turn later: rows a write changed meanwhile are
+      // read as they are then (a sample of the set either way).
+      const training = this.listsTraining();
+      job.training = training;
+      job.trainedAt = training.trainedAt;
+    } else job.engine = this.makeEngine(this.live);
     this.pending = job;
     const step = () => {
       if (this.pending !== job) return; // replaced by a full build (trim)
+      if (!job.engine) {
+        const trained = job.training!.steps.next();
+        if (trained.done) job.engine = job.training!.make(trained.value);
+        return void setImmediate(step);
+      }
       const end = Math.min(this.rowCount, job.cursor + (this.coarse?.backgroundChunk ?? BACKGROUND_CHUNK));
       const rows: number[] = [];
       for (let row = job.cursor; row < end; row++) if (this.flags[row] & LIVE) rows.push(row);
@@ -890,7 +915,7 @@ export class ProductSetIndex {
   /** Adds a write's rows to the engine being filled, those it has passed (it takes the rest). */
   private addToPending(rows: Uint32Array, codes: Uint8Array): void {
     const job = this.pending;
-    if (!job) return;
+    if (!job?.engine) return; // while training, the fill has passed no row
     const passed: number[] = [];
     rows.forEach((row, i) => {
       if (row < job.cursor) passed.push(i);

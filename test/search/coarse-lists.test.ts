@@ -1,4 +1,4 @@
-import { CoarseListIndex, trainCentroids } from '../../src/search/coarse-lists';
+import { CoarseListIndex, centroidTraining, trainCentroids } from '../../src/search/coarse-lists';
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
 import type { CodeBits } from '../../src/search/hamming';
 import { runHammingContract } from './hamming/contract';
@@ -185,6 +185,22 @@ describe('trainCentroids', () => {
     expect(a).toEqual(b);
     expect(read.length).toBe(4 * 16);
     expect(new Set(read).size).toBe(read.length);
+  });
+
+  it('in steps (centroidTraining) gives the same centroids, reads the sample at the first step only, and steps within a round of a large sample', () => {
+    const v = points(40_000, 5);
+    const read: number[] = [];
+    const steps = centroidTraining(40_000, (i, out) => (read.push(i), at(v)(i, out)), DIMS, 512, new SeededRandom(4), 3, 64);
+    let taken = 0;
+    let result: IteratorResult<void, Float32Array>;
+    while (!(result = steps.next()).done) {
+      taken++;
+      if (taken === 1) expect(read.length).toBe(32_768); // 512 lists × 64
+    }
+    expect(read.length).toBe(32_768);
+    // 3 rounds of 32,768 vectors, 8,192 a step: 4 steps a round.
+    expect(taken).toBe(3 * 4);
+    expect(result.value).toEqual(trainCentroids(40_000, at(v), DIMS, 512, new SeededRandom(4), 3, 64));
   });
 });
 
