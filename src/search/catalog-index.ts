@@ -327,6 +327,7 @@ export class CatalogIndex {
     const key = keyOf(scope, setId);
     this.counters.rebuilds++;
     if (!(await this.store.getProductSet({ ...scope, productSet: setId }))) {
+      this.sets.get(key)?.index.dispose();
       this.sets.delete(key);
       return;
     }
@@ -343,6 +344,7 @@ export class CatalogIndex {
       await setImmediate();
     }
     index.trim();
+    this.sets.get(key)?.index.dispose();
     this.sets.set(key, { scope, setId, index, indexTime: this.clock(), dirty: true });
   }
 
@@ -430,7 +432,9 @@ export class CatalogIndex {
     const watermark = this.watermark;
     const time = this.clock().getTime();
     const captured = [...this.sets.entries()].map(([key, e]) => {
-      const state = e.dirty ? e.index.toState() : undefined;
+      // A set whose engine changed (lists taken over after a background fill) is written
+      // again: a snapshot taken during the fill has no lists.
+      const state = e.dirty || e.index.engineChangedSinceState ? e.index.toState() : undefined;
       e.dirty = false;
       return { key, e, state };
     });

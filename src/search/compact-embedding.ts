@@ -38,8 +38,9 @@ export interface CompactVector {
 export interface PreparedQuery {
   /** P(x − m) in float. */
   y: Float32Array;
-  /** y as int16 (y ≈ y16 × y16Scale), for the SIMD re-rank: its rounding (2e-5 of the
-   *  largest coordinate) is far below the rows' int8 rounding. */
+  /** y as int16 (y ≈ y16 × y16Scale), what the re-rank multiplies the rows by (in JS and
+   *  in SIMD alike): its rounding (2e-5 of the largest coordinate) is far below the rows'
+   *  int8 rounding. */
   y16: Int16Array;
   y16Scale: number;
   /** m·x − m·m: the terms that do not depend on the region. */
@@ -300,7 +301,7 @@ class DotKernel {
  *  which V8 compiles to a tight loop (1.8 times the speed of the plain loop reading
  *  through `this`, on rows in cache; against 1 M rows the re-rank waits on memory
  *  instead). Re-ranking calls it for every candidate of every query region. */
-function dotInt8(y: Float32Array, q: Int8Array, base: number, n: number): number {
+function dotInt8(y: Int16Array, q: Int8Array, base: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -335,7 +336,7 @@ function packNibbles(q: Int8Array, dims: number, scale: number, out: Int8Array, 
 }
 
 /** y · the nibble vector at q[base…] (n coordinates), each nibble c as 2c − 15. */
-function dotNibbles(y: Float32Array, q: Int8Array, base: number, n: number): number {
+function dotNibbles(y: Int16Array, q: Int8Array, base: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
   let j = 0;
@@ -540,14 +541,16 @@ export class CompactEmbeddingCodec {
   /** Approximate cosine of the prepared query and row `i` of the columns. */
   similarity(query: PreparedQuery, v: CompactColumns, i: number): number {
     const base = i * v.rowBytes;
-    const dot = v.bits === 8 ? dotInt8(query.y, v.q, base, this.dims) : dotNibbles(query.y, v.q, base, this.dims);
-    return this.finish(query, v, i, dot);
+    // With the int16 query, as the SIMD kernels: an integer sum, exact either way, so a set
+    // scores the same whether its rows are re-ranked in JS or in SIMD.
+    const dot = v.bits === 8 ? dotInt8(query.y16, v.q, base, this.dims) : dotNibbles(query.y16, v.q, base, this.dims);
+    return this.finish(query, v, i, dot * query.y16Scale);
   }
 
   /**
-   * out[i] = similarity(query, v, rows[i]) for i < n, up to the query's int16 rounding when
-   * the columns re-rank in SIMD (CompactColumns), exactly otherwise. A search's candidates
-   * go through here in one call: their rows are read by the kernel where they lie.
+   * out[i] = similarity(query, v, rows[i]) for i < n, the same numbers, in SIMD when the
+   * columns allow (CompactColumns). A search's candidates go through here in one call:
+   * their rows are read by the kernel where they lie.
    */
   similarities(query: PreparedQuery, v: CompactColumns, rows: ArrayLike<number>, n: number, out: Float64Array): void {
     if (!v.simd) {

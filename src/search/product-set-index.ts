@@ -288,6 +288,7 @@ export class ProductSetIndex {
   private trainedAt = 0;
   /** The next engine while it is filled in the background (see rebuildEngine). */
   private pending?: PendingEngine;
+  private engineChanged = false;
   /** Between startBulkLoad and trim: the engine is chosen (and lists trained) once, at the end. */
   private bulkLoading = false;
   /** Verdicts of keyed filters (ProductFilter), most recently used last. */
@@ -333,8 +334,20 @@ export class ProductSetIndex {
   }
 
   /** Resolves once no engine is being filled in the background (at once when none is). */
-  engineSettled(): Promise<void> {
-    return this.pending?.done ?? Promise.resolve();
+  async engineSettled(): Promise<void> {
+    // A fill that ends may start another (the set changed enough meanwhile).
+    while (this.pending) await this.pending.done;
+  }
+
+  /** Whether the engine changed since the last toState (a snapshot taken during a fill has
+   *  no lists; the one after it should). */
+  get engineChangedSinceState(): boolean {
+    return this.engineChanged;
+  }
+
+  /** Stops a background fill (the index is being dropped). */
+  dispose(): void {
+    this.settlePending();
   }
 
   product(id: string): IndexedProduct | undefined {
@@ -595,6 +608,7 @@ export class ProductSetIndex {
     // A copy, taken synchronously, so the index may change while the snapshot is written.
     const n = this.rowCount;
     const compact = this.compact.copy(n);
+    this.engineChanged = false;
     let lists: CoarseListsState | undefined;
     const engine = this.engine;
     if (engine instanceof CoarseListIndex && !this.pending) {
@@ -889,7 +903,15 @@ export class ProductSetIndex {
     } else job.engine = this.makeEngine(this.live);
     this.pending = job;
     const step = () => {
-      if (this.pending !== job) return; // replaced by a full build (trim)
+      if (this.pending !== job) return; // replaced by a full build (trim), or disposed
+      try {
+        fill();
+      } catch {
+        // The old engine has every write and keeps answering; the next write tries again.
+        if (this.pending === job) this.settlePending();
+      }
+    };
+    const fill = () => {
       if (!job.engine) {
         const trained = job.training!.steps.next();
         if (trained.done) job.engine = job.training!.make(trained.value);
@@ -905,6 +927,7 @@ export class ProductSetIndex {
       job.cursor = end;
       if (end < this.rowCount) return void setImmediate(step);
       this.engine = job.engine;
+      this.engineChanged = true;
       if (job.trainedAt) this.trainedAt = job.trainedAt;
       this.settlePending();
       this.maybeSwitchEngine(); // the set may have changed enough meanwhile for another

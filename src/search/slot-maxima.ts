@@ -37,6 +37,8 @@ export class SlotMaxima {
 
   /** Keeps `value` for the slot if it is the first or greater than the one kept (ties: the first). */
   offer(slot: number, value: number, row: number, query: number): void {
+    // NaN (from a NaN embedding) would sort last and cut `leading` short: it is the least value.
+    if (Number.isNaN(value)) value = -Infinity;
     if (this.stamp[slot] !== this.epoch) {
       this.stamp[slot] = this.epoch;
       this.touched.push(slot);

@@ -157,8 +157,14 @@ describe('coarse lists in a product set', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(scanned).toBeGreaterThanOrEqual(5); // the fill took that many turns at least
+    expect(grown.toState().lists).toBeUndefined(); // a snapshot during the fill has none
+    expect(grown.engineChangedSinceState).toBe(false);
     await grown.engineSettled();
     expect(grown.engineName).toBe('lists');
+    // So the catalog writes the set's snapshot again, now with its lists.
+    expect(grown.engineChangedSinceState).toBe(true);
+    expect(grown.toState().lists).toBeDefined();
+    expect(grown.engineChangedSinceState).toBe(false);
     expect(grown.size).toBe(sync.size);
     for (let p = 0; p < 200; p += 3) expect(answer(grown, q(p))).toEqual(answer(sync, q(p)));
   });
@@ -201,6 +207,41 @@ describe('coarse lists in a product set', () => {
     );
     expect(other.engineName).toBe('lists');
     expect(other.toState().lists!.centroids).toEqual(retrained.toState().lists!.centroids);
+  });
+
+  it('engineSettled waits for a fill that another fill started at its end (the set shrank meanwhile)', async () => {
+    const embeddings = catalog();
+    const codec = new CompactEmbeddingCodec(basis, [params]);
+    const index = new ProductSetIndex(new ItqHasher(params), codec, 0, {
+      from: 402,
+      probeShare: 1,
+      backgroundFrom: 100,
+      backgroundChunk: 32,
+    });
+    embeddings.slice(0, 134).forEach((regions, p) =>
+      index.upsertProduct(
+        product(p),
+        regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve)); // the switch to lists has begun
+    for (let p = 0; p < 40; p++) index.removeProduct(`p${p}`); // 282 regions: below 402 / 1.25
+    await index.engineSettled();
+    expect(index.engineName).toBe('scan');
+    expect(index.toState().lists).toBeUndefined();
+  });
+
+  it('a snapshot files each row in the list it names, not the nearest (the column is used, not recomputed)', () => {
+    const embeddings = catalog();
+    const codec = new CompactEmbeddingCodec(basis, [params]);
+    const settings = { from: 300, probeShare: 0.25 };
+    const lists = build(embeddings, settings);
+    const state = lists.toState();
+    const row = state.products[7].rows[0];
+    const moved = (state.lists!.listOfRow[row] + 1) % (state.lists!.centroids.length / 32);
+    state.lists!.listOfRow[row] = moved;
+    const restored = ProductSetIndex.fromState(new ItqHasher(params), codec, state, settings);
+    expect(restored.toState().lists!.listOfRow[row]).toBe(moved);
   });
 
   it('are never used with `from` 0', () => {

@@ -30,6 +30,19 @@ describe('SlotMaxima', () => {
     expect(m.row[2]).toBe(6);
   });
 
+  it('takes NaN as the least value, so it neither sticks nor cuts leading() short', () => {
+    const m = new SlotMaxima();
+    m.start(4);
+    m.offer(0, 0.9, 0, 0);
+    m.offer(1, NaN, 1, 0);
+    m.offer(2, 0.5, 2, 0);
+    m.offer(3, NaN, 3, 0);
+    m.offer(3, 0.1, 4, 0);
+    expect(m.leading(1)).toEqual([0]);
+    expect(m.leading(3).sort()).toEqual([0, 2, 3]);
+    expect(m.row[3]).toBe(4);
+  });
+
   it('leading(n) is every slot whose value is among the n greatest, ties with the n-th included', () => {
     const rng = new SeededRandom(5);
     const m = new SlotMaxima();
