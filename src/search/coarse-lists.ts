@@ -327,16 +327,12 @@ export class CoarseListIndex implements HammingIndex {
  * drawn at random; a list left empty takes a random vector again. Deterministic for a
  * given rng.
  */
-export function trainCentroids(
-  n: number,
-  vectorAt: (i: number, out: Float32Array) => void,
-  dims: number,
-  lists: number,
-  rng: SeededRandom,
-  rounds = 10,
-  perList = 64,
-): Float32Array {
-  const steps = centroidTraining(n, vectorAt, dims, lists, rng, rounds, perList);
+export function trainCentroids(...args: Parameters<typeof centroidTraining>): Float32Array {
+  return runSteps(centroidTraining(...args));
+}
+
+/** Runs steps (a generator such as centroidTraining) to the end, at once; returns its value. */
+export function runSteps<T>(steps: Generator<void, T>): T {
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;

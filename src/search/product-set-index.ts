@@ -18,7 +18,7 @@
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
 import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
-import { CoarseListIndex, centroidTraining } from './coarse-lists';
+import { CoarseListIndex, centroidTraining, runSteps } from './coarse-lists';
 import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
 import { dot, l2Normalize } from '../core/vectors';
@@ -830,13 +830,9 @@ export class ProductSetIndex {
 
   private makeLists(): CoarseListIndex {
     const training = this.listsTraining();
-    for (;;) {
-      const step = training.steps.next();
-      if (step.done) {
-        this.trainedAt = training.trainedAt;
-        return training.make(step.value);
-      }
-    }
+    const centroids = runSteps(training.steps);
+    this.trainedAt = training.trainedAt;
+    return training.make(centroids);
   }
 
   /** Lists for the live rows: the k-means steps (the sample is read at the first), and the
