@@ -99,11 +99,17 @@ export const BACKGROUND_REBUILD_FROM = 65_536;
 /** Rows a background fill takes a turn: about 40 ms of filing into lists. */
 export const BACKGROUND_CHUNK = 8192;
 
+/** Empty coarse lists, and the regions they were trained on. */
+interface TrainedLists {
+  engine: CoarseListIndex;
+  trainedAt: number;
+}
+
 /** An engine being filled in the background: the live rows below `cursor` are in it. */
 interface PendingEngine {
   /** Undefined while its lists are trained (`training` steps). */
   engine?: HammingIndex;
-  training?: { steps: Generator<void, Float32Array>; make: (centroids: Float32Array) => CoarseListIndex };
+  training?: Generator<void, TrainedLists>;
   cursor: number;
   /** Regions its lists were trained on (0: not lists). */
   trainedAt: number;
@@ -829,25 +835,21 @@ export class ProductSetIndex {
   }
 
   private makeLists(): CoarseListIndex {
-    const training = this.listsTraining();
-    const centroids = runSteps(training.steps);
-    this.trainedAt = training.trainedAt;
-    return training.make(centroids);
+    const { engine, trainedAt } = runSteps(this.listsTraining());
+    this.trainedAt = trainedAt;
+    return engine;
   }
 
-  /** Lists for the live rows: the k-means steps (the sample is read at the first), and the
-   *  empty index made from their centroids. */
-  private listsTraining(): { steps: Generator<void, Float32Array>; make: (centroids: Float32Array) => CoarseListIndex; trainedAt: number } {
+  /** Lists for the live rows, a step at a time: the rows are listed and the sample read at
+   *  the first step, then the k-means steps; ends with the empty lists. */
+  private *listsTraining(): Generator<void, TrainedLists> {
     const rows: number[] = [];
     for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) rows.push(row);
     const vectorOf = this.coarseVectorOf();
     const lists = coarseListsFor(rows.length);
+    const centroids = yield* centroidTraining(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1));
     const probe = Math.max(1, Math.round(this.coarse!.probeShare * lists));
-    return {
-      steps: centroidTraining(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1)),
-      make: (centroids) => new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, vectorOf, probe),
-      trainedAt: rows.length,
-    };
+    return { engine: new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, vectorOf, probe), trainedAt: rows.length };
   }
 
   /** A region is filed by the direction of its leading coordinates (made unit length in
@@ -890,13 +892,10 @@ export class ProductSetIndex {
     let settle = () => {};
     const done = new Promise<void>((resolve) => (settle = resolve));
     const job: PendingEngine = { cursor: 0, trainedAt: 0, done, settle };
-    if (this.wantsLists(this.live)) {
-      // The sample is read at the first step, a turn later: rows a write changed meanwhile are
-      // read as they are then (a sample of the set either way).
-      const training = this.listsTraining();
-      job.training = training;
-      job.trainedAt = training.trainedAt;
-    } else job.engine = this.makeEngine(this.live);
+    // The live rows are listed and the sample read at the training's first step, a turn
+    // later (so the write that starts it does no O(n) work): it trains on the set as it is then.
+    if (this.wantsLists(this.live)) job.training = this.listsTraining();
+    else job.engine = this.makeEngine(this.live);
     this.pending = job;
     const step = () => {
       if (this.pending !== job) return; // replaced by a full build (trim), or disposed
@@ -909,8 +908,8 @@ export class ProductSetIndex {
     };
     const fill = () => {
       if (!job.engine) {
-        const trained = job.training!.steps.next();
-        if (trained.done) job.engine = job.training!.make(trained.value);
+        const trained = job.training!.next();
+        if (trained.done) ({ engine: job.engine, trainedAt: job.trainedAt } = trained.value);
         return void setImmediate(step);
       }
       const end = Math.min(this.rowCount, job.cursor + (this.coarse?.backgroundChunk ?? BACKGROUND_CHUNK));
