@@ -686,21 +686,11 @@ export class ProductSetIndex {
   private keepLists(kept: CoarseListsState): boolean {
     const lists = kept.centroids.length / COARSE_DIMS;
     if (!Number.isInteger(lists) || lists < 1 || lists > NO_LIST || kept.listOfRow.length !== this.rowCount) return false;
-    const rows: number[] = [];
-    const listOf: number[] = [];
-    for (let row = 0; row < this.rowCount; row++) {
-      if (!(this.flags[row] & LIVE)) continue;
-      const list = kept.listOfRow[row];
-      if (list >= lists) return false;
-      rows.push(row);
-      listOf.push(list);
-    }
-    const probe = Math.max(1, Math.round(this.coarse!.probeShare * lists));
-    const engine = new CoarseListIndex(this.hasher.bits, kept.centroids, COARSE_DIMS, this.coarseVectorOf(), probe);
-    const codes = new Uint8Array(rows.length * this.bytes);
-    const one = new Uint8Array(this.bytes);
-    rows.forEach((row, i) => codes.set(this.codeOfRow(row, one), i * this.bytes));
-    engine.add(Uint32Array.from(rows), codes, Uint16Array.from(listOf));
+    const rows = this.liveRows();
+    const listOf = Uint16Array.from(rows, (row) => kept.listOfRow[row]);
+    if (listOf.some((list) => list >= lists)) return false;
+    const engine = this.emptyLists(kept.centroids);
+    engine.add(Uint32Array.from(rows), this.codesOf(rows), listOf);
     this.engine = engine;
     this.trainedAt = kept.trainedAt;
     return true;
@@ -843,13 +833,17 @@ export class ProductSetIndex {
   /** Lists for the live rows, a step at a time: the rows are listed and the sample read at
    *  the first step, then the k-means steps; ends with the empty lists. */
   private *listsTraining(): Generator<void, TrainedLists> {
-    const rows: number[] = [];
-    for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) rows.push(row);
+    const rows = this.liveRows();
     const vectorOf = this.coarseVectorOf();
     const lists = coarseListsFor(rows.length);
     const centroids = yield* centroidTraining(rows.length, (i, out) => vectorOf(rows[i], out), COARSE_DIMS, lists, new SeededRandom(1));
-    const probe = Math.max(1, Math.round(this.coarse!.probeShare * lists));
-    return { engine: new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, vectorOf, probe), trainedAt: rows.length };
+    return { engine: this.emptyLists(centroids), trainedAt: rows.length };
+  }
+
+  /** Coarse lists with these centroids, probing the settings' share of them, holding nothing yet. */
+  private emptyLists(centroids: Float32Array): CoarseListIndex {
+    const probe = Math.max(1, Math.round(this.coarse!.probeShare * (centroids.length / COARSE_DIMS)));
+    return new CoarseListIndex(this.hasher.bits, centroids, COARSE_DIMS, this.coarseVectorOf(), probe);
   }
 
   /** A region is filed by the direction of its leading coordinates (made unit length in
@@ -913,12 +907,8 @@ export class ProductSetIndex {
         return void setImmediate(step);
       }
       const end = Math.min(this.rowCount, job.cursor + (this.coarse?.backgroundChunk ?? BACKGROUND_CHUNK));
-      const rows: number[] = [];
-      for (let row = job.cursor; row < end; row++) if (this.flags[row] & LIVE) rows.push(row);
-      const codes = new Uint8Array(rows.length * this.bytes);
-      const one = new Uint8Array(this.bytes);
-      rows.forEach((row, i) => codes.set(this.codeOfRow(row, one), i * this.bytes));
-      if (rows.length > 0) job.engine.add(Uint32Array.from(rows), codes);
+      const rows = this.liveRows(job.cursor, end);
+      if (rows.length > 0) job.engine.add(Uint32Array.from(rows), this.codesOf(rows));
       job.cursor = end;
       if (end < this.rowCount) return void setImmediate(step);
       this.engine = job.engine;
@@ -954,12 +944,23 @@ export class ProductSetIndex {
   }
 
   private fillEngine(): void {
-    const liveRows: number[] = [];
-    for (let row = 0; row < this.rowCount; row++) if (this.flags[row] & LIVE) liveRows.push(row);
-    const codes = new Uint8Array(liveRows.length * this.bytes);
+    const rows = this.liveRows();
+    this.engine.add(Uint32Array.from(rows), this.codesOf(rows));
+  }
+
+  /** The live rows in [from, to). */
+  private liveRows(from = 0, to = this.rowCount): number[] {
+    const rows: number[] = [];
+    for (let row = from; row < to; row++) if (this.flags[row] & LIVE) rows.push(row);
+    return rows;
+  }
+
+  /** The rows' codes, one after another (what an engine's add takes). */
+  private codesOf(rows: readonly number[]): Uint8Array {
+    const codes = new Uint8Array(rows.length * this.bytes);
     const one = new Uint8Array(this.bytes);
-    liveRows.forEach((row, i) => codes.set(this.codeOfRow(row, one), i * this.bytes));
-    this.engine.add(Uint32Array.from(liveRows), codes);
+    rows.forEach((row, i) => codes.set(this.codeOfRow(row, one), i * this.bytes));
+    return codes;
   }
 
   /** Each query vector's code, and its cosine with row i: exact in float, or the compact
