@@ -36,15 +36,18 @@ function product(p: number): IndexedProduct {
   return { project: 'p', location: 'l', id: `p${p}`, displayName: '', description: '', productCategory: 'general-v1', labels: [] };
 }
 
+/** Product p with these embeddings as its whole-image regions. */
+function put(index: ProductSetIndex, codec: CompactEmbeddingCodec, p: number, regions: Float32Array[]): void {
+  index.upsertProduct(
+    product(p),
+    regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
+  );
+}
+
 function build(embeddings: Float32Array[][], coarse?: CoarseListSettings): ProductSetIndex {
   const codec = new CompactEmbeddingCodec(basis, [params]);
   const index = new ProductSetIndex(new ItqHasher(params), codec, 0, coarse);
-  embeddings.forEach((regions, p) =>
-    index.upsertProduct(
-      product(p),
-      regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
-    ),
-  );
+  embeddings.forEach((regions, p) => put(index, codec, p, regions));
   index.trim(); // as a full build ends: the lists are trained on every region
   return index;
 }
@@ -103,11 +106,7 @@ describe('coarse lists in a product set', () => {
     const bulk = new ProductSetIndex(new ItqHasher(params), codec, 0, { from: 402, probeShare: 0.25 });
     bulk.startBulkLoad();
     embeddings.forEach((regions, p) => {
-      for (const index of [grown, bulk])
-        index.upsertProduct(
-          product(p),
-          regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
-        );
+      for (const index of [grown, bulk]) put(index, codec, p, regions);
       if (p === 132) expect(grown.engineName).toBe('scan'); // 399 regions
       if (p === 133) expect(grown.engineName).toBe('lists'); // 402
     });
@@ -129,11 +128,7 @@ describe('coarse lists in a product set', () => {
     });
     const sync = new ProductSetIndex(new ItqHasher(params), codec, 0, { from: 402, probeShare: 1, backgroundFrom: 1e9 });
     const add = (p: number, regions = embeddings[p]) => {
-      for (const index of [grown, sync])
-        index.upsertProduct(
-          product(p),
-          regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
-        );
+      for (const index of [grown, sync]) put(index, codec, p, regions);
     };
     const remove = (p: number) => [grown, sync].forEach((index) => index.removeProduct(`p${p}`));
     const q = (p: number): QueryVector[] => [{ embedding: embeddings[p][1], penalty: 0 }];
@@ -176,12 +171,7 @@ describe('coarse lists in a product set', () => {
     // Trained at 300 regions, then grown by writes (no retraining below 4×): lists trained
     // again on the grown set would differ.
     const grown = new ProductSetIndex(new ItqHasher(params), codec, 0, settings);
-    embeddings.forEach((regions, p) =>
-      grown.upsertProduct(
-        product(p),
-        regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
-      ),
-    );
+    embeddings.forEach((regions, p) => put(grown, codec, p, regions));
     grown.removeProduct('p5');
     const state = grown.toState();
     expect(state.lists?.trainedAt).toBe(300);
@@ -218,12 +208,7 @@ describe('coarse lists in a product set', () => {
       backgroundFrom: 100,
       backgroundChunk: 32,
     });
-    embeddings.slice(0, 134).forEach((regions, p) =>
-      index.upsertProduct(
-        product(p),
-        regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
-      ),
-    );
+    embeddings.slice(0, 134).forEach((regions, p) => put(index, codec, p, regions));
     await new Promise((resolve) => setImmediate(resolve)); // the switch to lists has begun
     for (let p = 0; p < 40; p++) index.removeProduct(`p${p}`); // 282 regions: below 402 / 1.25
     await index.engineSettled();
