@@ -9,9 +9,9 @@
  * contract holds (test/search/hamming/contract.ts runs on this engine too).
  *
  * The codes of a list are contiguous in one kernel memory, so a probed list is one scan
- * call; each list has room to grow, a full list moves to the end with a quarter more room
- * than it needs, and the holes left are closed up once they are half the memory (O(1)
- * amortised a write).
+ * call; each list has room to grow, a full list moves to the end with an eighth more room
+ * than it needs, and the holes left are closed up once they are a quarter of the memory,
+ * into a memory of the size needed (O(1) amortised a write).
  */
 import {
   type CodeBits,
@@ -39,15 +39,20 @@ import { dot } from '../core/vectors';
 /** Writes id's coarse vector (`dims` floats) into out. */
 export type CoarseVectorOf = (id: number, out: Float32Array) => void;
 
-/** Room a list gets when first filled or moved: its size and this share more, at least MIN_ROOM. */
-const SLACK = 0.25;
+/** Room a list gets when first filled or moved: its size and this share more, at least
+ *  MIN_ROOM (the 1/8 by which the index's other large arrays grow, hamming/capacity.ts). */
+const SLACK = 0.125;
 const MIN_ROOM = 16;
+/** Share of the slots laid out that the holes left by moved lists may reach before every
+ *  list is laid out again (O(n); about every n / 32 writes, as a list of s codes moves after
+ *  s / 8 writes and leaves 9s / 8 slots of hole: 9 a write). */
+const CLOSE_UP_AT = 0.25;
 
 export class CoarseListIndex implements HammingIndex {
   readonly bits: CodeBits;
   readonly lists: number;
   private readonly wpc: number;
-  private readonly kernel: ScanKernel;
+  private kernel: ScanKernel;
   private readonly qWords: Int32Array;
   private readonly hits = new ScanHits();
   private readonly counters: HammingStats = emptyStats();
@@ -55,9 +60,12 @@ export class CoarseListIndex implements HammingIndex {
   private readonly start: Int32Array;
   private readonly room: Int32Array;
   private readonly held: Int32Array;
-  /** Per slot: the id there and its list. */
+  /** Per slot: the id there. */
   private ids = new Uint32Array(0);
-  private listOfSlot = new Uint16Array(0);
+  /** The lists laid out (with room), in the order of their first slots: a slot's list is
+   *  found by binary search here (a list column per slot would cost 2 bytes a region). */
+  private readonly byStart: Int32Array;
+  private laid = 0;
   private readonly slots = new IdMap();
   /** Slots laid out (the end of the last list's room), and of those, room of moved lists. */
   private end = 0;
@@ -89,6 +97,7 @@ export class CoarseListIndex implements HammingIndex {
     this.start = new Int32Array(this.lists);
     this.room = new Int32Array(this.lists);
     this.held = new Int32Array(this.lists);
+    this.byStart = new Int32Array(this.lists);
     this.centroidSearch = new CentroidSearch(centroids, dims);
     this.vectors = Array.from({ length: 4 }, () => new Float32Array(dims));
   }
@@ -102,14 +111,7 @@ export class CoarseListIndex implements HammingIndex {
   }
 
   get memoryBytes(): number {
-    return (
-      this.kernel.memoryBytes +
-      this.ids.byteLength +
-      this.listOfSlot.byteLength +
-      this.slots.memoryBytes +
-      this.centroids.byteLength +
-      16 * this.lists
-    );
+    return this.kernel.memoryBytes + this.ids.byteLength + this.slots.memoryBytes + this.centroids.byteLength + 20 * this.lists;
   }
 
   resetStats(): void {
@@ -136,21 +138,20 @@ export class CoarseListIndex implements HammingIndex {
     if (dup >= 0) throw duplicateId(dup);
     // Every list's room first, so a large batch (an index filled at once) moves each list
     // at most once and leaves it with its share of slack.
-    const listOfBatch = lists ?? new Uint16Array(batch.length);
+    const listOfBatch = lists ?? this.listsOf(batch, new Uint16Array(batch.length));
     const incoming = new Int32Array(this.lists);
-    if (lists) for (const list of lists) incoming[list]++;
-    else {
-      for (let at = 0; at < batch.length; at += 4) {
-        const group = this.vectors.slice(0, Math.min(4, batch.length - at));
-        group.forEach((v, q) => this.vectorOf(batch[at + q], v));
-        this.centroidSearch.distances(group);
-        group.forEach((_, q) => incoming[(listOfBatch[at + q] = this.centroidSearch.nearest(q))]++);
-      }
-    }
-    for (let list = 0; list < this.lists; list++) {
+    for (const list of listOfBatch) incoming[list]++;
+    // A batch at least the size of what is held (an index filled at once) reserves the room
+    // of every list it moves at once and exactly, so no geometric tail is left unused;
+    // smaller ones grow geometrically (O(1) amortised).
+    const moved = Array.from({ length: this.lists }, (_, list) => {
       const need = this.held[list] + incoming[list];
-      if (need > this.room[list]) this.relocate(list, Math.max(MIN_ROOM, Math.ceil(need * (1 + SLACK))), incoming);
-    }
+      return need > this.room[list] ? roomFor(need) : 0;
+    });
+    if (batch.length >= this.count && this.holes === 0) this.reserve(this.end + moved.reduce((a, b) => a + b, 0), true);
+    moved.forEach((room, list) => {
+      if (room > 0) this.relocate(list, room, incoming);
+    });
     const bytes = this.bits / 8;
     const words = new Int32Array(this.wpc);
     batch.forEach((id, i) => {
@@ -159,17 +160,49 @@ export class CoarseListIndex implements HammingIndex {
       bytesToWords(codes.subarray(i * bytes, (i + 1) * bytes), words);
       this.kernel.words.set(words, slot * this.wpc);
       this.ids[slot] = id;
-      this.listOfSlot[slot] = list;
       this.slots.set(id, slot);
       this.held[list]++;
       this.count++;
     });
   }
 
+  /** Writes into out the list each id's vector is nearest to (what add files it in). */
+  listsOf(ids: ArrayLike<number>, out: Uint16Array): Uint16Array {
+    for (let at = 0; at < ids.length; at += 4) {
+      const group = this.vectors.slice(0, Math.min(4, ids.length - at));
+      group.forEach((v, q) => this.vectorOf(ids[at + q], v));
+      this.centroidSearch.distances(group);
+      group.forEach((_, q) => (out[at + q] = this.centroidSearch.nearest(q)));
+    }
+    return out;
+  }
+
+  /**
+   * Lays the lists of an empty index out for `sizes[list]` codes each (and their slack), at
+   * once and exactly: an index then filled in batches (a background fill, whose lists' sizes
+   * listsOf told beforehand) moves no list and leaves no holes.
+   */
+  presize(sizes: Int32Array): void {
+    if (this.end > 0) throw new Error('only an empty index is laid out beforehand');
+    if (sizes.length !== this.lists) throw new RangeError(`sizes: one for each of the ${this.lists} lists`);
+    const rooms = Array.from(sizes, roomFor);
+    this.reserve(
+      rooms.reduce((a, b) => a + b, 0),
+      true,
+    );
+    rooms.forEach((room, list) => {
+      this.start[list] = this.end;
+      this.room[list] = room;
+      this.byStart[list] = list;
+      this.end += room;
+    });
+    this.laid = this.lists;
+  }
+
   /** The list id is filed in (−1: not held). */
   listOfId(id: number): number {
     const slot = this.slots.get(id);
-    return slot < 0 ? -1 : this.listOfSlot[slot];
+    return slot < 0 ? -1 : this.listAt(slot);
   }
 
   /** The centroids (lists × dims floats), to keep with the lists (see add). */
@@ -181,7 +214,7 @@ export class CoarseListIndex implements HammingIndex {
     const slot = this.slots.get(id);
     if (slot < 0) return false;
     this.slots.delete(id);
-    const list = this.listOfSlot[slot];
+    const list = this.listAt(slot);
     const last = this.start[list] + this.held[list] - 1;
     if (slot !== last) this.move(last, slot);
     this.held[list]--;
@@ -255,15 +288,17 @@ export class CoarseListIndex implements HammingIndex {
   }
 
   /** Gives a list `room` slots: moves it to the end, or first closes every hole once they
-   *  would be half the slots (after which the list may have the room already). */
+   *  would be CLOSE_UP_AT of the slots (after which the list may have the room already). */
   private relocate(list: number, room: number, incoming: Int32Array): void {
-    if (this.holes > 0 && 2 * (this.holes + this.room[list]) > this.end + room) {
+    if (this.holes > 0 && this.holes + this.room[list] > CLOSE_UP_AT * (this.end + room)) {
       this.compact(incoming);
       if (this.room[list] >= room) return;
     }
     const from = this.start[list];
     this.reserve(this.end + room);
     for (let i = 0; i < this.held[list]; i++) this.move(from + i, this.end + i);
+    if (this.room[list] > 0) this.unlay(list);
+    this.byStart[this.laid++] = list;
     this.holes += this.room[list];
     this.start[list] = this.end;
     this.room[list] = room;
@@ -273,15 +308,21 @@ export class CoarseListIndex implements HammingIndex {
   /** Lays every list out again from slot 0, with room for what it holds and what the
    *  batch being added brings it, and its share of slack: O(n), rare. */
   private compact(incoming: Int32Array): void {
-    const words = this.kernel.words.slice(0, this.end * this.wpc);
-    const ids = this.ids.slice(0, this.end);
+    // Into a new kernel and id array of the exact size: a WebAssembly memory never shrinks,
+    // so the old one is let go (the set's memory falls back to what it holds).
+    const { words } = this.kernel;
+    const { ids } = this;
     let at = 0;
     const starts = new Int32Array(this.lists);
     for (let list = 0; list < this.lists; list++) {
       starts[list] = at;
-      at += Math.max(MIN_ROOM, Math.ceil((this.held[list] + incoming[list]) * (1 + SLACK)));
+      at += roomFor(this.held[list] + incoming[list]);
+      this.byStart[list] = list;
     }
-    this.reserve(at);
+    this.laid = this.lists;
+    this.kernel = makeKernel('wasm', this.wpc);
+    this.ids = new Uint32Array(0);
+    this.reserve(at, true);
     const target = this.kernel.words;
     for (let list = 0; list < this.lists; list++) {
       const from = this.start[list];
@@ -289,7 +330,6 @@ export class CoarseListIndex implements HammingIndex {
       target.set(words.subarray(from * this.wpc, (from + this.held[list]) * this.wpc), to * this.wpc);
       for (let i = 0; i < this.held[list]; i++) {
         this.ids[to + i] = ids[from + i];
-        this.listOfSlot[to + i] = list;
         this.slots.set(ids[from + i], to + i);
       }
       this.start[list] = to;
@@ -303,22 +343,41 @@ export class CoarseListIndex implements HammingIndex {
     this.kernel.words.copyWithin(to * this.wpc, from * this.wpc, (from + 1) * this.wpc);
     const id = this.ids[from];
     this.ids[to] = id;
-    this.listOfSlot[to] = this.listOfSlot[from];
     this.slots.set(id, to);
   }
 
-  private reserve(slots: number): void {
-    this.kernel.reserve(slots);
+  /** The list whose room holds `slot`: the last laid out from a slot at or before it. */
+  private listAt(slot: number): number {
+    const { byStart, start } = this;
+    let lo = 0;
+    let hi = this.laid - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (start[byStart[mid]] <= slot) lo = mid;
+      else hi = mid - 1;
+    }
+    return byStart[lo];
+  }
+
+  /** Takes a list that is about to move out of byStart (O(lists), once a move). */
+  private unlay(list: number): void {
+    const i = this.byStart.subarray(0, this.laid).indexOf(list);
+    this.byStart.copyWithin(i, i + 1, this.laid--);
+  }
+
+  private reserve(slots: number, exact = false): void {
+    this.kernel.reserve(slots, exact);
     if (slots > this.ids.length) {
-      const cap = grownCapacity(this.ids.length, slots);
-      const ids = new Uint32Array(cap);
+      const ids = new Uint32Array(exact ? slots : grownCapacity(this.ids.length, slots));
       ids.set(this.ids);
       this.ids = ids;
-      const lists = new Uint16Array(cap);
-      lists.set(this.listOfSlot);
-      this.listOfSlot = lists;
     }
   }
+}
+
+/** Room for a list of `need` codes: SLACK more, at least MIN_ROOM. */
+function roomFor(need: number): number {
+  return Math.max(MIN_ROOM, Math.ceil(need * (1 + SLACK)));
 }
 
 /**

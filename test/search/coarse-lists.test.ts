@@ -90,6 +90,43 @@ describe('CoarseListIndex', () => {
     // The memory laid out stays within a small multiple of what is held.
     expect(index.memoryBytes).toBeLessThan(4 * 1024 * 1024);
   });
+
+  it('laid out beforehand for the sizes listsOf counts, is filled batch by batch without growing, and stays exact', () => {
+    const n = 20_000;
+    const lists = 16;
+    const index = new CoarseListIndex(bits, randomCentroids(lists, 3), DIMS, vectorOfId, lists);
+    const ids = Array.from({ length: n }, (_, i) => i);
+    const codes = clusteredCodes(n, bits, 20, 6, 4);
+    const listOf = index.listsOf(ids, new Uint16Array(n));
+    const sizes = new Int32Array(lists);
+    listOf.forEach((list) => sizes[list]++);
+    index.presize(sizes);
+    const laidOut = index.memoryBytes;
+    for (let at = 0; at < n; at += 500) index.add(ids.slice(at, at + 500), codes.slice(at * 8, (at + 500) * 8), listOf.slice(at, at + 500));
+    // What grew is the id -> slot map (4 bytes an id, grown by half while small), not the lists.
+    expect(index.memoryBytes).toBeLessThanOrEqual(laidOut + n * 4 * 1.5);
+    ids.forEach((id) => expect(index.listOfId(id)).toBe(listOf[id]));
+    const model = new Map(ids.map((id) => [id, codes.slice(id * 8, id * 8 + 8)]));
+    const query = codes.subarray(0, 8);
+    expect(index.search(query, 30)).toEqual(bruteForce(model, query, 30));
+    expect(() => index.presize(sizes)).toThrow(/empty/);
+  });
+
+  it('filled at once, lays out an eighth more than it holds and reserves no more', () => {
+    const n = 200_000;
+    const lists = 64;
+    const empty = new CoarseListIndex(bits, randomCentroids(lists, 3), DIMS, vectorOfId, 4).memoryBytes;
+    const index = new CoarseListIndex(bits, randomCentroids(lists, 3), DIMS, vectorOfId, 4);
+    index.add(
+      Array.from({ length: n }, (_, i) => i),
+      clusteredCodes(n, bits, 20, 6, 4),
+    );
+    // Per code: 8 bytes of code and 4 of id, an eighth more for room; 4 of id -> slot (grown
+    // by 1/8 too); and at most a page and a list's rounding besides.
+    const bound = empty + n * (12 * 1.125 + 4 * 1.125) + 65536 + lists * 12;
+    expect(index.memoryBytes).toBeLessThan(bound);
+    expect(index.memoryBytes).toBeGreaterThan(n * 12 * 1.125);
+  });
 });
 
 describe('CoarseListIndex with skewed batches', () => {
@@ -121,6 +158,8 @@ describe('CoarseListIndex with skewed batches', () => {
       index.add(ids, codes);
       ids.forEach((id, i) => model.set(id, codes.slice(i * 8, i * 8 + 8)));
       for (const id of [...model.keys()]) if (rng.int(4) === 0) expect(index.remove(id)).toBe(model.delete(id));
+      // Every code is still known to be in its own list, wherever moves and compactions put it.
+      for (const id of model.keys()) expect(index.listOfId(id)).toBe(id % LISTS);
       const query = Uint8Array.from({ length: 8 }, () => rng.int(256));
       expect(index.search(query, model.size)).toEqual(bruteForce(model, query, model.size));
     }

@@ -22,8 +22,9 @@ export interface ScanKernel {
   readonly out: Int32Array;
   /** Bytes of code storage held (for WASM, the whole linear memory). */
   readonly memoryBytes: number;
-  /** Ensures room for `codes` codes, keeping existing words. */
-  reserve(codes: number): void;
+  /** Ensures room for `codes` codes, keeping existing words: growing geometrically, or with
+   *  `exact` to `codes` and no more (a batch of known size, which then leaves no unused tail). */
+  reserve(codes: number, exact?: boolean): void;
   setQuery(q: Int32Array): void;
   /**
    * Starts a search for the k nearest. With tighten, the kernel lowers its threshold itself
@@ -55,9 +56,9 @@ class JsKernel implements ScanKernel {
     return this.words.byteLength + this.out.byteLength;
   }
 
-  reserve(codes: number): void {
+  reserve(codes: number, exact = false): void {
     if (codes * this.wpc <= this.words.length) return;
-    const next = new Int32Array(Math.max(codes, 2 * (this.words.length / this.wpc), 64) * this.wpc);
+    const next = new Int32Array((exact ? codes : Math.max(codes, 2 * (this.words.length / this.wpc), 64)) * this.wpc);
     next.set(this.words);
     this.words = next;
   }
@@ -176,16 +177,14 @@ class WasmKernel implements ScanKernel {
     return this.memory.buffer.byteLength;
   }
 
-  reserve(codes: number): void {
+  reserve(codes: number, exact = false): void {
     const needed = CODES_AT + codes * this.bytesPerCode;
     const have = this.memory.buffer.byteLength;
     if (needed > have) {
-      // Grow geometrically: memory.grow copies nothing but detaches every view.
-      // Doubling while small, then by 1/8: less unused memory in a large index.
-      const target = Math.max(
-        needed,
-        Math.min(have < 64 * 1024 * 1024 ? 2 * have : Math.ceil(have * 1.125), 4 * 1024 * 1024 * 1024 - PAGE),
-      );
+      // Grow geometrically, by 1/8: memory.grow copies nothing (the memory's address space
+      // is reserved) but detaches every view, and a larger factor would only leave more unused.
+      const geometric = Math.min(Math.ceil(have * 1.125), 4 * 1024 * 1024 * 1024 - PAGE);
+      const target = exact ? needed : Math.max(needed, geometric);
       this.memory.grow(Math.ceil((target - have) / PAGE));
     }
     if (this.words.buffer !== this.memory.buffer || this.words.length < codes * this.wpc) this.refreshViews(codes);
