@@ -110,11 +110,22 @@ interface PendingEngine {
   /** Undefined while its lists are trained (`training` steps). */
   engine?: HammingIndex;
   training?: Generator<void, TrainedLists>;
+  /** Lists: each row's list (NO_LIST: none yet, or written since), found for the rows below
+   *  `assigned` before any is filed, so the lists are laid out at their sizes at once. */
+  listOfRow?: Uint16Array;
+  assigned: number;
   cursor: number;
   /** Regions its lists were trained on (0: not lists). */
   trainedAt: number;
   done: Promise<void>;
   settle: () => void;
+}
+
+/** How many rows each of `lists` lists has in listOfRow (NO_LIST: none). */
+function listSizes(listOfRow: Uint16Array, lists: number): Int32Array {
+  const sizes = new Int32Array(lists);
+  for (const list of listOfRow) if (list !== NO_LIST) sizes[list]++;
+  return sizes;
 }
 
 /** Leading projection coordinates that file a region in a list. */
@@ -885,7 +896,7 @@ export class ProductSetIndex {
     }
     let settle = () => {};
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const job: PendingEngine = { cursor: 0, trainedAt: 0, done, settle };
+    const job: PendingEngine = { cursor: 0, assigned: 0, trainedAt: 0, done, settle };
     // The live rows are listed and the sample read at the training's first step, a turn
     // later (so the write that starts it does no O(n) work): it trains on the set as it is then.
     if (this.wantsLists(this.live)) job.training = this.listsTraining();
@@ -900,15 +911,32 @@ export class ProductSetIndex {
         if (this.pending === job) this.settlePending();
       }
     };
+    const chunk = this.coarse?.backgroundChunk ?? BACKGROUND_CHUNK;
     const fill = () => {
       if (!job.engine) {
         const trained = job.training!.next();
-        if (trained.done) ({ engine: job.engine, trainedAt: job.trainedAt } = trained.value);
+        if (trained.done) {
+          ({ engine: job.engine, trainedAt: job.trainedAt } = trained.value);
+          job.listOfRow = new Uint16Array(this.rowCount).fill(NO_LIST);
+        }
         return void setImmediate(step);
       }
-      const end = Math.min(this.rowCount, job.cursor + (this.coarse?.backgroundChunk ?? BACKGROUND_CHUNK));
+      const { engine, listOfRow } = job;
+      if (engine instanceof CoarseListIndex && listOfRow && job.assigned < listOfRow.length) {
+        // Filed batch by batch, lists that grew batch by batch would each move many times
+        // and leave holes (the kernel memory, which never shrinks, reached twice the codes,
+        // and closing the holes up paused the loop): every list's size first, then the filing.
+        const end = Math.min(listOfRow.length, job.assigned + chunk);
+        const rows = this.liveRows(job.assigned, end);
+        const lists = engine.listsOf(rows, new Uint16Array(rows.length));
+        rows.forEach((row, i) => (listOfRow[row] = lists[i]));
+        job.assigned = end;
+        if (end === listOfRow.length) engine.presize(listSizes(listOfRow, engine.lists));
+        return void setImmediate(step);
+      }
+      const end = Math.min(this.rowCount, job.cursor + chunk);
       const rows = this.liveRows(job.cursor, end);
-      if (rows.length > 0) job.engine.add(Uint32Array.from(rows), this.codesOf(rows));
+      if (rows.length > 0) this.fileRows(engine, rows, listOfRow);
       job.cursor = end;
       if (end < this.rowCount) return void setImmediate(step);
       this.engine = job.engine;
@@ -920,10 +948,28 @@ export class ProductSetIndex {
     setImmediate(step);
   }
 
+  /** Files rows in an engine: coarse lists take those whose list listOfRow knows in it, and
+   *  compare the others with their centroids. */
+  private fileRows(engine: HammingIndex, rows: readonly number[], listOfRow?: Uint16Array): void {
+    const known = (row: number) => !!listOfRow && row < listOfRow.length && listOfRow[row] !== NO_LIST;
+    const listed = engine instanceof CoarseListIndex ? rows.filter(known) : [];
+    if (listed.length > 0)
+      (engine as CoarseListIndex).add(
+        Uint32Array.from(listed),
+        this.codesOf(listed),
+        Uint16Array.from(listed, (row) => listOfRow![row]),
+      );
+    const rest = listed.length > 0 ? rows.filter((row) => !known(row)) : rows;
+    if (rest.length > 0) engine.add(Uint32Array.from(rest), this.codesOf(rest));
+  }
+
   /** Adds a write's rows to the engine being filled, those it has passed (it takes the rest). */
   private addToPending(rows: Uint32Array, codes: Uint8Array): void {
     const job = this.pending;
     if (!job?.engine) return; // while training, the fill has passed no row
+    // A row written again (a removed region's row reused) is filed by its new vector.
+    const { listOfRow } = job;
+    if (listOfRow) for (const row of rows) if (row < listOfRow.length) listOfRow[row] = NO_LIST;
     const passed: number[] = [];
     rows.forEach((row, i) => {
       if (row < job.cursor) passed.push(i);
