@@ -420,7 +420,8 @@ export function* centroidTraining(
   const sampleSize = Math.min(n, lists * perList);
   const sample = new Float32Array(sampleSize * dims);
   // A partial Fisher–Yates shuffle of the vector numbers: drawn without repeats.
-  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i; // (Int32Array.from with a map callback: 0.1 s at 1 M)
   for (let i = 0; i < sampleSize; i++) {
     const j = i + rng.int(n - i);
     [order[i], order[j]] = [order[j], order[i]];
