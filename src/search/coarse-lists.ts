@@ -141,17 +141,21 @@ export class CoarseListIndex implements HammingIndex {
     const listOfBatch = lists ?? this.listsOf(batch, new Uint16Array(batch.length));
     const incoming = new Int32Array(this.lists);
     for (const list of listOfBatch) incoming[list]++;
-    // A batch at least the size of what is held (an index filled at once) reserves the room
-    // of every list it moves at once and exactly, so no geometric tail is left unused;
-    // smaller ones grow geometrically (O(1) amortised).
-    const moved = Array.from({ length: this.lists }, (_, list) => {
-      const need = this.held[list] + incoming[list];
-      return need > this.room[list] ? roomFor(need) : 0;
-    });
-    if (batch.length >= this.count && this.holes === 0) this.reserve(this.end + moved.reduce((a, b) => a + b, 0), true);
-    moved.forEach((room, list) => {
-      if (room > 0) this.relocate(list, room, incoming);
-    });
+    // A batch at least the size of what is held lays every list out at once and exactly (an
+    // index filled at once: the room of each list it moves, reserved together; one that
+    // holds codes already: laid out again, as the holes are closed up), so no geometric tail
+    // is left unused; smaller ones move the lists they fill, growing geometrically (O(1)
+    // amortised).
+    if (batch.length >= this.count && this.count > 0) this.compact(incoming);
+    const need = (list: number) => this.held[list] + incoming[list];
+    if (batch.length >= this.count && this.holes === 0) {
+      let room = 0;
+      for (let list = 0; list < this.lists; list++) if (need(list) > this.room[list]) room += roomFor(need(list));
+      this.reserve(this.end + room, true);
+    }
+    // The room is read again for each list: a move may have closed the holes up, which lays
+    // every list out with room for its share of the batch.
+    for (let list = 0; list < this.lists; list++) if (need(list) > this.room[list]) this.relocate(list, roomFor(need(list)), incoming);
     const bytes = this.bits / 8;
     const words = new Int32Array(this.wpc);
     batch.forEach((id, i) => {

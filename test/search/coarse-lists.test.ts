@@ -126,6 +126,13 @@ describe('CoarseListIndex', () => {
     const bound = empty + n * (12 * 1.125 + 4 * 1.125) + 65536 + lists * 12;
     expect(index.memoryBytes).toBeLessThan(bound);
     expect(index.memoryBytes).toBeGreaterThan(n * 12 * 1.125);
+    // A second batch as large is laid out again with the first at once: exactly, no holes.
+    index.add(
+      Array.from({ length: n }, (_, i) => n + i),
+      clusteredCodes(n, bits, 20, 6, 5),
+    );
+    expect(index.size).toBe(2 * n);
+    expect(index.memoryBytes).toBeLessThan(empty + 2 * n * (12 * 1.125 + 4 * 1.125) + 65536 + lists * 12);
   });
 });
 
