@@ -337,6 +337,7 @@ export class ProductSetIndex {
     return (
       this.engine.memoryBytes +
       (this.pending?.engine?.memoryBytes ?? 0) +
+      (this.pending?.listOfRow?.byteLength ?? 0) +
       rerank +
       this.productOfRow.byteLength +
       this.imageOfRow.byteLength +
