@@ -146,9 +146,9 @@ export class CoarseListIndex implements HammingIndex {
     // holds codes already: laid out again, as the holes are closed up), so no geometric tail
     // is left unused; smaller ones move the lists they fill, growing geometrically (O(1)
     // amortised).
-    if (batch.length >= this.count && this.count > 0) this.compact(incoming);
     const need = (list: number) => this.held[list] + incoming[list];
-    if (batch.length >= this.count && this.holes === 0) {
+    if (batch.length >= this.count && this.count > 0) this.compact(incoming);
+    else if (batch.length >= this.count && this.holes === 0) {
       let room = 0;
       for (let list = 0; list < this.lists; list++) if (need(list) > this.room[list]) room += roomFor(need(list));
       this.reserve(this.end + room, true);
@@ -189,18 +189,7 @@ export class CoarseListIndex implements HammingIndex {
   presize(sizes: Int32Array): void {
     if (this.end > 0) throw new Error('only an empty index is laid out beforehand');
     if (sizes.length !== this.lists) throw new RangeError(`sizes: one for each of the ${this.lists} lists`);
-    const rooms = Array.from(sizes, roomFor);
-    this.reserve(
-      rooms.reduce((a, b) => a + b, 0),
-      true,
-    );
-    rooms.forEach((room, list) => {
-      this.start[list] = this.end;
-      this.room[list] = room;
-      this.byStart[list] = list;
-      this.end += room;
-    });
-    this.laid = this.lists;
+    this.compact(sizes); // as the sizes' codes were a batch about to be added
   }
 
   /** The list id is filed in (−1: not held). */

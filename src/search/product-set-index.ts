@@ -407,7 +407,7 @@ export class ProductSetIndex {
     });
     entry.rows = entry.rows.slice(); // exact length: pushes leave room for 7 more
     this.engine.add(rows, codes);
-    this.addToPending(rows, codes);
+    this.addToPending(rows);
     this.live += regions.length;
     this.maybeSwitchEngine();
   }
@@ -631,7 +631,7 @@ export class ProductSetIndex {
     const engine = this.engine;
     if (engine instanceof CoarseListIndex && !this.pending) {
       const listOfRow = new Uint16Array(n).fill(NO_LIST);
-      for (let row = 0; row < n; row++) if (this.flags[row] & LIVE) listOfRow[row] = engine.listOfId(row);
+      for (const row of this.liveRows()) listOfRow[row] = engine.listOfId(row);
       lists = { centroids: engine.centroidMatrix.slice(), listOfRow, trainedAt: this.trainedAt };
     }
     return {
@@ -954,36 +954,28 @@ export class ProductSetIndex {
   /** Files rows in an engine: coarse lists take those whose list listOfRow knows in it, and
    *  compare the others with their centroids. */
   private fileRows(engine: HammingIndex, rows: Uint32Array, listOfRow?: Uint16Array): void {
-    const known = (row: number) => !!listOfRow && row < listOfRow.length && listOfRow[row] !== NO_LIST;
-    const listed = engine instanceof CoarseListIndex ? rows.filter(known) : new Uint32Array(0);
+    if (!(engine instanceof CoarseListIndex) || !listOfRow) return engine.add(rows, this.codesOf(rows));
+    const known = (row: number) => row < listOfRow.length && listOfRow[row] !== NO_LIST;
+    const listed = rows.filter(known);
+    const rest = rows.filter((row) => !known(row));
     if (listed.length > 0)
-      (engine as CoarseListIndex).add(
+      engine.add(
         listed,
         this.codesOf(listed),
-        Uint16Array.from(listed, (row) => listOfRow![row]),
+        Uint16Array.from(listed, (row) => listOfRow[row]),
       );
-    const rest = listed.length > 0 ? rows.filter((row) => !known(row)) : rows;
     if (rest.length > 0) engine.add(rest, this.codesOf(rest));
   }
 
   /** Adds a write's rows to the engine being filled, those it has passed (it takes the rest). */
-  private addToPending(rows: Uint32Array, codes: Uint8Array): void {
+  private addToPending(rows: Uint32Array): void {
     const job = this.pending;
     if (!job?.engine) return; // while training, the fill has passed no row
     // A row written again (a removed region's row reused) is filed by its new vector.
     const { listOfRow } = job;
     if (listOfRow) for (const row of rows) if (row < listOfRow.length) listOfRow[row] = NO_LIST;
-    const passed: number[] = [];
-    rows.forEach((row, i) => {
-      if (row < job.cursor) passed.push(i);
-    });
-    if (passed.length === 0) return;
-    const mine = new Uint8Array(passed.length * this.bytes);
-    passed.forEach((i, j) => mine.set(codes.subarray(i * this.bytes, (i + 1) * this.bytes), j * this.bytes));
-    job.engine.add(
-      Uint32Array.from(passed, (i) => rows[i]),
-      mine,
-    );
+    const passed = rows.filter((row) => row < job.cursor);
+    if (passed.length > 0) job.engine.add(passed, this.codesOf(passed));
   }
 
   private settlePending(): void {
