@@ -31,7 +31,7 @@ import { readItqParams } from '../src/search/hasher/itq-params';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
 import { CatalogIndex } from '../src/search/catalog-index';
 import { loadConfig } from '../src/config/config';
-import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT, LOCAL_SCALING } from '../src/annotate/product-search';
+import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT, LOCAL_SCALING, REGION_PENALTY } from '../src/annotate/product-search';
 import { startJongodb } from '../test/support/jongodb';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
@@ -219,9 +219,15 @@ async function main() {
     const indexTime = (regions: number, n: number) => {
       const ms: number[] = [];
       for (let i = 0; i < n; i++) {
-        const query = Array.from({ length: regions }, (_, r) => ({ embedding: synthEmbedding(basis, full, qrng), penalty: r ? 0.04 : 0 }));
-        // As PRODUCT_SEARCH does: the contrast with the windows (all but the first three regions).
-        const context = query.flatMap((_, r) => (r >= 3 ? [r] : []));
+        // As PRODUCT_SEARCH's regions: the whole image, two quarter turns, then windows
+        // (secondary, and the contrast's context).
+        const kind = (r: number) => (r === 0 ? 'whole' : r < 3 ? 'rotated' : 'window');
+        const query = Array.from({ length: regions }, (_, r) => ({
+          embedding: synthEmbedding(basis, full, qrng),
+          penalty: REGION_PENALTY[kind(r)],
+          secondary: kind(r) === 'window',
+        }));
+        const context = query.flatMap((_, r) => (kind(r) === 'window' ? [r] : []));
         const s = performance.now();
         set.searchProducts(
           query,

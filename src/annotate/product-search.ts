@@ -199,7 +199,7 @@ export class ProductSearch {
     const thumbnails = Math.max(img.originalWidth, img.originalHeight) <= LOW_RES_SIDE;
     const context = regions.flatMap((r, i) => (r.kind === 'window' ? [i] : []));
     const results = search(
-      regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails })),
+      regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails, secondary: r.kind === 'window' })),
       { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL, fullBelow: CONTRAST_FULL_BELOW },
       LOCAL_SCALING,
     );

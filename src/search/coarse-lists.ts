@@ -237,7 +237,7 @@ export class CoarseListIndex implements HammingIndex {
     }
     // Nearest lists first: the threshold falls soonest, and fewer codes are handed back.
     const distances = this.centroidDistances(opts.near);
-    const probed = this.nearestLists(distances);
+    const probed = this.nearestLists(distances, Math.max(1, Math.round(this.probe * (opts.probeScale ?? 1))));
     probed.forEach(scan);
     let scanned = probed.length;
     // Fewer than k found in the probed lists (a filter that refuses most products, or small
@@ -263,8 +263,8 @@ export class CoarseListIndex implements HammingIndex {
   }
 
   /** The `probe` lists nearest by these distances, nearest first. */
-  private nearestLists(d: Float32Array): Int32Array {
-    const n = Math.min(this.probe, this.lists);
+  private nearestLists(d: Float32Array, probe: number): Int32Array {
+    const n = Math.min(probe, this.lists);
     const chosen = new Int32Array(n);
     let held = 0;
     // Insertion into a short sorted list: probe is small beside the number of lists.

@@ -45,6 +45,9 @@ export interface QueryVector {
   penalty: number;
   /** Whether indexed thumbnails may match it (a low-resolution query); default true. */
   thumbnails?: boolean;
+  /** One of many secondary regions (a pooled window): it takes SECONDARY_REACH of the
+   *  candidates, and of the coarse lists, that a region takes. */
+  secondary?: boolean;
 }
 
 export interface RegionHit {
@@ -75,6 +78,13 @@ const ENGINE_HYSTERESIS = 0.25;
 /** Candidates re-ranked per wanted product: enough that re-ranking can reorder them. */
 const CANDIDATES_PER_RESULT = 20;
 const MIN_CANDIDATES = 200;
+/**
+ * A secondary region's share of a region's candidates and coarse lists. A query's 25
+ * pooled windows are most of its regions, and each only has to find the product it
+ * covers, not to rank the catalog: at a quarter, a 30-region query's index time at 1 M
+ * regions about halves for the same top products (docs/search.md, "Secondary regions").
+ */
+export const SECONDARY_REACH = 0.25;
 /** Image numbers are 16-bit: a product holds at most this many reference images' regions. */
 const MAX_IMAGES = 0xffff;
 
@@ -459,7 +469,8 @@ export class ProductSetIndex {
     BEST.start(slots);
     list.forEach((q, qi) => {
       const { code, cosines } = prepared[qi];
-      const found = this.engine.search(code, want, { filter: ok, near: prepared[qi].near });
+      const reach = q.secondary ? SECONDARY_REACH : 1;
+      const found = this.engine.search(code, Math.ceil(want * reach), { filter: ok, near: prepared[qi].near, probeScale: reach });
       if (!this.compact?.simd) this.warmRows(found);
       const rows = scratchRows(found.length);
       let n = 0;

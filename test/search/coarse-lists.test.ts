@@ -61,6 +61,29 @@ describe('CoarseListIndex', () => {
     expect(index.stats.bucketsProbed).toBe(20 * 3);
   });
 
+  it('with probeScale, scans that share of its probed lists (the nearest of them, at least one)', () => {
+    const { index, model, codes } = filled(3000, 16, 8);
+    const centroids = randomCentroids(16, 3);
+    for (const [scale, lists] of [
+      [0.25, 2],
+      [0.5, 4],
+      [0.01, 1],
+    ]) {
+      const near = new Float32Array(DIMS);
+      vectorOfId(2_000_000 + lists, near);
+      const byDistance = Array.from({ length: 16 }, (_, c) => c).sort(
+        (a, b) => distance(near, centroids, a) - distance(near, centroids, b) || a - b,
+      );
+      const probed = new Set(byDistance.slice(0, lists));
+      const query = codes.subarray(lists * 8 * 50, lists * 8 * 50 + 8);
+      index.resetStats();
+      expect(index.search(query, 10, { near, probeScale: scale })).toEqual(
+        bruteForce(model, query, 10, (id) => probed.has(listOfId(index, id))),
+      );
+      expect(index.stats.bucketsProbed).toBe(lists);
+    }
+  });
+
   it('scans every list when the probe covers them all: the exact answer', () => {
     const { index, model, codes } = filled(2000, 8, 8);
     const near = new Float32Array(DIMS).fill(0.3);

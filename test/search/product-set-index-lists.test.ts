@@ -83,6 +83,28 @@ describe('coarse lists in a product set', () => {
     }
   });
 
+  it('a secondary query region takes a quarter of the candidates and of the lists; its own product still comes first', () => {
+    const embeddings = catalog();
+    const lists = build(embeddings, { from: 400, probeShare: 0.5 });
+    const engine = (lists as unknown as { engine: CoarseListIndex }).engine;
+    const probed = (q: QueryVector[]) => {
+      engine.resetStats();
+      const hits = lists.searchProducts(q, 10, EVERY);
+      return { hits, lists: engine.stats.bucketsProbed, checked: engine.stats.candidatesChecked };
+    };
+    for (let p = 0; p < 200; p += 13) {
+      const primary = probed([{ embedding: embeddings[p][1], penalty: 0.04 }]);
+      const secondary = probed([{ embedding: embeddings[p][1], penalty: 0.04, secondary: true }]);
+      // 600 regions: 16 lists, 8 probed by a region and 2 by a secondary one.
+      expect([primary.lists, secondary.lists]).toEqual([8, 2]);
+      expect(secondary.checked).toBeLessThan(primary.checked);
+      expect(secondary.hits[0].region.productId).toBe(`p${p}`);
+      expect(secondary.hits[0].similarity).toBeCloseTo(primary.hits[0].similarity, 6);
+      // Fewer candidates (50 of 200): it reaches fewer products.
+      expect(secondary.hits.length).toBeLessThanOrEqual(primary.hits.length);
+    }
+  });
+
   it('go back to the exact scan once the set shrinks well below `from`, and are trained again from a snapshot', () => {
     const embeddings = catalog();
     const codec = new CompactEmbeddingCodec(basis, [params]);
