@@ -20,7 +20,8 @@ import { CompactEmbeddingCodec } from '../src/search/compact-embedding';
 import { readItqParams } from '../src/search/hasher/itq-params';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
 import { ProductSetIndex, type CoarseListSettings, type QueryVector } from '../src/search/product-set-index';
-import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT, LOCAL_SCALING } from '../src/annotate/product-search';
+import { LOCAL_SCALING } from '../src/annotate/product-search';
+import { defaultPathContrast, defaultPathRegion } from './default-path';
 import { median } from '../src/core/stats';
 
 const { values: opt } = parseArgs({
@@ -91,13 +92,11 @@ async function main(): Promise<void> {
   const sources = Array.from({ length: QUERIES }, () => qrng.int(products));
   const single = sources.map((p) => [{ embedding: around(centres[p], NOISE), penalty: 0 }]);
   const wide: QueryVector[][] = Array.from({ length: 40 }, (_, i) =>
-    Array.from({ length: REGIONS }, (_, r) => ({
-      embedding: around(r === 0 ? centres[sources[i]] : undefined, r === 0 ? NOISE : 0.5),
-      penalty: r ? 0.04 : 0,
-    })),
+    Array.from({ length: REGIONS }, (_, r) =>
+      defaultPathRegion(r, around(r === 0 ? centres[sources[i]] : undefined, r === 0 ? NOISE : 0.5)),
+    ),
   );
-  const context = Array.from({ length: REGIONS - 3 }, (_, r) => r + 3);
-  const contrast = { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL, fullBelow: CONTRAST_FULL_BELOW };
+  const contrast = defaultPathContrast(REGIONS);
 
   const measure = (label: string, coarse?: CoarseListSettings) => {
     const { index, seconds } = build(coarse);

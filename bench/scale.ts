@@ -31,7 +31,8 @@ import { readItqParams } from '../src/search/hasher/itq-params';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
 import { CatalogIndex } from '../src/search/catalog-index';
 import { loadConfig } from '../src/config/config';
-import { CONTRAST_FULL_BELOW, CONTRAST_POOL, CONTRAST_WEIGHT, LOCAL_SCALING, REGION_PENALTY } from '../src/annotate/product-search';
+import { LOCAL_SCALING } from '../src/annotate/product-search';
+import { defaultPathContrast, defaultPathRegion } from './default-path';
 import { startJongodb } from '../test/support/jongodb';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
@@ -219,28 +220,9 @@ async function main() {
     const indexTime = (regions: number, n: number) => {
       const ms: number[] = [];
       for (let i = 0; i < n; i++) {
-        // As PRODUCT_SEARCH's regions: the whole image, two quarter turns, then windows
-        // (secondary, and the contrast's context).
-        const kind = (r: number) => (r === 0 ? 'whole' : r < 3 ? 'rotated' : 'window');
-        const query = Array.from({ length: regions }, (_, r) => ({
-          embedding: synthEmbedding(basis, full, qrng),
-          penalty: REGION_PENALTY[kind(r)],
-          secondary: kind(r) === 'window',
-        }));
-        const context = query.flatMap((_, r) => (kind(r) === 'window' ? [r] : []));
+        const query = Array.from({ length: regions }, (_, r) => defaultPathRegion(r, synthEmbedding(basis, full, qrng)));
         const s = performance.now();
-        set.searchProducts(
-          query,
-          10,
-          EVERY_PRODUCT,
-          {
-            context,
-            weight: CONTRAST_WEIGHT,
-            pool: CONTRAST_POOL,
-            fullBelow: CONTRAST_FULL_BELOW,
-          },
-          LOCAL_SCALING,
-        );
+        set.searchProducts(query, 10, EVERY_PRODUCT, defaultPathContrast(regions), LOCAL_SCALING);
         ms.push(performance.now() - s);
       }
       return ms;
