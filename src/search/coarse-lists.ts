@@ -18,13 +18,10 @@ import {
   type HammingHit,
   type HammingIndex,
   type HammingSearchOptions,
-  type HammingStats,
-  checkBatch,
   checkBits,
   checkK,
   checkQuery,
-  duplicateId,
-  emptyStats,
+  EngineBase,
 } from './hamming/hamming-index';
 import { IdMap } from './hamming/id-table';
 import { grownCapacity } from './hamming/capacity';
@@ -48,14 +45,13 @@ const MIN_ROOM = 16;
  *  s / 8 writes and leaves 9s / 8 slots of hole: 9 a write). */
 const CLOSE_UP_AT = 0.25;
 
-export class CoarseListIndex implements HammingIndex {
+export class CoarseListIndex extends EngineBase implements HammingIndex {
   readonly bits: CodeBits;
   readonly lists: number;
   private readonly wpc: number;
   private kernel: ScanKernel;
   private readonly qWords: Int32Array;
   private readonly hits = new ScanHits();
-  private readonly counters: HammingStats = emptyStats();
   /** Per list: first slot, room and codes held. */
   private readonly start: Int32Array;
   private readonly room: Int32Array;
@@ -86,6 +82,7 @@ export class CoarseListIndex implements HammingIndex {
     private readonly vectorOf: CoarseVectorOf,
     readonly probe: number,
   ) {
+    super();
     this.bits = checkBits(bits);
     this.lists = centroids.length / dims;
     if (!Number.isInteger(this.lists) || this.lists < 1 || this.lists > 0xffff)
@@ -106,16 +103,8 @@ export class CoarseListIndex implements HammingIndex {
     return this.count;
   }
 
-  get stats(): Readonly<HammingStats> {
-    return this.counters;
-  }
-
   get memoryBytes(): number {
     return this.kernel.memoryBytes + this.ids.byteLength + this.slots.memoryBytes + this.centroids.byteLength + 20 * this.lists;
-  }
-
-  resetStats(): void {
-    Object.assign(this.counters, emptyStats());
   }
 
   /** The list a coarse vector is filed in: its nearest centroid. */
@@ -130,12 +119,10 @@ export class CoarseListIndex implements HammingIndex {
    * not compare every region with every centroid again).
    */
   add(ids: Uint32Array | readonly number[], codes: Uint8Array, lists?: Uint16Array): void {
-    const batch = checkBatch(ids, codes, this.bits);
-    if (lists && (lists.length !== batch.length || lists.some((l) => l >= this.lists)))
-      throw new RangeError(`lists: one of 0..${this.lists - 1} for each of the ${batch.length} codes`);
+    if (lists && (lists.length !== ids.length || lists.some((l) => l >= this.lists)))
+      throw new RangeError(`lists: one of 0..${this.lists - 1} for each of the ${ids.length} codes`);
     // Claims the ids (all or none, as the linear scan does); their slots are set below.
-    const dup = this.slots.insertBatch(batch, 0);
-    if (dup >= 0) throw duplicateId(dup);
+    const batch = this.claim(this.slots, ids, codes, this.bits, 0);
     // Every list's room first, so a large batch (an index filled at once) moves each list
     // at most once and leaves it with its share of slack.
     const listOfBatch = lists ?? this.listsOf(batch, new Uint16Array(batch.length));

@@ -120,3 +120,32 @@ export function checkBatch(ids: Uint32Array | readonly number[], codes: Uint8Arr
 export function duplicateId(id: number): Error {
   return alreadyExists(`Id ${id} is already in the index (or twice in the batch).`);
 }
+
+/** What every engine shares: its work counters, and how a batch's ids are checked and
+ *  claimed in its id -> slot map. */
+export abstract class EngineBase {
+  protected readonly counters: HammingStats = emptyStats();
+
+  get stats(): Readonly<HammingStats> {
+    return this.counters;
+  }
+
+  resetStats(): void {
+    Object.assign(this.counters, emptyStats());
+  }
+
+  /** The batch's ids, entered in `slots` from `firstSlot` on (checkBatch first); all or
+   *  none: an id already there, or twice in the batch, throws and enters nothing. */
+  protected claim(
+    slots: { insertBatch(ids: Uint32Array, firstSlot: number): number },
+    ids: Uint32Array | readonly number[],
+    codes: Uint8Array,
+    bits: number,
+    firstSlot: number,
+  ): Uint32Array {
+    const batch = checkBatch(ids, codes, bits);
+    const dup = slots.insertBatch(batch, firstSlot);
+    if (dup >= 0) throw duplicateId(dup);
+    return batch;
+  }
+}

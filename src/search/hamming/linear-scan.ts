@@ -11,12 +11,10 @@ import {
   type HammingIndex,
   type HammingSearchOptions,
   type HammingStats,
-  checkBatch,
   checkBits,
   checkK,
   checkQuery,
-  duplicateId,
-  emptyStats,
+  EngineBase,
 } from './hamming-index';
 import { IdMap } from './id-table';
 import { grownCapacity } from './capacity';
@@ -29,7 +27,7 @@ export interface LinearScanOptions {
   kernel?: KernelName;
 }
 
-export class LinearScanIndex implements HammingIndex {
+export class LinearScanIndex extends EngineBase implements HammingIndex {
   readonly bits: CodeBits;
   readonly kernelName: KernelName;
   private readonly wpc: number;
@@ -37,11 +35,11 @@ export class LinearScanIndex implements HammingIndex {
   private ids = new Uint32Array(0);
   private count = 0;
   private readonly slots = new IdMap();
-  private readonly counters: HammingStats = emptyStats();
   private readonly qWords: Int32Array;
   private readonly hits = new ScanHits();
 
   constructor(bits: number, opts: LinearScanOptions = {}) {
+    super();
     this.bits = checkBits(bits);
     this.wpc = bits / 32;
     this.kernelName = opts.kernel ?? 'wasm';
@@ -57,18 +55,8 @@ export class LinearScanIndex implements HammingIndex {
     return this.kernel.memoryBytes + this.ids.byteLength + this.slots.memoryBytes;
   }
 
-  get stats(): Readonly<HammingStats> {
-    return this.counters;
-  }
-
-  resetStats(): void {
-    Object.assign(this.counters, emptyStats());
-  }
-
   add(ids: Uint32Array | readonly number[], codes: Uint8Array): void {
-    const batch = checkBatch(ids, codes, this.bits);
-    const dup = this.slots.insertBatch(batch, this.count);
-    if (dup >= 0) throw duplicateId(dup);
+    const batch = this.claim(this.slots, ids, codes, this.bits, this.count);
     const total = this.count + batch.length;
     this.kernel.reserve(total);
     if (total > this.ids.length) {

@@ -35,13 +35,10 @@ import {
   type HammingHit,
   type HammingIndex,
   type HammingSearchOptions,
-  type HammingStats,
-  checkBatch,
   checkBits,
   checkK,
   checkQuery,
-  duplicateId,
-  emptyStats,
+  EngineBase,
 } from './hamming-index';
 import { invalidArgument } from '../../core/errors';
 import { IdTable } from './id-table';
@@ -108,7 +105,7 @@ interface Table {
   bytes: number;
 }
 
-export class MultiIndexHashing implements HammingIndex {
+export class MultiIndexHashing extends EngineBase implements HammingIndex {
   readonly bits: CodeBits;
   private readonly fixedM?: number;
   private subs: Substring[];
@@ -127,10 +124,10 @@ export class MultiIndexHashing implements HammingIndex {
   private built = 0;
   private tables: Table[] = [];
   private readonly slots = new IdTable();
-  private readonly counters: HammingStats = emptyStats();
   private readonly qWords: Int32Array;
 
   constructor(bits: number, opts: MihOptions = {}) {
+    super();
     this.bits = checkBits(bits);
     if (opts.m !== undefined) this.fixedM = opts.m;
     this.subs = splitCode(bits, opts.m ?? chooseM(0, bits));
@@ -170,18 +167,8 @@ export class MultiIndexHashing implements HammingIndex {
     return bytes + this.tableBytes + this.slots.memoryBytes;
   }
 
-  get stats(): Readonly<HammingStats> {
-    return this.counters;
-  }
-
-  resetStats(): void {
-    Object.assign(this.counters, emptyStats());
-  }
-
   add(ids: Uint32Array | readonly number[], codes: Uint8Array): void {
-    const batch = checkBatch(ids, codes, this.bits);
-    const dup = this.slots.insertBatch(batch, this.count);
-    if (dup >= 0) throw duplicateId(dup);
+    const batch = this.claim(this.slots, ids, codes, this.bits, this.count);
     const total = this.count + batch.length;
     if (total > this.ids.length) this.grow(Math.max(total, 2 * this.ids.length, 64));
     this.ids.set(batch, this.count);
