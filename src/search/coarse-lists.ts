@@ -44,6 +44,26 @@ const MIN_ROOM = 16;
  *  list is laid out again (O(n); about every n / 32 writes, as a list of s codes moves after
  *  s / 8 writes and leaves 9s / 8 slots of hole: 9 a write). */
 const CLOSE_UP_AT = 0.25;
+/**
+ * From this share of holes the memory for the next close-up is made ready a little at each
+ * list moved (Spare): fresh memory costs most of a close-up, every page faulted in on its
+ * first write (about 3 ms a MB on the 2-core VM: 60 ms of a 1 M-region close-up, against
+ * 5 ms of copying), so it is paid in slices by the writes before it instead of at once.
+ */
+const SPARE_FROM = 0.2;
+/** Bytes in a page: the spare is touched a byte a page. */
+const PAGE_BYTES = 4096;
+
+/** The kernel and id array the next close-up lays the lists out into, and how far they
+ *  have been touched (faulted in). */
+interface Spare {
+  kernel: ScanKernel;
+  ids: Uint32Array<ArrayBuffer>;
+  /** Slots whose memory has been touched. */
+  ready: number;
+  /** Slots made ready per slot of hole a moved list leaves. */
+  perHole: number;
+}
 
 export class CoarseListIndex extends EngineBase implements HammingIndex {
   readonly bits: CodeBits;
@@ -67,6 +87,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   private end = 0;
   private holes = 0;
   private count = 0;
+  private spare?: Spare;
   private readonly centroidSearch: CentroidSearch;
   private readonly vectors: Float32Array[];
 
@@ -104,7 +125,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   }
 
   get memoryBytes(): number {
-    return this.kernel.memoryBytes + this.ids.byteLength + this.slots.memoryBytes + this.centroids.byteLength + 20 * this.lists;
+    const spare = this.spare ? this.spare.kernel.memoryBytes + this.spare.ids.byteLength : 0;
+    return this.kernel.memoryBytes + this.ids.byteLength + spare + this.slots.memoryBytes + this.centroids.byteLength + 20 * this.lists;
   }
 
   /** The list a coarse vector is filed in: its nearest centroid. */
@@ -276,13 +298,40 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     }
     const from = this.start[list];
     this.reserve(this.end + room);
-    for (let i = 0; i < this.held[list]; i++) this.move(from + i, this.end + i);
+    this.moveRange(from, this.end, this.held[list]);
     if (this.room[list] > 0) this.unlay(list);
     this.byStart[this.laid++] = list;
-    this.holes += this.room[list];
+    const left = this.room[list];
+    this.holes += left;
     this.start[list] = this.end;
     this.room[list] = room;
     this.end += room;
+    this.prepareSpare(left);
+  }
+
+  /** Once the holes pass SPARE_FROM of the slots, makes the next close-up's memory ready in
+   *  step with them: by the time they reach CLOSE_UP_AT, all of it (see Spare). */
+  private prepareSpare(newHoles: number): void {
+    if (!this.spare) {
+      if (this.holes <= SPARE_FROM * this.end) return;
+      // Sized for what the lists hold now and the growth before the close-up (small).
+      let need = 0;
+      for (let list = 0; list < this.lists; list++) need += roomFor(this.held[list]);
+      need = Math.ceil(need * (1 + 1 / 64));
+      const kernel = makeKernel('wasm', this.wpc);
+      kernel.reserve(need, true);
+      const toGo = Math.max(1, (CLOSE_UP_AT - SPARE_FROM) * this.end);
+      this.spare = { kernel, ids: new Uint32Array(need), ready: 0, perHole: need / toGo };
+    }
+    const spare = this.spare;
+    const total = spare.ids.length;
+    const to = Math.min(total, Math.ceil(spare.ready + newHoles * spare.perHole));
+    if (to <= spare.ready) return;
+    // A zero written a page: each page of the range faulted in now, not in the close-up.
+    const words = spare.kernel.words;
+    for (let w = spare.ready * this.wpc; w < to * this.wpc; w += PAGE_BYTES / 4) words[w] = 0;
+    for (let i = spare.ready; i < to; i += PAGE_BYTES / 4) spare.ids[i] = 0;
+    spare.ready = to;
   }
 
   /** Lays every list out again from slot 0, with room for what it holds and what the
@@ -300,23 +349,31 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
       this.byStart[list] = list;
     }
     this.laid = this.lists;
-    this.kernel = makeKernel('wasm', this.wpc);
-    this.ids = new Uint32Array(0);
+    const spare = this.spare;
+    this.spare = undefined;
+    this.kernel = spare?.kernel ?? makeKernel('wasm', this.wpc);
+    this.ids = spare?.ids ?? new Uint32Array(0);
     this.reserve(at, true);
     const target = this.kernel.words;
     for (let list = 0; list < this.lists; list++) {
       const from = this.start[list];
       const to = starts[list];
-      target.set(words.subarray(from * this.wpc, (from + this.held[list]) * this.wpc), to * this.wpc);
-      for (let i = 0; i < this.held[list]; i++) {
-        this.ids[to + i] = ids[from + i];
-        this.slots.set(ids[from + i], to + i);
-      }
+      const n = this.held[list];
+      target.set(words.subarray(from * this.wpc, (from + n) * this.wpc), to * this.wpc);
+      this.ids.set(ids.subarray(from, from + n), to);
+      this.slots.moveBatch(this.ids.subarray(to, to + n), to);
       this.start[list] = to;
       this.room[list] = (list + 1 < this.lists ? starts[list + 1] : at) - to;
     }
     this.end = at;
     this.holes = 0;
+  }
+
+  /** move for n slots from `from` to `to`, ranges that do not overlap. */
+  private moveRange(from: number, to: number, n: number): void {
+    this.kernel.words.copyWithin(to * this.wpc, from * this.wpc, (from + n) * this.wpc);
+    this.ids.copyWithin(to, from, from + n);
+    this.slots.moveBatch(this.ids.subarray(to, to + n), to);
   }
 
   private move(from: number, to: number): void {

@@ -114,6 +114,34 @@ describe('CoarseListIndex', () => {
     expect(index.memoryBytes).toBeLessThan(4 * 1024 * 1024);
   });
 
+  it('makes the memory for a close-up ready while the holes grow from a fifth to a quarter, and closes up into it', () => {
+    const index = new CoarseListIndex(bits, randomCentroids(8, 9), DIMS, vectorOfId, 8);
+    type Spare = { kernel: unknown; ids: Uint32Array; ready: number };
+    const inner = index as unknown as { spare?: Spare; kernel: unknown; holes: number; end: number };
+    const model = new Map<number, Uint8Array>();
+    const pool = clusteredCodes(30_000, bits, 10, 8, 7);
+    const closeUps: Spare[] = [];
+    for (let id = 0; id < 30_000; id++) {
+      const before = inner.spare;
+      const code = pool.slice(id * 8, id * 8 + 8);
+      index.add([id], code);
+      model.set(id, code);
+      if (before && !inner.spare) {
+        expect(inner.kernel).toBe(before.kernel);
+        closeUps.push(before);
+      }
+      // Made only past a fifth of holes (a close-up leaves none).
+      if (inner.spare && !before) expect(inner.holes).toBeGreaterThan(0.2 * inner.end);
+    }
+    expect(closeUps.length).toBeGreaterThanOrEqual(3);
+    // Each was touched (faulted in) all or nearly all the way before the close-up took it.
+    for (const spare of closeUps) expect(spare.ready).toBeGreaterThan(0.9 * spare.ids.length);
+    for (let q = 0; q < 10; q++) {
+      const query = pool.subarray(q * 800, q * 800 + 8);
+      expect(index.search(query, 30)).toEqual(bruteForce(model, query, 30));
+    }
+  });
+
   it('laid out beforehand for the sizes listsOf counts, is filled batch by batch without growing, and stays exact', () => {
     const n = 20_000;
     const lists = 16;

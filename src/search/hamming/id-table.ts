@@ -178,6 +178,16 @@ export class IdMap {
     return -1;
   }
 
+  /** Ids already held, now at slots firstSlot, firstSlot + 1, ... (a layout moved them). */
+  moveBatch(ids: Uint32Array, firstSlot: number): void {
+    if (this.table) {
+      for (let i = 0; i < ids.length; i++) this.table.set(ids[i], firstSlot + i);
+      return;
+    }
+    const dense = this.dense!;
+    for (let i = 0; i < ids.length; i++) dense[ids[i]] = firstSlot + i;
+  }
+
   delete(id: number): boolean {
     if (this.table) return this.table.delete(id);
     if (id >= this.dense!.length || this.dense![id] === EMPTY) return false;

@@ -70,4 +70,15 @@ describe('IdMap', () => {
       expect(map.get(start + 3)).toBe(2);
     }
   });
+
+  it('moveBatch gives held ids new slots, dense or not, and leaves the others', () => {
+    for (const start of [0, 2 ** 31]) {
+      const map = new IdMap();
+      const ids = (...xs: number[]) => new Uint32Array(xs.map((x) => start + x));
+      map.insertBatch(ids(1, 2, 3, 4), 0);
+      map.moveBatch(ids(3, 1), 10);
+      expect([1, 2, 3, 4].map((id) => map.get(start + id))).toEqual([11, 1, 10, 3]);
+      expect(map.size).toBe(4);
+    }
+  });
 });
