@@ -20,6 +20,7 @@ import {
   type HammingSearchOptions,
   checkBits,
   checkK,
+  checkBatch,
   checkQuery,
   EngineBase,
 } from './hamming/hamming-index';
@@ -51,7 +52,7 @@ const CLOSE_UP_AT = 0.25;
  * 5 ms of copying), so it is paid in slices by the writes before it instead of at once.
  */
 const SPARE_FROM = 0.2;
-/** Bytes in a page: the spare is touched a byte a page. */
+/** Bytes in a page: the spare is touched a word a page. */
 const PAGE_BYTES = 4096;
 
 /** The kernel and id array the next close-up lays the lists out into, and how far they
@@ -125,7 +126,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   }
 
   get memoryBytes(): number {
-    const spare = this.spare ? this.spare.kernel.memoryBytes + this.spare.ids.byteLength : 0;
+    // Of the spare, what has been touched: the rest is reserved, not yet in memory.
+    const spare = this.spare ? this.spare.ready * (4 * this.wpc + 4) : 0;
     return this.kernel.memoryBytes + this.ids.byteLength + spare + this.slots.memoryBytes + this.centroids.byteLength + 20 * this.lists;
   }
 
@@ -143,11 +145,12 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   add(ids: Uint32Array | readonly number[], codes: Uint8Array, lists?: Uint16Array): void {
     if (lists && (lists.length !== ids.length || lists.some((l) => l >= this.lists)))
       throw new RangeError(`lists: one of 0..${this.lists - 1} for each of the ${ids.length} codes`);
+    // Each code's list before any id is claimed: reading a coarse vector can throw.
+    const listOfBatch = lists ?? this.listsOf(checkBatch(ids, codes, this.bits), new Uint16Array(ids.length));
     // Claims the ids (all or none, as the linear scan does); their slots are set below.
     const batch = this.claim(this.slots, ids, codes, this.bits, 0);
     // Every list's room first, so a large batch (an index filled at once) moves each list
     // at most once and leaves it with its share of slack.
-    const listOfBatch = lists ?? this.listsOf(batch, new Uint16Array(batch.length));
     const incoming = new Int32Array(this.lists);
     for (const list of listOfBatch) incoming[list]++;
     // A batch at least the size of what is held lays every list out at once and exactly (an
@@ -246,7 +249,9 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     }
     // Nearest lists first: the threshold falls soonest, and fewer codes are handed back.
     const distances = this.centroidDistances(opts.near);
-    const probed = this.nearestLists(distances, Math.max(1, Math.round(this.probe * (opts.probeScale ?? 1))));
+    const scale = opts.probeScale ?? 1;
+    if (!(scale > 0 && scale <= 1)) throw new RangeError(`probeScale must be in (0, 1], not ${scale}`);
+    const probed = this.nearestLists(distances, Math.max(1, Math.round(this.probe * scale)));
     probed.forEach(scan);
     let scanned = probed.length;
     // Fewer than k found in the probed lists (a filter that refuses most products, or small
@@ -317,7 +322,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
       // Sized for what the lists hold now and the growth before the close-up (small).
       let need = 0;
       for (let list = 0; list < this.lists; list++) need += roomFor(this.held[list]);
-      need = Math.ceil(need * (1 + 1 / 64));
+      need = Math.ceil(need * (1 + 1 / 32));
       const kernel = makeKernel('wasm', this.wpc);
       kernel.reserve(need, true);
       const toGo = Math.max(1, (CLOSE_UP_AT - SPARE_FROM) * this.end);
@@ -327,7 +332,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     const total = spare.ids.length;
     const to = Math.min(total, Math.ceil(spare.ready + newHoles * spare.perHole));
     if (to <= spare.ready) return;
-    // A zero written a page: each page of the range faulted in now, not in the close-up.
+    // A zero written a word a page: each page of the range faulted in now, not in the close-up.
     const words = spare.kernel.words;
     for (let w = spare.ready * this.wpc; w < to * this.wpc; w += PAGE_BYTES / 4) words[w] = 0;
     for (let i = spare.ready; i < to; i += PAGE_BYTES / 4) spare.ids[i] = 0;
@@ -349,7 +354,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
       this.byStart[list] = list;
     }
     this.laid = this.lists;
-    const spare = this.spare;
+    // The spare unless it is well over the size needed (made before many removes).
+    const spare = this.spare && this.spare.ids.length <= at * (1 + 1 / 16) ? this.spare : undefined;
     this.spare = undefined;
     this.kernel = spare?.kernel ?? makeKernel('wasm', this.wpc);
     this.ids = spare?.ids ?? new Uint32Array(0);

@@ -116,8 +116,17 @@ describe('CoarseListIndex', () => {
 
   it('makes the memory for a close-up ready while the holes grow from a fifth to a quarter, and closes up into it', () => {
     const index = new CoarseListIndex(bits, randomCentroids(8, 9), DIMS, vectorOfId, 8);
-    type Spare = { kernel: unknown; ids: Uint32Array; ready: number };
-    const inner = index as unknown as { spare?: Spare; kernel: unknown; holes: number; end: number };
+    type Spare = { kernel: { memoryBytes: number }; ids: Uint32Array; ready: number };
+    const inner = index as unknown as {
+      spare?: Spare;
+      kernel: { memoryBytes: number };
+      ids: Uint32Array;
+      slots: { memoryBytes: number };
+      holes: number;
+      end: number;
+    };
+    // What memoryBytes counts besides the spare: the kernel, ids, id map, centroids and list columns.
+    const lists = () => inner.kernel.memoryBytes + inner.ids.byteLength + inner.slots.memoryBytes + 8 * DIMS * 4 + 20 * 8;
     const model = new Map<number, Uint8Array>();
     const pool = clusteredCodes(30_000, bits, 10, 8, 7);
     const closeUps: Spare[] = [];
@@ -130,8 +139,9 @@ describe('CoarseListIndex', () => {
         expect(inner.kernel).toBe(before.kernel);
         closeUps.push(before);
       }
-      // Made only past a fifth of holes (a close-up leaves none).
+      // Made only past a fifth of holes (a close-up leaves none); counted as it is touched.
       if (inner.spare && !before) expect(inner.holes).toBeGreaterThan(0.2 * inner.end);
+      expect(index.memoryBytes - lists()).toBe(inner.spare ? inner.spare.ready * (bits / 8 + 4) : 0);
     }
     expect(closeUps.length).toBeGreaterThanOrEqual(3);
     // Each was touched (faulted in) all or nearly all the way before the close-up took it.
@@ -140,6 +150,32 @@ describe('CoarseListIndex', () => {
       const query = pool.subarray(q * 800, q * 800 + 8);
       expect(index.search(query, 30)).toEqual(bruteForce(model, query, 30));
     }
+  });
+
+  it('claims no id when a batch is refused: bad lists, a coarse vector that cannot be read, a bad probe scale', () => {
+    const { index, codes } = filled(100, 4, 2);
+    const code = codes.slice(0, 8);
+    expect(() => index.add([5000], code, new Uint16Array([9]))).toThrow(RangeError);
+    let failing = true;
+    const flaky = new CoarseListIndex(
+      bits,
+      randomCentroids(4, 3),
+      DIMS,
+      (id, out) => {
+        if (failing) throw new Error('no vector');
+        vectorOfId(id, out);
+      },
+      2,
+    );
+    expect(() => flaky.add([7], code)).toThrow('no vector');
+    failing = false;
+    for (const target of [index, flaky]) {
+      target.add([target === index ? 5000 : 7], code);
+      expect(target.search(code, 1)[0].distance).toBe(0);
+    }
+    expect(flaky.size).toBe(1);
+    for (const probeScale of [0, -1, 1.5, NaN])
+      expect(() => index.search(code, 1, { near: new Float32Array(DIMS), probeScale })).toThrow(RangeError);
   });
 
   it('laid out beforehand for the sizes listsOf counts, is filled batch by batch without growing, and stays exact', () => {
