@@ -25,7 +25,7 @@ import {
   EngineBase,
 } from './hamming/hamming-index';
 import { IdMap } from './hamming/id-table';
-import { grownCapacity } from './hamming/capacity';
+import { ColumnsAhead, grownCapacity } from './hamming/capacity';
 import { bytesToWords } from './hamming/popcount';
 import { makeKernel, type ScanKernel } from './hamming/scan-kernels';
 import { scanSlots } from './hamming/linear-scan';
@@ -89,6 +89,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   private holes = 0;
   private count = 0;
   private spare?: Spare;
+  /** The ids array's next one, made and faulted in ahead of its growth. */
+  private readonly idsAhead = new ColumnsAhead((cap) => [new Uint32Array(cap)] as const);
   private readonly centroidSearch: CentroidSearch;
   private readonly vectors: Float32Array[];
 
@@ -128,7 +130,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   get memoryBytes(): number {
     // Of the spare, what has been touched: the rest is reserved, not yet in memory.
     const spare = this.spare ? this.spare.ready * (4 * this.wpc + 4) : 0;
-    return this.kernel.memoryBytes + this.ids.byteLength + spare + this.slots.memoryBytes + this.centroids.byteLength + 20 * this.lists;
+    const ids = this.ids.byteLength + this.idsAhead.bytes;
+    return this.kernel.memoryBytes + ids + spare + this.slots.memoryBytes + this.centroids.byteLength + 20 * this.lists;
   }
 
   /** The list a coarse vector is filed in: its nearest centroid. */
@@ -311,6 +314,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     this.start[list] = this.end;
     this.room[list] = room;
     this.end += room;
+    this.idsAhead.step(this.end, this.ids.length);
     this.prepareSpare(left);
   }
 
@@ -359,6 +363,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     this.spare = undefined;
     this.kernel = spare?.kernel ?? makeKernel('wasm', this.wpc);
     this.ids = spare?.ids ?? new Uint32Array(0);
+    this.idsAhead.take(0); // made for the ids array let go
     this.reserve(at, true);
     const target = this.kernel.words;
     for (let list = 0; list < this.lists; list++) {
@@ -411,7 +416,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   private reserve(slots: number, exact = false): void {
     this.kernel.reserve(slots, exact);
     if (slots > this.ids.length) {
-      const ids = new Uint32Array(exact ? slots : grownCapacity(this.ids.length, slots));
+      const cap = exact ? slots : grownCapacity(this.ids.length, slots);
+      const ids = this.idsAhead.take(cap)?.[0] ?? new Uint32Array(cap);
       ids.set(this.ids);
       this.ids = ids;
     }

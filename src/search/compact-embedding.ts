@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ItqParams } from './hasher/itq-params';
-import { grownCapacity } from './hamming/capacity';
+import { ColumnsAhead, grownCapacity } from './hamming/capacity';
 import { PROJECTION_KERNEL_WASM_BASE64 } from './projection-kernel-bytes';
 import { ensureMemory, wasmInstance, type WasmMemory } from './wasm-module';
 
@@ -79,6 +79,9 @@ export class CompactColumns {
   readonly rowBytes: number;
   /** The SIMD re-rank (undefined: rows in a plain array). */
   private kernel?: DotKernel;
+  /** The scalars' next array, made and faulted in ahead of their growth (the rows, in the
+   *  kernel's memory, grow in place). */
+  private readonly scalarsAhead = new ColumnsAhead((cap) => [new Uint16Array(cap * 4)] as const);
   private readonly simdAllowed: boolean;
 
   constructor(
@@ -111,11 +114,12 @@ export class CompactColumns {
 
   /** Bytes held (capacity, not rows in use). */
   get memoryBytes(): number {
-    return (this.kernel?.bytes ?? this.rows.byteLength) + this.scalars.byteLength;
+    return (this.kernel?.bytes ?? this.rows.byteLength) + this.scalars.byteLength + this.scalarsAhead.bytes;
   }
 
   set(row: number, v: CompactVector): void {
     if (row >= this.capacity) this.resize(grownCapacity(this.capacity, row + 1));
+    this.scalarsAhead.step(row + 1, this.capacity);
     let scale = v.scale;
     if (this.bits === 8) this.rows.set(v.q, row * this.dims);
     else scale = packNibbles(v.q, this.dims, v.scale, this.rows, row * this.rowBytes);
@@ -198,7 +202,7 @@ export class CompactColumns {
       rows.set(this.rows.subarray(0, Math.min(this.rows.length, bytes)));
       this.rows = rows;
     }
-    const scalars = new Uint16Array(cap * 4);
+    const scalars = this.scalarsAhead.take(cap)?.[0] ?? new Uint16Array(cap * 4);
     scalars.set(this.scalars.subarray(0, Math.min(this.scalars.length, scalars.length)));
     this.scalars = scalars;
   }

@@ -17,7 +17,15 @@
  * region's code is derived from its quantized projection, so it is not held twice.
  */
 import type { KeyValue, ProductRecord, RegionRecord } from '../store/catalog-store';
-import { chooseHammingIndex, grownCapacity, LinearScanIndex, MultiIndexHashing, type CodeBits, type HammingIndex } from './hamming';
+import {
+  chooseHammingIndex,
+  ColumnsAhead,
+  grownCapacity,
+  LinearScanIndex,
+  MultiIndexHashing,
+  type CodeBits,
+  type HammingIndex,
+} from './hamming';
 import { CoarseListIndex, centroidTraining, runSteps } from './coarse-lists';
 import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
@@ -302,6 +310,8 @@ export class ProductSetIndex {
   /** Rows ever used; rows below it that are not LIVE are in freeRows. */
   private rowCount = 0;
   private readonly freeRows: number[] = [];
+  /** The row columns' next arrays, made and faulted in ahead of their growth. */
+  private readonly rowsAhead = new ColumnsAhead((cap) => this.rowColumns(cap));
   private live = 0;
   private compact?: CompactColumns;
   /** Float embeddings (no codec). */
@@ -352,7 +362,8 @@ export class ProductSetIndex {
       this.productOfRow.byteLength +
       this.imageOfRow.byteLength +
       this.flags.byteLength +
-      this.codes.byteLength
+      this.codes.byteLength +
+      this.rowsAhead.bytes
     );
   }
 
@@ -769,6 +780,7 @@ export class ProductSetIndex {
     const row = this.freeRows.pop();
     if (row !== undefined) return row;
     this.ensureRows(this.rowCount + 1);
+    this.rowsAhead.step(this.rowCount + 1, this.flags.length);
     return this.rowCount++;
   }
 
@@ -796,15 +808,22 @@ export class ProductSetIndex {
   }
 
   private resizeRows(cap: number): void {
-    const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, make: (n: number) => T, width = 1): T => {
-      const next = make(cap * width);
+    const made = this.rowsAhead.take(cap) ?? this.rowColumns(cap);
+    const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, next: T): T => {
       next.set(a.subarray(0, Math.min(a.length, next.length)));
       return next;
     };
-    this.productOfRow = grow(this.productOfRow, (m) => new Uint32Array(m));
-    this.imageOfRow = grow(this.imageOfRow, (m) => new Uint16Array(m));
-    this.flags = grow(this.flags, (m) => new Uint8Array(m));
-    if (!this.deriveCodes) this.codes = grow(this.codes, (m) => new Uint8Array(m), this.bytes);
+    this.productOfRow = grow(this.productOfRow, made[0]);
+    this.imageOfRow = grow(this.imageOfRow, made[1]);
+    this.flags = grow(this.flags, made[2]);
+    if (!this.deriveCodes) this.codes = grow(this.codes, made[3]);
+  }
+
+  /** Empty row columns for `cap` rows: product, image, flags, codes (none when derived). */
+  private rowColumns(
+    cap: number,
+  ): readonly [Uint32Array<ArrayBuffer>, Uint16Array<ArrayBuffer>, Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] {
+    return [new Uint32Array(cap), new Uint16Array(cap), new Uint8Array(cap), new Uint8Array(this.deriveCodes ? 0 : cap * this.bytes)];
   }
 
   /** Stores the region's re-rank data (and code when held) in `row`; returns its code. */

@@ -3,7 +3,7 @@
  * addressing, linear probing, backward-shift deletion). A JS Map would cost several times
  * the memory at 10 M entries and is capped near 2^24 entries.
  */
-import { grownCapacity } from './capacity';
+import { ColumnsAhead, grownCapacity } from './capacity';
 
 const EMPTY = -1;
 const MAX_LOAD = 0.75;
@@ -135,6 +135,8 @@ function capacityFor(n: number): number {
  */
 export class IdMap {
   private dense: Int32Array | undefined = new Int32Array(0);
+  /** The dense array's next one, made and faulted in ahead of its growth. */
+  private readonly denseAhead = new ColumnsAhead((cap) => [new Int32Array(cap)] as const);
   private table: IdTable | undefined;
   private count = 0;
 
@@ -143,7 +145,7 @@ export class IdMap {
   }
 
   get memoryBytes(): number {
-    return this.table ? this.table.memoryBytes : this.dense!.byteLength;
+    return this.table ? this.table.memoryBytes : this.dense!.byteLength + this.denseAhead.bytes;
   }
 
   get(id: number): number {
@@ -157,7 +159,10 @@ export class IdMap {
 
   set(id: number, slot: number): void {
     if (this.table || !this.fitDense(id, 1)) return this.table!.set(id, slot);
-    if (this.dense![id] === EMPTY) this.count++;
+    if (this.dense![id] === EMPTY) {
+      this.count++;
+      this.denseAhead.step(id + 1, this.dense!.length);
+    }
     this.dense![id] = slot;
   }
 
@@ -175,6 +180,7 @@ export class IdMap {
       dense[ids[i]] = firstSlot + i;
       this.count++;
     }
+    this.denseAhead.step(max + 1, dense.length);
     return -1;
   }
 
@@ -206,10 +212,11 @@ export class IdMap {
       for (let i = 0; i < dense.length; i++) if (dense[i] !== EMPTY) table.set(i, dense[i]);
       this.table = table;
       this.dense = undefined;
+      this.denseAhead.take(0); // not needed any more
       return false;
     }
     const cap = grownCapacity(dense.length, id + 1);
-    const next = new Int32Array(cap).fill(EMPTY);
+    const next = (this.denseAhead.take(cap)?.[0] ?? new Int32Array(cap)).fill(EMPTY);
     next.set(dense);
     this.dense = next;
     return true;

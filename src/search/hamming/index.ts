@@ -5,4 +5,4 @@ export { MultiIndexHashing, type MihOptions } from './mih';
 export { chooseM } from './mih-tables';
 export { CHOOSE_RULE, chooseHammingIndex, makeHammingIndex, type HammingIndexChoice } from './choose';
 export { KERNELS, type KernelName } from './scan-kernels';
-export { grownCapacity } from './capacity';
+export { ColumnsAhead, grownCapacity } from './capacity';

@@ -17,7 +17,7 @@ import {
   EngineBase,
 } from './hamming-index';
 import { IdMap } from './id-table';
-import { grownCapacity } from './capacity';
+import { ColumnsAhead, grownCapacity } from './capacity';
 import { bytesToWords } from './popcount';
 import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
 import { ScanHits } from './top-k';
@@ -33,6 +33,8 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
   private readonly wpc: number;
   private readonly kernel: ScanKernel;
   private ids = new Uint32Array(0);
+  /** The ids array's next one, made and faulted in ahead of its growth. */
+  private readonly idsAhead = new ColumnsAhead((cap) => [new Uint32Array(cap)] as const);
   private count = 0;
   private readonly slots = new IdMap();
   private readonly qWords: Int32Array;
@@ -52,7 +54,7 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
   }
 
   get memoryBytes(): number {
-    return this.kernel.memoryBytes + this.ids.byteLength + this.slots.memoryBytes;
+    return this.kernel.memoryBytes + this.ids.byteLength + this.idsAhead.bytes + this.slots.memoryBytes;
   }
 
   add(ids: Uint32Array | readonly number[], codes: Uint8Array): void {
@@ -60,11 +62,13 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
     const total = this.count + batch.length;
     this.kernel.reserve(total);
     if (total > this.ids.length) {
-      const next = new Uint32Array(grownCapacity(this.ids.length, total));
+      const cap = grownCapacity(this.ids.length, total);
+      const next = this.idsAhead.take(cap)?.[0] ?? new Uint32Array(cap);
       next.set(this.ids.subarray(0, this.count));
       this.ids = next;
     }
     this.ids.set(batch, this.count);
+    this.idsAhead.step(total, this.ids.length);
     const at = this.count * this.wpc;
     bytesToWords(codes, this.kernel.words.subarray(at, at + batch.length * this.wpc));
     this.count = total;
