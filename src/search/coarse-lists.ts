@@ -162,8 +162,9 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     // is left unused; smaller ones move the lists they fill, growing geometrically (O(1)
     // amortised).
     const need = (list: number) => this.held[list] + incoming[list];
-    if (batch.length >= this.count && this.count > 0) this.compact(incoming);
-    else if (batch.length >= this.count && this.holes === 0) {
+    const atOnce = batch.length >= this.count;
+    if (atOnce && this.count > 0) this.compact(incoming);
+    else if (atOnce && this.holes === 0) {
       let room = 0;
       for (let list = 0; list < this.lists; list++) if (need(list) > this.room[list]) room += roomFor(need(list));
       this.reserve(this.end + room, true);
@@ -183,6 +184,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
       this.held[list]++;
       this.count++;
     });
+    // Writes, not fills at once (those reserve exactly), grow the ids array by steps.
+    if (!atOnce) this.idsAhead.step(this.end, this.ids.length);
   }
 
   /** Writes into out the list each id's vector is nearest to (what add files it in). */
@@ -314,7 +317,6 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     this.start[list] = this.end;
     this.room[list] = room;
     this.end += room;
-    this.idsAhead.step(this.end, this.ids.length);
     this.prepareSpare(left);
   }
 

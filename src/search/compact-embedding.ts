@@ -170,6 +170,7 @@ export class CompactColumns {
   /** Keeps capacity for exactly `rows` rows (after a bulk load). */
   trim(rows: number): void {
     if (rows < this.capacity) this.resize(rows);
+    this.scalarsAhead.take(0); // a trim ends the growth it was made for
   }
 
   /** A copy of the first `rows` rows, with capacity for exactly them (a snapshot's). */

@@ -802,6 +802,7 @@ export class ProductSetIndex {
     this.settlePending(); // the engine made below replaces it
     const keep = this.rowCount + Math.ceil(this.rowCount / 128);
     if (keep < this.flags.length) this.resizeRows(keep);
+    this.rowsAhead.take(0); // a trim ends the growth it was made for
     this.compact?.trim(keep);
     this.engine = this.makeEngine(this.live);
     this.fillEngine();

@@ -1,6 +1,9 @@
 /** ColumnsAhead: a growable column's next arrays, made and touched ahead of its growth. */
 import { ColumnsAhead, grownCapacity } from '../../../src/search/hamming/capacity';
 import { IdMap } from '../../../src/search/hamming/id-table';
+import { CoarseListIndex } from '../../../src/search/coarse-lists';
+import { CompactColumns } from '../../../src/search/compact-embedding';
+import { SeededRandom } from '../../../src/search/hasher';
 
 describe('ColumnsAhead', () => {
   const make = (cap: number) => [new Uint32Array(cap), new Uint8Array(cap)] as const;
@@ -54,5 +57,38 @@ describe('ColumnsAhead', () => {
     expect(map.memoryBytes).toBe(made.byteLength);
     for (let id = 0; id <= cap; id += 997) expect(map.get(id)).toBe(id + 1);
     expect(map.get(cap + 1)).toBe(-1);
+  });
+
+  it('a fill at once and a trim leave nothing made ahead: coarse lists filled at once, compact columns trimmed', () => {
+    const rng = new SeededRandom(4);
+    const n = 100_000;
+    // Many lists, each laid out by its own move: the last moves reach the exact reservation's end.
+    const vectorOf = (id: number, out: Float32Array) => {
+      let h = id ^ 0x9e3779b9;
+      for (let j = 0; j < out.length; j++) {
+        h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+        out[j] = (h % 2001) / 1000 - 1;
+      }
+    };
+    const lists = new CoarseListIndex(
+      64,
+      Float32Array.from({ length: 256 * 4 }, () => rng.gaussian()),
+      4,
+      vectorOf,
+      2,
+    );
+    lists.add(
+      Array.from({ length: n }, (_, i) => i),
+      Uint8Array.from({ length: n * 8 }, () => rng.int(256)),
+    );
+    expect((lists as unknown as { idsAhead: ColumnsAhead<[]> }).idsAhead.bytes).toBe(0);
+    const columns = new CompactColumns(16);
+    const ahead = () => (columns as unknown as { scalarsAhead: ColumnsAhead<[]> }).scalarsAhead.bytes;
+    const v = { q: new Int8Array(16), scale: 1, offset: 0, norm: 1, residual: 0 };
+    for (let row = 0; ahead() === 0; row++) columns.set(row, v);
+    const before = columns.memoryBytes;
+    columns.trim(columns.capacity);
+    expect(ahead()).toBe(0);
+    expect(columns.memoryBytes).toBeLessThan(before);
   });
 });
