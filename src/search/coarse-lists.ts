@@ -25,7 +25,7 @@ import {
   EngineBase,
 } from './hamming/hamming-index';
 import { IdMap } from './hamming/id-table';
-import { ColumnsAhead, grownCapacity } from './hamming/capacity';
+import { ColumnsAhead, filledCapacity, grownCapacity } from './hamming/capacity';
 import { bytesToWords } from './hamming/popcount';
 import { makeKernel, type ScanKernel } from './hamming/scan-kernels';
 import { scanSlots } from './hamming/linear-scan';
@@ -418,7 +418,9 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   private reserve(slots: number, exact = false): void {
     this.kernel.reserve(slots, exact);
     if (slots > this.ids.length) {
-      const cap = exact ? slots : grownCapacity(this.ids.length, slots);
+      // Laid out exactly (a fill at once, a close-up): the ids keep 1/128 of room, so the
+      // list moves after it grow them through idsAhead, not all at once.
+      const cap = exact ? filledCapacity(slots) : grownCapacity(this.ids.length, slots);
       const ids = this.idsAhead.take(cap)?.[0] ?? new Uint32Array(cap);
       ids.set(this.ids);
       this.ids = ids;

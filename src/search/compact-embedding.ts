@@ -119,7 +119,6 @@ export class CompactColumns {
 
   set(row: number, v: CompactVector): void {
     if (row >= this.capacity) this.resize(grownCapacity(this.capacity, row + 1));
-    this.scalarsAhead.step(row + 1, this.capacity);
     let scale = v.scale;
     if (this.bits === 8) this.rows.set(v.q, row * this.dims);
     else scale = packNibbles(v.q, this.dims, v.scale, this.rows, row * this.rowBytes);
@@ -168,6 +167,12 @@ export class CompactColumns {
   }
 
   /** Keeps capacity for exactly `rows` rows (after a bulk load). */
+  /** `used` rows are in use (new rows are taken at the end; a freed row's reuse is not a
+   *  fill level): lets the scalars make their next array ahead of their growth. */
+  growing(used: number): void {
+    this.scalarsAhead.step(used, this.capacity);
+  }
+
   trim(rows: number): void {
     if (rows < this.capacity) this.resize(rows);
     this.scalarsAhead.take(0); // a trim ends the growth it was made for

@@ -781,6 +781,7 @@ export class ProductSetIndex {
     if (row !== undefined) return row;
     this.ensureRows(this.rowCount + 1);
     this.rowsAhead.step(this.rowCount + 1, this.flags.length);
+    this.compact?.growing(this.rowCount + 1);
     return this.rowCount++;
   }
 

@@ -7,6 +7,12 @@ export function grownCapacity(current: number, min: number): number {
   return Math.max(min, Math.ceil(current * (current < 65536 ? 1.5 : 1.125)), 64);
 }
 
+/** Capacity for a fill at once of n entries: 1/128 more, so the writes after it grow the
+ *  array through ColumnsAhead instead of all at once (as trimmed row columns keep). */
+export function filledCapacity(n: number): number {
+  return n + Math.ceil(n / 128);
+}
+
 type Column =
   Int8Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer>;
 

@@ -2,11 +2,17 @@
 import { ColumnsAhead, grownCapacity } from '../../../src/search/hamming/capacity';
 import { IdMap } from '../../../src/search/hamming/id-table';
 import { CoarseListIndex } from '../../../src/search/coarse-lists';
-import { CompactColumns } from '../../../src/search/compact-embedding';
-import { SeededRandom } from '../../../src/search/hasher';
+import { ItqHasher, SeededRandom } from '../../../src/search/hasher';
+import { readItqParams } from '../../../src/search/hasher/itq-params';
+import { CompactColumns, CompactEmbeddingCodec } from '../../../src/search/compact-embedding';
+import { ProductSetIndex } from '../../../src/search/product-set-index';
+import path from 'node:path';
+
+const HASHING = path.resolve(__dirname, '..', '..', '..', 'models', 'hashing');
 
 describe('ColumnsAhead', () => {
-  const make = (cap: number) => [new Uint32Array(cap), new Uint8Array(cap)] as const;
+  // Filled with ones, so the test sees which pages were touched (a zero a page).
+  const make = (cap: number) => [new Uint32Array(cap).fill(1), new Uint8Array(cap).fill(1)] as const;
 
   it('from 98 % of a large capacity, makes the next capacity arrays and touches them in step, all by the brim', () => {
     const cap = 100_000;
@@ -28,6 +34,11 @@ describe('ColumnsAhead', () => {
     expect(ahead.bytes).toBe(size);
     const arrays = ahead.take(next)!;
     expect(arrays.map((a) => a.length)).toEqual([next, next]);
+    // Every 4 KB page of the arrays, taken as one run of bytes, got its zero.
+    const bytes = new Uint8Array(size);
+    bytes.set(new Uint8Array(arrays[0].buffer), 0);
+    bytes.set(arrays[1], arrays[0].byteLength);
+    for (let page = 0; page < size; page += 4096) expect(bytes.subarray(page, page + 4096).includes(0)).toBe(true);
     expect(ahead.bytes).toBe(0);
     expect(ahead.take(next)).toBeUndefined();
   });
@@ -85,10 +96,53 @@ describe('ColumnsAhead', () => {
     const columns = new CompactColumns(16);
     const ahead = () => (columns as unknown as { scalarsAhead: ColumnsAhead<[]> }).scalarsAhead.bytes;
     const v = { q: new Int8Array(16), scale: 1, offset: 0, norm: 1, residual: 0 };
-    for (let row = 0; ahead() === 0; row++) columns.set(row, v);
+    for (let row = 0; ahead() === 0; row++) {
+      columns.set(row, v);
+      columns.growing(row + 1);
+    }
     const before = columns.memoryBytes;
     columns.trim(columns.capacity);
     expect(ahead()).toBe(0);
     expect(columns.memoryBytes).toBeLessThan(before);
+  });
+
+  it('a product set grows its row columns and re-rank scalars into arrays made ahead, and a reused row after a trim touches little', async () => {
+    const basis = await readItqParams(HASHING, 256);
+    const params = await readItqParams(HASHING, 128);
+    const codec = new CompactEmbeddingCodec(basis, [params]);
+    const index = new ProductSetIndex(new ItqHasher(params), codec, 0);
+    const rng = new SeededRandom(8);
+    // The same ten vectors for every product: what is measured here is the columns' growth.
+    const regions = Array.from({ length: 10 }, (_, r) => {
+      const y = Float32Array.from({ length: 256 }, () => rng.gaussian() * 0.05);
+      return { imageId: `i${r}`, source: 'whole-image' as const, compact: codec.quantize(y, 0.5, Math.hypot(...y), 0.5) };
+    });
+    const put = (p: number) =>
+      index.upsertProduct(
+        { project: 'p', location: 'l', id: `p${p}`, displayName: '', description: '', productCategory: 'general-v1', labels: [] },
+        regions,
+      );
+    index.startBulkLoad();
+    for (let p = 0; p < 8_000; p++) put(p);
+    index.trim(); // 80,000 rows, 1/128 of room kept: 99.2 % full
+    type Inner = {
+      flags: Uint8Array;
+      rowsAhead: ColumnsAhead<readonly Uint8Array<ArrayBuffer>[]>;
+      compact: { scalars: Uint16Array; capacity: number; scalarsAhead: ColumnsAhead<readonly Uint16Array<ArrayBuffer>[]> };
+    };
+    const inner = index as unknown as Inner;
+    const next = (a: ColumnsAhead<readonly Uint8Array<ArrayBuffer>[]> | ColumnsAhead<readonly Uint16Array<ArrayBuffer>[]>) =>
+      (a as unknown as { next?: { arrays: readonly unknown[]; size: number } }).next;
+    // A product built among the last rows is written again (its rows are reused), then a new one.
+    put(7_995);
+    put(8_000);
+    const scalars = next(inner.compact.scalarsAhead)!;
+    expect(inner.compact.scalarsAhead.bytes / scalars.size).toBeLessThan(0.05);
+    expect(inner.rowsAhead.bytes / next(inner.rowsAhead)!.size).toBeLessThan(0.05);
+    const madeFlags = next(inner.rowsAhead)!.arrays[2];
+    const madeScalars = scalars.arrays[0];
+    for (let p = 8_001; inner.flags.length <= 80_625; p++) put(p);
+    expect(inner.flags).toBe(madeFlags);
+    expect(inner.compact.scalars).toBe(madeScalars);
   });
 });
