@@ -25,7 +25,7 @@ import {
   EngineBase,
 } from './hamming/hamming-index';
 import { IdMap } from './hamming/id-table';
-import { ColumnsAhead, filledCapacity, grownCapacity } from './hamming/capacity';
+import { ColumnsAhead, filledCapacity, grownCapacity, touchPages } from './hamming/capacity';
 import { bytesToWords } from './hamming/popcount';
 import { makeKernel, type ScanKernel } from './hamming/scan-kernels';
 import { scanSlots } from './hamming/linear-scan';
@@ -52,8 +52,6 @@ const CLOSE_UP_AT = 0.25;
  * 5 ms of copying), so it is paid in slices by the writes before it instead of at once.
  */
 const SPARE_FROM = 0.2;
-/** Bytes in a page: the spare is touched a word a page. */
-const PAGE_BYTES = 4096;
 
 /** The kernel and id array the next close-up lays the lists out into, and how far they
  *  have been touched (faulted in). */
@@ -227,7 +225,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     this.slots.delete(id);
     const list = this.listAt(slot);
     const last = this.start[list] + this.held[list] - 1;
-    if (slot !== last) this.move(last, slot);
+    if (slot !== last) this.moveRange(last, slot, 1);
     this.held[list]--;
     this.count--;
     return true;
@@ -338,10 +336,10 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     const total = spare.ids.length;
     const to = Math.min(total, Math.ceil(spare.ready + newHoles * spare.perHole));
     if (to <= spare.ready) return;
-    // A zero written a word a page: each page of the range faulted in now, not in the close-up.
-    const words = spare.kernel.words;
-    for (let w = spare.ready * this.wpc; w < to * this.wpc; w += PAGE_BYTES / 4) words[w] = 0;
-    for (let i = spare.ready; i < to; i += PAGE_BYTES / 4) spare.ids[i] = 0;
+    // Each page of the range faulted in now, not in the close-up.
+    const codeBytes = 4 * this.wpc;
+    touchPages(spare.kernel.words, spare.ready * codeBytes, to * codeBytes);
+    touchPages(spare.ids, spare.ready * 4, to * 4);
     spare.ready = to;
   }
 
@@ -382,18 +380,12 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     this.holes = 0;
   }
 
-  /** move for n slots from `from` to `to`, ranges that do not overlap. */
+  /** Moves the codes and ids of n slots from `from` to `to` (ranges that do not overlap),
+   *  and where each of those ids is. */
   private moveRange(from: number, to: number, n: number): void {
     this.kernel.words.copyWithin(to * this.wpc, from * this.wpc, (from + n) * this.wpc);
     this.ids.copyWithin(to, from, from + n);
     this.slots.moveBatch(this.ids.subarray(to, to + n), to);
-  }
-
-  private move(from: number, to: number): void {
-    this.kernel.words.copyWithin(to * this.wpc, from * this.wpc, (from + 1) * this.wpc);
-    const id = this.ids[from];
-    this.ids[to] = id;
-    this.slots.set(id, to);
   }
 
   /** The list whose room holds `slot`: the last laid out from a slot at or before it. */

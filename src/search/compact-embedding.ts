@@ -166,13 +166,13 @@ export class CompactColumns {
     return out;
   }
 
-  /** Keeps capacity for exactly `rows` rows (after a bulk load). */
   /** `used` rows are in use (new rows are taken at the end; a freed row's reuse is not a
    *  fill level): lets the scalars make their next array ahead of their growth. */
   growing(used: number): void {
     this.scalarsAhead.step(used, this.capacity);
   }
 
+  /** Keeps capacity for exactly `rows` rows (after a bulk load). */
   trim(rows: number): void {
     if (rows < this.capacity) this.resize(rows);
     this.scalarsAhead.take(0); // a trim ends the growth it was made for

@@ -2,18 +2,9 @@ import { CoarseListIndex, centroidTraining, trainCentroids } from '../../src/sea
 import { SeededRandom } from '../../src/search/hasher/seeded-random';
 import type { CodeBits } from '../../src/search/hamming';
 import { runHammingContract } from './hamming/contract';
-import { bruteForce, clusteredCodes } from './hamming/codes';
+import { bruteForce, clusteredCodes, vectorOfId } from './hamming/codes';
 
 const DIMS = 4;
-
-/** A coarse vector for any id (ids are arbitrary uint32 in the contract suite). */
-function vectorOfId(id: number, out: Float32Array): void {
-  let h = id ^ 0x9e3779b9;
-  for (let j = 0; j < out.length; j++) {
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-    out[j] = (h % 2001) / 1000 - 1;
-  }
-}
 
 function randomCentroids(lists: number, seed: number, dims = DIMS): Float32Array {
   const rng = new SeededRandom(seed);

@@ -22,6 +22,12 @@ const AHEAD_FROM = 0.98;
 const AHEAD_MIN = 65_536;
 const PAGE_BYTES = 4096;
 
+/** Writes a zero in each 4 KB page of bytes [from, to) of `a`, from `from` on: those pages
+ *  are faulted in now rather than at the first real write (about 3 ms a MB here). */
+export function touchPages(a: { [i: number]: number; readonly BYTES_PER_ELEMENT: number }, from: number, to: number): void {
+  for (let at = from; at < to; at += PAGE_BYTES) a[Math.floor(at / a.BYTES_PER_ELEMENT)] = 0;
+}
+
 /**
  * The next arrays of growable columns that grow together (grownCapacity), made before they
  * are needed and touched (faulted in) a slice at a time as the columns fill, so that the
@@ -57,8 +63,7 @@ export class ColumnsAhead<A extends readonly Column[]> {
     let base = 0;
     for (const a of next.arrays) {
       const end = base + a.byteLength;
-      for (let at = Math.max(next.touched, base); at < Math.min(goal, end); at += PAGE_BYTES)
-        a[Math.floor((at - base) / a.BYTES_PER_ELEMENT)] = 0;
+      touchPages(a, Math.max(next.touched, base) - base, Math.min(goal, end) - base);
       base = end;
     }
     next.touched = Math.max(next.touched, goal);

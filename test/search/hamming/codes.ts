@@ -107,3 +107,13 @@ export function bernoulliClustered(n: number, bits: number, flipP: number, seed:
   }
   return out;
 }
+
+/** A coarse vector for any id, spread over its dims (coarse lists; ids are arbitrary uint32
+ *  in the contract suite). */
+export function vectorOfId(id: number, out: Float32Array): void {
+  let h = id ^ 0x9e3779b9;
+  for (let j = 0; j < out.length; j++) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    out[j] = (h % 2001) / 1000 - 1;
+  }
+}

@@ -1,6 +1,7 @@
 /** ColumnsAhead: a growable column's next arrays, made and touched ahead of its growth. */
 import { ColumnsAhead, grownCapacity } from '../../../src/search/hamming/capacity';
 import { IdMap } from '../../../src/search/hamming/id-table';
+import { vectorOfId } from './codes';
 import { CoarseListIndex } from '../../../src/search/coarse-lists';
 import { ItqHasher, SeededRandom } from '../../../src/search/hasher';
 import { readItqParams } from '../../../src/search/hasher/itq-params';
@@ -74,18 +75,11 @@ describe('ColumnsAhead', () => {
     const rng = new SeededRandom(4);
     const n = 100_000;
     // Many lists, each laid out by its own move: the last moves reach the exact reservation's end.
-    const vectorOf = (id: number, out: Float32Array) => {
-      let h = id ^ 0x9e3779b9;
-      for (let j = 0; j < out.length; j++) {
-        h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-        out[j] = (h % 2001) / 1000 - 1;
-      }
-    };
     const lists = new CoarseListIndex(
       64,
       Float32Array.from({ length: 256 * 4 }, () => rng.gaussian()),
       4,
-      vectorOf,
+      vectorOfId,
       2,
     );
     lists.add(
