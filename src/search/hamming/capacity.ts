@@ -3,8 +3,9 @@
  * re-rank columns): by half while small, by 1/8 from 64k entries, so growing one entry at
  * a time copies O(1) amortised and a large index leaves little unused.
  */
-export function grownCapacity(current: number, min: number): number {
-  return Math.max(min, Math.ceil(current * (current < 65536 ? 1.5 : 1.125)), 64);
+export function grownCapacity(current: number, min: number, fill = false): number {
+  // A fill at once (`fill`: min entries at once, as many as held or more) keeps filledCapacity's room.
+  return Math.max(min, Math.ceil(current * (current < 65536 ? 1.5 : 1.125)), 64, fill ? filledCapacity(min) : 0);
 }
 
 /** Capacity for a fill at once of n entries: 1/128 more, so the writes after it grow the

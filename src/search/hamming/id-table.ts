@@ -3,7 +3,7 @@
  * addressing, linear probing, backward-shift deletion). A JS Map would cost several times
  * the memory at 10 M entries and is capped near 2^24 entries.
  */
-import { ColumnsAhead, filledCapacity, grownCapacity } from './capacity';
+import { ColumnsAhead, grownCapacity } from './capacity';
 
 const EMPTY = -1;
 const MAX_LOAD = 0.75;
@@ -215,8 +215,7 @@ export class IdMap {
       this.denseAhead.take(0); // not needed any more
       return false;
     }
-    // A batch at least as large as what is held is a fill at once: 1/128 of room for the writes after it.
-    const cap = Math.max(grownCapacity(dense.length, id + 1), adding >= this.count ? filledCapacity(id + 1) : 0);
+    const cap = grownCapacity(dense.length, id + 1, adding >= this.count);
     const next = (this.denseAhead.take(cap)?.[0] ?? new Int32Array(cap)).fill(EMPTY, dense.length);
     next.set(dense);
     this.dense = next;

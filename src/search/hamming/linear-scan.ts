@@ -17,7 +17,7 @@ import {
   EngineBase,
 } from './hamming-index';
 import { IdMap } from './id-table';
-import { ColumnsAhead, filledCapacity, grownCapacity } from './capacity';
+import { ColumnsAhead, grownCapacity } from './capacity';
 import { bytesToWords } from './popcount';
 import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
 import { ScanHits } from './top-k';
@@ -62,8 +62,7 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
     const total = this.count + batch.length;
     this.kernel.reserve(total);
     if (total > this.ids.length) {
-      // A fill at once keeps 1/128 of room (filledCapacity), writes grow by grownCapacity.
-      const cap = Math.max(grownCapacity(this.ids.length, total), batch.length >= this.count ? filledCapacity(total) : 0);
+      const cap = grownCapacity(this.ids.length, total, batch.length >= this.count);
       const next = this.idsAhead.take(cap)?.[0] ?? new Uint32Array(cap);
       next.set(this.ids.subarray(0, this.count));
       this.ids = next;
