@@ -198,14 +198,22 @@ export class ProductSearch {
     // compared with them (they would only add blurry look-alikes).
     const thumbnails = Math.max(img.originalWidth, img.originalHeight) <= LOW_RES_SIDE;
     const context = regions.flatMap((r, i) => (r.kind === 'window' ? [i] : []));
+    // All regions projected at once (one onnxruntime run), for `results` and the groups alike.
+    const prepared = await this.index.prepare(vectors);
     const results = search(
-      regions.map((r, i) => ({ embedding: vectors[i], penalty: REGION_PENALTY[r.kind], thumbnails, secondary: r.kind === 'window' })),
+      regions.map((r, i) => ({
+        embedding: vectors[i],
+        penalty: REGION_PENALTY[r.kind],
+        thumbnails,
+        secondary: r.kind === 'window',
+        prepared: prepared?.[i],
+      })),
       { context, weight: CONTRAST_WEIGHT, pool: CONTRAST_POOL, fullBelow: CONTRAST_FULL_BELOW },
       LOCAL_SCALING,
     );
     const productGroupedResults = objects.map((r, i) => ({
       boundingPoly: boxPolygon(r.box),
-      results: search(objectVectors[i]),
+      results: search([{ embedding: objectVectors[i], penalty: 0, prepared: prepared?.[views.regions.length + i] }]),
       objectAnnotations: [annotation(r)],
     }));
     return { productSearchResults: { indexTime, results, productGroupedResults } };

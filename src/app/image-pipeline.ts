@@ -15,6 +15,7 @@ import { BucketPolicy } from '../images/bucket-policy';
 import { loadVisionModels, type VisionModels } from '../vision/vision-models';
 import { ItqHasher } from '../search/hasher';
 import { readItqParams } from '../search/hasher/itq-params';
+import { OnnxProjection } from '../search/onnx-projection';
 import { CompactEmbeddingCodec } from '../search/compact-embedding';
 import { EncodeService } from '../encode/encode-service';
 
@@ -48,7 +49,9 @@ export async function buildImagePipeline(
   const hasher = new ItqHasher(hashParams);
   // itq-256's rows are an orthonormal basis of the 256 leading PCA directions (rotated or not).
   const basis = await readItqParams(path.join(modelsDir, 'hashing'), 256);
-  const rerankCodec = new CompactEmbeddingCodec(basis, [hashParams], { dims: config.rerankDims, columnBits: config.rerankBits });
+  // Queries are projected in onnxruntime (one run for all of a query's regions).
+  const batch = await OnnxProjection.load(path.join(modelsDir, 'hashing'), basis);
+  const rerankCodec = new CompactEmbeddingCodec(basis, [hashParams], { dims: config.rerankDims, columnBits: config.rerankBits, batch });
   const storedCodec = rerankCodec.dims === basis.bits ? rerankCodec : new CompactEmbeddingCodec(basis, [hashParams]);
   const vision = await loadVisionModels(modelsDir, {
     onRun,
@@ -74,7 +77,11 @@ export async function buildImagePipeline(
     config.maxImageBytes,
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
-  return { modelsDir, vision, fetcher, buckets, storage, decoder, hasher, rerankCodec, storedCodec, close: () => vision.close() };
+  const close = async () => {
+    await vision.close();
+    await batch.close();
+  };
+  return { modelsDir, vision, fetcher, buckets, storage, decoder, hasher, rerankCodec, storedCodec, close };
 }
 
 /** images:encode over a pipeline; the server and `metapixel encode` both build it here. */

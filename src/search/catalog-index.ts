@@ -24,7 +24,7 @@ import type { CatalogStore, ProductRecord } from '../store/catalog-store';
 import type { IndexChange, IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
 import { ProductSetIndex, type CoarseListSettings, type IndexedRegion } from './product-set-index';
 import type { Hasher } from './hasher';
-import type { CompactEmbeddingCodec } from './compact-embedding';
+import type { CompactEmbeddingCodec, PreparedQuery } from './compact-embedding';
 import { readManifest, readSetSnapshot, writeManifest, writeSetSnapshot, type SnapshotManifest } from './index-snapshot';
 
 interface Entry {
@@ -142,6 +142,15 @@ export class CatalogIndex {
   }
 
   /** Whether this process holds the set (always, unless sharded). */
+  /**
+   * A query's region embeddings prepared for searching any set of this index (each
+   * QueryVector's `prepared`), in one batch projection when the codec has one; undefined
+   * without a codec (float embeddings need no preparing).
+   */
+  async prepare(embeddings: readonly Float32Array[]): Promise<PreparedQuery[] | undefined> {
+    return this.codec?.prepareAllAsync(embeddings);
+  }
+
   holds(scope: LocationName, setId: string): boolean {
     const shard = this.opts.shard;
     return !shard || shardOf(scope.project, scope.location, setId, shard.count) === shard.index;

@@ -14,8 +14,10 @@
  * at 0): residuals of near-identical images point the same way, those of unrelated images
  * do not. So the score keeps the cosine's scale and a region matches itself at 1
  * (docs/search.md gives the measured error and its cost in recall). The query side is
- * projected in float, all of a query's regions at once, by a WebAssembly SIMD kernel
- * (projection-kernel.wat; the JS loop is the reference it is tested against).
+ * projected in float, all of a query's regions at once: by onnxruntime when the codec has a
+ * batch projection (prepareAllAsync, onnx-projection.ts: what PRODUCT_SEARCH uses), else
+ * by a WebAssembly SIMD kernel (projection-kernel.wat); the JS loop is the reference both
+ * are tested against.
  */
 import { createHash } from 'node:crypto';
 import type { ItqParams } from './hasher/itq-params';
@@ -47,6 +49,24 @@ export interface PreparedQuery {
   offset: number;
   norm: number;
   residual: number;
+}
+
+/** An embedding's projection P(x − m), with the two numbers prepare needs beside it. */
+export interface Projected {
+  /** At least the codec's dims leading coordinates. */
+  y: Float32Array;
+  /** |x − m|². */
+  centredSquared: number;
+  /** m·x. */
+  meanDot: number;
+}
+
+/** Projects a batch of embeddings onto the same basis off the JS thread (onnx-projection.ts). */
+export interface BatchProjection {
+  /** Coordinates of each y. */
+  readonly outputs: number;
+  project(xs: readonly Float32Array[]): Promise<Projected[]>;
+  close(): Promise<void>;
 }
 
 /** Bits a re-rank coordinate takes in an index's columns (METAPIXEL_RERANK_BITS). */
@@ -410,6 +430,7 @@ export class CompactEmbeddingCodec {
 
   /** The basis in WebAssembly memory (undefined: projected in JS). */
   private readonly simd?: SimdProjection;
+  private readonly batch?: BatchProjection;
 
   constructor(
     private readonly params: Pick<ItqParams, 'dims' | 'bits' | 'mean' | 'rows'>,
@@ -422,12 +443,17 @@ export class CompactEmbeddingCodec {
       dims?: number;
       /** Bits a coordinate takes in the index's columns (default 8); the store keeps int8. */
       columnBits?: RerankBits;
+      /** Projects queries for prepareAllAsync (made from the same basis; its load checks). */
+      batch?: BatchProjection;
     } = {},
   ) {
     this.columnBits = opts.columnBits ?? 8;
     this.dims = opts.dims ?? params.bits;
     if (!Number.isInteger(this.dims) || this.dims < 1 || this.dims > params.bits)
       throw new RangeError(`re-rank dims must be from 1 to ${params.bits}, not ${this.dims}`);
+    if (opts.batch && opts.batch.outputs < this.dims)
+      throw new RangeError(`a batch projection of ${opts.batch.outputs} coordinates cannot serve ${this.dims} re-rank dims`);
+    this.batch = opts.batch;
     if (this.columnBits === 4 && this.dims % 2) throw new RangeError('4-bit re-rank columns need an even number of dims');
     if (opts.simd !== false && params.dims % 4 === 0)
       this.simd = new SimdProjection(params.rows.subarray(0, this.dims * params.dims), params.dims, this.dims);
@@ -532,14 +558,30 @@ export class CompactEmbeddingCodec {
 
   /** prepare for every region of a query at once (the kernel projects four per pass). */
   prepareAll(xs: readonly Float32Array[]): PreparedQuery[] {
-    return this.projectWithNorms(xs).map(({ y, norm, residual }, i) => {
-      let max = 0;
-      for (let j = 0; j < y.length; j++) max = Math.max(max, Math.abs(y[j]));
-      const y16Scale = max > 0 ? max / 32767 : 1;
-      const y16 = new Int16Array(y.length);
-      for (let j = 0; j < y.length; j++) y16[j] = Math.round(y[j] / y16Scale);
-      return { y, y16, y16Scale, offset: this.meanDot(xs[i]) - this.mm, norm, residual };
+    return this.projectWithNorms(xs).map(({ y, norm, residual }, i) => this.prepared(y, norm, residual, this.meanDot(xs[i])));
+  }
+
+  /** prepareAll by the batch projection when the codec has one (one onnxruntime run for a
+   *  query's regions), else in this thread. The same numbers but for float rounding. */
+  async prepareAllAsync(xs: readonly Float32Array[]): Promise<PreparedQuery[]> {
+    if (!this.batch) return this.prepareAll(xs);
+    for (const x of xs)
+      if (x.length !== this.inputDims) throw new RangeError(`embedding has ${x.length} values, expected ${this.inputDims}`);
+    return (await this.batch.project(xs)).map((p) => {
+      const y = p.y.length === this.dims ? p.y : p.y.slice(0, this.dims);
+      let norm = 0;
+      for (let j = 0; j < y.length; j++) norm += y[j] * y[j];
+      return this.prepared(y, Math.sqrt(norm), Math.sqrt(Math.max(0, p.centredSquared - norm)), p.meanDot);
     });
+  }
+
+  private prepared(y: Float32Array, norm: number, residual: number, meanDot: number): PreparedQuery {
+    let max = 0;
+    for (let j = 0; j < y.length; j++) max = Math.max(max, Math.abs(y[j]));
+    const y16Scale = max > 0 ? max / 32767 : 1;
+    const y16 = new Int16Array(y.length);
+    for (let j = 0; j < y.length; j++) y16[j] = Math.round(y[j] / y16Scale);
+    return { y, y16, y16Scale, offset: meanDot - this.mm, norm, residual };
   }
 
   /** Growable typed-array columns for this codec's vectors (what an index holds); they

@@ -31,7 +31,7 @@ import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
 import { dot, l2Normalize } from '../core/vectors';
 import { median } from '../core/stats';
-import type { CompactColumns, CompactEmbeddingCodec, CompactVector } from './compact-embedding';
+import type { CompactColumns, CompactEmbeddingCodec, CompactVector, PreparedQuery } from './compact-embedding';
 import { SlotMaxima } from './slot-maxima';
 
 export interface IndexedRegion {
@@ -56,6 +56,9 @@ export interface QueryVector {
   /** One of many secondary regions (a pooled window): it takes SECONDARY_REACH of the
    *  candidates, and of the coarse lists, that a region takes. */
   secondary?: boolean;
+  /** The embedding already prepared by this index's codec (CatalogIndex.prepare, one batch
+   *  projection for a query's regions); without it the index prepares it here. */
+  prepared?: PreparedQuery;
 }
 
 export interface RegionHit {
@@ -473,7 +476,7 @@ export class ProductSetIndex {
     const ok = this.rowFilter(filter);
     const pool = contrast && contrast.context.length > 0 ? Math.max(k, contrast.pool) : k;
     const want = Math.max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT);
-    const prepared = this.prepare(list.map((q) => q.embedding));
+    const prepared = this.prepare(list);
     const slots = this.slots.length;
     // Per query region: what its similarities lose to its level (identity without scaling).
     const scaled: ((similarity: number) => number)[] = [];
@@ -1045,8 +1048,9 @@ export class ProductSetIndex {
   /** Each query vector's code, and its cosine with row i: exact in float, or the compact
    *  approximation (whose projection also gives the code when the hash is its prefix, and
    *  the coarse vector that picks the lists a search scans). */
-  private prepare(queries: readonly Float32Array[]): { code: Uint8Array; cosines: Similarities; near?: Float32Array }[] {
+  private prepare(list: readonly QueryVector[]): { code: Uint8Array; cosines: Similarities; near?: Float32Array }[] {
     const { codec, compact } = this;
+    const queries = list.map((q) => q.embedding);
     if (!codec || !compact) {
       return queries.map((q) => ({
         code: this.hasher.encode(q),
@@ -1056,11 +1060,16 @@ export class ProductSetIndex {
       }));
     }
     const lists = this.engine instanceof CoarseListIndex;
-    return codec.prepareAll(queries).map((prepared, qi) => ({
-      code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
-      cosines: (rows, n, out) => codec.similarities(prepared, compact, rows, n, out),
-      ...(lists ? { near: l2Normalize(prepared.y.subarray(0, COARSE_DIMS)) } : {}),
-    }));
+    const missing = list.flatMap((q) => (q.prepared ? [] : [q.embedding]));
+    const made = missing.length > 0 ? codec.prepareAll(missing) : [];
+    let next = 0;
+    return list
+      .map((q) => q.prepared ?? made[next++])
+      .map((prepared, qi) => ({
+        code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
+        cosines: (rows, n, out) => codec.similarities(prepared, compact, rows, n, out),
+        ...(lists ? { near: l2Normalize(prepared.y.subarray(0, COARSE_DIMS)) } : {}),
+      }));
   }
 }
 

@@ -13,3 +13,6 @@ fi
 npx tsx tools/hashing/embed-dataset.ts --per-photo "${PER_PHOTO:-150}" --seed "${SEED:-20261126}"
 # /usr/bin/python3 on purpose: Debian's numpy lives there, not in a pyenv interpreter.
 /usr/bin/python3 tools/hashing/train_itq.py --seed "${SEED:-20261126}"
+# The 256-bit basis as an ONNX graph, for projecting queries with onnxruntime (needs python3-onnx).
+if ! /usr/bin/python3 -c 'import onnx' 2>/dev/null; then apt-get install -y python3-onnx; fi
+/usr/bin/python3 tools/hashing/projection_onnx.py --bits 256

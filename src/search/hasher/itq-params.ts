@@ -61,6 +61,12 @@ export async function readItqParams(dir: string, bits: number): Promise<ItqParam
   return { bits, dims: header.dims, mean: all.subarray(0, header.dims), rows: all.subarray(header.dims), method };
 }
 
+/** A file of the hashing directory, checked against its manifest entry (sha256 and size). */
+export async function readHashingFile(dir: string, name: string): Promise<Uint8Array> {
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  return readVerified(dir, name, manifest);
+}
+
 async function readVerified(dir: string, name: string, manifest: Manifest): Promise<Uint8Array> {
   const entry = manifest.files[name];
   if (!entry) throw new Error(`${name} is not listed in ${path.join(dir, 'manifest.json')}`);
