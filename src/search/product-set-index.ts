@@ -1080,9 +1080,19 @@ export class ProductSetIndex {
  * the scaling with this same function.)
  */
 export function levelScale(reached: Iterable<number>, penalty: number, s: LocalScaling): (x: number) => number {
-  const sorted = [...reached].sort((a, b) => b - a);
-  if (sorted.length < s.rank) return (x) => x;
-  const excess = sorted[s.rank - 1] + penalty - s.typical;
+  // The rank-th greatest, by insertion into `rank` slots: a region reaches up to hundreds
+  // of products and the rank is small (a comparator sort each was 0.1-0.2 ms of a query).
+  const top = new Float64Array(s.rank).fill(-Infinity);
+  let count = 0;
+  for (const v of reached) {
+    count++;
+    if (!(v > top[s.rank - 1])) continue;
+    let i = s.rank - 1;
+    for (; i > 0 && top[i - 1] < v; i--) top[i] = top[i - 1];
+    top[i] = v;
+  }
+  if (count < s.rank) return (x) => x;
+  const excess = top[s.rank - 1] + penalty - s.typical;
   return (x) => x - s.weight * excess * taper(x, s.fullBelow);
 }
 

@@ -12,8 +12,8 @@
 ;; dot product of the int16 query (dims values at query) with int8 row id (dims bytes at
 ;; rows + id * dims) to out + 4i; dims is a multiple of 16. Sixteen coordinates a step:
 ;; the row's bytes widened to two i16x8 and multiplied pairwise into i32 lanes
-;; (i32x4.dot_i16x8_s); |sum| <= 32767 * 127 * dims fits an i32 for dims <= 512. The rows
-;; are independent, so the loads of the next rows overlap this one's arithmetic.
+;; (i32x4.dot_i16x8_s); |sum| <= 32767 * 127 * dims fits an i32 for dims <= 512. Four
+;; rows a pass, so four rows' loads (cache misses, mostly) are in flight at once.
 ;;
 ;; dots4(even, odd, bytes, rows, ids, n, out): the same for 4-bit rows (bytes a row, two
 ;; coordinates a byte, the even one in the low nibble, each nibble c a level 0..15): writes
@@ -80,6 +80,57 @@
         (br $each_row))))
   (func (export "dots") (param $query i32) (param $dims i32) (param $rows i32) (param $ids i32) (param $n i32) (param $out i32)
     (local $r i32) (local $j i32) (local $row i32) (local $v v128) (local $a0 v128) (local $a1 v128)
+    (local $rb i32) (local $rc i32) (local $rd i32) (local $ql v128) (local $qh v128)
+    (local $b0 v128) (local $b1 v128) (local $c0 v128) (local $c1 v128) (local $d0 v128) (local $d1 v128)
+    ;; Four rows a pass: their loads are independent, so four rows' cache misses are in
+    ;; flight at once (the rows lie scattered over up to hundreds of MB), and each step of
+    ;; the query is loaded once for the four.
+    (block $quads_done
+      (loop $each_quad
+        (br_if $quads_done (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $n)))
+        (local.set $row (i32.add (local.get $rows)
+          (i32.mul (i32.load offset=0 (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $dims))))
+        (local.set $rb (i32.add (local.get $rows)
+          (i32.mul (i32.load offset=4 (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $dims))))
+        (local.set $rc (i32.add (local.get $rows)
+          (i32.mul (i32.load offset=8 (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $dims))))
+        (local.set $rd (i32.add (local.get $rows)
+          (i32.mul (i32.load offset=12 (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $dims))))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $b0 (v128.const i32x4 0 0 0 0))
+        (local.set $b1 (v128.const i32x4 0 0 0 0))
+        (local.set $c0 (v128.const i32x4 0 0 0 0))
+        (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $d0 (v128.const i32x4 0 0 0 0))
+        (local.set $d1 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $quad_steps_done
+          (loop $quad_step
+            (br_if $quad_steps_done (i32.ge_u (local.get $j) (local.get $dims)))
+            (local.set $ql (v128.load (i32.add (local.get $query) (i32.shl (local.get $j) (i32.const 1)))))
+            (local.set $qh (v128.load offset=16 (i32.add (local.get $query) (i32.shl (local.get $j) (i32.const 1)))))
+            (local.set $v (v128.load (i32.add (local.get $row) (local.get $j))))
+            (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $ql))))
+            (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $qh))))
+            (local.set $v (v128.load (i32.add (local.get $rb) (local.get $j))))
+            (local.set $b0 (i32x4.add (local.get $b0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $ql))))
+            (local.set $b1 (i32x4.add (local.get $b1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $qh))))
+            (local.set $v (v128.load (i32.add (local.get $rc) (local.get $j))))
+            (local.set $c0 (i32x4.add (local.get $c0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $ql))))
+            (local.set $c1 (i32x4.add (local.get $c1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $qh))))
+            (local.set $v (v128.load (i32.add (local.get $rd) (local.get $j))))
+            (local.set $d0 (i32x4.add (local.get $d0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $ql))))
+            (local.set $d1 (i32x4.add (local.get $d1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $qh))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $quad_step)))
+        (i32.store offset=0 (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (call $isum (i32x4.add (local.get $a0) (local.get $a1))))
+        (i32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (call $isum (i32x4.add (local.get $b0) (local.get $b1))))
+        (i32.store offset=8 (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (call $isum (i32x4.add (local.get $c0) (local.get $c1))))
+        (i32.store offset=12 (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (call $isum (i32x4.add (local.get $d0) (local.get $d1))))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $each_quad)))
+    ;; The last rows (fewer than four), one at a time.
     (block $rows_done
       (loop $each_row
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $n)))
@@ -142,6 +193,10 @@
             (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $each_row))))
+  (func $isum (param $v v128) (result i32)
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
   (func $sum4 (param $v v128) (result f32)
     (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))

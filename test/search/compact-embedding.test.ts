@@ -328,6 +328,20 @@ describe('SIMD re-rank (CompactColumns in a kernel memory from SIMD_FROM_BYTES)'
     }
   });
 
+  it('gives every row of a batch of any length the same number (four rows a pass, then the rest)', () => {
+    const cols = codec.columns();
+    data.forEach((v, i) => cols.set(i, v));
+    expect(cols.simd).toBe(true);
+    const query = codec.prepare(embeddings[1]);
+    const rng = new SeededRandom(4);
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 13]) {
+      const picked = Array.from({ length: n }, () => Math.floor(rng.next() * rows));
+      const out = new Float64Array(n);
+      codec.similarities(query, cols, picked, n, out);
+      picked.forEach((row, i) => expect(out[i]).toBe(codec.similarity(query, cols, row)));
+    }
+  });
+
   it('a copy, a trim and growth after it keep the rows, and rows past a trim come back empty', () => {
     const cols = codec.columns(rows);
     data.forEach((v, i) => cols.set(i, v));

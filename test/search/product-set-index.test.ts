@@ -1,5 +1,5 @@
 /** ProductSetIndex: Hamming candidates, filter inside the scan, cosine re-rank, max over query regions. */
-import { indexPenalty, ProductSetIndex, type IndexedRegion } from '../../src/search/product-set-index';
+import { indexPenalty, levelScale, ProductSetIndex, taper, type IndexedRegion } from '../../src/search/product-set-index';
 import { RandomProjectionHasher, SeededRandom } from '../../src/search/hasher';
 import type { ProductRecord } from '../../src/store/catalog-store';
 
@@ -335,4 +335,21 @@ describe('several query regions', () => {
     );
     expect(hits[0]).toMatchObject({ query: 1, region: { productId: all[10].productId } });
   });
+});
+
+test('local scaling takes the rank-th best reached similarity, as sorting them all would', () => {
+  const rng = new SeededRandom(21);
+  const scaling = { rank: 3, weight: 0.25, typical: 0.56, fullBelow: 0.85 };
+  for (const size of [0, 1, 2, 3, 4, 10, 200]) {
+    for (let trial = 0; trial < 20; trial++) {
+      // Ties and -Infinity (a NaN similarity, as SlotMaxima keeps it) included.
+      const reached = Array.from({ length: size }, () => (rng.next() < 0.05 ? -Infinity : Math.round(rng.next() * 40) / 40));
+      const scale = levelScale(reached, 0.04, scaling);
+      const sorted = [...reached].sort((a, b) => b - a);
+      for (const x of [0.3, 0.6, 0.9, 1]) {
+        const want = sorted.length < 3 ? x : x - 0.25 * (sorted[2] + 0.04 - 0.56) * taper(x, 0.85);
+        expect(scale(x)).toBe(want);
+      }
+    }
+  }
 });
