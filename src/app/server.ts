@@ -272,7 +272,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
       await jobs.close();
       await index.close();
       snapshots?.lock.release();
-      await vision.close();
+      await pipeline.close(); // the vision models and the query projection
       await store.close();
       lock?.release();
       log.info('metapixel stopped');
