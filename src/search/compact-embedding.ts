@@ -61,7 +61,7 @@ export interface Projected {
   meanDot: number;
 }
 
-/** Projects a batch of embeddings onto the same basis off the JS thread (onnx-projection.ts). */
+/** Projects a batch of embeddings onto the same basis in one call of native code (onnx-projection.ts). */
 export interface BatchProjection {
   /** Coordinates of each y. */
   readonly outputs: number;

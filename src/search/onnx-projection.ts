@@ -4,6 +4,8 @@
  * tools/hashing/projection_onnx.py): MLAS's GEMM uses the CPU's widest SIMD (AVX-512 on the
  * 2-core VM), 0.3 ms for 30 regions against 1.9 ms in the WebAssembly f32x4 kernel, which
  * was the largest part of a query's index time at a million regions (docs/search.md).
+ * onnxruntime-node runs a session on the JS thread, after a setImmediate: the await lets
+ * other callbacks run first, and the run itself blocks as the kernel did, for less time.
  */
 import * as ort from 'onnxruntime-node';
 import { failedPrecondition, internal } from '../core/errors';
