@@ -14,8 +14,8 @@ import { ImageDecoder } from '../images/image-decoder';
 import { BucketPolicy } from '../images/bucket-policy';
 import { loadVisionModels, type VisionModels } from '../vision/vision-models';
 import { ItqHasher } from '../search/hasher';
-import { readItqParams } from '../search/hasher/itq-params';
-import { OnnxProjection } from '../search/onnx-projection';
+import { hashingFileListed, readItqParams } from '../search/hasher/itq-params';
+import { OnnxProjection, PROJECTION_FILE } from '../search/onnx-projection';
 import { CompactEmbeddingCodec } from '../search/compact-embedding';
 import { EncodeService } from '../encode/encode-service';
 
@@ -49,8 +49,10 @@ export async function buildImagePipeline(
   const hasher = new ItqHasher(hashParams);
   // itq-256's rows are an orthonormal basis of the 256 leading PCA directions (rotated or not).
   const basis = await readItqParams(path.join(modelsDir, 'hashing'), 256);
-  // Queries are projected in onnxruntime (one run for all of a query's regions).
-  const batch = await OnnxProjection.load(path.join(modelsDir, 'hashing'), basis);
+  // Queries are projected in onnxruntime (one run for all of a query's regions); a models
+  // directory without the graph (one copied before it shipped) projects them in WebAssembly.
+  const hashingDir = path.join(modelsDir, 'hashing');
+  const batch = (await hashingFileListed(hashingDir, PROJECTION_FILE)) ? await OnnxProjection.load(hashingDir, basis) : undefined;
   const rerankCodec = new CompactEmbeddingCodec(basis, [hashParams], { dims: config.rerankDims, columnBits: config.rerankBits, batch });
   const storedCodec = rerankCodec.dims === basis.bits ? rerankCodec : new CompactEmbeddingCodec(basis, [hashParams]);
   const vision = await loadVisionModels(modelsDir, {
@@ -60,6 +62,9 @@ export async function buildImagePipeline(
     concurrency: config.inferenceConcurrency,
     workers: config.inferenceWorkers,
     detector: { defaultMinScore: config.minObjectScore, defaultMaxResults: config.defaultMaxResults, mirror: config.detectMirror },
+  }).catch(async (err: unknown) => {
+    await batch?.close();
+    throw err;
   });
   const buckets = new BucketPolicy(config.gcsBuckets);
   const storage = cloudStorage(config, config.fetchTimeoutMs);
@@ -78,8 +83,11 @@ export async function buildImagePipeline(
   );
   const decoder = new ImageDecoder({ maxPixels: config.maxImagePixels, maxSide: config.maxDecodedImageSide, minSide: config.minImageSide });
   const close = async () => {
-    await vision.close();
-    await batch.close();
+    try {
+      await vision.close();
+    } finally {
+      await batch?.close();
+    }
   };
   return { modelsDir, vision, fetcher, buckets, storage, decoder, hasher, rerankCodec, storedCodec, close };
 }

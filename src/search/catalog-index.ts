@@ -141,7 +141,6 @@ export class CatalogIndex {
     if (this.opts.snapshotDir && this.opts.snapshotEveryMs) every(this.opts.snapshotEveryMs, () => this.snapshot(), 'index snapshot');
   }
 
-  /** Whether this process holds the set (always, unless sharded). */
   /**
    * A query's region embeddings prepared for searching any set of this index (each
    * QueryVector's `prepared`), in one batch projection when the codec has one; undefined
@@ -151,6 +150,7 @@ export class CatalogIndex {
     return this.codec?.prepareAllAsync(embeddings);
   }
 
+  /** Whether this process holds the set (always, unless sharded). */
   holds(scope: LocationName, setId: string): boolean {
     const shard = this.opts.shard;
     return !shard || shardOf(scope.project, scope.location, setId, shard.count) === shard.index;

@@ -15,9 +15,9 @@
  * do not. So the score keeps the cosine's scale and a region matches itself at 1
  * (docs/search.md gives the measured error and its cost in recall). The query side is
  * projected in float, all of a query's regions at once: by onnxruntime when the codec has a
- * batch projection (prepareAllAsync, onnx-projection.ts: what PRODUCT_SEARCH uses), else
- * by a WebAssembly SIMD kernel (projection-kernel.wat); the JS loop is the reference both
- * are tested against.
+ * batch projection (prepareAllAsync, onnx-projection.ts: PRODUCT_SEARCH's default path),
+ * else, and for a single region, by a WebAssembly SIMD kernel (projection-kernel.wat); the
+ * JS loop is the reference both are tested against.
  */
 import { createHash } from 'node:crypto';
 import type { ItqParams } from './hasher/itq-params';
@@ -431,6 +431,8 @@ export class CompactEmbeddingCodec {
   /** The basis in WebAssembly memory (undefined: projected in JS). */
   private readonly simd?: SimdProjection;
   private readonly batch?: BatchProjection;
+  /** prepareAllAsync calls whose batch projection failed and that were prepared here instead. */
+  batchFallbacks = 0;
 
   constructor(
     private readonly params: Pick<ItqParams, 'dims' | 'bits' | 'mean' | 'rows'>,
@@ -567,7 +569,15 @@ export class CompactEmbeddingCodec {
     if (!this.batch) return this.prepareAll(xs);
     for (const x of xs)
       if (x.length !== this.inputDims) throw new RangeError(`embedding has ${x.length} values, expected ${this.inputDims}`);
-    return (await this.batch.project(xs)).map((p) => {
+    let projected: Projected[];
+    try {
+      projected = await this.batch.project(xs);
+    } catch {
+      // A failed run (a session released at shutdown, say) costs time, not the answer.
+      this.batchFallbacks++;
+      return this.prepareAll(xs);
+    }
+    return projected.map((p) => {
       const y = p.y.length === this.dims ? p.y : p.y.slice(0, this.dims);
       let norm = 0;
       for (let j = 0; j < y.length; j++) norm += y[j] * y[j];

@@ -16,6 +16,9 @@ import { readHashingFile, type ItqParams } from './hasher/itq-params';
  *  the .bin's; float32 sums of 1792 terms differ by ~1e-6). */
 const TOLERANCE = 1e-3;
 
+/** The graph of the 256-bit basis in the hashing directory. */
+export const PROJECTION_FILE = 'projection-256.onnx';
+
 export class OnnxProjection implements BatchProjection {
   private constructor(
     private readonly session: ort.InferenceSession,

@@ -1060,6 +1060,9 @@ export class ProductSetIndex {
       }));
     }
     const lists = this.engine instanceof CoarseListIndex;
+    for (const q of list)
+      if (q.prepared && q.prepared.y.length !== codec.dims)
+        throw new RangeError(`a query prepared at ${q.prepared.y.length} dims, not this index's ${codec.dims}`);
     const missing = list.flatMap((q) => (q.prepared ? [] : [q.embedding]));
     const made = missing.length > 0 ? codec.prepareAll(missing) : [];
     let next = 0;

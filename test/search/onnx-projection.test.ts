@@ -9,8 +9,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { CompactEmbeddingCodec, type PreparedQuery } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
-import { readItqParams, sha256Hex, type ItqParams } from '../../src/search/hasher/itq-params';
-import { OnnxProjection } from '../../src/search/onnx-projection';
+import { hashingFileListed, readItqParams, sha256Hex, type ItqParams } from '../../src/search/hasher/itq-params';
+import { OnnxProjection, PROJECTION_FILE } from '../../src/search/onnx-projection';
 import { ProductSetIndex } from '../../src/search/product-set-index';
 import { MetapixelError } from '../../src/core/errors';
 
@@ -112,6 +112,31 @@ test('a codec refuses a batch projection with fewer coordinates than its re-rank
   expect(() => new CompactEmbeddingCodec(basis, [], { dims: 128, batch: narrow })).toThrow(RangeError);
 });
 
+test('a failed batch run is prepared in this thread instead, and counted', async () => {
+  const failing = {
+    outputs: 256,
+    project: async () => {
+      throw new Error('session disposed');
+    },
+    close: async () => {},
+  };
+  const codec = new CompactEmbeddingCodec(basis, [hash128], { batch: failing });
+  const got = await codec.prepareAllAsync(embeddings.slice(0, 3));
+  expect(got).toEqual(codec.prepareAll(embeddings.slice(0, 3)));
+  expect(codec.batchFallbacks).toBe(1);
+  // A wrong length is the caller's error, not a failed run: refused, not prepared.
+  await expect(codec.prepareAllAsync([new Float32Array(3)])).rejects.toThrow(RangeError);
+  expect(codec.batchFallbacks).toBe(1);
+});
+
+test('an index refuses a query prepared at other dims than its own', async () => {
+  const index = new ProductSetIndex(new ItqHasher(hash128), new CompactEmbeddingCodec(basis, [hash128], { dims: 128 }));
+  const [prepared] = await new CompactEmbeddingCodec(basis, [hash128], { batch: onnx }).prepareAllAsync([embeddings[0]]);
+  expect(() =>
+    index.searchProducts([{ embedding: embeddings[0], penalty: 0, prepared }], 10, { key: 'every', accept: () => true }),
+  ).toThrow(/prepared at 256 dims/);
+});
+
 describe('loading', () => {
   let dir: string;
   beforeAll(async () => {
@@ -124,6 +149,12 @@ describe('loading', () => {
     const files = { 'projection-256.onnx': { sha256: sha256Hex(listed), bytes: listed.length } };
     await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ files }));
   };
+
+  test('the shipped hashing directory lists the graph; a directory made before it does not', async () => {
+    await expect(hashingFileListed(HASHING, PROJECTION_FILE)).resolves.toBe(true);
+    await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ files: {} }));
+    await expect(hashingFileListed(dir, PROJECTION_FILE)).resolves.toBe(false);
+  });
 
   test('a file that differs from its manifest entry is refused', async () => {
     const bytes = new Uint8Array(await fs.readFile(path.join(HASHING, 'projection-256.onnx')));

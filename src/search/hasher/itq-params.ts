@@ -61,6 +61,12 @@ export async function readItqParams(dir: string, bits: number): Promise<ItqParam
   return { bits, dims: header.dims, mean: all.subarray(0, header.dims), rows: all.subarray(header.dims), method };
 }
 
+/** Whether the hashing directory's manifest lists this file. */
+export async function hashingFileListed(dir: string, name: string): Promise<boolean> {
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  return Object.hasOwn(manifest.files, name);
+}
+
 /** A file of the hashing directory, checked against its manifest entry (sha256 and size). */
 export async function readHashingFile(dir: string, name: string): Promise<Uint8Array> {
   const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
