@@ -15,7 +15,7 @@ import { BucketPolicy } from '../images/bucket-policy';
 import { loadVisionModels, type VisionModels } from '../vision/vision-models';
 import { ItqHasher } from '../search/hasher';
 import { hashingFileListed, readItqParams } from '../search/hasher/itq-params';
-import { OnnxProjection, PROJECTION_FILE } from '../search/onnx-projection';
+import { OnnxProjection, projectionFile } from '../search/onnx-projection';
 import { CompactEmbeddingCodec } from '../search/compact-embedding';
 import { EncodeService } from '../encode/encode-service';
 
@@ -44,15 +44,17 @@ export async function buildImagePipeline(
   onRun?: (model: string, seconds: number) => void,
 ): Promise<ImagePipeline> {
   const modelsDir = config.modelsDir || path.resolve(__dirname, '..', '..', 'models');
+  const hashingDir = path.join(modelsDir, 'hashing');
   // The hasher first: a bad code length fails before the models' worker threads start.
-  const hashParams = await readItqParams(path.join(modelsDir, 'hashing'), config.codeBits);
+  const hashParams = await readItqParams(hashingDir, config.codeBits);
   const hasher = new ItqHasher(hashParams);
   // itq-256's rows are an orthonormal basis of the 256 leading PCA directions (rotated or not).
-  const basis = await readItqParams(path.join(modelsDir, 'hashing'), 256);
+  const basis = await readItqParams(hashingDir, 256);
   // Queries are projected in onnxruntime (one run for all of a query's regions); a models
   // directory without the graph (one copied before it shipped) projects them in WebAssembly.
-  const hashingDir = path.join(modelsDir, 'hashing');
-  const batch = (await hashingFileListed(hashingDir, PROJECTION_FILE)) ? await OnnxProjection.load(hashingDir, basis) : undefined;
+  const batch = (await hashingFileListed(hashingDir, projectionFile(basis.bits)))
+    ? await OnnxProjection.load(hashingDir, basis)
+    : undefined;
   const rerankCodec = new CompactEmbeddingCodec(basis, [hashParams], { dims: config.rerankDims, columnBits: config.rerankBits, batch });
   const storedCodec = rerankCodec.dims === basis.bits ? rerankCodec : new CompactEmbeddingCodec(basis, [hashParams]);
   const vision = await loadVisionModels(modelsDir, {

@@ -413,7 +413,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
       // Laid out exactly (a fill at once, a close-up): the ids keep 1/128 of room, so the
       // list moves after it grow them through idsAhead, not all at once.
       const cap = exact ? filledCapacity(slots) : grownCapacity(this.ids.length, slots);
-      const ids = this.idsAhead.take(cap)?.[0] ?? new Uint32Array(cap);
+      const ids = this.idsAhead.arraysFor(cap)[0];
       ids.set(this.ids);
       this.ids = ids;
     }

@@ -69,6 +69,13 @@ export interface BatchProjection {
   close(): Promise<void>;
 }
 
+/** |y| and the norm of what y leaves out of a centred vector whose squared norm is centredSquared. */
+function norms(y: Float32Array, centredSquared: number): { norm: number; residual: number } {
+  let sq = 0;
+  for (let j = 0; j < y.length; j++) sq += y[j] * y[j];
+  return { norm: Math.sqrt(sq), residual: Math.sqrt(Math.max(0, centredSquared - sq)) };
+}
+
 /** Bits a re-rank coordinate takes in an index's columns (METAPIXEL_RERANK_BITS). */
 export type RerankBits = 8 | 4;
 
@@ -228,7 +235,7 @@ export class CompactColumns {
       rows.set(this.rows.subarray(0, Math.min(this.rows.length, bytes)));
       this.rows = rows;
     }
-    const scalars = this.scalarsAhead.take(cap)?.[0] ?? new Uint16Array(cap * 4);
+    const scalars = this.scalarsAhead.arraysFor(cap)[0];
     scalars.set(this.scalars.subarray(0, Math.min(this.scalars.length, scalars.length)));
     this.scalars = scalars;
   }
@@ -579,9 +586,8 @@ export class CompactEmbeddingCodec {
     }
     return projected.map((p) => {
       const y = p.y.length === this.dims ? p.y : p.y.slice(0, this.dims);
-      let norm = 0;
-      for (let j = 0; j < y.length; j++) norm += y[j] * y[j];
-      return this.prepared(y, Math.sqrt(norm), Math.sqrt(Math.max(0, p.centredSquared - norm)), p.meanDot);
+      const { norm, residual } = norms(y, p.centredSquared);
+      return this.prepared(y, norm, residual, p.meanDot);
     });
   }
 
@@ -660,11 +666,7 @@ export class CompactEmbeddingCodec {
           ys.slice(at, at + 4),
         );
     } else centred.forEach((v, i) => this.projectJs(v.c, ys[i]));
-    return ys.map((y, i) => {
-      let norm = 0;
-      for (let j = 0; j < y.length; j++) norm += y[j] * y[j];
-      return { y, norm: Math.sqrt(norm), residual: Math.sqrt(Math.max(0, centred[i].sq - norm)) };
-    });
+    return ys.map((y, i) => ({ y, ...norms(y, centred[i].sq) }));
   }
 
   /** y = P c in plain JS, four accumulators a row. */

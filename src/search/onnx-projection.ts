@@ -16,8 +16,8 @@ import { readHashingFile, type ItqParams } from './hasher/itq-params';
  *  the .bin's; float32 sums of 1792 terms differ by ~1e-6). */
 const TOLERANCE = 1e-3;
 
-/** The graph of the 256-bit basis in the hashing directory. */
-export const PROJECTION_FILE = 'projection-256.onnx';
+/** The graph of the `bits`-direction basis in the hashing directory (tools/hashing/projection_onnx.py). */
+export const projectionFile = (bits: number): string => `projection-${bits}.onnx`;
 
 export class OnnxProjection implements BatchProjection {
   private constructor(
@@ -32,7 +32,7 @@ export class OnnxProjection implements BatchProjection {
    * another basis fails here, not as codes that match nothing.
    */
   static async load(dir: string, params: Pick<ItqParams, 'bits' | 'dims' | 'mean' | 'rows'>): Promise<OnnxProjection> {
-    const bytes = await readHashingFile(dir, `projection-${params.bits}.onnx`);
+    const bytes = await readHashingFile(dir, projectionFile(params.bits));
     const session = await ort.InferenceSession.create(bytes, {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
@@ -93,7 +93,7 @@ export class OnnxProjection implements BatchProjection {
         worst = Math.max(worst, Math.abs(y - got[q].y[j]));
       }
       if (!(worst <= TOLERANCE))
-        throw failedPrecondition(`projection-${p.bits}.onnx does not match itq-${p.bits}.bin (difference ${worst} on probe ${q})`);
+        throw failedPrecondition(`${projectionFile(p.bits)} does not match itq-${p.bits}.bin (difference ${worst} on probe ${q})`);
     });
   }
 }

@@ -813,7 +813,7 @@ export class ProductSetIndex {
   }
 
   private resizeRows(cap: number): void {
-    const made = this.rowsAhead.take(cap) ?? this.rowColumns(cap);
+    const made = this.rowsAhead.arraysFor(cap);
     const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, next: T): T => {
       next.set(a.subarray(0, Math.min(a.length, next.length)));
       return next;

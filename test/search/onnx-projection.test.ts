@@ -10,7 +10,7 @@ import os from 'node:os';
 import { CompactEmbeddingCodec, type PreparedQuery } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { hashingFileListed, readItqParams, sha256Hex, type ItqParams } from '../../src/search/hasher/itq-params';
-import { OnnxProjection, PROJECTION_FILE } from '../../src/search/onnx-projection';
+import { OnnxProjection, projectionFile } from '../../src/search/onnx-projection';
 import { ProductSetIndex } from '../../src/search/product-set-index';
 import { MetapixelError } from '../../src/core/errors';
 
@@ -151,9 +151,9 @@ describe('loading', () => {
   };
 
   test('the shipped hashing directory lists the graph; a directory made before it does not', async () => {
-    await expect(hashingFileListed(HASHING, PROJECTION_FILE)).resolves.toBe(true);
+    await expect(hashingFileListed(HASHING, projectionFile(256))).resolves.toBe(true);
     await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ files: {} }));
-    await expect(hashingFileListed(dir, PROJECTION_FILE)).resolves.toBe(false);
+    await expect(hashingFileListed(dir, projectionFile(256))).resolves.toBe(false);
   });
 
   test('a file that differs from its manifest entry is refused', async () => {

@@ -76,4 +76,9 @@ export class ColumnsAhead<A extends readonly Column[]> {
     this.next = undefined;
     return next?.cap === cap ? next.arrays : undefined;
   }
+
+  /** The columns' arrays for capacity `cap`: those made ahead when they are for it, else new. */
+  arraysFor(cap: number): A {
+    return this.take(cap) ?? this.make(cap);
+  }
 }

@@ -216,7 +216,7 @@ export class IdMap {
       return false;
     }
     const cap = grownCapacity(dense.length, id + 1, adding >= this.count);
-    const next = (this.denseAhead.take(cap)?.[0] ?? new Int32Array(cap)).fill(EMPTY, dense.length);
+    const next = this.denseAhead.arraysFor(cap)[0].fill(EMPTY, dense.length);
     next.set(dense);
     this.dense = next;
     return true;

@@ -63,7 +63,7 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
     this.kernel.reserve(total);
     if (total > this.ids.length) {
       const cap = grownCapacity(this.ids.length, total, batch.length >= this.count);
-      const next = this.idsAhead.take(cap)?.[0] ?? new Uint32Array(cap);
+      const next = this.idsAhead.arraysFor(cap)[0];
       next.set(this.ids.subarray(0, this.count));
       this.ids = next;
     }

@@ -42,8 +42,12 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+async function readManifest(dir: string): Promise<Manifest> {
+  return JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+}
+
 export async function readItqParams(dir: string, bits: number): Promise<ItqParams> {
-  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  const manifest = await readManifest(dir);
   const headerName = `itq-${bits}.json`;
   const headerBytes = await readVerified(dir, headerName, manifest);
   const header = JSON.parse(Buffer.from(headerBytes).toString('utf8')) as Header;
@@ -63,14 +67,12 @@ export async function readItqParams(dir: string, bits: number): Promise<ItqParam
 
 /** Whether the hashing directory's manifest lists this file. */
 export async function hashingFileListed(dir: string, name: string): Promise<boolean> {
-  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  return Object.hasOwn(manifest.files, name);
+  return Object.hasOwn((await readManifest(dir)).files, name);
 }
 
 /** A file of the hashing directory, checked against its manifest entry (sha256 and size). */
 export async function readHashingFile(dir: string, name: string): Promise<Uint8Array> {
-  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  return readVerified(dir, name, manifest);
+  return readVerified(dir, name, await readManifest(dir));
 }
 
 async function readVerified(dir: string, name: string, manifest: Manifest): Promise<Uint8Array> {
