@@ -232,10 +232,19 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
   }
 
   search(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): HammingHit[] {
+    return this.collect(query, k, opts) ? this.hits.sorted() : [];
+  }
+
+  override searchIds(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): Uint32Array {
+    return this.collect(query, k, opts) ? this.hits.sortedIds() : new Uint32Array(0);
+  }
+
+  /** Scans the lists for the k nearest into `hits`; false when there is nothing to find. */
+  private collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean {
     checkQuery(query, this.bits);
     checkK(k);
     this.counters.searches++;
-    if (k === 0 || this.count === 0) return [];
+    if (k === 0 || this.count === 0) return false;
     const { kernel } = this;
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
@@ -249,7 +258,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     if (!opts.near) {
       for (let list = 0; list < this.lists; list++) scan(list);
       this.counters.bucketsProbed += this.lists;
-      return this.hits.sorted();
+      return true;
     }
     // Nearest lists first: the threshold falls soonest, and fewer codes are handed back.
     const distances = this.centroidDistances(opts.near);
@@ -271,7 +280,7 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
       }
     }
     this.counters.bucketsProbed += scanned;
-    return this.hits.sorted();
+    return true;
   }
 
   /** v's squared distance to every centroid (less its own squared norm), valid until the next call. */

@@ -76,6 +76,9 @@ export interface HammingIndex {
   remove(id: number): boolean;
   /** The k nearest live entries to query, sorted by (distance, id). */
   search(query: Uint8Array, k: number, opts?: HammingSearchOptions): HammingHit[];
+  /** The ids of search's answer, in its order, with no hit objects (a 30-region query takes
+   *  thousands): valid until the index's next search. */
+  searchIds(query: Uint8Array, k: number, opts?: HammingSearchOptions): Uint32Array;
   resetStats(): void;
 }
 
@@ -125,6 +128,12 @@ export function duplicateId(id: number): Error {
  *  claimed in its id -> slot map. */
 export abstract class EngineBase {
   protected readonly counters: HammingStats = emptyStats();
+
+  abstract search(query: Uint8Array, k: number, opts?: HammingSearchOptions): HammingHit[];
+
+  searchIds(query: Uint8Array, k: number, opts?: HammingSearchOptions): Uint32Array {
+    return Uint32Array.from(this.search(query, k, opts), (hit) => hit.id);
+  }
 
   get stats(): Readonly<HammingStats> {
     return this.counters;

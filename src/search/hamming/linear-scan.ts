@@ -90,10 +90,19 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
   }
 
   search(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): HammingHit[] {
+    return this.collect(query, k, opts) ? this.hits.sorted() : [];
+  }
+
+  override searchIds(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): Uint32Array {
+    return this.collect(query, k, opts) ? this.hits.sortedIds() : new Uint32Array(0);
+  }
+
+  /** Scans for the k nearest into `hits`; false when there is nothing to find. */
+  private collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean {
     checkQuery(query, this.bits);
     checkK(k);
     this.counters.searches++;
-    if (k === 0 || this.count === 0) return [];
+    if (k === 0 || this.count === 0) return false;
     const { kernel, ids, counters } = this;
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
@@ -103,7 +112,7 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
     // threshold as it goes (as scan.c's loop does); with one, only `hits` may.
     kernel.begin(want, filter === undefined);
     scanSlots(kernel, ids, 0, this.count, this.bits, this.hits, filter, counters);
-    return this.hits.sorted();
+    return true;
   }
 }
 

@@ -7,6 +7,13 @@ import type { HammingHit } from './hamming-index';
 
 const ID_SPAN = 4294967296;
 
+/** The (distance, id) a key packs. A subtraction, not `key % ID_SPAN`: a float64 remainder is
+ *  a call to fmod in V8, and thousands of hits a search made it a tenth of a 30-region query. */
+function unpack(key: number): HammingHit {
+  const distance = Math.floor(key / ID_SPAN);
+  return { id: key - distance * ID_SPAN, distance };
+}
+
 export class TopK {
   private readonly heap: Float64Array;
   private n = 0;
@@ -55,7 +62,7 @@ export class TopK {
   /** The kept entries sorted by (distance, id). */
   sorted(): HammingHit[] {
     const keys = Array.from(this.heap.subarray(0, this.n)).sort((a, b) => a - b);
-    return keys.map((key) => ({ id: key % ID_SPAN, distance: Math.floor(key / ID_SPAN) }));
+    return keys.map(unpack);
   }
 
   private siftDown(key: number): void {
@@ -87,6 +94,8 @@ export class ScanHits {
   private distances = new Uint16Array(1024);
   private ids = new Uint32Array(1024);
   private n = 0;
+  private keys = new Float64Array(1024);
+  private idsOut = new Uint32Array(1024);
   private readonly hist = new Int32Array(257);
   /** Hits at or under thr. */
   private le = 0;
@@ -125,25 +134,31 @@ export class ScanHits {
 
   /** The k best hits offered since begin, sorted by (distance, id). */
   sorted(): HammingHit[] {
-    const { thr, k, hist } = this;
-    // Typed arrays and their native sort: a comparator sort of the thousands of ties a
+    const n = this.select();
+    return Array.from(this.keys.subarray(0, n), unpack);
+  }
+
+  /** The ids of sorted(), with no hit objects: valid until the next call. */
+  sortedIds(): Uint32Array {
+    const n = this.select();
+    if (this.idsOut.length < n) this.idsOut = new Uint32Array(Math.max(n, 2 * this.idsOut.length));
+    const { keys, idsOut } = this;
+    for (let i = 0; i < n; i++) idsOut[i] = keys[i] - Math.floor(keys[i] / ID_SPAN) * ID_SPAN;
+    return idsOut.subarray(0, n);
+  }
+
+  /** Packs the hits at or under the threshold into keys, sorts them, and returns how many
+   *  of them are the k best (at the threshold, the smaller ids win as far as room is left). */
+  private select(): number {
+    const { thr, n, distances, ids } = this;
+    if (this.keys.length < n) this.keys = new Float64Array(Math.max(n, 2 * this.keys.length));
+    const { keys } = this;
+    let held = 0;
+    for (let i = 0; i < n; i++) if (distances[i] <= thr) keys[held++] = distances[i] * ID_SPAN + ids[i];
+    // A typed array and its native sort: a comparator sort of the thousands of ties a
     // clustered set can have at the threshold took 2.6 ms of a 30-region search.
-    const keys = new Float64Array(this.le - hist[thr]);
-    const ties = new Uint32Array(hist[thr]);
-    let below = 0;
-    let at = 0;
-    for (let i = 0; i < this.n; i++) {
-      const d = this.distances[i];
-      if (d < thr) keys[below++] = d * ID_SPAN + this.ids[i];
-      else if (d === thr) ties[at++] = this.ids[i];
-    }
-    keys.sort();
-    // At the threshold the smaller ids win, as far as room is left.
-    ties.sort();
-    const hits: HammingHit[] = [];
-    for (let i = 0; i < keys.length; i++) hits.push({ id: keys[i] % ID_SPAN, distance: Math.floor(keys[i] / ID_SPAN) });
-    for (let i = 0; i < ties.length && hits.length < k; i++) hits.push({ id: ties[i], distance: thr });
-    return hits;
+    keys.subarray(0, held).sort();
+    return Math.min(this.k, held);
   }
 
   private grow(): void {

@@ -35,7 +35,11 @@ function expectAllMatch(
   const bytes = index.bits / 8;
   for (let q = 0; q < queries.length / bytes; q++) {
     const query = queries.subarray(q * bytes, (q + 1) * bytes);
-    for (const k of ks) expect(index.search(query, k, { filter })).toEqual(bruteForce(model, query, k, filter));
+    for (const k of ks) {
+      const expected = bruteForce(model, query, k, filter);
+      expect(index.search(query, k, { filter })).toEqual(expected);
+      expect(Array.from(index.searchIds(query, k, { filter }))).toEqual(expected.map((hit) => hit.id));
+    }
   }
 }
 
@@ -70,8 +74,10 @@ export function runHammingContract(label: string, make: MakeIndex): void {
         const model = new Map<number, Uint8Array>();
         load(index, model, [5, 3, 9], randomCodes(3, bits, 8));
         expect(index.search(q, 0)).toEqual([]);
+        expect(index.searchIds(q, 0)).toHaveLength(0);
         expect(index.search(q, 100)).toEqual(bruteForce(model, q, 3));
         expect(index.search(q, 100)).toHaveLength(3);
+        expect(Array.from(index.searchIds(q, 100))).toEqual(bruteForce(model, q, 3).map((hit) => hit.id));
       });
 
       it('applies filters inside the search: rejected ids do not count toward k', () => {
