@@ -255,13 +255,14 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     const scan = (list: number) => {
       if (this.held[list] > 0) thr = scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters);
     };
-    if (!opts.near) {
+    if (!opts.near && !opts.nearDistances) {
       for (let list = 0; list < this.lists; list++) scan(list);
       this.counters.bucketsProbed += this.lists;
       return true;
     }
     // Nearest lists first: the threshold falls soonest, and fewer codes are handed back.
-    const distances = this.centroidDistances(opts.near);
+    const distances = opts.nearDistances ?? this.centroidDistances(opts.near!);
+    if (distances.length !== this.lists) throw new RangeError(`distances to ${distances.length} centroids, not ${this.lists}`);
     const scale = opts.probeScale ?? 1;
     if (!(scale > 0 && scale <= 1)) throw new RangeError(`probeScale must be in (0, 1], not ${scale}`);
     const probed = this.nearestLists(distances, Math.max(1, Math.round(this.probe * scale)));
@@ -283,10 +284,25 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     return true;
   }
 
+  /** Each coarse vector's distances to the centroids, for search's nearDistances: four
+   *  vectors a pass of the SIMD kernel (30 regions 0.16 -> 0.07 ms at 256 lists of 32 dims). */
+  distancesOf(vs: readonly Float32Array[]): Float32Array[] {
+    const out: Float32Array[] = [];
+    for (let at = 0; at < vs.length; at += 4) {
+      const batch = vs.slice(at, at + 4).map((v) => this.coarseVector(v));
+      for (const d of this.centroidSearch.distances(batch)) out.push(d.slice());
+    }
+    return out;
+  }
+
+  private coarseVector(v: Float32Array): Float32Array {
+    if (v.length < this.dims) throw new RangeError(`a coarse vector has ${this.dims} values, not ${v.length}`);
+    return v.subarray(0, this.dims);
+  }
+
   /** v's squared distance to every centroid (less its own squared norm), valid until the next call. */
   private centroidDistances(v: Float32Array): Float32Array {
-    if (v.length < this.dims) throw new RangeError(`a coarse vector has ${this.dims} values, not ${v.length}`);
-    return this.centroidSearch.distances([v.subarray(0, this.dims)])[0];
+    return this.centroidSearch.distances([this.coarseVector(v)])[0];
   }
 
   /** The `probe` lists nearest by these distances, nearest first. */

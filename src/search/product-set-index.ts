@@ -489,7 +489,11 @@ export class ProductSetIndex {
     list.forEach((q, qi) => {
       const { code, cosines } = prepared[qi];
       const reach = q.secondary ? SECONDARY_REACH : 1;
-      const found = this.engine.searchIds(code, Math.ceil(want * reach), { filter: ok, near: prepared[qi].near, probeScale: reach });
+      const found = this.engine.searchIds(code, Math.ceil(want * reach), {
+        filter: ok,
+        nearDistances: prepared[qi].nearDistances,
+        probeScale: reach,
+      });
       if (!this.compact?.simd) this.warmRows(found);
       const rows = scratchRows(found.length);
       let n = 0;
@@ -1060,7 +1064,7 @@ export class ProductSetIndex {
   /** Each query vector's code, and its cosine with row i: exact in float, or the compact
    *  approximation (whose projection also gives the code when the hash is its prefix, and
    *  the coarse vector that picks the lists a search scans). */
-  private prepare(list: readonly QueryVector[]): { code: Uint8Array; cosines: Similarities; near?: Float32Array }[] {
+  private prepare(list: readonly QueryVector[]): { code: Uint8Array; cosines: Similarities; nearDistances?: Float32Array }[] {
     const { codec, compact } = this;
     const queries = list.map((q) => q.embedding);
     if (!codec || !compact) {
@@ -1071,20 +1075,22 @@ export class ProductSetIndex {
         },
       }));
     }
-    const lists = this.engine instanceof CoarseListIndex;
+    const { engine } = this;
     for (const q of list)
       if (q.prepared && q.prepared.y.length !== codec.dims)
         throw new RangeError(`a query prepared at ${q.prepared.y.length} dims, not this index's ${codec.dims}`);
     const missing = list.flatMap((q) => (q.prepared ? [] : [q.embedding]));
     const made = missing.length > 0 ? codec.prepareAll(missing) : [];
     let next = 0;
-    return list
-      .map((q) => q.prepared ?? made[next++])
-      .map((prepared, qi) => ({
-        code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
-        cosines: (rows, n, out) => codec.similarities(prepared, compact, rows, n, out),
-        ...(lists ? { near: l2Normalize(prepared.y.subarray(0, COARSE_DIMS)) } : {}),
-      }));
+    const all = list.map((q) => q.prepared ?? made[next++]);
+    // The coarse lists a region scans are chosen by its distances to their centroids.
+    const near =
+      engine instanceof CoarseListIndex ? engine.distancesOf(all.map((p) => l2Normalize(p.y.subarray(0, COARSE_DIMS)))) : undefined;
+    return all.map((prepared, qi) => ({
+      code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
+      cosines: (rows, n, out) => codec.similarities(prepared, compact, rows, n, out),
+      ...(near ? { nearDistances: near[qi] } : {}),
+    }));
   }
 }
 

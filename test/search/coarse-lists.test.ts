@@ -48,8 +48,11 @@ describe('CoarseListIndex', () => {
       const query = codes.subarray(q * 8 * 50, q * 8 * 50 + 8);
       const expected = bruteForce(model, query, 25, (id) => probed.has(listOfId(index, id)));
       expect(index.search(query, 25, { near })).toEqual(expected);
+      // The same lists when the distances come from a batch (any position in it).
+      const batch = index.distancesOf([new Float32Array(DIMS).fill(q), near, new Float32Array(DIMS).fill(-1), near, near]);
+      for (const nearDistances of [batch[1], batch[3], batch[4]]) expect(index.search(query, 25, { nearDistances })).toEqual(expected);
     }
-    expect(index.stats.bucketsProbed).toBe(20 * 3);
+    expect(index.stats.bucketsProbed).toBe(20 * 3 * 4);
   });
 
   it('with probeScale, scans that share of its probed lists (the nearest of them, at least one)', () => {

@@ -41,6 +41,9 @@ export interface HammingSearchOptions {
   /** The query's coarse vector: an engine with coarse lists (src/search/coarse-lists.ts)
    *  then scans only the lists nearest to it, which is approximate; the others ignore it. */
   near?: Float32Array;
+  /** In place of `near`: its distances to the coarse lists' centroids, as
+   *  CoarseListIndex.distancesOf gives them for many queries at once. */
+  nearDistances?: Float32Array;
   /** With `near`: the share of the lists it would scan that this search scans (default 1,
    *  at least one list), for a query's secondary regions (product-set-index.ts). */
   probeScale?: number;
