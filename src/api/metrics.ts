@@ -15,10 +15,12 @@ export interface QueueLoad {
   waiting: number;
 }
 
-/** Cumulative counters of the search index (CatalogIndex.counters). */
+/** Cumulative counters of the search index (CatalogIndex.counters) and of its query side. */
 export interface IndexCounters {
   rebuilds: number;
   changesApplied: number;
+  /** Queries onnxruntime failed to project (CompactEmbeddingCodec.batchFallbacks). */
+  projectionFallbacks: number;
 }
 
 export class Metrics {
@@ -53,7 +55,7 @@ export class Metrics {
   constructor(
     queueLoad: () => QueueLoad[] = () => [],
     indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [],
-    indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0 }),
+    indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0, projectionFallbacks: 0 }),
     private readonly access: MetricsAccess = { key: '', required: false, perSet: false },
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'metapixel_' });
@@ -70,6 +72,11 @@ export class Metrics {
         'metapixel_index_changes_applied_total',
         'Index changes (a product in a set) applied from the change feed or by this process.',
         'changesApplied',
+      ],
+      [
+        'metapixel_query_projection_fallbacks_total',
+        'PRODUCT_SEARCH queries whose regions onnxruntime failed to project: they were projected in the WebAssembly kernel instead.',
+        'projectionFallbacks',
       ],
     ] as const) {
       new Counter({

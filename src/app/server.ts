@@ -90,7 +90,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
 
   let queueLoad: () => QueueLoad[] = () => [];
   let indexSizes: () => { set: string; regions: number; bytes: number }[] = () => [];
-  let indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0 });
+  let indexCounters: () => IndexCounters = () => ({ rebuilds: 0, changesApplied: 0, projectionFallbacks: 0 });
   const metrics = new Metrics(
     () => queueLoad(),
     () => indexSizes(),
@@ -120,7 +120,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     onIndexed: metrics.observeIndexLag,
   });
   await index.start();
-  indexCounters = () => index.counters;
+  indexCounters = () => ({ ...index.counters, projectionFallbacks: rerankCodec.batchFallbacks });
   indexSizes = () => index.sizes();
   log.info({ sets: index.sizes().length }, 'search index built');
   const ingestor = new ReferenceImageIngestor(

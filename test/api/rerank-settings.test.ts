@@ -82,6 +82,8 @@ test('4-bit re-rank columns: the same answer, 128 bytes a region less, and a res
     expect([...fromWide].sort()).toEqual([...fromSmall].sort());
     expect(await metric(wide, 'metapixel_index_regions')).toBe(regions);
     expect(await metric(wide, 'metapixel_index_rebuilds_total')).toBeGreaterThan(0);
+    // Its queries were projected by onnxruntime, none in the kernel after a failed run.
+    expect(await metric(wide, 'metapixel_query_projection_fallbacks_total')).toBe(0);
     const wideBytes = await metric(wide, 'metapixel_index_bytes');
     running.pop();
     await wide.stop();
