@@ -116,6 +116,9 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
   }
 }
 
+/** The ids of a scan call's codes (at most SCAN_CHUNK), scratch shared by every scan. */
+const FOUND_IDS = new Uint32Array(SCAN_CHUNK);
+
 /**
  * Offers the codes in slots [start, start + n) of a kernel (after setQuery and begin) to
  * `hits`, ids[slot] naming each, and returns the threshold the scan ended at (pass it to
@@ -137,10 +140,14 @@ export function scanSlots(
     const found = kernel.scan(at, Math.min(SCAN_CHUNK, end - at), thr);
     counters.candidatesChecked += found;
     const out = kernel.out;
+    // The ids first, in a loop of independent loads whose cache misses overlap (behind
+    // push's work, one at a time, they overlapped less): about 0.1 ms of a 30-region query
+    // at 1 M regions (in-process, 12-05).
+    for (let j = 0; j < found; j++) FOUND_IDS[j] = ids[at + out[2 * j]];
     for (let j = 0; j < found; j++) {
       const d = out[2 * j + 1];
       if (d > hits.threshold) continue;
-      const id = ids[at + out[2 * j]];
+      const id = FOUND_IDS[j];
       if (filter === undefined || filter(id)) hits.push(d, id);
     }
     thr = Math.min(kernel.threshold(), hits.threshold);
