@@ -26,7 +26,25 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
+/**
+ * Starts the server on two free ports and waits for /healthz. A port freePort found free can
+ * be taken before the server binds it (by any process's outgoing connection, whose local
+ * port is drawn from the same range): the server then exits saying so, and is started
+ * again on other ports, up to three times.
+ */
 export async function spawnServer(env: Record<string, string>, timeoutMs = 30000): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(env, timeoutMs);
+    } catch (e) {
+      if (!(e instanceof PortTaken) || attempt === 3) throw e;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function spawnOnce(env: Record<string, string>, timeoutMs: number): Promise<ServerProcess> {
   const restPort = await freePort();
   const grpcPort = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'app', 'main.ts')], {
@@ -48,7 +66,10 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30000
   const restUrl = `http://127.0.0.1:${restPort}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited early:\n${out}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const taken = /is already in use \((PORT|GRPC_PORT)\)/.test(out);
+      throw new (taken ? PortTaken : Error)(`server exited early:\n${out}`);
+    }
     try {
       if ((await fetch(`${restUrl}/healthz`)).ok) break;
     } catch {
