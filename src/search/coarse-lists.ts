@@ -15,21 +15,18 @@
  */
 import {
   type CodeBits,
-  type HammingHit,
   type HammingIndex,
   type HammingSearchOptions,
   checkBits,
   checkK,
   checkBatch,
   checkQuery,
-  EngineBase,
 } from './hamming/hamming-index';
 import { IdMap } from './hamming/id-table';
 import { ColumnsAhead, filledCapacity, grownCapacity, touchPages } from './hamming/capacity';
 import { bytesToWords } from './hamming/popcount';
 import { makeKernel, type ScanKernel } from './hamming/scan-kernels';
-import { scanSlots } from './hamming/linear-scan';
-import { ScanHits } from './hamming/top-k';
+import { ScanHitsEngine, scanSlots } from './hamming/linear-scan';
 import type { SeededRandom } from './hasher/seeded-random';
 import { SimdProjection } from './compact-embedding';
 import { dot } from '../core/vectors';
@@ -64,13 +61,12 @@ interface Spare {
   perHole: number;
 }
 
-export class CoarseListIndex extends EngineBase implements HammingIndex {
+export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
   readonly bits: CodeBits;
   readonly lists: number;
   private readonly wpc: number;
   private kernel: ScanKernel;
   private readonly qWords: Int32Array;
-  private readonly hits = new ScanHits();
   /** Per list: first slot, room and codes held. */
   private readonly start: Int32Array;
   private readonly room: Int32Array;
@@ -231,16 +227,8 @@ export class CoarseListIndex extends EngineBase implements HammingIndex {
     return true;
   }
 
-  search(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): HammingHit[] {
-    return this.collect(query, k, opts) ? this.hits.sorted() : [];
-  }
-
-  override searchIds(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): Uint32Array {
-    return this.collect(query, k, opts) ? this.hits.sortedIds() : new Uint32Array(0);
-  }
-
-  /** Scans the lists for the k nearest into `hits`; false when there is nothing to find. */
-  private collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean {
+  /** Scans the probed lists (all without `near`) for the k nearest into `hits`. */
+  protected collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean {
     checkQuery(query, this.bits);
     checkK(k);
     this.counters.searches++;

@@ -33,6 +33,7 @@ import { dot, l2Normalize } from '../core/vectors';
 import { median } from '../core/stats';
 import type { CompactColumns, CompactEmbeddingCodec, CompactVector, PreparedQuery } from './compact-embedding';
 import { GreatestValues, SlotMaxima } from './slot-maxima';
+import { Scratch } from './hamming/capacity';
 
 export interface IndexedRegion {
   imageId: string;
@@ -249,21 +250,9 @@ const BEST = new SlotMaxima();
 type Similarities = (rows: ArrayLike<number>, n: number, out: Float64Array) => void;
 
 /** A search's candidate rows and their similarities (scratch, as MINE and BEST). */
-let ROWS = new Uint32Array(1024);
-let SIMS = new Float64Array(1024);
-function scratchRows(n: number): Uint32Array {
-  if (ROWS.length < n) ROWS = new Uint32Array(Math.max(n, 2 * ROWS.length));
-  return ROWS;
-}
-let OWNERS = new Uint32Array(1024);
-function scratchOwners(n: number): Uint32Array {
-  if (OWNERS.length < n) OWNERS = new Uint32Array(Math.max(n, 2 * OWNERS.length));
-  return OWNERS;
-}
-function scratchSims(n: number): Float64Array {
-  if (SIMS.length < n) SIMS = new Float64Array(Math.max(n, 2 * SIMS.length));
-  return SIMS;
-}
+const ROWS = new Scratch((n) => new Uint32Array(n));
+const OWNERS = new Scratch((n) => new Uint32Array(n));
+const SIMS = new Scratch((n) => new Float64Array(n));
 
 /** Row flags. */
 const LIVE = 1;
@@ -495,18 +484,18 @@ export class ProductSetIndex {
         probeScale: reach,
       });
       if (!this.compact?.simd) this.warmRows(found);
-      const rows = scratchRows(found.length);
+      const rows = ROWS.atLeast(found.length);
       let n = 0;
       // Each row's product is read here, in a loop of independent loads whose cache misses
       // (rows scattered over MBs of productOfRow) overlap; in MINE.offer's longer loop they
       // did not: 0.37 -> 0.21 ms of a 30-region query at 1 M regions (in-process, 12-05).
-      const owners = scratchOwners(found.length);
+      const owners = OWNERS.atLeast(found.length);
       for (const row of found) {
         if (this.flags[row] & THUMBNAIL && q.thumbnails === false) continue;
         owners[n] = this.productOfRow[row];
         rows[n++] = row;
       }
-      const sims = scratchSims(n);
+      const sims = SIMS.atLeast(n);
       cosines(rows, n, sims);
       // This region's best pair with each product its candidates reached.
       MINE.start(slots);

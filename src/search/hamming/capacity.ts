@@ -14,6 +14,21 @@ export function filledCapacity(n: number): number {
   return n + Math.ceil(n / 128);
 }
 
+/** A scratch typed array of at least the length asked, grown by doubling; what it held is
+ *  not kept when it grows. */
+export class Scratch<T extends Uint32Array | Float64Array> {
+  private array: T;
+
+  constructor(private readonly make: (length: number) => T) {
+    this.array = make(1024);
+  }
+
+  atLeast(n: number): T {
+    if (this.array.length < n) this.array = this.make(Math.max(n, 2 * this.array.length));
+    return this.array;
+  }
+}
+
 type Column =
   Int8Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer>;
 

@@ -27,7 +27,26 @@ export interface LinearScanOptions {
   kernel?: KernelName;
 }
 
-export class LinearScanIndex extends EngineBase implements HammingIndex {
+/**
+ * An engine whose searches collect their hits in a ScanHits (the linear scan and the coarse
+ * lists): search and searchIds differ only in how the k best are handed back.
+ */
+export abstract class ScanHitsEngine extends EngineBase {
+  protected readonly hits = new ScanHits();
+
+  search(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): HammingHit[] {
+    return this.collect(query, k, opts) ? this.hits.sorted() : [];
+  }
+
+  override searchIds(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): Uint32Array {
+    return this.collect(query, k, opts) ? this.hits.sortedIds() : new Uint32Array(0);
+  }
+
+  /** Scans for the k nearest into `hits`; false when there is nothing to find. */
+  protected abstract collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean;
+}
+
+export class LinearScanIndex extends ScanHitsEngine implements HammingIndex {
   readonly bits: CodeBits;
   readonly kernelName: KernelName;
   private readonly wpc: number;
@@ -38,7 +57,6 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
   private count = 0;
   private readonly slots = new IdMap();
   private readonly qWords: Int32Array;
-  private readonly hits = new ScanHits();
 
   constructor(bits: number, opts: LinearScanOptions = {}) {
     super();
@@ -89,16 +107,7 @@ export class LinearScanIndex extends EngineBase implements HammingIndex {
     return true;
   }
 
-  search(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): HammingHit[] {
-    return this.collect(query, k, opts) ? this.hits.sorted() : [];
-  }
-
-  override searchIds(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): Uint32Array {
-    return this.collect(query, k, opts) ? this.hits.sortedIds() : new Uint32Array(0);
-  }
-
-  /** Scans for the k nearest into `hits`; false when there is nothing to find. */
-  private collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean {
+  protected collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean {
     checkQuery(query, this.bits);
     checkK(k);
     this.counters.searches++;

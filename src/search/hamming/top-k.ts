@@ -4,14 +4,19 @@
  * (distance, id) order is a single number comparison and ties break by id for free.
  */
 import type { HammingHit } from './hamming-index';
+import { Scratch } from './capacity';
 
 const ID_SPAN = 4294967296;
 
-/** The (distance, id) a key packs. A subtraction, not `key % ID_SPAN`: a float64 remainder is
- *  a call to fmod in V8, and thousands of hits a search made it a tenth of a 30-region query. */
+/** The id a key packs. A subtraction, not `key % ID_SPAN`: a float64 remainder is a call to
+ *  fmod in V8, and thousands of hits a search made it a tenth of a 30-region query. */
+function keyId(key: number): number {
+  return key - Math.floor(key / ID_SPAN) * ID_SPAN;
+}
+
+/** The (distance, id) a key packs. */
 function unpack(key: number): HammingHit {
-  const distance = Math.floor(key / ID_SPAN);
-  return { id: key - distance * ID_SPAN, distance };
+  return { id: keyId(key), distance: Math.floor(key / ID_SPAN) };
 }
 
 export class TopK {
@@ -94,8 +99,8 @@ export class ScanHits {
   private distances = new Uint16Array(1024);
   private ids = new Uint32Array(1024);
   private n = 0;
-  private keys = new Float64Array(1024);
-  private idsOut = new Uint32Array(1024);
+  private readonly keys = new Scratch((n) => new Float64Array(n));
+  private readonly idsOut = new Scratch((n) => new Uint32Array(n));
   private readonly hist = new Int32Array(257);
   /** Hits at or under thr. */
   private le = 0;
@@ -134,31 +139,28 @@ export class ScanHits {
 
   /** The k best hits offered since begin, sorted by (distance, id). */
   sorted(): HammingHit[] {
-    const n = this.select();
-    return Array.from(this.keys.subarray(0, n), unpack);
+    return Array.from(this.select(), unpack);
   }
 
   /** The ids of sorted(), with no hit objects: valid until the next call. */
   sortedIds(): Uint32Array {
-    const n = this.select();
-    if (this.idsOut.length < n) this.idsOut = new Uint32Array(Math.max(n, 2 * this.idsOut.length));
-    const { keys, idsOut } = this;
-    for (let i = 0; i < n; i++) idsOut[i] = keys[i] - Math.floor(keys[i] / ID_SPAN) * ID_SPAN;
-    return idsOut.subarray(0, n);
+    const keys = this.select();
+    const ids = this.idsOut.atLeast(keys.length);
+    for (let i = 0; i < keys.length; i++) ids[i] = keyId(keys[i]);
+    return ids.subarray(0, keys.length);
   }
 
-  /** Packs the hits at or under the threshold into keys, sorts them, and returns how many
-   *  of them are the k best (at the threshold, the smaller ids win as far as room is left). */
-  private select(): number {
+  /** The keys of the k best, sorted: the hits at or under the threshold packed and sorted,
+   *  cut at k (at the threshold, the smaller ids win as far as room is left). A view of
+   *  scratch, valid until the next call. */
+  private select(): Float64Array {
     const { thr, n, distances, ids } = this;
-    if (this.keys.length < n) this.keys = new Float64Array(Math.max(n, 2 * this.keys.length));
-    const { keys } = this;
+    const keys = this.keys.atLeast(n);
     let held = 0;
     for (let i = 0; i < n; i++) if (distances[i] <= thr) keys[held++] = distances[i] * ID_SPAN + ids[i];
     // A typed array and its native sort: a comparator sort of the thousands of ties a
     // clustered set can have at the threshold took 2.6 ms of a 30-region search.
-    keys.subarray(0, held).sort();
-    return Math.min(this.k, held);
+    return keys.subarray(0, held).sort().subarray(0, Math.min(this.k, held));
   }
 
   private grow(): void {
