@@ -207,12 +207,13 @@ async function main() {
     const indexStore = mongo
       ? await MongoStore.connect(mongo.uri, mongoDbName(mongo.uri))
       : await SqliteStore.open(path.join(dataDir, SQLITE_FILE));
-    // The server's coarse-list settings (METAPIXEL_COARSE_*), as the built server above read them.
+    // The server's coarse-list and 4-bit settings (METAPIXEL_COARSE_*, _RERANK_4BIT_FROM), as the built server above read them.
     const config = loadConfig({ ...process.env, ...env });
     const coarse = { from: config.coarseListsFrom, probeShare: config.coarseProbeShare };
     const index = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), {
       pollMs: 3600_000,
       coarse,
+      rerank: { fourBitFrom: config.rerank4BitFrom },
     });
     t = Date.now();
     await index.start();

@@ -117,6 +117,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = pino({
     changeRetentionMs: config.indexChangeRetentionHours * 3600_000,
     shard: parseIndexShard(config.indexShard),
     coarse: { from: config.coarseListsFrom, probeShare: config.coarseProbeShare },
+    rerank: { fourBitFrom: config.rerank4BitFrom },
     onIndexed: metrics.observeIndexLag,
   });
   await index.start();

@@ -69,6 +69,7 @@ export interface Config {
   codeBits: number;
   rerankDims: number;
   rerankBits: 8 | 4;
+  rerank4BitFrom: number;
   coarseListsFrom: number;
   coarseProbeShare: number;
 }
@@ -143,6 +144,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   codeBits: ['METAPIXEL_CODE_BITS', 128, { type: 'integer', enum: [64, 128, 256] }],
   rerankDims: ['METAPIXEL_RERANK_DIMS', 256, { type: 'integer', enum: [64, 128, 192, 256] }],
   rerankBits: ['METAPIXEL_RERANK_BITS', 8, { type: 'integer', enum: [8, 4] }],
+  // Regions from which a set's re-rank rows take 4 bits though METAPIXEL_RERANK_BITS is 8 (0 = never).
+  rerank4BitFrom: ['METAPIXEL_RERANK_4BIT_FROM', 500_000, { type: 'integer', minimum: 0 }],
   // Regions from which a set is searched through coarse lists (0 = never; docs/search.md).
   coarseListsFrom: ['METAPIXEL_COARSE_LISTS_FROM', 1_000_000, { type: 'integer', minimum: 0 }],
   coarseProbeShare: ['METAPIXEL_COARSE_PROBE_SHARE', 0.125, { type: 'number', exclusiveMinimum: 0, maximum: 1 }],

@@ -22,7 +22,7 @@ import type { LocationName } from '../core/names';
 import { toFloat32 } from '../core/vectors';
 import type { CatalogStore, ProductRecord } from '../store/catalog-store';
 import type { IndexChange, IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
-import { ProductSetIndex, type CoarseListSettings, type IndexedRegion } from './product-set-index';
+import { ProductSetIndex, type CoarseListSettings, type IndexedRegion, type RerankSettings } from './product-set-index';
 import type { Hasher } from './hasher';
 import type { CompactEmbeddingCodec, PreparedQuery } from './compact-embedding';
 import { readManifest, readSetSnapshot, writeManifest, writeSetSnapshot, type SnapshotManifest } from './index-snapshot';
@@ -50,6 +50,8 @@ export interface CatalogIndexOptions {
   shard?: IndexShard;
   /** Coarse lists for large sets (none: every set is scanned exactly). */
   coarse?: CoarseListSettings;
+  /** 4-bit re-rank rows for large sets (none: the codec's bits for every set). */
+  rerank?: RerankSettings;
   clock?: () => Date;
   /** Told, per set and batch of changes applied, the seconds from the oldest to its being searchable here. */
   onIndexed?: (lagSeconds: number) => void;
@@ -340,7 +342,7 @@ export class CatalogIndex {
       this.sets.delete(key);
       return;
     }
-    const index = new ProductSetIndex(this.hasher, this.codec, 0, this.opts.coarse);
+    const index = new ProductSetIndex(this.hasher, this.codec, 0, this.opts.coarse, this.opts.rerank);
     index.startBulkLoad();
     const set = { ...scope, productSet: setId };
     let after: string | undefined;
@@ -423,7 +425,7 @@ export class CatalogIndex {
     try {
       for (const [key, file] of Object.entries(manifest.sets)) {
         const snap = await readSetSnapshot(dir, file, this.format);
-        const index = ProductSetIndex.fromState(this.hasher, this.codec, snap.state, this.opts.coarse);
+        const index = ProductSetIndex.fromState(this.hasher, this.codec, snap.state, this.opts.coarse, this.opts.rerank);
         this.sets.set(key, { scope: snap.scope, setId: snap.setId, index, indexTime: new Date(manifest.time), dirty: false, file });
       }
     } catch (err) {

@@ -31,7 +31,7 @@ import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
 import { dot, l2Normalize } from '../core/vectors';
 import { median } from '../core/stats';
-import type { CompactColumns, CompactEmbeddingCodec, CompactVector, PreparedQuery } from './compact-embedding';
+import type { CompactColumns, CompactEmbeddingCodec, CompactVector, PreparedQuery, RerankBits } from './compact-embedding';
 import { GreatestValues, SlotMaxima } from './slot-maxima';
 import { Scratch } from './hamming/capacity';
 
@@ -120,6 +120,34 @@ export interface CoarseListSettings {
 export const BACKGROUND_REBUILD_FROM = 65_536;
 /** Rows a background fill takes a turn: about 40 ms of filing into lists. */
 export const BACKGROUND_CHUNK = 8192;
+
+/**
+ * 4-bit re-rank rows for large sets (docs/search.md "Smaller re-rank data"): a set whose
+ * codec keeps int8 rows has them re-quantized to 4 bits once it holds `fourBitFrom`
+ * regions (0: never), for half the memory at a measured cost in recall. One way: 4 bits
+ * cannot be made int8 again, so a set that shrinks keeps them until it is built anew from
+ * the store (which keeps int8).
+ */
+export interface RerankSettings {
+  fourBitFrom: number;
+  /** Sets of at least this many regions are re-quantized in the background, a chunk a turn
+   *  (default BACKGROUND_REBUILD_FROM); smaller ones at once, in the write that crossed. */
+  backgroundFrom?: number;
+  /** Rows a background re-quantization takes a turn (default REQUANTIZE_CHUNK). */
+  backgroundChunk?: number;
+}
+
+/** A re-quantization to 4 bits: the rows below `cursor` are in `next`. */
+interface Requantizing {
+  next: CompactColumns;
+  cursor: number;
+  /** Resolves when it ends (background ones only). */
+  done?: Promise<void>;
+  settle?: () => void;
+}
+
+/** Rows re-quantized a turn of the event loop: about 10 ms (1.0–1.5 µs a row). */
+export const REQUANTIZE_CHUNK = 8192;
 
 /** Empty coarse lists, and the regions they were trained on. */
 interface TrainedLists {
@@ -311,6 +339,8 @@ export class ProductSetIndex {
   private readonly rowsAhead = new ColumnsAhead((cap) => this.rowColumns(cap));
   private live = 0;
   private compact?: CompactColumns;
+  /** The rows being re-quantized to 4 bits in the background: those below `cursor` are in `next`. */
+  private requantizing?: Requantizing;
   /** Float embeddings (no codec). */
   private readonly floats: (Float32Array | undefined)[] = [];
   /** Codes, when the codec cannot derive them from the compact rows. */
@@ -336,10 +366,11 @@ export class ProductSetIndex {
     private readonly codec?: CompactEmbeddingCodec,
     expectedRegions = 0,
     private readonly coarse?: CoarseListSettings,
+    private readonly rerank?: RerankSettings,
   ) {
     this.bytes = hasher.bits / 8;
     this.deriveCodes = !!codec && codec.prefixCodeBits.has(hasher.bits);
-    this.compact = codec?.columns(expectedRegions);
+    this.compact = codec?.columns(expectedRegions, this.wantsFourBits(expectedRegions) ? 4 : undefined);
     this.engine = this.makeEngine(expectedRegions);
   }
 
@@ -356,6 +387,7 @@ export class ProductSetIndex {
       (this.pending?.engine?.memoryBytes ?? 0) +
       (this.pending?.listOfRow?.byteLength ?? 0) +
       rerank +
+      (this.requantizing?.next.memoryBytes ?? 0) +
       this.productOfRow.byteLength +
       this.imageOfRow.byteLength +
       this.flags.byteLength +
@@ -364,15 +396,21 @@ export class ProductSetIndex {
     );
   }
 
+  /** Bits a re-rank coordinate takes in the rows (undefined: float embeddings, no codec). */
+  get rerankBits(): RerankBits | undefined {
+    return this.compact?.bits;
+  }
+
   /** Which engine searches the codes now. */
   get engineName(): 'scan' | 'mih' | 'lists' {
     return this.engine instanceof MultiIndexHashing ? 'mih' : this.engine instanceof CoarseListIndex ? 'lists' : 'scan';
   }
 
-  /** Resolves once no engine is being filled in the background (at once when none is). */
+  /** Resolves once no engine is being filled, and no row re-quantized, in the background
+   *  (at once when nothing is). */
   async engineSettled(): Promise<void> {
     // A fill that ends may start another (the set changed enough meanwhile).
-    while (this.pending) await this.pending.done;
+    while (this.pending || this.requantizing) await (this.pending ?? this.requantizing)!.done;
   }
 
   /** Whether the engine changed since the last toState (a snapshot taken during a fill has
@@ -384,6 +422,8 @@ export class ProductSetIndex {
   /** Stops a background fill (the index is being dropped). */
   dispose(): void {
     this.settlePending();
+    this.requantizing?.settle?.();
+    this.requantizing = undefined;
   }
 
   product(id: string): IndexedProduct | undefined {
@@ -427,6 +467,7 @@ export class ProductSetIndex {
     this.engine.add(rows, codes);
     this.addToPending(rows);
     this.live += regions.length;
+    this.maybeRequantize();
     this.maybeSwitchEngine();
   }
 
@@ -684,19 +725,22 @@ export class ProductSetIndex {
     codec: CompactEmbeddingCodec,
     state: ProductSetIndexState,
     coarse?: CoarseListSettings,
+    rerank?: RerankSettings,
   ): ProductSetIndex {
-    const index = new ProductSetIndex(hasher, codec, 0, coarse);
+    const index = new ProductSetIndex(hasher, codec, 0, coarse, rerank);
     if (!index.deriveCodes) throw new Error('snapshots need codes derived from the compact vectors');
     const compact = index.compact!;
     const n = state.rowCount;
     const capacity = state.flags.length;
-    const { q, scalars, dims, bits } = state.compact;
+    const { q, scalars, dims, bits, rowBytes } = state.compact;
+    // 4-bit rows where the codec's are int8: a set that had reached fourBitFrom (checked below).
+    const bitsFit = bits === compact.bits || bits === 4;
     if (
       capacity < n ||
       state.image.length !== capacity ||
       dims !== compact.dims ||
-      bits !== compact.bits ||
-      q.length !== capacity * compact.rowBytes ||
+      !bitsFit ||
+      q.length !== capacity * rowBytes ||
       scalars.length !== capacity * 4
     ) {
       throw new Error('index state: its columns do not have one capacity of at least rowCount rows');
@@ -716,6 +760,11 @@ export class ProductSetIndex {
       if (index.flags[row] & LIVE) index.live++;
       else index.freeRows.push(row);
     }
+    // The rows a build from the store would give: a set that has fourBitFrom regions (now) has
+    // 4-bit rows, and one below it int8 ones, which 4-bit rows cannot give back.
+    if (bits !== compact.bits && !index.wantsFourBits(index.live))
+      throw new Error(`index state: 4-bit rows for ${index.live} regions, below the 4-bit threshold (METAPIXEL_RERANK_4BIT_FROM)`);
+    index.maybeRequantize(true); // a snapshot made before the set reached fourBitFrom
     const kept = state.lists;
     if (kept && index.wantsLists(index.live) && index.keepLists(kept)) return index;
     index.engine = index.makeEngine(index.live);
@@ -812,6 +861,7 @@ export class ProductSetIndex {
     const keep = this.rowCount + Math.ceil(this.rowCount / 128);
     if (keep < this.flags.length) this.resizeRows(keep);
     this.rowsAhead.take(0); // a trim ends the growth it was made for
+    if (this.requantizing) this.finishRequantizing(this.requantizing);
     this.compact?.trim(keep);
     this.engine = this.makeEngine(this.live);
     this.fillEngine();
@@ -841,6 +891,8 @@ export class ProductSetIndex {
     if (this.compact && this.codec) {
       const vector = r.compact ?? this.codec.encode(need(r.embedding, 'embedding'));
       this.compact.set(row, vector);
+      const job = this.requantizing;
+      if (job && row < job.cursor) job.next.set(row, vector);
     } else {
       this.floats[row] = need(r.embedding, 'embedding');
     }
@@ -902,8 +954,47 @@ export class ProductSetIndex {
   /** A region is filed by the direction of its leading coordinates (made unit length in
    *  place): the cosine that ranks it is blind to length. */
   private coarseVectorOf(): (row: number, out: Float32Array) => Float32Array {
-    const compact = this.compact!;
-    return (row, out) => l2Normalize(compact.leading(row, out), out);
+    // The rows as they are when read: a re-quantization may replace them.
+    return (row, out) => l2Normalize(this.compact!.leading(row, out), out);
+  }
+
+  /** Whether a set of this many regions has 4-bit rows though its codec's are int8. */
+  private wantsFourBits(regions: number): boolean {
+    const from = this.rerank?.fourBitFrom ?? 0;
+    return from > 0 && regions >= from && this.codec?.columnBits === 8;
+  }
+
+  /**
+   * Re-quantizes the int8 rows to 4 bits once the set reaches fourBitFrom (RerankSettings):
+   * at once when nothing searches the index yet (a bulk load, a start from a snapshot) or
+   * the set is small, else a chunk of rows a turn of the event loop, the int8 rows answering meanwhile; a
+   * write goes to both, to the new rows only below the cursor (the copy takes the others).
+   * The codes, the signs of the leading coordinates, are the same in both.
+   */
+  private maybeRequantize(now = this.bulkLoading): void {
+    const compact = this.compact;
+    if (!compact || compact.bits !== 8 || this.requantizing || !this.wantsFourBits(this.live)) return;
+    const job: Requantizing = { next: this.codec!.columns(compact.capacity, 4), cursor: 0 };
+    this.requantizing = job;
+    if (now || this.live < (this.rerank!.backgroundFrom ?? BACKGROUND_REBUILD_FROM)) return this.finishRequantizing(job);
+    job.done = new Promise<void>((resolve) => (job.settle = resolve));
+    const chunk = this.rerank!.backgroundChunk ?? REQUANTIZE_CHUNK;
+    const step = () => {
+      if (this.requantizing !== job) return; // finished by a trim, or disposed
+      const end = Math.min(this.rowCount, job.cursor + chunk);
+      job.next.copyRows(this.compact!, job.cursor, end);
+      job.cursor = end;
+      if (end < this.rowCount) setImmediate(step);
+      else this.finishRequantizing(job);
+    };
+    setImmediate(step);
+  }
+
+  private finishRequantizing(job: Requantizing): void {
+    job.next.copyRows(this.compact!, job.cursor, this.rowCount);
+    this.compact = job.next;
+    this.requantizing = undefined;
+    job.settle?.();
   }
 
   /** Moves to another engine once the size is well past a rule's threshold, and trains the

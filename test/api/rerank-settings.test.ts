@@ -3,7 +3,9 @@
  * with 4-bit re-rank columns finds a product through Google's client as the default does,
  * holds 128 bytes a region less, and a restart under another setting on the same data does
  * not read the other's snapshot (it rebuilds from the store, which kept int8 vectors) and
- * answers the same.
+ * answers the same. METAPIXEL_RERANK_4BIT_FROM likewise: a set at the threshold has 4-bit
+ * rows under the default 8 bits, in a build and in its snapshot, and int8 ones again when
+ * the threshold is off.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -47,7 +49,7 @@ async function searchCoffeeCrop(server: TestServer): Promise<string[]> {
   return res.productSearchResults!.results!.map((r) => r.product!.name!.split('/').pop()!);
 }
 
-test('4-bit re-rank columns: the same answer, 128 bytes a region less, and a restart under the other setting rebuilds instead of reading the snapshot', async () => {
+test('4-bit re-rank columns: the same answer, 128 bytes a region less, and a restart under the other setting rebuilds instead of reading the snapshot; the same from METAPIXEL_RERANK_4BIT_FROM regions', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'metapixel-rerank-'));
   const running: TestServer[] = [];
   try {
@@ -95,9 +97,36 @@ test('4-bit re-rank columns: the same answer, 128 bytes a region less, and a res
     running.push(again);
     expect((await searchCoffeeCrop(again))[0]).toBe('skimage-coffee-png');
     expect(await metric(again, 'metapixel_index_rebuilds_total')).toBeGreaterThan(0);
-    expect(wideBytes - (await metric(again, 'metapixel_index_bytes'))).toBeGreaterThanOrEqual(regions * 128);
+    const fourBitBytes = await metric(again, 'metapixel_index_bytes');
+    expect(wideBytes - fourBitBytes).toBeGreaterThanOrEqual(regions * 128);
     running.pop();
     await again.stop();
+
+    // 8 bits, but 4 from a set of one region (METAPIXEL_RERANK_4BIT_FROM): built from the
+    // store (the 4-bit codec's snapshot is not read), the set's rows are 4-bit, as above.
+    const large = { dataDir, rerank4BitFrom: 1 };
+    const crossed = await startTestServer(large);
+    running.push(crossed);
+    expect((await searchCoffeeCrop(crossed))[0]).toBe('skimage-coffee-png');
+    expect(await metric(crossed, 'metapixel_index_rebuilds_total')).toBeGreaterThan(0);
+    expect(await metric(crossed, 'metapixel_index_bytes')).toBe(fourBitBytes);
+    running.pop();
+    await crossed.stop(); // its snapshot: 4-bit rows under the int8 codec
+    // The same settings read that snapshot; with the threshold off, the set is built from the
+    // store again, with int8 rows (4 bits cannot give them back).
+    const restarted = await startTestServer(large);
+    running.push(restarted);
+    expect(await metric(restarted, 'metapixel_index_rebuilds_total')).toBe(0);
+    expect(await metric(restarted, 'metapixel_index_bytes')).toBe(fourBitBytes);
+    expect((await searchCoffeeCrop(restarted))[0]).toBe('skimage-coffee-png');
+    running.pop();
+    await restarted.stop();
+    const off = await startTestServer({ dataDir, rerank4BitFrom: 0 });
+    running.push(off);
+    expect(await metric(off, 'metapixel_index_rebuilds_total')).toBeGreaterThan(0);
+    expect(await metric(off, 'metapixel_index_bytes')).toBe(wideBytes);
+    running.pop();
+    await off.stop();
     const stored = await SqliteStore.open(path.join(dataDir, SQLITE_FILE));
     for (const name of PHOTOS) {
       const [ref] = await stored.catalog.listReferenceImages(

@@ -3,6 +3,7 @@
  * recorded in the change feed and applied in place by the writer's index (applyOwn) and by
  * a follower (poll), answer every search exactly as an index built from the store from
  * scratch; a snapshot written and loaded answers the same, and catches up on the feed.
+ * Also with a set's int8 rows re-quantized to 4 bits as it crosses METAPIXEL_RERANK_4BIT_FROM.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -42,11 +43,18 @@ afterAll(async () => {
 });
 
 let dbCount = 0;
-/** Store, and the bits of the index's re-rank columns (the store always holds int8). */
-const stores: [string, () => Promise<Stores>, 8 | 4][] = [
-  ['sqlite', () => SqliteStore.open(':memory:'), 8],
-  ['mongodb (jongodb)', () => MongoStore.connect(mongo.uri, `catalog_index_${process.pid}_${++dbCount}`), 8],
-  ['sqlite, 4-bit re-rank columns', () => SqliteStore.open(':memory:'), 4],
+/** Store, the bits of the codec's re-rank columns (the store always holds int8), and the
+ *  regions from which a set's int8 rows take 4 bits (METAPIXEL_RERANK_4BIT_FROM; 0: never). */
+const stores: [string, () => Promise<Stores>, 8 | 4, number][] = [
+  ['sqlite', () => SqliteStore.open(':memory:'), 8, 0],
+  ['mongodb (jongodb)', () => MongoStore.connect(mongo.uri, `catalog_index_${process.pid}_${++dbCount}`), 8, 0],
+  ['sqlite, 4-bit re-rank columns', () => SqliteStore.open(':memory:'), 4, 0],
+  [
+    'mongodb (jongodb), int8 rows re-quantized to 4 bits from 12 regions',
+    () => MongoStore.connect(mongo.uri, `catalog_index_${process.pid}_${++dbCount}`),
+    8,
+    12,
+  ],
 ];
 
 /** A unit embedding near one of a few centres, so products resemble each other. */
@@ -72,7 +80,7 @@ function regions(rng: SeededRandom, centres: Float32Array[], n: number): RegionR
   });
 }
 
-describe.each(stores)('%s', (_name, open, bits) => {
+describe.each(stores)('%s', (_name, open, bits, fourBitFrom) => {
   const indexCodec = () => (bits === 8 ? codec : new CompactEmbeddingCodec(basis, [hashParams], { columnBits: bits }));
   test('random writes applied in place answer as a full rebuild, for the writer, a follower and a snapshot', async () => {
     const stores = await open();
@@ -81,7 +89,11 @@ describe.each(stores)('%s', (_name, open, bits) => {
     const centres = Array.from({ length: 4 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.03 * rng.gaussian())));
     const snapshots = mkdtempSync(path.join(os.tmpdir(), 'mpx-ci-snap-'));
     const make = (snapshotDir?: string) =>
-      new CatalogIndex(store, feed, hasher, indexCodec(), log, { pollMs: 3600_000, ...(snapshotDir ? { snapshotDir } : {}) });
+      new CatalogIndex(store, feed, hasher, indexCodec(), log, {
+        pollMs: 3600_000,
+        rerank: { fourBitFrom },
+        ...(snapshotDir ? { snapshotDir } : {}),
+      });
     const writer = make(snapshots);
     const follower = make();
     await writer.start();
@@ -113,11 +125,14 @@ describe.each(stores)('%s', (_name, open, bits) => {
           red: entry.index.searchProducts(q, 6, (labels) => labels.some((l) => l.value === 'red')),
         }));
       });
+    // The re-rank bits the writer's sets had at each comparison.
+    const bitsSeen = new Set<number | undefined>();
     const compare = async () => {
       await follower.poll();
       const rebuilt = make();
       await rebuilt.start();
       const want = answers(rebuilt);
+      for (const set of SETS) bitsSeen.add(writer.get(SCOPE, set)?.index.rerankBits);
       expect(answers(writer)).toEqual(want);
       expect(answers(follower)).toEqual(want);
       await rebuilt.close();
@@ -180,6 +195,10 @@ describe.each(stores)('%s', (_name, open, bits) => {
     }
     const final = await compare();
     expect(final.some((a) => a !== 'absent' && a.some((q) => q.all.length > 0))).toBe(true);
+    // With a 4-bit threshold, a set crossed it by writes (and, in this sequence, never fell
+    // back below it: one way, see product-set-index-4bit.test.ts).
+    expect(bitsSeen.has(4)).toBe(bits === 4 || fourBitFrom > 0);
+    expect(bitsSeen.has(8)).toBe(bits === 8);
     expect(writer.counters.rebuilds).toBe(2); // the two sets, when created
     expect(follower.counters.rebuilds).toBe(2);
 

@@ -282,6 +282,38 @@ describe('4-bit columns (METAPIXEL_RERANK_BITS=4)', () => {
   });
 });
 
+describe('copyRows (a set re-quantized to 4 bits, METAPIXEL_RERANK_4BIT_FROM)', () => {
+  test('int8 rows copied into 4-bit columns are the bits those columns set from the vectors hold; into int8 ones, the same rows', () => {
+    const rows = SIMD_FROM_BYTES / 128 + 100; // the 4-bit copy moves into a kernel's memory on the way
+    const rng = new SeededRandom(8);
+    const vectors = Array.from({ length: rows }, () => {
+      const y = new Float32Array(256);
+      for (let j = 0; j < 256; j++) y[j] = rng.gaussian() / Math.sqrt(1 + j);
+      return codec.quantize(y, 0.5 + 0.1 * rng.gaussian(), 1, 0.4 + 0.1 * rng.next());
+    });
+    const source = new CompactColumns(256, 0, 8);
+    const direct = new CompactColumns(256, 0, 4);
+    vectors.forEach((v, i) => {
+      source.set(i, v);
+      direct.set(i, v);
+    });
+    const copied = new CompactColumns(256, 0, 4);
+    copied.copyRows(source, 0, 1000); // in two ranges, as a background copy goes
+    copied.copyRows(source, 1000, rows);
+    // (Compared as bytes: toEqual walks a million elements one by one for half a minute.)
+    const bytes = (a: ArrayBufferView, n: number) => Buffer.from(a.buffer, a.byteOffset, n);
+    expect(copied.simd).toBe(true);
+    expect(bytes(copied.q, rows * 128).equals(bytes(direct.q, rows * 128))).toBe(true);
+    expect(bytes(copied.scalars, rows * 8).equals(bytes(direct.scalars, rows * 8))).toBe(true);
+    const same = new CompactColumns(256, 0, 8);
+    same.copyRows(source, 0, rows);
+    expect(bytes(same.q, rows * 256).equals(bytes(source.q, rows * 256))).toBe(true);
+    expect(bytes(same.scalars, rows * 8).equals(bytes(source.scalars, rows * 8))).toBe(true);
+    expect(() => copied.copyRows(direct, 0, 1)).toThrow(RangeError);
+    expect(() => new CompactColumns(128, 0, 4).copyRows(source, 0, 1)).toThrow(RangeError);
+  });
+});
+
 describe('SIMD re-rank (CompactColumns in a kernel memory from SIMD_FROM_BYTES)', () => {
   const rows = SIMD_FROM_BYTES / 256 + 700;
   // Synthetic regions (random projections), enough to move the columns into the kernel.

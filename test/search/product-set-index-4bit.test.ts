@@ -1,0 +1,158 @@
+/**
+ * 4-bit re-rank rows for large sets (METAPIXEL_RERANK_4BIT_FROM), at a small scale: a set
+ * whose codec keeps int8 rows re-quantizes them when it reaches the threshold, by writes
+ * (at once, or in the background for a large set) or in a build, and then answers exactly
+ * as an index whose codec keeps 4-bit rows from the start.
+ */
+import path from 'node:path';
+import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
+import { ItqHasher, SeededRandom } from '../../src/search/hasher';
+import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
+import { ProductSetIndex, type IndexedProduct, type QueryVector, type RerankSettings } from '../../src/search/product-set-index';
+
+const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
+const EVERY = { key: 'every', accept: () => true };
+let basis: ItqParams;
+let params: ItqParams;
+let int8: CompactEmbeddingCodec;
+let nibbles: CompactEmbeddingCodec;
+beforeAll(async () => {
+  basis = await readItqParams(HASHING, 256);
+  params = await readItqParams(HASHING, 128);
+  int8 = new CompactEmbeddingCodec(basis, [params]);
+  nibbles = new CompactEmbeddingCodec(basis, [params], { columnBits: 4 });
+});
+
+/** 120 products of 3 embeddings each, around 12 themes. */
+function catalog(): Float32Array[][] {
+  const rng = new SeededRandom(5);
+  const unit = (v: Float32Array) => {
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  };
+  const themes = Array.from({ length: 12 }, () => Float32Array.from({ length: basis.dims }, () => rng.gaussian()));
+  return Array.from({ length: 120 }, (_, p) => {
+    const centre = themes[p % 12].map((v) => v + 0.8 * rng.gaussian());
+    return Array.from({ length: 3 }, () => unit(centre.map((v) => v + 0.5 * rng.gaussian())));
+  });
+}
+
+function product(p: number): IndexedProduct {
+  return { project: 'p', location: 'l', id: `p${p}`, displayName: '', description: '', productCategory: 'general-v1', labels: [] };
+}
+
+function make(codec: CompactEmbeddingCodec, rerank?: RerankSettings): ProductSetIndex {
+  return new ProductSetIndex(new ItqHasher(params), codec, 0, undefined, rerank);
+}
+
+/** Product p with these embeddings as its regions (the compact data made by the int8 codec, as the store keeps it). */
+function put(index: ProductSetIndex, p: number, regions: Float32Array[]): void {
+  index.upsertProduct(
+    product(p),
+    regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: int8.encode(x) })),
+  );
+}
+
+const answer = (index: ProductSetIndex, q: QueryVector[]) =>
+  index.searchProducts(q, 10, EVERY).map((h) => [h.region.productId, h.similarity]);
+
+describe('4-bit rows from fourBitFrom regions', () => {
+  it('a set reaching the threshold by writes re-quantizes at once, as a build does, and answers as a 4-bit index', () => {
+    const embeddings = catalog();
+    const grown = make(int8, { fourBitFrom: 150 });
+    const bulk = make(int8, { fourBitFrom: 150 });
+    const never = make(int8, { fourBitFrom: 0 });
+    const four = make(nibbles);
+    bulk.startBulkLoad();
+    embeddings.forEach((regions, p) => {
+      for (const index of [grown, bulk, never, four]) put(index, p, regions);
+      if (p === 48) expect(grown.rerankBits).toBe(8); // 147 regions
+      if (p === 49) expect(grown.rerankBits).toBe(4); // 150
+    });
+    expect(bulk.rerankBits).toBe(4); // crossed during the load, before its trim
+    bulk.trim();
+    expect(never.rerankBits).toBe(8);
+    // Half the vector bytes (136 instead of 264 a row), as a 4-bit index holds, and nothing of the int8 rows.
+    expect(grown.memoryBytes).toBe(four.memoryBytes);
+    expect(never.memoryBytes - grown.memoryBytes).toBeGreaterThanOrEqual(128 * grown.size);
+    const rng = new SeededRandom(9);
+    let differs = 0;
+    for (let p = 0; p < 120; p += 4) {
+      const q: QueryVector[] = [
+        { embedding: embeddings[p][Math.floor(rng.next() * 3)], penalty: 0 },
+        { embedding: embeddings[(p + 7) % 120][0], penalty: 0.05, secondary: true },
+      ];
+      const want = answer(four, q);
+      expect(want).toHaveLength(10);
+      expect(answer(grown, q)).toEqual(want);
+      expect(answer(bulk, q)).toEqual(want);
+      if (JSON.stringify(answer(never, q)) !== JSON.stringify(want)) differs++;
+    }
+    expect(differs).toBeGreaterThan(0); // the int8 set scores otherwise: the rows did change
+  });
+
+  it('a large set re-quantizes in the background: int8 rows answer meanwhile, writes reach both, and it ends as a re-quantization at once does', async () => {
+    const embeddings = catalog();
+    // The same writes to a set re-quantized 16 rows a turn and to one re-quantized at once:
+    // rows are numbered alike, so their answers must be identical.
+    const grown = make(int8, { fourBitFrom: 150, backgroundFrom: 100, backgroundChunk: 16 });
+    const sync = make(int8, { fourBitFrom: 150, backgroundFrom: 1e9 });
+    const add = (p: number, regions = embeddings[p]) => [grown, sync].forEach((index) => put(index, p, regions));
+    const remove = (p: number) => [grown, sync].forEach((index) => index.removeProduct(`p${p}`));
+    const q = (p: number): QueryVector[] => [{ embedding: embeddings[p][1], penalty: 0 }];
+    for (let p = 0; p < 50; p++) add(p); // 150 regions: it starts
+    expect(sync.rerankBits).toBe(4);
+    const rng = new SeededRandom(3);
+    let next = 50;
+    let int8Turns = 0;
+    for (let t = 0; t < 14; t++) {
+      if (grown.rerankBits === 8) {
+        int8Turns++;
+        expect(answer(grown, q(0))).toHaveLength(10);
+      }
+      // Adds (new rows, past the cursor), removes, and replacements whose freed rows are
+      // reused (some behind the cursor, some ahead of it).
+      for (let w = 0; w < 4; w++) {
+        const r = rng.next();
+        const p = Math.floor(rng.next() * next);
+        if (r < 0.4 && next < 120) add(next++);
+        else if (r < 0.7) remove(p);
+        else add(p, embeddings[(p + 1) % 120].slice(0, 1 + (p % 3)));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(int8Turns).toBeGreaterThanOrEqual(9); // 150 rows and more, 16 a turn
+    await grown.engineSettled();
+    expect(grown.rerankBits).toBe(4);
+    expect(grown.size).toBe(sync.size);
+    for (let p = 0; p < next; p += 2) expect(answer(grown, q(p))).toEqual(answer(sync, q(p)));
+  });
+
+  it('one way: a set that shrinks keeps 4 bits; a snapshot of it is refused below the threshold, and an int8 one is re-quantized from it', () => {
+    const embeddings = catalog();
+    const grown = make(int8, { fourBitFrom: 150 });
+    embeddings.forEach((regions, p) => put(grown, p, regions));
+    for (let p = 0; p < 80; p++) grown.removeProduct(`p${p}`);
+    expect(grown.size).toBe(120);
+    expect(grown.rerankBits).toBe(4);
+    const state = grown.toState();
+    expect(state.compact.bits).toBe(4);
+    // A build from the store would give int8 rows at 120 regions: the state is not taken.
+    for (const rerank of [undefined, { fourBitFrom: 0 }, { fourBitFrom: 150 }])
+      expect(() => ProductSetIndex.fromState(new ItqHasher(params), int8, grown.toState(), undefined, rerank)).toThrow(/4-bit rows/);
+    const restarted = ProductSetIndex.fromState(new ItqHasher(params), int8, state, undefined, { fourBitFrom: 100 });
+    expect(restarted.rerankBits).toBe(4);
+    const q: QueryVector[] = [{ embedding: embeddings[100][0], penalty: 0 }];
+    expect(answer(restarted, q)).toEqual(answer(grown, q));
+
+    // An int8 state (the threshold was higher, or none) of a set at the threshold now.
+    const before = make(int8);
+    embeddings.forEach((regions, p) => put(before, p, regions));
+    const taken = ProductSetIndex.fromState(new ItqHasher(params), int8, before.toState(), undefined, { fourBitFrom: 300 });
+    expect(taken.rerankBits).toBe(4);
+    const four = make(nibbles);
+    embeddings.forEach((regions, p) => put(four, p, regions));
+    expect(answer(taken, q)).toEqual(answer(four, q));
+    expect(ProductSetIndex.fromState(new ItqHasher(params), int8, before.toState(), undefined, { fourBitFrom: 400 }).rerankBits).toBe(8);
+  });
+});
