@@ -6,18 +6,20 @@
  * starts the built server on that store and measures, through the real client where a
  * client is involved:
  * - RSS of the server and bytes per region (RSS less that of the same server on an empty
- *   store, and the index's own typed-array bytes from /metrics);
+ *   store, and the index's own typed-array bytes from /metrics): at readiness, and again
+ *   after `--settle-s` seconds idle (each server, the empty one too, read alike);
  * - cold start to /readyz, from the store and from the snapshot the first run left;
  * - PRODUCT_SEARCH p50/p95 through @google-cloud/vision (inference included), and the
  *   index alone (in this process, on the same store, the same search code);
  * - AddProductToProductSet, UpdateProduct (labels) and CreateReferenceImage on the big set;
  * - how long until a second server on the same store sees a write.
- * Usage: npm run bench:scale -- --regions 100000 [--store embedded|mongo] [--rerank-bits 8|4] [--rerank-dims 256|192|128|64]
+ * Usage: npm run bench:scale -- --regions 100000 [--store embedded|mongo] [--rerank-bits 8|4] [--rerank-dims 256|192|128|64] [--settle-s 10]
  * Last line: one JSON object (see README).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { imageAnnotatorClient, productSearchClient } from '../test/support/clients';
@@ -49,9 +51,12 @@ const { values: opt } = parseArgs({
     // server writes them by default; a smaller setting cuts them as it reads).
     'rerank-dims': { type: 'string', default: process.env.METAPIXEL_RERANK_DIMS ?? '256' },
     'rerank-bits': { type: 'string', default: process.env.METAPIXEL_RERANK_BITS ?? '8' },
+    // Seconds a started server idles before its settled RSS is read.
+    'settle-s': { type: 'string', default: '10' },
   },
 });
 const N = Number(opt.regions);
+const SETTLE_MS = Number(opt['settle-s']) * 1000;
 const REGIONS_PER_PRODUCT = 10;
 const PRODUCTS = Math.ceil(N / REGIONS_PER_PRODUCT);
 const SCOPE = { project: 'scale', location: 'eu' };
@@ -100,6 +105,8 @@ async function main() {
       env: { ...env, METAPIXEL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'metapixel-scale-empty-')), MONGODB_URI: '' },
     });
     const emptyStart = (Date.now() - t) / 1000;
+    // Settled as the others are: the same idle time after readiness.
+    await sleep(SETTLE_MS);
     const emptyRss = rssOf(empty);
     await empty.stop();
 
@@ -116,11 +123,13 @@ async function main() {
     let a = await startBuiltServer({ env, readyTimeoutMs: 1800_000 });
     servers.push(a);
     const coldStart = (Date.now() - t) / 1000;
+    const rssReady = rssOf(a);
+    await sleep(SETTLE_MS);
     const rss = rssOf(a);
     const indexBytes = await metricSum(a, 'metapixel_index_bytes');
     const indexRegions = await metricSum(a, 'metapixel_index_regions');
     log(
-      `cold start from the store ${round(coldStart)} s; RSS ${round(rss / 2 ** 20)} MB (empty ${round(emptyRss / 2 ** 20)} MB); index ${indexRegions} regions, ${round(indexBytes / indexRegions)} B/region`,
+      `cold start from the store ${round(coldStart)} s; RSS ${round(rssReady / 2 ** 20)} MiB at readiness, ${round(rss / 2 ** 20)} MiB ${opt['settle-s']} s later (empty ${round(emptyRss / 2 ** 20)} MiB); index ${indexRegions} regions, ${round(indexBytes / indexRegions)} B/region`,
     );
     await a.stop();
     servers.pop();
@@ -128,8 +137,12 @@ async function main() {
     a = await startBuiltServer({ env, readyTimeoutMs: 1800_000 });
     servers.push(a);
     const coldStartSnapshot = (Date.now() - t) / 1000;
+    const rssSnapshotReady = rssOf(a);
+    await sleep(SETTLE_MS);
     const rssSnapshot = rssOf(a);
-    log(`cold start from the snapshot ${round(coldStartSnapshot)} s; RSS ${round(rssSnapshot / 2 ** 20)} MB`);
+    log(
+      `cold start from the snapshot ${round(coldStartSnapshot)} s; RSS ${round(rssSnapshotReady / 2 ** 20)} MiB at readiness, ${round(rssSnapshot / 2 ** 20)} MiB ${opt['settle-s']} s later`,
+    );
 
     // PRODUCT_SEARCH through the real client, inference included.
     const photos = ['darknet_dog.jpg', 'skimage_coffee.png', 'darknet_horses.jpg'].map((f) => readFileSync(path.join(devImagesDir(), f)));
@@ -292,11 +305,14 @@ async function main() {
       regions: N,
       rerank_dims: codec.dims,
       rerank_bits: codec.columnBits,
+      set_rerank_bits: set.rerankBits,
       engine: set.engineName,
       rss_mb: round(rss / 2 ** 20),
       bytes_per_region: round((rss - emptyRss) / N),
+      bytes_per_region_ready: round((rssReady - emptyRss) / N),
       rss_snapshot_mb: round(rssSnapshot / 2 ** 20),
       bytes_per_region_snapshot: round((rssSnapshot - emptyRss) / N),
+      bytes_per_region_snapshot_ready: round((rssSnapshotReady - emptyRss) / N),
       index_bytes_per_region: round(indexBytes / indexRegions),
       empty_start_s: round(emptyStart, 2),
       cold_start_s: round(coldStart, 2),
