@@ -342,7 +342,7 @@ export class CatalogIndex {
       this.sets.delete(key);
       return;
     }
-    const index = new ProductSetIndex(this.hasher, this.codec, 0, this.opts.coarse, this.opts.rerank);
+    const index = new ProductSetIndex(this.hasher, this.codec, 0, this.opts.coarse, this.rerankOf(key));
     index.startBulkLoad();
     const set = { ...scope, productSet: setId };
     let after: string | undefined;
@@ -357,6 +357,13 @@ export class CatalogIndex {
     index.trim();
     this.sets.get(key)?.index.dispose();
     this.sets.set(key, { scope, setId, index, indexTime: this.clock(), dirty: true });
+  }
+
+  /** The rerank settings for the set `key`, logging when its rows become 4-bit. */
+  private rerankOf(key: string): RerankSettings | undefined {
+    const { rerank } = this.opts;
+    if (!rerank) return undefined;
+    return { ...rerank, onFourBits: (regions) => this.log.info({ set: key, regions }, 'product set re-rank rows re-quantized to 4 bits') };
   }
 
   private async regionsOf(p: ProductRecord): Promise<IndexedRegion[]> {
@@ -425,7 +432,7 @@ export class CatalogIndex {
     try {
       for (const [key, file] of Object.entries(manifest.sets)) {
         const snap = await readSetSnapshot(dir, file, this.format);
-        const index = ProductSetIndex.fromState(this.hasher, this.codec, snap.state, this.opts.coarse, this.opts.rerank);
+        const index = ProductSetIndex.fromState(this.hasher, this.codec, snap.state, this.opts.coarse, this.rerankOf(key));
         this.sets.set(key, { scope: snap.scope, setId: snap.setId, index, indexTime: new Date(manifest.time), dirty: false, file });
       }
     } catch (err) {

@@ -135,6 +135,8 @@ export interface RerankSettings {
   backgroundFrom?: number;
   /** Rows a background re-quantization takes a turn (default REQUANTIZE_CHUNK). */
   backgroundChunk?: number;
+  /** Told when a set's rows have become 4-bit, with its regions then (for the log). */
+  onFourBits?: (regions: number) => void;
 }
 
 /** A re-quantization to 4 bits: the rows below `cursor` are in `next`. */
@@ -995,6 +997,7 @@ export class ProductSetIndex {
     this.compact = job.next;
     this.requantizing = undefined;
     job.settle?.();
+    this.rerank?.onFourBits?.(this.live);
   }
 
   /** Moves to another engine once the size is well past a rule's threshold, and trains the

@@ -59,7 +59,8 @@ const answer = (index: ProductSetIndex, q: QueryVector[]) =>
 describe('4-bit rows from fourBitFrom regions', () => {
   it('a set reaching the threshold by writes re-quantizes at once, as a build does, and answers as a 4-bit index', () => {
     const embeddings = catalog();
-    const grown = make(int8, { fourBitFrom: 150 });
+    const told: number[] = [];
+    const grown = make(int8, { fourBitFrom: 150, onFourBits: (regions) => told.push(regions) });
     const bulk = make(int8, { fourBitFrom: 150 });
     const never = make(int8, { fourBitFrom: 0 });
     const four = make(nibbles);
@@ -69,6 +70,7 @@ describe('4-bit rows from fourBitFrom regions', () => {
       if (p === 48) expect(grown.rerankBits).toBe(8); // 147 regions
       if (p === 49) expect(grown.rerankBits).toBe(4); // 150
     });
+    expect(told).toEqual([150]); // once (the server logs it)
     expect(bulk.rerankBits).toBe(4); // crossed during the load, before its trim
     bulk.trim();
     expect(never.rerankBits).toBe(8);
