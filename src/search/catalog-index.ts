@@ -22,7 +22,13 @@ import type { LocationName } from '../core/names';
 import { toFloat32 } from '../core/vectors';
 import type { CatalogStore, ProductRecord } from '../store/catalog-store';
 import type { IndexChange, IndexChangeTarget, IndexFeedStore } from '../store/index-feed-store';
-import { ProductSetIndex, type CoarseListSettings, type IndexedRegion, type RerankSettings } from './product-set-index';
+import {
+  FourBitStateRefused,
+  ProductSetIndex,
+  type CoarseListSettings,
+  type IndexedRegion,
+  type RerankSettings,
+} from './product-set-index';
 import type { Hasher } from './hasher';
 import type { CompactEmbeddingCodec, PreparedQuery } from './compact-embedding';
 import { readManifest, readSetSnapshot, writeManifest, writeSetSnapshot, type SnapshotManifest } from './index-snapshot';
@@ -96,6 +102,8 @@ export class CatalogIndex {
   private readonly appliedAbove = new Set<number>();
   private gap?: { seq: number; since: number };
   private timers: NodeJS.Timeout[] = [];
+  /** Whether start() has ended: searches may come, so no set's build may pause the loop long. */
+  private serving = false;
   private polling?: Promise<void>;
   private snapshotting?: Promise<void>;
   private lastTrim = 0;
@@ -134,6 +142,7 @@ export class CatalogIndex {
       );
     }
     await this.poll();
+    this.serving = true;
     const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
       const t = setInterval(() => void fn().catch((err: unknown) => this.log.warn({ err }, `${what} failed`)), ms);
       t.unref();
@@ -343,7 +352,7 @@ export class CatalogIndex {
       return;
     }
     const index = new ProductSetIndex(this.hasher, this.codec, 0, this.opts.coarse, this.rerankOf(key));
-    index.startBulkLoad();
+    index.startBulkLoad({ serving: this.serving });
     const set = { ...scope, productSet: setId };
     let after: string | undefined;
     for (;;) {
@@ -432,7 +441,17 @@ export class CatalogIndex {
     try {
       for (const [key, file] of Object.entries(manifest.sets)) {
         const snap = await readSetSnapshot(dir, file, this.format);
-        const index = ProductSetIndex.fromState(this.hasher, this.codec, snap.state, this.opts.coarse, this.rerankOf(key));
+        let index: ProductSetIndex;
+        try {
+          index = ProductSetIndex.fromState(this.hasher, this.codec, snap.state, this.opts.coarse, this.rerankOf(key));
+        } catch (err) {
+          if (!(err instanceof FourBitStateRefused)) throw err;
+          // Only this set: built from the store as it is now (the feed's changes since the
+          // snapshot, replayed after, read the store again and change nothing more).
+          this.log.info({ set: key, reason: err.message }, 'set snapshot not used; building the set from the store');
+          await this.buildSet(snap.scope, snap.setId);
+          continue;
+        }
         this.sets.set(key, { scope: snap.scope, setId: snap.setId, index, indexTime: new Date(manifest.time), dirty: false, file });
       }
     } catch (err) {

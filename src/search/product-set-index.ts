@@ -139,6 +139,10 @@ export interface RerankSettings {
   onFourBits?: (regions: number) => void;
 }
 
+/** A snapshot state of 4-bit rows for a set below fourBitFrom, whose build from the store
+ *  would have int8 rows (fromState): that set is built from the store instead. */
+export class FourBitStateRefused extends Error {}
+
 /** A re-quantization to 4 bits: the rows below `cursor` are in `next`. */
 interface Requantizing {
   next: CompactColumns;
@@ -357,6 +361,9 @@ export class ProductSetIndex {
   private engineChanged = false;
   /** Between startBulkLoad and trim: the engine is chosen (and lists trained) once, at the end. */
   private bulkLoading = false;
+  /** A bulk load that nothing searches meanwhile (a start) re-quantizes at once, at the
+   *  threshold; one while the server serves does it in the background (see maybeRequantize). */
+  private copyAtOnce = false;
   /** Verdicts of keyed filters (ProductFilter), most recently used last. */
   private readonly verdicts = new Map<string, FilterVerdicts>();
   /** Scope, category and label strings shared by the products that repeat them. */
@@ -415,8 +422,9 @@ export class ProductSetIndex {
     while (this.pending || this.requantizing) await (this.pending ?? this.requantizing)!.done;
   }
 
-  /** Whether the engine changed since the last toState (a snapshot taken during a fill has
-   *  no lists; the one after it should). */
+  /** Whether the engine, or the rows' bits, changed since the last toState (a snapshot taken
+   *  during a fill has no lists, or during a re-quantization int8 rows; the one after it
+   *  should have them). */
   get engineChangedSinceState(): boolean {
     return this.engineChanged;
   }
@@ -765,7 +773,9 @@ export class ProductSetIndex {
     // The rows a build from the store would give: a set that has fourBitFrom regions (now) has
     // 4-bit rows, and one below it int8 ones, which 4-bit rows cannot give back.
     if (bits !== compact.bits && !index.wantsFourBits(index.live))
-      throw new Error(`index state: 4-bit rows for ${index.live} regions, below the 4-bit threshold (METAPIXEL_RERANK_4BIT_FROM)`);
+      throw new FourBitStateRefused(
+        `index state: 4-bit rows for ${index.live} regions, below the 4-bit threshold (METAPIXEL_RERANK_4BIT_FROM)`,
+      );
     index.maybeRequantize(true); // a snapshot made before the set reached fourBitFrom
     const kept = state.lists;
     if (kept && index.wantsLists(index.live) && index.keepLists(kept)) return index;
@@ -851,8 +861,9 @@ export class ProductSetIndex {
 
   /** Marks the start of a bulk load (a full build), which trim() ends: until then no write
    *  changes the engine, so the lists of a large set are trained once, on all of it. */
-  startBulkLoad(): void {
+  startBulkLoad(opts: { serving?: boolean } = {}): void {
     this.bulkLoading = true;
+    this.copyAtOnce = !opts.serving;
   }
 
   /** Drops most unused capacity (after a bulk load: a full build), keeping 1/128 for the
@@ -968,12 +979,16 @@ export class ProductSetIndex {
 
   /**
    * Re-quantizes the int8 rows to 4 bits once the set reaches fourBitFrom (RerankSettings):
-   * at once when nothing searches the index yet (a bulk load, a start from a snapshot) or
-   * the set is small, else a chunk of rows a turn of the event loop, the int8 rows answering meanwhile; a
-   * write goes to both, to the new rows only below the cursor (the copy takes the others).
-   * The codes, the signs of the leading coordinates, are the same in both.
+   * at once when nothing searches the index yet (a start, from the store or a snapshot: the
+   * int8 rows held are then only the threshold's) or the set is small, else a chunk of rows
+   * a turn of the event loop, the int8 rows answering meanwhile (a set rebuilt while the
+   * server serves too: at once, 500 k rows would pause it for 0.5 s; trim() copies what is
+   * left); a write goes to both, to the new rows only below the cursor (the copy takes the
+   * others). The codes, the signs of the leading
+   * coordinates, are the same in both for every coordinate that is not exactly 0 (a float
+   * projection's never is), so the Hamming engine keeps them.
    */
-  private maybeRequantize(now = this.bulkLoading): void {
+  private maybeRequantize(now = this.bulkLoading && this.copyAtOnce): void {
     const compact = this.compact;
     if (!compact || compact.bits !== 8 || this.requantizing || !this.wantsFourBits(this.live)) return;
     const job: Requantizing = { next: this.codec!.columns(compact.capacity, 4), cursor: 0 };
@@ -996,6 +1011,7 @@ export class ProductSetIndex {
     job.next.copyRows(this.compact!, job.cursor, this.rowCount);
     this.compact = job.next;
     this.requantizing = undefined;
+    this.engineChanged = true; // so the set's snapshot is written again, with the 4-bit rows
     job.settle?.();
     this.rerank?.onFourBits?.(this.live);
   }

@@ -104,6 +104,9 @@ describe('4-bit rows from fourBitFrom regions', () => {
     const q = (p: number): QueryVector[] => [{ embedding: embeddings[p][1], penalty: 0 }];
     for (let p = 0; p < 50; p++) add(p); // 150 regions: it starts
     expect(sync.rerankBits).toBe(4);
+    // A snapshot taken during the copy holds the int8 rows; the set is written again after it.
+    expect(grown.toState().compact.bits).toBe(8);
+    expect(grown.engineChangedSinceState).toBe(false);
     const rng = new SeededRandom(3);
     let next = 50;
     let int8Turns = 0;
@@ -126,8 +129,42 @@ describe('4-bit rows from fourBitFrom regions', () => {
     expect(int8Turns).toBeGreaterThanOrEqual(9); // 150 rows and more, 16 a turn
     await grown.engineSettled();
     expect(grown.rerankBits).toBe(4);
+    expect(grown.engineChangedSinceState).toBe(true);
     expect(grown.size).toBe(sync.size);
     for (let p = 0; p < next; p += 2) expect(answer(grown, q(p))).toEqual(answer(sync, q(p)));
+  });
+
+  it('a large bulk load while the server serves copies in the background too, and its trim completes the copy; at a start, at once', async () => {
+    const embeddings = catalog();
+    const bulk = make(int8, { fourBitFrom: 150, backgroundFrom: 100, backgroundChunk: 16 });
+    const four = make(nibbles);
+    bulk.startBulkLoad({ serving: true });
+    for (let p = 0; p < 60; p++) {
+      put(bulk, p, embeddings[p]);
+      put(four, p, embeddings[p]);
+      // A turn of the event loop between pages, as a build from the store takes.
+      if (p % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(bulk.rerankBits).toBe(8); // 180 rows: the copy has had one turn
+    embeddings.slice(60).forEach((regions, i) => {
+      put(bulk, 60 + i, regions);
+      put(four, 60 + i, regions);
+    });
+    bulk.trim();
+    expect(bulk.rerankBits).toBe(4);
+    await bulk.engineSettled(); // nothing left running
+    const starting = make(int8, { fourBitFrom: 150, backgroundFrom: 100, backgroundChunk: 16 });
+    starting.startBulkLoad();
+    embeddings.forEach((regions, p) => {
+      put(starting, p, regions);
+      if (p === 49) expect(starting.rerankBits).toBe(4); // 150 rows: copied at once
+    });
+    starting.trim();
+    for (let p = 0; p < 120; p += 3) {
+      const q: QueryVector[] = [{ embedding: embeddings[p][2], penalty: 0 }];
+      expect(answer(bulk, q)).toEqual(answer(four, q));
+      expect(answer(starting, q)).toEqual(answer(four, q));
+    }
   });
 
   it('one way: a set that shrinks keeps 4 bits; a snapshot of it is refused below the threshold, and an int8 one is re-quantized from it', () => {
@@ -152,6 +189,7 @@ describe('4-bit rows from fourBitFrom regions', () => {
     embeddings.forEach((regions, p) => put(before, p, regions));
     const taken = ProductSetIndex.fromState(new ItqHasher(params), int8, before.toState(), undefined, { fourBitFrom: 300 });
     expect(taken.rerankBits).toBe(4);
+    expect(taken.engineChangedSinceState).toBe(true); // its snapshot is written again, in 4 bits
     const four = make(nibbles);
     embeddings.forEach((regions, p) => put(four, p, regions));
     expect(answer(taken, q)).toEqual(answer(four, q));
