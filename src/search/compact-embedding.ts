@@ -557,7 +557,9 @@ export class CompactEmbeddingCodec {
    *  under another is not read. */
   get formatId(): string {
     const hex = Buffer.from(this.fingerprint).toString('hex');
-    return (this.dims === this.params.bits ? hex : `${hex}/${this.dims}`) + (this.columnBits === 8 ? '' : `/${this.columnBits}b`);
+    // '/4b2': 4-bit rows packed from the half-float scale (12-06); '/4b' snapshots, packed
+    // from the float one, are not read (their scales may differ by a step from a rebuild's).
+    return (this.dims === this.params.bits ? hex : `${hex}/${this.dims}`) + (this.columnBits === 8 ? '' : '/4b2');
   }
 
   /**

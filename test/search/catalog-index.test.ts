@@ -222,6 +222,72 @@ describe.each(stores)('%s', (_name, open, bits, fourBitFrom) => {
   }, 120000);
 });
 
+test('a restart refuses only the snapshot of a set whose 4-bit rows a build would not give, and builds that set alone from the store', async () => {
+  const stores = await SqliteStore.open(':memory:');
+  const { catalog: store, indexFeed: feed } = stores;
+  const now = new Date(0);
+  const rng = new SeededRandom(21);
+  const centres = Array.from({ length: 3 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.03 * rng.gaussian())));
+  // 'big': 4 products of 3 regions; 'small': 2.
+  for (const [set, products] of [
+    ['big', 4],
+    ['small', 2],
+  ] as const) {
+    await store.createProductSet({ ...SCOPE, id: set, displayName: set, createTime: now, updateTime: now });
+    for (let i = 0; i < products; i++) {
+      const id = `${set}-${i}`;
+      await store.createProduct({
+        ...SCOPE,
+        id,
+        displayName: id,
+        description: '',
+        productCategory: 'general-v1',
+        labels: [],
+        createTime: now,
+        updateTime: now,
+      });
+      await store.createReferenceImage({
+        ...SCOPE,
+        productId: id,
+        id: 'r',
+        uri: 'gs://b/o',
+        boundingPolys: [],
+        createTime: now,
+        state: 'READY',
+        regions: regions(rng, centres, 3),
+      });
+      await store.addProductToSet({ ...SCOPE, productSet: set }, id);
+    }
+  }
+  const snapshotDir = mkdtempSync(path.join(os.tmpdir(), 'mpx-ci-4bit-'));
+  const make = (fourBitFrom: number, dir?: string) =>
+    new CatalogIndex(store, feed, hasher, codec, log, { pollMs: 3600_000, rerank: { fourBitFrom }, ...(dir ? { snapshotDir: dir } : {}) });
+  const first = make(10, snapshotDir);
+  await first.start();
+  expect(first.get(SCOPE, 'big')!.index.rerankBits).toBe(4); // 12 regions
+  expect(first.get(SCOPE, 'small')!.index.rerankBits).toBe(8); // 6
+  await first.close(); // writes the snapshot
+  const q = [embedding(rng, centres), embedding(rng, centres)];
+  const answers = (index: CatalogIndex) =>
+    ['big', 'small'].map((set) => q.map((x) => index.get(SCOPE, set)!.index.searchProducts(x, 4, () => true)));
+
+  // The threshold raised past 'big': its 4-bit state is refused and it alone is built anew.
+  const restarted = make(20, snapshotDir);
+  await restarted.start();
+  expect(restarted.counters.rebuilds).toBe(1);
+  expect(restarted.get(SCOPE, 'big')!.index.rerankBits).toBe(8);
+  const built = make(20);
+  await built.start();
+  expect(answers(restarted)).toEqual(answers(built));
+  // The same setting again: both sets come from the snapshot (the rebuilt one's was written anew).
+  await restarted.close();
+  const again = make(20, snapshotDir);
+  await again.start();
+  expect(again.counters.rebuilds).toBe(0); // the refused set's snapshot was written again, in int8
+  for (const i of [again, built]) await i.close();
+  await stores.close();
+});
+
 describe('shards', () => {
   test('"k/N" parses; bad forms are refused; every set belongs to exactly one shard, spread evenly', () => {
     expect(parseIndexShard('')).toBeUndefined();

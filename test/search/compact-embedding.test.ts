@@ -237,7 +237,7 @@ describe('4-bit columns (METAPIXEL_RERANK_BITS=4)', () => {
 
   test('136 bytes a region; a region matches itself near 1; the approximation stays close to the 8-bit one', () => {
     expect(nib.bytesPerVector).toBe(136);
-    expect(nib.formatId).toBe(`${codec.formatId}/4b`);
+    expect(nib.formatId).toBe(`${codec.formatId}/4b2`);
     const packed = nib.columns();
     const wide = codec.columns();
     embeddings.forEach((e, i) => {
