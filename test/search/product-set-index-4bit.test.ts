@@ -5,7 +5,7 @@
  * as an index whose codec keeps 4-bit rows from the start.
  */
 import path from 'node:path';
-import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
+import { CompactEmbeddingCodec, type CompactColumns } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
 import { ProductSetIndex, type IndexedProduct, type QueryVector, type RerankSettings } from '../../src/search/product-set-index';
@@ -165,6 +165,56 @@ describe('4-bit rows from fourBitFrom regions', () => {
       expect(answer(bulk, q)).toEqual(answer(four, q));
       expect(answer(starting, q)).toEqual(answer(four, q));
     }
+  });
+
+  it('a background copy whose columns live in kernel memory and grow during the copy ends as a copy at once does', async () => {
+    // 3,000 products of 3 regions: the int8 rows move into a kernel's memory at 4,096 rows,
+    // and the 4-bit copy, started at 4,500, moves into its own at 8,192 while it runs.
+    const rng = new SeededRandom(17);
+    const vectors = Array.from({ length: 9000 }, () => {
+      const y = new Float32Array(256);
+      for (let j = 0; j < 256; j++) y[j] = rng.gaussian() / Math.sqrt(1 + j);
+      let norm = 0;
+      for (let j = 0; j < 256; j++) norm += y[j] * y[j];
+      return int8.quantize(y, 0.5 + 0.1 * rng.gaussian(), Math.sqrt(norm), 0.4);
+    });
+    const settings = { fourBitFrom: 4500, backgroundFrom: 100, backgroundChunk: 500 };
+    const grown = make(int8, settings);
+    const sync = make(int8, { ...settings, backgroundFrom: 1e9 });
+    const add = (p: number) =>
+      [grown, sync].forEach((index) =>
+        index.upsertProduct(
+          product(p),
+          [0, 1, 2].map((r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: vectors[3 * p + r] })),
+        ),
+      );
+    const remove = (p: number) => [grown, sync].forEach((index) => index.removeProduct(`p${p}`));
+    for (let p = 0; p < 1500; p++) add(p); // 4,500 rows: the copy starts
+    const columns = (index: ProductSetIndex) => (index as unknown as { compact: CompactColumns }).compact;
+    expect(columns(grown).simd).toBe(true);
+    let next = 1500;
+    let turns = 0;
+    while (grown.rerankBits === 8) {
+      // 300 rows a turn against the copy's 500, up to 9,000: the copy passes 8,192 rows.
+      for (let i = 0; i < 100 && next < 3000; i++) add(next++);
+      if (turns % 4 === 3) {
+        remove(turns * 40); // a row behind the cursor, freed and then reused by the next add
+        add(turns * 40);
+      }
+      turns++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(next).toBe(3000);
+    expect(turns).toBeGreaterThan(15);
+    expect(columns(grown).simd).toBe(true);
+    expect(columns(sync).simd).toBe(true);
+    const rows = (index: ProductSetIndex) => {
+      const s = index.toState();
+      const q = Buffer.from(s.compact.q.buffer, s.compact.q.byteOffset, s.rowCount * s.compact.rowBytes);
+      const scalars = Buffer.from(s.compact.scalars.buffer, s.compact.scalars.byteOffset, s.rowCount * 8);
+      return [s.rowCount, q.toString('base64'), scalars.toString('base64')];
+    };
+    expect(rows(grown)).toEqual(rows(sync));
   });
 
   it('one way: a set that shrinks keeps 4 bits; a snapshot of it is refused below the threshold, and an int8 one is re-quantized from it', () => {
