@@ -8,7 +8,8 @@ import path from 'node:path';
 import { CompactEmbeddingCodec, type CompactColumns } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
-import { ProductSetIndex, type IndexedProduct, type QueryVector, type RerankSettings } from '../../src/search/product-set-index';
+import { ProductSetIndex, type QueryVector, type RerankSettings } from '../../src/search/product-set-index';
+import { clusteredCatalog, indexedProduct, writeAtRandom } from './support/clustered-catalog';
 
 const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
 const EVERY = { key: 'every', accept: () => true };
@@ -24,22 +25,7 @@ beforeAll(async () => {
 });
 
 /** 120 products of 3 embeddings each, around 12 themes. */
-function catalog(): Float32Array[][] {
-  const rng = new SeededRandom(5);
-  const unit = (v: Float32Array) => {
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  };
-  const themes = Array.from({ length: 12 }, () => Float32Array.from({ length: basis.dims }, () => rng.gaussian()));
-  return Array.from({ length: 120 }, (_, p) => {
-    const centre = themes[p % 12].map((v) => v + 0.8 * rng.gaussian());
-    return Array.from({ length: 3 }, () => unit(centre.map((v) => v + 0.5 * rng.gaussian())));
-  });
-}
-
-function product(p: number): IndexedProduct {
-  return { project: 'p', location: 'l', id: `p${p}`, displayName: '', description: '', productCategory: 'general-v1', labels: [] };
-}
+const catalog = () => clusteredCatalog(basis.dims, 120, 12, 5);
 
 function make(codec: CompactEmbeddingCodec, rerank?: RerankSettings): ProductSetIndex {
   return new ProductSetIndex(new ItqHasher(params), codec, 0, undefined, rerank);
@@ -48,7 +34,7 @@ function make(codec: CompactEmbeddingCodec, rerank?: RerankSettings): ProductSet
 /** Product p with these embeddings as its regions (the compact data made by the int8 codec, as the store keeps it). */
 function put(index: ProductSetIndex, p: number, regions: Float32Array[]): void {
   index.upsertProduct(
-    product(p),
+    indexedProduct(p),
     regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: int8.encode(x) })),
   );
 }
@@ -117,13 +103,7 @@ describe('4-bit rows from fourBitFrom regions', () => {
       }
       // Adds (new rows, past the cursor), removes, and replacements whose freed rows are
       // reused (some behind the cursor, some ahead of it).
-      for (let w = 0; w < 4; w++) {
-        const r = rng.next();
-        const p = Math.floor(rng.next() * next);
-        if (r < 0.4 && next < 120) add(next++);
-        else if (r < 0.7) remove(p);
-        else add(p, embeddings[(p + 1) % 120].slice(0, 1 + (p % 3)));
-      }
+      for (let w = 0; w < 4; w++) next = writeAtRandom(rng, embeddings, next, add, remove);
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(int8Turns).toBeGreaterThanOrEqual(9); // 150 rows and more, 16 a turn
@@ -184,7 +164,7 @@ describe('4-bit rows from fourBitFrom regions', () => {
     const add = (p: number) =>
       [grown, sync].forEach((index) =>
         index.upsertProduct(
-          product(p),
+          indexedProduct(p),
           [0, 1, 2].map((r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: vectors[3 * p + r] })),
         ),
       );

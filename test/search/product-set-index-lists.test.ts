@@ -7,7 +7,8 @@ import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
 import type { CoarseListIndex } from '../../src/search/coarse-lists';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
-import { ProductSetIndex, type CoarseListSettings, type IndexedProduct, type QueryVector } from '../../src/search/product-set-index';
+import { ProductSetIndex, type CoarseListSettings, type QueryVector } from '../../src/search/product-set-index';
+import { clusteredCatalog, indexedProduct, writeAtRandom } from './support/clustered-catalog';
 
 const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
 const EVERY = { key: 'every', accept: () => true };
@@ -18,29 +19,13 @@ beforeAll(async () => {
   params = await readItqParams(HASHING, 128);
 });
 
-/** 200 products of 3 embeddings each, around 20 themes (as catalogs cluster). */
-function catalog(): Float32Array[][] {
-  const rng = new SeededRandom(11);
-  const n = basis.dims;
-  const unit = (v: Float32Array) => {
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  };
-  const themes = Array.from({ length: 20 }, () => Float32Array.from({ length: n }, () => rng.gaussian()));
-  return Array.from({ length: 200 }, (_, p) => {
-    const centre = themes[p % 20].map((v) => v + 0.8 * rng.gaussian());
-    return Array.from({ length: 3 }, () => unit(centre.map((v) => v + 0.5 * rng.gaussian())));
-  });
-}
-
-function product(p: number): IndexedProduct {
-  return { project: 'p', location: 'l', id: `p${p}`, displayName: '', description: '', productCategory: 'general-v1', labels: [] };
-}
+/** 200 products of 3 embeddings each, around 20 themes. */
+const catalog = () => clusteredCatalog(basis.dims, 200, 20, 11);
 
 /** Product p with these embeddings as its whole-image regions. */
 function put(index: ProductSetIndex, codec: CompactEmbeddingCodec, p: number, regions: Float32Array[]): void {
   index.upsertProduct(
-    product(p),
+    indexedProduct(p),
     regions.map((x, r) => ({ imageId: `i${r}`, source: 'whole-image' as const, compact: codec.encode(x) })),
   );
 }
@@ -171,13 +156,7 @@ describe('coarse lists in a product set', () => {
         expect(grown.engineChangedSinceState).toBe(false);
       }
       expect(answer(grown, q(0))).toHaveLength(10);
-      for (let w = 0; w < 6; w++) {
-        const r = rng.next();
-        const p = Math.floor(rng.next() * next);
-        if (r < 0.4 && next < 200) add(next++);
-        else if (r < 0.7) remove(p);
-        else add(p, embeddings[(p + 1) % 200].slice(0, 1 + (p % 3)));
-      }
+      for (let w = 0; w < 6; w++) next = writeAtRandom(rng, embeddings, next, add, remove);
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(scanned).toBeGreaterThanOrEqual(20); // the fill took that many turns at least
