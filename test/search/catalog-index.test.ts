@@ -20,6 +20,7 @@ import type { Stores } from '../../src/store/stores';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { startJongodb, type Jongodb } from '../support/jongodb';
+import { image, product, productSet } from '../store/contract/fixtures';
 
 const HASHING = path.resolve(__dirname, '..', '..', 'models', 'hashing');
 const SCOPE: LocationName = { project: 'p', location: 'l' };
@@ -225,7 +226,6 @@ describe.each(stores)('%s', (_name, open, bits, fourBitFrom) => {
 test('a restart refuses only the snapshot of a set whose 4-bit rows a build would not give, and builds that set alone from the store', async () => {
   const stores = await SqliteStore.open(':memory:');
   const { catalog: store, indexFeed: feed } = stores;
-  const now = new Date(0);
   const rng = new SeededRandom(21);
   const centres = Array.from({ length: 3 }, () => Float32Array.from(basis.mean, (m) => Math.max(0, m + 0.03 * rng.gaussian())));
   // 'big': 4 products of 3 regions; 'small': 2.
@@ -233,29 +233,11 @@ test('a restart refuses only the snapshot of a set whose 4-bit rows a build woul
     ['big', 4],
     ['small', 2],
   ] as const) {
-    await store.createProductSet({ ...SCOPE, id: set, displayName: set, createTime: now, updateTime: now });
+    await store.createProductSet(productSet(SCOPE, set));
     for (let i = 0; i < products; i++) {
       const id = `${set}-${i}`;
-      await store.createProduct({
-        ...SCOPE,
-        id,
-        displayName: id,
-        description: '',
-        productCategory: 'general-v1',
-        labels: [],
-        createTime: now,
-        updateTime: now,
-      });
-      await store.createReferenceImage({
-        ...SCOPE,
-        productId: id,
-        id: 'r',
-        uri: 'gs://b/o',
-        boundingPolys: [],
-        createTime: now,
-        state: 'READY',
-        regions: regions(rng, centres, 3),
-      });
+      await store.createProduct(product(SCOPE, id));
+      await store.createReferenceImage(image(SCOPE, id, 'r', { state: 'READY', regions: regions(rng, centres, 3) }));
       await store.addProductToSet({ ...SCOPE, productSet: set }, id);
     }
   }
