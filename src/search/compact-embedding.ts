@@ -165,6 +165,7 @@ export class CompactColumns {
   /** Sets a row from the int8 vector at q[qAt…] and its scalars as binary16. */
   private setRow(row: number, q: Int8Array, qAt: number, scale: number, offset: number, norm: number, residual: number): void {
     if (row >= this.capacity) this.resize(grownCapacity(this.capacity, row + 1));
+    // A view only when copying from columns: set()'s vector is the row itself.
     if (this.bits === 8) this.rows.set(qAt === 0 && q.length === this.dims ? q : q.subarray(qAt, qAt + this.dims), row * this.dims);
     else scale = toHalf(packNibbles(q, qAt, this.dims, HALF[scale], this.rows, row * this.rowBytes));
     const at = row * 4;

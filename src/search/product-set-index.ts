@@ -359,11 +359,10 @@ export class ProductSetIndex {
   /** The next engine while it is filled in the background (see rebuildEngine). */
   private pending?: PendingEngine;
   private engineChanged = false;
-  /** Between startBulkLoad and trim: the engine is chosen (and lists trained) once, at the end. */
-  private bulkLoading = false;
-  /** A bulk load that nothing searches meanwhile (a start) re-quantizes at once, at the
-   *  threshold; one while the server serves does it in the background (see maybeRequantize). */
-  private copyAtOnce = false;
+  /** Between startBulkLoad and trim: the engine is chosen (and lists trained) once, at the
+   *  end; a load while the server serves re-quantizes in the background, one at a start
+   *  (nothing searches it meanwhile) at once (see maybeRequantize). */
+  private bulkLoad?: { serving: boolean };
   /** Verdicts of keyed filters (ProductFilter), most recently used last. */
   private readonly verdicts = new Map<string, FilterVerdicts>();
   /** Scope, category and label strings shared by the products that repeat them. */
@@ -862,14 +861,13 @@ export class ProductSetIndex {
   /** Marks the start of a bulk load (a full build), which trim() ends: until then no write
    *  changes the engine, so the lists of a large set are trained once, on all of it. */
   startBulkLoad(opts: { serving?: boolean } = {}): void {
-    this.bulkLoading = true;
-    this.copyAtOnce = !opts.serving;
+    this.bulkLoad = { serving: opts.serving ?? false };
   }
 
   /** Drops most unused capacity (after a bulk load: a full build), keeping 1/128 for the
    *  writes that follow, and builds the Hamming engine again at its exact size. O(n). */
   trim(): void {
-    this.bulkLoading = false;
+    this.bulkLoad = undefined;
     this.settlePending(); // the engine made below replaces it
     const keep = this.rowCount + Math.ceil(this.rowCount / 128);
     if (keep < this.flags.length) this.resizeRows(keep);
@@ -983,12 +981,12 @@ export class ProductSetIndex {
    * int8 rows held are then only the threshold's) or the set is small, else a chunk of rows
    * a turn of the event loop, the int8 rows answering meanwhile (a set rebuilt while the
    * server serves too: at once, 500 k rows would pause it for 0.5 s; trim() copies what is
-   * left); a write goes to both, to the new rows only below the cursor (the copy takes the
-   * others). The codes, the signs of the leading
-   * coordinates, are the same in both for every coordinate that is not exactly 0 (a float
-   * projection's never is), so the Hamming engine keeps them.
+   * left). A write goes to both, to the new rows only below the cursor (the copy takes the
+   * others). The codes, the signs of the leading coordinates, are the same in both for
+   * every coordinate that is not exactly 0 (a float projection's never is), so the Hamming
+   * engine keeps them.
    */
-  private maybeRequantize(now = this.bulkLoading && this.copyAtOnce): void {
+  private maybeRequantize(now = this.bulkLoad?.serving === false): void {
     const compact = this.compact;
     if (!compact || compact.bits !== 8 || this.requantizing || !this.wantsFourBits(this.live)) return;
     const job: Requantizing = { next: this.codec!.columns(compact.capacity, 4), cursor: 0 };
@@ -1020,7 +1018,7 @@ export class ProductSetIndex {
    *  coarse lists again once the set has outgrown them (O(n), rare). Not while one is
    *  being filled: its end decides again. */
   private maybeSwitchEngine(): void {
-    if (this.bulkLoading || this.pending) return;
+    if (this.bulkLoad || this.pending) return;
     const lists = this.engine instanceof CoarseListIndex;
     if (lists && this.live > COARSE_RETRAIN_GROWTH * this.trainedAt) return this.rebuildEngine();
     // Up at `from` itself, as a build from the store or a snapshot decides (makeEngine), so a
