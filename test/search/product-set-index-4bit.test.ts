@@ -197,6 +197,50 @@ describe('4-bit rows from fourBitFrom regions', () => {
     expect(rows(grown)).toEqual(rows(sync));
   });
 
+  it('a background copy and a background fill of new coarse lists, started by one write, run side by side and end as both done at once', async () => {
+    const embeddings = catalog();
+    // One threshold for both; the copy (4 rows a turn) outlasts the training and the filing
+    // (32 a turn), so lists are trained and filed from int8 rows and then read 4-bit ones.
+    const coarse = (backgroundFrom: number) => ({ from: 150, probeShare: 1, backgroundFrom, backgroundChunk: 32 });
+    const both = new ProductSetIndex(new ItqHasher(params), int8, 0, coarse(100), {
+      fourBitFrom: 150,
+      backgroundFrom: 100,
+      backgroundChunk: 4,
+    });
+    const sync = new ProductSetIndex(new ItqHasher(params), int8, 0, coarse(1e9), { fourBitFrom: 150, backgroundFrom: 1e9 });
+    const add = (p: number, regions = embeddings[p]) => [both, sync].forEach((index) => put(index, p, regions));
+    const remove = (p: number) => [both, sync].forEach((index) => index.removeProduct(`p${p}`));
+    for (let p = 0; p < 50; p++) add(p); // 150 regions: both start
+    expect([sync.engineName, sync.rerankBits]).toEqual(['lists', 4]);
+    const rng = new SeededRandom(5);
+    let next = 50;
+    const seen = new Set<string>();
+    for (let t = 0; t < 100 && !(both.engineName === 'lists' && both.rerankBits === 4); t++) {
+      seen.add(`${both.engineName}/${both.rerankBits}`);
+      expect(answer(both, [{ embedding: embeddings[0][1], penalty: 0 }])).toHaveLength(10);
+      for (let w = 0; w < 3; w++) next = writeAtRandom(rng, embeddings, next, add, remove);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await both.engineSettled();
+    // The old scan on int8 rows answered first, then the new lists on int8 rows.
+    expect([...seen]).toEqual(['scan/8', 'lists/8']);
+    expect([both.engineName, both.rerankBits]).toEqual(['lists', 4]);
+    expect(both.size).toBe(sync.size);
+    // Every list probed: the same candidates whatever list a row is filed in, so the same answers.
+    for (let p = 0; p < 120; p += 2) {
+      const q: QueryVector[] = [{ embedding: embeddings[p][1], penalty: 0 }];
+      expect(answer(both, q)).toEqual(answer(sync, q));
+    }
+    // Each live row filed once, and the 4-bit rows bit for bit those of the copy made at once.
+    const engine = (both as unknown as { engine: { size: number } }).engine;
+    expect(engine.size).toBe(both.size);
+    const rows = (index: ProductSetIndex) => {
+      const s = index.toState();
+      return [s.rowCount, Buffer.from(s.compact.q.subarray(0, s.rowCount * s.compact.rowBytes)).toString('base64')];
+    };
+    expect(rows(both)).toEqual(rows(sync));
+  });
+
   it('one way: a set that shrinks keeps 4 bits; a snapshot of it is refused below the threshold, and an int8 one is re-quantized from it', () => {
     const embeddings = catalog();
     const grown = make(int8, { fourBitFrom: 150 });
