@@ -50,10 +50,15 @@ RUN npm prune --omit=dev --no-audit --no-fund \
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
+# glibc's mmap threshold fixed at 4 MiB and its trim threshold at 64 MiB, as `npm start`
+# sets them (docs/deployment.md): left to grow, the mmap threshold lets an index build's
+# freed blocks stay in the heap as RSS.
 ENV NODE_ENV=production \
     PORT=8080 \
     GRPC_PORT=50051 \
-    METAPIXEL_DATA_DIR=/data
+    METAPIXEL_DATA_DIR=/data \
+    MALLOC_MMAP_THRESHOLD_=4194304 \
+    MALLOC_TRIM_THRESHOLD_=67108864
 
 # The "node" user (uid 1000) comes with the official image. Code stays root-owned and
 # read-only to it; only /data is writable.

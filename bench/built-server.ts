@@ -25,8 +25,9 @@ export interface BuiltServerOptions {
   script?: string;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
-  /** Extra environment on top of this process's own (which passes through). */
-  env?: Record<string, string>;
+  /** Extra environment on top of this process's own (which passes through); undefined
+   *  removes a variable (e.g. MALLOC_MMAP_THRESHOLD_, to run on glibc's own rule). */
+  env?: Record<string, string | undefined>;
   /** How long to wait for /readyz (default 60 s). */
   readyTimeoutMs?: number;
 }
@@ -39,6 +40,10 @@ export async function startBuiltServer(opts: BuiltServerOptions = {}): Promise<B
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(ROOT, opts.script ?? 'dist/app/main.js')], {
     env: {
       ...process.env,
+      // glibc's thresholds as `npm start` sets them (package.json), for an empty value too
+      // (which glibc would read as 0).
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || '4194304',
+      MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ || '67108864',
       PORT: String(restPort),
       GRPC_PORT: String(grpcPort),
       METAPIXEL_DATA_DIR: dataDir,
