@@ -13,7 +13,7 @@
  *   index alone (in this process, on the same store, the same search code);
  * - AddProductToProductSet, UpdateProduct (labels) and CreateReferenceImage on the big set;
  * - how long until a second server on the same store sees a write.
- * Usage: npm run bench:scale -- --regions 100000 [--store embedded|mongo] [--rerank-bits 8|4] [--rerank-dims 256|192|128|64] [--settle-s 10]
+ * Usage: npm run bench:scale -- --regions 100000 [--store embedded|mongo] [--rerank-bits 8|4] [--rerank-dims 256|192|128|64] [--settle-s 10] [--malloc fixed|glibc]
  * Last line: one JSON object (see README).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -53,9 +53,12 @@ const { values: opt } = parseArgs({
     'rerank-bits': { type: 'string', default: process.env.METAPIXEL_RERANK_BITS ?? '8' },
     // Seconds a started server idles before its settled RSS is read.
     'settle-s': { type: 'string', default: '10' },
+    // fixed: glibc's malloc thresholds as `npm start` sets them; glibc: its own rule.
+    malloc: { type: 'string', default: 'fixed' },
   },
 });
 const N = Number(opt.regions);
+if (opt.malloc !== 'fixed' && opt.malloc !== 'glibc') throw new Error('--malloc is fixed or glibc');
 const SETTLE_MS = Number(opt['settle-s']) * 1000;
 const REGIONS_PER_PRODUCT = 10;
 const PRODUCTS = Math.ceil(N / REGIONS_PER_PRODUCT);
@@ -96,6 +99,7 @@ async function main() {
     METAPIXEL_RERANK_BITS: String(codec.columnBits),
     STORAGE_EMULATOR_HOST: gcs.host,
     ...(mongo ? { MONGODB_URI: mongo.uri } : {}),
+    ...(opt.malloc === 'glibc' ? { MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined } : {}),
   };
   const servers: BuiltServer[] = [];
   try {
@@ -307,6 +311,7 @@ async function main() {
       rerank_bits: codec.columnBits,
       set_rerank_bits: set.rerankBits,
       engine: set.engineName,
+      malloc: opt.malloc,
       rss_mb: round(rss / 2 ** 20),
       bytes_per_region: round((rss - emptyRss) / N),
       bytes_per_region_ready: round((rssReady - emptyRss) / N),
