@@ -215,8 +215,11 @@ describe('4-bit rows from fourBitFrom regions', () => {
     const rng = new SeededRandom(5);
     let next = 50;
     const seen = new Set<string>();
+    const running = both as unknown as { pending?: object; requantizing?: object };
+    let together = 0; // turns with both jobs under way
     for (let t = 0; t < 100 && !(both.engineName === 'lists' && both.rerankBits === 4); t++) {
       seen.add(`${both.engineName}/${both.rerankBits}`);
+      if (running.pending && running.requantizing) together++;
       expect(answer(both, [{ embedding: embeddings[0][1], penalty: 0 }])).toHaveLength(10);
       for (let w = 0; w < 3; w++) next = writeAtRandom(rng, embeddings, next, add, remove);
       await new Promise((resolve) => setImmediate(resolve));
@@ -224,6 +227,7 @@ describe('4-bit rows from fourBitFrom regions', () => {
     await both.engineSettled();
     // The old scan on int8 rows answered first, then the new lists on int8 rows.
     expect([...seen]).toEqual(['scan/8', 'lists/8']);
+    expect(together).toBeGreaterThanOrEqual(5);
     expect([both.engineName, both.rerankBits]).toEqual(['lists', 4]);
     expect(both.size).toBe(sync.size);
     // Every list probed: the same candidates whatever list a row is filed in, so the same answers.
