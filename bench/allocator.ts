@@ -11,12 +11,11 @@
  * Usage: npm run bench:allocator [-- --a glibc --b fixed --products 40 --queries 80]
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
 import { startBuiltServer, type BuiltServer } from './built-server';
+import { photoVariant as variant, queryPhoto } from './photo-variant';
 
 const { values } = parseArgs({
   options: {
@@ -46,23 +45,6 @@ function cpuMs(s: BuiltServer): number {
 
 function rssMb(s: BuiltServer): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.child.pid}/status`, 'utf8'))![1]) / 1024;
-}
-
-/** Photo i, cropped, tinted and sized its own way: every product distinct. */
-async function variant(file: string, i: number): Promise<Buffer> {
-  const img = sharp(path.join(devImagesDir(), file));
-  const { width = 0, height = 0 } = await img.metadata();
-  const f = 0.75 + (i % 5) * 0.05;
-  return img
-    .extract({
-      left: Math.round((width * (1 - f) * ((i * 7) % 3)) / 2),
-      top: Math.round((height * (1 - f) * ((i * 5) % 3)) / 2),
-      width: Math.round(width * f),
-      height: Math.round(height * f),
-    })
-    .modulate({ hue: (i * 37) % 360, brightness: 0.9 + (i % 3) * 0.1 })
-    .jpeg({ quality: 85 })
-    .toBuffer();
 }
 
 async function main() {
@@ -107,11 +89,7 @@ async function main() {
     const nq = Number(values.queries);
     for (let q = 0; q < nq; q++) {
       const i = q % n;
-      const query = await sharp(await variant(photos[i % photos.length], i))
-        .resize({ width: 400 })
-        .modulate({ brightness: 1.1 })
-        .jpeg({ quality: 50 })
-        .toBuffer();
+      const query = await queryPhoto(photos[i % photos.length], i);
       const request = {
         requests: [
           {

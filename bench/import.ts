@@ -10,13 +10,12 @@
  */
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { productSearchClient } from '../test/support/clients';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
 import { startBuiltServer } from './built-server';
+import { photoVariant } from './photo-variant';
 
 const { values } = parseArgs({
   options: {
@@ -29,22 +28,7 @@ const { values } = parseArgs({
 const WHOLE = '"0.0,0.0,1.0,0.0,1.0,1.0,0.0,1.0"';
 
 /** Variant i of a photo: its own crop, tint and JPEG, so every image is distinct. */
-async function variant(file: string, i: number): Promise<Buffer> {
-  const src = path.join(devImagesDir(), file);
-  const { width = 0, height = 0 } = await sharp(src).metadata();
-  const f = 0.8 + (i % 5) * 0.04;
-  return sharp(src)
-    .extract({
-      left: Math.round((width * (1 - f) * ((i * 7) % 3)) / 2),
-      top: Math.round((height * (1 - f) * ((i * 5) % 3)) / 2),
-      width: Math.round(width * f),
-      height: Math.round(height * f),
-    })
-    .modulate({ hue: (i * 37) % 360, brightness: 0.9 + (i % 3) * 0.1 })
-    .resize({ width: 800 })
-    .jpeg({ quality: 85 })
-    .toBuffer();
-}
+const variant = (file: string, i: number) => photoVariant(file, i, { from: 0.8, step: 0.04, width: 800 });
 
 async function main() {
   const n = Number(values.images);

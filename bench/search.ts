@@ -8,12 +8,11 @@
  */
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
 import { startBuiltServer } from './built-server';
+import { photoVariant as variant, queryPhoto } from './photo-variant';
 import { WHOLE_IMAGE_POLY } from './whole-image-poly';
 
 const { values } = parseArgs({
@@ -27,23 +26,6 @@ const { values } = parseArgs({
 });
 const P = 'projects/bench/locations/eu';
 const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-
-/** Variant i of a photo: a different crop, tint and size, so every product is distinct. */
-async function variant(file: string, i: number): Promise<Buffer> {
-  const img = sharp(path.join(devImagesDir(), file));
-  const { width = 0, height = 0 } = await img.metadata();
-  const f = 0.75 + (i % 5) * 0.05;
-  return sharp(path.join(devImagesDir(), file))
-    .extract({
-      left: Math.round((width * (1 - f) * ((i * 7) % 3)) / 2),
-      top: Math.round((height * (1 - f) * ((i * 5) % 3)) / 2),
-      width: Math.round(width * f),
-      height: Math.round(height * f),
-    })
-    .modulate({ hue: (i * 37) % 360, brightness: 0.9 + (i % 3) * 0.1 })
-    .jpeg({ quality: 85 })
-    .toBuffer();
-}
 
 async function main() {
   const photos = readdirSync(devImagesDir())
@@ -93,11 +75,7 @@ async function main() {
     const nq = Number(values.queries);
     for (let q = 0; q < nq; q++) {
       const i = q % n;
-      const query = await sharp(await variant(photos[i % photos.length], i))
-        .resize({ width: 400 })
-        .modulate({ brightness: 1.1 })
-        .jpeg({ quality: 50 })
-        .toBuffer();
+      const query = await queryPhoto(photos[i % photos.length], i);
       const a = performance.now();
       const res = (await call('POST', '/images:annotate', {
         requests: [
