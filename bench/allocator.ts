@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
-import { startBuiltServer, type BuiltServer } from './built-server';
+import { GLIBC_OWN_MALLOC, startBuiltServer, type BuiltServer } from './built-server';
 import { photoVariant as variant, queryPhoto } from './photo-variant';
 
 const { values } = parseArgs({
@@ -30,7 +30,7 @@ const pct = (s: number[], p: number) => [...s].sort((x, y) => x - y)[Math.min(s.
 
 /** The environment a setting names (undefined unsets: startBuiltServer otherwise sets `fixed`). */
 function mallocEnv(setting: string): Record<string, string | undefined> {
-  if (setting === 'glibc') return { MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined };
+  if (setting === 'glibc') return GLIBC_OWN_MALLOC;
   if (setting === 'fixed') return {};
   const m = /^(\d+)(?:\/(\d+))?$/.exec(setting);
   if (!m) throw new Error(`a setting is glibc, fixed or MMAP[/TRIM] bytes, not ${setting}`);

@@ -3,12 +3,26 @@
  * end-to-end benchmark measures through, started and stopped the same way by all of them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/support/process';
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** The environment `npm start` gives the server unless set (each `${NAME:-value}` of its
+ *  script: glibc's malloc thresholds), so a bench measures the server as it is run. */
+export const START_DEFAULTS: Readonly<Record<string, string>> = (() => {
+  const { scripts } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const found = [...scripts.start.matchAll(/(\w+)=\$\{\1:-([^}]*)\}/g)].map((m) => [m[1], m[2]] as const);
+  if (found.length === 0) throw new Error('package.json: the start script names no ${NAME:-value} defaults');
+  return Object.fromEntries(found);
+})();
+
+/** What runs the server on glibc's own malloc thresholds: START_DEFAULTS unset. */
+export const GLIBC_OWN_MALLOC: Readonly<Record<string, undefined>> = Object.fromEntries(
+  Object.keys(START_DEFAULTS).map((name) => [name, undefined]),
+);
 
 export interface BuiltServer {
   /** http://127.0.0.1:PORT */
@@ -40,10 +54,8 @@ export async function startBuiltServer(opts: BuiltServerOptions = {}): Promise<B
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(ROOT, opts.script ?? 'dist/app/main.js')], {
     env: {
       ...process.env,
-      // glibc's thresholds as `npm start` sets them (package.json), for an empty value too
-      // (which glibc would read as 0).
-      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || '4194304',
-      MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ || '67108864',
+      // As `npm start` does, for an empty value too (which glibc would read as 0).
+      ...Object.fromEntries(Object.entries(START_DEFAULTS).map(([name, value]) => [name, process.env[name] || value])),
       PORT: String(restPort),
       GRPC_PORT: String(grpcPort),
       METAPIXEL_DATA_DIR: dataDir,

@@ -39,7 +39,7 @@ import { defaultPathContrast, defaultPathRegion } from './default-path';
 import { startJongodb } from '../test/support/jongodb';
 import { devImagesDir } from '../test/support/dev-images';
 import { startFakeGcs } from '../test/support/fake-gcs';
-import { startBuiltServer, type BuiltServer } from './built-server';
+import { GLIBC_OWN_MALLOC, startBuiltServer, type BuiltServer } from './built-server';
 
 const { values: opt } = parseArgs({
   options: {
@@ -99,7 +99,7 @@ async function main() {
     METAPIXEL_RERANK_BITS: String(codec.columnBits),
     STORAGE_EMULATOR_HOST: gcs.host,
     ...(mongo ? { MONGODB_URI: mongo.uri } : {}),
-    ...(opt.malloc === 'glibc' ? { MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined } : {}),
+    ...(opt.malloc === 'glibc' ? GLIBC_OWN_MALLOC : {}),
   };
   const servers: BuiltServer[] = [];
   try {
