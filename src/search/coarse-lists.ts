@@ -237,14 +237,23 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
     const want = Math.min(k, this.count);
-    this.hits.begin(want, this.bits);
-    kernel.begin(want, filter === undefined);
-    let thr: number = this.bits;
-    const scan = (list: number) => {
-      if (this.held[list] > 0) thr = scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters);
+    const scanLists = (lists: ArrayLike<number>, thr: number) => {
+      for (let i = 0; i < lists.length; i++) {
+        const list = lists[i];
+        if (this.held[list] > 0)
+          thr = scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters);
+      }
+    };
+    const begin = (thr: number) => {
+      this.hits.begin(want, thr);
+      kernel.begin(want, filter === undefined);
     };
     if (!opts.near && !opts.nearDistances) {
-      for (let list = 0; list < this.lists; list++) scan(list);
+      const every = Array.from({ length: this.lists }, (_, list) => list);
+      this.scanFromStart(want * 65_536, want, this.count, filter !== undefined, (thr) => {
+        begin(thr);
+        scanLists(every, thr);
+      });
       this.counters.bucketsProbed += this.lists;
       return true;
     }
@@ -254,7 +263,12 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
     const scale = opts.probeScale ?? 1;
     if (!(scale > 0 && scale <= 1)) throw new RangeError(`probeScale must be in (0, 1], not ${scale}`);
     const probed = this.nearestLists(distances, Math.max(1, Math.round(this.probe * scale)));
-    probed.forEach(scan);
+    let codes = 0;
+    for (const list of probed) codes += this.held[list];
+    this.scanFromStart(want * 65_536 + probed.length, want, codes, filter !== undefined, (thr) => {
+      begin(thr);
+      scanLists(probed, thr);
+    });
     let scanned = probed.length;
     // Fewer than k found in the probed lists (a filter that refuses most products, or small
     // lists): the next nearest lists are scanned until k are, so no answer is cut short.
@@ -264,7 +278,7 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
       rest.sort((a, b) => distances[a] - distances[b] || a - b);
       for (const list of rest) {
         if (this.hits.full) break;
-        scan(list);
+        scanLists([list], this.hits.threshold);
         scanned++;
       }
     }

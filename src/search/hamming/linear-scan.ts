@@ -21,6 +21,7 @@ import { ColumnsAhead, grownCapacity } from './capacity';
 import { bytesToWords } from './popcount';
 import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
 import { ScanHits } from './top-k';
+import { START_FROM, StartThresholds } from './start-thresholds';
 
 export interface LinearScanOptions {
   /** 'wasm' (default: i64.popcnt) or 'js' (SWAR popcount, no WebAssembly needed). */
@@ -33,6 +34,9 @@ export interface LinearScanOptions {
  */
 export abstract class ScanHitsEngine extends EngineBase {
   protected readonly hits = new ScanHits();
+  /** Where unfiltered scans of `codes` ≥ START_FROM codes start their threshold. */
+  readonly starts = new StartThresholds();
+  abstract readonly bits: CodeBits;
 
   search(query: Uint8Array, k: number, opts: HammingSearchOptions = {}): HammingHit[] {
     return this.collect(query, k, opts) ? this.hits.sorted() : [];
@@ -44,6 +48,24 @@ export abstract class ScanHitsEngine extends EngineBase {
 
   /** Scans for the k nearest into `hits`; false when there is nothing to find. */
   protected abstract collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean;
+
+  /**
+   * Scans with `scan(thr)` (which begins `hits` and the kernel at thr and scans) for the
+   * `want` nearest, starting at a recent k-th distance of this shape (see StartThresholds)
+   * when the search is unfiltered and covers at least START_FROM codes (and want), and again from
+   * `bits` when fewer than `want` were at or under that start. Returns whether `want` are
+   * held; when they are, unfiltered, their k-th distance is kept for the next start.
+   */
+  protected scanFromStart(shape: number, want: number, codes: number, filtered: boolean, scan: (thr: number) => void): boolean {
+    const start = filtered || codes < Math.max(START_FROM, want) ? undefined : this.starts.start(shape);
+    if (start !== undefined && start < this.bits) {
+      scan(start);
+      if (!this.hits.full) this.starts.missed++;
+    }
+    if (start === undefined || start >= this.bits || !this.hits.full) scan(this.bits);
+    if (this.hits.full && !filtered) this.starts.record(shape, this.hits.threshold);
+    return this.hits.full;
+  }
 }
 
 export class LinearScanIndex extends ScanHitsEngine implements HammingIndex {
@@ -116,11 +138,13 @@ export class LinearScanIndex extends ScanHitsEngine implements HammingIndex {
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
     const want = Math.min(k, this.count);
-    this.hits.begin(want, this.bits);
-    // Without a filter every emitted code counts toward k, so the kernel can lower its own
-    // threshold as it goes (as scan.c's loop does); with one, only `hits` may.
-    kernel.begin(want, filter === undefined);
-    scanSlots(kernel, ids, 0, this.count, this.bits, this.hits, filter, counters);
+    this.scanFromStart(want, want, this.count, filter !== undefined, (thr) => {
+      this.hits.begin(want, thr);
+      // Without a filter every emitted code counts toward k, so the kernel can lower its own
+      // threshold as it goes (as scan.c's loop does); with one, only `hits` may.
+      kernel.begin(want, filter === undefined);
+      scanSlots(kernel, ids, 0, this.count, thr, this.hits, filter, counters);
+    });
     return true;
   }
 }

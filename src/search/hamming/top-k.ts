@@ -107,10 +107,10 @@ export class ScanHits {
   private thr = 0;
   private k = 0;
 
-  /** Starts a search for the k nearest among codes of `bits` bits. */
-  begin(k: number, bits: number): void {
+  /** Starts a search for the k nearest at or under `thr` (the code length: all of them). */
+  begin(k: number, thr: number): void {
     this.k = k;
-    this.thr = bits;
+    this.thr = thr;
     this.n = 0;
     this.le = 0;
     this.hist.fill(0);
