@@ -397,7 +397,7 @@ describe('SIMD re-rank (CompactColumns in a kernel memory from SIMD_FROM_BYTES)'
   });
 });
 
-test('4-bit columns re-rank in SIMD too, as the JS nibble dot product does', async () => {
+test('4-bit columns re-rank in SIMD too, as the JS nibble dot product does (four rows a pass, then the rest)', async () => {
   const basis = await readItqParams(HASHING, 256);
   const nib = new CompactEmbeddingCodec(basis, [], { columnBits: 4 });
   const jsNib = new CompactEmbeddingCodec(basis, [], { columnBits: 4, simd: false });
@@ -419,5 +419,10 @@ test('4-bit columns re-rank in SIMD too, as the JS nibble dot product does', asy
     const simd = new Float64Array(picked.length);
     nib.similarities(query, cols, picked, picked.length, simd);
     picked.forEach((row, i) => expect(simd[i]).toBe(nib.similarity(query, plain, row)));
+    for (const n of [1, 2, 3, 5, 7, 9, 13]) {
+      const out = new Float64Array(n);
+      nib.similarities(query, cols, picked.slice(n), n, out);
+      for (let i = 0; i < n; i++) expect(out[i]).toBe(nib.similarity(query, plain, picked[n + i]));
+    }
   }
 });
