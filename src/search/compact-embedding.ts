@@ -453,6 +453,8 @@ export class CompactEmbeddingCodec {
   private readonly mm: number;
   /** The SIMD re-rank's dot products (scratch, grown to the largest batch). */
   private dots = new Int32Array(256);
+  /** Scratch of similaritiesMany: each row's scale, norm, residual and offset. */
+  private rowScalars = new Float64Array(4 * 256);
 
   /**
    * Code lengths whose binary codes are the signs of this projection's leading entries: the
@@ -653,28 +655,58 @@ export class CompactEmbeddingCodec {
    * their rows are read by the kernel where they lie.
    */
   similarities(query: PreparedQuery, v: CompactColumns, rows: ArrayLike<number>, n: number, out: Float64Array): void {
+    this.similaritiesMany([query], v, rows, n, out);
+  }
+
+  /**
+   * out[q * n + i] = similarity(queries[q], v, rows[i]): similarities for several queries
+   * and the same rows, each row's scalars read once for all of them (the contrast scores
+   * the rows of a search's best products against its 25 windows). In SIMD, the scalars are
+   * read in a loop of their own, whose cache misses overlap.
+   */
+  similaritiesMany(queries: readonly PreparedQuery[], v: CompactColumns, rows: ArrayLike<number>, n: number, out: Float64Array): void {
     if (!v.simd) {
-      for (let i = 0; i < n; i++) out[i] = this.similarity(query, v, rows[i]);
+      queries.forEach((query, q) => {
+        for (let i = 0; i < n; i++) out[q * n + i] = this.similarity(query, v, rows[i]);
+      });
       return;
     }
-    if (this.dots.length < n) this.dots = new Int32Array(Math.max(n, 2 * this.dots.length));
-    v.dots(query.y16, rows, n, this.dots);
-    if (v.bits === 8) {
-      for (let i = 0; i < n; i++) out[i] = this.finish(query, v, rows[i], this.dots[i] * query.y16Scale);
-      return;
+    if (this.dots.length < n) {
+      const size = Math.max(n, 2 * this.dots.length);
+      this.dots = new Int32Array(size);
+      this.rowScalars = new Float64Array(4 * size);
     }
-    // Nibble c stands for the level 2c − 15: sum y (2c − 15) = 2 sum y c − 15 sum y.
-    let sum = 0;
-    for (let j = 0; j < this.dims; j++) sum += query.y16[j];
-    for (let i = 0; i < n; i++) out[i] = this.finish(query, v, rows[i], (2 * this.dots[i] - 15 * sum) * query.y16Scale);
+    const { dots, rowScalars: rs } = this;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      rs[4 * i] = v.scale(row);
+      rs[4 * i + 1] = v.norm(row);
+      rs[4 * i + 2] = v.residual(row);
+      rs[4 * i + 3] = v.offset(row);
+    }
+    queries.forEach((query, q) => {
+      v.dots(query.y16, rows, n, dots);
+      // Nibble c stands for the level 2c − 15: sum y (2c − 15) = 2 sum y c − 15 sum y.
+      let sum = 0;
+      if (v.bits === 4) for (let j = 0; j < this.dims; j++) sum += query.y16[j];
+      const at = q * n;
+      for (let i = 0; i < n; i++) {
+        const dot = (v.bits === 8 ? dots[i] : 2 * dots[i] - 15 * sum) * query.y16Scale;
+        out[at + i] = this.combine(query, dot, rs[4 * i], rs[4 * i + 1], rs[4 * i + 2], rs[4 * i + 3]);
+      }
+    });
   }
 
   /** The similarity from the projections' dot product (before the row's scale). */
   private finish(query: PreparedQuery, v: CompactColumns, i: number, dot: number): number {
-    const projected = dot * v.scale(i);
-    const norm = v.norm(i);
+    return this.combine(query, dot, v.scale(i), v.norm(i), v.residual(i), v.offset(i));
+  }
+
+  /** The similarity from the dot product and the row's scalars. */
+  private combine(query: PreparedQuery, dot: number, scale: number, norm: number, residual: number, offset: number): number {
+    const projected = dot * scale;
     const cos = query.norm > 0 && norm > 0 ? projected / (query.norm * norm) : 0;
-    return projected + Math.max(0, cos) * query.residual * v.residual(i) + v.offset(i) + query.offset;
+    return projected + Math.max(0, cos) * query.residual * residual + offset + query.offset;
   }
 
   private projectWithNorms(xs: readonly Float32Array[]): { y: Float32Array; norm: number; residual: number }[] {

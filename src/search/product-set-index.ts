@@ -30,7 +30,7 @@ import { CoarseListIndex, centroidTraining, runSteps } from './coarse-lists';
 import { SeededRandom } from './hasher/seeded-random';
 import type { Hasher } from './hasher';
 import { dot, l2Normalize } from '../core/vectors';
-import { median } from '../core/stats';
+import { medianOf } from '../core/stats';
 import type { CompactColumns, CompactEmbeddingCodec, CompactVector, PreparedQuery, RerankBits } from './compact-embedding';
 import { GreatestValues, SlotMaxima } from './slot-maxima';
 import { Scratch } from './hamming/capacity';
@@ -283,10 +283,25 @@ const BEST = new SlotMaxima();
 /** A query vector's similarities with rows[i], i < n, into out[i]. */
 type Similarities = (rows: ArrayLike<number>, n: number, out: Float64Array) => void;
 
+/** A query vector made ready for a search: its code, its similarities with rows (and, with
+ *  compact rows, what the codec scores many at once with), the coarse lists' distances. */
+interface PreparedVector {
+  code: Uint8Array;
+  cosines: Similarities;
+  query?: PreparedQuery;
+  nearDistances?: Float32Array;
+}
+
 /** A search's candidate rows and their similarities (scratch, as MINE and BEST). */
 const ROWS = new Scratch((n) => new Uint32Array(n));
 const OWNERS = new Scratch((n) => new Uint32Array(n));
 const SIMS = new Scratch((n) => new Float64Array(n));
+/** The contrast's: the best products' rows, the product of each, their similarities with
+ *  every context vector, and each product's best with each. */
+const CONTEXT_ROWS = new Scratch((n) => new Uint32Array(n));
+const CONTEXT_OWNERS = new Scratch((n) => new Uint32Array(n));
+const CONTEXT_SIMS = new Scratch((n) => new Float64Array(n));
+const CONTEXT_TOPS = new Scratch((n) => new Float64Array(n));
 
 /** Row flags. */
 const LIVE = 1;
@@ -607,41 +622,51 @@ export class ProductSetIndex {
 
   /** For each hit's product: the median over the context query vectors of each one's best
    *  similarity with the product's rows (less the rows' penalties, scaled by the vector's
-   *  level; thumbnails only for vectors that match them). One batch of every hit's rows a
-   *  context vector. */
+   *  level; thumbnails only for vectors that match them). One batch of every hit's rows
+   *  against all the context vectors. */
   private contextSimilarities(
     hits: readonly ProductHit[],
     context: readonly number[],
     list: readonly QueryVector[],
-    prepared: readonly { cosines: Similarities }[],
+    prepared: readonly PreparedVector[],
     scaled: readonly ((similarity: number) => number)[],
   ): number[] {
-    const owner: number[] = [];
-    const all: number[] = [];
+    let n = 0;
+    for (const h of hits) n += this.slots[h.slot]!.rows.length;
+    const rows = CONTEXT_ROWS.atLeast(n);
+    const owner = CONTEXT_OWNERS.atLeast(n);
+    n = 0;
     hits.forEach((h, i) => {
       for (const row of this.slots[h.slot]!.rows) {
-        all.push(row);
-        owner.push(i);
+        rows[n] = row;
+        owner[n++] = i;
       }
     });
-    const sims = new Float64Array(all.length);
-    const tops = hits.map(() => new Float64Array(context.length).fill(-Infinity));
+    const width = context.length;
+    const sims = CONTEXT_SIMS.atLeast(width * n);
+    const queries = context.map((qi) => prepared[qi].query);
+    if (this.compact && queries.every((q) => q !== undefined)) this.codec!.similaritiesMany(queries, this.compact, rows, n, sims);
+    else context.forEach((qi, ci) => prepared[qi].cosines(rows, n, sims.subarray(ci * n)));
+    // tops[hit * width + ci]: context vector ci's best with the hit's rows.
+    const tops = CONTEXT_TOPS.atLeast(hits.length * width).fill(-Infinity, 0, hits.length * width);
     context.forEach((qi, ci) => {
-      prepared[qi].cosines(all, all.length, sims);
-      for (let i = 0; i < all.length; i++) {
-        const flags = this.flags[all[i]];
-        if (flags & THUMBNAIL && list[qi].thumbnails === false) continue;
-        const top = tops[owner[i]];
-        top[ci] = Math.max(top[ci], sims[i] - rowPenalty(flags));
+      const thumbnails = list[qi].thumbnails !== false;
+      for (let i = 0; i < n; i++) {
+        const flags = this.flags[rows[i]];
+        if (flags & THUMBNAIL && !thumbnails) continue;
+        const at = owner[i] * width + ci;
+        tops[at] = Math.max(tops[at], sims[ci * n + i] - rowPenalty(flags));
       }
     });
-    return tops.map((top) => {
+    const values = new Float64Array(width);
+    return hits.map((_, h) => {
       // The scale takes similarities less the vector's own penalty, which the context leaves out.
-      const values: number[] = [];
+      let m = 0;
       context.forEach((qi, ci) => {
-        if (top[ci] > -Infinity) values.push(scaled[qi](top[ci] - list[qi].penalty) + list[qi].penalty);
+        const top = tops[h * width + ci];
+        if (top > -Infinity) values[m++] = scaled[qi](top - list[qi].penalty) + list[qi].penalty;
       });
-      return median(values);
+      return medianOf(values.subarray(0, m));
     });
   }
 
@@ -1161,7 +1186,7 @@ export class ProductSetIndex {
   /** Each query vector's code, and its cosine with row i: exact in float, or the compact
    *  approximation (whose projection also gives the code when the hash is its prefix, and
    *  the coarse vector that picks the lists a search scans). */
-  private prepare(list: readonly QueryVector[]): { code: Uint8Array; cosines: Similarities; nearDistances?: Float32Array }[] {
+  private prepare(list: readonly QueryVector[]): PreparedVector[] {
     const { codec, compact } = this;
     const queries = list.map((q) => q.embedding);
     if (!codec || !compact) {
@@ -1186,6 +1211,7 @@ export class ProductSetIndex {
     return all.map((prepared, qi) => ({
       code: this.deriveCodes ? codec.codeOf(prepared, this.hasher.bits) : this.hasher.encode(queries[qi]),
       cosines: (rows, n, out) => codec.similarities(prepared, compact, rows, n, out),
+      query: prepared,
       ...(near ? { nearDistances: near[qi] } : {}),
     }));
   }

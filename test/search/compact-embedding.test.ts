@@ -374,6 +374,25 @@ describe('SIMD re-rank (CompactColumns in a kernel memory from SIMD_FROM_BYTES)'
     }
   });
 
+  it('scores several queries against the same rows as one at a time would (similaritiesMany)', () => {
+    const cols = codec.columns();
+    const plain = js.columns();
+    data.forEach((v, i) => {
+      cols.set(i, v);
+      plain.set(i, v);
+    });
+    const queries = embeddings.slice(0, 5).map((e) => codec.prepare(e));
+    const rng = new SeededRandom(6);
+    for (const n of [0, 1, 7, 1500]) {
+      const picked = Array.from({ length: n }, () => Math.floor(rng.next() * rows));
+      for (const columns of [cols, plain]) {
+        const out = new Float64Array(queries.length * n);
+        codec.similaritiesMany(queries, columns, picked, n, out);
+        queries.forEach((q, qi) => picked.forEach((row, i) => expect(out[qi * n + i]).toBe(codec.similarity(q, columns, row))));
+      }
+    }
+  });
+
   it('a copy, a trim and growth after it keep the rows, and rows past a trim come back empty', () => {
     const cols = codec.columns(rows);
     data.forEach((v, i) => cols.set(i, v));
