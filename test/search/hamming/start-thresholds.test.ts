@@ -6,7 +6,7 @@ import { bernoulliClustered, bruteForce, nearbyQueries, randomCodes, vectorOfId 
 
 describe('StartThresholds', () => {
   it('starts a shape at the largest of its last `window` k-th distances, and not before it has seen that many', () => {
-    const starts = new StartThresholds(4);
+    const starts = new StartThresholds(4, 64, 0);
     for (const kth of [30, 31, 29]) starts.record(7, kth);
     expect(starts.start(7)).toBeUndefined();
     starts.record(7, 28);
@@ -18,8 +18,15 @@ describe('StartThresholds', () => {
     expect(starts.started).toBe(2);
   });
 
+  it('adds its margin to that largest', () => {
+    const starts = new StartThresholds(2, 64, 3);
+    starts.record(1, 10);
+    starts.record(1, 12);
+    expect(starts.start(1)).toBe(15);
+  });
+
   it('forgets every shape once more than `shapes` are remembered (callers choose k)', () => {
-    const starts = new StartThresholds(1, 2);
+    const starts = new StartThresholds(1, 2, 0);
     starts.record(1, 5);
     starts.record(2, 6);
     expect([starts.start(1), starts.start(2)]).toEqual([5, 6]);
