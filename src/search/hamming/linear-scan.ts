@@ -21,7 +21,7 @@ import { ColumnsAhead, grownCapacity } from './capacity';
 import { bytesToWords } from './popcount';
 import { type KernelName, type ScanKernel, SCAN_CHUNK, makeKernel } from './scan-kernels';
 import { ScanHits } from './top-k';
-import { START_FROM, StartThresholds } from './start-thresholds';
+import { START_FROM, START_FROM_K, StartThresholds } from './start-thresholds';
 
 export interface LinearScanOptions {
   /** 'wasm' (default: i64.popcnt) or 'js' (SWAR popcount, no WebAssembly needed). */
@@ -34,7 +34,7 @@ export interface LinearScanOptions {
  */
 export abstract class ScanHitsEngine extends EngineBase {
   protected readonly hits = new ScanHits();
-  /** Where unfiltered scans of `codes` ≥ START_FROM codes start their threshold. */
+  /** Where unfiltered scans of at least START_FROM codes for at least START_FROM_K start their threshold. */
   readonly starts = new StartThresholds();
   abstract readonly bits: CodeBits;
 
@@ -51,19 +51,20 @@ export abstract class ScanHitsEngine extends EngineBase {
 
   /**
    * Scans with `scan(thr)` (which begins `hits` and the kernel at thr and scans) for the
-   * `want` nearest, starting at a recent k-th distance of this shape (see StartThresholds)
-   * when the search is unfiltered and covers at least START_FROM codes (and want), and again from
-   * `bits` when fewer than `want` were at or under that start. Returns whether `want` are
-   * held; when they are, unfiltered, their k-th distance is kept for the next start.
+   * `want` nearest. An unfiltered search for at least START_FROM_K over at least START_FROM
+   * codes (and want) starts at a recent k-th distance of its shape (see StartThresholds),
+   * and is scanned again from `bits` when fewer than `want` were at or under that start;
+   * its k-th distance is kept for the next start. Returns whether `want` are held.
    */
   protected scanFromStart(shape: number, want: number, codes: number, filtered: boolean, scan: (thr: number) => void): boolean {
-    const start = filtered || codes < Math.max(START_FROM, want) ? undefined : this.starts.start(shape);
+    const starts = !filtered && want >= START_FROM_K && codes >= Math.max(START_FROM, want);
+    const start = starts ? this.starts.start(shape) : undefined;
     if (start !== undefined && start < this.bits) {
       scan(start);
       if (!this.hits.full) this.starts.missed++;
     }
     if (start === undefined || start >= this.bits || !this.hits.full) scan(this.bits);
-    if (this.hits.full && !filtered) this.starts.record(shape, this.hits.threshold);
+    if (starts && this.hits.full) this.starts.record(shape, this.hits.threshold);
     return this.hits.full;
   }
 }

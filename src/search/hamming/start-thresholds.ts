@@ -2,6 +2,11 @@
  *  would scan them twice for nothing. */
 export const START_FROM = 16_384;
 
+/** Nor do searches for fewer: what a scan hands back before its threshold settles grows
+ *  with k, and at k = 10 (bench:index, 1 M codes) the misses cost about what the start
+ *  saved (256 bits: 1-3.5 % of the scans done twice). PRODUCT_SEARCH asks 50 and 200. */
+export const START_FROM_K = 32;
+
 /**
  * Where a scan's threshold starts. A scan that starts at the code length hands back every
  * code until k are held, then more while the threshold falls; at a large set those early

@@ -1,8 +1,8 @@
 import { LinearScanIndex } from '../../../src/search/hamming/linear-scan';
-import { START_FROM, StartThresholds } from '../../../src/search/hamming/start-thresholds';
+import { START_FROM, START_FROM_K, StartThresholds } from '../../../src/search/hamming/start-thresholds';
 import { CoarseListIndex } from '../../../src/search/coarse-lists';
 import { SeededRandom } from '../../../src/search/hasher/seeded-random';
-import { bernoulliClustered, bruteForce, nearbyQueries, randomCodes, vectorOfId } from './codes';
+import { bruteForce, clusteredCodes, nearbyQueries, randomCodes, vectorOfId } from './codes';
 
 describe('StartThresholds', () => {
   it('starts a shape at the largest of its last `window` k-th distances, and not before it has seen that many', () => {
@@ -44,7 +44,8 @@ describe('scans from a recent k-th distance', () => {
   const bits = 128;
   const bytes = bits / 8;
   const n = START_FROM + 4_000;
-  const codes = bernoulliClustered(n, bits, 20 / 256, 11);
+  // About 250 codes around each of 80 centres, each at most 12 bits from it.
+  const codes = clusteredCodes(n, bits, 80, 12, 11);
   const ids = Array.from({ length: n }, (_, i) => i * 3 + 1);
   const model = new Map(ids.map((id, i) => [id, codes.slice(i * bytes, (i + 1) * bytes)]));
   const near = nearbyQueries(codes, bits, 40, 6, 12);
@@ -59,7 +60,7 @@ describe('scans from a recent k-th distance', () => {
     far.subarray(bytes, 2 * bytes),
   ];
 
-  it.each([10, 30])('a linear scan (k = %i) gives the exact k-NN whether its start holds or misses', (k) => {
+  it.each([START_FROM_K, 100])('a linear scan (k = %i) gives the exact k-NN whether its start holds or misses', (k) => {
     const index = new LinearScanIndex(bits);
     index.add(ids, codes);
     const handedBack: number[] = [];
@@ -76,16 +77,19 @@ describe('scans from a recent k-th distance', () => {
     expect(mean(handedBack.slice(16, 20))).toBeLessThan(0.7 * mean(handedBack.slice(0, 16)));
   });
 
-  it('a filtered scan, or one of fewer codes, starts at the code length', () => {
+  it('a filtered scan, one of fewer codes, or one for fewer than START_FROM_K starts at the code length', () => {
     const small = new LinearScanIndex(bits);
     small.add(ids.slice(0, START_FROM - 1), codes.subarray(0, (START_FROM - 1) * bytes));
     const filtered = new LinearScanIndex(bits);
     filtered.add(ids, codes);
+    const few = new LinearScanIndex(bits);
+    few.add(ids, codes);
     for (const query of queries.slice(0, 20)) {
-      small.search(query, 10);
-      filtered.search(query, 10, { filter: (id) => id % 2 === 1 });
+      small.search(query, 50);
+      filtered.search(query, 50, { filter: (id) => id % 2 === 1 });
+      few.search(query, START_FROM_K - 1);
     }
-    expect([small.starts.started, filtered.starts.started]).toEqual([0, 0]);
+    expect([small.starts.started, filtered.starts.started, few.starts.started]).toEqual([0, 0, 0]);
   });
 
   it('coarse lists give the exact k-NN of the lists they probe, whether the start holds or misses', () => {
@@ -94,7 +98,7 @@ describe('scans from a recent k-th distance', () => {
     const centroids = Float32Array.from({ length: lists * 4 }, () => rng.gaussian() * 0.5);
     const index = new CoarseListIndex(bits, centroids, 4, vectorOfId, 3);
     // Twice the codes: the 3 lists probed of 4 then hold at least START_FROM.
-    const more = bernoulliClustered(n, bits, 20 / 256, 15);
+    const more = clusteredCodes(n, bits, 80, 12, 15);
     const moreIds = ids.map((id) => id + 1);
     index.add(ids, codes);
     index.add(moreIds, more);
@@ -109,7 +113,7 @@ describe('scans from a recent k-th distance', () => {
           .sort((a, b) => nearDistances[a] - nearDistances[b] || a - b)
           .slice(0, 3),
       );
-      expect(index.search(query, 20, { nearDistances })).toEqual(bruteForce(all, query, 20, (id) => probed.has(listOf.get(id)!)));
+      expect(index.search(query, 50, { nearDistances })).toEqual(bruteForce(all, query, 50, (id) => probed.has(listOf.get(id)!)));
     }
     expect(index.starts.started).toBeGreaterThan(0);
     expect(index.starts.missed).toBeGreaterThan(0);
