@@ -3,8 +3,9 @@
  * the index change feed (IndexFeedStore.appendIndexChanges): every `pollMs` the changes after
  * the last position applied are read and each is applied by reading the state it names
  * (one product in one set: O(that product's regions); a set itself: built or dropped).
- * A process's own writes are applied at once (applyOwn), so they are searchable before the
- * writer answers, and again harmlessly when the poll meets them.
+ * Where the store pushes appends (MongoDB change streams on a replica set), each push also
+ * starts a poll at once. A process's own writes are applied at once (applyOwn), so they are
+ * searchable before the writer answers, and again harmlessly when the poll meets them.
  *
  * Start-up: from the snapshot in `snapshotDir` when there is a usable one (same feed, same
  * format, younger than the feed's retention), then the feed from its watermark; otherwise a
@@ -105,6 +106,11 @@ export class CatalogIndex {
   /** Whether start() has ended: searches may come, so no set's build may pause the loop long. */
   private serving = false;
   private polling?: Promise<void>;
+  /** An append was pushed while a poll was under way: poll again when it ends. */
+  private pollAgain = false;
+  /** Stops the store's push of appends, when it has one (see IndexFeedStore.watchIndexChanges). */
+  private unwatch?: () => Promise<void>;
+  private closed = false;
   private snapshotting?: Promise<void>;
   private lastTrim = 0;
   private readonly clock: () => Date;
@@ -149,6 +155,7 @@ export class CatalogIndex {
       this.timers.push(t);
     };
     every(this.opts.pollMs, () => this.poll(), 'index sync');
+    await this.watch();
     if (this.opts.snapshotDir && this.opts.snapshotEveryMs) every(this.opts.snapshotEveryMs, () => this.snapshot(), 'index snapshot');
   }
 
@@ -199,8 +206,38 @@ export class CatalogIndex {
 
   /** Reads and applies the changes after the watermark (one run at a time). */
   poll(): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = undefined;
+      if (this.pollAgain) this.wake();
+    });
     return this.polling;
+  }
+
+  /** Changes were appended: polls now, or once the poll under way (which may have read the
+   *  feed before them) ends. */
+  private wake(): void {
+    if (this.closed) return;
+    this.pollAgain = this.polling !== undefined;
+    if (!this.pollAgain) void this.poll().catch((err: unknown) => this.log.warn({ err }, 'index sync failed'));
+  }
+
+  /** Has the store push appends, where it can: other processes' writes are then applied
+   *  within milliseconds, not at the next poll (which goes on, as a safety net). */
+  private async watch(): Promise<void> {
+    if (!this.feed.watchIndexChanges) return;
+    const onError = (err: unknown) => {
+      this.unwatch = undefined;
+      this.log.warn({ err }, 'index change stream ended; following the feed by polling');
+    };
+    try {
+      this.unwatch = await this.feed.watchIndexChanges(() => this.wake(), onError);
+    } catch (err) {
+      this.log.warn({ err }, 'index change stream not opened; following the feed by polling');
+    }
+    this.log.info(
+      { pollMs: this.opts.pollMs, changeStream: this.unwatch !== undefined },
+      this.unwatch ? 'index feed followed by a change stream and polling' : 'index feed followed by polling',
+    );
   }
 
   /** Writes the sets changed since the last snapshot, then the manifest. */
@@ -216,8 +253,11 @@ export class CatalogIndex {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.unwatch?.().catch((err: unknown) => this.log.warn({ err }, 'index change stream close failed'));
+    this.unwatch = undefined;
     await this.polling?.catch(() => undefined);
     await this.snapshot().catch((err: unknown) => this.log.warn({ err }, 'index snapshot at close failed'));
   }

@@ -38,4 +38,12 @@ export interface IndexFeedStore {
   indexFeedHead(): Promise<IndexFeedHead>;
   /** Deletes the changes stored before `before`; resolves how many went. */
   trimIndexChanges(before: Date): Promise<number>;
+  /**
+   * Where the store can push appends (MongoDB change streams, on a replica set or a sharded
+   * cluster): calls `onAppend` soon after any process appends changes, and `onError` if the
+   * push stops for good. Resolves a function that stops it, or undefined where the store
+   * cannot push (a standalone mongod, jongodb, the embedded store): readers then poll
+   * alone. The push only wakes a reader; what changed is read from the feed, in seq order.
+   */
+  watchIndexChanges?(onAppend: () => void, onError: (err: unknown) => void): Promise<(() => Promise<void>) | undefined>;
 }

@@ -16,6 +16,7 @@ import { CompactEmbeddingCodec } from '../../src/search/compact-embedding';
 import { ItqHasher, SeededRandom } from '../../src/search/hasher';
 import { readItqParams, type ItqParams } from '../../src/search/hasher/itq-params';
 import type { RegionRecord } from '../../src/store/catalog-store';
+import type { IndexFeedStore } from '../../src/store/index-feed-store';
 import type { Stores } from '../../src/store/stores';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
@@ -305,3 +306,86 @@ describe('shards', () => {
     await stores.close();
   });
 });
+
+describe('a store that pushes appends (MongoDB change streams)', () => {
+  /** The embedded store's feed with a push the test sends by hand, as a change stream would. */
+  function pushing(feed: IndexFeedStore) {
+    const push: { onAppend?: () => void; onError?: (err: unknown) => void; stopped: number; hold?: Promise<void> } = { stopped: 0 };
+    const watched: IndexFeedStore = {
+      appendIndexChanges: (...a) => feed.appendIndexChanges(...a),
+      // A read of the feed can be held after it was made, as a slow poll's would be.
+      listIndexChanges: async (...a) => {
+        const changes = await feed.listIndexChanges(...a);
+        await push.hold;
+        return changes;
+      },
+      indexFeedHead: () => feed.indexFeedHead(),
+      trimIndexChanges: (...a) => feed.trimIndexChanges(...a),
+      watchIndexChanges: async (onAppend, onError) => {
+        Object.assign(push, { onAppend, onError });
+        return async () => void push.stopped++;
+      },
+    };
+    return { watched, push };
+  }
+
+  test("another process's write is applied when the store pushes it, not at the next poll; the poll goes on after the push ends", async () => {
+    const stores = await SqliteStore.open(':memory:');
+    const { catalog: store, indexFeed: feed } = stores;
+    const now = new Date(0);
+    const { watched, push } = pushing(feed);
+    // An hour between polls: only the push can bring the write in.
+    const follower = new CatalogIndex(store, watched, hasher, codec, log, { pollMs: 3600_000 });
+    await follower.start();
+    expect(push.onAppend).toBeDefined();
+    await store.createProductSet(productSet(SCOPE, 'pushed'));
+    await recordIndexChanges(feed, SCOPE, [{ setId: 'pushed' }], now);
+    expect(follower.get(SCOPE, 'pushed')).toBeUndefined();
+    push.onAppend!();
+    await waitFor(() => follower.get(SCOPE, 'pushed') !== undefined);
+    // A push while a poll is under way that read the feed before the append is not lost.
+    await store.createProductSet(productSet(SCOPE, 'during'));
+    let release!: () => void;
+    push.hold = new Promise((r) => (release = r));
+    const polling = follower.poll();
+    await new Promise((r) => setTimeout(r, 20)); // the poll has read the feed, and is held
+    await recordIndexChanges(feed, SCOPE, [{ setId: 'during' }], now);
+    push.onAppend!();
+    push.hold = undefined;
+    release();
+    await polling;
+    await waitFor(() => follower.get(SCOPE, 'during') !== undefined);
+    // The push fails for good: the follower polls on (here, by hand).
+    push.onError!(new Error('stream ended'));
+    await store.createProductSet(productSet(SCOPE, 'polled'));
+    await recordIndexChanges(feed, SCOPE, [{ setId: 'polled' }], now);
+    await follower.poll();
+    expect(follower.get(SCOPE, 'polled')).toBeDefined();
+    await follower.close();
+    expect(push.stopped).toBe(0); // ended by the error: nothing left to stop
+    await stores.close();
+  });
+
+  test('close stops the push, and a push after it does nothing', async () => {
+    const stores = await SqliteStore.open(':memory:');
+    const { watched, push } = pushing(stores.indexFeed);
+    const follower = new CatalogIndex(stores.catalog, watched, hasher, codec, log, { pollMs: 3600_000 });
+    await follower.start();
+    await follower.close();
+    expect(push.stopped).toBe(1);
+    await stores.catalog.createProductSet(productSet(SCOPE, 'late'));
+    await recordIndexChanges(stores.indexFeed, SCOPE, [{ setId: 'late' }], new Date(0));
+    push.onAppend!();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(follower.get(SCOPE, 'late')).toBeUndefined();
+    await stores.close();
+  });
+});
+
+async function waitFor(done: () => boolean, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
+import { MongoIndexFeed } from '../../src/store/mongo/mongo-index-feed';
+import type { Collections } from '../../src/store/mongo/collections';
 import { openStore } from '../../src/store/open-store';
 import { startJongodb, type Jongodb } from '../support/jongodb';
 import { runStoreContracts } from './contract';
@@ -83,5 +85,95 @@ describe('MongoStore', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('index feed change stream', () => {
+  it('jongodb has no change streams: watchIndexChanges resolves undefined, and readers poll', async () => {
+    const store = await MongoStore.connect(uri(), freshDb());
+    expect(
+      await store.indexFeed.watchIndexChanges!(
+        () => undefined,
+        () => undefined,
+      ),
+    ).toBeUndefined();
+    await store.close();
+  });
+
+  /** A change stream as the driver's (tryNext, next, close), fed by the test: jongodb has none. */
+  function fakeStream(opts: { refuse?: boolean } = {}) {
+    const waiting: ((v: unknown) => void)[] = [];
+    const failing: ((e: unknown) => void)[] = [];
+    const stream = {
+      pipeline: undefined as unknown,
+      closed: false,
+      tryNext: async () => {
+        if (opts.refuse) throw Object.assign(new Error('The $changeStream stage is only supported on replica sets'), { code: 40573 });
+        return null;
+      },
+      next: () => new Promise((resolve, reject) => (waiting.push(resolve), failing.push(reject))),
+      close: async () => {
+        stream.closed = true;
+        for (const resolve of waiting.splice(0)) resolve(null);
+      },
+      insert: () => waiting.shift()?.({ operationType: 'insert' }) ?? failing.shift(),
+      fail: (err: Error) => {
+        waiting.shift();
+        failing.shift()?.(err);
+      },
+    };
+    const collections = {
+      indexChanges: {
+        watch: (pipeline: unknown) => {
+          stream.pipeline = pipeline;
+          return stream;
+        },
+      },
+    } as unknown as Collections;
+    return { stream, feed: new MongoIndexFeed(collections) };
+  }
+
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('calls onAppend for each insert the stream brings, and stop closes it', async () => {
+    const { stream, feed } = fakeStream();
+    let appended = 0;
+    const errors: unknown[] = [];
+    const stop = await feed.watchIndexChanges(
+      () => appended++,
+      (e) => errors.push(e),
+    );
+    expect(stop).toBeDefined();
+    expect(stream.pipeline).toEqual([{ $match: { operationType: 'insert' } }]);
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      stream.insert();
+    }
+    await tick();
+    expect(appended).toBe(3);
+    await stop!();
+    await tick();
+    expect([stream.closed, errors]).toEqual([true, []]);
+  });
+
+  it('reports an error that ends the stream once; a server that refuses change streams resolves undefined and is closed', async () => {
+    const { stream, feed } = fakeStream();
+    const errors: unknown[] = [];
+    await feed.watchIndexChanges(
+      () => undefined,
+      (e) => errors.push(e),
+    );
+    await tick();
+    stream.fail(new Error('not resumable'));
+    await tick();
+    expect(errors).toHaveLength(1);
+    const refused = fakeStream({ refuse: true });
+    expect(
+      await refused.feed.watchIndexChanges(
+        () => undefined,
+        () => undefined,
+      ),
+    ).toBeUndefined();
+    expect(refused.stream.closed).toBe(true);
   });
 });

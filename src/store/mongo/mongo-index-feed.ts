@@ -70,6 +70,37 @@ export class MongoIndexFeed implements IndexFeedStore {
     }));
   }
 
+  /**
+   * A change stream of the inserts into the changes collection (see
+   * IndexFeedStore.watchIndexChanges). The stream's aggregate runs on its first read, so a
+   * server without change streams refuses it there (a standalone mongod: code 40573) and
+   * this resolves undefined. The driver resumes the stream itself after resumable errors
+   * (a primary stepping down); any other error ends it, and the reader polls on.
+   */
+  async watchIndexChanges(onAppend: () => void, onError: (err: unknown) => void): Promise<(() => Promise<void>) | undefined> {
+    const stream = this.c.indexChanges.watch([{ $match: { operationType: 'insert' } }]);
+    try {
+      if (await stream.tryNext()) onAppend();
+    } catch {
+      await stream.close().catch(() => undefined);
+      return undefined;
+    }
+    let stopped = false;
+    const follow = async () => {
+      try {
+        // next() waits for the next insert; close() ends it.
+        while (!stopped && (await stream.next())) onAppend();
+      } catch (err) {
+        if (!stopped) onError(err);
+      }
+    };
+    void follow();
+    return async () => {
+      stopped = true;
+      await stream.close();
+    };
+  }
+
   /** Creates the feed document on first use (two processes racing: one insert wins). */
   async indexFeedHead(): Promise<IndexFeedHead> {
     const doc = await this.c.indexFeed.findOne({ _id: 'feed' });

@@ -1,6 +1,6 @@
 /**
  * Contract: the index change feed (appendIndexChanges, listIndexChanges, indexFeedHead,
- * trimIndexChanges).
+ * trimIndexChanges, and watchIndexChanges where a store has it).
  */
 import type { IndexFeedStore } from '../../../src/store/index-feed-store';
 import type { ContractContext } from './context';
@@ -30,6 +30,23 @@ export function indexFeedCases(ctx: ContractContext<IndexFeedStore>): void {
       expect(await feed().listIndexChanges(s2[0], 10)).toEqual([]);
       expect(await feed().listIndexChanges(head0.seq, 0)).toEqual([]);
       expect(await feed().indexFeedHead()).toEqual({ feedId: head0.feedId, seq: s2[0] });
+    });
+
+    it('pushes appends where it can (a stop function, then onAppend after an append), or resolves undefined at once', async () => {
+      const store = feed();
+      if (!store.watchIndexChanges) return; // no push: readers poll
+      let appended = 0;
+      const errors: unknown[] = [];
+      const stop = await store.watchIndexChanges(
+        () => appended++,
+        (err) => errors.push(err),
+      );
+      if (!stop) return; // this server has none (jongodb; a standalone mongod)
+      await store.appendIndexChanges(A, [{ setId: 's1', productId: 'pushed' }], at(1));
+      for (const until = Date.now() + 5000; appended === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
+      expect(appended).toBeGreaterThan(0);
+      await stop();
+      expect(errors).toEqual([]);
     });
 
     it('trims changes stored before a time; seqs are never reused after a trim', async () => {
