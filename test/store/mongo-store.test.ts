@@ -92,7 +92,7 @@ describe('index feed change stream', () => {
   it('jongodb has no change streams: watchIndexChanges resolves undefined, and readers poll', async () => {
     const store = await MongoStore.connect(uri(), freshDb());
     expect(
-      await store.indexFeed.watchIndexChanges!(
+      await store.indexFeed.watchIndexChanges(
         () => undefined,
         () => undefined,
       ),
