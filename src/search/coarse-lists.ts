@@ -244,16 +244,9 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
           thr = scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters);
       }
     };
-    const begin = (thr: number) => {
-      this.hits.begin(want, thr);
-      kernel.begin(want, filter === undefined);
-    };
     if (!opts.near && !opts.nearDistances) {
       const every = Array.from({ length: this.lists }, (_, list) => list);
-      this.scanFromStart(want * 65_536, want, this.count, filter !== undefined, (thr) => {
-        begin(thr);
-        scanLists(every, thr);
-      });
+      this.scanFromStart(want * 65_536, want, this.count, kernel, filter, (thr) => scanLists(every, thr));
       this.counters.bucketsProbed += this.lists;
       return true;
     }
@@ -265,10 +258,7 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
     const probed = this.nearestLists(distances, Math.max(1, Math.round(this.probe * scale)));
     let codes = 0;
     for (const list of probed) codes += this.held[list];
-    this.scanFromStart(want * 65_536 + probed.length, want, codes, filter !== undefined, (thr) => {
-      begin(thr);
-      scanLists(probed, thr);
-    });
+    this.scanFromStart(want * 65_536 + probed.length, want, codes, kernel, filter, (thr) => scanLists(probed, thr));
     let scanned = probed.length;
     // Fewer than k found in the probed lists (a filter that refuses most products, or small
     // lists): the next nearest lists are scanned until k are, so no answer is cut short.

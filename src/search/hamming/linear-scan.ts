@@ -50,20 +50,35 @@ export abstract class ScanHitsEngine extends EngineBase {
   protected abstract collect(query: Uint8Array, k: number, opts: HammingSearchOptions): boolean;
 
   /**
-   * Scans with `scan(thr)` (which begins `hits` and the kernel at thr and scans) for the
-   * `want` nearest. An unfiltered search for at least START_FROM_K over at least START_FROM
-   * codes (and want) starts at a recent k-th distance of its shape (see StartThresholds),
-   * and is scanned again from `bits` when fewer than `want` were at or under that start;
-   * its k-th distance is kept for the next start. Returns whether `want` are held.
+   * Scans for the `want` nearest: each pass begins `hits` and the kernel at a threshold,
+   * then `scan(thr)` offers the codes. An unfiltered search for at least START_FROM_K over at
+   * least START_FROM codes (and want) starts at a recent k-th distance of its shape (see
+   * StartThresholds), and is scanned again from `bits` when fewer than `want` were at or
+   * under that start; its k-th distance is kept for the next start. Returns whether `want`
+   * are held.
    */
-  protected scanFromStart(shape: number, want: number, codes: number, filtered: boolean, scan: (thr: number) => void): boolean {
-    const starts = !filtered && want >= START_FROM_K && codes >= Math.max(START_FROM, want);
+  protected scanFromStart(
+    shape: number,
+    want: number,
+    codes: number,
+    kernel: ScanKernel,
+    filter: ((id: number) => boolean) | undefined,
+    scan: (thr: number) => void,
+  ): boolean {
+    const pass = (thr: number) => {
+      this.hits.begin(want, thr);
+      // Without a filter every emitted code counts toward k, so the kernel can lower its own
+      // threshold as it goes (as scan.c's loop does); with one, only `hits` may.
+      kernel.begin(want, filter === undefined);
+      scan(thr);
+    };
+    const starts = filter === undefined && want >= START_FROM_K && codes >= Math.max(START_FROM, want);
     const start = starts ? this.starts.start(shape) : undefined;
     if (start !== undefined && start < this.bits) {
-      scan(start);
+      pass(start);
       if (!this.hits.full) this.starts.missed++;
     }
-    if (start === undefined || start >= this.bits || !this.hits.full) scan(this.bits);
+    if (start === undefined || start >= this.bits || !this.hits.full) pass(this.bits);
     if (starts && this.hits.full) this.starts.record(shape, this.hits.threshold);
     return this.hits.full;
   }
@@ -139,13 +154,9 @@ export class LinearScanIndex extends ScanHitsEngine implements HammingIndex {
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
     const want = Math.min(k, this.count);
-    this.scanFromStart(want, want, this.count, filter !== undefined, (thr) => {
-      this.hits.begin(want, thr);
-      // Without a filter every emitted code counts toward k, so the kernel can lower its own
-      // threshold as it goes (as scan.c's loop does); with one, only `hits` may.
-      kernel.begin(want, filter === undefined);
-      scanSlots(kernel, ids, 0, this.count, thr, this.hits, filter, counters);
-    });
+    this.scanFromStart(want, want, this.count, kernel, filter, (thr) =>
+      scanSlots(kernel, ids, 0, this.count, thr, this.hits, filter, counters),
+    );
     return true;
   }
 }
