@@ -48,6 +48,8 @@ const { values: opt } = parseArgs({
     'c-nq': { type: 'string' },
     'no-c': { type: 'boolean', default: false },
     block: { type: 'string' },
+    cpu: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
   },
 });
 
@@ -528,7 +530,8 @@ async function runShared(dir: string, names: string[], rounds: number): Promise<
   const exe = compileC();
   const block = Number(opt.block ?? 10);
   console.log(
-    `node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}; ${rounds} rounds, ` +
+    `node ${process.version}, ${os.cpus()[0].model} x${os.cpus().length}, load ${loadAvg()}; ` +
+      `${process.env.METAPIXEL_BENCH_PINNED ? `pinned to CPU ${process.env.METAPIXEL_BENCH_PINNED}` : 'not pinned'}; ${rounds} rounds, ` +
       `C ${exe ? 'scan.c scalar' : 'absent'}; engines alternate every ${block} queries`,
   );
   const methods = opt.methods.split(',');
@@ -622,6 +625,30 @@ async function runShared(dir: string, names: string[], rounds: number): Promise<
   for (const o of summary) console.log(JSON.stringify(o));
 }
 
-if (opt.perfdata) void runShared(opt.perfdata, opt.sets.split(','), Math.max(1, Number(opt.rounds ?? 3)));
-else if (Number(opt.rounds ?? 1) > 1 && !opt.generate) runRounds(Number(opt.rounds));
+/**
+ * --perfdata runs are pinned to one CPU (`taskset`, inherited by the C driver), so the C
+ * scan and ours alternate on the same core and caches. Unpinned, the two processes ran on
+ * either vCPU of the 2-core VM and the per-round ratio swung 0.64-1.72x at 1 M x 64 bits
+ * (C alone 1,800-2,950 q/s); pinned, 0.99-1.13x (2026-12-06, bench/README.md). --no-pin
+ * runs as started; --cpu N picks the CPU (default: the last).
+ */
+function pinnedRerun(): number | undefined {
+  if (opt['no-pin'] || process.env.METAPIXEL_BENCH_PINNED) return undefined;
+  if (spawnSync('taskset', ['-V']).status !== 0) {
+    console.log('not pinned: taskset not found (util-linux)');
+    return undefined;
+  }
+  const cpu = opt.cpu ?? String(os.cpus().length - 1);
+  const r = spawnSync('taskset', ['-c', cpu, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, METAPIXEL_BENCH_PINNED: cpu },
+  });
+  return r.status ?? 1;
+}
+
+if (opt.perfdata) {
+  const status = pinnedRerun();
+  if (status !== undefined) process.exitCode = status;
+  else void runShared(opt.perfdata, opt.sets.split(','), Math.max(1, Number(opt.rounds ?? 3)));
+} else if (Number(opt.rounds ?? 1) > 1 && !opt.generate) runRounds(Number(opt.rounds));
 else main();
