@@ -33,6 +33,7 @@ import { readItqParams } from '../src/search/hasher/itq-params';
 import { OnnxProjection } from '../src/search/onnx-projection';
 import { ItqHasher, SeededRandom } from '../src/search/hasher';
 import { CatalogIndex } from '../src/search/catalog-index';
+import { productChanges, recordIndexChanges } from '../src/catalog/catalog-service';
 import { loadConfig } from '../src/config/config';
 import { LOCAL_SCALING } from '../src/annotate/product-search';
 import { defaultPathContrast, defaultPathRegion } from './default-path';
@@ -302,6 +303,38 @@ async function main() {
       `index only, in this process: built from the store in ${round(inProcessBuild, 2)} s; snapshot written in ${round(snapshotWrite, 2)} s, loaded in ${round(inProcessLoad, 2)} s`,
     );
     await loaded.close();
+    // A replica in this process on the same store, for both stores (the embedded store has
+    // one owner process, so a second server cannot open it): an index started from the
+    // snapshot that follows the feed at the server's poll interval, as another replica
+    // does. A label change is written and recorded as the catalog service records it, and
+    // timed until the follower's copy of the product carries it: the poll's wait plus
+    // applying one change to a set of N regions, with no rebuild.
+    const follower = new CatalogIndex(indexStore.catalog, indexStore.indexFeed, hasher, codec, pino({ level: 'warn' }), {
+      coarse,
+      pollMs: config.indexPollMs,
+      snapshotDir: snapDir,
+      rerank: { fourBitFrom: config.rerank4BitFrom },
+    });
+    await follower.start();
+    const green = (): boolean =>
+      follower
+        .get(SCOPE, SET)
+        ?.index.product('w0')
+        ?.labels.some((l) => l.value === 'green') === true;
+    if (green()) throw new Error('w0 is green before the write');
+    await indexStore.catalog.updateProduct({ ...SCOPE, product: 'w0' }, { labels: [{ key: 'color', value: 'green' }] }, new Date());
+    await recordIndexChanges(indexStore.indexFeed, SCOPE, productChanges('w0', [SET]), new Date());
+    const recorded = performance.now();
+    while (!green()) {
+      if (performance.now() - recorded > 60_000) throw new Error('the follower did not apply the write within 60 s');
+      await sleep(2);
+    }
+    const followSeconds = (performance.now() - recorded) / 1000;
+    if (follower.counters.rebuilds !== 0) throw new Error('the follower rebuilt the set');
+    log(
+      `a write recorded in the feed was applied by a second index in this process after ${round(followSeconds, 2)} s (poll every ${config.indexPollMs} ms, no rebuild)`,
+    );
+    await follower.close();
     rmSync(snapDir, { recursive: true, force: true });
     await index.close();
     await indexStore.close();
@@ -338,6 +371,7 @@ async function main() {
       label_write_p50_ms: round(pct(labelMs, 50)),
       reference_image_p50_ms: round(pct(imageMs, 50)),
       replica_visible_s: Number.isNaN(visible) ? null : round(visible, 2),
+      replica_follow_in_process_s: round(followSeconds, 2),
       seed_s: round(seedSeconds),
     };
     console.log(JSON.stringify(result));
