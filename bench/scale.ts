@@ -316,23 +316,29 @@ async function main() {
       rerank: { fourBitFrom: config.rerank4BitFrom },
     });
     await follower.start();
-    const green = (): boolean =>
+    // Five writes at random phases of the poll: the wait is up to one poll, plus the apply.
+    const colourOf = (): string | undefined =>
       follower
         .get(SCOPE, SET)
         ?.index.product('w0')
-        ?.labels.some((l) => l.value === 'green') === true;
-    if (green()) throw new Error('w0 is green before the write');
-    await indexStore.catalog.updateProduct({ ...SCOPE, product: 'w0' }, { labels: [{ key: 'color', value: 'green' }] }, new Date());
-    await recordIndexChanges(indexStore.indexFeed, SCOPE, productChanges('w0', [SET]), new Date());
-    const recorded = performance.now();
-    while (!green()) {
-      if (performance.now() - recorded > 60_000) throw new Error('the follower did not apply the write within 60 s');
-      await sleep(2);
+        ?.labels.find((l) => l.key === 'color')?.value;
+    const followMs: number[] = [];
+    const followRng = new SeededRandom(7);
+    for (let i = 0; i < 5; i++) {
+      const colour = `shade${i}`;
+      await sleep(followRng.int(config.indexPollMs));
+      await indexStore.catalog.updateProduct({ ...SCOPE, product: 'w0' }, { labels: [{ key: 'color', value: colour }] }, new Date());
+      await recordIndexChanges(indexStore.indexFeed, SCOPE, productChanges('w0', [SET]), new Date());
+      const recorded = performance.now();
+      while (colourOf() !== colour) {
+        if (performance.now() - recorded > 60_000) throw new Error('the follower did not apply the write within 60 s');
+        await sleep(2);
+      }
+      followMs.push(performance.now() - recorded);
     }
-    const followSeconds = (performance.now() - recorded) / 1000;
     if (follower.counters.rebuilds !== 0) throw new Error('the follower rebuilt the set');
     log(
-      `a write recorded in the feed was applied by a second index in this process after ${round(followSeconds, 2)} s (poll every ${config.indexPollMs} ms, no rebuild)`,
+      `writes recorded in the feed were applied by a second index in this process after ${followMs.map((x) => round(x / 1000, 2)).join(' / ')} s (poll every ${config.indexPollMs} ms, no rebuild)`,
     );
     await follower.close();
     rmSync(snapDir, { recursive: true, force: true });
@@ -371,7 +377,8 @@ async function main() {
       label_write_p50_ms: round(pct(labelMs, 50)),
       reference_image_p50_ms: round(pct(imageMs, 50)),
       replica_visible_s: Number.isNaN(visible) ? null : round(visible, 2),
-      replica_follow_in_process_s: round(followSeconds, 2),
+      replica_follow_in_process_s: round(pct(followMs, 50) / 1000, 2),
+      replica_follow_in_process_max_s: round(Math.max(...followMs) / 1000, 2),
       seed_s: round(seedSeconds),
     };
     console.log(JSON.stringify(result));
