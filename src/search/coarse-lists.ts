@@ -237,16 +237,13 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
     const filter = opts.filter;
     kernel.setQuery(bytesToWords(query, this.qWords));
     const want = Math.min(k, this.count);
-    const scanLists = (lists: ArrayLike<number>, thr: number) => {
-      for (let i = 0; i < lists.length; i++) {
-        const list = lists[i];
-        if (this.held[list] > 0)
-          thr = scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters);
-      }
-    };
+    /** Offers one list's codes at or under thr; returns the threshold they left. */
+    const scanList = (list: number, thr: number): number =>
+      this.held[list] > 0 ? scanSlots(kernel, this.ids, this.start[list], this.held[list], thr, this.hits, filter, this.counters) : thr;
     if (!opts.near && !opts.nearDistances) {
-      const every = Array.from({ length: this.lists }, (_, list) => list);
-      this.scanFromStart(want * 65_536, want, this.count, kernel, filter, (thr) => scanLists(every, thr));
+      this.scanFromStart(want * 65_536, want, this.count, kernel, filter, (thr) => {
+        for (let list = 0; list < this.lists; list++) thr = scanList(list, thr);
+      });
       this.counters.bucketsProbed += this.lists;
       return true;
     }
@@ -258,7 +255,9 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
     const probed = this.nearestLists(distances, Math.max(1, Math.round(this.probe * scale)));
     let codes = 0;
     for (const list of probed) codes += this.held[list];
-    this.scanFromStart(want * 65_536 + probed.length, want, codes, kernel, filter, (thr) => scanLists(probed, thr));
+    this.scanFromStart(want * 65_536 + probed.length, want, codes, kernel, filter, (thr) => {
+      for (const list of probed) thr = scanList(list, thr);
+    });
     let scanned = probed.length;
     // Fewer than k found in the probed lists (a filter that refuses most products, or small
     // lists): the next nearest lists are scanned until k are, so no answer is cut short.
@@ -268,7 +267,7 @@ export class CoarseListIndex extends ScanHitsEngine implements HammingIndex {
       rest.sort((a, b) => distances[a] - distances[b] || a - b);
       for (const list of rest) {
         if (this.hits.full) break;
-        scanLists([list], this.hits.threshold);
+        scanList(list, this.hits.threshold);
         scanned++;
       }
     }
