@@ -2,7 +2,8 @@
  * The regions the server makes of an image, computed in this process for the tuning tools
  * (tune-regions.ts, tune-contrast.ts): a reference image's indexed regions in general-v1
  * (selectRegions, then the thumbnail the ingestor adds) and a query's search regions (the
- * whole image, its quarter turns, the pooled windows, the objects that fit the category).
+ * whole image, its quarter turns, its inset picture, the pooled windows, the objects that fit
+ * the category).
  */
 import {
   categoryRegions,
@@ -12,6 +13,7 @@ import {
   WINDOW_MAP_SIDE,
   type RegionKind,
 } from '../../src/regions/region-proposals';
+import { insetBox } from '../../src/regions/inset-boxes';
 import { normalizedBox } from '../../src/regions/region-embedding';
 import { selectRegions } from '../../src/regions/regions';
 import type { DecodedImage } from '../../src/images/image-decoder';
@@ -33,6 +35,8 @@ export async function referenceRegions(v: Models, img: DecodedImage): Promise<{ 
 export async function queryRegions(v: Models, img: DecodedImage): Promise<{ kind: RegionKind; e: Float32Array }[]> {
   const out: { kind: RegionKind; e: Float32Array }[] = [{ kind: 'whole', e: await v.embedder.embed(img) }];
   for (const t of [true, false]) out.push({ kind: 'rotated', e: await v.embedder.embed(rotateQuarter(img, t)) });
+  const inset = insetBox(img);
+  if (inset) out.push({ kind: 'inset', e: await v.embedder.embed(img, inset.box) });
   const map = await v.embedder.featureMap(img, WINDOW_MAP_SIDE);
   const integral = new IntegralMap(map);
   for (const b of pooledWindowBoxes(map.h)) out.push({ kind: 'window', e: integral.pool(b) });

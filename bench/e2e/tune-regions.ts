@@ -55,7 +55,8 @@ async function main() {
   // kindMax[partial][q][kind][product]: the best cosine through regions of that kind,
   // indexed parts discounted by `partial`. Penalties are per kind, so this is all they need.
   const KINDS: RegionKind[] = ['whole', 'rotated', 'object', 'window'];
-  const kindOf = (k: RegionKind) => (k === 'garment' ? 'object' : k);
+  // A garment is priced as an object, an inset as a window (both parts of the query).
+  const kindOf = (k: RegionKind) => (k === 'garment' ? 'object' : k === 'inset' ? 'window' : k);
   const PARTIALS = [0.05, 0.1, 0.15, 0.2, 1].flatMap((p) => [0, 0.02, 0.05, 0.1, 1].map((sm) => [p, sm]));
   const kindMax = PARTIALS.map(([partial, small]) =>
     queries.map((q) => {
@@ -97,14 +98,14 @@ async function main() {
   };
   const grid = [0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.13, 0.16, 0.2, 1];
   const last = PARTIALS.length - 1;
-  const off = { whole: 0, rotated: 1, object: 1, garment: 1, window: 1 };
+  const off = { whole: 0, rotated: 1, object: 1, garment: 1, window: 1, inset: 1 };
   console.log('whole image only:', JSON.stringify(evaluate(off, last)));
   let best = { score: -1, pen: off as Record<RegionKind, number>, partial: [0, 0], r: evaluate(off, last) };
   for (const rotated of grid)
     for (const object of grid)
       for (const window of grid)
         PARTIALS.forEach((partial, pi) => {
-          const pen = { whole: 0, rotated, object, garment: object, window };
+          const pen = { whole: 0, rotated, object, garment: object, window, inset: window };
           const r = evaluate(pen, pi);
           const score = r.r1 + 0.001 * r.auroc;
           if (score > best.score) best = { score, pen, partial, r };

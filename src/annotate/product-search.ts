@@ -30,6 +30,7 @@ import type { Contrast, LocalScaling } from '../search/product-set-index';
 import { labelPredicate, parseLabelFilter } from '../search/label-filter';
 import { canonicalCategory } from '../regions/categories';
 import { QUERY_NORM_RANK, queryShift, reportedScore } from '../search/score-scale';
+import { insetBox } from '../regions/inset-boxes';
 import {
   categoryRegions,
   IntegralMap,
@@ -43,9 +44,17 @@ import {
 /**
  * Discount of a match made through a part of the query rather than the whole of it: a
  * window or object of one photo resembles a whole other photo more often than two whole
- * photos do (fitted on the dev split of the end-to-end eval, docs/search.md).
+ * photos do (fitted on the dev split of the end-to-end eval, docs/search.md). An inset is a
+ * whole picture of its own, and undiscounted did best there.
  */
-export const REGION_PENALTY: Readonly<Record<RegionKind, number>> = { whole: 0, rotated: 0.08, object: 0, garment: 0, window: 0.04 };
+export const REGION_PENALTY: Readonly<Record<RegionKind, number>> = {
+  whole: 0,
+  rotated: 0.08,
+  object: 0,
+  garment: 0,
+  window: 0.04,
+  inset: 0,
+};
 /**
  * How much of a product's resemblance to the query's windows as a whole (their median) is
  * taken off its score, over the best CONTRAST_POOL products (product-set-index.ts,
@@ -90,17 +99,26 @@ export class ProductSearch {
 
   /**
    * The views of a query that need no detection, with their embeddings: the whole image,
-   * the image turned a quarter either way (a phone held sideways) and the windows pooled
-   * from the feature map; at most `room` of them, in that order (the feature map is not
-   * computed when no window fits).
+   * the image turned a quarter either way (a phone held sideways), the picture inset in it
+   * when it has one (a product photo pasted into a scene, a screenshot) and the windows
+   * pooled from the feature map; at most `room` of them, in that order (the feature map is
+   * not computed when no window fits).
    */
   private async views(img: DecodedImage, room: number): Promise<{ regions: QueryRegion[]; vectors: Float32Array[] }> {
     // Turned after the stretch to the (square) input size: the same samples as stretching
     // the turned image, for a 224x224 rotation instead of a full-size one.
     const small = await this.embedder.toInputSize(img);
-    const inputs = [small, rotateQuarter(small, true), rotateQuarter(small, false)].slice(0, room);
-    const vectors = await mapLimit(inputs, EMBED_LANES, (i) => this.embedder.embed(i));
-    const regions: QueryRegion[] = vectors.map((_, i) => ({ kind: i === 0 ? 'whole' : 'rotated', box: WHOLE_BOX }));
+    const inset = room > 3 ? insetBox(img) : undefined;
+    const whole: QueryRegion[] = [
+      { kind: 'whole', box: WHOLE_BOX },
+      { kind: 'rotated', box: WHOLE_BOX },
+      { kind: 'rotated', box: WHOLE_BOX },
+    ];
+    const regions = (inset ? [...whole, { kind: 'inset', box: inset.box } as const] : whole).slice(0, room);
+    const inputs = [small, rotateQuarter(small, true), rotateQuarter(small, false)];
+    const vectors = await mapLimit(regions, EMBED_LANES, (r, i) =>
+      r.kind === 'inset' ? this.embedder.embed(img, r.box) : this.embedder.embed(inputs[i]),
+    );
     if (!this.embedder.hasFeatureMap || room <= vectors.length) return { regions, vectors };
     const map = await this.embedder.featureMap(img, WINDOW_MAP_SIDE);
     const integral = new IntegralMap(map);

@@ -19,8 +19,9 @@ import { canonicalCategory, classesForCategory } from './categories';
 export type Detection = Pick<DetectedObject, 'name' | 'box'>;
 
 /** whole: the image as it is; rotated: turned a quarter either way; object and garment:
- *  detected; window: pooled from the feature map. */
-export type RegionKind = 'whole' | 'rotated' | 'object' | 'garment' | 'window';
+ *  detected; window: pooled from the feature map; inset: a picture inside the picture
+ *  (inset-boxes.ts), embedded from its pixels. */
+export type RegionKind = 'whole' | 'rotated' | 'object' | 'garment' | 'window' | 'inset';
 
 export interface QueryRegion {
   kind: RegionKind;

@@ -95,7 +95,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     await client.close();
   });
 
-  test('a product pasted into a scene that is in no catalog is found first in results', async () => {
+  test('a product pasted into a scene that is in no catalog is found first in results, as a sure match', async () => {
     const client = imageAnnotatorClient(server, transport);
     const scene = sharp(SCENE);
     const { width = 0, height = 0 } = await scene.metadata();
@@ -109,6 +109,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const [res] = await client.productSearch!({ image: { content: composite }, imageContext: search(GENERAL, 'general-v1') });
     const results = res.productSearchResults!.results!;
     expect(results[0].product!.displayName).toBe(idOf('g', 'skimage_coffee.png'));
+    // Found through the pasted picture's own box (an inset), so as sure a match as the
+    // photo itself would be: well over the recommended threshold of 0.5.
+    expect(results[0].score).toBeGreaterThan(0.8);
     for (const r of results) {
       expect(r.score).toBeGreaterThanOrEqual(0);
       expect(r.score).toBeLessThanOrEqual(1);
