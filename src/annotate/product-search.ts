@@ -108,17 +108,21 @@ export class ProductSearch {
     // Turned after the stretch to the (square) input size: the same samples as stretching
     // the turned image, for a 224x224 rotation instead of a full-size one.
     const small = await this.embedder.toInputSize(img);
-    const inset = room > 3 ? insetBox(img) : undefined;
-    const whole: QueryRegion[] = [
-      { kind: 'whole', box: WHOLE_BOX },
-      { kind: 'rotated', box: WHOLE_BOX },
-      { kind: 'rotated', box: WHOLE_BOX },
-    ];
-    const regions = (inset ? [...whole, { kind: 'inset', box: inset.box } as const] : whole).slice(0, room);
-    const inputs = [small, rotateQuarter(small, true), rotateQuarter(small, false)];
-    const vectors = await mapLimit(regions, EMBED_LANES, (r, i) =>
-      r.kind === 'inset' ? this.embedder.embed(img, r.box) : this.embedder.embed(inputs[i]),
-    );
+    const inputs = [small, rotateQuarter(small, true), rotateQuarter(small, false)].slice(0, room);
+    const views: (() => Promise<{ region: QueryRegion; vector: Float32Array } | undefined>)[] = inputs.map((input, i) => async () => ({
+      region: { kind: i === 0 ? 'whole' : 'rotated', box: WHOLE_BOX },
+      vector: await this.embedder.embed(input),
+    }));
+    // Looked for once a lane is free, so that it takes its few milliseconds while the
+    // other lane's embedding runs.
+    if (room > inputs.length)
+      views.push(async () => {
+        const inset = insetBox(img);
+        return inset && { region: { kind: 'inset', box: inset.box }, vector: await this.embedder.embed(img, inset.box) };
+      });
+    const found = (await mapLimit(views, EMBED_LANES, (view) => view())).filter((v) => v !== undefined);
+    const regions = found.map((v) => v.region);
+    const vectors = found.map((v) => v.vector);
     if (!this.embedder.hasFeatureMap || room <= vectors.length) return { regions, vectors };
     const map = await this.embedder.featureMap(img, WINDOW_MAP_SIDE);
     const integral = new IntegralMap(map);
@@ -200,7 +204,9 @@ export class ProductSearch {
     }
     // Everything but the objects needs no detection: it is embedded while detection runs.
     // Under the region cap the whole image and its quarter turns come first, then the
-    // objects (best first), then windows; a kind with no room left is not computed.
+    // objects (best first), then the inset, then windows; a kind with no room left is not
+    // computed (but the inset is looked for before the objects are known, so a cap that
+    // objects fill drops it after its embedding).
     const cap = Math.max(1, this.maxRegions);
     const objectRoom = this.objectRoom();
     const [objects, viewsAll] = await Promise.all([

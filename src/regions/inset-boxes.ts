@@ -38,7 +38,8 @@ const MAX_AREA_SHARE = 0.8;
 
 export interface InsetBox {
   box: Box;
-  /** The weakest side's score, INSET_MIN_SUPPORT..1. */
+  /** The weakest side's score, INSET_MIN_SUPPORT..1 (a side on the image's border counts as
+   *  INSET_MIN_SUPPORT). */
   support: number;
 }
 
@@ -48,10 +49,17 @@ export function insetBox(img: RgbImage): InsetBox | undefined {
   const w = Math.floor(img.width / step);
   const h = Math.floor(img.height / step);
   if (w < 3 * STEP_GAP + 8 || h < 3 * STEP_GAP + 8) return undefined;
+  // Samples cover step × w of the image's width (and likewise its height), up to a sample short of it.
+  const toImage = (x0: number, y0: number, x1: number, y1: number): Box => ({
+    x0: (x0 * step) / img.width,
+    y0: (y0 * step) / img.height,
+    x1: Math.min(1, (x1 * step) / img.width),
+    y1: Math.min(1, (y1 * step) / img.height),
+  });
   const rgb = sample(img, step, w, h);
   // rows[y] supports a horizontal edge between sampled rows y - 1 and y; cols[x] likewise.
-  const rows = edgeSupport(rgb, w, h, 3, 3 * w);
-  const cols = edgeSupport(rgb, h, w, 3 * w, 3);
+  const rows = edgeSupport(rgb, w, h, true);
+  const cols = edgeSupport(rgb, w, h, false);
   const ys = candidateLines(rows, w, h);
   const xs = candidateLines(cols, h, w);
   let best: InsetBox | undefined;
@@ -66,53 +74,63 @@ export function insetBox(img: RgbImage): InsetBox | undefined {
           const x1 = xs[d];
           if (x1 - x0 < MIN_SIDE_SHARE * w || (x1 - x0) * (y1 - y0) > MAX_AREA_SHARE * w * h) continue;
           // A side on the image's border needs no edge (a picture pasted flush with it),
-          // but at least three must be edges (two crossing lines make no picture), and it
-          // counts as the least support, so that a box never wins by giving up a real side.
-          const sides = [
-            side(rows, w, h, y0, x0, x1),
-            side(rows, w, h, y1, x0, x1),
-            side(cols, h, w, x0, y0, y1),
-            side(cols, h, w, x1, y0, y1),
-          ];
-          if (sides.filter((s) => s !== undefined).length < 3) continue;
-          const support = Math.min(...sides.map((s) => s ?? INSET_MIN_SUPPORT));
-          if (support >= INSET_MIN_SUPPORT && (!best || support > best.support))
-            best = { box: { x0: x0 / w, y0: y0 / h, x1: x1 / w, y1: y1 / h }, support };
+          // but at least three must be edges (two crossing lines make no picture: a picture
+          // in a corner is not found), and it counts as the least support, so that a box
+          // never wins by giving up a real side.
+          const top = side(rows, w, h, y0, x0, x1);
+          const bottom = side(rows, w, h, y1, x0, x1);
+          const left = side(cols, h, w, x0, y0, y1);
+          const right = side(cols, h, w, x1, y0, y1);
+          const borders = +(top === undefined) + +(bottom === undefined) + +(left === undefined) + +(right === undefined);
+          if (borders > 1) continue;
+          const least = INSET_MIN_SUPPORT;
+          const support = Math.min(top ?? least, bottom ?? least, left ?? least, right ?? least);
+          if (support >= INSET_MIN_SUPPORT && (!best || support > best.support)) best = { box: toImage(x0, y0, x1, y1), support };
         }
     }
   return best;
 }
 
 function sample(img: RgbImage, step: number, w: number, h: number): Uint8Array {
-  if (step === 1 && w === img.width) return img.data.subarray(0, 3 * w * h);
+  if (step === 1) return img.data.subarray(0, 3 * w * h);
   const out = new Uint8Array(3 * w * h);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
+  for (let y = 0, d = 0; y < h; y++)
+    for (let x = 0; x < w; x++, d += 3) {
       const s = 3 * (y * step * img.width + x * step);
-      out.set(img.data.subarray(s, s + 3), 3 * (y * w + x));
+      out[d] = img.data[s];
+      out[d + 1] = img.data[s + 1];
+      out[d + 2] = img.data[s + 2];
     }
   return out;
 }
 
 /**
- * Prefix sums of edge support along each line: out[l * (len + 1) + i] counts the supported
- * positions before i on line l, where line l is the boundary between lines l - 1 and l
- * across the image (0 and `lines` are the image's borders, never supported). `along` and
- * `across` are the byte strides of a position along a line and of one line to the next.
+ * Prefix sums of edge support along each boundary line: out[l * (len + 1) + i] counts the
+ * supported positions before i on line l, the boundary between pixel rows (columns, when
+ * not `horizontal`) l - 1 and l; lines 0 and `lines` are the image's borders, never
+ * supported.
  */
-function edgeSupport(rgb: Uint8Array, len: number, lines: number, along: number, across: number): Int32Array {
+function edgeSupport(rgb: Uint8Array, w: number, h: number, horizontal: boolean): Int32Array {
+  const [len, lines] = horizontal ? [w, h] : [h, w];
+  // The colour jump at every position of every line (jumps[l * len + i]), read in the
+  // pixels' order whichever the direction.
+  const jumps = new Uint16Array(lines * len);
+  const back = horizontal ? 3 * w : 3;
+  for (let y = 0, p = 0; y < h; y++)
+    for (let x = 0; x < w; x++, p += 3) {
+      if ((horizontal ? y : x) === 0) continue;
+      const q = p - back;
+      jumps[horizontal ? y * len + x : x * len + y] =
+        Math.abs(rgb[p] - rgb[q]) + Math.abs(rgb[p + 1] - rgb[q + 1]) + Math.abs(rgb[p + 2] - rgb[q + 2]);
+    }
   const out = new Int32Array((lines + 1) * (len + 1));
-  const jump = (l: number, i: number): number => {
-    if (l < 1 || l >= lines) return 0;
-    const p = l * across + i * along;
-    const q = p - across;
-    return Math.abs(rgb[p] - rgb[q]) + Math.abs(rgb[p + 1] - rgb[q + 1]) + Math.abs(rgb[p + 2] - rgb[q + 2]);
-  };
   for (let l = 1; l < lines; l++) {
     const row = l * (len + 1);
     for (let i = 0; i < len; i++) {
-      const j = jump(l, i);
-      const supported = j >= EDGE_STEP && j >= STEP_RATIO * Math.max(jump(l - STEP_GAP, i), jump(l + STEP_GAP, i));
+      const j = jumps[l * len + i];
+      const before = l > STEP_GAP ? jumps[(l - STEP_GAP) * len + i] : 0;
+      const after = l + STEP_GAP < lines ? jumps[(l + STEP_GAP) * len + i] : 0;
+      const supported = j >= EDGE_STEP && j >= STEP_RATIO * Math.max(before, after);
       out[row + i + 1] = out[row + i] + (supported ? 1 : 0);
     }
   }
@@ -142,10 +160,11 @@ function candidateLines(support: Int32Array, len: number, lines: number): number
 function side(support: Int32Array, len: number, lines: number, l: number, from: number, to: number): number | undefined {
   if (l === 0 || l === lines) return undefined;
   const row = l * (len + 1);
-  const count = (a: number, b: number) => support[row + b] - support[row + a];
   const run = Math.max(1, Math.round(OVERRUN * (to - from)));
   const before = Math.max(0, from - run);
   const after = Math.min(len, to + run);
   const beyond = after - to + from - before;
-  return count(from, to) / (to - from) - (beyond > 0 ? (count(before, from) + count(to, after)) / beyond : 0);
+  const inside = (support[row + to] - support[row + from]) / (to - from);
+  const outside = support[row + after] - support[row + to] + support[row + from] - support[row + before];
+  return beyond > 0 ? inside - outside / beyond : inside;
 }

@@ -94,3 +94,16 @@ test('an inset is inside the image, of bounded size, and the same image always g
   );
   expect(near(insetBox(big)!.box, a.box, 0.01)).toBe(true);
 });
+
+test('a picture in a long banner is placed on the whole image, though the banner is read at a quarter of its size', async () => {
+  const width = 2002;
+  const height = 303; // not multiples of the sampling step (4)
+  const banner = await sharp(SCENES[2]).resize(width, height, { fit: 'fill' }).removeAlpha().toBuffer();
+  const product = await sharp(PRODUCTS[0]).removeAlpha().resize(400, 200, { fit: 'fill' }).toBuffer();
+  const jpeg = await sharp(banner)
+    .composite([{ input: product, left: 1201, top: 61 }])
+    .jpeg({ quality: 85 })
+    .toBuffer();
+  const found = insetBox(await rgb(jpeg));
+  expect(near(found!.box, { x0: 1201 / width, y0: 61 / height, x1: 1601 / width, y1: 261 / height }, 0.01)).toBe(true);
+});
