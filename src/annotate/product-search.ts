@@ -1,9 +1,9 @@
 /**
  * PRODUCT_SEARCH in images:annotate. With a boundingPoly, that region of the query image is
  * searched. Without one, the query is searched through several regions at once
- * (regions/region-proposals.ts): the whole image, the image turned a quarter either way, windows
- * pooled from the embedder's feature map, and the detected objects that stand for products
- * of the category; a product's similarity is its best pair of query region and indexed
+ * (regions/region-proposals.ts): the whole image, the image turned a quarter either way, a
+ * picture pasted into it (regions/inset-boxes.ts), windows pooled from the embedder's feature
+ * map, and the detected objects that stand for products of the category; a product's similarity is its best pair of query region and indexed
  * region, with matches through parts discounted (REGION_PENALTY); the best of those lose a
  * part of their resemblance to the query's windows as a whole (CONTRAST_WEIGHT), and
  * `results` ranks products by that. Each object region is also one `productGroupedResults`

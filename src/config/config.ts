@@ -100,8 +100,8 @@ const SETTINGS: { [K in keyof Config]: [string, Config[K], object] } = {
   shutdownGraceMs: ['METAPIXEL_SHUTDOWN_GRACE_MS', 25000, { type: 'integer', minimum: 0 }],
   maxImagesPerRequest: ['METAPIXEL_MAX_IMAGES_PER_REQUEST', 16, { type: 'integer', minimum: 1 }],
   maxFeaturesPerImage: ['METAPIXEL_MAX_FEATURES_PER_IMAGE', 32, { type: 'integer', minimum: 1 }],
-  // Every region counted: a query's whole image, quarter turns, objects and windows (58 at
-  // most by default); a reference image's whole image, thumbnail and objects (11).
+  // Every region counted: a query's whole image, quarter turns, objects, inset and windows
+  // (59 at most by default); a reference image's whole image, thumbnail and objects (11).
   maxRegionsPerImage: ['METAPIXEL_MAX_REGIONS_PER_IMAGE', 64, { type: 'integer', minimum: 1, maximum: 1024 }],
   maxImagesInFlightPerProject: ['METAPIXEL_PROJECT_IMAGE_CONCURRENCY', 64, { type: 'integer', minimum: 1 }],
   maxImageBytes: ['METAPIXEL_MAX_IMAGE_BYTES', 20 * 1024 * 1024, { type: 'integer', minimum: 1024 }],
