@@ -2,17 +2,20 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { insetBox, INSET_MIN_SUPPORT } from '../../src/regions/inset-boxes';
 import type { RgbImage } from '../../src/vision/preprocess';
+import { decodeRgb, DEV_IMAGES_DIR } from '../support/dev-images';
 import type { Box } from '../../src/vision/box';
 
-const DEV = path.resolve(__dirname, '..', 'fixtures', 'dev-images');
 const E2E = path.resolve(__dirname, '..', 'fixtures', 'e2e-photos');
-const SCENES = [path.join(DEV, 'darknet_horses.jpg'), path.join(DEV, 'skimage_chelsea.png'), path.join(E2E, 'plasma_EveningGlow.jpg')];
-const PRODUCTS = [path.join(DEV, 'skimage_coffee.png'), path.join(DEV, 'darknet_dog.jpg'), path.join(DEV, 'skimage_motorcycle_left.png')];
-
-async function rgb(input: string | Buffer): Promise<RgbImage> {
-  const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
+const SCENES = [
+  path.join(DEV_IMAGES_DIR, 'darknet_horses.jpg'),
+  path.join(DEV_IMAGES_DIR, 'skimage_chelsea.png'),
+  path.join(E2E, 'plasma_EveningGlow.jpg'),
+];
+const PRODUCTS = [
+  path.join(DEV_IMAGES_DIR, 'skimage_coffee.png'),
+  path.join(DEV_IMAGES_DIR, 'darknet_dog.jpg'),
+  path.join(DEV_IMAGES_DIR, 'skimage_motorcycle_left.png'),
+];
 
 /** `product` pasted into `scene` at `frac` of the scene's width, its top-left corner at
  *  (left, top) as shares of the scene; the JPEG a phone or a browser would send, and the
@@ -31,7 +34,7 @@ async function composite(scene: string, product: string, frac: number, left: num
     .jpeg({ quality: 80 })
     .toBuffer();
   return {
-    img: await rgb(jpeg),
+    img: await decodeRgb(jpeg),
     box: { x0: x / width, y0: y / height, x1: (x + small.info.width) / width, y1: (y + small.info.height) / height },
   };
 }
@@ -63,7 +66,7 @@ test('a picture flush with the image border is found by its three other sides', 
 });
 
 test('photos with no picture inside them, flat images and noise have no inset', async () => {
-  for (const scene of SCENES) expect(insetBox(await rgb(scene))).toBeUndefined();
+  for (const scene of SCENES) expect(insetBox(await decodeRgb(scene))).toBeUndefined();
   const flat = { data: new Uint8Array(3 * 300 * 200).fill(128), width: 300, height: 200 };
   expect(insetBox(flat)).toBeUndefined();
   let seed = 7;
@@ -86,7 +89,7 @@ test('an inset is inside the image, of bounded size, and the same image always g
   expect(x1 - x0).toBeGreaterThanOrEqual(0.15);
   expect((x1 - x0) * (y1 - y0)).toBeLessThanOrEqual(0.8);
   // A large image is read at a reduced size: the box is the same to a sample's width.
-  const big = await rgb(
+  const big = await decodeRgb(
     await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
       .resize(img.width * 3)
       .png()
@@ -104,6 +107,6 @@ test('a picture in a long banner is placed on the whole image, though the banner
     .composite([{ input: product, left: 1201, top: 61 }])
     .jpeg({ quality: 85 })
     .toBuffer();
-  const found = insetBox(await rgb(jpeg));
+  const found = insetBox(await decodeRgb(jpeg));
   expect(near(found!.box, { x0: 1201 / width, y0: 61 / height, x1: 1601 / width, y1: 261 / height }, 0.01)).toBe(true);
 });

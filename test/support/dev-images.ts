@@ -14,11 +14,12 @@ export function devImagesDir(): string {
 }
 
 /** Decodes a dev image to RGB the way the parity inputs were made (sharp, sRGB, no alpha). */
-export async function loadRgb(file: string): Promise<RgbImage> {
-  const { data, info } = await sharp(path.join(devImagesDir(), file))
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+export function loadRgb(file: string): Promise<RgbImage> {
+  return decodeRgb(path.join(devImagesDir(), file));
+}
+
+/** Decodes any image file or encoded bytes as loadRgb does. */
+export async function decodeRgb(input: string | Buffer): Promise<RgbImage> {
+  const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
