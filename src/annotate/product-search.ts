@@ -3,13 +3,14 @@
  * searched. Without one, the query is searched through several regions at once
  * (regions/region-proposals.ts): the whole image, the image turned a quarter either way, a
  * picture pasted into it (regions/inset-boxes.ts), windows pooled from the embedder's feature
- * map, and the detected objects that stand for products of the category; a product's similarity is its best pair of query region and indexed
- * region, with matches through parts discounted (REGION_PENALTY); the best of those lose a
- * part of their resemblance to the query's windows as a whole (CONTRAST_WEIGHT), and
- * `results` ranks products by that. Each object region is also one `productGroupedResults`
- * entry of its own, as Google answers. The reported score is that similarity on the scale
- * of score-scale.ts, where 0.5 is the recommended threshold between matches and photos of
- * nothing in the catalog (docs/search.md).
+ * map, and the detected objects that stand for products of the category; a product's
+ * similarity is its best pair of query region and indexed region, with matches through
+ * parts discounted (REGION_PENALTY); the best of those lose a part of their resemblance to
+ * the query's windows as a whole (CONTRAST_WEIGHT), and `results` ranks products by that.
+ * Each object region is also one `productGroupedResults` entry of its own, as Google
+ * answers. The reported score is that similarity on the scale of score-scale.ts, where 0.5
+ * is the recommended threshold between matches and photos of nothing in the catalog
+ * (docs/search.md).
  */
 import type { CallContext } from '../core/context';
 import { failedPrecondition, invalidArgument, notFound } from '../core/errors';

@@ -10,8 +10,8 @@
  * edge a step). A row boundary supports a horizontal edge at a column when the colour
  * jumps there (EDGE_STEP) and much less a few rows away (a step, not texture); a side of a
  * box scores the share of its length so supported, less the share supported where its line
- * would run on past its corners. Candidate lines are the rows and columns
- * with the most support; every box of them is scored by its weakest side.
+ * would run on past its corners. Candidate lines are the rows and columns with the most
+ * support; every box of them is scored by its weakest side.
  * Bounded work: O(pixels) and at most (LINES + 2)^4 / 4 boxes.
  */
 import type { Box } from '../vision/box';
